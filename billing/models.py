@@ -1,0 +1,3 @@
+"""Billing."""
+
+from django.db import models  # noqa: F401

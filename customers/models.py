@@ -1,0 +1,3 @@
+"""Customers."""
+
+from django.db import models  # noqa: F401

@@ -1,0 +1,3 @@
+"""Fulfillment."""
+
+from django.db import models  # noqa: F401

@@ -1,0 +1,3 @@
+"""Inventory."""
+
+from django.db import models  # noqa: F401

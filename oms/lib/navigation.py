@@ -1,0 +1,52 @@
+"""The back-office navigation, filtered by what the user may open.
+
+Each entry names a URL and the permission its view requires, so the menu
+never shows a link that would answer 403.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.http import HttpRequest
+from django.urls import reverse
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
+
+@dataclass(frozen=True)
+class NavItem:
+    label: Promise
+    url_name: str
+    permission: str
+    section: Promise
+
+
+NAVIGATION: list[NavItem] = [
+    NavItem(_("Dashboard"), "dashboard", "oms.view_dashboard", _("Overview")),
+]
+
+
+def items_for(user) -> list[dict]:
+    if not user.is_authenticated:
+        return []
+    visible = []
+    for item in NAVIGATION:
+        if user.has_perm(item.permission):
+            visible.append({"label": item.label, "url": reverse(item.url_name),
+                            "url_name": item.url_name, "section": item.section})
+    return visible
+
+
+def navigation(request: HttpRequest) -> dict:
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {"nav_items": []}
+    match = getattr(request, "resolver_match", None)
+    current = match.view_name if match else ""
+    items = items_for(user)
+    for item in items:
+        item["active"] = current == item["url_name"] or (
+            ":" in item["url_name"] and current.split(":")[0] == item["url_name"].split(":")[0]
+        )
+    return {"nav_items": items}

@@ -1,0 +1,12 @@
+"""Settings for the test suite: development security flags (no HTTPS
+redirect) on the real PostgreSQL and Redis. Production settings have their
+own test (tests/oms/test_deploy_check.py)."""
+
+import os
+
+os.environ.setdefault("DEBUG", "true")
+os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/oms")
+
+from oms.settings import *  # noqa: E402,F403
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

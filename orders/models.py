@@ -1,0 +1,3 @@
+"""Orders."""
+
+from django.db import models  # noqa: F401

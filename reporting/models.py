@@ -1,0 +1,3 @@
+"""Reporting."""
+
+from django.db import models  # noqa: F401
