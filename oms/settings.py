@@ -30,6 +30,8 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    # Trigram/opclass indexes and lookups for back-office search.
+    "django.contrib.postgres",
     "django_htmx",
     "template_partials",
     "django_celery_beat",
