@@ -1,3 +1,152 @@
-"""Customers."""
+"""Customers: who orders, where they want their goods and invoices, and on
+what payment terms and standing they buy.
 
-from django.db import models  # noqa: F401
+`customers` imports nothing but `oms`; orders and billing read these models
+and write them only through `customers.services`.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.contrib.postgres.indexes import GinIndex, OpClass
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.db.models.functions import Lower, Upper
+from django.utils.translation import gettext_lazy as _
+
+
+class CustomerKind(models.TextChoices):
+    PERSON = "person", _("Person")
+    COMPANY = "company", _("Company")
+
+
+class PaymentPreference(models.TextChoices):
+    CARD = "card", _("Card")
+    BANK_TRANSFER = "bank_transfer", _("Bank transfer")
+    PAYPAL = "paypal", _("PayPal")
+    NET_TERMS = "net_terms", _("Net terms (invoice)")
+
+
+class Standing(models.TextChoices):
+    NEW = "new", _("New")  # first orders go through payment approval
+    TRUSTED = "trusted", _("Trusted")  # returning customer, straight to fulfilment
+    BLOCKED = "blocked", _("Blocked")  # may not place orders
+
+
+class Customer(models.Model):
+    kind = models.CharField(_("kind"), max_length=10, choices=CustomerKind.choices,
+                            default=CustomerKind.PERSON)
+    name = models.CharField(_("name"), max_length=200)
+    # Unique regardless of case: see the Lower("email") constraint below.
+    email = models.EmailField(_("e-mail"), max_length=254)
+    phone = models.CharField(_("phone"), max_length=40, blank=True)
+    vat_id = models.CharField(_("VAT id"), max_length=40, blank=True)
+    # A code of settings.LANGUAGES, checked by the services and forms rather than
+    # as model choices so adding a language needs no migration.
+    preferred_language = models.CharField(_("preferred language"), max_length=10,
+                                          default=settings.LANGUAGE_CODE)
+    payment_preference = models.CharField(_("payment preference"), max_length=20,
+                                          choices=PaymentPreference.choices,
+                                          default=PaymentPreference.CARD)
+    # 0 means prepaid; N means the invoice is due N days after issue.
+    payment_terms_days = models.PositiveSmallIntegerField(_("payment terms (days)"), default=0)
+    credit_limit = models.DecimalField(_("credit limit"), max_digits=14, decimal_places=2,
+                                       default=Decimal("0.00"),
+                                       validators=[MinValueValidator(Decimal("0.00"))])
+    standing = models.CharField(_("standing"), max_length=10, choices=Standing.choices,
+                                default=Standing.NEW)
+    # Accepts that out-of-stock lines wait for stock instead of being refused.
+    accepts_backorder = models.BooleanField(_("accepts backorders"), default=False)
+    notes = models.TextField(_("notes"), blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("customer")
+        verbose_name_plural = _("customers")
+        ordering = ["name", "id"]
+        constraints = [
+            models.UniqueConstraint(Lower("email"), name="customers_customer_email_ci_uniq",
+                                    violation_error_message=_(
+                                        "A customer with this e-mail already exists.")),
+            models.CheckConstraint(condition=models.Q(credit_limit__gte=0),
+                                   name="customers_customer_credit_limit_gte_0"),
+        ]
+        indexes = [
+            # Back-office search uses icontains, i.e. UPPER(col) LIKE UPPER('%q%'):
+            # trigram GIN indexes on the same expressions serve it at any size.
+            GinIndex(OpClass(Upper("name"), name="gin_trgm_ops"),
+                     name="customers_name_trgm"),
+            GinIndex(OpClass(Upper("email"), name="gin_trgm_ops"),
+                     name="customers_email_trgm"),
+            GinIndex(OpClass(Upper("phone"), name="gin_trgm_ops"),
+                     name="customers_phone_trgm"),
+            models.Index(fields=["-created_at"], name="customers_created_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} <{self.email}>"
+
+    @property
+    def is_blocked(self) -> bool:
+        return self.standing == Standing.BLOCKED
+
+    @property
+    def is_trusted(self) -> bool:
+        return self.standing == Standing.TRUSTED
+
+    @property
+    def is_prepaid(self) -> bool:
+        return self.payment_terms_days == 0
+
+    def default_address(self, kind: str) -> Address | None:
+        """The default address of `kind`, else the newest one (uses prefetched rows)."""
+        candidates = [a for a in self.addresses.all() if a.kind == kind]
+        for address in candidates:
+            if address.is_default:
+                return address
+        return max(candidates, key=lambda a: a.pk, default=None)
+
+
+class AddressKind(models.TextChoices):
+    BILLING = "billing", _("Billing")
+    SHIPPING = "shipping", _("Shipping")
+
+
+class Address(models.Model):
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="addresses",
+                                 verbose_name=_("customer"))
+    kind = models.CharField(_("kind"), max_length=10, choices=AddressKind.choices)
+    name = models.CharField(_("name"), max_length=200,
+                            help_text=_("Recipient or company as printed on the label."))
+    line1 = models.CharField(_("address line 1"), max_length=200)
+    line2 = models.CharField(_("address line 2"), max_length=200, blank=True)
+    postal_code = models.CharField(_("postal code"), max_length=20)
+    city = models.CharField(_("city"), max_length=100)
+    region = models.CharField(_("region"), max_length=100, blank=True)
+    country = models.CharField(_("country"), max_length=2, help_text=_("ISO 3166-1 alpha-2."))
+    is_default = models.BooleanField(_("default"), default=False)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("address")
+        verbose_name_plural = _("addresses")
+        ordering = ["customer_id", "kind", "-is_default", "id"]
+        constraints = [
+            # At most one default billing and one default shipping address.
+            models.UniqueConstraint(fields=["customer", "kind"],
+                                    condition=models.Q(is_default=True),
+                                    name="customers_address_one_default_per_kind"),
+        ]
+
+    def __str__(self) -> str:
+        return ", ".join(p for p in [self.name, self.line1, self.postal_code, self.city,
+                                     self.country] if p)
+
+    # Field names shared by Address and the order's address snapshot.
+    SNAPSHOT_FIELDS = ("name", "line1", "line2", "postal_code", "city", "region", "country")
+
+    def as_snapshot(self) -> dict:
+        return {name: getattr(self, name) for name in self.SNAPSHOT_FIELDS}
