@@ -57,3 +57,64 @@ class BackOffice(models.Model):
         permissions = [
             ("view_dashboard", _("Can view the back-office dashboard")),
         ]
+
+
+class ApiToken(models.Model):
+    """One bearer token per integration (storefront, ERP...).
+
+    Only the SHA-256 of the token is stored; the token itself is shown once
+    by `manage.py create_api_token`. A revoked token answers 401.
+    """
+
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    token_hash = models.CharField(_("token hash (SHA-256)"), max_length=64, unique=True,
+                                  editable=False)
+    # The first characters, so an admin can tell tokens apart without the secret.
+    prefix = models.CharField(_("prefix"), max_length=12, editable=False)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    last_used_at = models.DateTimeField(_("last used at"), null=True, blank=True,
+                                        editable=False)
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True, editable=False)
+
+    class Meta:
+        verbose_name = _("API token")
+        verbose_name_plural = _("API tokens")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
+
+    @property
+    def is_revoked(self) -> bool:
+        return self.revoked_at is not None
+
+
+class IdempotencyRecord(models.Model):
+    """The first response to an API request sent with an `Idempotency-Key`.
+
+    The row is claimed with INSERT ... ON CONFLICT DO NOTHING before the work
+    starts, so of many concurrent requests with one key exactly one does the
+    work; the others wait for `response_status` and replay the stored answer.
+    """
+
+    token = models.ForeignKey(ApiToken, on_delete=models.CASCADE, related_name="+",
+                              verbose_name=_("API token"))
+    key = models.CharField(_("idempotency key"), max_length=255)
+    request_hash = models.CharField(_("request hash (SHA-256)"), max_length=64)
+    request_path = models.CharField(_("request path"), max_length=255, blank=True)
+    # NULL while the first request is still being processed.
+    response_status = models.PositiveSmallIntegerField(_("response status"), null=True,
+                                                       blank=True)
+    response_body = models.JSONField(_("response body"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("idempotency record")
+        verbose_name_plural = _("idempotency records")
+        ordering = ["-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["token", "key"], name="idempotency_token_key_uniq"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.token_id}:{self.key}"
