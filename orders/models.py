@@ -1,3 +1,295 @@
-"""Orders."""
+"""Orders: the order, its lines, its state machine and its event timeline.
 
-from django.db import models  # noqa: F401
+`orders` is the spine of order-to-cash. It may import `customers` and
+`inventory` (models for reads, `inventory.api` for stock writes); billing and
+fulfillment import `orders`, never the other way round. Every change goes
+through `orders.services`, which calls a transition method below, saves, and
+writes an `OrderEvent` in the same transaction.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.contrib.postgres.indexes import GinIndex, OpClass
+from django.db import connection, models
+from django.db.models.functions import Upper
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django_fsm import FSMField, FSMModelMixin, transition
+
+from customers.models import Customer
+
+# The sequence behind order numbers (created by migration 0001).
+ORDER_NUMBER_SEQUENCE = "orders_order_number_seq"
+
+
+class OrderStatus(models.TextChoices):
+    DRAFT = "draft", _("Draft")  # being entered; no stock held, not visible to fulfilment
+    PLACED = "placed", _("Placed")  # stock held with an expiry, payment approval running
+    ON_HOLD = "on_hold", _("On hold")  # waiting for a person's decision (see hold_reason)
+    RESERVED = "reserved", _("Reserved")  # payment approved, stock firmly allocated
+    BACKORDERED = "backordered", _("Backordered")  # approved, but lines wait for stock
+    EXPIRED = "expired", _("Expired")  # the hold lapsed before approval; stock released
+    CANCELLED = "cancelled", _("Cancelled")  # cancelled or rejected; stock released
+    # Fulfilment and billing add picking, packed, shipped, invoiced, paid after
+    # `reserved`; the transitions below never need to change for that.
+
+
+# States in which the order still holds or waits for stock and may be cancelled.
+CANCELLABLE = [OrderStatus.DRAFT, OrderStatus.PLACED, OrderStatus.ON_HOLD,
+               OrderStatus.RESERVED, OrderStatus.BACKORDERED]
+# States that end the order's life without fulfilment.
+CLOSED = [OrderStatus.EXPIRED, OrderStatus.CANCELLED]
+
+
+class Channel(models.TextChoices):
+    WEB = "web", _("Web shop")
+    PHONE = "phone", _("Phone")
+    STORE = "store", _("Store")
+    EMAIL = "email", _("E-mail")
+    API = "api", _("API")
+    IMPORT = "import", _("Import")
+
+
+class HoldReason(models.TextChoices):
+    NEW_CUSTOMER = "new_customer", _("New customer needs approval")
+    CREDIT_LIMIT = "credit_limit", _("Over the credit limit")
+    PAYMENT_DECLINED = "payment_declined", _("Payment declined")
+    PREPAYMENT_MISSING = "prepayment_missing", _("Prepayment missing")
+    LATE_DELIVERY = "late_delivery", _("Cannot be delivered by the promised date")
+    MANUAL = "manual", _("Held by hand")
+
+
+class PaymentMethod(models.TextChoices):
+    CARD = "card", _("Card")
+    BANK_TRANSFER = "bank_transfer", _("Bank transfer")
+    PAYPAL = "paypal", _("PayPal")
+    NET_TERMS = "net_terms", _("Net terms (invoice)")
+
+
+def next_order_number(*, year: int | None = None) -> str:
+    """`SO-<year>-<6+ digits>` from a PostgreSQL sequence.
+
+    A sequence never blocks concurrent placements and never hands out a value
+    twice; a rolled-back placement leaves a gap, which is fine for order
+    numbers (invoices, which must be gapless, number themselves).
+    """
+    year = year or timezone.localdate().year
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT nextval(%s)", [ORDER_NUMBER_SEQUENCE])
+        (value,) = cursor.fetchone()
+    return f"SO-{year}-{value:06d}"
+
+
+class Order(FSMModelMixin, models.Model):
+    number = models.CharField(_("number"), max_length=32, unique=True)
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="orders",
+                                 verbose_name=_("customer"),
+                                 db_index=False)  # covered by orders_customer_created_idx
+    channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices)
+    currency = models.CharField(_("currency"), max_length=3)
+    status = FSMField(_("status"), max_length=20, choices=OrderStatus.choices,
+                      default=OrderStatus.DRAFT, protected=True)
+    hold_reason = models.CharField(_("hold reason"), max_length=30, choices=HoldReason.choices,
+                                   blank=True)
+    hold_note = models.TextField(_("hold note"), blank=True)
+    # Snapshots of Address.as_snapshot(): the order keeps the address it was
+    # placed with even when the customer's address book changes later.
+    shipping_address = models.JSONField(_("shipping address"), default=dict)
+    billing_address = models.JSONField(_("billing address"), default=dict)
+    promised_delivery_date = models.DateField(_("promised delivery date"), null=True,
+                                              blank=True)
+    payment_method = models.CharField(_("payment method"), max_length=20,
+                                      choices=PaymentMethod.choices, blank=True)
+    total_net = models.DecimalField(_("net total"), max_digits=14, decimal_places=2,
+                                    default=Decimal("0.00"))
+    total_tax = models.DecimalField(_("tax total"), max_digits=14, decimal_places=2,
+                                    default=Decimal("0.00"))
+    total_gross = models.DecimalField(_("gross total"), max_digits=14, decimal_places=2,
+                                      default=Decimal("0.00"))
+    notes = models.TextField(_("notes"), blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL,
+                                   null=True, blank=True, related_name="+",
+                                   verbose_name=_("created by"))
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    placed_at = models.DateTimeField(_("placed at"), null=True, blank=True)
+    # When the stock hold lapses unless payment is approved (placed/on_hold only).
+    hold_expires_at = models.DateTimeField(_("stock hold expires at"), null=True, blank=True)
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("order")
+        verbose_name_plural = _("orders")
+        ordering = ["-created_at", "-id"]
+        permissions = [
+            ("place_order", _("Can place orders")),
+            ("cancel_order", _("Can cancel orders")),
+            ("approve_order", _("Can approve, hold and reject orders")),
+            ("add_note", _("Can add notes to orders")),
+            ("import_orders", _("Can import orders from files")),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(total_gross=models.F("total_net") + models.F("total_tax")),
+                name="orders_order_gross_is_net_plus_tax"),
+            models.CheckConstraint(
+                condition=~models.Q(status="on_hold") | ~models.Q(hold_reason=""),
+                name="orders_order_on_hold_has_reason"),
+        ]
+        indexes = [
+            # The order list: newest first, optionally by status, keyset-paginated
+            # on (sort key, id).
+            models.Index(fields=["-created_at", "-id"], name="orders_created_idx"),
+            models.Index(fields=["status", "-placed_at", "-id"], name="orders_status_placed_idx"),
+            models.Index(fields=["status", "-created_at", "-id"],
+                         name="orders_status_created_idx"),
+            models.Index(fields=["channel", "-created_at", "-id"],
+                         name="orders_channel_created_idx"),
+            models.Index(fields=["customer", "-created_at"], name="orders_customer_created_idx"),
+            # Number search by prefix ("SO-2026-0001") and by any fragment ("1234").
+            models.Index(fields=["number"], name="orders_number_prefix_idx",
+                         opclasses=["varchar_pattern_ops"]),
+            GinIndex(OpClass(Upper("number"), name="gin_trgm_ops"), name="orders_number_trgm"),
+            # The expiry sweep and the approval queue read only open orders.
+            models.Index(fields=["hold_expires_at"], name="orders_hold_expiry_idx",
+                         condition=models.Q(status__in=["placed", "on_hold"])),
+            models.Index(fields=["placed_at", "id"], name="orders_on_hold_idx",
+                         condition=models.Q(status="on_hold")),
+        ]
+
+    def __str__(self) -> str:
+        return self.number
+
+    # --- Transitions. They only change fields; orders.services calls them,
+    # saves, and writes the OrderEvent. `permission` lets the detail page show
+    # exactly the buttons the user may press.
+
+    @transition(field=status, source=OrderStatus.DRAFT, target=OrderStatus.PLACED,
+                permission="orders.place_order")
+    def place(self, *, hold_expires_at) -> None:
+        self.placed_at = timezone.now()
+        self.hold_expires_at = hold_expires_at
+
+    @transition(field=status, source=[OrderStatus.PLACED, OrderStatus.ON_HOLD],
+                target=OrderStatus.RESERVED, permission="orders.approve_order")
+    def approve(self) -> None:
+        self.hold_reason = ""
+        self.hold_expires_at = None
+
+    @transition(field=status, source=[OrderStatus.PLACED, OrderStatus.ON_HOLD],
+                target=OrderStatus.BACKORDERED, permission="orders.approve_order")
+    def backorder(self) -> None:
+        self.hold_reason = ""
+        self.hold_expires_at = None
+
+    @transition(field=status, source=OrderStatus.BACKORDERED, target=OrderStatus.RESERVED,
+                permission="orders.approve_order")
+    def allocate(self) -> None:
+        """Stock arrived for a backordered order and is now firmly allocated."""
+
+    @transition(field=status, source=OrderStatus.PLACED, target=OrderStatus.ON_HOLD,
+                permission="orders.approve_order")
+    def hold(self, *, reason_code: str, reason_text: str = "") -> None:
+        self.hold_reason = reason_code
+        self.hold_note = reason_text
+
+    @transition(field=status, source=OrderStatus.ON_HOLD, target=OrderStatus.CANCELLED,
+                permission="orders.approve_order")
+    def reject(self) -> None:
+        self.hold_expires_at = None
+        self.closed_at = timezone.now()
+
+    @transition(field=status, source=CANCELLABLE, target=OrderStatus.CANCELLED,
+                permission="orders.cancel_order")
+    def cancel(self) -> None:
+        self.hold_expires_at = None
+        self.closed_at = timezone.now()
+
+    # No permission: only the system (the expiry sweep) expires orders.
+    @transition(field=status, source=[OrderStatus.PLACED, OrderStatus.ON_HOLD],
+                target=OrderStatus.EXPIRED, permission=lambda order, user: False)
+    def expire(self) -> None:
+        self.hold_expires_at = None
+        self.closed_at = timezone.now()
+
+    @property
+    def is_open(self) -> bool:
+        return self.status not in CLOSED
+
+
+class OrderLine(models.Model):
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines",
+                              verbose_name=_("order"))
+    position = models.PositiveSmallIntegerField(_("position"))
+    product = models.ForeignKey("inventory.Product", on_delete=models.PROTECT,
+                                related_name="+", verbose_name=_("product"))
+    # Catalogue snapshot at placement: later price changes never touch the order.
+    sku = models.CharField(_("SKU"), max_length=64)
+    name = models.CharField(_("name"), max_length=200)
+    unit_price = models.DecimalField(_("unit price"), max_digits=14, decimal_places=2)
+    tax_rate = models.DecimalField(_("tax rate (%)"), max_digits=5, decimal_places=2)
+    quantity = models.PositiveIntegerField(_("quantity"))
+    # quantize(unit_price * quantity); tax is computed per rate on the order.
+    line_net = models.DecimalField(_("line net"), max_digits=14, decimal_places=2)
+
+    class Meta:
+        verbose_name = _("order line")
+        verbose_name_plural = _("order lines")
+        ordering = ["order_id", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["order", "position"],
+                                    name="orders_orderline_position_uniq"),
+            models.CheckConstraint(condition=models.Q(quantity__gt=0),
+                                   name="orders_orderline_quantity_positive"),
+            models.CheckConstraint(condition=models.Q(unit_price__gte=0),
+                                   name="orders_orderline_unit_price_non_negative"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.quantity} x {self.sku}"
+
+
+class EventKind(models.TextChoices):
+    CREATED = "created", _("Created")
+    STATUS_CHANGED = "status_changed", _("Status changed")
+    NOTE = "note", _("Note")
+    EDITED = "edited", _("Edited")
+    EMAIL = "email", _("E-mail queued")
+    PAYMENT = "payment", _("Payment")
+    STOCK = "stock", _("Stock")
+
+
+class OrderEvent(models.Model):
+    """One row of an order's timeline; written in the transaction of the change."""
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="events",
+                              verbose_name=_("order"), db_index=False)
+    kind = models.CharField(_("kind"), max_length=20, choices=EventKind.choices)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True,
+                              blank=True, related_name="+", verbose_name=_("actor"))
+    created_at = models.DateTimeField(_("at"), default=timezone.now)
+    from_status = models.CharField(_("from"), max_length=20, blank=True)
+    to_status = models.CharField(_("to"), max_length=20, blank=True)
+    reason = models.TextField(_("reason"), blank=True)
+    data = models.JSONField(_("data"), default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("order event")
+        verbose_name_plural = _("order events")
+        ordering = ["order_id", "created_at", "id"]
+        indexes = [models.Index(fields=["order", "created_at", "id"],
+                                name="orders_event_timeline_idx")]
+
+    def __str__(self) -> str:
+        if self.to_status:
+            return f"{self.order_id}: {self.from_status or '-'} -> {self.to_status}"
+        return f"{self.order_id}: {self.kind}"
+
+    @property
+    def actor_label(self) -> str:
+        if self.actor_id is None:
+            return str(_("System"))
+        return self.actor.get_full_name() or self.actor.get_username()
