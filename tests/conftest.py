@@ -17,8 +17,15 @@ PASSWORD = "correct-horse-battery-staple"
 @pytest.fixture(autouse=True)
 def _english_and_eager_tasks(settings):
     settings.LANGUAGE_CODE = "en"
-    # Outbox tasks run in-process in unit tests unless a test starts a worker.
-    settings.CELERY_TASK_ALWAYS_EAGER = True
+    # Outbox tasks run in-process in unit tests unless a test starts a worker
+    # (tests/oms/test_outbox.py). The Celery app read its settings once at
+    # start-up, so the switch goes to its live config, not to Django settings.
+    from oms.celery import app as celery_app
+
+    previous = celery_app.conf.task_always_eager
+    celery_app.conf.task_always_eager = True
+    yield
+    celery_app.conf.task_always_eager = previous
 
 
 @pytest.fixture

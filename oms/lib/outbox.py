@@ -18,7 +18,7 @@ from datetime import timedelta
 from functools import partial
 
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -56,18 +56,17 @@ def enqueue(handler_name: str, payload: dict, *, dedup_key: str | None = None
         raise RuntimeError("outbox.enqueue() must run inside the business transaction")
     if handler_name not in _HANDLERS:
         raise ValueError(f"no outbox handler named {handler_name!r}")
-    if dedup_key is not None:
-        created = OutboxMessage.objects.bulk_create(
-            [OutboxMessage(handler=handler_name, payload=payload, dedup_key=dedup_key)],
-            ignore_conflicts=True,
-        )
-        message = OutboxMessage.objects.filter(dedup_key=dedup_key).first()
-        if not created or message is None or message.handler != handler_name or (
-            message.payload != payload
-        ):
-            return None
-    else:
+    if dedup_key is None:
         message = OutboxMessage.objects.create(handler=handler_name, payload=payload)
+    else:
+        # A savepoint, so a duplicate key leaves the caller's transaction usable.
+        # A concurrent uncommitted insert of the same key makes this wait for it.
+        try:
+            with transaction.atomic():
+                message = OutboxMessage.objects.create(
+                    handler=handler_name, payload=payload, dedup_key=dedup_key)
+        except IntegrityError:
+            return None
     transaction.on_commit(partial(dispatch, message.pk))
     return message
 
@@ -145,3 +144,27 @@ def relay(*, limit: int = 500) -> int:
             break  # broker still down: stop hammering it
         sent += 1
     return sent
+
+
+def retry_now(*, message_ids: list[int]) -> int:
+    """Give failed rows a fresh set of attempts and run waiting rows now.
+
+    Failed rows go back to pending with their attempt count reset; pending
+    rows waiting out a backoff become due at once. Done rows are left alone:
+    their effect happened. Returns how many rows were rescheduled.
+    """
+    now = timezone.now()
+    with transaction.atomic(durable=True):
+        ids = list(
+            OutboxMessage.objects.select_for_update()
+            .filter(pk__in=message_ids,
+                    status__in=[OutboxMessage.Status.FAILED, OutboxMessage.Status.PENDING])
+            .order_by("pk")
+            .values_list("pk", flat=True)
+        )
+        OutboxMessage.objects.filter(pk__in=ids, status=OutboxMessage.Status.FAILED).update(
+            status=OutboxMessage.Status.PENDING, attempts=0)
+        OutboxMessage.objects.filter(pk__in=ids).update(available_at=now, dispatched_at=None)
+        for message_id in ids:
+            transaction.on_commit(partial(dispatch, message_id))
+    return len(ids)
