@@ -1,4 +1,408 @@
 """What other apps call to reserve, confirm, release and consume stock.
 
-Takes plain data (ids, quantities) and never imports `orders`.
+Takes plain data (ids, quantities) and returns plain dataclasses; never
+imports `orders`. Every function runs in `transaction.atomic()` (a savepoint
+inside the caller's transaction), so it joins the order service's
+transaction and rolls back with it.
+
+Locking rule (the one that keeps this deadlock-free): StockLevel rows are
+always locked with SELECT ... FOR UPDATE in primary-key order, in one
+statement, before they are changed. Reservation rows of one order are locked
+before its stock levels. The expiry sweep skips reservation rows that are
+locked and then locks stock levels in primary-key order as well.
 """
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from inventory.models import Product, Reservation, StockLevel, StockMovement, Warehouse
+from oms.lib.errors import ApplicationError, Conflict
+
+__all__ = [
+    "InsufficientStock",
+    "LineRequest",
+    "ProductInfo",
+    "ReservationInfo",
+    "Shortage",
+    "WarehouseAvailability",
+    "availability",
+    "confirm",
+    "consume",
+    "expire_lapsed_holds",
+    "products_by_sku",
+    "release",
+    "reserve",
+]
+
+
+@dataclass(frozen=True)
+class LineRequest:
+    order_line_id: int
+    product_id: int
+    quantity: int
+
+
+@dataclass(frozen=True)
+class ReservationInfo:
+    order_line_id: int
+    product_id: int
+    warehouse_id: int
+    quantity: int
+    kind: str
+    expires_at: datetime | None
+
+
+@dataclass(frozen=True)
+class Shortage:
+    product_id: int
+    sku: str
+    requested: int
+    available: int
+
+
+@dataclass(frozen=True)
+class WarehouseAvailability:
+    warehouse_id: int
+    code: str
+    on_hand: int
+    reserved: int
+    available: int
+
+
+@dataclass(frozen=True)
+class ProductInfo:
+    id: int
+    sku: str
+    name: str
+    unit_price: Decimal
+    tax_rate: Decimal
+    is_active: bool
+    weight_kg: Decimal
+    is_fragile: bool
+
+
+class InsufficientStock(ApplicationError):
+    """Some line cannot be fully held; nothing was reserved."""
+
+    status = 409
+
+    def __init__(self, shortages: list[Shortage]):
+        self.shortages = shortages
+        details = "; ".join(
+            _("%(sku)s: requested %(requested)d, available %(available)d")
+            % {"sku": s.sku, "requested": s.requested, "available": s.available}
+            for s in shortages
+        )
+        super().__init__(_("Not enough stock. %(details)s") % {"details": details},
+                         code="insufficient_stock")
+
+
+def hold_minutes_default() -> int:
+    return int(getattr(settings, "RESERVATION_HOLD_MINUTES", 60))
+
+
+def lock_stock_levels(**filters) -> list[StockLevel]:
+    """Lock and return the matching StockLevel rows, in primary-key order.
+
+    The single place that takes stock-row locks: one statement, ascending id,
+    so two transactions touching the same rows always queue instead of
+    deadlocking.
+    """
+    return list(
+        StockLevel.objects.select_for_update(of=("self",))
+        .filter(**filters)
+        .order_by("pk")
+    )
+
+
+def _validate_lines(lines: list[LineRequest]) -> dict[int, Product]:
+    if not lines:
+        raise ApplicationError(_("An order needs at least one line to reserve."),
+                               field_errors={"lines": [_("Add at least one line.")]})
+    for line in lines:
+        if (not isinstance(line.quantity, int) or isinstance(line.quantity, bool)
+                or line.quantity <= 0):
+            raise ApplicationError(
+                _("Quantities must be positive whole numbers."),
+                field_errors={"quantity": [_("Enter a whole number greater than zero.")]})
+    product_ids = {line.product_id for line in lines}
+    products = Product.objects.in_bulk(product_ids)
+    unknown = product_ids - set(products)
+    if unknown:
+        raise ApplicationError(_("Unknown product."),
+                               field_errors={"product": [_("This product does not exist.")]})
+    inactive = [p.sku for p in products.values() if not p.is_active]
+    if inactive:
+        raise ApplicationError(
+            _("Product %(sku)s is not sold any more.") % {"sku": ", ".join(sorted(inactive))},
+            field_errors={"product": [_("This product is inactive.")]})
+    return products
+
+
+def reserve(*, order_id: int, lines: list[LineRequest], hold_minutes: int | None = None,
+            actor_id: int | None = None) -> list[ReservationInfo]:
+    """Hold stock for every line of an order, all or nothing.
+
+    Each line is served from one warehouse when one can serve it whole
+    (preferring warehouses this order already uses, then the one with most
+    available), else split over warehouses by descending availability.
+    Raises InsufficientStock, writing nothing, if any line falls short.
+    """
+    products = _validate_lines(lines)
+    minutes = hold_minutes_default() if hold_minutes is None else hold_minutes
+    if minutes <= 0:
+        raise ApplicationError(_("The hold must last at least one minute."))
+    expires_at = timezone.now() + timedelta(minutes=minutes)
+
+    with transaction.atomic():
+        levels = lock_stock_levels(product_id__in=list(products),
+                                   warehouse__is_active=True)
+        by_product: dict[int, list[StockLevel]] = defaultdict(list)
+        for level in levels:
+            by_product[level.product_id].append(level)
+        available = {level.pk: level.on_hand - level.reserved for level in levels}
+
+        used_warehouses: set[int] = set()
+        allocations: list[tuple[LineRequest, StockLevel, int]] = []
+        shortfall: dict[int, int] = defaultdict(int)
+        for line in lines:
+            candidates = by_product.get(line.product_id, [])
+            whole = [lv for lv in candidates if available[lv.pk] >= line.quantity]
+            if whole:
+                best = min(whole, key=lambda lv: (lv.warehouse_id not in used_warehouses,
+                                                  -available[lv.pk], lv.pk))
+                picks = [(best, line.quantity)]
+            else:
+                picks, remaining = [], line.quantity
+                for lv in sorted(candidates, key=lambda lv: (-available[lv.pk], lv.pk)):
+                    if remaining == 0:
+                        break
+                    take = min(remaining, available[lv.pk])
+                    if take > 0:
+                        picks.append((lv, take))
+                        remaining -= take
+                if remaining:
+                    shortfall[line.product_id] += remaining
+                    continue
+            for level, quantity in picks:
+                available[level.pk] -= quantity
+                used_warehouses.add(level.warehouse_id)
+                allocations.append((line, level, quantity))
+
+        if shortfall:
+            requested: dict[int, int] = defaultdict(int)
+            for line in lines:
+                requested[line.product_id] += line.quantity
+            raise InsufficientStock([
+                Shortage(
+                    product_id=pid, sku=products[pid].sku, requested=requested[pid],
+                    available=sum(max(lv.on_hand - lv.reserved, 0) for lv in by_product[pid]),
+                )
+                for pid in sorted(shortfall)
+            ])
+
+        now = timezone.now()
+        reservations = Reservation.objects.bulk_create([
+            Reservation(order_id=order_id, order_line_id=line.order_line_id,
+                        product_id=line.product_id, warehouse_id=level.warehouse_id,
+                        quantity=quantity, kind=Reservation.Kind.HOLD,
+                        status=Reservation.Status.ACTIVE, expires_at=expires_at,
+                        actor_id=actor_id)
+            for line, level, quantity in allocations
+        ])
+        changed = {level.pk: level for _line, level, _q in allocations}
+        for level in changed.values():
+            level.reserved = level.on_hand - available[level.pk]
+            level.updated_at = now
+        StockLevel.objects.bulk_update(sorted(changed.values(), key=lambda lv: lv.pk),
+                                       ["reserved", "updated_at"])
+    return [_info(r) for r in reservations]
+
+
+def _info(reservation: Reservation) -> ReservationInfo:
+    return ReservationInfo(order_line_id=reservation.order_line_id,
+                           product_id=reservation.product_id,
+                           warehouse_id=reservation.warehouse_id,
+                           quantity=reservation.quantity, kind=str(reservation.kind),
+                           expires_at=reservation.expires_at)
+
+
+def _lock_active_reservations(order_id: int, **filters) -> list[Reservation]:
+    return list(
+        Reservation.objects.select_for_update()
+        .filter(order_id=order_id, status=Reservation.Status.ACTIVE, **filters)
+        .order_by("pk")
+    )
+
+
+def confirm(*, order_id: int, actor_id: int | None = None) -> None:
+    """Turn the order's active holds into firm reservations (no expiry).
+
+    A hold past its expiry that the sweep has not reached yet is still
+    confirmed: whichever of approval and sweep locks the row first wins.
+    Raises Conflict when the order's holds have already lapsed.
+    """
+    with transaction.atomic():
+        active = _lock_active_reservations(order_id)
+        if not active and Reservation.objects.filter(
+                order_id=order_id, status=Reservation.Status.EXPIRED).exists():
+            raise Conflict(_("The stock hold of this order has lapsed."), code="hold_lapsed")
+        holds = [r.pk for r in active if r.kind == Reservation.Kind.HOLD]
+        if holds:
+            Reservation.objects.filter(pk__in=holds).update(
+                kind=Reservation.Kind.FIRM, expires_at=None, actor_id=actor_id,
+                updated_at=timezone.now())
+
+
+def _decrement(reservations: list[Reservation], *, on_hand_too: bool) -> None:
+    totals: dict[tuple[int, int], int] = defaultdict(int)
+    for r in reservations:
+        totals[(r.product_id, r.warehouse_id)] += r.quantity
+    if not totals:
+        return
+    product_ids = {p for p, _w in totals}
+    warehouse_ids = {w for _p, w in totals}
+    now = timezone.now()
+    for level in lock_stock_levels(product_id__in=product_ids, warehouse_id__in=warehouse_ids):
+        quantity = totals.get((level.product_id, level.warehouse_id))
+        if not quantity:
+            continue
+        changes = {"reserved": F("reserved") - quantity, "updated_at": now}
+        if on_hand_too:
+            changes["on_hand"] = F("on_hand") - quantity
+        StockLevel.objects.filter(pk=level.pk).update(**changes)
+
+
+def release(*, order_id: int, reason: str, actor_id: int | None = None) -> int:
+    """Give back every active reservation of the order; returns how many."""
+    with transaction.atomic():
+        active = _lock_active_reservations(order_id)
+        if not active:
+            return 0
+        Reservation.objects.filter(pk__in=[r.pk for r in active]).update(
+            status=Reservation.Status.RELEASED, status_reason=reason[:200], actor_id=actor_id,
+            updated_at=timezone.now())
+        _decrement(active, on_hand_too=False)
+        return len(active)
+
+
+def consume(*, order_id: int, warehouse_id: int | None = None, actor_id: int | None = None,
+            reference: str = "") -> None:
+    """Ship the order's firm reservations (optionally of one warehouse).
+
+    The goods leave: on_hand and reserved both drop and the ledger gets one
+    'shipment' movement per product and warehouse.
+    """
+    filters = {"kind": Reservation.Kind.FIRM}
+    if warehouse_id is not None:
+        filters["warehouse_id"] = warehouse_id
+    with transaction.atomic():
+        firm = _lock_active_reservations(order_id, **filters)
+        if not firm:
+            raise Conflict(_("This order has no firm reservation to ship."),
+                           code="nothing_to_consume")
+        Reservation.objects.filter(pk__in=[r.pk for r in firm]).update(
+            status=Reservation.Status.CONSUMED, status_reason=reference[:200],
+            actor_id=actor_id, updated_at=timezone.now())
+        _decrement(firm, on_hand_too=True)
+        totals: dict[tuple[int, int], int] = defaultdict(int)
+        for r in firm:
+            totals[(r.product_id, r.warehouse_id)] += r.quantity
+        StockMovement.objects.bulk_create([
+            StockMovement(product_id=p, warehouse_id=w, quantity=-q,
+                          kind=StockMovement.Kind.SHIPMENT, reason=_("Shipped"),
+                          actor_id=actor_id, reference=reference[:100])
+            for (p, w), q in sorted(totals.items())
+        ])
+
+
+# One statement: pick the lapsed holds (skipping rows another transaction is
+# confirming or releasing), mark them expired, lock their stock levels in
+# primary-key order, decrement reserved, and return the affected orders.
+_EXPIRE_SQL = """
+WITH lapsed AS (
+    UPDATE inventory_reservation r
+       SET status = 'expired', status_reason = 'hold lapsed', updated_at = %(now)s,
+           actor_id = NULL
+     WHERE r.id IN (
+         SELECT id FROM inventory_reservation
+          WHERE status = 'active' AND kind = 'hold' AND expires_at <= %(now)s
+          ORDER BY expires_at, id
+          {limit}
+          FOR UPDATE SKIP LOCKED)
+ RETURNING r.order_id, r.product_id, r.warehouse_id, r.quantity
+), per_level AS (
+    SELECT product_id, warehouse_id, SUM(quantity) AS quantity
+      FROM lapsed GROUP BY product_id, warehouse_id
+), locked AS (
+    SELECT s.id, p.quantity
+      FROM inventory_stocklevel s
+      JOIN per_level p ON p.product_id = s.product_id AND p.warehouse_id = s.warehouse_id
+     ORDER BY s.id
+       FOR UPDATE OF s
+), decremented AS (
+    UPDATE inventory_stocklevel s
+       SET reserved = s.reserved - locked.quantity, updated_at = %(now)s
+      FROM locked
+     WHERE s.id = locked.id
+ RETURNING s.id
+)
+SELECT DISTINCT order_id FROM lapsed ORDER BY order_id
+"""
+
+
+def expire_lapsed_holds(*, now: datetime | None = None, limit: int | None = None) -> list[int]:
+    """Expire every active hold whose expiry has passed, in one SQL statement.
+
+    Returns the distinct order ids whose holds lapsed, so the caller can move
+    those orders to 'expired'. `limit` caps the number of reservations per call.
+    """
+    now = now or timezone.now()
+    params: dict = {"now": now}
+    limit_sql = ""
+    if limit is not None:
+        limit_sql = "LIMIT %(limit)s"
+        params["limit"] = int(limit)
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(_EXPIRE_SQL.format(limit=limit_sql), params)
+        return [row[0] for row in cursor.fetchall()]
+
+
+def availability(*, product_ids: list[int]) -> dict[int, list[WarehouseAvailability]]:
+    """Stock per active warehouse for each product (empty list when none)."""
+    result: dict[int, list[WarehouseAvailability]] = {pid: [] for pid in product_ids}
+    rows = (
+        StockLevel.objects.filter(product_id__in=product_ids, warehouse__is_active=True)
+        .order_by("product_id", "warehouse__code")
+        .values_list("product_id", "warehouse_id", "warehouse__code", "on_hand", "reserved")
+    )
+    for product_id, warehouse_id, code, on_hand, reserved in rows:
+        result[product_id].append(WarehouseAvailability(
+            warehouse_id=warehouse_id, code=code, on_hand=on_hand, reserved=reserved,
+            available=on_hand - reserved))
+    return result
+
+
+def products_by_sku(*, skus: list[str]) -> dict[str, ProductInfo]:
+    """Catalogue data for the given SKUs (exact match); unknown SKUs are absent."""
+    products = Product.objects.filter(sku__in=set(skus))
+    return {
+        p.sku: ProductInfo(id=p.pk, sku=p.sku, name=p.name, unit_price=p.unit_price,
+                           tax_rate=p.tax_rate, is_active=p.is_active, weight_kg=p.weight_kg,
+                           is_fragile=p.is_fragile)
+        for p in products
+    }
+
+
+def active_warehouses() -> list[Warehouse]:
+    return list(Warehouse.objects.filter(is_active=True).order_by("code"))

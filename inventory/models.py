@@ -1,3 +1,241 @@
-"""Inventory."""
+"""Inventory: the catalogue, warehouses, stock levels, reservations and the
+stock ledger.
 
-from django.db import models  # noqa: F401
+`inventory` depends only on `oms`. Other apps read these models and write
+through `inventory.api` (reservations) or `inventory.services` (receipts and
+adjustments, back office only). Every change of `StockLevel.on_hand` is a
+`StockMovement` row, so a stock level always equals the sum of its ledger.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Product(models.Model):
+    sku = models.CharField(_("SKU"), max_length=64, unique=True)
+    name = models.CharField(_("name"), max_length=200)
+    description = models.TextField(_("description"), blank=True)
+    unit_price = models.DecimalField(_("unit price"), max_digits=14, decimal_places=2,
+                                     validators=[MinValueValidator(Decimal("0"))])
+    # Percent, e.g. 20.00 for 20 %.
+    tax_rate = models.DecimalField(_("tax rate (%)"), max_digits=5, decimal_places=2,
+                                   default=Decimal("20.00"),
+                                   validators=[MinValueValidator(Decimal("0"))])
+    weight_kg = models.DecimalField(_("weight (kg)"), max_digits=10, decimal_places=3,
+                                    default=Decimal("0"))
+    length_cm = models.DecimalField(_("length (cm)"), max_digits=8, decimal_places=1,
+                                    default=Decimal("0"))
+    width_cm = models.DecimalField(_("width (cm)"), max_digits=8, decimal_places=1,
+                                   default=Decimal("0"))
+    height_cm = models.DecimalField(_("height (cm)"), max_digits=8, decimal_places=1,
+                                    default=Decimal("0"))
+    is_fragile = models.BooleanField(_("fragile"), default=False)
+    is_active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("product")
+        verbose_name_plural = _("products")
+        ordering = ["sku"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(unit_price__gte=0),
+                                   name="product_unit_price_non_negative"),
+            models.CheckConstraint(condition=models.Q(tax_rate__gte=0),
+                                   name="product_tax_rate_non_negative"),
+        ]
+        # Trigram indexes on UPPER(name) and UPPER(sku) for search as you type
+        # are created in migration 0001 with raw SQL.
+
+    def __str__(self) -> str:
+        return f"{self.sku} {self.name}"
+
+
+class Warehouse(models.Model):
+    code = models.CharField(_("code"), max_length=20, unique=True)
+    name = models.CharField(_("name"), max_length=200)
+    line1 = models.CharField(_("address line 1"), max_length=200, blank=True)
+    line2 = models.CharField(_("address line 2"), max_length=200, blank=True)
+    postal_code = models.CharField(_("postal code"), max_length=20, blank=True)
+    city = models.CharField(_("city"), max_length=100, blank=True)
+    region = models.CharField(_("region"), max_length=100, blank=True)
+    country = models.CharField(_("country"), max_length=2, blank=True,
+                               help_text=_("ISO 3166-1 alpha-2 code, e.g. FR."))
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("warehouse")
+        verbose_name_plural = _("warehouses")
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.name}"
+
+
+class BinLocation(models.Model):
+    """Where a product sits inside a warehouse (aisle-shelf-bin), for picking."""
+
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="bins",
+                                verbose_name=_("product"))
+    warehouse = models.ForeignKey(Warehouse, on_delete=models.CASCADE, related_name="bins",
+                                  verbose_name=_("warehouse"))
+    code = models.CharField(_("bin code"), max_length=40)
+
+    class Meta:
+        verbose_name = _("bin location")
+        verbose_name_plural = _("bin locations")
+        ordering = ["warehouse", "code"]
+        constraints = [
+            models.UniqueConstraint(fields=["product", "warehouse"],
+                                    name="binlocation_one_per_product_warehouse"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.warehouse.code}/{self.code}"
+
+
+class StockLevel(models.Model):
+    """On-hand and reserved quantity of one product in one warehouse.
+
+    Change it only through the services and `inventory.api`: they lock the
+    row, write the ledger and keep the CHECK constraints below true.
+    """
+
+    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="stock_levels",
+                                verbose_name=_("product"))
+    warehouse = models.ForeignKey(Warehouse, on_delete=models.PROTECT,
+                                  related_name="stock_levels", verbose_name=_("warehouse"))
+    on_hand = models.IntegerField(_("on hand"), default=0)
+    reserved = models.IntegerField(_("reserved"), default=0)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("stock level")
+        verbose_name_plural = _("stock levels")
+        ordering = ["product", "warehouse"]
+        constraints = [
+            models.UniqueConstraint(fields=["product", "warehouse"],
+                                    name="stocklevel_unique_product_warehouse"),
+            models.CheckConstraint(condition=models.Q(reserved__gte=0),
+                                   name="stocklevel_reserved_non_negative"),
+            models.CheckConstraint(condition=models.Q(reserved__lte=models.F("on_hand")),
+                                   name="stocklevel_reserved_within_on_hand"),
+        ]
+        indexes = [models.Index(fields=["warehouse", "product"],
+                                name="stocklevel_warehouse_idx")]
+        permissions = [
+            ("receive_stock", _("Can receive stock into a warehouse")),
+            ("adjust_stock", _("Can adjust stock (count corrections, damage)")),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.product_id}@{self.warehouse_id}: {self.on_hand}/{self.reserved}"
+
+    @property
+    def available(self) -> int:
+        return self.on_hand - self.reserved
+
+
+class Reservation(models.Model):
+    """Stock set aside for one order line in one warehouse.
+
+    A hold lapses at `expires_at`; a firm reservation (payment approved) has
+    no expiry. `order_id`/`order_line_id` are plain ids: inventory never
+    depends on orders.
+    """
+
+    class Kind(models.TextChoices):
+        HOLD = "hold", _("Hold")  # placed, waiting for payment approval; lapses
+        FIRM = "firm", _("Firm")  # payment approved; kept until shipped or released
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", _("Active")  # counts in StockLevel.reserved
+        RELEASED = "released", _("Released")  # given back (cancel, reject)
+        CONSUMED = "consumed", _("Consumed")  # shipped: left on_hand with the parcel
+        EXPIRED = "expired", _("Expired")  # hold lapsed before approval
+
+    order_id = models.BigIntegerField(_("order id"), db_index=True)
+    order_line_id = models.BigIntegerField(_("order line id"), db_index=True)
+    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="reservations",
+                                verbose_name=_("product"))
+    warehouse = models.ForeignKey(Warehouse, on_delete=models.PROTECT,
+                                  related_name="reservations", verbose_name=_("warehouse"))
+    quantity = models.PositiveIntegerField(_("quantity"))
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices, default=Kind.HOLD)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices,
+                              default=Status.ACTIVE)
+    expires_at = models.DateTimeField(_("expires at"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    status_reason = models.CharField(_("status reason"), max_length=200, blank=True)
+    # Who last changed the reservation (null: the system, e.g. the expiry sweep).
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True,
+                              blank=True, related_name="+", verbose_name=_("last changed by"))
+
+    class Meta:
+        verbose_name = _("reservation")
+        verbose_name_plural = _("reservations")
+        ordering = ["-id"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(quantity__gt=0),
+                                   name="reservation_quantity_positive"),
+            models.CheckConstraint(
+                condition=models.Q(kind="firm", expires_at__isnull=True)
+                | models.Q(kind="hold", expires_at__isnull=False),
+                name="reservation_hold_has_expiry"),
+        ]
+        indexes = [
+            # The expiry sweep reads only lapsing holds.
+            models.Index(fields=["expires_at"], name="reservation_active_hold_idx",
+                         condition=models.Q(status="active", kind="hold")),
+            models.Index(fields=["product", "warehouse"], name="reservation_active_stock_idx",
+                         condition=models.Q(status="active")),
+        ]
+
+    def __str__(self) -> str:
+        return f"order {self.order_id} line {self.order_line_id}: {self.quantity} ({self.kind})"
+
+
+class StockMovement(models.Model):
+    """The stock ledger: one row per change of on_hand. Never updated."""
+
+    class Kind(models.TextChoices):
+        RECEIPT = "receipt", _("Receipt")  # goods in from a supplier
+        ADJUSTMENT = "adjustment", _("Adjustment")  # count correction, damage, loss
+        SHIPMENT = "shipment", _("Shipment")  # goods out to a customer
+        RETURN = "return", _("Return")  # goods back from a customer
+
+    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="movements",
+                                verbose_name=_("product"))
+    warehouse = models.ForeignKey(Warehouse, on_delete=models.PROTECT, related_name="movements",
+                                  verbose_name=_("warehouse"))
+    # Signed change of on_hand: positive in, negative out.
+    quantity = models.IntegerField(_("quantity"))
+    kind = models.CharField(_("kind"), max_length=12, choices=Kind.choices)
+    reason = models.CharField(_("reason"), max_length=200, blank=True)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True,
+                              blank=True, related_name="+", verbose_name=_("actor"))
+    reference = models.CharField(_("reference"), max_length=100, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("stock movement")
+        verbose_name_plural = _("stock movements")
+        ordering = ["-id"]
+        constraints = [
+            models.CheckConstraint(condition=~models.Q(quantity=0),
+                                   name="stockmovement_quantity_non_zero"),
+        ]
+        indexes = [
+            models.Index(fields=["product", "warehouse", "-created_at"],
+                         name="stockmovement_stock_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.quantity:+d} {self.product_id}@{self.warehouse_id}"

@@ -128,6 +128,9 @@ USE_THOUSAND_SEPARATOR = True
 DEFAULT_CURRENCY = env.str("DEFAULT_CURRENCY", default="EUR")
 CURRENCIES = env.list("CURRENCIES", default=["EUR", "USD", "GBP"])
 
+# How long a placed order holds its stock before the hold lapses (minutes).
+RESERVATION_HOLD_MINUTES = env.int("RESERVATION_HOLD_MINUTES", default=60)
+
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = BASE_DIR / ".data" / "staticfiles"
