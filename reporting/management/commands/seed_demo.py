@@ -1,0 +1,69 @@
+"""`manage.py seed_demo`: demo logins (one per role) and demo data. Safe to run twice.
+
+It lives in reporting because reporting is the top layer and may call every
+app's services; the data goes in through those services, never around them.
+"""
+
+from __future__ import annotations
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.core.management.base import BaseCommand
+from django.db import transaction
+
+from oms.lib import roles
+
+DEMO_PASSWORD = "oms-demo-2026"  # documented in README.md; demo machines only
+
+# username -> role (group name)
+DEMO_USERS: dict[str, str] = {
+    "sales": roles.SALES,
+    "warehouse": roles.WAREHOUSE,
+    "service": roles.CUSTOMER_SERVICE,
+    "accounting": roles.ACCOUNTING,
+    "manager": roles.MANAGER,
+    "admin": roles.ADMIN,
+}
+
+
+def seed_users(*, reset_passwords: bool = False) -> list[tuple[str, str, bool]]:
+    """Create the demo users; return (username, role, created) per user."""
+    User = get_user_model()
+    roles.sync_roles()
+    result = []
+    with transaction.atomic(durable=True):
+        for username, role in DEMO_USERS.items():
+            is_admin = role == roles.ADMIN
+            user, created = User.objects.get_or_create(
+                username=username,
+                defaults={
+                    "email": f"{username}@oms.example",
+                    "first_name": str(roles.ROLE_LABELS[role]),
+                    "is_staff": is_admin,
+                    "is_superuser": is_admin,
+                },
+            )
+            if created or reset_passwords:
+                user.set_password(DEMO_PASSWORD)
+                user.save(update_fields=["password"])
+            user.groups.add(Group.objects.get(name=role))
+            result.append((username, role, created))
+    return result
+
+
+class Command(BaseCommand):
+    help = "Create one demo user per role and the demo data. Safe to run twice."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--reset-passwords", action="store_true",
+                            help="Set the demo password again on existing demo users.")
+
+    def handle(self, *args, reset_passwords: bool, **options):
+        users = seed_users(reset_passwords=reset_passwords)
+        created = sum(1 for _u, _r, was_created in users if was_created)
+        self.stdout.write(f"demo users: {created} created, {len(users) - created} already there")
+        self.stdout.write("")
+        self.stdout.write("Demo logins (username / password):")
+        for username, role, _created in users:
+            self.stdout.write(f"  {role:<18} {username:<12} / {DEMO_PASSWORD}")
+        self.stdout.write("")
