@@ -1,11 +1,15 @@
-"""Admin for the project's own rows: API tokens and idempotency records."""
+"""Admin for the project's own rows: outbox messages, API tokens and idempotency records.
+
+Axes registers its own admin (access attempts, lockouts, failures).
+"""
 
 from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from oms.api import revoke_api_tokens
-from oms.models import ApiToken, IdempotencyRecord
+from oms.lib import outbox
+from oms.models import ApiToken, IdempotencyRecord, OutboxMessage
 
 
 @admin.register(ApiToken)
@@ -43,3 +47,32 @@ class IdempotencyRecordAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+
+@admin.register(OutboxMessage)
+class OutboxMessageAdmin(admin.ModelAdmin):
+    """Read-only: rows change only through the runner and `outbox.retry_now`."""
+
+    list_display = ["id", "handler", "status", "attempts", "created_at", "available_at",
+                    "dispatched_at", "done_at", "dedup_key"]
+    list_filter = ["status", "handler", "created_at"]
+    search_fields = ["=id", "handler", "dedup_key", "last_error"]
+    readonly_fields = ["handler", "payload", "dedup_key", "status", "attempts", "available_at",
+                       "dispatched_at", "created_at", "done_at", "last_error"]
+    date_hierarchy = "created_at"
+    actions = ["retry_now"]
+    show_full_result_count = False  # the table grows; skip the extra COUNT(*)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.action(description=_("Retry now (failed rows get fresh attempts)"),
+                  permissions=["change"])
+    def retry_now(self, request, queryset):
+        count = outbox.retry_now(message_ids=list(queryset.values_list("pk", flat=True)))
+        self.message_user(request, ngettext("%(count)d message rescheduled.",
+                                            "%(count)d messages rescheduled.", count)
+                          % {"count": count}, messages.SUCCESS)
