@@ -14,6 +14,7 @@ and the embedded PostgreSQL with them.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import signal
@@ -98,7 +99,8 @@ class Children:
     def run(self, name: str, args: list[str]) -> None:
         """Run a one-shot step to completion; stop on failure."""
         _say(f"{name}: {' '.join(args)}")
-        proc = subprocess.Popen(args, cwd=BASE_DIR, env=self.env, start_new_session=True)
+        proc = subprocess.Popen(args, cwd=BASE_DIR, env=self.env,  # noqa: S603 (our own argv)
+                                start_new_session=True)
         self.procs[name] = proc
         code = proc.wait()
         del self.procs[name]
@@ -107,8 +109,8 @@ class Children:
 
     def start(self, name: str, args: list[str]) -> None:
         _say(f"starting {name}: {' '.join(args)}")
-        self.procs[name] = subprocess.Popen(args, cwd=BASE_DIR, env=self.env,
-                                            start_new_session=True)
+        self.procs[name] = subprocess.Popen(args, cwd=BASE_DIR,  # noqa: S603 (our own argv)
+                                            env=self.env, start_new_session=True)
 
     def first_exited(self) -> tuple[str, int] | None:
         for name, proc in self.procs.items():
@@ -136,10 +138,8 @@ class Children:
 
 
 def _signal_group(proc: subprocess.Popen, sig: int) -> None:
-    try:
+    with contextlib.suppress(ProcessLookupError):
         os.killpg(proc.pid, sig)
-    except ProcessLookupError:
-        pass
 
 
 def _raise_shutdown(signum, frame):

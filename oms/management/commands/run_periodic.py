@@ -79,10 +79,8 @@ def run_task(entry: Entry) -> None:
     if task is None:
         logger.error("periodic %s: no task named %s", entry.name, entry.task_name)
         return
-    close_old_connections()
     started = time.monotonic()
     result = task.apply(args=entry.args, kwargs=entry.kwargs)
-    close_old_connections()
     if result.failed():
         logger.error("periodic %s (%s) failed: %s\n%s", entry.name, entry.task_name,
                      result.result, result.traceback)
@@ -111,7 +109,11 @@ class Command(BaseCommand):
                           + ", ".join(e.name for e in entries))
         try:
             while True:
+                # A long-lived process: drop connections the database has closed
+                # (restart, idle timeout) before and after each round, like a request.
+                close_old_connections()
                 _ran, wait = run_due(entries)
+                close_old_connections()
                 time.sleep(min(max(wait, 0.1), max_sleep))
         except KeyboardInterrupt:
             pass

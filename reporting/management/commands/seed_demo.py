@@ -13,7 +13,7 @@ from django.db import transaction
 
 from oms.lib import roles
 
-DEMO_PASSWORD = "oms-demo-2026"  # documented in README.md; demo machines only
+DEMO_PASSWORD = "oms-demo-2026"  # noqa: S105 (documented in README.md; demo machines only)
 
 # username -> role (group name)
 DEMO_USERS: dict[str, str] = {
