@@ -74,6 +74,20 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     ADMIN: [],  # every permission, see sync_roles()
 }
 
+# Codenames above that belong to features of later issues (invoices and credit
+# notes, fulfilment, reports), so no migration creates them yet. sync_roles()
+# grants them as soon as one does. tests/oms/test_roles.py requires every other
+# codename to exist, and fails on a planned one that exists already: remove an
+# entry here in the change that adds its model, so this list never hides a typo.
+PLANNED_PERMISSIONS: frozenset[str] = frozenset({
+    "billing.view_invoice", "billing.add_creditnote", "billing.view_creditnote",
+    "fulfillment.view_picklist", "fulfillment.add_picklist", "fulfillment.change_picklist",
+    "fulfillment.view_shipment", "fulfillment.add_shipment", "fulfillment.change_shipment",
+    "reporting.view_reports", "reporting.view_manager_dashboard",
+    "reporting.add_reportsubscription", "reporting.change_reportsubscription",
+    "reporting.view_reportsubscription",
+})
+
 
 def sync_roles(*, apps=None, verbosity: int = 0) -> None:
     """Create the role groups and give them exactly their permissions."""
