@@ -42,6 +42,7 @@ __all__ = [
     "products_by_sku",
     "release",
     "reserve",
+    "return_stock",
 ]
 
 
@@ -373,9 +374,34 @@ def expire_lapsed_holds(*, now: datetime | None = None, limit: int | None = None
     if limit is not None:
         limit_sql = "LIMIT %(limit)s"
         params["limit"] = int(limit)
-    with transaction.atomic(), connection.cursor() as cursor:
+    # A single statement is atomic on its own: no savepoint needed.
+    with connection.cursor() as cursor:
         cursor.execute(_EXPIRE_SQL.format(limit=limit_sql), params)
         return [row[0] for row in cursor.fetchall()]
+
+
+def return_stock(*, product_id: int, warehouse_id: int, quantity: int, reference: str,
+                 actor_id: int | None = None, reason: str = "") -> None:
+    """Goods came back from a customer into `warehouse_id`: on_hand goes up and
+    the ledger gets a 'return' movement (for fulfilment's returns)."""
+    if not isinstance(quantity, int) or isinstance(quantity, bool) or quantity <= 0:
+        msg = _("Enter a quantity greater than zero.")
+        raise ApplicationError(msg, field_errors={"quantity": [msg]})
+    if not Product.objects.filter(pk=product_id).exists():
+        raise ApplicationError(_("Unknown product."))
+    if not Warehouse.objects.filter(pk=warehouse_id).exists():
+        raise ApplicationError(_("Unknown warehouse."))
+    with transaction.atomic():
+        StockLevel.objects.bulk_create(
+            [StockLevel(product_id=product_id, warehouse_id=warehouse_id)],
+            ignore_conflicts=True)
+        level = lock_stock_levels(product_id=product_id, warehouse_id=warehouse_id)[0]
+        StockLevel.objects.filter(pk=level.pk).update(on_hand=F("on_hand") + quantity,
+                                                      updated_at=timezone.now())
+        StockMovement.objects.create(
+            product_id=product_id, warehouse_id=warehouse_id, quantity=quantity,
+            kind=StockMovement.Kind.RETURN, reason=(reason or _("Customer return"))[:200],
+            reference=reference[:100], actor_id=actor_id)
 
 
 def availability(*, product_ids: list[int]) -> dict[int, list[WarehouseAvailability]]:

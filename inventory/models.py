@@ -113,6 +113,8 @@ class StockLevel(models.Model):
                                   related_name="stock_levels", verbose_name=_("warehouse"))
     on_hand = models.IntegerField(_("on hand"), default=0)
     reserved = models.IntegerField(_("reserved"), default=0)
+    # At or below this available quantity the product shows as low stock.
+    reorder_level = models.PositiveIntegerField(_("reorder level"), default=0)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     class Meta:

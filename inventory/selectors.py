@@ -1,0 +1,92 @@
+"""Reads of the inventory app for the back office: product search, stock per
+warehouse, low stock. Every list is one query (plus one COUNT when paged)."""
+
+from __future__ import annotations
+
+from django.core.paginator import Page, Paginator
+from django.db.models import Count, F, IntegerField, Prefetch, Q, QuerySet, Sum, Value
+from django.db.models.functions import Coalesce
+
+from inventory.models import BinLocation, Product, StockLevel, StockMovement, Warehouse
+
+PAGE_SIZE = 25
+
+
+def product_queryset(*, query: str = "", active: bool | None = None) -> QuerySet[Product]:
+    """Products matching `query` on SKU or name (case-insensitive, substring),
+    with their stock totals over active warehouses."""
+    qs = Product.objects.all()
+    query = (query or "").strip()
+    if query:
+        qs = qs.filter(Q(sku__icontains=query) | Q(name__icontains=query))
+    if active is not None:
+        qs = qs.filter(is_active=active)
+    active_stock = Q(stock_levels__warehouse__is_active=True)
+    zero = Value(0, output_field=IntegerField())
+    return qs.annotate(
+        total_on_hand=Coalesce(Sum("stock_levels__on_hand", filter=active_stock), zero),
+        total_reserved=Coalesce(Sum("stock_levels__reserved", filter=active_stock), zero),
+    ).annotate(total_available=F("total_on_hand") - F("total_reserved")).order_by("sku")
+
+
+def product_page(*, query: str = "", active: bool | None = None, page: int | str = 1,
+                 per_page: int = PAGE_SIZE) -> Page:
+    paginator = Paginator(product_queryset(query=query, active=active), per_page)
+    return paginator.get_page(page)
+
+
+def product_with_stock(*, product_id: int) -> Product:
+    """One product with its stock levels (warehouse joined) and bins."""
+    levels = StockLevel.objects.select_related("warehouse").order_by("warehouse__code")
+    return (
+        Product.objects.prefetch_related(
+            Prefetch("stock_levels", queryset=levels),
+            Prefetch("bins", queryset=BinLocation.objects.select_related("warehouse")),
+        ).get(pk=product_id)
+    )
+
+
+def recent_movements(*, product_id: int | None = None, warehouse_id: int | None = None,
+                     limit: int = 20) -> list[StockMovement]:
+    qs = StockMovement.objects.select_related("product", "warehouse", "actor")
+    if product_id is not None:
+        qs = qs.filter(product_id=product_id)
+    if warehouse_id is not None:
+        qs = qs.filter(warehouse_id=warehouse_id)
+    return list(qs.order_by("-created_at", "-id")[:limit])
+
+
+def warehouses(*, active_only: bool = True) -> QuerySet[Warehouse]:
+    qs = Warehouse.objects.order_by("code")
+    if active_only:
+        qs = qs.filter(is_active=True)
+    return qs.annotate(product_count=Count("stock_levels"))
+
+
+def stock_queryset(*, warehouse_id: int | None = None, query: str = "",
+                   low_only: bool = False) -> QuerySet[StockLevel]:
+    """Stock levels with `available` = on_hand - reserved annotated."""
+    qs = StockLevel.objects.select_related("product", "warehouse").annotate(
+        available_qty=F("on_hand") - F("reserved"))
+    if warehouse_id is not None:
+        qs = qs.filter(warehouse_id=warehouse_id)
+    query = (query or "").strip()
+    if query:
+        qs = qs.filter(Q(product__sku__icontains=query) | Q(product__name__icontains=query))
+    if low_only:
+        qs = qs.filter(available_qty__lte=F("reorder_level"))
+    return qs.order_by("warehouse__code", "product__sku")
+
+
+def stock_page(*, warehouse_id: int | None = None, query: str = "", low_only: bool = False,
+               page: int | str = 1, per_page: int = PAGE_SIZE) -> Page:
+    paginator = Paginator(stock_queryset(warehouse_id=warehouse_id, query=query,
+                                         low_only=low_only), per_page)
+    return paginator.get_page(page)
+
+
+def low_stock(*, warehouse_id: int | None = None, limit: int = 50) -> list[StockLevel]:
+    """Active products whose available quantity is at or below their reorder level."""
+    qs = stock_queryset(warehouse_id=warehouse_id, low_only=True).filter(
+        product__is_active=True, warehouse__is_active=True)
+    return list(qs.order_by("available_qty", "product__sku")[:limit])

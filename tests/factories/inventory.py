@@ -1,0 +1,62 @@
+"""Factories for the inventory app. Stock is put in through the services
+(`stock()`), so the ledger always matches the stock levels."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import factory
+
+from inventory.models import BinLocation, Product, StockLevel, Warehouse
+
+
+class ProductFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Product
+
+    sku = factory.Sequence(lambda n: f"SKU-{n:05d}")
+    name = factory.Sequence(lambda n: f"Product {n}")
+    description = ""
+    unit_price = Decimal("19.90")
+    tax_rate = Decimal("20.00")
+    weight_kg = Decimal("0.500")
+    length_cm = Decimal("20.0")
+    width_cm = Decimal("15.0")
+    height_cm = Decimal("10.0")
+    is_fragile = False
+    is_active = True
+
+
+class WarehouseFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Warehouse
+        django_get_or_create = ("code",)
+
+    code = factory.Sequence(lambda n: f"WH{n:02d}")
+    name = factory.Sequence(lambda n: f"Warehouse {n}")
+    line1 = "1 Rue du Dépôt"
+    postal_code = "69000"
+    city = "Lyon"
+    country = "FR"
+    is_active = True
+
+
+class BinLocationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = BinLocation
+
+    product = factory.SubFactory(ProductFactory)
+    warehouse = factory.SubFactory(WarehouseFactory)
+    code = factory.Sequence(lambda n: f"A-{n // 10:02d}-{n % 10}")
+
+
+def stock(product: Product, warehouse: Warehouse, quantity: int, *, actor=None,
+          reference: str = "factory") -> StockLevel:
+    """Receive `quantity` through the service (ledger row included)."""
+    from inventory.services import receive_stock
+
+    if quantity > 0:
+        receive_stock(product=product, warehouse=warehouse, quantity=quantity, actor=actor,
+                      reference=reference)
+    level, _created = StockLevel.objects.get_or_create(product=product, warehouse=warehouse)
+    return level
