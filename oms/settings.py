@@ -199,4 +199,7 @@ LOGGING = {
 # them (and the managers' report schedules) in the database.
 CELERY_BEAT_SCHEDULE = {
     "outbox-relay": {"task": "oms.tasks.relay_outbox", "schedule": float(OUTBOX_RELAY_SECONDS)},
+    # Lapsed stock holds -> orders expired, set-based (orders.services.expire_orders).
+    "orders-expire-reservations": {"task": "orders.tasks.expire_reservations",
+                                   "schedule": 60.0},
 }
