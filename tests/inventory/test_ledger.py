@@ -1,0 +1,93 @@
+"""The ledger invariant: for every product and warehouse, on_hand equals the
+sum of its stock movements, reserved equals the sum of its active
+reservations, and 0 <= reserved <= on_hand, after any sequence of receipts,
+adjustments, reservations, confirmations, releases, expiries and shipments."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.db.models import Sum
+from django.utils import timezone
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from inventory import api
+from inventory.models import Reservation, StockLevel, StockMovement
+from inventory.services import adjust_stock, receive_stock
+from oms.lib.errors import ApplicationError
+from tests.factories.inventory import ProductFactory, WarehouseFactory
+
+ORDERS = st.integers(min_value=1, max_value=6)
+OPERATIONS = st.one_of(
+    st.tuples(st.just("receive"), st.integers(0, 1), st.integers(0, 1),
+              st.integers(-2, 15)),
+    st.tuples(st.just("adjust"), st.integers(0, 1), st.integers(0, 1), st.integers(-12, 8)),
+    st.tuples(st.just("reserve"), ORDERS, st.integers(0, 1), st.integers(-1, 12)),
+    st.tuples(st.just("confirm"), ORDERS, st.just(0), st.just(0)),
+    st.tuples(st.just("release"), ORDERS, st.just(0), st.just(0)),
+    st.tuples(st.just("consume"), ORDERS, st.just(0), st.just(0)),
+    st.tuples(st.just("expire"), st.just(0), st.just(0), st.just(0)),
+)
+
+
+def assert_ledger_holds(products, warehouses) -> None:
+    for product in products:
+        for warehouse in warehouses:
+            level = StockLevel.objects.filter(product=product, warehouse=warehouse).first()
+            ledger = StockMovement.objects.filter(product=product, warehouse=warehouse).aggregate(
+                total=Sum("quantity"))["total"] or 0
+            held = Reservation.objects.filter(
+                product=product, warehouse=warehouse, status="active").aggregate(
+                total=Sum("quantity"))["total"] or 0
+            on_hand = level.on_hand if level else 0
+            reserved = level.reserved if level else 0
+            assert on_hand == ledger
+            assert reserved == held
+            assert 0 <= reserved <= on_hand
+
+
+def state() -> tuple:
+    return (sorted(StockLevel.objects.values_list("pk", "on_hand", "reserved")),
+            sorted(Reservation.objects.values_list("pk", "status", "kind")),
+            StockMovement.objects.count())
+
+
+@settings(max_examples=60, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(operations=st.lists(OPERATIONS, min_size=1, max_size=25))
+def test_stock_levels_always_equal_the_ledger(db, operations):
+    # Fresh rows per example: hypothesis runs many examples in one test transaction.
+    products = [ProductFactory(), ProductFactory()]
+    warehouses = [WarehouseFactory(), WarehouseFactory()]
+    order_base = products[0].pk * 100
+    clock = timezone.now()
+
+    for name, a, b, quantity in operations:
+        before = state()
+        try:
+            if name == "receive":
+                receive_stock(product=products[a], warehouse=warehouses[b], quantity=quantity,
+                              actor=None)
+            elif name == "adjust":
+                adjust_stock(product=products[a], warehouse=warehouses[b], quantity=quantity,
+                             reason="count", actor=None)
+            elif name == "reserve":
+                order_id = order_base + a
+                api.reserve(order_id=order_id,
+                            lines=[api.LineRequest(order_id * 10 + b, products[b].pk, quantity)],
+                            hold_minutes=30, actor_id=None)
+            elif name == "confirm":
+                api.confirm(order_id=order_base + a, actor_id=None)
+            elif name == "release":
+                api.release(order_id=order_base + a, reason="test", actor_id=None)
+            elif name == "consume":
+                api.consume(order_id=order_base + a, warehouse_id=None, actor_id=None,
+                            reference="ship")
+            else:
+                clock += timedelta(minutes=31)
+                api.expire_lapsed_holds(now=clock)
+        except ApplicationError:
+            # A refusal writes nothing at all.
+            assert state() == before
+        assert_ledger_holds(products, warehouses)
