@@ -6,3 +6,7 @@ class OrdersConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "orders"
     verbose_name = _("Orders")
+
+    def ready(self) -> None:
+        # Registers the outbox handlers (customer e-mails, hold notices).
+        from orders import emails  # noqa: F401

@@ -1,0 +1,90 @@
+"""Outbox handlers of the orders app: customer e-mails and hold notices.
+
+Registered at app start-up (OrdersConfig.ready). The outbox runs a handler
+at least once; each message carries `Message-ID: <outbox-N@domain>` built
+from the outbox row id, so a re-run after a crash between SMTP and commit
+sends the same message again, which mail servers and clients collapse.
+"""
+
+from __future__ import annotations
+
+from email.utils import parseaddr
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.mail import EmailMultiAlternatives
+from django.template.loader import render_to_string
+from django.utils import translation
+from django.utils.translation import gettext as _
+
+from oms.lib import outbox
+from orders.models import EventKind, Order, OrderEvent
+
+# kind -> subject; the bodies are templates/emails/orders/<kind>.txt/.html
+CUSTOMER_EMAILS = {
+    "received": lambda o: _("We received your order %(number)s") % {"number": o.number},
+    "confirmed": lambda o: _("Your order %(number)s is confirmed") % {"number": o.number},
+    "backordered": lambda o: _("Your order %(number)s is waiting for stock")
+    % {"number": o.number},
+    "expired": lambda o: _("Your order %(number)s has expired") % {"number": o.number},
+    "cancelled": lambda o: _("Your order %(number)s has been cancelled")
+    % {"number": o.number},
+}
+
+
+def _message_id(outbox_message_id: int) -> str:
+    domain = parseaddr(settings.DEFAULT_FROM_EMAIL)[1].partition("@")[2] or "oms.localhost"
+    return f"<outbox-{outbox_message_id}@{domain}>"
+
+
+def _send(*, subject: str, template: str, context: dict, to: list[str],
+          outbox_message_id: int) -> None:
+    text = render_to_string(f"{template}.txt", context)
+    html = render_to_string(f"{template}.html", context)
+    message = EmailMultiAlternatives(
+        subject=subject, body=text, to=to,
+        headers={"Message-ID": _message_id(outbox_message_id)})
+    message.attach_alternative(html, "text/html")
+    message.send()
+
+
+@outbox.handler("orders.send_order_email")
+def send_order_email(payload: dict) -> None:
+    """A status e-mail to the customer, in the customer's language."""
+    kind = payload["kind"]
+    message_id = payload["outbox_message_id"]
+    if kind not in CUSTOMER_EMAILS:
+        raise ValueError(f"unknown order e-mail {kind!r}")
+    order = (Order.objects.select_related("customer").prefetch_related("lines")
+             .get(pk=payload["order_id"]))
+    if OrderEvent.objects.filter(order=order, kind=EventKind.EMAIL,
+                                 data__outbox_message_id=message_id).exists():
+        return  # already sent and recorded by an earlier run
+    language = order.customer.preferred_language or settings.LANGUAGE_CODE
+    with translation.override(language):
+        _send(subject=CUSTOMER_EMAILS[kind](order), template=f"emails/orders/{kind}",
+              context={"order": order, "customer": order.customer,
+                       "reason": payload.get("reason", "")},
+              to=[order.customer.email], outbox_message_id=message_id)
+    OrderEvent.objects.create(order=order, kind=EventKind.EMAIL, reason=kind,
+                              data={"outbox_message_id": message_id,
+                                    "to": order.customer.email})
+
+
+@outbox.handler("orders.notify_order_held")
+def notify_order_held(payload: dict) -> None:
+    """Signal the approvers (Sales, Accounting, Managers) that an order waits."""
+    order = Order.objects.select_related("customer").get(pk=payload["order_id"])
+    recipients = sorted(
+        get_user_model().objects.filter(is_active=True)
+        .filter(groups__permissions__codename="approve_order",
+                groups__permissions__content_type__app_label="orders")
+        .exclude(email="").values_list("email", flat=True).distinct())
+    if not recipients:
+        return
+    with translation.override(settings.LANGUAGE_CODE):
+        _send(subject=_("Order %(number)s is on hold: %(reason)s")
+              % {"number": order.number, "reason": order.get_hold_reason_display()},
+              template="emails/orders/held_staff",
+              context={"order": order, "customer": order.customer},
+              to=recipients, outbox_message_id=payload["outbox_message_id"])
