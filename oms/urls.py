@@ -7,6 +7,7 @@ from inventory.api_v1 import router as inventory_api_router
 from oms import views
 from oms.api import build_urls
 from oms.lib.auth import public
+from orders.api_v1 import router as orders_api_router
 
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
@@ -15,7 +16,7 @@ urlpatterns = [
     path("accounts/logout/", public(auth_views.LogoutView.as_view()), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
-    path("api/v1/", build_urls(("", inventory_api_router))),
+    path("api/v1/", build_urls(("", orders_api_router), ("", inventory_api_router))),
     path("customers/", include("customers.urls")),
     path("inventory/", include("inventory.urls")),
     path("orders/", include("orders.urls")),

@@ -1,0 +1,363 @@
+"""CSV import of orders (channel "import"): parse, check every row, then place
+all orders in one transaction, or none.
+
+The file (UTF-8, comma or semicolon separated, header row required) has one
+row per order line; rows with the same `order_ref` form one order, and the
+order-level columns must agree on every row of an order.
+
+| column | required | meaning |
+| --- | --- | --- |
+| order_ref | yes | the sender's reference; groups rows into one order |
+| customer_email | yes | finds the customer, or creates one |
+| customer_name | yes | name of a new customer |
+| customer_phone | no | phone of a new customer |
+| customer_kind | no | `person` (default) or `company` |
+| sku | yes | catalogue SKU, must be active |
+| quantity | yes | whole number above zero |
+| currency | yes | one of settings.CURRENCIES |
+| ship_name, ship_line1, ship_postal_code, ship_city | yes | shipping address |
+| ship_country | yes | ISO 3166-1 alpha-2, e.g. FR |
+| ship_line2, ship_region | no | |
+| payment_method | no | bank_transfer, net_terms or paypal (never cards in a file) |
+| promised_delivery_date | no | YYYY-MM-DD |
+| notes | no | free text on the order |
+
+Prices and totals are never read from the file: unknown columns are refused.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import re
+import uuid
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from customers.models import Customer
+from inventory import api as inventory_api
+from oms.lib.errors import ApplicationError
+from oms.lib.money import is_supported_currency
+from orders.capture import CustomerData, capture_order
+from orders.models import Channel, Order
+from orders.payments import PaymentDetails
+from orders.totals import PricedLine, compute_totals
+
+REQUIRED_COLUMNS = [
+    "order_ref", "customer_email", "customer_name", "sku", "quantity", "currency",
+    "ship_name", "ship_line1", "ship_postal_code", "ship_city", "ship_country",
+]
+OPTIONAL_COLUMNS = [
+    "customer_phone", "customer_kind", "ship_line2", "ship_region", "payment_method",
+    "promised_delivery_date", "notes",
+]
+COLUMNS = REQUIRED_COLUMNS + OPTIONAL_COLUMNS
+# Columns that describe the order, not the line: equal on every row of an order.
+ORDER_COLUMNS = [
+    "customer_email", "customer_name", "customer_phone", "customer_kind", "currency",
+    "ship_name", "ship_line1", "ship_line2", "ship_postal_code", "ship_city", "ship_region",
+    "ship_country", "payment_method", "promised_delivery_date", "notes",
+]
+PAYMENT_METHODS = {"bank_transfer", "net_terms", "paypal"}
+CUSTOMER_KINDS = {"person", "company"}
+MAX_ROWS = 5000
+MAX_BYTES = 5 * 1024 * 1024
+IMPORT_DIR = "order-imports"
+STORED_NAME = re.compile(r"^[0-9a-f]{32}\.csv$")
+MAX_LENGTHS = {"order_ref": 64, "customer_name": 200, "customer_phone": 40, "sku": 64,
+               "ship_name": 200, "ship_line1": 200, "ship_line2": 200, "ship_postal_code": 20,
+               "ship_city": 100, "ship_region": 100, "notes": 2000}
+
+
+@dataclass
+class Row:
+    number: int  # line number in the file (the header is line 1)
+    values: dict[str, str]
+    errors: dict[str, list[str]] = field(default_factory=dict)
+
+    def add_error(self, column: str, message: str) -> None:
+        self.errors.setdefault(column, []).append(message)
+
+
+@dataclass
+class PlannedOrder:
+    ref: str
+    rows: list[Row]
+    total_net: Decimal = Decimal("0.00")
+    total_tax: Decimal = Decimal("0.00")
+    total_gross: Decimal = Decimal("0.00")
+
+    @property
+    def first(self) -> Row:
+        return self.rows[0]
+
+    @property
+    def currency(self) -> str:
+        return self.first.values["currency"]
+
+    @property
+    def customer_email(self) -> str:
+        return self.first.values["customer_email"]
+
+
+@dataclass
+class ImportPreview:
+    rows: list[Row]
+    orders: list[PlannedOrder]
+    file_errors: list[str]
+
+    @property
+    def is_clean(self) -> bool:
+        return not self.file_errors and not any(row.errors for row in self.rows)
+
+    @property
+    def error_rows(self) -> list[Row]:
+        return [row for row in self.rows if row.errors]
+
+    @property
+    def line_count(self) -> int:
+        return len(self.rows)
+
+
+# --- storage between preview and confirm --------------------------------------
+
+def _import_dir() -> Path:
+    path = Path(settings.MEDIA_ROOT) / IMPORT_DIR
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def store_upload(content: bytes) -> str:
+    """Keep the uploaded bytes until confirmation; returns the stored name.
+    The view hands the name to the browser signed, so it cannot be swapped."""
+    name = f"{uuid.uuid4().hex}.csv"
+    (_import_dir() / name).write_bytes(content)
+    return name
+
+
+def load_upload(name: str) -> bytes:
+    if not STORED_NAME.match(name):
+        raise ApplicationError(_("Unknown import file."))
+    path = _import_dir() / name
+    if not path.exists():
+        raise ApplicationError(_("The uploaded file is gone; upload it again."))
+    return path.read_bytes()
+
+
+def discard_upload(name: str) -> None:
+    if STORED_NAME.match(name):
+        (_import_dir() / name).unlink(missing_ok=True)
+
+
+def _done_marker(content: bytes) -> Path:
+    return _import_dir() / f"{hashlib.sha256(content).hexdigest()}.imported"
+
+
+# --- parsing and checking ---------------------------------------------------
+
+def _decode(content: bytes) -> str:
+    if len(content) > MAX_BYTES:
+        raise ApplicationError(_("The file is larger than 5 MB; split it."))
+    try:
+        return content.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise ApplicationError(_("The file is not UTF-8 encoded text; export it as UTF-8 CSV."))
+
+
+def parse(content: bytes) -> tuple[list[Row], list[str]]:
+    """Rows with their raw values (stripped) and file-level errors."""
+    text = _decode(content)
+    if not text.strip():
+        return [], [_("The file is empty.")]
+    first_line = text.splitlines()[0]
+    delimiter = ";" if first_line.count(";") > first_line.count(",") else ","
+    reader = csv.DictReader(io.StringIO(text), delimiter=delimiter)
+    header = [name.strip().lower() for name in (reader.fieldnames or [])]
+    reader.fieldnames = header
+    errors = []
+    missing = [name for name in REQUIRED_COLUMNS if name not in header]
+    unknown = [name for name in header if name not in COLUMNS]
+    if missing:
+        errors.append(_("Missing columns: %(columns)s.") % {"columns": ", ".join(missing)})
+    if unknown:
+        errors.append(_("Unknown columns: %(columns)s (prices and totals are never imported).")
+                      % {"columns": ", ".join(unknown)})
+    if errors:
+        return [], errors
+    rows = []
+    for values in reader:
+        if None in values:  # more cells than header columns
+            row = Row(number=reader.line_num, values={})
+            row.add_error("__row__", _("More cells than columns in the header."))
+            rows.append(row)
+            continue
+        cleaned = {name: (values.get(name) or "").strip() for name in COLUMNS}
+        if not any(cleaned.values()):
+            continue  # blank line
+        rows.append(Row(number=reader.line_num, values=cleaned))
+        if len(rows) > MAX_ROWS:
+            return [], [_("More than %(max)d rows; split the file.") % {"max": MAX_ROWS}]
+    if not rows:
+        errors.append(_("The file has a header but no rows."))
+    return rows, errors
+
+
+def _check_row(row: Row) -> None:
+    values = row.values
+    for name in REQUIRED_COLUMNS:
+        if not values.get(name):
+            row.add_error(name, _("Required."))
+    for name, limit in MAX_LENGTHS.items():
+        if len(values.get(name, "")) > limit:
+            row.add_error(name, _("At most %(limit)d characters.") % {"limit": limit})
+    if values.get("customer_email"):
+        try:
+            validate_email(values["customer_email"])
+        except ValidationError:
+            row.add_error("customer_email", _("Not a valid e-mail address."))
+        values["customer_email"] = values["customer_email"].lower()
+    if values.get("quantity"):
+        if not re.fullmatch(r"\d+", values["quantity"]) or int(values["quantity"]) <= 0:
+            row.add_error("quantity", _("Enter a whole number above zero."))
+        elif int(values["quantity"]) > 100_000:
+            row.add_error("quantity", _("At most 100000."))
+    if values.get("currency"):
+        values["currency"] = values["currency"].upper()
+        if not is_supported_currency(values["currency"]):
+            row.add_error("currency", _("Unknown currency %(code)s; use one of %(codes)s.")
+                          % {"code": values["currency"], "codes": ", ".join(settings.CURRENCIES)})
+    if values.get("ship_country"):
+        values["ship_country"] = values["ship_country"].upper()
+        if not re.fullmatch(r"[A-Z]{2}", values["ship_country"]):
+            row.add_error("ship_country", _("Use a two-letter ISO code, e.g. FR."))
+    if values.get("customer_kind") and values["customer_kind"] not in CUSTOMER_KINDS:
+        row.add_error("customer_kind", _("Use person or company."))
+    if values.get("payment_method") and values["payment_method"] not in PAYMENT_METHODS:
+        row.add_error("payment_method", _("Use bank_transfer, net_terms or paypal."))
+    if values.get("promised_delivery_date"):
+        try:
+            date.fromisoformat(values["promised_delivery_date"])
+        except ValueError:
+            row.add_error("promised_delivery_date", _("Use the format YYYY-MM-DD."))
+
+
+def check(content: bytes) -> ImportPreview:
+    """Parse and check the whole file without writing anything."""
+    rows, file_errors = parse(content)
+    if file_errors:
+        return ImportPreview(rows=rows, orders=[], file_errors=file_errors)
+    for row in rows:
+        if row.values:
+            _check_row(row)
+    # Catalogue, in one query for the whole file.
+    skus = sorted({row.values["sku"] for row in rows if row.values.get("sku")})
+    products = inventory_api.products_by_sku(skus=skus)
+    for row in rows:
+        sku = row.values.get("sku")
+        if not sku:
+            continue
+        product = products.get(sku)
+        if product is None:
+            row.add_error("sku", _("Unknown SKU %(sku)s.") % {"sku": sku})
+        elif not product.is_active:
+            row.add_error("sku", _("Product %(sku)s is no longer sold.") % {"sku": sku})
+    # Blocked customers, in one query.
+    emails = {row.values["customer_email"] for row in rows if row.values.get("customer_email")}
+    blocked = {email.lower() for email in Customer.objects.filter(
+        email__in=emails, standing="blocked").values_list("email", flat=True)}
+    for row in rows:
+        if row.values.get("customer_email", "").lower() in blocked:
+            row.add_error("customer_email", _("This customer is blocked and cannot order."))
+    # Group into orders; order-level columns must agree with the order's first row.
+    groups: OrderedDict[str, list[Row]] = OrderedDict()
+    for row in rows:
+        if row.values.get("order_ref"):
+            groups.setdefault(row.values["order_ref"], []).append(row)
+    orders = []
+    for ref, group in groups.items():
+        first, seen_skus = group[0], {}
+        for row in group:
+            if row is not first:
+                for name in ORDER_COLUMNS:
+                    if row.values.get(name, "") != first.values.get(name, ""):
+                        row.add_error(name, _("Differs from line %(line)d of order %(ref)s.")
+                                      % {"line": first.number, "ref": ref})
+            sku = row.values.get("sku")
+            if sku in seen_skus:
+                row.add_error("sku", _("%(sku)s already appears on line %(line)d of this order.")
+                              % {"sku": sku, "line": seen_skus[sku]})
+            elif sku:
+                seen_skus[sku] = row.number
+        planned = PlannedOrder(ref=ref, rows=group)
+        if not any(row.errors for row in group):
+            totals = compute_totals([
+                PricedLine(unit_price=products[row.values["sku"]].unit_price,
+                           tax_rate=products[row.values["sku"]].tax_rate,
+                           quantity=int(row.values["quantity"]))
+                for row in group])
+            planned.total_net = totals.net
+            planned.total_tax = totals.tax
+            planned.total_gross = totals.gross
+        orders.append(planned)
+    if _done_marker(content).exists():
+        file_errors.append(_("This exact file was already imported."))
+    return ImportPreview(rows=rows, orders=orders, file_errors=file_errors)
+
+
+# --- the import ---------------------------------------------------------------
+
+def import_orders(*, content: bytes, actor) -> list[Order]:
+    """Place every order of a clean file in ONE transaction: a failure on any
+    order (say, stock gone since the preview) rolls back all of them."""
+    preview = check(content)
+    if not preview.is_clean:
+        raise ApplicationError(_("The file has errors; nothing was imported."), code="dirty")
+    placed: list[Order] = []
+    with transaction.atomic(durable=True):
+        for planned in preview.orders:
+            values = planned.first.values
+            shipping = {"name": values["ship_name"], "line1": values["ship_line1"],
+                        "line2": values["ship_line2"], "postal_code": values["ship_postal_code"],
+                        "city": values["ship_city"], "region": values["ship_region"],
+                        "country": values["ship_country"]}
+            try:
+                order = capture_order(
+                    customer=CustomerData(email=values["customer_email"],
+                                          name=values["customer_name"],
+                                          kind=values["customer_kind"] or "person",
+                                          phone=values["customer_phone"]),
+                    lines=[(row.values["sku"], int(row.values["quantity"]))
+                           for row in planned.rows],
+                    channel=Channel.IMPORT, currency=planned.currency,
+                    shipping_address=shipping,
+                    promised_delivery_date=(date.fromisoformat(values["promised_delivery_date"])
+                                            if values["promised_delivery_date"] else None),
+                    payment=(PaymentDetails(method=values["payment_method"])
+                             if values["payment_method"] else None),
+                    notes=_join_notes(planned.ref, values["notes"]),
+                    actor=actor)
+            except ApplicationError as exc:
+                raise ApplicationError(
+                    _("Order %(ref)s (line %(line)d): %(error)s Nothing was imported.")
+                    % {"ref": planned.ref, "line": planned.first.number, "error": exc.message},
+                    field_errors=exc.field_errors, code=exc.code)
+            placed.append(order)
+        # Inside the transaction: the marker is written only if every order commits.
+        marker = _done_marker(content)
+        transaction.on_commit(lambda: marker.write_text("imported\n"))
+    return placed
+
+
+def _join_notes(ref: str, notes: str) -> str:
+    reference = _("Imported, reference %(ref)s") % {"ref": ref}
+    return f"{reference}\n{notes}" if notes else reference

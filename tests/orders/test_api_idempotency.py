@@ -1,0 +1,117 @@
+# ruff: noqa: F811  (pytest fixtures imported from capture_support)
+"""Idempotency-Key on POST /api/v1/orders: replay, mismatch, and a real race."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from django.db import connection
+from django.test import Client
+
+from oms.models import IdempotencyRecord
+from orders.models import Order
+from tests.orders.capture_support import api, api_token, catalogue, order_body  # noqa: F401
+
+
+@pytest.mark.django_db
+def test_same_key_and_body_replays_the_first_response(api, catalogue):
+    first = api.post("/orders", order_body(), HTTP_IDEMPOTENCY_KEY="k-1")
+    second = api.post("/orders", order_body(), HTTP_IDEMPOTENCY_KEY="k-1")
+
+    assert first.status_code == second.status_code == 201
+    assert second.json() == first.json()
+    assert second["Idempotent-Replayed"] == "true"
+    assert Order.objects.count() == 1
+    record = IdempotencyRecord.objects.get()
+    assert record.response_status == 201
+    assert record.response_body["number"] == first.json()["number"]
+
+
+@pytest.mark.django_db
+def test_key_order_and_whitespace_of_the_body_do_not_matter(api, catalogue, client):
+    body = order_body()
+    api.post("/orders", body, HTTP_IDEMPOTENCY_KEY="k-2")
+    reordered = '{"currency": "EUR", ' + __import__("json").dumps(
+        {k: v for k, v in body.items() if k != "currency"})[1:]
+    response = client.post("/api/v1/orders", data=reordered, content_type="application/json",
+                           HTTP_AUTHORIZATION=f"Bearer {api.token}", HTTP_IDEMPOTENCY_KEY="k-2")
+    assert response.status_code == 201
+    assert Order.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_same_key_with_another_body_is_422(api, catalogue):
+    api.post("/orders", order_body(), HTTP_IDEMPOTENCY_KEY="k-3")
+    other = order_body(lines=[{"sku": "MUG-1", "quantity": 1}])
+
+    response = api.post("/orders", other, HTTP_IDEMPOTENCY_KEY="k-3")
+
+    assert response.status_code == 422
+    assert "Idempotency-Key" in response.json()["errors"]
+    assert Order.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_different_keys_place_different_orders(api, catalogue):
+    api.post("/orders", order_body(), HTTP_IDEMPOTENCY_KEY="a")
+    api.post("/orders", order_body(), HTTP_IDEMPOTENCY_KEY="b")
+    assert Order.objects.count() == 2
+
+
+@pytest.mark.django_db
+def test_a_refused_request_releases_its_key_for_a_corrected_retry(api, catalogue):
+    too_many = order_body(lines=[{"sku": "MUG-1", "quantity": 500}])
+    assert api.post("/orders", too_many, HTTP_IDEMPOTENCY_KEY="k-4").status_code == 409
+    assert not IdempotencyRecord.objects.exists()
+    # Same key, same body, after a stock receipt: now it goes through.
+    from tests.factories.inventory import stock
+    stock(catalogue["MUG-1"], catalogue["warehouse"], 500)
+    assert api.post("/orders", too_many, HTTP_IDEMPOTENCY_KEY="k-4").status_code == 201
+
+
+@pytest.mark.django_db
+def test_the_key_is_per_token(api, catalogue, client):
+    from oms.api import create_api_token
+
+    _t, other_token = create_api_token(name="erp")
+    api.post("/orders", order_body(), HTTP_IDEMPOTENCY_KEY="shared")
+    response = client.post("/api/v1/orders", data=order_body(), content_type="application/json",
+                           HTTP_AUTHORIZATION=f"Bearer {other_token}",
+                           HTTP_IDEMPOTENCY_KEY="shared")
+    assert response.status_code == 201
+    assert Order.objects.count() == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_twenty_concurrent_identical_requests_create_one_order(catalogue, api_token):
+    threads_count = 20
+    barrier = threading.Barrier(threads_count)
+    results: list[tuple[int, dict]] = []
+    lock = threading.Lock()
+
+    def send():
+        try:
+            client = Client()
+            barrier.wait()
+            response = client.post("/api/v1/orders", data=order_body(),
+                                   content_type="application/json",
+                                   HTTP_AUTHORIZATION=f"Bearer {api_token}",
+                                   HTTP_IDEMPOTENCY_KEY="race-1")
+            with lock:
+                results.append((response.status_code, response.json()))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=send) for _ in range(threads_count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    assert len(results) == threads_count
+    assert Order.objects.count() == 1
+    number = Order.objects.get().number
+    assert {status for status, _body in results} == {201}
+    assert {body["number"] for _status, body in results} == {number}
+    assert IdempotencyRecord.objects.count() == 1
