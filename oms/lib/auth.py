@@ -1,17 +1,33 @@
 """Back-office access: every view says which permission it needs.
 
-`permission_required` wraps Django's decorators (login first, then 403) and
-records the permission on the view so a test can walk every URL pattern and
-fail on a view that declares none.
+`permission_required` sends anonymous users to the log-in page, answers 403
+to users without every permission, and records the permissions on the view
+so a test can walk every URL pattern and fail on a view that declares none.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from functools import wraps
+from urllib.parse import urlencode
 
-from django.contrib.auth.decorators import login_required
+from django.conf import settings
+from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import resolve_url
+from django_htmx.http import HttpResponseClientRedirect
+
+
+def _to_login(request: HttpRequest) -> HttpResponse:
+    htmx = getattr(request, "htmx", None)
+    if htmx:
+        # An expired session must not swap the log-in page into a fragment:
+        # send the whole browser there, back to the page it was on.
+        back_to = htmx.current_url_abs_path or request.get_full_path()
+        return HttpResponseClientRedirect(
+            f"{resolve_url(settings.LOGIN_URL)}?{urlencode({'next': back_to})}")
+    return redirect_to_login(request.get_full_path())
 
 
 def permission_required(*perms: str) -> Callable:
@@ -19,12 +35,13 @@ def permission_required(*perms: str) -> Callable:
 
     def decorator(view: Callable) -> Callable:
         @wraps(view)
-        def wrapped(request, *args, **kwargs):
+        def guarded(request, *args, **kwargs):
+            if not request.user.is_authenticated:
+                return _to_login(request)
             if not request.user.has_perms(perms):
                 raise PermissionDenied
             return view(request, *args, **kwargs)
 
-        guarded = login_required(wrapped)
         guarded.required_permissions = perms
         return guarded
 

@@ -1,0 +1,88 @@
+"""The back-office shell: dashboard, error pages, htmx log-in redirect, CSRF header."""
+
+import pytest
+from django.template.loader import render_to_string
+from django.test import override_settings
+from django.urls import path, reverse
+
+from oms.lib.auth import permission_required
+from oms.lib.navigation import items_for
+from oms.models import OutboxMessage
+from oms.urls import urlpatterns as project_urlpatterns
+
+
+@permission_required("oms.view_outboxmessage")
+def _outbox_only(request):
+    raise AssertionError("not reached in these tests")
+
+
+urlpatterns = [*project_urlpatterns, path("test-only/", _outbox_only, name="test_only")]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("role", ["Sales", "Warehouse", "Customer service", "Accounting",
+                                  "Manager", "Admin"])
+def test_dashboard_shows_the_role_and_its_navigation(client_for, role):
+    client = client_for(role)
+    response = client.get(reverse("dashboard"))
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert role in html
+    for item in items_for(client.user):
+        assert f'href="{item["url"]}"' in html
+    # Every htmx request carries the CSRF token, and the skip link targets <main>.
+    assert f"""hx-headers='{{"X-CSRFToken": "{response.context["csrf_token"]}"}}'""" in html
+    assert 'href="#main"' in html and 'id="main"' in html
+
+
+@pytest.mark.django_db
+def test_only_roles_that_may_see_the_outbox_get_its_health_card(client_for):
+    OutboxMessage.objects.create(handler="x", payload={}, status=OutboxMessage.Status.FAILED)
+    admin_page = client_for("Admin").get(reverse("dashboard")).content.decode()
+    assert "Background messages" in admin_page
+    assert "status__exact=failed" in admin_page
+    assert "Background messages" not in client_for("Manager").get(
+        reverse("dashboard")).content.decode()
+
+
+@pytest.mark.django_db
+@override_settings(ROOT_URLCONF=__name__)
+def test_a_missing_permission_renders_the_403_page_inside_the_shell(client_for):
+    response = client_for("Sales").get("/test-only/")
+    assert response.status_code == 403
+    assert "You may not open this page" in response.content.decode()
+    assert 'class="mainnav"' in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_an_unknown_address_renders_the_404_page(client_for):
+    response = client_for("Sales").get("/no-such-page/")
+    assert response.status_code == 404
+    assert "Page not found" in response.content.decode()
+
+
+def test_the_500_page_renders_without_a_request():
+    html = render_to_string("500.html")
+    assert "Something went wrong on our side" in html
+
+
+@pytest.mark.django_db
+def test_an_htmx_request_without_a_session_redirects_the_whole_page_to_log_in(client):
+    response = client.get(reverse("dashboard"), headers={
+        "HX-Request": "true", "HX-Current-URL": "http://testserver/orders/?page=2"})
+    assert response.status_code == 200
+    assert response["HX-Redirect"] == "/accounts/login/?next=%2Forders%2F%3Fpage%3D2"
+
+
+@pytest.mark.django_db
+def test_the_form_error_summary_links_to_each_field_in_error(client):
+    response = client.post(reverse("login"), {"username": "", "password": ""})
+    html = response.content.decode()
+    assert "Please correct the 2 errors below." in html
+    assert 'href="#id_username"' in html
+    assert 'aria-describedby="id_username_error"' in html
+    assert 'id="id_username_error"' in html
+
+
+def test_the_healthz_endpoint_answers(client, db):
+    assert client.get("/healthz").json() == {"status": "ok"}
