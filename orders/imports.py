@@ -347,10 +347,12 @@ def import_orders(*, content: bytes, actor) -> list[Order]:
                     notes=_join_notes(planned.ref, values["notes"]),
                     actor=actor)
             except ApplicationError as exc:
-                raise ApplicationError(
+                error = ApplicationError(
                     _("Order %(ref)s (line %(line)d): %(error)s Nothing was imported.")
                     % {"ref": planned.ref, "line": planned.first.number, "error": exc.message},
                     field_errors=exc.field_errors, code=exc.code)
+                error.status = exc.status  # 409 for stock gone since the preview
+                raise error
             placed.append(order)
         # Inside the transaction: the marker is written only if every order commits.
         marker = _done_marker(content)

@@ -1,0 +1,176 @@
+# ruff: noqa: F811  (pytest fixtures imported from capture_support)
+"""CSV import: preview with per-row errors; all orders in one transaction or none."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+
+from customers.models import Customer
+from inventory.models import StockLevel
+from orders import imports
+from orders.models import Order
+from tests.orders.capture_support import catalogue, written  # noqa: F401
+
+pytestmark = pytest.mark.django_db
+
+HEADER = ("order_ref,customer_email,customer_name,sku,quantity,currency,"
+          "ship_name,ship_line1,ship_postal_code,ship_city,ship_country,payment_method")
+ADA = "ada@example.com,Ada Lovelace"
+ADDRESS = "Ada Lovelace,1 Rue de Rivoli,75001,Paris,FR"
+CLEAN = "\n".join([
+    HEADER,
+    f"A-1,{ADA},MUG-1,2,EUR,{ADDRESS},bank_transfer",
+    f"A-1,{ADA},TEA-1,3,EUR,{ADDRESS},bank_transfer",
+    "B-7,bob@example.com,Bob,MUG-1,1,EUR,Bob,2 Main St,10001,New York,US,",
+]) + "\n"
+
+
+@pytest.fixture(autouse=True)
+def _media(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+
+
+def upload(client, text: str, name: str = "orders.csv"):
+    return client.post(reverse("orders:import"),
+                       {"file": SimpleUploadedFile(name, text.encode(), "text/csv")})
+
+
+def test_clean_file_previews_then_imports_every_order(client_for, catalogue):
+    client = client_for("Sales")
+    preview = upload(client, CLEAN)
+    assert preview.status_code == 200
+    assert preview.context["preview"].is_clean
+    assert [o.ref for o in preview.context["preview"].orders] == ["A-1", "B-7"]
+    assert written() == (0, 0)  # the preview writes nothing
+
+    response = client.post(reverse("orders:import_confirm"),
+                           {"ticket": preview.context["ticket"]})
+
+    assert response.status_code == 302
+    orders = list(Order.objects.order_by("id"))
+    assert [o.channel for o in orders] == ["import", "import"]
+    assert [o.lines.count() for o in orders] == [2, 1]
+    assert orders[0].customer.email == "ada@example.com"
+    assert orders[0].total_net == preview.context["preview"].orders[0].total_net
+    assert "A-1" in orders[0].notes
+    assert orders[1].shipping_address["country"] == "US"
+    assert Customer.objects.count() == 2
+
+
+def test_one_bad_row_imports_nothing_and_the_preview_names_the_row(client_for, catalogue):
+    client = client_for("Sales")
+    text = CLEAN + f"C-9,{ADA},NOPE-1,1,EUR,{ADDRESS},\n"
+    response = upload(client, text)
+
+    assert response.status_code == 422
+    preview = response.context["preview"]
+    assert not preview.is_clean
+    assert "ticket" not in response.context
+    [bad] = preview.error_rows
+    assert bad.number == 5 and "sku" in bad.errors
+    assert b"Unknown SKU NOPE-1" in response.content
+    assert written() == (0, 0)
+
+
+@pytest.mark.parametrize(("row", "column"), [
+    (f"A-1,{ADA},NOPE,1,EUR,{ADDRESS},", "sku"),
+    (f"A-1,{ADA},OLD-1,1,EUR,{ADDRESS},", "sku"),
+    (f"A-1,{ADA},MUG-1,0,EUR,{ADDRESS},", "quantity"),
+    (f"A-1,{ADA},MUG-1,-2,EUR,{ADDRESS},", "quantity"),
+    (f"A-1,{ADA},MUG-1,1.5,EUR,{ADDRESS},", "quantity"),
+    (f"A-1,{ADA},MUG-1,two,EUR,{ADDRESS},", "quantity"),
+    (f"A-1,not-an-email,Ada,MUG-1,1,EUR,{ADDRESS},", "customer_email"),
+    (f"A-1,{ADA},MUG-1,1,XYZ,{ADDRESS},", "currency"),
+    (f"A-1,{ADA},MUG-1,1,EUR,Ada,1 Rue,75001,Paris,France,", "ship_country"),
+    (f"A-1,{ADA},MUG-1,1,EUR,Ada,,75001,Paris,FR,", "ship_line1"),
+    (f",{ADA},MUG-1,1,EUR,{ADDRESS},", "order_ref"),
+    (f"A-1,{ADA},,1,EUR,{ADDRESS},", "sku"),
+    (f"A-1,{ADA},MUG-1,1,EUR,{ADDRESS},card", "payment_method"),
+])
+def test_each_kind_of_bad_row_is_reported_on_its_column(catalogue, row, column):
+    preview = imports.check(f"{HEADER}\n{row}\n".encode())
+    assert not preview.is_clean
+    assert column in preview.rows[0].errors, preview.rows[0].errors
+
+
+def test_rows_of_one_order_must_agree_and_not_repeat_a_sku(catalogue):
+    text = "\n".join([
+        HEADER,
+        f"A-1,{ADA},MUG-1,1,EUR,{ADDRESS},",
+        f"A-1,{ADA},TEA-1,1,USD,{ADDRESS},",
+        f"A-1,{ADA},MUG-1,1,EUR,{ADDRESS},",
+    ])
+    preview = imports.check(text.encode())
+    assert "currency" in preview.rows[1].errors
+    assert "sku" in preview.rows[2].errors
+
+
+def test_blocked_customer_row_is_an_error(catalogue):
+    Customer.objects.create(name="Ada", email="ada@example.com", standing="blocked")
+    preview = imports.check(f"{HEADER}\nA-1,{ADA},MUG-1,1,EUR,{ADDRESS},\n".encode())
+    assert "customer_email" in preview.rows[0].errors
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("", "empty"),
+    ("order_ref,sku\nA,MUG-1\n", "Missing columns"),
+    (HEADER + ",unit_price\n", "Unknown columns"),
+    (HEADER + "\n", "no rows"),
+])
+def test_file_level_errors(catalogue, text, message):
+    preview = imports.check(text.encode())
+    assert not preview.is_clean
+    assert any(message in error for error in preview.file_errors)
+
+
+def test_semicolon_files_and_a_bom_are_understood(catalogue):
+    text = "\ufeff" + CLEAN.replace(",", ";")
+    assert imports.check(text.encode()).is_clean
+
+
+def test_not_utf8_is_refused_on_the_upload_field(client_for, catalogue):
+    client = client_for("Sales")
+    response = client.post(reverse("orders:import"), {
+        "file": SimpleUploadedFile("x.csv", "é".encode("latin-1") + b"\n", "text/csv")})
+    assert response.status_code == 422
+    assert response.context["form"].errors["file"]
+
+
+def test_stock_gone_between_preview_and_confirm_imports_nothing(client_for, catalogue):
+    client = client_for("Sales")
+    preview = upload(client, CLEAN)
+    StockLevel.objects.filter(product=catalogue["TEA-1"]).update(reserved=49)
+
+    response = client.post(reverse("orders:import_confirm"),
+                           {"ticket": preview.context["ticket"]})
+
+    assert response.status_code == 409
+    assert b"A-1" in response.content and b"Nothing was imported" in response.content
+    assert written() == (0, 0)
+
+
+def test_the_same_file_cannot_be_imported_twice(client_for, catalogue,
+                                                django_capture_on_commit_callbacks):
+    client = client_for("Sales")
+    first = upload(client, CLEAN)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("orders:import_confirm"), {"ticket": first.context["ticket"]})
+    again = upload(client, CLEAN)
+    assert again.status_code == 422
+    assert "ticket" not in again.context
+    assert Order.objects.count() == 2
+
+
+def test_a_tampered_ticket_is_refused(client_for, catalogue):
+    client = client_for("Sales")
+    response = client.post(reverse("orders:import_confirm"), {"ticket": "forged"})
+    assert response.status_code == 302
+    assert written() == (0, 0)
+
+
+def test_import_needs_the_import_permission(client_for):
+    client = client_for("Warehouse")
+    assert client.get(reverse("orders:import")).status_code == 403
+    assert client.post(reverse("orders:import_confirm"), {"ticket": "x"}).status_code == 403
