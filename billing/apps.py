@@ -6,3 +6,10 @@ class BillingConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "billing"
     verbose_name = _("Billing")
+
+    def ready(self) -> None:
+        from billing import emails  # noqa: F401  registers the outbox handlers
+        from billing.services import run_payment_approval
+        from orders.payments import register_payment_approver
+
+        register_payment_approver(run_payment_approval)

@@ -29,6 +29,7 @@ NAVIGATION: list[NavItem] = [
     NavItem(_("Receive stock"), "inventory:receive", "inventory.receive_stock", _("Inventory")),
     NavItem(_("New order"), "orders:entry", "orders.add_order", _("Orders")),
     NavItem(_("Import orders"), "orders:import", "orders.import_orders", _("Orders")),
+    NavItem(_("Approvals"), "billing:approval_queue", "orders.approve_order", _("Orders")),
 ]
 
 

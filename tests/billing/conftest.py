@@ -1,4 +1,4 @@
-"""Fixtures of the billing tests: a bare order for provider tests."""
+"""Fixtures of the billing tests."""
 
 from __future__ import annotations
 
@@ -22,3 +22,24 @@ def bare_order(db):
                                     channel="web", currency="EUR", **extra)
 
     return make
+
+
+@pytest.fixture
+def place(db, django_capture_on_commit_callbacks):
+    """Place an order the way a channel does and let the after-commit work run:
+    the registered payment approver (billing) and the outbox e-mails."""
+    from orders.models import Order
+    from tests.factories.orders import make_order
+
+    def make(**kwargs) -> Order:
+        with django_capture_on_commit_callbacks(execute=True):
+            order = make_order(**kwargs)
+        order.refresh_from_db()
+        return order
+
+    return make
+
+
+@pytest.fixture
+def manager(make_user):
+    return make_user("Manager", username="manager")

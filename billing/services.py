@@ -1,0 +1,335 @@
+"""Payment approval: decide whether a placed order may go to fulfilment.
+
+`approve_order_payment` is the approver `orders` calls after a placement
+commits (registered in `BillingConfig.ready()` through
+`orders.payments.register_payment_approver`). It authorises the payment with
+the provider for its method and applies the rules of the source documents
+(DOMAIN.md step 2), first match wins:
+
+1. blocked customer                 -> cancelled (orders refuses them already;
+                                       this is the second line of defence)
+2. card declined, insufficient funds, no or invalid card number
+                                    -> on_hold (payment_declined); the customer
+                                       is e-mailed a signed link to re-enter a card
+3. the gateway wants a review       -> on_hold (manual)
+4. prepaid customer paying by bank transfer, money not yet received
+                                    -> on_hold (prepayment_missing); managers
+                                       are e-mailed
+5. on account (net terms or bank transfer with terms) and the open orders on
+   account plus this one exceed the credit limit
+                                    -> on_hold (credit_limit)
+6. new customer                     -> on_hold (new_customer)
+7. otherwise (trusted, payment fine) -> approved (orders.services.approve_order)
+
+The held orders wait in the approval queue (`billing.selectors`) for Sales or
+Accounting: `approve_held_order` / `reject_held_order`.
+
+Transactions: each entry point (`approve_order_payment`, `retry_card_payment`,
+`approve_held_order`, `reject_held_order`) is one durable transaction that
+locks the order row first (the orders lock order: order, then reservations,
+then stock), records the provider's answer, moves the order through
+`orders.services` (plain `atomic()`, composable) and queues its e-mails in
+the outbox. So an expiry racing an approval waits for the lock and one of
+them wins, and a payment is never recorded for an order change that rolled
+back; the idempotency key derived from the order makes a retry reuse the
+same authorisation.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+from decimal import Decimal
+
+from django.conf import settings
+from django.core import signing
+from django.db import transaction
+from django.db.models import Sum
+from django.utils.translation import gettext as _
+
+from billing.models import OPEN_STATUSES, Payment, PaymentMethod, PaymentStatus
+from billing.providers import PaymentError, ProviderResult, get_provider, provider_for_method
+from oms.lib import outbox
+from oms.lib.errors import ApplicationError, NotAllowed
+from orders import services as order_services
+from orders.models import HoldReason, Order, OrderStatus
+from orders.payments import PaymentDetails
+
+logger = logging.getLogger(__name__)
+
+CARD_METHODS = (PaymentMethod.CARD, PaymentMethod.PAYPAL)
+ON_ACCOUNT_METHODS = (PaymentMethod.NET_TERMS, PaymentMethod.BANK_TRANSFER)
+# Orders that no longer count against a customer's credit.
+NOT_OWING_STATUSES = (OrderStatus.DRAFT, OrderStatus.EXPIRED, OrderStatus.CANCELLED, "paid")
+
+CARD_LINK_SALT = "billing.card-retry"
+
+
+def card_link_max_age() -> timedelta:
+    return timedelta(hours=getattr(settings, "BILLING_CARD_LINK_MAX_AGE_HOURS", 72))
+
+
+def card_retry_max_attempts() -> int:
+    return getattr(settings, "BILLING_CARD_RETRY_MAX_ATTEMPTS", 5)
+
+
+@dataclass(frozen=True)
+class Verdict:
+    approve: bool
+    reason_code: str = ""
+    reason_text: str = ""
+    ask_for_card: bool = False
+    signal_managers: bool = False
+
+
+# --- the approver ---------------------------------------------------------------
+
+
+def approve_order_payment(*, order_id: int, payment: PaymentDetails | None, actor) -> None:
+    """Authorise the order's payment and approve or hold the order (rules above).
+
+    Safe to call twice for the same order: a decided order is left alone and
+    the authorisation key is derived from the order, so nothing is charged
+    twice.
+    """
+    with transaction.atomic(durable=True):
+        order = _lock_order(order_id)
+        if order.status != OrderStatus.PLACED:
+            logger.info("payment approval: order %s is %s, nothing to decide", order.number,
+                        order.status)
+            return
+        customer = order.customer
+        if customer.is_blocked:
+            order_services.cancel_order(order_id=order.pk, actor=actor,
+                                        reason=_("The customer is blocked and cannot order."))
+            return
+        method = (payment.method if payment else "") or order.payment_method or (
+            customer.payment_preference)
+        result, card_problem = _authorise_for_order(order, method, payment, actor)
+        verdict = decide(order=order, method=method, result=result, card_problem=card_problem)
+        _apply(order, verdict, result, actor)
+
+
+def run_payment_approval(*, order_id: int, payment: PaymentDetails | None, actor) -> None:
+    """The function registered with orders: `approve_order_payment` that never raises.
+
+    It runs after the placement committed, inside the placing request; a
+    failure here (provider down, a lost race) must not turn a placed order
+    into an error page. The order then stays `placed` and shows up in the
+    approval queue after a few minutes for a person to decide.
+    """
+    try:
+        approve_order_payment(order_id=order_id, payment=payment, actor=actor)
+    except Exception:
+        logger.exception("payment approval of order %s failed; it waits in the queue",
+                         order_id)
+
+
+def decide(*, order: Order, method: str, result: ProviderResult | None,
+           card_problem: str = "") -> Verdict:
+    """The rules, as a pure function of the order, its customer and the payment."""
+    customer = order.customer
+    if method in CARD_METHODS:
+        if card_problem or result is None or result.status == PaymentStatus.DECLINED:
+            text = card_problem or (result.message if result else "") or _(
+                "No card details were given.")
+            return Verdict(False, HoldReason.PAYMENT_DECLINED, text, ask_for_card=True)
+        if result.status == PaymentStatus.REVIEW:
+            return Verdict(False, HoldReason.MANUAL,
+                           _("The payment gateway flagged the payment for a manual review."))
+    if (method == PaymentMethod.BANK_TRANSFER and customer.is_prepaid
+            and (result is None or result.status == PaymentStatus.PENDING)):
+        return Verdict(False, HoldReason.PREPAYMENT_MISSING,
+                       _("Prepayment by bank transfer has not been received."),
+                       signal_managers=True)
+    if method in ON_ACCOUNT_METHODS and not customer.is_prepaid:
+        exposure = open_exposure(customer_id=customer.pk, exclude_order_id=order.pk)
+        if exposure + order.total_gross > customer.credit_limit:
+            return Verdict(False, HoldReason.CREDIT_LIMIT, _(
+                "Open orders %(open)s plus this order %(order)s exceed the credit limit "
+                "%(limit)s.") % {"open": exposure, "order": order.total_gross,
+                                 "limit": customer.credit_limit})
+    if not customer.is_trusted:
+        return Verdict(False, HoldReason.NEW_CUSTOMER,
+                       _("First orders of a new customer need approval by Sales or "
+                         "Accounting."))
+    return Verdict(True, reason_text=_("Payment approved automatically."))
+
+
+def open_exposure(*, customer_id: int, exclude_order_id: int | None = None) -> Decimal:
+    """What the customer owes or will owe on account: open orders not yet paid."""
+    orders = (Order.objects.filter(customer_id=customer_id,
+                                   payment_method__in=ON_ACCOUNT_METHODS)
+              .exclude(status__in=NOT_OWING_STATUSES))
+    if exclude_order_id is not None:
+        orders = orders.exclude(pk=exclude_order_id)
+    return orders.aggregate(total=Sum("total_gross"))["total"] or Decimal("0.00")
+
+
+def _authorise_for_order(order: Order, method: str, payment: PaymentDetails | None,
+                         actor) -> tuple[ProviderResult | None, str]:
+    """Authorise with the provider of `method`; (result, card problem text)."""
+    if method == PaymentMethod.CARD and not (payment and payment.card_number):
+        return None, _("No card details were given.")
+    # Derived from the order, so a redelivered approval never charges twice.
+    key = f"order:{order.pk}:authorise"
+    if payment and payment.idempotency_key:
+        key = f"order:{order.pk}:{payment.idempotency_key}"[:100]
+    try:
+        return provider_for_method(method).authorise(
+            order_id=order.pk, method=method, amount=order.total_gross,
+            currency=order.currency, idempotency_key=key,
+            card_number=payment.card_number if payment else None, actor=actor), ""
+    except PaymentError as exc:
+        if method in CARD_METHODS:
+            return None, exc.message
+        raise
+
+
+def _apply(order: Order, verdict: Verdict, result: ProviderResult | None, actor) -> None:
+    if verdict.approve:
+        order_services.approve_order(order_id=order.pk, actor=actor, reason=verdict.reason_text)
+        return
+    order_services.hold_order(order_id=order.pk, reason_code=verdict.reason_code,
+                              reason_text=verdict.reason_text, actor=actor)
+    if verdict.ask_for_card:
+        outbox.enqueue("billing.card_retry_email", {"order_id": order.pk},
+                       dedup_key=f"billing:card-retry:{order.pk}:"
+                                 f"{result.payment_id if result else 'none'}")
+    if verdict.signal_managers:
+        outbox.enqueue("billing.prepayment_missing_email", {"order_id": order.pk},
+                       dedup_key=f"billing:prepayment-missing:{order.pk}")
+
+
+def _lock_order(order_id: int) -> Order:
+    """The order row locked first (the orders lock order: order, then stock)."""
+    order = (Order.objects.select_for_update(of=("self",)).select_related("customer")
+             .filter(pk=order_id).first())
+    if order is None:
+        raise order_services.OrderNotFound(_("Order not found."), code="not_found")
+    return order
+
+
+# --- the signed link: the customer re-enters card details ------------------------
+
+
+def card_link_token(*, order_id: int) -> str:
+    return signing.TimestampSigner(salt=CARD_LINK_SALT).sign_object({"order": order_id})
+
+
+def order_id_from_card_link(token: str) -> int:
+    """The order id in a valid, unexpired link; ApplicationError otherwise."""
+    try:
+        data = signing.TimestampSigner(salt=CARD_LINK_SALT).unsign_object(
+            token, max_age=card_link_max_age())
+    except signing.SignatureExpired:
+        raise ApplicationError(_("This payment link has expired. Please contact us for a "
+                                 "new one."), code="link_expired")
+    except signing.BadSignature:
+        raise ApplicationError(_("This payment link is not valid."), code="link_invalid")
+    return int(data["order"])
+
+
+def order_awaits_card(order: Order) -> bool:
+    return order.status == OrderStatus.ON_HOLD and order.hold_reason == (
+        HoldReason.PAYMENT_DECLINED)
+
+
+def retry_card_payment(*, order_id: int, card_number: str, attempt_key: str,
+                       actor=None) -> ProviderResult:
+    """The customer's new card: authorise it and, when the rules allow, approve.
+
+    `attempt_key` comes from the form so a double submit is one charge. On
+    a decline the order stays on hold and the customer may try again (up to
+    a limit). On success the other rules run again: a trusted customer's
+    order is approved; otherwise it keeps waiting in the queue, with the
+    authorised payment noted on its timeline.
+    """
+    with transaction.atomic(durable=True):
+        order = _lock_order(order_id)
+        if not order_awaits_card(order):
+            raise NotAllowed(_("This order does not need new payment details any more."),
+                             code="settled")
+        # The link is public: cap the tries so it cannot be used to test stolen cards.
+        declined = Payment.objects.filter(order_id=order.pk, status=PaymentStatus.DECLINED,
+                                          idempotency_key__contains=":retry:").count()
+        if declined >= card_retry_max_attempts():
+            raise NotAllowed(_("Too many attempts with this link. Please contact us to pay."),
+                             code="too_many_attempts")
+        result = provider_for_method(PaymentMethod.CARD).authorise(
+            order_id=order.pk, method=PaymentMethod.CARD, amount=order.total_gross,
+            currency=order.currency, idempotency_key=f"order:{order.pk}:retry:{attempt_key}",
+            card_number=card_number, actor=actor)
+        if result.status != PaymentStatus.AUTHORISED:
+            return result
+        verdict = decide(order=order, method=PaymentMethod.CARD, result=result)
+        if verdict.approve:
+            order_services.approve_order(
+                order_id=order.pk, actor=actor,
+                reason=_("The customer re-entered card details; payment approved."))
+        else:
+            order_services.add_note(order_id=order.pk, actor=actor, text=_(
+                "The customer re-entered card details: %(card)s authorised. Still waiting "
+                "for approval: %(why)s") % {"card": f"{result.brand} •••• {result.last4}",
+                                            "why": verdict.reason_text})
+    return result
+
+
+# --- the approval queue ---------------------------------------------------------
+
+
+def approve_held_order(*, order_id: int, actor, reason: str = "") -> Order:
+    """A person approves an order waiting for a decision (Sales, Accounting)."""
+    with transaction.atomic(durable=True):
+        order = _lock_order(order_id)
+        if order.status not in (OrderStatus.ON_HOLD, OrderStatus.PLACED):
+            raise _no_decision(order)
+        if order.customer.is_blocked:
+            raise NotAllowed(_("The customer is blocked; the order cannot be approved."),
+                             code="customer_blocked")
+        return order_services.approve_order(order_id=order.pk, actor=actor,
+                                            reason=reason.strip() or _("Approved by hand."))
+
+
+def reject_held_order(*, order_id: int, actor, reason: str) -> Order:
+    """A person rejects a waiting order: cancelled, stock released, payment voided."""
+    reason = (reason or "").strip()
+    if not reason:
+        message = _("Give a reason for the rejection.")
+        raise ApplicationError(message, field_errors={"reason": [message]})
+    with transaction.atomic(durable=True):
+        order = _lock_order(order_id)
+        if order.status == OrderStatus.PLACED:
+            result = order_services.cancel_order(order_id=order.pk, actor=actor, reason=reason)
+        elif order.status == OrderStatus.ON_HOLD:
+            result = order_services.reject_order(order_id=order.pk, actor=actor, reason=reason)
+        else:
+            raise _no_decision(order)
+        void_open_payments(order_id=order.pk, actor=actor)
+    return result
+
+
+def _no_decision(order: Order) -> NotAllowed:
+    return NotAllowed(_("Order %(number)s is %(status)s and waits for no decision.")
+                      % {"number": order.number, "status": order.get_status_display().lower()},
+                      code="illegal_transition")
+
+
+def void_open_payments(*, order_id: int, actor) -> int:
+    """Release every authorisation or expectation still open on the order.
+
+    Runs inside the caller's transaction (plain atomic)."""
+    voided = 0
+    with transaction.atomic():
+        for payment in Payment.objects.filter(order_id=order_id, status__in=OPEN_STATUSES):
+            get_provider(payment.provider).void(
+                reference=payment.provider_reference,
+                idempotency_key=f"order:{order_id}:void:{payment.pk}", actor=actor)
+            voided += 1
+    return voided
+
+
+def new_attempt_key() -> str:
+    return uuid.uuid4().hex
