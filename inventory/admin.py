@@ -1,1 +1,131 @@
-from django.contrib import admin  # noqa: F401
+"""Admin for the inventory models.
+
+Catalogue and warehouses are edited here. Stock quantities are not: on_hand
+and reserved are read-only, stock changes go through the receipt and
+adjustment pages (which call the services and write the ledger), and
+reservations and movements are read-only records.
+"""
+
+from django.contrib import admin
+from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+
+from inventory.models import (
+    BinLocation,
+    Product,
+    Reservation,
+    StockLevel,
+    StockMovement,
+    Warehouse,
+)
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class BinLocationInline(admin.TabularInline):
+    model = BinLocation
+    extra = 0
+    autocomplete_fields = ["warehouse"]
+
+
+@admin.register(Product)
+class ProductAdmin(admin.ModelAdmin):
+    list_display = ["sku", "name", "unit_price", "tax_rate", "weight_kg", "is_fragile",
+                    "is_active", "updated_at"]
+    list_filter = ["is_active", "is_fragile", "tax_rate"]
+    search_fields = ["sku", "name"]
+    readonly_fields = ["created_at", "updated_at", "stock_link"]
+    inlines = [BinLocationInline]
+    fieldsets = [
+        (None, {"fields": ["sku", "name", "description", "is_active"]}),
+        (_("Price"), {"fields": ["unit_price", "tax_rate"]}),
+        (_("Shipping"), {"fields": ["weight_kg", "length_cm", "width_cm", "height_cm",
+                                    "is_fragile"]}),
+        (_("Audit"), {"fields": ["stock_link", "created_at", "updated_at"]}),
+    ]
+
+    @admin.display(description=_("Stock"))
+    def stock_link(self, obj):
+        if not obj.pk:
+            return "—"
+        return format_html('<a href="{}">{}</a>',
+                           reverse("inventory:product_detail", args=[obj.pk]),
+                           _("Stock per warehouse, receive or adjust"))
+
+
+@admin.register(Warehouse)
+class WarehouseAdmin(admin.ModelAdmin):
+    list_display = ["code", "name", "city", "country", "is_active"]
+    list_filter = ["is_active", "country"]
+    search_fields = ["code", "name", "city"]
+
+
+@admin.register(BinLocation)
+class BinLocationAdmin(admin.ModelAdmin):
+    list_display = ["code", "product", "warehouse"]
+    list_filter = ["warehouse"]
+    search_fields = ["code", "product__sku", "product__name"]
+    list_select_related = ["product", "warehouse"]
+    autocomplete_fields = ["product", "warehouse"]
+
+
+@admin.register(StockLevel)
+class StockLevelAdmin(admin.ModelAdmin):
+    """Only the reorder level is editable; quantities move through the services."""
+
+    list_display = ["product", "warehouse", "on_hand", "reserved", "available",
+                    "reorder_level", "updated_at", "stock_actions"]
+    list_filter = ["warehouse"]
+    search_fields = ["product__sku", "product__name", "warehouse__code"]
+    list_select_related = ["product", "warehouse"]
+    fields = ["product", "warehouse", "on_hand", "reserved", "reorder_level", "updated_at",
+              "stock_actions"]
+    readonly_fields = ["product", "warehouse", "on_hand", "reserved", "updated_at",
+                       "stock_actions"]
+
+    def has_add_permission(self, request):
+        # A stock level appears with the first receipt.
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description=_("Available"))
+    def available(self, obj):
+        return obj.available
+
+    @admin.display(description=_("Change stock"))
+    def stock_actions(self, obj):
+        return format_html('<a href="{}?level={}">{}</a> · <a href="{}?level={}">{}</a>',
+                           reverse("inventory:receive"), obj.pk, _("Receive"),
+                           reverse("inventory:adjust"), obj.pk, _("Adjust"))
+
+
+@admin.register(Reservation)
+class ReservationAdmin(ReadOnlyAdmin):
+    list_display = ["id", "order_id", "order_line_id", "product", "warehouse", "quantity",
+                    "kind", "status", "expires_at", "created_at"]
+    list_filter = ["status", "kind", "warehouse"]
+    search_fields = ["=order_id", "=order_line_id", "product__sku"]
+    list_select_related = ["product", "warehouse"]
+    date_hierarchy = "created_at"
+
+
+@admin.register(StockMovement)
+class StockMovementAdmin(ReadOnlyAdmin):
+    list_display = ["created_at", "product", "warehouse", "kind", "quantity", "reason",
+                    "reference", "actor"]
+    list_filter = ["kind", "warehouse"]
+    search_fields = ["product__sku", "product__name", "reference", "reason"]
+    list_select_related = ["product", "warehouse", "actor"]
+    date_hierarchy = "created_at"

@@ -1,0 +1,69 @@
+"""Back-office forms of the inventory app: stock receipt and adjustment.
+
+Forms only parse and validate input; the services decide and write.
+"""
+
+from __future__ import annotations
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from inventory.models import Product, Warehouse
+
+
+class _StockForm(forms.Form):
+    sku = forms.CharField(label=_("Product SKU"), max_length=64,
+                          widget=forms.TextInput(attrs={"autocomplete": "off",
+                                                        "list": "sku-options"}))
+    warehouse = forms.ModelChoiceField(label=_("Warehouse"), queryset=Warehouse.objects.none(),
+                                       empty_label=None)
+    reference = forms.CharField(label=_("Reference"), max_length=100, required=False,
+                                help_text=_("Delivery note, purchase order or count sheet."))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["warehouse"].queryset = Warehouse.objects.filter(is_active=True).order_by(
+            "code")
+
+    def clean_sku(self) -> str:
+        sku = self.cleaned_data["sku"].strip()
+        self.product = Product.objects.filter(sku__iexact=sku).first()
+        if self.product is None:
+            raise forms.ValidationError(_("No product has the SKU %(sku)s."),
+                                        params={"sku": sku}, code="unknown_sku")
+        return self.product.sku
+
+    # Service field names -> form field names, for ApplicationError.field_errors.
+    FIELD_MAP = {"product": "sku"}
+
+    def add_service_errors(self, error) -> None:
+        if not error.field_errors:
+            self.add_error(None, error.message)
+        for name, messages in error.field_errors.items():
+            field = self.FIELD_MAP.get(name, name)
+            for message in messages:
+                self.add_error(field if field in self.fields else None, message)
+
+
+class StockReceiptForm(_StockForm):
+    quantity = forms.IntegerField(label=_("Quantity received"), min_value=1,
+                                  max_value=1_000_000)
+    reason = forms.CharField(label=_("Note"), max_length=200, required=False)
+
+    field_order = ["sku", "warehouse", "quantity", "reference", "reason"]
+
+
+class StockAdjustmentForm(_StockForm):
+    quantity = forms.IntegerField(
+        label=_("Change"), min_value=-1_000_000, max_value=1_000_000,
+        help_text=_("Signed: -3 removes three units, 2 adds two."))
+    reason = forms.CharField(label=_("Reason"), max_length=200,
+                             help_text=_("Count correction, damage, loss, found..."))
+
+    field_order = ["sku", "warehouse", "quantity", "reason", "reference"]
+
+    def clean_quantity(self) -> int:
+        quantity = self.cleaned_data["quantity"]
+        if quantity == 0:
+            raise forms.ValidationError(_("An adjustment cannot be zero."), code="zero")
+        return quantity
