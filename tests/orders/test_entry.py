@@ -1,0 +1,204 @@
+# ruff: noqa: F811  (pytest fixtures imported from capture_support)
+"""Back-office order entry: search as you type, live lines and totals, save
+as draft or place; bad input gives field errors and writes nothing."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.urls import reverse
+
+from customers.models import Address, Customer
+from orders.models import Order
+from tests.orders.capture_support import catalogue, written  # noqa: F401
+
+pytestmark = pytest.mark.django_db
+
+HTMX = {"HTTP_HX_REQUEST": "true"}
+
+
+def lines_in(response) -> list[tuple[str, str]]:
+    return re.findall(r'data-line-sku="([^"]*)" data-quantity="([^"]*)"',
+                      response.content.decode())
+
+
+def total_in(response, kind: str) -> str | None:
+    match = re.search(rf'data-total="{kind}" data-amount="([^"]*)"', response.content.decode())
+    return match.group(1) if match else None
+
+
+def entry_data(**changes) -> dict:
+    data = {
+        "new_name": "Ada Lovelace", "new_email": "ada@example.com", "new_phone": "",
+        "new_kind": "person", "channel": "phone", "currency": "EUR",
+        "ship_name": "Ada Lovelace", "ship_line1": "1 Rue de Rivoli", "ship_line2": "",
+        "ship_postal_code": "75001", "ship_city": "Paris", "ship_region": "",
+        "ship_country": "FR", "promised_delivery_date": "", "payment_method": "bank_transfer",
+        "card_number": "", "notes": "", "line_sku": ["MUG-1", "TEA-1"], "line_qty": ["2", "3"],
+        "action": "place",
+    }
+    data.update(changes)
+    return data
+
+
+@pytest.fixture
+def sales(client_for):
+    return client_for("Sales")
+
+
+def test_entry_page_renders_for_sales(sales):
+    response = sales.get(reverse("orders:entry"))
+    assert response.status_code == 200
+    assert b'id="entry-form"' in response.content
+    assert b"hx-get" in response.content
+
+
+def test_entry_page_is_forbidden_without_the_permission(client_for):
+    assert client_for("Warehouse").get(reverse("orders:entry")).status_code == 403
+
+
+def test_customer_search_as_you_type_returns_the_partial(sales):
+    Customer.objects.create(name="Ada Lovelace", email="ada@example.com")
+    Customer.objects.create(name="Bob", email="bob@example.com")
+    response = sales.get(reverse("orders:entry_customer_search"), {"customer_q": "lovel"},
+                         **HTMX)
+    assert response.status_code == 200
+    assert b"Ada Lovelace" in response.content and b"bob@example.com" not in response.content
+    assert b"<html" not in response.content
+
+
+def test_picking_a_customer_prefills_its_shipping_address(sales):
+    ada = Customer.objects.create(name="Ada Lovelace", email="ada@example.com")
+    Address.objects.create(customer=ada, kind="shipping", name="Ada", line1="9 Quai",
+                           postal_code="69001", city="Lyon", country="FR", is_default=True)
+    response = sales.get(reverse("orders:entry_customer_pick"), {"customer": ada.pk}, **HTMX)
+    assert response.status_code == 200
+    assert b'value="9 Quai"' in response.content
+    assert f'value="{ada.pk}"'.encode() in response.content
+
+
+def test_product_search_shows_only_active_products_with_availability(sales, catalogue):
+    response = sales.get(reverse("orders:entry_product_search"), {"product_q": "1"}, **HTMX)
+    assert b"MUG-1" in response.content and b"TEA-1" in response.content
+    assert b"OLD-1" not in response.content
+    assert b"50 available" in response.content
+
+
+def test_lines_partial_adds_a_product_and_computes_totals_on_the_server(sales, catalogue):
+    response = sales.post(reverse("orders:entry_lines"),
+                          {"line_sku": ["MUG-1"], "line_qty": ["2"], "add_sku": "TEA-1",
+                           "currency": "EUR"}, **HTMX)
+    assert response.status_code == 200
+    assert b"<html" not in response.content
+    assert lines_in(response) == [("MUG-1", "2"), ("TEA-1", "1")]
+    assert total_in(response, "net") == "24.53"  # 19.98 + 4.55
+    assert total_in(response, "tax") == "4.25"  # 4.00 at 20 % + 0.25 at 5.5 %
+    assert total_in(response, "gross") == "28.78"
+    assert b"LYO: 50" in response.content  # availability per warehouse
+    assert written() == (0, 0)
+
+
+def test_lines_partial_removes_a_line_and_flags_bad_quantities(sales, catalogue):
+    response = sales.post(reverse("orders:entry_lines"),
+                          {"line_sku": ["MUG-1", "TEA-1"], "line_qty": ["0", "1"],
+                           "remove": "1"}, **HTMX)
+    assert lines_in(response) == [("MUG-1", "")]
+    assert b"Enter a whole number above zero." in response.content
+    assert total_in(response, "net") is None
+
+
+def test_adding_the_same_product_again_raises_its_quantity(sales, catalogue):
+    response = sales.post(reverse("orders:entry_lines"),
+                          {"line_sku": ["MUG-1"], "line_qty": ["2"], "add_sku": "MUG-1"}, **HTMX)
+    assert lines_in(response) == [("MUG-1", "3")]
+
+
+def test_place_for_a_new_customer_creates_customer_and_order(sales, catalogue):
+    response = sales.post(reverse("orders:entry_save"), entry_data())
+    assert response.status_code == 302
+    order = Order.objects.get()
+    assert order.status == "placed" and order.channel == "phone"
+    assert order.created_by == sales.user
+    assert str(order.total_gross) == "38.38"
+    assert order.customer.email == "ada@example.com"
+    assert order.customer.addresses.filter(kind="shipping").exists()
+
+
+def test_place_for_an_existing_customer(sales, catalogue):
+    ada = Customer.objects.create(name="Ada", email="ada@example.com")
+    response = sales.post(reverse("orders:entry_save"),
+                          entry_data(customer=ada.pk, new_name="", new_email=""))
+    assert response.status_code == 302
+    assert Order.objects.get().customer == ada
+    assert Customer.objects.count() == 1
+
+
+def test_save_as_draft_holds_no_stock(sales, catalogue):
+    response = sales.post(reverse("orders:entry_save"), entry_data(action="draft"))
+    assert response.status_code == 302
+    order = Order.objects.get()
+    assert order.status == "draft"
+    assert catalogue["MUG-1"].stock_levels.get().reserved == 0
+
+
+@pytest.mark.parametrize(("changes", "field"), [
+    ({"new_email": "not-an-email"}, "new_email"),
+    ({"new_name": "", "new_email": ""}, "new_name"),
+    ({"ship_city": ""}, "ship_city"),
+    ({"ship_country": "France"}, "ship_country"),
+    ({"currency": "XYZ"}, "currency"),
+    ({"payment_method": "cash"}, "payment_method"),
+    ({"payment_method": "card", "card_number": ""}, "card_number"),
+    ({"payment_method": "card", "card_number": "12ab"}, "card_number"),
+    ({"promised_delivery_date": "tomorrow"}, "promised_delivery_date"),
+])
+def test_bad_header_fields_give_field_errors_and_write_nothing(sales, catalogue, changes,
+                                                               field):
+    response = sales.post(reverse("orders:entry_save"), entry_data(**changes))
+    assert response.status_code == 422
+    assert field in response.context["form"].errors
+    assert written() == (0, 0)
+
+
+@pytest.mark.parametrize("lines", [
+    {"line_sku": ["NOPE"], "line_qty": ["1"]},
+    {"line_sku": ["OLD-1"], "line_qty": ["1"]},
+    {"line_sku": ["MUG-1"], "line_qty": ["0"]},
+    {"line_sku": ["MUG-1"], "line_qty": ["-1"]},
+    {"line_sku": ["MUG-1"], "line_qty": ["1.5"]},
+    {"line_sku": [], "line_qty": []},
+])
+def test_bad_lines_are_refused_and_write_nothing(sales, catalogue, lines):
+    response = sales.post(reverse("orders:entry_save"), entry_data(**lines))
+    assert response.status_code == 422
+    assert response.context["error"]
+    assert written() == (0, 0)
+
+
+def test_blocked_customer_is_refused(sales, catalogue):
+    mallory = Customer.objects.create(name="Mallory", email="m@example.com", standing="blocked")
+    response = sales.post(reverse("orders:entry_save"),
+                          entry_data(customer=mallory.pk, new_name="", new_email=""))
+    assert response.status_code == 422
+    assert "customer" in response.context["form"].errors
+    assert Order.objects.count() == 0
+
+
+def test_out_of_stock_is_refused_with_the_form_kept(sales, catalogue):
+    response = sales.post(reverse("orders:entry_save"),
+                          entry_data(line_sku=["MUG-1"], line_qty=["51"]))
+    assert response.status_code == 409
+    assert b"Only 50 of MUG-1 available" in response.content
+    assert b'value="1 Rue de Rivoli"' in response.content
+    assert written() == (0, 0)
+
+
+def test_placing_needs_the_place_permission(client_for, catalogue):
+    from django.contrib.auth.models import Permission
+
+    client = client_for("Customer service")
+    client.user.user_permissions.add(Permission.objects.get(codename="add_order"))
+    response = client.post(reverse("orders:entry_save"), entry_data())
+    assert response.status_code == 403
+    assert written() == (0, 0)
