@@ -317,6 +317,46 @@ def _no_decision(order: Order) -> NotAllowed:
                       code="illegal_transition")
 
 
+def record_payment_received(*, payment_id: int, actor) -> ProviderResult:
+    """Accounting records that the money of a payment arrived (capture).
+
+    For an order held for its missing prepayment, the rules then run again:
+    a trusted customer's order is approved at once; otherwise it keeps
+    waiting for a person, with the payment noted on its timeline.
+    """
+    payment = Payment.objects.filter(pk=payment_id).only("order_id").first()
+    if payment is None:
+        raise ApplicationError(_("Payment not found."), code="not_found")
+    with transaction.atomic(durable=True):
+        order = _lock_order(payment.order_id)
+        payment = Payment.objects.select_for_update().get(pk=payment_id)
+        result = get_provider(payment.provider).capture(
+            reference=payment.provider_reference,
+            idempotency_key=f"payment:{payment.pk}:capture", actor=actor)
+        if (order.status == OrderStatus.ON_HOLD
+                and order.hold_reason == HoldReason.PREPAYMENT_MISSING):
+            verdict = decide(order=order, method=payment.method, result=result)
+            if verdict.approve:
+                order_services.approve_order(order_id=order.pk, actor=actor,
+                                             reason=_("The prepayment was received."))
+            else:
+                order_services.add_note(order_id=order.pk, actor=actor, text=_(
+                    "The prepayment was received. Still waiting for approval: %(why)s")
+                    % {"why": verdict.reason_text})
+    return result
+
+
+def void_payment(*, payment_id: int, actor) -> ProviderResult:
+    """Release one open authorisation or expectation by hand."""
+    with transaction.atomic(durable=True):
+        payment = Payment.objects.select_for_update().filter(pk=payment_id).first()
+        if payment is None:
+            raise ApplicationError(_("Payment not found."), code="not_found")
+        return get_provider(payment.provider).void(
+            reference=payment.provider_reference,
+            idempotency_key=f"payment:{payment.pk}:void", actor=actor)
+
+
 def void_open_payments(*, order_id: int, actor) -> int:
     """Release every authorisation or expectation still open on the order.
 

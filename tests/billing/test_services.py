@@ -279,3 +279,31 @@ def test_retry_on_an_order_that_no_longer_waits_is_refused(place):
     with pytest.raises(NotAllowed):
         services.retry_card_payment(order_id=order.pk, card_number=APPROVE,
                                     attempt_key="d" * 32)
+
+
+def test_recording_a_prepayment_approves_a_trusted_customers_held_order(place, manager):
+    customer = CustomerFactory(standing="trusted", payment_preference="bank_transfer")
+    order = place(customer=customer, payment=bank_transfer())
+    payment = Payment.objects.get(order=order)
+    services.record_payment_received(payment_id=payment.pk, actor=manager)
+    order.refresh_from_db()
+    payment.refresh_from_db()
+    assert payment.status == "captured" and payment.captured_amount == order.total_gross
+    assert order.status == "reserved"
+
+
+def test_recording_a_prepayment_of_a_new_customer_notes_it_and_keeps_waiting(place, manager):
+    customer = CustomerFactory(standing="new", payment_preference="bank_transfer")
+    order = place(customer=customer, payment=bank_transfer())
+    services.record_payment_received(payment_id=Payment.objects.get(order=order).pk,
+                                     actor=manager)
+    order.refresh_from_db()
+    assert order.status == "on_hold"
+    assert order.events.filter(kind=EventKind.NOTE, reason__contains="prepayment").exists()
+
+
+def test_recording_a_declined_payment_is_refused(place, manager):
+    order = place(customer=CustomerFactory(standing="trusted"), payment=card(DECLINE))
+    with pytest.raises(NotAllowed):
+        services.record_payment_received(payment_id=Payment.objects.get(order=order).pk,
+                                         actor=manager)
