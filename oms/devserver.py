@@ -96,11 +96,11 @@ class Children:
         self.env = env
         self.procs: dict[str, subprocess.Popen] = {}
 
-    def run(self, name: str, args: list[str]) -> None:
+    def run(self, name: str, args: list[str], env: dict[str, str] | None = None) -> None:
         """Run a one-shot step to completion; stop on failure."""
         _say(f"{name}: {' '.join(args)}")
-        proc = subprocess.Popen(args, cwd=BASE_DIR, env=self.env,  # noqa: S603 (our own argv)
-                                start_new_session=True)
+        proc = subprocess.Popen(args, cwd=BASE_DIR,  # noqa: S603 (our own argv)
+                                env={**self.env, **(env or {})}, start_new_session=True)
         self.procs[name] = proc
         code = proc.wait()
         del self.procs[name]
@@ -170,7 +170,10 @@ def main() -> int:
 
         manage = [python, "manage.py"]
         children.run("migrate", manage + ["migrate", "--noinput", "-v", "1"])
-        children.run("seed_demo", manage + ["seed_demo"])
+        # The demo orders' customer e-mails go to example addresses; unless a mail
+        # server is configured, drop them instead of printing dozens to the console.
+        children.run("seed_demo", manage + ["seed_demo"], env={
+            "LOG_LEVEL": "WARNING", "EMAIL_URL": env.get("EMAIL_URL") or "dummymail://"})
 
         if env.get("REDIS_URL"):
             _say("Redis: REDIS_URL from the environment; tasks go to a Celery worker")

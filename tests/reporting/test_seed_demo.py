@@ -1,17 +1,70 @@
-"""seed_demo: one demo login per role, and running it twice changes nothing."""
+"""seed_demo: one demo login per role and demo data in every order state; safe to run twice."""
 
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
+from django.db.models import Sum
 
+from customers.models import Customer
+from inventory.models import Product, StockLevel, StockMovement, Warehouse
 from oms.lib.roles import ADMIN, ROLE_PERMISSIONS
-from reporting.management.commands.seed_demo import DEMO_PASSWORD, DEMO_USERS
+from orders.models import Order, OrderStatus
+from reporting.management import demo_data
+from reporting.management.commands.seed_demo import DEMO_PASSWORD, DEMO_USERS, seed_users
+
+
+@pytest.mark.django_db(transaction=True)
+def test_seed_demo_twice_creates_users_catalogue_customers_and_orders_once(capsys):
+    call_command("seed_demo")
+    first = capsys.readouterr().out
+    call_command("seed_demo")
+    second = capsys.readouterr().out
+
+    User = get_user_model()
+    assert User.objects.filter(username__in=DEMO_USERS).count() == len(DEMO_USERS)
+    assert Warehouse.objects.count() == len(demo_data.WAREHOUSES)
+    assert Product.objects.count() == len(demo_data.PRODUCTS)
+    assert Customer.objects.count() == len(demo_data.CUSTOMERS)
+    assert Order.objects.count() == len(demo_data.ORDERS)
+    for demo in demo_data.ORDERS:
+        order = Order.objects.get(notes=demo.note)
+        assert order.status == demo.status, demo.note
+    assert "demo orders placed: 0" in second
+    assert f"sales        / {DEMO_PASSWORD}" in first
+    assert f"sales        / {DEMO_PASSWORD}" in second
+
+
+@pytest.mark.django_db(transaction=True)
+def test_seed_demo_covers_every_order_state_that_rests():
+    call_command("seed_demo")
+
+    # `placed` is left as soon as payment approval decides, right after commit.
+    resting = set(OrderStatus.values) - {OrderStatus.PLACED}
+    assert set(Order.objects.values_list("status", flat=True)) == resting
+    holds = set(Order.objects.filter(status=OrderStatus.ON_HOLD)
+                .values_list("hold_reason", flat=True))
+    assert holds == {"new_customer", "payment_declined", "credit_limit", "prepayment_missing"}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_seed_demo_stock_is_received_once_and_matches_the_ledger():
+    call_command("seed_demo")
+    call_command("seed_demo")
+
+    opening = sum(sum(stock.values()) for *_rest, stock in demo_data.PRODUCTS)
+    receipts = StockMovement.objects.filter(reference="DEMO-OPENING")
+    assert receipts.aggregate(total=Sum("quantity"))["total"] == opening
+    for level in StockLevel.objects.all():
+        ledger = StockMovement.objects.filter(product=level.product_id,
+                                              warehouse=level.warehouse_id)
+        assert level.on_hand == ledger.aggregate(total=Sum("quantity"))["total"]
+        assert 0 <= level.reserved <= level.on_hand
 
 
 @pytest.mark.django_db
-def test_seed_demo_twice_creates_each_demo_user_once(capsys):
-    call_command("seed_demo")
-    call_command("seed_demo")
+def test_demo_users_have_their_role_and_the_demo_password():
+    seed_users()
+    seed_users()
 
     User = get_user_model()
     assert User.objects.filter(username__in=DEMO_USERS).count() == len(DEMO_USERS)
@@ -21,29 +74,27 @@ def test_seed_demo_twice_creates_each_demo_user_once(capsys):
         assert list(user.groups.values_list("name", flat=True)) == [role]
         assert user.check_password(DEMO_PASSWORD)
         assert user.is_superuser == user.is_staff == (role == ADMIN)
-    out = capsys.readouterr().out
-    assert out.count(f"sales        / {DEMO_PASSWORD}") == 2
 
 
 @pytest.mark.django_db
-def test_seed_demo_keeps_a_changed_password_unless_asked(client):
-    call_command("seed_demo")
+def test_seed_users_keeps_a_changed_password_unless_asked():
+    seed_users()
     user = get_user_model().objects.get(username="sales")
     user.set_password("changed-by-the-user")
     user.save()
 
-    call_command("seed_demo")
+    seed_users()
     user.refresh_from_db()
     assert user.check_password("changed-by-the-user")
 
-    call_command("seed_demo", reset_passwords=True)
+    seed_users(reset_passwords=True)
     user.refresh_from_db()
     assert user.check_password(DEMO_PASSWORD)
 
 
 @pytest.mark.django_db
 def test_demo_login_reaches_the_dashboard(client):
-    call_command("seed_demo")
+    seed_users()
     response = client.post("/accounts/login/",
                            {"username": "manager", "password": DEMO_PASSWORD}, follow=True)
     assert response.status_code == 200

@@ -12,6 +12,7 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from oms.lib import roles
+from reporting.management import demo_data
 
 DEMO_PASSWORD = "oms-demo-2026"  # noqa: S105 (documented in README.md; demo machines only)
 
@@ -62,6 +63,17 @@ class Command(BaseCommand):
         users = seed_users(reset_passwords=reset_passwords)
         created = sum(1 for _u, _r, was_created in users if was_created)
         self.stdout.write(f"demo users: {created} created, {len(users) - created} already there")
+        User = get_user_model()
+        catalogue = demo_data.seed_catalogue(actor=User.objects.get(username="warehouse"))
+        self.stdout.write("demo catalogue: " + ", ".join(
+            f"{count} {what.replace('_', ' ')} created" for what, count in catalogue.items()))
+        sales = User.objects.get(username="sales")
+        customers = demo_data.seed_customers(actor=sales)
+        placed = demo_data.seed_orders(customers=customers, actor=sales)
+        self.stdout.write(f"demo customers: {len(customers)}; demo orders placed: {len(placed)}")
+        for demo, order in placed:
+            mark = "" if order.status == demo.status else f"  (expected {demo.status}!)"
+            self.stdout.write(f"  {order.number} {order.status:<12} {demo.note}{mark}")
         self.stdout.write("")
         self.stdout.write("Demo logins (username / password):")
         for username, role, _created in users:

@@ -1,0 +1,291 @@
+"""Demo catalogue, stock, customers and orders for `manage.py seed_demo`.
+
+Orders and customers go in through their apps' services, so the demo data
+obeys the same rules (stock holds, payment approval, events, e-mails) as real
+data. Catalogue master data (warehouses, products, bins) has no service: it is
+created like the admin would. Stock arrives through `inventory.services.receive_stock`.
+
+Idempotent: products, warehouses and customers are keyed by SKU, code and
+e-mail; stock is received only into a stock level that does not exist yet;
+each demo order carries a fixed note and is placed only when no order with
+that note is in the state it is meant to show. So a second run right after
+the first creates nothing, and a later run tops up a state that time has
+moved on (an unapproved hold expires after RESERVATION_HOLD_MINUTES).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+from decimal import Decimal
+
+from django.db import transaction
+from django.utils import timezone
+
+from customers.models import Customer
+from customers.services import upsert_customer
+from inventory.models import BinLocation, Product, StockLevel, Warehouse
+from inventory.services import receive_stock
+from orders import services as order_services
+from orders.models import HoldReason, Order, OrderStatus
+from orders.payments import PaymentDetails
+
+# Sandbox card numbers (billing/providers/sandbox.py).
+CARD_APPROVED = "4242424242424242"
+CARD_DECLINED = "4000000000000002"
+
+WAREHOUSES = [
+    # code, name, line1, postal code, city, country
+    ("PAR", "Paris Nord", "12 rue des Entrepôts", "92230", "Gennevilliers", "FR"),
+    ("LYO", "Lyon Sud", "4 avenue de la Logistique", "69200", "Vénissieux", "FR"),
+    ("RTM", "Rotterdam Port", "Waalhaven Zuidzijde 21", "3089 JH", "Rotterdam", "NL"),
+]
+
+# sku, name, price, tax %, kg, (l, w, h) cm, fragile, stock per warehouse code
+PRODUCTS = [
+    ("DESK-OAK-160", "Oak desk 160 × 80 cm", "489.00", "20.00", "38.0", (160, 80, 75), False,
+     {"PAR": 25, "LYO": 10}),
+    ("CHAIR-ERGO-BLK", "Ergonomic office chair, black", "259.00", "20.00", "14.5",
+     (68, 68, 120), False, {"PAR": 40, "LYO": 25, "RTM": 15}),
+    ("CAB-3DRW", "Three-drawer filing cabinet", "179.00", "20.00", "22.0", (47, 62, 72), False,
+     {"PAR": 18, "RTM": 12}),
+    ("MON-27-4K", "27-inch 4K monitor", "329.00", "20.00", "6.8", (62, 21, 47), True,
+     {"PAR": 30, "LYO": 20, "RTM": 20}),
+    ("LAMP-LED-01", "LED desk lamp", "39.90", "20.00", "1.2", (20, 20, 45), False,
+     {"PAR": 120, "LYO": 60}),
+    ("KB-WL-FR", "Wireless keyboard (AZERTY)", "49.90", "20.00", "0.6", (44, 13, 3), False,
+     {"PAR": 150, "LYO": 80}),
+    ("MOUSE-WL", "Wireless mouse", "24.90", "20.00", "0.1", (11, 6, 4), False,
+     {"PAR": 200, "LYO": 100, "RTM": 100}),
+    ("HEADSET-USB", "USB headset with microphone", "59.00", "20.00", "0.3", (20, 18, 8), False,
+     {"PAR": 60, "RTM": 40}),
+    ("WB-120", "Whiteboard 120 × 90 cm", "119.00", "20.00", "9.5", (122, 92, 3), False,
+     {"LYO": 15}),
+    ("MUG-CER-6", "Ceramic mugs, set of 6", "29.90", "20.00", "2.4", (30, 20, 12), True,
+     {"PAR": 48, "RTM": 24}),
+    ("PAPER-A4-500", "A4 copy paper, 500 sheets", "5.49", "20.00", "2.5", (30, 21, 5), False,
+     {"PAR": 800, "LYO": 400, "RTM": 300}),
+    ("BOOK-O2C", "The order-to-cash handbook", "34.00", "5.50", "0.9", (24, 17, 3), False,
+     {"PAR": 35}),
+    # Sold out everywhere: what backorders are for.
+    ("ARM-DUAL", "Dual monitor arm", "89.00", "20.00", "4.1", (45, 15, 12), False, {}),
+]
+
+
+def _address(name, line1, postal_code, city, country) -> dict:
+    return {"name": name, "line1": line1, "postal_code": postal_code, "city": city,
+            "country": country}
+
+
+@dataclass(frozen=True)
+class DemoCustomer:
+    email: str
+    name: str
+    kind: str
+    address: dict
+    phone: str = ""
+    vat_id: str = ""
+    fields: dict = field(default_factory=dict)
+
+
+CUSTOMERS = {
+    "atelier": DemoCustomer(
+        "achats@atelier-dupont.example", "Atelier Dupont SARL", "company",
+        _address("Atelier Dupont SARL", "8 rue du Faubourg Saint-Antoine", "75011", "Paris",
+                 "FR"),
+        phone="+33 1 43 55 20 10", vat_id="FR40123456789",
+        fields={"standing": "trusted", "payment_preference": "net_terms",
+                "payment_terms_days": 30, "credit_limit": Decimal("25000.00")}),
+    "camille": DemoCustomer(
+        "camille.martin@example.org", "Camille Martin", "person",
+        _address("Camille Martin", "27 quai Saint-Antoine", "69002", "Lyon", "FR"),
+        phone="+33 6 12 34 56 78",
+        fields={"standing": "trusted", "payment_preference": "card"}),
+    "lucas": DemoCustomer(
+        "lucas.bernard@example.org", "Lucas Bernard", "person",
+        _address("Lucas Bernard", "5 allée des Tilleuls", "33000", "Bordeaux", "FR"),
+        fields={"standing": "new", "payment_preference": "card"}),
+    "sophie": DemoCustomer(
+        "sophie.laurent@example.org", "Sophie Laurent", "person",
+        _address("Sophie Laurent", "14 rue Nationale", "59000", "Lille", "FR"),
+        phone="+33 6 98 76 54 32",
+        fields={"standing": "trusted", "payment_preference": "card"}),
+    "boulangerie": DemoCustomer(
+        "compta@boulangerie-petit.example", "Boulangerie Petit", "company",
+        _address("Boulangerie Petit", "3 place du Marché", "44000", "Nantes", "FR"),
+        vat_id="FR83987654321",
+        fields={"standing": "trusted", "payment_preference": "net_terms",
+                "payment_terms_days": 30, "credit_limit": Decimal("500.00")}),
+    "nordic": DemoCustomer(
+        "orders@nordic-interiors.example", "Nordic Interiors BV", "company",
+        _address("Nordic Interiors BV", "Keizersgracht 120", "1015 CW", "Amsterdam", "NL"),
+        vat_id="NL123456789B01",
+        fields={"standing": "trusted", "payment_preference": "bank_transfer",
+                "payment_terms_days": 0}),
+    "belvedere": DemoCustomer(
+        "achats@hotel-belvedere.example", "Hôtel Belvédère", "company",
+        _address("Hôtel Belvédère", "1 promenade des Anglais", "06000", "Nice", "FR"),
+        fields={"standing": "trusted", "payment_preference": "card",
+                "accepts_backorder": True}),
+    "julien": DemoCustomer(
+        "julien.moreau@example.org", "Julien Moreau", "person",
+        _address("Julien Moreau", "9 rue de la République", "13001", "Marseille", "FR"),
+        fields={"standing": "new", "payment_preference": "card"}),
+    "blocked": DemoCustomer(
+        "impayes@mauvais-payeur.example", "Mauvais Payeur SAS", "company",
+        _address("Mauvais Payeur SAS", "1 impasse du Retard", "67000", "Strasbourg", "FR"),
+        fields={"standing": "blocked", "payment_preference": "net_terms",
+                "payment_terms_days": 30,
+                "notes": "Blocked after three unpaid invoices."}),
+}
+
+
+@dataclass(frozen=True)
+class DemoOrder:
+    note: str  # the demo marker; also what the order page shows as its note
+    customer: str
+    lines: list[tuple[str, int]]
+    channel: str
+    status: str  # the state the demo order is meant to show
+    payment: PaymentDetails | None = None
+    draft: bool = False
+    # Why the payment approver holds it; used by hand when no approver is
+    # registered (billing not installed), like a person working the queue.
+    hold_reason: str = ""
+    then: Callable[[Order, object], None] | None = None
+
+
+def _cancel(order: Order, actor) -> None:
+    order_services.cancel_order(order_id=order.pk, actor=actor,
+                                reason="Customer changed their mind (demo).")
+
+
+def _reject(order: Order, actor) -> None:
+    order_services.reject_order(order_id=order.pk, actor=actor,
+                                reason="Could not verify the customer's identity (demo).")
+
+
+def _expire(order: Order, actor) -> None:
+    # The beat task would do this one hold period later; run it for that moment.
+    order.refresh_from_db(fields=["hold_expires_at"])
+    order_services.expire_orders(now=order.hold_expires_at + timedelta(seconds=1))
+
+
+# The expired order comes first: expiring "one hold period from now" would
+# also expire holds placed before it in this run.
+ORDERS = [
+    DemoOrder("Demo: a new customer's order that nobody approved in time.", "julien",
+              [("LAMP-LED-01", 2)], "web", OrderStatus.EXPIRED,
+              PaymentDetails("card", CARD_APPROVED), hold_reason=HoldReason.NEW_CUSTOMER,
+              then=_expire),
+    DemoOrder("Demo: being entered by the order desk.", "atelier",
+              [("DESK-OAK-160", 4), ("CHAIR-ERGO-BLK", 4)], "phone", OrderStatus.DRAFT,
+              draft=True),
+    DemoOrder("Demo: trusted customer, card approved, straight to fulfilment.", "camille",
+              [("MON-27-4K", 2), ("KB-WL-FR", 1), ("MOUSE-WL", 1)], "web",
+              OrderStatus.RESERVED, PaymentDetails("card", CARD_APPROVED)),
+    DemoOrder("Demo: trusted company on 30-day terms within its credit limit.", "atelier",
+              [("CAB-3DRW", 3), ("PAPER-A4-500", 40), ("LAMP-LED-01", 6)], "email",
+              OrderStatus.RESERVED, PaymentDetails("net_terms")),
+    DemoOrder("Demo: first order of a new customer, waiting for approval.", "lucas",
+              [("CHAIR-ERGO-BLK", 1), ("HEADSET-USB", 1)], "web", OrderStatus.ON_HOLD,
+              PaymentDetails("card", CARD_APPROVED), hold_reason=HoldReason.NEW_CUSTOMER),
+    DemoOrder("Demo: card declined; the customer was e-mailed a link to pay again.",
+              "sophie", [("WB-120", 1), ("MUG-CER-6", 1)], "web", OrderStatus.ON_HOLD,
+              PaymentDetails("card", CARD_DECLINED), hold_reason=HoldReason.PAYMENT_DECLINED),
+    DemoOrder("Demo: over the credit limit.", "boulangerie",
+              [("DESK-OAK-160", 1), ("CHAIR-ERGO-BLK", 2)], "phone", OrderStatus.ON_HOLD,
+              PaymentDetails("net_terms"), hold_reason=HoldReason.CREDIT_LIMIT),
+    DemoOrder("Demo: prepayment by bank transfer not received yet.", "nordic",
+              [("CHAIR-ERGO-BLK", 6), ("MON-27-4K", 6)], "api", OrderStatus.ON_HOLD,
+              PaymentDetails("bank_transfer"), hold_reason=HoldReason.PREPAYMENT_MISSING),
+    DemoOrder("Demo: approved, waiting for sold-out stock.", "belvedere",
+              [("ARM-DUAL", 10), ("MON-27-4K", 2)], "email", OrderStatus.BACKORDERED,
+              PaymentDetails("card", CARD_APPROVED)),
+    DemoOrder("Demo: cancelled at the customer's request.", "camille",
+              [("BOOK-O2C", 2)], "store", OrderStatus.CANCELLED,
+              PaymentDetails("card", CARD_APPROVED), then=_cancel),
+    DemoOrder("Demo: rejected in the approval queue.", "lucas",
+              [("HEADSET-USB", 3)], "phone", OrderStatus.CANCELLED,
+              PaymentDetails("card", CARD_APPROVED), hold_reason=HoldReason.NEW_CUSTOMER,
+              then=_reject),
+]
+
+
+def seed_catalogue(*, actor) -> dict[str, int]:
+    """Warehouses, products, bins and opening stock; returns counts created."""
+    created = {"warehouses": 0, "products": 0, "stock_receipts": 0}
+    with transaction.atomic(durable=True):
+        warehouses = {}
+        for code, name, line1, postal_code, city, country in WAREHOUSES:
+            warehouses[code], was_created = Warehouse.objects.get_or_create(
+                code=code, defaults={"name": name, "line1": line1, "postal_code": postal_code,
+                                     "city": city, "country": country})
+            created["warehouses"] += was_created
+        products = {}
+        for index, (sku, name, price, tax, kg, (length, width, height), fragile,
+                    _stock) in enumerate(PRODUCTS):
+            products[sku], was_created = Product.objects.get_or_create(
+                sku=sku, defaults={
+                    "name": name, "unit_price": Decimal(price), "tax_rate": Decimal(tax),
+                    "weight_kg": Decimal(kg), "length_cm": length, "width_cm": width,
+                    "height_cm": height, "is_fragile": fragile})
+            created["products"] += was_created
+            for aisle, code in enumerate(warehouses, start=1):
+                BinLocation.objects.get_or_create(
+                    product=products[sku], warehouse=warehouses[code],
+                    defaults={"code": f"A{aisle:02d}-S{index // 4 + 1:02d}-B{index % 4 + 1:02d}"})
+    # Opening stock: only into stock levels that do not exist yet, so a second
+    # run never receives the same goods twice.
+    for sku, *_rest, stock in PRODUCTS:
+        for code, quantity in stock.items():
+            product, warehouse = products[sku], warehouses[code]
+            if StockLevel.objects.filter(product=product, warehouse=warehouse).exists():
+                continue
+            receive_stock(product=product, warehouse=warehouse, quantity=quantity,
+                          actor=actor, reference="DEMO-OPENING", reason="Opening stock (demo)")
+            created["stock_receipts"] += 1
+    return created
+
+
+def seed_customers(*, actor) -> dict[str, Customer]:
+    customers = {}
+    for key, demo in CUSTOMERS.items():
+        customers[key] = upsert_customer(
+            email=demo.email, name=demo.name, kind=demo.kind, phone=demo.phone,
+            vat_id=demo.vat_id,
+            addresses=[{**demo.address, "kind": "billing", "is_default": True},
+                       {**demo.address, "kind": "shipping", "is_default": True}],
+            actor=actor, **demo.fields)
+    return customers
+
+
+def seed_orders(*, customers: dict[str, Customer], actor) -> list[tuple[DemoOrder, Order]]:
+    """Place each demo order not yet showing its state; returns what was placed."""
+    placed = []
+    for demo in ORDERS:
+        if Order.objects.filter(notes=demo.note, status=demo.status).exists():
+            continue
+        customer = customers[demo.customer]
+        order = order_services.place_order(
+            customer=customer,
+            lines=[order_services.LineInput(sku=sku, quantity=quantity)
+                   for sku, quantity in demo.lines],
+            channel=demo.channel, currency="EUR",
+            shipping_address=customer.default_address("shipping").as_snapshot(),
+            payment=demo.payment, notes=demo.note, actor=actor, draft=demo.draft,
+            promised_delivery_date=timezone.localdate() + timedelta(days=10))
+        order.refresh_from_db(fields=["status"])
+        if order.status == OrderStatus.PLACED:
+            # No payment approver decided (billing absent): decide like the queue would.
+            if demo.hold_reason:
+                order_services.hold_order(order_id=order.pk, reason_code=demo.hold_reason,
+                                          reason_text=demo.note, actor=actor)
+            else:
+                order_services.approve_order(order_id=order.pk, actor=actor)
+        if demo.then is not None:
+            demo.then(order, actor)
+        order.refresh_from_db()
+        placed.append((demo, order))
+    return placed
