@@ -371,5 +371,29 @@ def void_open_payments(*, order_id: int, actor) -> int:
     return voided
 
 
+def void_payments_of_closed_orders(*, limit: int = 500) -> int:
+    """Release the authorisations of orders that ended without fulfilment.
+
+    Orders expire (beat sweep) or get cancelled in `orders`, which never calls
+    billing; this periodic pass voids what they left open so no card keeps
+    money blocked. One provider call per payment, as a real gateway needs;
+    each in its own transaction so one refusal does not stop the rest.
+    """
+    ids = list(Payment.objects.filter(status__in=OPEN_STATUSES,
+                                      order__status__in=[OrderStatus.EXPIRED,
+                                                         OrderStatus.CANCELLED])
+               .order_by("pk").values_list("pk", flat=True)[:limit])
+    voided = 0
+    for payment_id in ids:
+        try:
+            void_payment(payment_id=payment_id, actor=None)
+        except ApplicationError:
+            logger.warning("could not void payment %s of a closed order", payment_id,
+                           exc_info=True)
+        else:
+            voided += 1
+    return voided
+
+
 def new_attempt_key() -> str:
     return uuid.uuid4().hex

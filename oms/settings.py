@@ -202,4 +202,7 @@ CELERY_BEAT_SCHEDULE = {
     # Lapsed stock holds -> orders expired, set-based (orders.services.expire_orders).
     "orders-expire-reservations": {"task": "orders.tasks.expire_reservations",
                                    "schedule": 60.0},
+    # Authorisations left open by expired or cancelled orders -> voided.
+    "billing-void-closed-order-payments": {
+        "task": "billing.tasks.void_payments_of_closed_orders", "schedule": 300.0},
 }
