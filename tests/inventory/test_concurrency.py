@@ -158,3 +158,62 @@ def test_expiry_racing_confirmation_lets_exactly_one_win():
     assert level.reserved == 2 * outcomes["confirmed"]
     assert sum(outcomes.values()) == 15
     print(f"\nexpiry vs approval: {outcomes}")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_mixed_traffic_keeps_the_books_straight_without_deadlocks():
+    """Reserve, confirm, release, ship and the expiry sweep all at once over
+    shared stock rows: every call succeeds or is refused cleanly, and reserved
+    still equals the active reservations afterwards."""
+    from django.db.models import Sum
+
+    from inventory.models import StockMovement
+
+    warehouses = [WarehouseFactory(code="M1"), WarehouseFactory(code="M2")]
+    products = [ProductFactory() for _ in range(3)]
+    for product in products:
+        for warehouse in warehouses:
+            stock(product, warehouse, 15)
+    # Orders 1..12 start with holds (half of them already lapsed), 13..24 are new.
+    for order_id in range(1, 13):
+        api.reserve(order_id=order_id,
+                    lines=[api.LineRequest(order_id * 10, products[order_id % 3].pk, 2),
+                           api.LineRequest(order_id * 10 + 1, products[(order_id + 1) % 3].pk,
+                                           1)],
+                    hold_minutes=1 if order_id % 2 else 60, actor_id=None)
+    later = timezone.now() + timedelta(minutes=5)
+
+    def confirm_and_ship(order_id):
+        def work():
+            with transaction.atomic():
+                api.confirm(order_id=order_id, actor_id=None)
+                api.consume(order_id=order_id, warehouse_id=None, actor_id=None,
+                            reference=f"S{order_id}")
+            return "shipped"
+        return work
+
+    def release(order_id):
+        return lambda: api.release(order_id=order_id, reason="cancel", actor_id=None)
+
+    workers = []
+    for order_id in range(1, 13):
+        workers.append(confirm_and_ship(order_id) if order_id % 3 else release(order_id))
+    for order_id in range(13, 25):
+        workers.append(buy(order_id, (products[order_id % 3].pk, 3),
+                           (products[(order_id + 2) % 3].pk, 2), linger=0.005))
+    workers += [lambda: api.expire_lapsed_holds(now=later) for _ in range(3)]
+
+    results = run_together(workers)
+
+    allowed = (list, int, str, api.InsufficientStock, Conflict)
+    assert [r for r in results if not isinstance(r, allowed)] == []
+    for level in StockLevel.objects.all():
+        held = Reservation.objects.filter(
+            product_id=level.product_id, warehouse_id=level.warehouse_id,
+            status="active").aggregate(total=Sum("quantity"))["total"] or 0
+        ledger = StockMovement.objects.filter(
+            product_id=level.product_id, warehouse_id=level.warehouse_id).aggregate(
+            total=Sum("quantity"))["total"]
+        assert level.reserved == held
+        assert level.on_hand == ledger
+        assert 0 <= level.reserved <= level.on_hand
