@@ -19,6 +19,9 @@ app.conf.update(
     task_acks_late=False,
     task_reject_on_worker_lost=False,
     worker_prefetch_multiplier=1,
+    # A task cut off by a lost broker connection is redelivered rather than
+    # finished unacknowledged; only acks_late tasks (idempotent) are affected.
+    worker_cancel_long_running_tasks_on_connection_loss=True,
     task_time_limit=300,
     task_soft_time_limit=240,
     task_ignore_result=True,

@@ -31,7 +31,13 @@ _HANDLERS: dict[str, Handler] = {}
 
 
 def handler(name: str) -> Callable[[Handler], Handler]:
-    """Register a function as the handler of outbox rows named `name`."""
+    """Register a function as the handler of outbox rows named `name`.
+
+    The handler runs inside the runner's transaction (that is what makes a
+    claimed row run once), so it must not open a durable atomic block: call
+    the non-durable variant of a service from a handler. It receives the
+    payload plus `outbox_message_id`, the idempotency key for outside calls.
+    """
 
     def register(func: Handler) -> Handler:
         if name in _HANDLERS and _HANDLERS[name] is not func:
