@@ -15,8 +15,8 @@ the provider for its method and applies the rules of the source documents
 4. prepaid customer paying by bank transfer, money not yet received
                                     -> on_hold (prepayment_missing); managers
                                        are e-mailed
-5. on account (net terms or bank transfer with terms) and the open orders on
-   account plus this one exceed the credit limit
+5. on account (net terms, or bank transfer for a customer with payment terms)
+   and the open orders on account plus this one exceed the credit limit
                                     -> on_hold (credit_limit)
 6. new customer                     -> on_hold (new_customer)
 7. otherwise (trusted, payment fine) -> approved (orders.services.approve_order)
@@ -53,6 +53,7 @@ from billing.models import OPEN_STATUSES, Payment, PaymentMethod, PaymentStatus
 from billing.providers import PaymentError, ProviderResult, get_provider, provider_for_method
 from oms.lib import outbox
 from oms.lib.errors import ApplicationError, NotAllowed
+from oms.templatetags.oms_tags import money
 from orders import services as order_services
 from orders.models import HoldReason, Order, OrderStatus
 from orders.payments import PaymentDetails
@@ -144,13 +145,16 @@ def decide(*, order: Order, method: str, result: ProviderResult | None,
         return Verdict(False, HoldReason.PREPAYMENT_MISSING,
                        _("Prepayment by bank transfer has not been received."),
                        signal_managers=True)
-    if method in ON_ACCOUNT_METHODS and not customer.is_prepaid:
+    on_account = method == PaymentMethod.NET_TERMS or (
+        method == PaymentMethod.BANK_TRANSFER and not customer.is_prepaid)
+    if on_account:
         exposure = open_exposure(customer_id=customer.pk, exclude_order_id=order.pk)
         if exposure + order.total_gross > customer.credit_limit:
             return Verdict(False, HoldReason.CREDIT_LIMIT, _(
                 "Open orders %(open)s plus this order %(order)s exceed the credit limit "
-                "%(limit)s.") % {"open": exposure, "order": order.total_gross,
-                                 "limit": customer.credit_limit})
+                "%(limit)s.") % {"open": money(exposure, order.currency),
+                                 "order": money(order.total_gross, order.currency),
+                                 "limit": money(customer.credit_limit, order.currency)})
     if not customer.is_trusted:
         return Verdict(False, HoldReason.NEW_CUSTOMER,
                        _("First orders of a new customer need approval by Sales or "

@@ -12,6 +12,7 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from billing import selectors, services
@@ -69,6 +70,7 @@ def reject(request: HttpRequest, order_id: int) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
+@never_cache  # the page carries a payment form and a bearer token in its URL
 @public
 def card_retry(request: HttpRequest, token: str) -> HttpResponse:
     try:

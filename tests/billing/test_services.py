@@ -307,3 +307,18 @@ def test_recording_a_declined_payment_is_refused(place, manager):
     with pytest.raises(NotAllowed):
         services.record_payment_received(payment_id=Payment.objects.get(order=order).pk,
                                          actor=manager)
+
+
+def test_net_terms_for_a_prepaid_customer_is_checked_against_the_credit_limit(place):
+    customer = CustomerFactory(standing="trusted", payment_terms_days=0,
+                               credit_limit=Decimal("0.00"))
+    order = place(customer=customer, payment=net_terms())
+    assert (order.status, order.hold_reason) == ("on_hold", "credit_limit")
+
+
+def test_bank_transfer_on_terms_is_credit_checked_not_prepayment_held(place):
+    customer = CustomerFactory(standing="trusted", payment_preference="bank_transfer",
+                               payment_terms_days=30, credit_limit=Decimal("10000.00"))
+    order = place(customer=customer, payment=bank_transfer())
+    assert order.status == "reserved"
+    assert Payment.objects.get(order=order).status == "pending"

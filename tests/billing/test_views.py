@@ -278,3 +278,8 @@ def test_link_of_a_settled_order_says_nothing_to_do(client, place):
     response = client.get(url)
     assert response.status_code == 200
     assert "Nothing more to do" in response.content.decode()
+
+
+def test_card_page_is_never_cached(client, place):
+    response = client.get(card_page(declined(place)))
+    assert "no-store" in response["Cache-Control"]
