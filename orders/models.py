@@ -252,6 +252,13 @@ class OrderLine(models.Model):
         return f"{self.quantity} x {self.sku}"
 
 
+def _status_label(value: str) -> str:
+    try:
+        return str(OrderStatus(value).label)
+    except ValueError:  # a state added later and since removed, or blank
+        return value
+
+
 class EventKind(models.TextChoices):
     CREATED = "created", _("Created")
     STATUS_CHANGED = "status_changed", _("Status changed")
@@ -287,6 +294,14 @@ class OrderEvent(models.Model):
         if self.to_status:
             return f"{self.order_id}: {self.from_status or '-'} -> {self.to_status}"
         return f"{self.order_id}: {self.kind}"
+
+    @property
+    def from_label(self) -> str:
+        return _status_label(self.from_status)
+
+    @property
+    def to_label(self) -> str:
+        return _status_label(self.to_status)
 
     @property
     def actor_label(self) -> str:

@@ -1,8 +1,21 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from orders import views
 
 app_name = "orders"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.order_list, name="list"),
+    path("<int:pk>/", views.order_detail, name="detail"),
+    # One URL per action; each answers htmx with the re-rendered order panel.
+    path("<int:pk>/place/", views.place, name="place"),
+    path("<int:pk>/approve/", views.approve, name="approve"),
+    path("<int:pk>/allocate/", views.allocate, name="allocate"),
+    path("<int:pk>/hold/", views.hold, name="hold"),
+    path("<int:pk>/reject/", views.reject, name="reject"),
+    path("<int:pk>/cancel/", views.cancel, name="cancel"),
+    path("<int:pk>/note/", views.note, name="note"),
+]
 
 # Capture channels (order entry and CSV import), appended by the capture work.
 from orders import entry  # noqa: E402

@@ -24,9 +24,11 @@ class NavItem:
 
 NAVIGATION: list[NavItem] = [
     NavItem(_("Dashboard"), "dashboard", "oms.view_dashboard", _("Overview")),
+    NavItem(_("Customers"), "customers:list", "customers.view_customer", _("Customers")),
     NavItem(_("Products"), "inventory:product_list", "inventory.view_product", _("Inventory")),
     NavItem(_("Stock"), "inventory:stock_list", "inventory.view_stocklevel", _("Inventory")),
     NavItem(_("Receive stock"), "inventory:receive", "inventory.receive_stock", _("Inventory")),
+    NavItem(_("Orders"), "orders:list", "orders.view_order", _("Orders")),
     NavItem(_("New order"), "orders:entry", "orders.add_order", _("Orders")),
     NavItem(_("Import orders"), "orders:import", "orders.import_orders", _("Orders")),
     NavItem(_("Approvals"), "billing:approval_queue", "orders.approve_order", _("Orders")),

@@ -1,0 +1,84 @@
+"""Reads of the customers app: search and the customer card.
+
+The card's order figures are read through the reverse relation
+`Customer.orders` (one aggregate query), so this module never imports the
+orders app; the status names below are the orders app's closed states.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+
+from django.db.models import Count, Max, Q, QuerySet, Sum
+
+from customers.models import Address, Customer
+from oms.lib.paging import HasNextPage, has_next_page
+
+# Orders in these states count in the history but not in the revenue.
+CLOSED_ORDER_STATUSES = ("cancelled", "expired")
+NOT_YET_ORDERED = ("draft",)
+
+
+def search_customers(*, query: str = "", standing: str = "") -> QuerySet[Customer]:
+    """Customers whose name, e-mail or phone contains `query` (any case).
+
+    `icontains` is UPPER(col) LIKE UPPER('%q%'), served by the trigram GIN
+    indexes on the same expressions.
+    """
+    customers = Customer.objects.all()
+    query = " ".join((query or "").split())
+    if query:
+        customers = customers.filter(Q(name__icontains=query) | Q(email__icontains=query)
+                                     | Q(phone__icontains=query))
+    if standing:
+        customers = customers.filter(standing=standing)
+    return customers.order_by("name", "id")
+
+
+def customer_page(*, query: str = "", standing: str = "", page: int = 1,
+                  page_size: int = 25) -> HasNextPage:
+    return has_next_page(search_customers(query=query, standing=standing), page=page,
+                         page_size=page_size)
+
+
+@dataclass(frozen=True)
+class CurrencyTotals:
+    currency: str
+    orders: int  # every order but drafts
+    open_orders: int  # not cancelled or expired
+    revenue: Decimal  # gross of orders not cancelled or expired
+
+
+@dataclass(frozen=True)
+class CustomerCard:
+    customer: Customer
+    addresses: list[Address]
+    totals: list[CurrencyTotals]
+    order_count: int
+    last_order_at: datetime | None
+    recent_orders: list = field(default_factory=list)
+
+
+def customer_card(*, customer_id: int, recent: int = 20) -> CustomerCard:
+    """The customer, addresses, order counts and totals per currency, and
+    the latest orders: four queries whatever the history's length."""
+    customer = Customer.objects.get(pk=customer_id)
+    addresses = list(customer.addresses.order_by("kind", "-is_default", "id"))
+    counted = ~Q(status__in=NOT_YET_ORDERED)
+    live = counted & ~Q(status__in=CLOSED_ORDER_STATUSES)
+    rows = (customer.orders.order_by().values("currency")
+            .annotate(orders=Count("id", filter=counted), open_orders=Count("id", filter=live),
+                      revenue=Sum("total_gross", filter=live), last=Max("placed_at"))
+            .order_by("currency"))
+    totals = [CurrencyTotals(currency=row["currency"], orders=row["orders"],
+                             open_orders=row["open_orders"],
+                             revenue=row["revenue"] or Decimal("0.00"))
+              for row in rows if row["orders"]]
+    last_dates = [row["last"] for row in rows if row["last"]]
+    recent_orders = list(customer.orders.order_by("-created_at", "-id")[:recent])
+    return CustomerCard(customer=customer, addresses=addresses, totals=totals,
+                        order_count=sum(t.orders for t in totals),
+                        last_order_at=max(last_dates, default=None),
+                        recent_orders=recent_orders)

@@ -1,0 +1,175 @@
+"""Back-office views of the orders app: the order list and the order detail
+with one POST URL per action. Thin: parse, call a selector or a service,
+render. Order entry and CSV import live in orders/entry.py.
+
+Every action answers an htmx request with the re-rendered order panel; a
+refused action answers with the panel, its message and the service's status
+(409 for an illegal transition).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+
+from django.contrib import messages
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_GET, require_POST
+
+from oms.lib.auth import permission_required
+from oms.lib.errors import ApplicationError
+from oms.lib.paging import parse_page
+from orders import selectors, services
+from orders.models import Channel, HoldReason, Order, OrderStatus
+
+# FSM transition name -> (label, button style); the order shown is the
+# order of the buttons. `backorder` and `expire` are outcomes, not buttons.
+ACTIONS = {
+    "place": (gettext_lazy("Place order"), "primary"),
+    "approve": (gettext_lazy("Approve"), "primary"),
+    "allocate": (gettext_lazy("Allocate stock"), "primary"),
+    "hold": (gettext_lazy("Put on hold"), ""),
+    "reject": (gettext_lazy("Reject"), "danger"),
+    "cancel": (gettext_lazy("Cancel order"), "danger"),
+}
+
+
+def available_actions(order: Order, user) -> list[str]:
+    """The transitions this user may perform on this order right now."""
+    allowed = {t.name for t in order.get_available_user_status_transitions(user)}
+    return [name for name in ACTIONS if name in allowed]
+
+
+def _date(value: str | None) -> date | None:
+    try:
+        return date.fromisoformat(value) if value else None
+    except ValueError:
+        return None
+
+
+@require_GET
+@permission_required("orders.view_order")
+def order_list(request: HttpRequest) -> HttpResponse:
+    params = request.GET
+    status = params.get("status", "")
+    channel = params.get("channel", "")
+    sort = params.get("sort", selectors.DEFAULT_SORT)
+    try:
+        customer_id = int(params.get("customer") or 0) or None
+        page_size = int(params.get("per_page") or 25)
+    except ValueError:
+        customer_id, page_size = None, 25
+    filters = selectors.OrderFilters(
+        query=params.get("q", "").strip()[:100],
+        customer_id=customer_id,
+        status=status if status in OrderStatus.values else "",
+        channel=channel if channel in Channel.values else "",
+        date_from=_date(params.get("from")), date_to=_date(params.get("to")),
+        sort=sort if sort in selectors.SORTS else selectors.DEFAULT_SORT)
+    page = selectors.order_page(filters, page=parse_page(params.get("page")),
+                                page_size=page_size)
+    context = {"page": page, "orders": page.object_list, "filters": filters,
+               "per_page": page.page_size, "page_sizes": selectors.PAGE_SIZES,
+               "statuses": OrderStatus.choices, "channels": Channel.choices}
+    if request.htmx and request.htmx.target == "order-results":
+        return render(request, "orders/order_list.html#results", context)
+    return render(request, "orders/order_list.html", context)
+
+
+def _render_detail(request: HttpRequest, order_id: int, *, error: str = "",
+                   notice: str = "", status: int = 200) -> HttpResponse:
+    try:
+        detail = selectors.order_detail(order_id=order_id)
+    except Order.DoesNotExist:
+        raise Http404
+    context = {
+        "detail": detail, "order": detail.order,
+        "actions": [(name, *ACTIONS[name])
+                    for name in available_actions(detail.order, request.user)],
+        "can_note": request.user.has_perm("orders.add_note"),
+        "hold_reasons": HoldReason.choices, "error": error, "notice": notice,
+    }
+    template = "orders/order_detail.html"
+    if request.htmx and request.htmx.target == "order-panel":
+        template += "#panel"
+    return render(request, template, context, status=status)
+
+
+@require_GET
+@permission_required("orders.view_order")
+def order_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    return _render_detail(request, pk)
+
+
+def _act(request: HttpRequest, pk: int, call: Callable[[], object], done: str) -> HttpResponse:
+    """Run one service call for the order and answer with its panel."""
+    get_object_or_404(Order.objects.only("pk"), pk=pk)
+    try:
+        call()
+    except ApplicationError as exc:
+        details = [m for messages_ in exc.field_errors.values() for m in messages_]
+        error = " ".join([exc.message, *details]) if details else exc.message
+        return _render_detail(request, pk, error=error, status=exc.status)
+    if request.htmx:
+        return _render_detail(request, pk, notice=done)
+    messages.success(request, done)
+    return redirect("orders:detail", pk)
+
+
+@require_POST
+@permission_required("orders.place_order")
+def place(request: HttpRequest, pk: int) -> HttpResponse:
+    return _act(request, pk, lambda: services.place_draft(
+        order=Order.objects.get(pk=pk), payment=None, actor=request.user),
+        _("Order placed."))
+
+
+@require_POST
+@permission_required("orders.approve_order")
+def approve(request: HttpRequest, pk: int) -> HttpResponse:
+    return _act(request, pk, lambda: services.approve_order(
+        order_id=pk, actor=request.user, reason=request.POST.get("reason", "")),
+        _("Order approved."))
+
+
+@require_POST
+@permission_required("orders.approve_order")
+def allocate(request: HttpRequest, pk: int) -> HttpResponse:
+    return _act(request, pk, lambda: services.allocate_backorder(order_id=pk, actor=request.user),
+                _("Stock allocated."))
+
+
+@require_POST
+@permission_required("orders.approve_order")
+def hold(request: HttpRequest, pk: int) -> HttpResponse:
+    return _act(request, pk, lambda: services.hold_order(
+        order_id=pk, reason_code=request.POST.get("reason_code", ""),
+        reason_text=request.POST.get("reason_text", ""), actor=request.user),
+        _("Order put on hold."))
+
+
+@require_POST
+@permission_required("orders.approve_order")
+def reject(request: HttpRequest, pk: int) -> HttpResponse:
+    return _act(request, pk, lambda: services.reject_order(
+        order_id=pk, actor=request.user, reason=request.POST.get("reason", "")),
+        _("Order rejected."))
+
+
+@require_POST
+@permission_required("orders.cancel_order")
+def cancel(request: HttpRequest, pk: int) -> HttpResponse:
+    return _act(request, pk, lambda: services.cancel_order(
+        order_id=pk, actor=request.user, reason=request.POST.get("reason", "")),
+        _("Order cancelled."))
+
+
+@require_POST
+@permission_required("orders.add_note")
+def note(request: HttpRequest, pk: int) -> HttpResponse:
+    return _act(request, pk, lambda: services.add_note(
+        order_id=pk, text=request.POST.get("text", ""), actor=request.user),
+        _("Note added."))
