@@ -77,31 +77,36 @@ PUBLIC = [r for r in ROUTES if getattr(r.callback, "is_public", False)]
 
 
 def _guess_model(route: Route, kwarg: str):
-    """The model an int kwarg most likely points at, for a realistic sample pk."""
-    if route.app_label is None:
-        return None
-    models = list(apps.get_app_config(route.app_label).get_models())
+    """The model an int kwarg most likely points at, for a realistic sample pk:
+    `order_id` is an Order wherever it appears; `pk` is the app's model named
+    in the URL name (customers:address_edit -> Address), else its first model."""
     wanted = kwarg.removesuffix("_id").removesuffix("_pk").replace("_", "")
-    for model in models:
+    own = list(apps.get_app_config(route.app_label).get_models()) if route.app_label else []
+    for model in own + list(apps.get_models()):
         if model._meta.model_name == wanted:
             return model
     url_words = route.name.replace("_", "").lower()
-    named = [m for m in models if m._meta.model_name in url_words]
+    named = [m for m in own if m._meta.model_name in url_words]
     if named:
         return max(named, key=lambda m: len(m._meta.model_name))
-    return models[0] if models else None
+    return own[0] if own else None
 
 
 def _existing_pk(model) -> int | None:
     found = model._default_manager.order_by("pk").values_list("pk", flat=True).first()
     if found is not None:
         return found
-    # A factory from tests/factories/<app>.py makes the page render for real.
+    # A factory from tests/factories/<app>.py makes the page render for real:
+    # `<Model>Factory`, or `make_<model>()` for objects only a service may create
+    # (those run their own atomic block, which must not sit inside a savepoint).
     try:
         module = importlib.import_module(f"tests.factories.{model._meta.app_label}")
-        factory = getattr(module, f"{model.__name__}Factory")
-        with transaction.atomic():
-            return factory().pk
+        factory = getattr(module, f"{model.__name__}Factory", None)
+        if factory is not None:
+            with transaction.atomic():
+                return factory().pk
+        maker = getattr(module, f"make_{model._meta.model_name}", None)
+        return maker().pk if maker is not None else None
     except Exception:  # no factory, or one that needs arguments: a 404 will do
         return None
 
