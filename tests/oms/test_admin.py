@@ -43,3 +43,12 @@ def test_outbox_admin_is_closed_to_back_office_roles(client_for):
     client = client_for("Manager")
     response = client.get(reverse("admin:oms_outboxmessage_changelist"))
     assert response.status_code == 302
+
+
+def test_lockouts_are_visible_in_the_admin(client, client_for):
+    for _attempt in range(5):
+        client.post(reverse("login"), {"username": "sam", "password": "wrong"})
+    admin = client_for("Admin")
+    response = admin.get(reverse("admin:axes_accessattempt_changelist"))
+    assert response.status_code == 200
+    assert b"sam" in response.content
