@@ -34,6 +34,7 @@ INSTALLED_APPS = [
     "django.contrib.postgres",
     "django_htmx",
     "template_partials",
+    "ninja",  # serves the API docs' Swagger UI from static files, not a CDN
     "django_celery_beat",
     "axes",
     "oms",

@@ -159,7 +159,7 @@ def order_out(order: Order) -> dict:
 ERRORS = {400: ErrorOut, 401: ErrorOut, 409: ErrorOut, 422: ErrorOut}
 
 
-@router.post("/orders", response={201: OrderOut, 200: OrderOut, **ERRORS},
+@router.post("/orders", response={201: OrderOut, **ERRORS},
              summary="Place an order")
 def create_order(request, payload: OrderIn,
                  idempotency_key: str | None = Header(None, alias="Idempotency-Key")):  # noqa: B008

@@ -62,3 +62,10 @@ def test_openapi_schema_is_served(client):
                for s in schema["components"]["securitySchemes"].values())
     order_in = schema["components"]["schemas"]["OrderIn"]
     assert order_in.get("additionalProperties") is False
+
+
+def test_api_docs_page_works_without_internet(client):
+    response = client.get("/api/v1/docs")
+    assert response.status_code == 200
+    assert b"/static/ninja/swagger-ui-bundle.js" in response.content
+    assert b"cdn." not in response.content and b"https://" not in response.content
