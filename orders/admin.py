@@ -1,1 +1,125 @@
-from django.contrib import admin  # noqa: F401
+"""Admin for orders. Read-only records: an order changes only through
+orders.services, so status and totals cannot be edited here; the admin
+actions call the services (with their events, e-mails and stock)."""
+
+from django.contrib import admin, messages
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+
+from oms.lib.errors import ApplicationError
+from orders import services
+from orders.models import HoldReason, Order, OrderEvent, OrderLine
+
+
+class ReadOnlyMixin:
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class OrderLineInline(ReadOnlyMixin, admin.TabularInline):
+    model = OrderLine
+    extra = 0
+    fields = ["position", "sku", "name", "unit_price", "tax_rate", "quantity", "line_net"]
+    readonly_fields = fields
+
+
+class OrderEventInline(ReadOnlyMixin, admin.TabularInline):
+    model = OrderEvent
+    extra = 0
+    fields = ["created_at", "kind", "actor", "from_status", "to_status", "reason", "data"]
+    readonly_fields = fields
+
+
+def _run(modeladmin, request, queryset, call, done) -> None:
+    succeeded = 0
+    for order in queryset.select_related(None).only("pk", "number"):
+        try:
+            call(order)
+        except ApplicationError as exc:
+            modeladmin.message_user(request, f"{order.number}: {exc.message}", messages.ERROR)
+        else:
+            succeeded += 1
+    if succeeded:
+        modeladmin.message_user(request, done(succeeded), messages.SUCCESS)
+
+
+@admin.register(Order)
+class OrderAdmin(admin.ModelAdmin):
+    list_display = ["number", "customer", "channel", "status", "hold_reason", "total_gross",
+                    "currency", "created_at", "placed_at"]
+    list_filter = ["status", "channel", "hold_reason", "currency", "payment_method"]
+    search_fields = ["number", "customer__name", "customer__email"]
+    list_select_related = ["customer"]
+    date_hierarchy = "created_at"
+    # No COUNT(*) of the whole table on every change-list view.
+    show_full_result_count = False
+    inlines = [OrderLineInline, OrderEventInline]
+    actions = ["approve_selected", "hold_selected", "cancel_selected"]
+    readonly_fields = [f.name for f in Order._meta.fields]
+
+    def has_add_permission(self, request):
+        return False  # orders are placed through order entry, the API or an import
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False  # view only; the actions below call the services
+
+    @admin.action(description=_("Approve the selected orders"),
+                  permissions=["approve"])
+    def approve_selected(self, request, queryset):
+        _run(self, request, queryset,
+             lambda o: services.approve_order(order_id=o.pk, actor=request.user,
+                                              reason="admin"),
+             lambda n: ngettext("%(count)d order approved.", "%(count)d orders approved.", n)
+             % {"count": n})
+
+    @admin.action(description=_("Put the selected orders on hold"), permissions=["approve"])
+    def hold_selected(self, request, queryset):
+        _run(self, request, queryset,
+             lambda o: services.hold_order(order_id=o.pk, reason_code=HoldReason.MANUAL,
+                                           reason_text="admin", actor=request.user),
+             lambda n: ngettext("%(count)d order put on hold.",
+                                "%(count)d orders put on hold.", n) % {"count": n})
+
+    @admin.action(description=_("Cancel the selected orders"), permissions=["cancel"])
+    def cancel_selected(self, request, queryset):
+        _run(self, request, queryset,
+             lambda o: services.cancel_order(order_id=o.pk, actor=request.user,
+                                             reason=str(_("Cancelled in the admin"))),
+             lambda n: ngettext("%(count)d order cancelled.", "%(count)d orders cancelled.", n)
+             % {"count": n})
+
+    def has_approve_permission(self, request):
+        return request.user.has_perm("orders.approve_order")
+
+    def has_cancel_permission(self, request):
+        return request.user.has_perm("orders.cancel_order")
+
+
+@admin.register(OrderLine)
+class OrderLineAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    list_display = ["order", "position", "sku", "name", "quantity", "unit_price", "tax_rate",
+                    "line_net"]
+    search_fields = ["order__number", "sku", "name"]
+    list_filter = ["tax_rate"]
+    list_select_related = ["order"]
+    show_full_result_count = False
+
+
+@admin.register(OrderEvent)
+class OrderEventAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    list_display = ["order", "created_at", "kind", "from_status", "to_status", "actor",
+                    "reason"]
+    list_filter = ["kind", "to_status"]
+    search_fields = ["order__number", "reason"]
+    list_select_related = ["order", "actor"]
+    date_hierarchy = "created_at"
+    show_full_result_count = False
