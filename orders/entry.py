@@ -22,7 +22,6 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -34,7 +33,7 @@ from oms.lib.auth import permission_required
 from oms.lib.errors import ApplicationError
 from orders import imports
 from orders.capture import CustomerData, capture_order
-from orders.models import Channel, Order, PaymentMethod
+from orders.models import Channel, PaymentMethod
 from orders.payments import PaymentDetails
 from orders.totals import PricedLine, compute_totals
 
@@ -221,13 +220,6 @@ def _posted_lines(request: HttpRequest) -> tuple[list[str], list[str]]:
     return skus, quantities
 
 
-def _order_url(order: Order) -> str:
-    try:
-        return reverse("orders:detail", args=[order.pk])
-    except NoReverseMatch:
-        return reverse("orders:entry")
-
-
 def _render_entry(request: HttpRequest, form: EntryForm, entry_lines: EntryLines,
                   *, status: int = 200, error: str = "") -> HttpResponse:
     customer = None
@@ -327,7 +319,8 @@ def entry_lines(request: HttpRequest) -> HttpResponse:
     if currency not in settings.CURRENCIES:
         currency = settings.DEFAULT_CURRENCY
     return render(request, "orders/entry.html#lines",
-                  {"entry": build_lines(skus, quantities), "currency": currency})
+                  {"entry": build_lines(skus, quantities), "currency": currency,
+                   "added": bool(request.POST.get("add_sku"))})
 
 
 @require_POST
@@ -348,8 +341,8 @@ def entry_save(request: HttpRequest) -> HttpResponse:
     elif entry_lines.has_errors:
         error = _("Some lines have errors.")
     if not form.is_valid() or error:
-        return _render_entry(request, form, entry_lines, status=422,
-                             error=error or _("Please correct the errors below."))
+        # Field errors are listed by the form's own summary; `error` is for the lines.
+        return _render_entry(request, form, entry_lines, status=422, error=error)
     data = form.cleaned_data
     customer: Customer | None = data["customer"]
     payment = PaymentDetails(method=data["payment_method"],
@@ -373,7 +366,7 @@ def entry_save(request: HttpRequest) -> HttpResponse:
         messages.success(request, _("Draft %(number)s saved.") % {"number": order.number})
     else:
         messages.success(request, _("Order %(number)s placed.") % {"number": order.number})
-    return redirect(_order_url(order))
+    return redirect("orders:detail", pk=order.pk)
 
 
 # Service error paths -> entry form fields.
