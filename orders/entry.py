@@ -290,7 +290,7 @@ def customer_pick(request: HttpRequest) -> HttpResponse:
                                      pk=customer_id)
     form = EntryForm(initial=_customer_initial(customer) if customer else {})
     return render(request, "orders/entry.html#customer_block",
-                  {"form": form, "customer": customer})
+                  {"form": form, "customer": customer, "picked": True})
 
 
 @require_GET
