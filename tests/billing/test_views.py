@@ -283,3 +283,9 @@ def test_link_of_a_settled_order_says_nothing_to_do(client, place):
 def test_card_page_is_never_cached(client, place):
     response = client.get(card_page(declined(place)))
     assert "no-store" in response["Cache-Control"]
+
+
+def test_queue_links_each_order_to_its_detail_page(client_for, place):
+    order = held(place)
+    body = client_for("Sales").get(QUEUE).content.decode()
+    assert reverse("orders:detail", args=[order.pk]) in body
