@@ -34,6 +34,9 @@ TOKEN_PREFIX = "oms_"  # noqa: S105 (a public marker, not a secret)
 LAST_USED_RESOLUTION = timedelta(minutes=1)
 # How long a request waits for a concurrent twin with the same key to finish.
 IDEMPOTENCY_WAIT_SECONDS = 30.0
+# A claim without an answer after this long belongs to a request that died
+# (worker killed mid-way; its transaction rolled back): it may be taken over.
+IDEMPOTENCY_STALE_AFTER = timedelta(minutes=5)
 
 
 # --- tokens -----------------------------------------------------------------
@@ -159,6 +162,9 @@ def run_idempotent(request: HttpRequest, key: str | None,
             raise _key_mismatch()
         if record.response_status is not None:
             return _replay(record)
+        if record.created_at < timezone.now() - IDEMPOTENCY_STALE_AFTER:
+            IdempotencyRecord.objects.filter(pk=record.pk, response_status__isnull=True).delete()
+            continue
         if time.monotonic() > deadline:
             error = ApplicationError(
                 _("A request with this Idempotency-Key is still being processed."),

@@ -115,3 +115,26 @@ def test_twenty_concurrent_identical_requests_create_one_order(catalogue, api_to
     assert {status for status, _body in results} == {201}
     assert {body["number"] for _status, body in results} == {number}
     assert IdempotencyRecord.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_a_claim_abandoned_by_a_dead_request_is_taken_over(api, catalogue):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from oms.models import ApiToken
+
+    first = api.post("/orders", order_body(), HTTP_IDEMPOTENCY_KEY="other")
+    record = IdempotencyRecord.objects.get(key="other")  # same body, so the same hash
+    IdempotencyRecord.objects.create(
+        token=ApiToken.objects.get(), key="dead", request_hash=record.request_hash,
+        created_at=timezone.now())
+    IdempotencyRecord.objects.filter(key="dead").update(
+        created_at=timezone.now() - timedelta(minutes=10))
+
+    response = api.post("/orders", order_body(), HTTP_IDEMPOTENCY_KEY="dead")
+
+    assert response.status_code == 201
+    assert response.json()["number"] != first.json()["number"]
+    assert IdempotencyRecord.objects.get(key="dead").response_status == 201
