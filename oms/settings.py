@@ -158,6 +158,16 @@ vars().update(EMAIL_CONFIG)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="OMS <orders@oms.example>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 EMAIL_TIMEOUT = 10
+# Absolute links in e-mails (the customer's signed payment link) start with this.
+SITE_URL = env.str("SITE_URL", default="http://localhost:8000")
+
+# Payment approval (billing): card gateway, signed payment-link lifetime and
+# tries, and how long a placed order may wait for the automatic decision
+# before it shows in the approval queue.
+BILLING_CARD_PROVIDER = env.str("BILLING_CARD_PROVIDER", default="sandbox")
+BILLING_CARD_LINK_MAX_AGE_HOURS = env.int("BILLING_CARD_LINK_MAX_AGE_HOURS", default=72)
+BILLING_CARD_RETRY_MAX_ATTEMPTS = env.int("BILLING_CARD_RETRY_MAX_ATTEMPTS", default=5)
+BILLING_QUEUE_PLACED_GRACE_MINUTES = env.int("BILLING_QUEUE_PLACED_GRACE_MINUTES", default=5)
 
 # Celery. With no REDIS_URL tasks run in-process right after commit, so the
 # product works on a laptop with nothing but Python.

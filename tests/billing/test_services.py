@@ -322,3 +322,10 @@ def test_bank_transfer_on_terms_is_credit_checked_not_prepayment_held(place):
     order = place(customer=customer, payment=bank_transfer())
     assert order.status == "reserved"
     assert Payment.objects.get(order=order).status == "pending"
+
+
+def test_the_emailed_link_starts_with_the_site_url(place, settings):
+    settings.SITE_URL = "https://oms.example.com/"
+    place(customer=CustomerFactory(standing="trusted"), payment=card(DECLINE))
+    (message,) = [m for m in mail.outbox if "payment details" in m.subject]
+    assert "https://oms.example.com/billing/pay/" in message.body
