@@ -50,11 +50,14 @@ def navigation(request: HttpRequest) -> dict:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {"nav_items": []}
-    match = getattr(request, "resolver_match", None)
-    current = match.view_name if match else ""
     items = items_for(user)
+    # One entry is current: the one whose URL is the longest prefix of this
+    # page's path (/orders/entry/lines/ -> "New order", not also "Orders").
+    # The dashboard at "/" counts only on itself.
+    path = request.path
+    matching = [item for item in items
+                if path == item["url"] or (item["url"] != "/" and path.startswith(item["url"]))]
+    current = max(matching, key=lambda item: len(item["url"]), default=None)
     for item in items:
-        item["active"] = current == item["url_name"] or (
-            ":" in item["url_name"] and current.split(":")[0] == item["url_name"].split(":")[0]
-        )
+        item["active"] = item is current
     return {"nav_items": items}
