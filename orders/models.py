@@ -148,6 +148,8 @@ class Order(FSMModelMixin, models.Model):
                          name="orders_status_created_idx"),
             models.Index(fields=["channel", "-created_at", "-id"],
                          name="orders_channel_created_idx"),
+            models.Index(fields=["-placed_at", "-id"], name="orders_placed_idx"),
+            models.Index(fields=["-total_gross", "-id"], name="orders_total_idx"),
             models.Index(fields=["customer", "-created_at"], name="orders_customer_created_idx"),
             # Number search by prefix ("SO-2026-0001") and by any fragment ("1234").
             models.Index(fields=["number"], name="orders_number_prefix_idx",
