@@ -3,6 +3,7 @@ billing.services (the actions below), never by editing a status."""
 
 from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from billing import services
 from billing.models import Payment, PaymentTransaction
@@ -67,18 +68,20 @@ class PaymentAdmin(ReadOnlyAdmin):
             else:
                 ok += 1
         if ok:
-            self.message_user(request, done % {"count": ok}, messages.SUCCESS)
+            self.message_user(request, done(ok) % {"count": ok}, messages.SUCCESS)
 
     @admin.action(description=_("Record the money as received (capture)"),
                   permissions=["view"])
     def record_received(self, request, queryset):
         self._run(request, queryset, services.record_payment_received,
-                  _("%(count)d payment(s) recorded as received."))
+                  lambda n: ngettext("%(count)d payment recorded as received.",
+                                     "%(count)d payments recorded as received.", n))
 
     @admin.action(description=_("Void the selected open payments"), permissions=["view"])
     def void(self, request, queryset):
         self._run(request, queryset, services.void_payment,
-                  _("%(count)d payment(s) voided."))
+                  lambda n: ngettext("%(count)d payment voided.",
+                                     "%(count)d payments voided.", n))
 
     def get_actions(self, request):
         actions = super().get_actions(request)

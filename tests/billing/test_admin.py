@@ -36,7 +36,7 @@ def test_record_received_action_captures_through_the_service(client_for, place):
     response = client_for("Admin").post(
         reverse("admin:billing_payment_changelist"),
         {"action": "record_received", "_selected_action": [payment.pk]}, follow=True)
-    assert b"1 payment(s) recorded as received." in response.content
+    assert b"1 payment recorded as received." in response.content
     payment.refresh_from_db()
     order.refresh_from_db()
     assert payment.status == "captured" and order.status == "reserved"
