@@ -86,3 +86,23 @@ def test_the_form_error_summary_links_to_each_field_in_error(client):
 
 def test_the_healthz_endpoint_answers(client, db):
     assert client.get("/healthz").json() == {"status": "ok"}
+
+
+@pytest.mark.django_db
+def test_messages_show_in_the_layout_and_swap_out_of_band_for_htmx(rf, make_user):
+    from django.contrib import messages
+    from django.contrib.messages.storage.fallback import FallbackStorage
+    from django.shortcuts import render
+
+    request = rf.get("/")
+    request.user = make_user("Sales")
+    request.session = {}
+    request._messages = FallbackStorage(request)
+    messages.success(request, "Order SO-2026-000001 placed.")
+    messages.error(request, "The card was declined.")
+    html = render(request, "404.html").content.decode()
+    assert '<div class="flash success" role="status">Order SO-2026-000001 placed.</div>' in html
+    assert '<div class="flash error" role="alert">The card was declined.</div>' in html
+
+    fragment = render_to_string("_partials/messages.html", {"messages": [], "oob": True})
+    assert 'id="flash"' in fragment and 'hx-swap-oob="true"' in fragment
