@@ -154,6 +154,7 @@ def main() -> int:
     env["PYTHONUNBUFFERED"] = "1"
     host = env.get("HOST", "127.0.0.1")
     port = env.get("PORT", "8000")
+    env.setdefault("SITE_URL", f"http://{host}:{port}")
     python = sys.executable
 
     signal.signal(signal.SIGINT, _raise_shutdown)
