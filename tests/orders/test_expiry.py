@@ -80,7 +80,7 @@ def test_beat_task_calls_the_service():
     order = make_order()
     Order.objects.filter(pk=order.pk).update(hold_expires_at=timezone.now() - LATER)
     Reservation.objects.filter(order_id=order.pk).update(expires_at=timezone.now() - LATER)
-    assert expire_reservations.apply().get() == 1
+    assert expire_reservations.apply().result == 1
     assert Order.objects.get(pk=order.pk).status == OrderStatus.EXPIRED
 
 

@@ -224,3 +224,21 @@ def test_blocked_after_placement_can_still_be_cancelled():
     customer.standing = "blocked"
     customer.save()
     assert cancel_order(order_id=order.pk, actor=None, reason="blocked").status == "cancelled"
+
+
+def test_allocate_backorders_reserves_the_orders_whose_stock_arrived(mailoutbox):
+    from orders.services import allocate_backorders
+    from orders.tasks import allocate_backorders as task
+
+    product = stocked_product(1)
+    customer = CustomerFactory(accepts_backorder=True)
+    first = make_order(customer=customer, lines=[(product, 3)])
+    second = make_order(customer=customer, lines=[(product, 5)])
+    for order in (first, second):
+        assert approve_order(order_id=order.pk, actor=None).status == OrderStatus.BACKORDERED
+    assert allocate_backorders() == 0
+    stock(product, StockLevel.objects.get(product=product).warehouse, 3)  # 4 on hand now
+    assert task.apply().result == 1
+    statuses = dict(Order.objects.values_list("pk", "status"))
+    assert statuses == {first.pk: "reserved", second.pk: "backordered"}
+    assert "is confirmed" in mailoutbox[-1].subject
