@@ -213,6 +213,9 @@ CELERY_BEAT_SCHEDULE = {
     # Lapsed stock holds -> orders expired, set-based (orders.services.expire_orders).
     "orders-expire-reservations": {"task": "orders.tasks.expire_reservations",
                                    "schedule": 60.0},
+    # Backordered orders whose stock has arrived -> reserved.
+    "orders-allocate-backorders": {"task": "orders.tasks.allocate_backorders",
+                                   "schedule": 300.0},
     # Authorisations left open by expired or cancelled orders -> voided.
     "billing-void-closed-order-payments": {
         "task": "billing.tasks.void_payments_of_closed_orders", "schedule": 300.0},

@@ -10,3 +10,9 @@ from orders import services
 @shared_task(ignore_result=True)
 def expire_reservations() -> int:
     return services.expire_orders()
+
+
+# Every few minutes: backordered orders whose stock has arrived become reserved.
+@shared_task(ignore_result=True)
+def allocate_backorders() -> int:
+    return services.allocate_backorders()
