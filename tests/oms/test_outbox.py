@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import threading
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import timedelta
 
 import pytest
 import redis
+from celery import _state as celery_state
 from celery.contrib.testing.worker import start_worker
 from django.conf import settings
 from django.contrib.auth.models import Group
@@ -28,6 +30,7 @@ from oms.models import OutboxMessage
 from oms.tasks import relay_outbox
 
 UNREACHABLE_BROKER = "redis://127.0.0.1:1/0"
+TEST_QUEUE = f"oms-test-outbox-{uuid.uuid4().hex[:8]}"
 
 _calls: list[tuple[str, dict]] = []
 _calls_lock = threading.Lock()
@@ -80,38 +83,54 @@ def _reset_broker_pools() -> None:
     celery_app.amqp._producer_pool = None
 
 
+def _route_tasks(routes) -> None:
+    celery_app.conf.task_routes = routes
+    celery_app.amqp.flush_routes()
+    celery_app.amqp.__dict__.pop("router", None)  # cached with the old routing table
+
+
 @contextmanager
 def celery_broker(url: str) -> Iterator[None]:
-    """Publish for real (not eager) to `url`; restore the app's config after."""
+    """Publish for real (not eager) to `url`, on a queue of this test run only;
+    restore the app's config after."""
     conf = celery_app.conf
     saved = {"broker_url": conf.broker_url, "task_always_eager": conf.task_always_eager}
+    saved_routes = conf.task_routes
     _reset_broker_pools()
     conf.broker_url = url
     conf.task_always_eager = False
+    _route_tasks({"oms.tasks.*": {"queue": TEST_QUEUE}})
     try:
         yield
     finally:
         _reset_broker_pools()
         conf.update(saved)
+        _route_tasks(saved_routes)
 
 
 @pytest.fixture
 def real_broker() -> Iterator[redis.Redis]:
-    """The test's Redis database as the broker, its queues emptied first."""
-    url = _broker_url()
-    client = redis.Redis.from_url(url)
-    client.flushdb()
-    with celery_broker(url):
+    """The test Redis as the broker. Only this run's own queue is emptied, so
+    a development worker sharing the Redis database loses nothing."""
+    client = redis.Redis.from_url(_broker_url())
+    client.delete(TEST_QUEUE)
+    with celery_broker(_broker_url()):
         yield client
-    client.flushdb()
+    client.delete(TEST_QUEUE)
     client.close()
 
 
 @contextmanager
 def running_worker() -> Iterator[None]:
-    with start_worker(celery_app, pool="solo", concurrency=1, perform_ping_check=False,
-                      shutdown_timeout=30):
-        yield
+    # The worker flags the whole process as "inside a worker", which makes
+    # later eager `.apply().get()` calls in other tests refuse to block.
+    blocked_before = celery_state.task_join_will_block()
+    try:
+        with start_worker(celery_app, pool="solo", concurrency=1, perform_ping_check=False,
+                          shutdown_timeout=30, queues=[TEST_QUEUE]):
+            yield
+    finally:
+        celery_state._set_task_join_will_block(blocked_before)
 
 
 def wait_for(predicate: Callable[[], bool], *, timeout: float = 20.0) -> bool:
@@ -154,7 +173,7 @@ def test_a_rolled_back_transaction_sends_nothing(real_broker):
     assert not OutboxMessage.objects.exists()
     assert not Group.objects.filter(name="business change").exists()
     # Nothing reached the broker's queue either.
-    assert real_broker.llen("celery") == 0
+    assert real_broker.llen(TEST_QUEUE) == 0
     with running_worker():
         assert outbox.relay() == 0
         time.sleep(1)
@@ -189,7 +208,7 @@ def test_broker_down_commits_quickly_keeps_the_row_and_the_relay_sends_it_once_b
         outbox.dispatch(message.pk)
         outbox.dispatch(message.pk)
         assert outbox.relay() == 0
-        assert wait_for(lambda: real_broker.llen("celery") == 0)
+        assert wait_for(lambda: real_broker.llen(TEST_QUEUE) == 0)
         time.sleep(1)
 
     assert [c["token"] for c in calls("tests.record")] == ["while down"]
