@@ -116,7 +116,8 @@ def real_broker() -> Iterator[redis.Redis]:
     client.delete(TEST_QUEUE)
     with celery_broker(_broker_url()):
         yield client
-    client.delete(TEST_QUEUE)
+    for key in client.scan_iter(f"*{TEST_QUEUE}*"):  # the queue and kombu's bindings of it
+        client.delete(key)
     client.close()
 
 
