@@ -106,3 +106,19 @@ def test_messages_show_in_the_layout_and_swap_out_of_band_for_htmx(rf, make_user
 
     fragment = render_to_string("_partials/messages.html", {"messages": [], "oob": True})
     assert 'id="flash"' in fragment and 'hx-swap-oob="true"' in fragment
+
+
+def test_the_pagination_partial_keeps_the_filters_and_can_drive_htmx(rf):
+    from django.core.paginator import Paginator
+    from django.template.loader import get_template
+
+    request = rf.get("/orders/", {"status": "placed", "page": "2"})
+    page = Paginator(range(100), 10).page(2)
+    html = get_template("_partials/pagination.html").render(
+        {"page": page, "target": "#results"}, request)
+    assert 'href="?status=placed&amp;page=1" rel="prev"' in html
+    assert 'href="?status=placed&amp;page=3" rel="next"' in html
+    assert 'hx-target="#results"' in html
+    assert "Page 2" in html
+    assert get_template("_partials/pagination.html").render(
+        {"page": Paginator(range(5), 10).page(1)}, request).strip() == ""
