@@ -35,7 +35,7 @@ from orders import imports
 from orders.capture import CustomerData, capture_order
 from orders.models import Channel, PaymentMethod
 from orders.payments import PaymentDetails
-from orders.totals import PricedLine, compute_totals
+from orders.totals import PricedLine, Totals, compute_totals
 
 SEARCH_LIMIT = 10
 MAX_LINES = 200
@@ -154,7 +154,7 @@ class EntryLine:
 @dataclass
 class EntryLines:
     lines: list[EntryLine]
-    totals: object | None
+    totals: Totals | None
 
     @property
     def has_errors(self) -> bool:
