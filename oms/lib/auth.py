@@ -15,7 +15,8 @@ from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import resolve_url
+from django.shortcuts import render, resolve_url
+from django.utils.translation import gettext as _
 from django_htmx.http import HttpResponseClientRedirect
 
 
@@ -30,6 +31,16 @@ def _to_login(request: HttpRequest) -> HttpResponse:
     return redirect_to_login(request.get_full_path())
 
 
+def _refused_fragment(request: HttpRequest) -> HttpResponse:
+    # A refused htmx action shows in the flash box (see base.html) instead of
+    # swapping the whole 403 page into a fragment.
+    response = render(request, "_partials/error.html", {"error": _(
+        "You may not do this: your roles do not include the permission it needs.")}, status=403)
+    response["HX-Retarget"] = "#flash"
+    response["HX-Reswap"] = "innerHTML"
+    return response
+
+
 def permission_required(*perms: str) -> Callable:
     """Require login and every one of `perms` (403 otherwise)."""
 
@@ -39,6 +50,8 @@ def permission_required(*perms: str) -> Callable:
             if not request.user.is_authenticated:
                 return _to_login(request)
             if not request.user.has_perms(perms):
+                if getattr(request, "htmx", None):
+                    return _refused_fragment(request)
                 raise PermissionDenied
             return view(request, *args, **kwargs)
 

@@ -122,3 +122,13 @@ def test_the_pagination_partial_keeps_the_filters_and_can_drive_htmx(rf):
     assert "Page 2" in html
     assert get_template("_partials/pagination.html").render(
         {"page": Paginator(range(5), 10).page(1)}, request).strip() == ""
+
+
+@pytest.mark.django_db
+@override_settings(ROOT_URLCONF=__name__)
+def test_a_refused_htmx_action_answers_403_into_the_flash_box(client_for):
+    response = client_for("Sales").post("/test-only/", headers={"HX-Request": "true"})
+    assert response.status_code == 403
+    assert response["HX-Retarget"] == "#flash"
+    assert "your roles do not include the permission" in response.content.decode()
+    assert "<html" not in response.content.decode()
