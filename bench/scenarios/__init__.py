@@ -1,0 +1,1 @@
+"""One module per scenario of issue 5; each `run(scale, ctx)` returns Rows."""

@@ -1,0 +1,7 @@
+"""Scenario placeholder: backoffice."""
+
+from bench.common import Row
+
+
+def run(scale, ctx):
+    return [Row(scenario="?", name="backoffice", unit="", median=None, status="not yet built")]
