@@ -68,14 +68,17 @@ def test_customer_search_as_you_type_returns_the_partial(sales):
     assert b"<html" not in response.content
 
 
-def test_picking_a_customer_prefills_its_shipping_address(sales):
-    ada = Customer.objects.create(name="Ada Lovelace", email="ada@example.com")
+def test_picking_a_customer_prefills_its_shipping_address_and_payment(sales):
+    ada = Customer.objects.create(name="Ada Lovelace", email="ada@example.com",
+                                  payment_preference="net_terms")
     Address.objects.create(customer=ada, kind="shipping", name="Ada", line1="9 Quai",
                            postal_code="69001", city="Lyon", country="FR", is_default=True)
     response = sales.get(reverse("orders:entry_customer_pick"), {"customer": ada.pk}, **HTMX)
     assert response.status_code == 200
     assert b'value="9 Quai"' in response.content
     assert f'value="{ada.pk}"'.encode() in response.content
+    assert b'hx-swap-oob' in response.content
+    assert b'<option value="net_terms" selected>' in response.content
 
 
 def test_product_search_shows_only_active_products_with_availability(sales, catalogue):
