@@ -425,7 +425,7 @@ def import_confirm(request: HttpRequest) -> HttpResponse:
     """Import the previewed file: every order or none."""
     try:
         ticket = signing.loads(request.POST.get("ticket", ""), salt=IMPORT_SALT,
-                               max_age=60 * 60)
+                               max_age=imports.TICKET_MAX_AGE)
     except signing.BadSignature:
         messages.error(request, _("The import expired or was tampered with; upload again."))
         return redirect("orders:import")

@@ -31,6 +31,7 @@ import csv
 import hashlib
 import io
 import re
+import time
 import uuid
 from collections import OrderedDict
 from dataclasses import dataclass, field
@@ -74,6 +75,9 @@ MAX_ROWS = 5000
 MAX_BYTES = 5 * 1024 * 1024
 IMPORT_DIR = "order-imports"
 STORED_NAME = re.compile(r"^[0-9a-f]{32}\.csv$")
+# The confirm ticket is valid for an hour; unconfirmed uploads go after a day.
+TICKET_MAX_AGE = 60 * 60
+UPLOAD_KEEP_SECONDS = 24 * 60 * 60
 MAX_LENGTHS = {"order_ref": 64, "customer_name": 200, "customer_phone": 40, "sku": 64,
                "ship_name": 200, "ship_line1": 200, "ship_line2": 200, "ship_postal_code": 20,
                "ship_city": 100, "ship_region": 100, "notes": 2000}
@@ -139,9 +143,15 @@ def _import_dir() -> Path:
 
 def store_upload(content: bytes) -> str:
     """Keep the uploaded bytes until confirmation; returns the stored name.
-    The view hands the name to the browser signed, so it cannot be swapped."""
+    The view hands the name to the browser signed, so it cannot be swapped.
+    Previews never confirmed are swept here once their ticket has expired."""
+    directory = _import_dir()
+    cutoff = time.time() - UPLOAD_KEEP_SECONDS
+    for stale in directory.glob("*.csv"):
+        if stale.stat().st_mtime < cutoff:
+            stale.unlink(missing_ok=True)
     name = f"{uuid.uuid4().hex}.csv"
-    (_import_dir() / name).write_bytes(content)
+    (directory / name).write_bytes(content)
     return name
 
 

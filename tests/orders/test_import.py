@@ -174,3 +174,16 @@ def test_import_needs_the_import_permission(client_for):
     client = client_for("Warehouse")
     assert client.get(reverse("orders:import")).status_code == 403
     assert client.post(reverse("orders:import_confirm"), {"ticket": "x"}).status_code == 403
+
+
+def test_unconfirmed_uploads_are_swept_after_a_day(settings, catalogue):
+    import os
+    import time
+
+    old = imports.store_upload(b"old")
+    path = settings.MEDIA_ROOT / imports.IMPORT_DIR / old
+    day_ago = time.time() - imports.UPLOAD_KEEP_SECONDS - 60
+    os.utime(path, (day_ago, day_ago))
+    fresh = imports.store_upload(b"fresh")
+    assert not path.exists()
+    assert imports.load_upload(fresh) == b"fresh"
