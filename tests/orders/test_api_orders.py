@@ -178,3 +178,24 @@ def test_out_of_stock_is_refused_and_leaves_no_new_customer(api, catalogue):
     assert response.status_code == 409
     assert "lines.0.quantity" in response.json()["errors"]
     assert written() == (0, 0)
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize(("card", "status", "hold_reason"), [
+    ("4242424242424242", "reserved", ""),
+    ("4000000000000002", "on_hold", "payment_declined"),
+])
+def test_the_response_carries_the_payment_decision(api, catalogue, monkeypatch, card, status,
+                                                   hold_reason):
+    # tests/orders/conftest.py removes billing's approver; this test wants the real one.
+    from billing.services import run_payment_approval
+    from orders import payments
+
+    monkeypatch.setattr(payments, "_approver", run_payment_approval)
+    Customer.objects.create(name="Ada", email="ada@example.com", standing="trusted")
+
+    response = api.post("/orders", order_body(payment={"method": "card", "card_number": card}))
+
+    assert response.status_code == 201
+    assert (response.json()["status"], response.json()["hold_reason"]) == (status, hold_reason)
+    assert Order.objects.get().status == status
