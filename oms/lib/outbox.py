@@ -134,7 +134,10 @@ def run_message(message_id: int) -> bool:
 def relay(*, limit: int = 500) -> int:
     """Re-dispatch pending rows that are due and not dispatched recently."""
     now = timezone.now()
-    stale = now - timedelta(seconds=settings.OUTBOX_RELAY_SECONDS)
+    # A row still pending this long after its dispatch was lost by the broker.
+    # Not the relay interval: with a backlogged queue every relay run would
+    # pile another copy of each waiting row onto it.
+    stale = now - timedelta(seconds=getattr(settings, "OUTBOX_REDISPATCH_SECONDS", 300))
     ids = list(
         OutboxMessage.objects.filter(status=OutboxMessage.Status.PENDING, available_at__lte=now)
         # never sent, sent long ago and still pending (lost by the broker), or

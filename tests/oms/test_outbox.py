@@ -340,3 +340,19 @@ def test_enqueue_refuses_to_run_outside_a_transaction_or_with_an_unknown_handler
 def test_registering_two_handlers_under_one_name_is_refused():
     with pytest.raises(ValueError):
         outbox.handler("tests.record")(lambda payload: None)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_relay_resends_a_row_the_broker_lost_but_not_one_still_queued(settings):
+    settings.OUTBOX_REDISPATCH_SECONDS = 300
+    now = timezone.now()
+    queued = OutboxMessage.objects.create(handler="tests.record", payload={"token": "queued"},
+                                          dispatched_at=now - timedelta(seconds=60))
+    lost = OutboxMessage.objects.create(handler="tests.record", payload={"token": "lost"},
+                                        dispatched_at=now - timedelta(seconds=600))
+    OutboxMessage.objects.filter(pk__in=[queued.pk, lost.pk]).update(
+        available_at=now - timedelta(seconds=900))
+
+    assert outbox.relay() == 1
+    assert [c["token"] for c in calls("tests.record")] == ["lost"]
+    assert _status(queued.pk) == OutboxMessage.Status.PENDING
