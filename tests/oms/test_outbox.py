@@ -7,6 +7,7 @@ memory, which the worker thread shares with the test.
 
 from __future__ import annotations
 
+import socket
 import threading
 import time
 import uuid
@@ -215,6 +216,27 @@ def test_broker_down_commits_quickly_keeps_the_row_and_the_relay_sends_it_once_b
     assert [c["token"] for c in calls("tests.record")] == ["while down"]
     message.refresh_from_db()
     assert message.attempts == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_broker_that_accepts_but_never_answers_delays_the_commit_by_seconds_only():
+    # Worse than a refused connection: a host that takes the connection and
+    # then says nothing. The socket timeouts bound the wait.
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(50)
+    try:
+        with celery_broker(f"redis://127.0.0.1:{silent.getsockname()[1]}/0"):
+            started = time.monotonic()
+            with transaction.atomic():
+                message = outbox.enqueue("tests.record", {"token": "silent broker"})
+            elapsed = time.monotonic() - started
+    finally:
+        silent.close()
+    assert elapsed < 15, f"commit next to a silent broker took {elapsed:.1f}s"
+    message.refresh_from_db()
+    assert message.status == OutboxMessage.Status.PENDING
+    assert message.dispatched_at is None
 
 
 @pytest.mark.django_db(transaction=True)
