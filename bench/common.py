@@ -105,6 +105,8 @@ def fmt(value: float | None, digits: int = 1) -> str:
         return "-"
     if value != value:  # NaN
         return "n/a"
+    if 0 < abs(value) < 1 and digits < 3:
+        digits = 3  # sub-second timings and small ratios keep their figures
     return f"{value:,.{digits}f}"
 
 

@@ -1,0 +1,79 @@
+"""Every benchmark scenario runs at tiny scale, so the bench code cannot rot.
+
+The figures are meaningless at this size; what is checked is that each
+scenario runs end to end against the real stack (spawned client processes,
+gunicorn, COPY generator, expiry sweep) and that its correctness checks hold.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from bench import report
+from bench.common import SCALES, Row
+from bench.scenarios import backoffice, expiry, hot, http, invoices, placement
+
+TINY = SCALES["tiny"]
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def _measured(rows: list[Row]) -> list[Row]:
+    return [row for row in rows if row.status == "measured"]
+
+
+def test_placement_through_services_and_sql_baseline_both_place_orders():
+    rows = placement.run(TINY, {})
+    assert len(rows) == len(TINY.placement_clients) + 1
+    for row in rows:
+        assert row.median > 0 and row.baseline > 0 and row.ratio > 0
+        assert row.extra["error_count"] == 0
+
+
+def test_http_placement_under_gunicorn_answers_201():
+    (row,) = http.run(TINY, {})
+    assert row.median > 0 and row.baseline > 0
+    assert row.extra["statuses"] == {"201": TINY.http_orders}
+
+
+def test_hot_skus_sell_out_without_oversell_or_failed_requests():
+    throughput, proof = hot.run(TINY, {})
+    assert throughput.extra["placed"] > 0 and throughput.extra["refused"] > 0
+    assert all(proof.extra["checks"].values())
+    assert proof.extra["failed_requests"] == 0 and proof.extra["deadlocks"] == 0
+    assert proof.met is True
+
+
+def test_back_office_pages_answer_with_constant_query_counts():
+    rows = backoffice.run(TINY, {})
+    pages = [row for row in _measured(rows) if row.unit == "ms"]
+    assert len(pages) == 9
+    for row in pages:
+        assert row.extra["statuses"] == [200], row.name
+        assert len(row.extra["query_counts"]) == 1, row.name
+    assert {row.name for row in rows if row.status == "not yet built"} == {
+        name for name, _target in backoffice.PENDING}
+
+
+def test_invoice_rows_are_marked_not_yet_built():
+    assert {row.status for row in invoices.run(TINY, {})} == {"not yet built"}
+
+
+def test_expiry_sweep_releases_every_lapsed_hold():
+    rows = expiry.run(TINY, {})
+    assert rows[0].extra["all_released"] is True
+    assert rows[0].extra["orders_expired"] == [TINY.expiry_holds // 3] * TINY.expiry_runs
+
+
+def test_report_writes_json_and_regenerates_the_docs_table(tmp_path):
+    docs = tmp_path / "benchmarks.md"
+    docs.write_text("# Benchmarks\n\n<!-- bench:tiny:start -->\nold\n<!-- bench:tiny:end -->\n")
+    rows = [Row(scenario="1", name="x", unit="orders/s", median=10.0, baseline=20.0, ratio=0.5,
+                target=">= 0.5 x SQL", met=True),
+            Row(scenario="5", name="pdf", unit="", median=None, status="not yet built")]
+    report.write(rows, scale=TINY, write_docs=True, results_dir=tmp_path, docs=docs)
+    data = json.loads((tmp_path / "latest-tiny.json").read_text())
+    assert [r["name"] for r in data["rows"]] == ["x", "pdf"]
+    text = docs.read_text()
+    assert "old" not in text and "| 1 | x | 10.0 |" in text and "*not yet built*" in text
