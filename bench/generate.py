@@ -24,11 +24,13 @@ import time
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
-FIRST = ("Marie Jean Pierre Anne Louis Claire Paul Julie Nicolas Camille Thomas Sophie Lucas "
+_FIRST_NAMES = ("Marie Jean Pierre Anne Louis Claire Paul Julie Nicolas Camille Thomas Sophie "
+                "Lucas "
          "Emma Hugo Chloe Leo Lea Jules Manon Arthur Ines Adam Sarah Gabriel Alice Raphael "
          "Louise Nathan Zoe Tom Jade Ethan Lina Noah Rose Victor Anna Oscar Eva Martin Clara "
-         "Maxime Laura Antoine Mathilde Simon Charlotte Axel Juliette").split()
-LAST = ("Martin Bernard Dubois Thomas Robert Richard Petit Durand Leroy Moreau Simon Laurent "
+         "Maxime Laura Antoine Mathilde Simon Charlotte Axel Juliette")
+_LAST_NAMES = ("Martin Bernard Dubois Thomas Robert Richard Petit Durand Leroy Moreau Simon "
+               "Laurent "
         "Lefebvre Michel Garcia David Bertrand Roux Vincent Fournier Morel Girard Andre "
         "Lefevre Mercier Dupont Lambert Bonnet Francois Martinez Legrand Garnier Faure Rousseau "
         "Blanc Guerin Muller Henry Roussel Nicolas Perrin Morin Mathieu Clement Gauthier "
@@ -36,7 +38,8 @@ LAST = ("Martin Bernard Dubois Thomas Robert Richard Petit Durand Leroy Moreau S
         "Duval Joly Gautier Roger Roche Roy Noel Meyer Lucas Meunier Jean Perez Marchand Dufour "
         "Blanchard Marie Barbier Brun Dumas Brunet Schmitt Leroux Colin Fernandez Pierre Renard "
         "Arnaud Rolland Caron Aubert Giraud Leclerc Vidal Bourgeois Renaud Lemoine Picard "
-        "Gaillard Philippe").split()
+        "Gaillard Philippe")
+FIRST, LAST = _FIRST_NAMES.split(), _LAST_NAMES.split()
 CITIES = ["Paris", "Lyon", "Marseille", "Lille", "Nantes", "Bordeaux", "Toulouse", "Nice",
           "Rennes", "Strasbourg"]
 # (status, share): every state the orders app has today.

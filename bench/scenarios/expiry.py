@@ -27,7 +27,6 @@ def lapsed_holds(holds: int) -> dict:
     """Write holds // 3 placed orders, 3 lapsed holds each, with their stock
     reserved; returns the ids."""
     import psycopg
-
     from django.db import connection
 
     with connection.cursor() as cursor:
