@@ -1,0 +1,61 @@
+"""Writes of the orders app: placing an order and every later transition.
+
+A package: `placement` (place_order, place_draft), `transitions` (approve,
+hold, reject, cancel, backorders, notes), `expiry` (the beat sweep); the
+names below are the public API, import them from `orders.services`.
+
+Each service locks the order row (`SELECT ... FOR UPDATE`) before it reads
+its state, calls the FSM transition method, saves, and writes an
+`OrderEvent`, all in one transaction; e-mails go through the outbox.
+
+Transactions: the services use plain `transaction.atomic()`, so a caller may
+compose them (the CSV import places every row of a file in one transaction;
+billing records a payment and approves in one). Called on their own they are
+the outermost transaction. `expire_orders` is an entry point of the beat task
+and is durable.
+
+Lock order (keeps approval, cancellation and the expiry sweep deadlock-free):
+order row first, then the order's reservations, then stock levels (the last
+two inside inventory.api, stock levels in primary-key order).
+"""
+
+from orders.services._common import (
+    EMAIL_HANDLER,
+    HOLD_NOTICE_HANDLER,
+    MAX_LINES,
+    MAX_NOTE,
+    MAX_QUANTITY,
+    LineInput,
+    OrderNotFound,
+)
+from orders.services.expiry import expire_orders
+from orders.services.placement import place_draft, place_order
+from orders.services.transitions import (
+    add_note,
+    allocate_backorder,
+    allocate_backorders,
+    approve_order,
+    cancel_order,
+    hold_order,
+    reject_order,
+)
+
+__all__ = [
+    "EMAIL_HANDLER",
+    "HOLD_NOTICE_HANDLER",
+    "MAX_LINES",
+    "MAX_NOTE",
+    "MAX_QUANTITY",
+    "LineInput",
+    "OrderNotFound",
+    "add_note",
+    "allocate_backorder",
+    "allocate_backorders",
+    "approve_order",
+    "cancel_order",
+    "expire_orders",
+    "hold_order",
+    "place_draft",
+    "place_order",
+    "reject_order",
+]

@@ -1,0 +1,166 @@
+"""Transitions after placement: approve, backorders, hold, reject, cancel,
+notes. Each locks the order row first (see the package docstring)."""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django.db.models import Sum
+from django.utils.translation import gettext as _
+from django_fsm import can_proceed
+
+from inventory import api as inventory_api
+from inventory.models import Reservation
+from oms.lib import outbox
+from oms.lib.errors import ApplicationError, NotAllowed
+from orders.models import EventKind, HoldReason, Order, OrderEvent, OrderLine, OrderStatus
+from orders.services._common import (
+    HOLD_NOTICE_HANDLER,
+    MAX_NOTE,
+    OrderNotFound,
+    _actor_id,
+    _clean_text,
+    _email_customer,
+    _event,
+    _lock_order,
+    _refuse,
+    _transition,
+)
+
+
+def _fully_held(order: Order, lines: list[OrderLine]) -> bool:
+    held = dict(
+        Reservation.objects.filter(order_id=order.pk, status=Reservation.Status.ACTIVE)
+        .values("order_line_id").annotate(total=Sum("quantity"))
+        .values_list("order_line_id", "total")
+    )
+    return all(held.get(line.pk, 0) >= line.quantity for line in lines)
+
+
+def _firm_up(order: Order, lines: list[OrderLine], *, actor) -> bool:
+    """Make the order's stock firm; False when it cannot be had.
+
+    Normally the holds are still there and are confirmed. When they are gone
+    (lapsed, or the order was placed short for a backorder customer) a fresh
+    reservation is tried before giving up.
+    """
+    actor_id = _actor_id(actor)
+    if not _fully_held(order, lines):
+        inventory_api.release(order_id=order.pk, reason="re-reserve on approval",
+                              actor_id=actor_id)
+        requests = [inventory_api.LineRequest(order_line_id=line.pk,
+                                              product_id=line.product_id,
+                                              quantity=line.quantity) for line in lines]
+        try:
+            inventory_api.reserve(order_id=order.pk, lines=requests, hold_minutes=None,
+                                  actor_id=actor_id)
+        except inventory_api.InsufficientStock:
+            return False
+    inventory_api.confirm(order_id=order.pk, actor_id=actor_id)
+    return True
+
+
+def approve_order(*, order_id: int, actor, reason: str = "") -> Order:
+    """placed | on_hold -> reserved (stock made firm), or backordered when the
+    stock is gone. Called by billing's approver and by the approval queue."""
+    with transaction.atomic():
+        order = _lock_order(order_id)
+        if not can_proceed(order.approve):
+            raise _refuse(order, _("approved"))
+        lines = list(order.lines.all())
+        if _firm_up(order, lines, actor=actor):
+            _transition(order, "approve", actor=actor, reason=reason,
+                        refused_as=_("approved"))
+            _email_customer(order, "confirmed")
+        else:
+            _transition(order, "backorder", actor=actor, reason=reason,
+                        data={"stock": "short"}, refused_as=_("approved"))
+            _email_customer(order, "backordered")
+    return order
+
+
+def allocate_backorder(*, order_id: int, actor) -> Order:
+    """backordered -> reserved once stock has arrived for every line."""
+    with transaction.atomic():
+        order = _lock_order(order_id)
+        if not can_proceed(order.allocate):
+            raise _refuse(order, _("allocated"))
+        if not _firm_up(order, list(order.lines.all()), actor=actor):
+            raise NotAllowed(_("Order %(number)s: stock is still short.")
+                             % {"number": order.number}, code="stock_short")
+        _transition(order, "allocate", actor=actor, refused_as=_("allocated"))
+        _email_customer(order, "confirmed")
+    return order
+
+
+def allocate_backorders(*, limit: int = 200) -> int:
+    """Try to allocate backordered orders, oldest first, each in its own
+    transaction; returns how many became reserved. Run by the beat task, so
+    stock received for a backorder reaches it without anyone watching."""
+    order_ids = list(Order.objects.filter(status=OrderStatus.BACKORDERED)
+                     .order_by("placed_at", "pk").values_list("pk", flat=True)[:limit])
+    allocated = 0
+    for order_id in order_ids:
+        try:
+            allocate_backorder(order_id=order_id, actor=None)
+        except NotAllowed:  # still short, or changed meanwhile
+            continue
+        allocated += 1
+    return allocated
+
+
+def hold_order(*, order_id: int, reason_code: str, reason_text: str = "", actor) -> Order:
+    """placed -> on_hold with a reason; the approvers are e-mailed."""
+    errors: dict[str, list[str]] = {}
+    if reason_code not in HoldReason.values:
+        errors["reason_code"] = [_("Choose a hold reason.")]
+    reason_text = _clean_text(reason_text, field="reason_text", limit=MAX_NOTE, errors=errors)
+    if errors:
+        raise ApplicationError(_("Please correct the hold reason."), field_errors=errors)
+    with transaction.atomic():
+        order = _lock_order(order_id)
+        event = _transition(order, "hold", actor=actor, reason=reason_text,
+                            data={"hold_reason": reason_code}, refused_as=_("put on hold"),
+                            reason_code=reason_code, reason_text=reason_text)
+        outbox.enqueue(HOLD_NOTICE_HANDLER, {"order_id": order.pk, "event_id": event.pk},
+                       dedup_key=f"orders:held:{event.pk}")
+    return order
+
+
+def _close(order_id: int, method_name: str, *, actor, reason: str, refused_as: str) -> Order:
+    errors: dict[str, list[str]] = {}
+    reason = _clean_text(reason, field="reason", limit=MAX_NOTE, required=True, errors=errors)
+    if errors:
+        raise ApplicationError(_("Please give a reason."), field_errors=errors)
+    with transaction.atomic():
+        order = _lock_order(order_id)
+        if not can_proceed(getattr(order, method_name)):
+            raise _refuse(order, refused_as)
+        released = inventory_api.release(order_id=order.pk, reason=reason[:200],
+                                         actor_id=_actor_id(actor))
+        _transition(order, method_name, actor=actor, reason=reason,
+                    data={"reservations_released": released}, refused_as=refused_as)
+        if order.placed_at is not None:  # a draft never told the customer anything
+            _email_customer(order, "cancelled", reason=reason)
+    return order
+
+
+def reject_order(*, order_id: int, actor, reason: str) -> Order:
+    """on_hold -> cancelled, stock released, customer told."""
+    return _close(order_id, "reject", actor=actor, reason=reason, refused_as=_("rejected"))
+
+
+def cancel_order(*, order_id: int, actor, reason: str) -> Order:
+    """Any open state before fulfilment -> cancelled, stock released."""
+    return _close(order_id, "cancel", actor=actor, reason=reason, refused_as=_("cancelled"))
+
+
+def add_note(*, order_id: int, text: str, actor) -> OrderEvent:
+    errors: dict[str, list[str]] = {}
+    text = _clean_text(text, field="text", limit=MAX_NOTE, required=True, errors=errors)
+    if errors:
+        raise ApplicationError(_("Please write a note."), field_errors=errors)
+    with transaction.atomic():
+        order = Order.objects.filter(pk=order_id).first()
+        if order is None:
+            raise OrderNotFound(_("Order not found."), code="not_found")
+        return _event(order, kind=EventKind.NOTE, actor=actor, reason=text)
