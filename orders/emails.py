@@ -12,6 +12,7 @@ from email.utils import parseaddr
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.core.files.storage import default_storage
 from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 from django.utils import translation
@@ -38,19 +39,29 @@ def _message_id(outbox_message_id: int) -> str:
 
 
 def _send(*, subject: str, template: str, context: dict, to: list[str],
-          outbox_message_id: int) -> None:
+          outbox_message_id: int, attachments: list[dict] | None = None) -> None:
     text = render_to_string(f"{template}.txt", context)
     html = render_to_string(f"{template}.html", context)
     message = EmailMultiAlternatives(
         subject=subject, body=text, to=to,
         headers={"Message-ID": _message_id(outbox_message_id)})
     message.attach_alternative(html, "text/html")
+    for attachment in attachments or []:
+        # Files are stored first (an invoice PDF), the payload names them.
+        with default_storage.open(attachment["path"], "rb") as handle:
+            message.attach(attachment["filename"], handle.read(),
+                           attachment.get("mimetype", "application/pdf"))
     message.send()
 
 
 @outbox.handler("orders.send_order_email")
 def send_order_email(payload: dict) -> None:
-    """A status e-mail to the customer, in the customer's language."""
+    """A status e-mail to the customer, in the customer's language.
+
+    Payload: order_id, kind, optional reason, `extra` (JSON data the template
+    shows, e.g. carrier and tracking) and `attachments`
+    ([{"path": storage path, "filename", "mimetype"}]).
+    """
     kind = payload["kind"]
     message_id = payload["outbox_message_id"]
     if kind not in CUSTOMER_EMAILS:
@@ -64,8 +75,10 @@ def send_order_email(payload: dict) -> None:
     with translation.override(language):
         _send(subject=CUSTOMER_EMAILS[kind](order), template=f"emails/orders/{kind}",
               context={"order": order, "customer": order.customer,
-                       "reason": payload.get("reason", "")},
-              to=[order.customer.email], outbox_message_id=message_id)
+                       "reason": payload.get("reason", ""),
+                       "extra": payload.get("extra", {})},
+              to=[order.customer.email], outbox_message_id=message_id,
+              attachments=payload.get("attachments"))
     OrderEvent.objects.create(order=order, kind=EventKind.EMAIL, reason=kind,
                               data={"outbox_message_id": message_id,
                                     "to": order.customer.email})
