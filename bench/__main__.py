@@ -1,8 +1,10 @@
 """`python -m bench [--scale tiny|small|full] [--only 1,2,...] [--no-docs]`.
 
-The scale comes from --scale, else BENCH_SCALE, else "small". The database
-is DATABASE_URL's (created and migrated if needed); every scenario empties
-the domain tables and builds its own data, so never point it at real data.
+The scale comes from --scale, else BENCH_SCALE, else "small". Every scenario
+empties the domain tables and builds its own data, so the bench never uses
+DATABASE_URL's database itself: it uses `<name>_bench` next to it (`oms` ->
+`oms_bench`; a name already containing "bench" is used as is), created and
+migrated on the first run.
 """
 
 from __future__ import annotations
@@ -20,16 +22,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", default="", help="comma-separated scenarios, e.g. 1,4")
     parser.add_argument("--no-docs", action="store_true",
                         help="write the JSON but leave docs/benchmarks.md alone")
-    parser.add_argument("--yes", action="store_true",
-                        help="allow a database whose name does not contain 'bench'")
     args = parser.parse_args(argv)
 
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bench.settings")
-    name = os.environ.get("DATABASE_URL", "").rsplit("/", 1)[-1]
-    if "bench" not in name and not args.yes:
-        print(f"refusing to empty database {name!r}: its name has no 'bench' "
-              "(set DATABASE_URL=.../oms_bench or pass --yes)", file=sys.stderr)
-        return 2
+    url = os.environ.get("DATABASE_URL") or "postgres://postgres@127.0.0.1:5432/oms"
+    base, _slash, name = url.rpartition("/")
+    if "bench" not in name:
+        os.environ["DATABASE_URL"] = f"{base}/{name}_bench"
+    print(f"bench database: {os.environ['DATABASE_URL']}, scale {args.scale}", flush=True)
     from bench.suite import prepare_database, run_suite
 
     prepare_database()

@@ -38,7 +38,9 @@ def _machine() -> dict:
     except Exception:
         commit = "?"
     return {"cores": os.cpu_count(), "python": platform.python_version(), "postgresql": pg,
-            "machine": platform.machine(), "commit": commit}
+            "machine": platform.machine(), "commit": commit,
+            # Other work on the machine shows here: the ratios absorb it, raw rates do not.
+            "load_average": [round(x, 1) for x in os.getloadavg()]}
 
 
 def write(rows: list[Row], *, scale: Scale, write_docs: bool, partial: bool = False,
@@ -68,7 +70,8 @@ def _cell(row: dict, key: str, digits: int = 1) -> str:
 def table(data: dict) -> str:
     head = (f"Scale **{data['scale']}**, {data['at']}, {data['cores']} cores, "
             f"PostgreSQL {data['postgresql']}, Python {data['python']}, "
-            f"commit {data['commit']}.\n\n"
+            f"commit {data['commit']}, load average at the end "
+            f"{' / '.join(str(x) for x in data.get('load_average', []))}.\n\n"
             "| # | measurement | median | p95 | unit | baseline (SQL) | ratio | "
             "latency p50 / p95 ms | queries | target | |\n"
             "|---|---|---:|---:|---|---:|---:|---:|---:|---|---|\n")
