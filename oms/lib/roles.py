@@ -83,7 +83,6 @@ PLANNED_PERMISSIONS: frozenset[str] = frozenset({
     "billing.view_invoice", "billing.add_creditnote", "billing.view_creditnote",
     "fulfillment.view_picklist", "fulfillment.add_picklist", "fulfillment.change_picklist",
     "fulfillment.view_shipment", "fulfillment.add_shipment", "fulfillment.change_shipment",
-    "reporting.view_reports", "reporting.view_manager_dashboard",
     "reporting.add_reportsubscription", "reporting.change_reportsubscription",
     "reporting.view_reportsubscription",
 })
