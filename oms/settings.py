@@ -169,6 +169,19 @@ BILLING_CARD_LINK_MAX_AGE_HOURS = env.int("BILLING_CARD_LINK_MAX_AGE_HOURS", def
 BILLING_CARD_RETRY_MAX_ATTEMPTS = env.int("BILLING_CARD_RETRY_MAX_ATTEMPTS", default=5)
 BILLING_QUEUE_PLACED_GRACE_MINUTES = env.int("BILLING_QUEUE_PLACED_GRACE_MINUTES", default=5)
 
+# Invoicing (billing): the seller printed on every invoice (EU VAT directive
+# art. 226 requires its name, address and VAT id), the payment details, the
+# number series, and the days overdue at which a reminder goes out.
+SELLER_NAME = env.str("SELLER_NAME", default="OMS Trading SARL")
+SELLER_ADDRESS = env.str("SELLER_ADDRESS", default="12 rue de l'Exemple, 75001 Paris, FR")
+SELLER_VAT_ID = env.str("SELLER_VAT_ID", default="FR00123456789")
+SELLER_IBAN = env.str("SELLER_IBAN", default="FR76 3000 6000 0112 3456 7890 189")
+SELLER_BIC = env.str("SELLER_BIC", default="AGRIFRPPXXX")
+BILLING_INVOICE_SERIES = env.str("BILLING_INVOICE_SERIES", default="INV")
+BILLING_CREDIT_NOTE_SERIES = env.str("BILLING_CREDIT_NOTE_SERIES", default="CN")
+BILLING_REMINDER_LEVELS = [int(v) for v in env.list("BILLING_REMINDER_LEVELS",
+                                                    default=["1", "15", "30"])]
+
 # Celery. With no REDIS_URL tasks run in-process right after commit, so the
 # product works on a laptop with nothing but Python.
 REDIS_URL = env.str("REDIS_URL", default="")
@@ -219,4 +232,7 @@ CELERY_BEAT_SCHEDULE = {
     # Authorisations left open by expired or cancelled orders -> voided.
     "billing-void-closed-order-payments": {
         "task": "billing.tasks.void_payments_of_closed_orders", "schedule": 300.0},
+    # Overdue invoices -> one reminder e-mail per invoice and level, daily.
+    "billing-overdue-reminders": {"task": "billing.tasks.send_overdue_reminders",
+                                  "schedule": 24 * 3600.0},
 }
