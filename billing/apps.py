@@ -8,8 +8,11 @@ class BillingConfig(AppConfig):
     verbose_name = _("Billing")
 
     def ready(self) -> None:
-        from billing import emails  # noqa: F401  registers the outbox handlers
-        from billing.services import run_payment_approval
+        from billing import emails, handlers  # noqa: F401  registers the outbox handlers
+        from billing.services import SHIPPED_HANDLER, run_payment_approval
+        from oms.lib import events
         from orders.payments import register_payment_approver
 
         register_payment_approver(run_payment_approval)
+        # orders publishes "order.shipped" without knowing billing exists.
+        events.subscribe("order.shipped", SHIPPED_HANDLER)

@@ -10,3 +10,10 @@ from billing import services
 @shared_task(ignore_result=True)
 def void_payments_of_closed_orders() -> int:
     return services.void_payments_of_closed_orders()
+
+
+# Daily (CELERY_BEAT_SCHEDULE). Safe to run twice: one reminder per invoice
+# and level (unique Reminder row and outbox dedup key).
+@shared_task(ignore_result=True)
+def send_overdue_reminders() -> int:
+    return services.send_overdue_reminders()

@@ -30,6 +30,12 @@ CUSTOMER_EMAILS = {
     "expired": lambda o: _("Your order %(number)s has expired") % {"number": o.number},
     "cancelled": lambda o: _("Your order %(number)s has been cancelled")
     % {"number": o.number},
+    # billing: the invoice (PDF attached), money received, overdue reminders
+    "invoice": lambda o: _("Your invoice for order %(number)s") % {"number": o.number},
+    "payment_received": lambda o: _("Payment received for order %(number)s")
+    % {"number": o.number},
+    "overdue_reminder": lambda o: _("Reminder: the invoice for order %(number)s is overdue")
+    % {"number": o.number},
 }
 
 

@@ -11,6 +11,7 @@ from django.core import mail
 
 from billing import services
 from billing.models import Payment, PaymentStatus, PaymentTransaction
+from billing.services import approval
 from customers.models import Customer
 from oms.lib.errors import ApplicationError, NotAllowed
 from orders.models import EventKind, Order, OrderEvent
@@ -232,7 +233,7 @@ def test_approver_failure_leaves_the_order_placed_for_the_queue(monkeypatch):
     def broken(**kwargs):
         raise RuntimeError("provider down")
 
-    monkeypatch.setattr(services, "approve_order_payment", broken)
+    monkeypatch.setattr(approval, "approve_order_payment", broken)
     services.run_payment_approval(order_id=order.pk, payment=card(APPROVE), actor=None)
     order.refresh_from_db()
     assert order.status == "placed"

@@ -1,5 +1,7 @@
 """Payment approval: decide whether a placed order may go to fulfilment.
 
+(billing.services.approval; the package re-exports these names.)
+
 `approve_order_payment` is the approver `orders` calls after a placement
 commits (registered in `BillingConfig.ready()` through
 `orders.payments.register_payment_approver`). It authorises the payment with

@@ -1,0 +1,23 @@
+"""Outbox handlers of invoicing: thin wrappers that call one service.
+
+Registered at start-up (imported in BillingConfig.ready()); the runner calls
+them inside its own transaction, at least once, so each service they call is
+idempotent (one invoice per order, dedup keys on the e-mails).
+"""
+
+from __future__ import annotations
+
+from billing.services import documents, invoicing
+from oms.lib import outbox
+
+
+@outbox.handler(invoicing.SHIPPED_HANDLER)
+def invoice_shipped_order(payload: dict) -> None:
+    """Subscribed to "order.shipped": capture, invoice, mark invoiced/paid."""
+    invoicing.invoice_shipped_order(order_id=payload["order_id"], actor=None)
+
+
+@outbox.handler(invoicing.RENDER_PDF_HANDLER)
+def render_invoice_pdf(payload: dict) -> None:
+    """Render and store the PDF, then queue the invoice e-mail with it."""
+    documents.render_invoice_pdf(invoice_id=payload["invoice_id"])

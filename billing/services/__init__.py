@@ -1,0 +1,64 @@
+"""Writes of billing. A package past ~500 lines; import from `billing.services`.
+
+- `approval`: payment approval of placed orders, the card-retry link, the
+  approval queue's decisions, voids (issue 3).
+- `invoicing`: the "order.shipped" handler (capture, invoice, invoiced/paid),
+  gapless numbering, credit notes.
+- `documents`: the invoice PDF and its e-mail.
+- `collection`: payments against invoices, customer credit, overdue reminders.
+"""
+
+from billing.services.approval import (
+    CARD_LINK_SALT,
+    CARD_METHODS,
+    NOT_OWING_STATUSES,
+    ON_ACCOUNT_METHODS,
+    Verdict,
+    approve_held_order,
+    approve_order_payment,
+    card_link_max_age,
+    card_link_token,
+    card_retry_max_attempts,
+    decide,
+    new_attempt_key,
+    open_exposure,
+    order_awaits_card,
+    order_id_from_card_link,
+    record_payment_received,
+    reject_held_order,
+    retry_card_payment,
+    run_payment_approval,
+    void_open_payments,
+    void_payment,
+    void_payments_of_closed_orders,
+)
+from billing.services.collection import (
+    record_invoice_payment,
+    reminder_level_due,
+    reminder_levels,
+    send_overdue_reminders,
+)
+from billing.services.documents import invoice_pdf_bytes, invoice_pdf_name, render_invoice_pdf
+from billing.services.invoicing import (
+    RENDER_PDF_HANDLER,
+    SHIPPED_HANDLER,
+    CreditLineInput,
+    apply_payment,
+    credit_note_room,
+    invoice_shipped_order,
+    issue_credit_note,
+    issue_invoice,
+)
+
+__all__ = [
+    "CARD_LINK_SALT", "CARD_METHODS", "NOT_OWING_STATUSES", "ON_ACCOUNT_METHODS",
+    "RENDER_PDF_HANDLER", "SHIPPED_HANDLER", "CreditLineInput", "Verdict",
+    "apply_payment", "approve_held_order", "approve_order_payment", "card_link_max_age",
+    "card_link_token", "card_retry_max_attempts", "credit_note_room", "decide",
+    "invoice_pdf_bytes", "invoice_pdf_name", "invoice_shipped_order", "issue_credit_note",
+    "issue_invoice", "new_attempt_key", "open_exposure", "order_awaits_card",
+    "order_id_from_card_link", "record_invoice_payment", "record_payment_received",
+    "reject_held_order", "reminder_level_due", "reminder_levels", "render_invoice_pdf",
+    "retry_card_payment", "run_payment_approval", "send_overdue_reminders",
+    "void_open_payments", "void_payment", "void_payments_of_closed_orders",
+]

@@ -1,0 +1,151 @@
+"""Collection: payments recorded against invoices, and overdue reminders.
+
+`record_invoice_payment` is Accounting's entry point (durable): it locks the
+order row, then the invoice, applies the money (the part beyond what is due
+becomes customer credit), tells the customer, and moves the order to `paid`
+once its invoices are settled.
+
+`send_overdue_reminders` is the daily beat task's service: each overdue
+invoice gets one reminder per level it has reached (settings
+BILLING_REMINDER_LEVELS, days overdue), never twice: a `Reminder` row unique
+per (invoice, level) and the outbox dedup key both refuse a second one, so
+the task may run late, twice or concurrently.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import date
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from billing.models import (
+    UNSETTLED_STATUSES,
+    Invoice,
+    InvoicePayment,
+    InvoiceStatus,
+    PaymentMethod,
+    Reminder,
+)
+from billing.services.invoicing import (
+    EMAIL_HANDLER,
+    _lock_order,
+    _mark_paid_if_settled,
+    apply_payment,
+)
+from oms.lib import outbox
+from oms.lib.errors import ApplicationError, NotAllowed
+from oms.lib.money import quantize_money, to_decimal
+
+logger = logging.getLogger(__name__)
+
+MAX_REFERENCE = 100
+
+
+def reminder_levels() -> list[int]:
+    return sorted(set(getattr(settings, "BILLING_REMINDER_LEVELS", [1, 15, 30])))
+
+
+def record_invoice_payment(*, invoice_id: int, amount, method: str, received_on: date,
+                           reference: str = "", actor) -> InvoicePayment:
+    """Record money received against an invoice (partial, full or over)."""
+    errors: dict[str, list[str]] = {}
+    try:
+        value = quantize_money(to_decimal(amount))
+        if value <= 0:
+            errors["amount"] = [_("Enter an amount greater than zero.")]
+    except (TypeError, ValueError):
+        value = None
+        errors["amount"] = [_("Enter an amount.")]
+    if method not in PaymentMethod.values:
+        errors["method"] = [_("Choose a payment method.")]
+    if not isinstance(received_on, date):
+        errors["received_on"] = [_("Enter the date the money arrived.")]
+    elif received_on > timezone.localdate():
+        errors["received_on"] = [_("The date cannot be in the future.")]
+    reference = (reference or "").strip()
+    if len(reference) > MAX_REFERENCE:
+        errors["reference"] = [_("At most %(n)d characters.") % {"n": MAX_REFERENCE}]
+    if errors:
+        raise ApplicationError(_("Please correct the payment."), field_errors=errors)
+    invoice = Invoice.objects.filter(pk=invoice_id).only("order_id").first()
+    if invoice is None:
+        raise ApplicationError(_("Invoice not found."), code="not_found")
+    with transaction.atomic(durable=True):
+        order = _lock_order(invoice.order_id)
+        invoice = Invoice.objects.select_for_update().get(pk=invoice_id)
+        if invoice.number is None:
+            raise NotAllowed(_("The invoice is not issued."), code="not_issued")
+        if invoice.status == InvoiceStatus.PAID:
+            raise NotAllowed(_("Invoice %(number)s is already settled.")
+                             % {"number": invoice.number}, code="settled")
+        record = apply_payment(invoice, amount=value, method=method, received_on=received_on,
+                               reference=reference, actor=actor)
+        outbox.enqueue(EMAIL_HANDLER, {
+            "order_id": order.pk, "kind": "payment_received",
+            "extra": {"invoice_number": invoice.number, "amount": str(record.amount),
+                      "applied": str(record.applied),
+                      "credit": str(record.amount - record.applied),
+                      "outstanding": str(max(invoice.outstanding, Decimal("0.00"))),
+                      "currency": invoice.currency,
+                      "received_on": received_on.isoformat()}},
+            dedup_key=f"billing:payment-received:{record.pk}")
+        _mark_paid_if_settled(order, actor=actor)
+    return record
+
+
+def reminder_level_due(days_overdue: int, levels: list[int] | None = None) -> int | None:
+    """The highest reminder level an invoice this late has reached."""
+    reached = [level for level in (levels or reminder_levels()) if level <= days_overdue]
+    return max(reached) if reached else None
+
+
+def send_overdue_reminders(*, today: date | None = None, limit: int = 5000) -> int:
+    """Queue one reminder e-mail per overdue invoice and newly reached level.
+
+    An invoice that skipped levels (the task did not run for a while) gets
+    only the highest level it has reached, not a burst of all of them.
+    """
+    today = today or timezone.localdate()
+    levels = reminder_levels()
+    if not levels:
+        return 0
+    candidates = list(
+        Invoice.objects.filter(status__in=UNSETTLED_STATUSES, number__isnull=False,
+                               due_date__lte=today.fromordinal(today.toordinal() - levels[0]))
+        .order_by("due_date", "id").values_list("pk", "due_date")[:limit])
+    sent = 0
+    for invoice_id, due_date in candidates:
+        level = reminder_level_due((today - due_date).days, levels)
+        if level is not None and _remind(invoice_id=invoice_id, level=level, today=today):
+            sent += 1
+    return sent
+
+
+def _remind(*, invoice_id: int, level: int, today: date) -> bool:
+    # One short transaction per invoice: a failure leaves the others sent.
+    with transaction.atomic(durable=True):
+        invoice = (Invoice.objects.select_for_update().select_related("order")
+                   .filter(pk=invoice_id, status__in=UNSETTLED_STATUSES).first())
+        if invoice is None:  # paid in the meantime
+            return False
+        if Reminder.objects.filter(invoice=invoice, level__gte=level).exists():
+            return False
+        days = (today - invoice.due_date).days
+        try:
+            with transaction.atomic():
+                Reminder.objects.create(invoice=invoice, level=level, days_overdue=days)
+        except IntegrityError:  # a concurrent run sent this level
+            return False
+        outbox.enqueue(EMAIL_HANDLER, {
+            "order_id": invoice.order_id, "kind": "overdue_reminder",
+            "extra": {"invoice_number": invoice.number, "level": level, "days_overdue": days,
+                      "due_date": invoice.due_date.isoformat(),
+                      "outstanding": str(invoice.outstanding), "currency": invoice.currency,
+                      "total": str(invoice.total_gross)}},
+            dedup_key=f"billing:reminder:{invoice.pk}:{level}")
+    return True

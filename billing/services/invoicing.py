@@ -1,0 +1,390 @@
+"""Issuing invoices and credit notes, and the shipment handler that does it.
+
+`invoice_shipped_order` reacts to the "order.shipped" domain event (an outbox
+handler, so it runs after the shipment committed, at least once): it captures
+the card authorised at approval, issues the invoice, applies the captured
+money to it, and moves the order to `invoiced` (and `paid` when the captured
+money settles it). Everything is one transaction, idempotent per order: the
+order row is locked first and an order has at most one invoice.
+
+Numbering: `_take_number` locks the counter row of the series and year with
+SELECT ... FOR UPDATE and is the last write on billing's tables in every
+issuing transaction (only the order's status change, on the order row we
+locked first, follows it). So a rollback anywhere gives the number back
+(gapless), concurrent issues queue on the counter only briefly, and the
+unique constraint on (series, year, sequence) is a second guard.
+
+Lock order: order row, then invoice row, then the counter; the providers
+lock their payment rows in between (capture).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+from billing.models import (
+    CreditNote,
+    CreditNoteLine,
+    CustomerCredit,
+    DocumentCounter,
+    Invoice,
+    InvoiceLine,
+    InvoicePayment,
+    InvoiceStatus,
+    InvoiceTaxRate,
+    Payment,
+    PaymentMethod,
+    PaymentStatus,
+    format_document_number,
+)
+from billing.providers import get_provider
+from oms.lib import outbox
+from oms.lib.errors import ApplicationError, NotAllowed
+from oms.lib.money import ZERO, quantize_money, tax_amount, to_decimal
+from orders import services as order_services
+from orders.models import Order, OrderStatus
+from orders.totals import PricedLine, compute_totals
+
+logger = logging.getLogger(__name__)
+
+SHIPPED_HANDLER = "billing.invoice_shipped_order"
+RENDER_PDF_HANDLER = "billing.render_invoice_pdf"
+EMAIL_HANDLER = "orders.send_order_email"
+CAPTURE_METHODS = (PaymentMethod.CARD, PaymentMethod.PAYPAL)
+
+
+def invoice_series() -> str:
+    return getattr(settings, "BILLING_INVOICE_SERIES", "INV")
+
+
+def credit_note_series() -> str:
+    return getattr(settings, "BILLING_CREDIT_NOTE_SERIES", "CN")
+
+
+def seller_snapshot() -> dict:
+    return {"name": settings.SELLER_NAME, "address": settings.SELLER_ADDRESS,
+            "vat_id": settings.SELLER_VAT_ID, "iban": settings.SELLER_IBAN,
+            "bic": settings.SELLER_BIC}
+
+
+def buyer_snapshot(order: Order) -> dict:
+    customer = order.customer
+    address = order.billing_address or {}
+    if not address:
+        default = customer.default_address("billing")
+        address = default.as_snapshot() if default else dict(order.shipping_address or {})
+    return {"name": customer.name, "email": customer.email, "vat_id": customer.vat_id,
+            "address": address}
+
+
+def payment_terms_text(*, days: int, settled: bool) -> str:
+    if settled:
+        return _("Paid in full at order; nothing is due.")
+    if days == 0:
+        return _("Payable on receipt of this invoice.")
+    return ngettext("Payable within %(days)d day of the invoice date.",
+                    "Payable within %(days)d days of the invoice date.", days) % {"days": days}
+
+
+# --- numbering ------------------------------------------------------------------
+
+
+def _take_number(series: str, year: int) -> int:
+    """The next number of `series` in `year`, under the counter row's lock.
+
+    Call it as the last step of the issuing transaction (see the module
+    docstring): the lock is held until commit.
+    """
+    with connection.cursor() as cursor:
+        # The year's first document creates the row; ON CONFLICT makes two
+        # first documents at once both find it instead of one failing.
+        cursor.execute(
+            "INSERT INTO billing_documentcounter (series, year, last_number) VALUES (%s, %s, 0) "
+            "ON CONFLICT (series, year) DO NOTHING", [series, year])
+    counter = DocumentCounter.objects.select_for_update().get(series=series, year=year)
+    counter.last_number += 1
+    counter.save(update_fields=["last_number"])
+    return counter.last_number
+
+
+def _number(document: Invoice | CreditNote) -> None:
+    document.sequence = _take_number(document.series, document.year)
+    document.number = format_document_number(document.series, document.year,
+                                             document.sequence)
+    document.save(update_fields=["sequence", "number"])
+
+
+# --- invoices -------------------------------------------------------------------
+
+
+def _lock_order(order_id: int) -> Order:
+    order = (Order.objects.select_for_update(of=("self",)).select_related("customer")
+             .filter(pk=order_id).first())
+    if order is None:
+        raise order_services.OrderNotFound(_("Order not found."), code="not_found")
+    return order
+
+
+def _build_invoice(order: Order, *, actor, today: date) -> Invoice:
+    """The invoice of the shipped goods, without its number yet."""
+    lines = []
+    for line in order.lines.all().order_by("position"):
+        # A short pick left units backordered: they were not supplied, so
+        # they are not invoiced now.
+        shipped = line.quantity - getattr(line, "backordered_quantity", 0)
+        if shipped > 0:
+            lines.append((line, shipped))
+    if not lines:
+        raise NotAllowed(_("Order %(number)s has no shipped goods to invoice.")
+                         % {"number": order.number}, code="nothing_to_invoice")
+    totals = compute_totals([PricedLine(unit_price=line.unit_price, tax_rate=line.tax_rate,
+                                        quantity=qty) for line, qty in lines])
+    terms_days = order.customer.payment_terms_days
+    shipped_at = getattr(order, "shipped_at", None)
+    supply_date = timezone.localdate(shipped_at) if shipped_at else today
+    invoice = Invoice.objects.create(
+        series=invoice_series(), year=today.year, order=order, customer=order.customer,
+        issue_date=today, supply_date=supply_date, due_date=today + timedelta(days=terms_days),
+        payment_terms=payment_terms_text(days=terms_days, settled=False),
+        seller=seller_snapshot(), buyer=buyer_snapshot(order),
+        shipping_address=dict(order.shipping_address or {}), currency=order.currency,
+        total_net=totals.net, total_tax=totals.tax, total_gross=totals.gross,
+        issued_by=actor if getattr(actor, "pk", None) else None)
+    InvoiceLine.objects.bulk_create([
+        InvoiceLine(invoice=invoice, position=position, sku=line.sku, description=line.name,
+                    quantity=qty, unit_price=line.unit_price, tax_rate=line.tax_rate,
+                    net=quantize_money(line.unit_price * qty))
+        for position, (line, qty) in enumerate(lines, start=1)])
+    InvoiceTaxRate.objects.bulk_create([
+        InvoiceTaxRate(invoice=invoice, rate=rate, net=net, tax=tax)
+        for rate, (net, tax) in totals.by_rate.items()])
+    return invoice
+
+
+def issue_invoice(*, order_id: int, actor, today: date | None = None) -> Invoice:
+    """Issue the invoice of an order's shipped goods (no status check, no
+    payments): the building block of `invoice_shipped_order`.
+
+    Plain `atomic()`: composable. Returns the existing invoice on a repeat.
+    """
+    today = today or timezone.localdate()
+    with transaction.atomic():
+        order = _lock_order(order_id)
+        existing = Invoice.objects.filter(order=order).first()
+        if existing is not None:
+            return existing
+        invoice = _build_invoice(order, actor=actor, today=today)
+        outbox.enqueue(RENDER_PDF_HANDLER, {"invoice_id": invoice.pk},
+                       dedup_key=f"billing:invoice-pdf:{invoice.pk}")
+        _number(invoice)  # last: see the module docstring
+    return invoice
+
+
+def invoice_shipped_order(*, order_id: int, actor=None, today: date | None = None
+                          ) -> Invoice | None:
+    """Capture, invoice, apply the captured money, mark invoiced (and paid).
+
+    Runs inside the outbox runner's transaction (plain `atomic()`). A repeat
+    finds the invoice and does nothing; an order that is no longer `shipped`
+    and has no invoice (it cannot happen through the services) is logged and
+    left alone rather than retried forever.
+    """
+    today = today or timezone.localdate()
+    with transaction.atomic():
+        order = _lock_order(order_id)
+        existing = Invoice.objects.filter(order=order).first()
+        if existing is not None:
+            return existing
+        if order.status != OrderStatus.SHIPPED:
+            logger.warning("invoice: order %s is %s, not shipped; nothing issued",
+                           order.number, order.status)
+            return None
+        invoice = _build_invoice(order, actor=actor, today=today)
+        _capture_and_apply(order, invoice, actor=actor, today=today)
+        if invoice.status == InvoiceStatus.PAID:
+            # The terms printed on the invoice say it was paid by the capture.
+            Invoice.objects.filter(pk=invoice.pk).update(
+                payment_terms=payment_terms_text(days=0, settled=True), due_date=today)
+            invoice.refresh_from_db()
+        outbox.enqueue(RENDER_PDF_HANDLER, {"invoice_id": invoice.pk},
+                       dedup_key=f"billing:invoice-pdf:{invoice.pk}")
+        _number(invoice)  # last write on billing's tables: see the module docstring
+        order_services.mark_invoiced(order_id=order.pk, invoice_number=invoice.number,
+                                     actor=actor)
+        if invoice.status == InvoiceStatus.PAID:
+            order_services.mark_paid(order_id=order.pk, actor=actor)
+    return invoice
+
+
+def _capture_and_apply(order: Order, invoice: Invoice, *, actor, today: date) -> None:
+    """Capture the card authorised at approval (up to the invoice total) and
+    apply every captured payment of the order (prepayments too) to it."""
+    for payment in (Payment.objects.filter(order=order, method__in=CAPTURE_METHODS,
+                                           status=PaymentStatus.AUTHORISED).order_by("pk")):
+        due = invoice.outstanding
+        if due <= 0:
+            break
+        try:
+            # Idempotent per payment: a re-run of this handler (or a crash
+            # after the gateway answered) replays the first capture.
+            get_provider(payment.provider).capture(
+                reference=payment.provider_reference, amount=min(due, payment.amount),
+                idempotency_key=f"order:{order.pk}:capture:{payment.pk}", actor=actor)
+        except ApplicationError as exc:
+            # The invoice is issued anyway; Accounting collects by hand.
+            logger.warning("invoice: capture of payment %s failed: %s", payment.pk, exc.message)
+            order_services.add_note(order_id=order.pk, actor=actor, text=_(
+                "The card payment could not be captured at shipment: %(why)s")
+                % {"why": exc.message})
+    captured = (Payment.objects.filter(order=order, status__in=[PaymentStatus.CAPTURED,
+                                                                PaymentStatus.REFUNDED],
+                                       invoice_payment__isnull=True).order_by("pk"))
+    for payment in captured:
+        amount = payment.captured_amount - payment.refunded_amount
+        if amount > 0:
+            apply_payment(invoice, amount=amount, method=payment.method, received_on=today,
+                          reference=payment.provider_reference, payment=payment, actor=actor)
+
+
+# --- applying money -------------------------------------------------------------
+
+
+def _settle_status(invoice: Invoice) -> str:
+    if invoice.amount_paid + invoice.amount_credited >= invoice.total_gross:
+        return InvoiceStatus.PAID
+    if invoice.amount_paid + invoice.amount_credited > 0:
+        return InvoiceStatus.PARTIALLY_PAID
+    return InvoiceStatus.OPEN
+
+
+def apply_payment(invoice: Invoice, *, amount: Decimal, method: str, received_on: date,
+                  reference: str = "", payment: Payment | None = None,
+                  actor=None) -> InvoicePayment:
+    """Record money against a locked invoice; the part beyond what is still
+    due becomes customer credit. Runs in the caller's transaction."""
+    applied = min(amount, max(invoice.outstanding, ZERO))
+    record = InvoicePayment.objects.create(
+        invoice=invoice, method=method, amount=amount, applied=applied,
+        received_on=received_on, reference=reference, payment=payment,
+        actor=actor if getattr(actor, "pk", None) else None)
+    if amount > applied:
+        CustomerCredit.objects.create(
+            customer_id=invoice.customer_id, amount=amount - applied,
+            currency=invoice.currency, invoice=invoice, invoice_payment=record,
+            reason=_("Overpayment of invoice %(number)s") % {"number": invoice.number or "-"},
+            actor=record.actor)
+    invoice.amount_paid += applied
+    invoice.status = _settle_status(invoice)
+    invoice.save(update_fields=["amount_paid", "status"])
+    return record
+
+
+# --- credit notes -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CreditLineInput:
+    description: str
+    net: Decimal
+    tax_rate: Decimal
+
+
+def credit_note_room(invoice: Invoice) -> Decimal:
+    """Gross amount that may still be credited on the invoice."""
+    credited = sum((note.total_gross for note in invoice.credit_notes.all()), ZERO)
+    return invoice.total_gross - credited
+
+
+def issue_credit_note(*, invoice_id: int, lines: list[CreditLineInput], reason: str,
+                      actor, today: date | None = None) -> CreditNote:
+    """Correct an issued invoice with a credit note in its own number series.
+
+    The credit settles what is still due on the invoice; any rest (the
+    invoice was paid already) becomes customer credit. When the invoice is
+    then settled, the order becomes `paid`.
+    """
+    today = today or timezone.localdate()
+    reason = (reason or "").strip()
+    errors: dict[str, list[str]] = {}
+    if not reason:
+        errors["reason"] = [_("Give the reason for the credit note.")]
+    if not lines:
+        errors["lines"] = [_("Add at least one line.")]
+    for line in lines:
+        if not (line.description or "").strip():
+            errors.setdefault("description", []).append(_("Describe what is credited."))
+        try:
+            if to_decimal(line.net) <= 0:
+                raise ValueError
+        except (TypeError, ValueError):
+            errors.setdefault("net", []).append(_("Enter an amount greater than zero."))
+    if errors:
+        raise ApplicationError(_("Please correct the credit note."), field_errors=errors)
+    invoice = Invoice.objects.filter(pk=invoice_id).only("order_id").first()
+    if invoice is None:
+        raise ApplicationError(_("Invoice not found."), code="not_found")
+    with transaction.atomic(durable=True):
+        order = _lock_order(invoice.order_id)
+        invoice = Invoice.objects.select_for_update().get(pk=invoice_id)
+        if invoice.number is None:
+            raise NotAllowed(_("The invoice is not issued."), code="not_issued")
+        rates = set(invoice.tax_rates.values_list("rate", flat=True))
+        priced = []
+        for line in lines:
+            rate = to_decimal(line.tax_rate)
+            if rate not in rates:
+                message = _("Use a tax rate of the invoice.")
+                raise ApplicationError(message, field_errors={"tax_rate": [message]})
+            net = quantize_money(to_decimal(line.net))
+            priced.append((line.description.strip()[:200], rate, net, tax_amount(net, rate)))
+        total_net = sum((p[2] for p in priced), ZERO)
+        total_tax = sum((p[3] for p in priced), ZERO)
+        gross = total_net + total_tax
+        room = credit_note_room(invoice)
+        if gross > room:
+            message = _("At most %(room)s can still be credited on this invoice.") % {
+                "room": room}
+            raise ApplicationError(message, field_errors={"net": [message]})
+        note = CreditNote.objects.create(
+            series=credit_note_series(), year=today.year, invoice=invoice,
+            customer_id=invoice.customer_id, issue_date=today, reason=reason,
+            currency=invoice.currency, total_net=total_net, total_tax=total_tax,
+            total_gross=gross, issued_by=actor if getattr(actor, "pk", None) else None)
+        CreditNoteLine.objects.bulk_create([
+            CreditNoteLine(credit_note=note, description=d, tax_rate=r, net=n, tax=t)
+            for d, r, n, t in priced])
+        applied = min(gross, max(invoice.outstanding, ZERO))
+        if gross > applied:
+            CustomerCredit.objects.create(
+                customer_id=invoice.customer_id, amount=gross - applied,
+                currency=invoice.currency, invoice=invoice, credit_note=note,
+                reason=_("Credit note on the paid invoice %(number)s")
+                % {"number": invoice.number}, actor=note.issued_by)
+        invoice.amount_credited += applied
+        invoice.status = _settle_status(invoice)
+        invoice.save(update_fields=["amount_credited", "status"])
+        _number(note)  # last write on billing's tables: gapless credit note numbers
+        order_services.add_note(order_id=order.pk, actor=actor, text=_(
+            "Credit note %(note)s on invoice %(invoice)s: %(reason)s")
+            % {"note": note.number, "invoice": invoice.number, "reason": reason})
+        _mark_paid_if_settled(order, actor=actor)
+    return note
+
+
+def _mark_paid_if_settled(order: Order, *, actor=None) -> bool:
+    """invoiced -> paid once every invoice of the order is settled."""
+    if order.status != OrderStatus.INVOICED:
+        return False
+    if Invoice.objects.filter(order=order).exclude(status=InvoiceStatus.PAID).exists():
+        return False
+    order_services.mark_paid(order_id=order.pk, actor=actor)
+    return True
