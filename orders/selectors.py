@@ -8,6 +8,7 @@ orders.models, and search served by trigram / pattern indexes.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
@@ -17,7 +18,7 @@ from django.utils import timezone
 from customers.selectors import search_customers
 from inventory.models import Reservation
 from oms.lib.paging import HasNextPage, has_next_page
-from orders.models import Order, OrderEvent, OrderLine
+from orders.models import Channel, Order, OrderEvent, OrderLine, OrderStatus
 
 # ?sort= value -> ORDER BY; each is unique (id breaks ties) so pages are
 # stable, and each matches an index (scanned forwards or backwards). Orders
@@ -48,6 +49,33 @@ class OrderFilters:
     date_from: date | None = None
     date_to: date | None = None
     sort: str = DEFAULT_SORT
+
+
+def _parse_date(value: str | None) -> date | None:
+    try:
+        return date.fromisoformat(value) if value else None
+    except ValueError:
+        return None
+
+
+def filters_from_params(params: Mapping[str, str]) -> OrderFilters:
+    """The order list's filters from its query string (?q, status, channel,
+    customer, from, to, sort); unknown values are ignored. Shared by the list
+    and reporting's CSV export so both select exactly the same orders."""
+    status = params.get("status", "")
+    channel = params.get("channel", "")
+    sort = params.get("sort", DEFAULT_SORT)
+    try:
+        customer_id = int(params.get("customer") or 0) or None
+    except ValueError:
+        customer_id = None
+    return OrderFilters(
+        query=params.get("q", "").strip()[:100],
+        customer_id=customer_id,
+        status=status if status in OrderStatus.values else "",
+        channel=channel if channel in Channel.values else "",
+        date_from=_parse_date(params.get("from")), date_to=_parse_date(params.get("to")),
+        sort=sort if sort in SORTS else DEFAULT_SORT)
 
 
 def _day_start(day: date) -> datetime:

@@ -10,7 +10,6 @@ refused action answers with the panel, its message and the service's status
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date
 
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
@@ -43,32 +42,15 @@ def available_actions(order: Order, user) -> list[str]:
     return [name for name in ACTIONS if name in allowed]
 
 
-def _date(value: str | None) -> date | None:
-    try:
-        return date.fromisoformat(value) if value else None
-    except ValueError:
-        return None
-
-
 @require_GET
 @permission_required("orders.view_order")
 def order_list(request: HttpRequest) -> HttpResponse:
     params = request.GET
-    status = params.get("status", "")
-    channel = params.get("channel", "")
-    sort = params.get("sort", selectors.DEFAULT_SORT)
     try:
-        customer_id = int(params.get("customer") or 0) or None
         page_size = int(params.get("per_page") or 25)
     except ValueError:
-        customer_id, page_size = None, 25
-    filters = selectors.OrderFilters(
-        query=params.get("q", "").strip()[:100],
-        customer_id=customer_id,
-        status=status if status in OrderStatus.values else "",
-        channel=channel if channel in Channel.values else "",
-        date_from=_date(params.get("from")), date_to=_date(params.get("to")),
-        sort=sort if sort in selectors.SORTS else selectors.DEFAULT_SORT)
+        page_size = 25
+    filters = selectors.filters_from_params(params)
     page = selectors.order_page(filters, page=parse_page(params.get("page")),
                                 page_size=page_size)
     context = {"page": page, "orders": page.object_list, "filters": filters,

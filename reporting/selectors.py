@@ -1,0 +1,214 @@
+"""Reads of the manager dashboard: a handful of aggregate queries.
+
+Every figure is computed by PostgreSQL (COUNT/SUM/AVG with FILTER, GROUP BY);
+nothing loops over orders in Python, so the dashboard costs the same few
+queries with ten orders or a million. Each query is bounded by an index:
+
+- orders placed today / this week / this month: a range on `placed_at`
+  (orders_placed_idx);
+- open orders by status: `status IN (...)` on orders_status_created_idx; the
+  ever-growing terminal states (paid, cancelled, expired) only for the last
+  30 days;
+- lead times: OrderEvent rows of the milestone transitions (to shipped, to
+  paid) in the window, on reporting's partial index
+  reporting_event_milestone_idx (see reporting/migrations/0002), joined to
+  their order by primary key;
+- overdue receivables: billing's open invoices past their due date;
+- low stock: inventory's own selector (stock levels, not orders).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, time, timedelta
+from decimal import Decimal
+
+from django.db.models import Avg, Count, F, Q, Sum
+from django.utils import timezone
+
+from inventory import selectors as inventory_selectors
+from inventory.models import StockLevel
+from orders.models import EventKind, Order, OrderEvent, OrderStatus
+
+# States that end an order's life: counted over a recent window only, so the
+# status breakdown does not scan every order ever taken.
+TERMINAL_STATUSES = ("paid", OrderStatus.CANCELLED.value, OrderStatus.EXPIRED.value)
+# States whose orders count as sold (revenue): everything placed that was not
+# cancelled or left to expire. Drafts have no placed_at and never match.
+NOT_SOLD = (OrderStatus.CANCELLED.value, OrderStatus.EXPIRED.value)
+RECENT_DAYS = 30
+LEAD_TIME_DAYS = 90
+LOW_STOCK_LIMIT = 10
+ZERO = Decimal("0.00")
+
+
+@dataclass(frozen=True)
+class Revenue:
+    currency: str
+    net_today: Decimal
+    gross_today: Decimal
+    net_week: Decimal
+    gross_week: Decimal
+    net_month: Decimal
+    gross_month: Decimal
+
+
+@dataclass(frozen=True)
+class StatusCount:
+    status: str
+    label: str
+    count: int
+    terminal: bool  # counted over the last RECENT_DAYS only
+
+
+@dataclass(frozen=True)
+class LeadTime:
+    milestone: str  # "shipped" | "paid"
+    average: timedelta | None
+    orders: int
+
+    @property
+    def hours(self) -> float | None:
+        return None if self.average is None else self.average.total_seconds() / 3600
+
+    @property
+    def days(self) -> float | None:
+        return None if self.average is None else self.average.total_seconds() / 86400
+
+
+@dataclass(frozen=True)
+class Overdue:
+    currency: str
+    amount: Decimal
+    invoices: int
+
+
+@dataclass(frozen=True)
+class ManagerDashboard:
+    today: datetime
+    week_start: datetime
+    month_start: datetime
+    orders_today: int
+    orders_week: int
+    orders_month: int
+    revenue: list[Revenue]
+    statuses: list[StatusCount]
+    lead_times: dict[str, LeadTime]
+    overdue: list[Overdue]
+    overdue_available: bool  # False while billing issues no invoices
+    low_stock: list[StockLevel] = field(default_factory=list)
+
+
+def _start_of(day) -> datetime:
+    return timezone.make_aware(datetime.combine(day, time.min))
+
+
+def period_starts(now: datetime | None = None) -> tuple[datetime, datetime, datetime]:
+    """Start of today, of this week (Monday) and of this month, local time."""
+    today = timezone.localdate(now or timezone.now())
+    return (_start_of(today), _start_of(today - timedelta(days=today.weekday())),
+            _start_of(today.replace(day=1)))
+
+
+def placed_orders_summary(*, now: datetime | None = None) -> tuple[dict[str, int], list[Revenue]]:
+    """Orders placed today / this week / this month and their revenue per
+    currency (net and gross, cancelled and expired orders excluded). One
+    query over the placed_at range since the earlier of week and month start."""
+    today, week, month = period_starts(now)
+    since = min(week, month)
+    sold = ~Q(status__in=NOT_SOLD)
+
+    def window(start: datetime) -> Q:
+        return Q(placed_at__gte=start)
+
+    rows = (Order.objects.filter(placed_at__gte=since).order_by().values("currency")
+            .annotate(
+                n_today=Count("pk", filter=window(today)),
+                n_week=Count("pk", filter=window(week)),
+                n_month=Count("pk", filter=window(month)),
+                net_today=Sum("total_net", filter=window(today) & sold),
+                gross_today=Sum("total_gross", filter=window(today) & sold),
+                net_week=Sum("total_net", filter=window(week) & sold),
+                gross_week=Sum("total_gross", filter=window(week) & sold),
+                net_month=Sum("total_net", filter=window(month) & sold),
+                gross_month=Sum("total_gross", filter=window(month) & sold))
+            .order_by("currency"))
+    counts = {"today": 0, "week": 0, "month": 0}
+    revenue = []
+    for row in rows:  # one row per currency, not per order
+        counts["today"] += row["n_today"]
+        counts["week"] += row["n_week"]
+        counts["month"] += row["n_month"]
+        revenue.append(Revenue(
+            currency=row["currency"],
+            **{key: row[key] or ZERO for key in (
+                "net_today", "gross_today", "net_week", "gross_week", "net_month",
+                "gross_month")}))
+    return counts, revenue
+
+
+def _status_label(value: str) -> str:
+    labels = dict(OrderStatus.choices)
+    return str(labels.get(value, value.replace("_", " ").capitalize()))
+
+
+def orders_by_status(*, now: datetime | None = None) -> list[StatusCount]:
+    """Open orders per state (all of them) and terminal ones of the last
+    RECENT_DAYS (by creation), in the order of the state machine."""
+    since = (now or timezone.now()) - timedelta(days=RECENT_DAYS)
+    order_of_states = [value for value, _label in OrderStatus.choices]
+    open_states = [s for s in order_of_states if s not in TERMINAL_STATUSES]
+    rows = (Order.objects.filter(Q(status__in=open_states)
+                                 | Q(status__in=TERMINAL_STATUSES, created_at__gte=since))
+            .order_by().values("status").annotate(n=Count("pk")).values_list("status", "n"))
+    counts = dict(rows)
+    ordered = order_of_states + [s for s in TERMINAL_STATUSES if s not in order_of_states]
+    return [StatusCount(status=s, label=_status_label(s), count=counts.get(s, 0),
+                        terminal=s in TERMINAL_STATUSES)
+            for s in ordered if s in counts or s not in TERMINAL_STATUSES]
+
+
+def lead_times(*, now: datetime | None = None, days: int = LEAD_TIME_DAYS) -> dict[str, LeadTime]:
+    """Average time from placement to shipment and to payment, over the
+    orders that reached that milestone in the last `days` days: the
+    milestone's status-change OrderEvent minus the order's placed_at."""
+    since = (now or timezone.now()) - timedelta(days=days)
+    rows = (OrderEvent.objects
+            .filter(kind=EventKind.STATUS_CHANGED, to_status__in=("shipped", "paid"),
+                    created_at__gte=since, order__placed_at__isnull=False)
+            .order_by().values("to_status")
+            .annotate(average=Avg(F("created_at") - F("order__placed_at")),
+                      orders=Count("order_id", distinct=True)))
+    found = {row["to_status"]: row for row in rows}
+    return {milestone: LeadTime(milestone=milestone,
+                                average=found.get(milestone, {}).get("average"),
+                                orders=found.get(milestone, {}).get("orders", 0))
+            for milestone in ("shipped", "paid")}
+
+
+def overdue_receivables(*, now: datetime | None = None) -> tuple[bool, list[Overdue]]:
+    """(available, per-currency totals) of invoices past their due date and
+    not settled. `available` is False while billing has no invoices yet: the
+    dashboard then says so instead of showing a misleading zero."""
+    try:
+        from billing.selectors import overdue_totals  # noqa: PLC0415 (lands with invoices)
+    except ImportError:
+        return False, []
+    today = timezone.localdate(now or timezone.now())
+    return True, [Overdue(currency=row["currency"], amount=row["amount"] or ZERO,
+                          invoices=row["invoices"])
+                  for row in overdue_totals(today=today)]
+
+
+def manager_dashboard(*, now: datetime | None = None) -> ManagerDashboard:
+    now = now or timezone.now()
+    today, week, month = period_starts(now)
+    counts, revenue = placed_orders_summary(now=now)
+    overdue_available, overdue = overdue_receivables(now=now)
+    return ManagerDashboard(
+        today=today, week_start=week, month_start=month,
+        orders_today=counts["today"], orders_week=counts["week"],
+        orders_month=counts["month"], revenue=revenue,
+        statuses=orders_by_status(now=now), lead_times=lead_times(now=now),
+        overdue=overdue, overdue_available=overdue_available,
+        low_stock=inventory_selectors.low_stock(limit=LOW_STOCK_LIMIT))
