@@ -31,15 +31,19 @@ class OrderStatus(models.TextChoices):
     ON_HOLD = "on_hold", _("On hold")  # waiting for a person's decision (see hold_reason)
     RESERVED = "reserved", _("Reserved")  # payment approved, stock firmly allocated
     BACKORDERED = "backordered", _("Backordered")  # approved, but lines wait for stock
+    PICKING = "picking", _("Picking")  # on a pick list; the warehouse is collecting it
+    PACKED = "packed", _("Packed")  # every warehouse's part is packed, waiting for the carrier
+    SHIPPED = "shipped", _("Shipped")  # every shipment left; stock consumed, billing invoices
+    INVOICED = "invoiced", _("Invoiced")  # billing issued the invoice
+    PAID = "paid", _("Paid")  # the invoices are settled; the cycle is complete
     EXPIRED = "expired", _("Expired")  # the hold lapsed before approval; stock released
     CANCELLED = "cancelled", _("Cancelled")  # cancelled or rejected; stock released
-    # Fulfilment and billing add picking, packed, shipped, invoiced, paid after
-    # `reserved`; the transitions below never need to change for that.
 
 
 # States in which the order still holds or waits for stock and may be cancelled.
 CANCELLABLE = [OrderStatus.DRAFT, OrderStatus.PLACED, OrderStatus.ON_HOLD,
-               OrderStatus.RESERVED, OrderStatus.BACKORDERED]
+               OrderStatus.RESERVED, OrderStatus.BACKORDERED,
+               OrderStatus.PICKING, OrderStatus.PACKED]
 # States that end the order's life without fulfilment.
 CLOSED = [OrderStatus.EXPIRED, OrderStatus.CANCELLED]
 
@@ -119,6 +123,10 @@ class Order(FSMModelMixin, models.Model):
     # When the stock hold lapses unless payment is approved (placed/on_hold only).
     hold_expires_at = models.DateTimeField(_("stock hold expires at"), null=True, blank=True)
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+    shipped_at = models.DateTimeField(_("shipped at"), null=True, blank=True)
+    # The carrier the customer asked for (free text from the channel); the
+    # shipping screen shows it next to the carrier choice.
+    requested_carrier = models.CharField(_("requested carrier"), max_length=100, blank=True)
 
     class Meta:
         verbose_name = _("order")
@@ -217,6 +225,35 @@ class Order(FSMModelMixin, models.Model):
         self.hold_expires_at = None
         self.closed_at = timezone.now()
 
+    # --- Fulfilment and billing (orders.services.fulfilment). The warehouse
+    # drives picking -> packed -> shipped; billing, as the system, invoiced
+    # and paid. Cancelling stays possible until shipment (see CANCELLABLE).
+
+    @transition(field=status, source=OrderStatus.RESERVED, target=OrderStatus.PICKING,
+                permission="fulfillment.add_picklist")
+    def start_picking(self) -> None:
+        """The order is on a pick list."""
+
+    @transition(field=status, source=OrderStatus.PICKING, target=OrderStatus.PACKED,
+                permission="fulfillment.add_shipment")
+    def pack(self) -> None:
+        """Every warehouse's part of the order is packed."""
+
+    @transition(field=status, source=OrderStatus.PACKED, target=OrderStatus.SHIPPED,
+                permission="fulfillment.change_shipment")
+    def ship(self) -> None:
+        self.shipped_at = timezone.now()
+
+    @transition(field=status, source=OrderStatus.SHIPPED, target=OrderStatus.INVOICED,
+                permission=lambda order, user: False)
+    def invoice(self) -> None:
+        """Billing issued the invoice (system only, on "order.shipped")."""
+
+    @transition(field=status, source=OrderStatus.INVOICED, target=OrderStatus.PAID,
+                permission=lambda order, user: False)
+    def pay(self) -> None:
+        self.closed_at = timezone.now()
+
     @property
     def is_open(self) -> bool:
         return self.status not in CLOSED
@@ -236,6 +273,9 @@ class OrderLine(models.Model):
     quantity = models.PositiveIntegerField(_("quantity"))
     # quantize(unit_price * quantity); tax is computed per rate on the order.
     line_net = models.DecimalField(_("line net"), max_digits=14, decimal_places=2)
+    # Units the picker could not find (short pick): they wait for stock
+    # instead of being silently dropped; see orders.services.record_short_pick.
+    backordered_quantity = models.PositiveIntegerField(_("backordered quantity"), default=0)
 
     class Meta:
         verbose_name = _("order line")

@@ -1,7 +1,8 @@
 """Writes of the orders app: placing an order and every later transition.
 
 A package: `placement` (place_order, place_draft), `transitions` (approve,
-hold, reject, cancel, backorders, notes), `expiry` (the beat sweep); the
+hold, reject, cancel, backorders, notes), `fulfilment` (picking, packed,
+shipped, short picks, invoiced, paid), `expiry` (the beat sweep); the
 names below are the public API, import them from `orders.services`.
 
 Each service locks the order row (`SELECT ... FOR UPDATE`) before it reads
@@ -29,6 +30,17 @@ from orders.services._common import (
     OrderNotFound,
 )
 from orders.services.expiry import expire_orders
+from orders.services.fulfilment import (
+    ORDER_CANCELLED,
+    ORDER_SHIPPED,
+    lock_order,
+    mark_invoiced,
+    mark_packed,
+    mark_paid,
+    mark_shipped,
+    record_short_pick,
+    start_picking,
+)
 from orders.services.placement import place_draft, place_order
 from orders.services.transitions import (
     add_note,
@@ -46,6 +58,8 @@ __all__ = [
     "MAX_LINES",
     "MAX_NOTE",
     "MAX_QUANTITY",
+    "ORDER_CANCELLED",
+    "ORDER_SHIPPED",
     "LineInput",
     "OrderNotFound",
     "add_note",
@@ -55,7 +69,14 @@ __all__ = [
     "cancel_order",
     "expire_orders",
     "hold_order",
+    "lock_order",
+    "mark_invoiced",
+    "mark_packed",
+    "mark_paid",
+    "mark_shipped",
     "place_draft",
     "place_order",
+    "record_short_pick",
     "reject_order",
+    "start_picking",
 ]

@@ -10,7 +10,7 @@ from django_fsm import can_proceed
 
 from inventory import api as inventory_api
 from inventory.models import Reservation
-from oms.lib import outbox
+from oms.lib import events, outbox
 from oms.lib.errors import ApplicationError, NotAllowed
 from orders.models import EventKind, HoldReason, Order, OrderEvent, OrderLine, OrderStatus
 from orders.services._common import (
@@ -135,12 +135,21 @@ def _close(order_id: int, method_name: str, *, actor, reason: str, refused_as: s
         order = _lock_order(order_id)
         if not can_proceed(getattr(order, method_name)):
             raise _refuse(order, refused_as)
+        # Part of a two-warehouse order may have left already: too late then.
+        if Reservation.objects.filter(order_id=order.pk,
+                                      status=Reservation.Status.CONSUMED).exists():
+            raise NotAllowed(_("Order %(number)s has already partly shipped and cannot be "
+                               "%(action)s.") % {"number": order.number, "action": refused_as},
+                             code="illegal_transition")
         released = inventory_api.release(order_id=order.pk, reason=reason[:200],
                                          actor_id=_actor_id(actor))
         _transition(order, method_name, actor=actor, reason=reason,
                     data={"reservations_released": released}, refused_as=refused_as)
         if order.placed_at is not None:  # a draft never told the customer anything
             _email_customer(order, "cancelled", reason=reason)
+        # Fulfilment drops the order's open pick lines and shipments.
+        events.publish("order.cancelled", {"order_id": order.pk},
+                       dedup_key=f"order:{order.pk}:cancelled")
     return order
 
 
