@@ -26,6 +26,7 @@ from decimal import Decimal
 from django.db.models import Avg, Count, F, Q, Sum
 from django.utils import timezone
 
+from billing.models import UNSETTLED_STATUSES, Invoice
 from inventory import selectors as inventory_selectors
 from inventory.models import StockLevel
 from orders.models import EventKind, Order, OrderEvent, OrderStatus
@@ -95,7 +96,6 @@ class ManagerDashboard:
     statuses: list[StatusCount]
     lead_times: dict[str, LeadTime]
     overdue: list[Overdue]
-    overdue_available: bool  # False while billing issues no invoices
     low_stock: list[StockLevel] = field(default_factory=list)
 
 
@@ -186,29 +186,29 @@ def lead_times(*, now: datetime | None = None, days: int = LEAD_TIME_DAYS) -> di
             for milestone in ("shipped", "paid")}
 
 
-def overdue_receivables(*, now: datetime | None = None) -> tuple[bool, list[Overdue]]:
-    """(available, per-currency totals) of invoices past their due date and
-    not settled. `available` is False while billing has no invoices yet: the
-    dashboard then says so instead of showing a misleading zero."""
-    try:
-        from billing.selectors import overdue_totals  # noqa: PLC0415 (lands with invoices)
-    except ImportError:
-        return False, []
+def overdue_receivables(*, now: datetime | None = None) -> list[Overdue]:
+    """Per currency: the outstanding amount of unsettled invoices past their
+    due date (open or partially paid; paid and credited parts subtracted).
+    Reads billing's partial index on unsettled invoices by due date."""
     today = timezone.localdate(now or timezone.now())
-    return True, [Overdue(currency=row["currency"], amount=row["amount"] or ZERO,
-                          invoices=row["invoices"])
-                  for row in overdue_totals(today=today)]
+    rows = (Invoice.objects.filter(status__in=UNSETTLED_STATUSES, due_date__lt=today)
+            .order_by().values("currency")
+            .annotate(amount=Sum(F("total_gross") - F("amount_paid") - F("amount_credited")),
+                      invoices=Count("pk"))
+            .order_by("currency"))
+    return [Overdue(currency=row["currency"], amount=row["amount"] or ZERO,
+                    invoices=row["invoices"]) for row in rows]
 
 
 def manager_dashboard(*, now: datetime | None = None) -> ManagerDashboard:
     now = now or timezone.now()
     today, week, month = period_starts(now)
     counts, revenue = placed_orders_summary(now=now)
-    overdue_available, overdue = overdue_receivables(now=now)
+    overdue = overdue_receivables(now=now)
     return ManagerDashboard(
         today=today, week_start=week, month_start=month,
         orders_today=counts["today"], orders_week=counts["week"],
         orders_month=counts["month"], revenue=revenue,
         statuses=orders_by_status(now=now), lead_times=lead_times(now=now),
-        overdue=overdue, overdue_available=overdue_available,
+        overdue=overdue,
         low_stock=inventory_selectors.low_stock(limit=LOW_STOCK_LIMIT))

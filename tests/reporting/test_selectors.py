@@ -140,3 +140,22 @@ def test_the_dashboard_costs_the_same_few_queries_for_3_or_30_orders(
     assert report.orders_today == 30
     with django_assert_max_num_queries(6):
         selectors.manager_dashboard()
+
+
+def test_overdue_receivables_sum_what_is_still_owed_past_the_due_date(
+        settings, tmp_path, django_capture_on_commit_callbacks):
+    from billing.models import Invoice
+    from tests.billing.invoicing_support import reserved_order, ship
+
+    settings.MEDIA_ROOT = tmp_path
+    order = reserved_order(on_terms=True)
+    with django_capture_on_commit_callbacks(execute=True):  # billing invoices on shipment
+        ship(order)
+    invoice = Invoice.objects.get(order=order)
+    assert selectors.overdue_receivables() == []  # not due yet
+
+    later = timezone.now() + timedelta(days=(invoice.due_date - timezone.localdate()).days + 2)
+    overdue = selectors.overdue_receivables(now=later)
+
+    assert [(row.currency, row.amount, row.invoices) for row in overdue] == [
+        (invoice.currency, invoice.total_gross, 1)]
