@@ -80,8 +80,6 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
 # codename to exist, and fails on a planned one that exists already: remove an
 # entry here in the change that adds its model, so this list never hides a typo.
 PLANNED_PERMISSIONS: frozenset[str] = frozenset({
-    "fulfillment.view_picklist", "fulfillment.add_picklist", "fulfillment.change_picklist",
-    "fulfillment.view_shipment", "fulfillment.add_shipment", "fulfillment.change_shipment",
     "reporting.add_reportsubscription", "reporting.change_reportsubscription",
     "reporting.view_reportsubscription",
 })
