@@ -1,12 +1,16 @@
-"""Forms of billing: decisions in the approval queue, the customer's card."""
+"""Forms of billing: decisions in the approval queue, the customer's card,
+payments against invoices and credit notes."""
 
 from __future__ import annotations
 
 import re
+from decimal import Decimal
 
 from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+from billing.models import PaymentMethod
 
 
 class DecisionForm(forms.Form):
@@ -55,3 +59,53 @@ class CardForm(forms.Form):
         if not re.fullmatch(r"[0-9a-f]{32}", value):
             raise forms.ValidationError(_("The form is out of date; please reload the page."))
         return value
+
+
+# --- collection -------------------------------------------------------------------
+
+
+class InvoicePaymentForm(forms.Form):
+    """Money received against an invoice. Nothing is written unless valid."""
+
+    amount = forms.DecimalField(label=_("Amount"), max_digits=14, decimal_places=2,
+                                min_value=Decimal("0.01"),
+                                widget=forms.NumberInput(attrs={"step": "0.01",
+                                                                "inputmode": "decimal"}))
+    method = forms.ChoiceField(label=_("Method"), choices=PaymentMethod.choices,
+                               initial=PaymentMethod.BANK_TRANSFER)
+    received_on = forms.DateField(label=_("Received on"),
+                                  widget=forms.DateInput(attrs={"type": "date"}))
+    reference = forms.CharField(label=_("Reference"), max_length=100, required=False,
+                                help_text=_("Bank statement line, cheque number..."))
+
+    def clean_received_on(self):
+        value = self.cleaned_data["received_on"]
+        if value > timezone.localdate():
+            raise forms.ValidationError(_("The date cannot be in the future."))
+        return value
+
+    def add_service_errors(self, exc) -> None:
+        for field, errors in exc.field_errors.items():
+            for error in errors:
+                self.add_error(field if field in self.fields else None, error)
+        if not exc.field_errors:
+            self.add_error(None, exc.message)
+
+
+class CreditNoteForm(forms.Form):
+    """One credited line (net amount at one of the invoice's tax rates)."""
+
+    description = forms.CharField(label=_("What is credited"), max_length=200)
+    net = forms.DecimalField(label=_("Net amount"), max_digits=14, decimal_places=2,
+                             min_value=Decimal("0.01"),
+                             widget=forms.NumberInput(attrs={"step": "0.01",
+                                                             "inputmode": "decimal"}))
+    tax_rate = forms.TypedChoiceField(label=_("Tax rate"), coerce=Decimal)
+    reason = forms.CharField(label=_("Reason"), max_length=1000,
+                             widget=forms.Textarea(attrs={"rows": 3}))
+
+    def __init__(self, *args, rates: list[Decimal], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["tax_rate"].choices = [(str(rate), f"{rate} %") for rate in rates]
+
+    add_service_errors = InvoicePaymentForm.add_service_errors

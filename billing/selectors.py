@@ -1,14 +1,37 @@
-"""Reads of billing: the approval queue and an order's payments."""
+"""Reads of billing: the approval queue, an order's payments, invoices and
+accounts receivable (aging buckets and totals per customer, aggregate SQL)."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
+from decimal import Decimal
 
 from django.conf import settings
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import (
+    Case,
+    Count,
+    DecimalField,
+    F,
+    Min,
+    Prefetch,
+    Q,
+    QuerySet,
+    Sum,
+    When,
+)
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from billing.models import Payment
+from billing.models import (
+    UNSETTLED_STATUSES,
+    CreditNote,
+    CustomerCredit,
+    Invoice,
+    InvoiceStatus,
+    Payment,
+)
+from oms.lib.money import MONEY_DIGITS, MONEY_PLACES
+from oms.lib.paging import HasNextPage, has_next_page
 from orders.models import Order, OrderStatus
 
 
@@ -37,3 +60,114 @@ def approval_queue(*, now: datetime | None = None) -> QuerySet[Order]:
 
 def payments_of_order(*, order_id: int) -> QuerySet[Payment]:
     return Payment.objects.filter(order_id=order_id).order_by("-id")
+
+
+# --- invoices -------------------------------------------------------------------
+
+INVOICE_FILTERS = [InvoiceStatus.OPEN, InvoiceStatus.PARTIALLY_PAID, InvoiceStatus.PAID,
+                   InvoiceStatus.OVERDUE]
+
+
+def invoice_page(*, status: str = "", query: str = "", page: int = 1, page_size: int = 50,
+                 today: date | None = None) -> HasNextPage:
+    """Issued invoices, newest first; `status` "overdue" means unsettled and
+    past due (derived from the date, never stored)."""
+    today = today or timezone.localdate()
+    invoices = (Invoice.objects.filter(number__isnull=False)
+                .select_related("customer", "order").order_by("-issue_date", "-id"))
+    if status == InvoiceStatus.OVERDUE:
+        invoices = invoices.filter(status__in=UNSETTLED_STATUSES, due_date__lt=today)
+    elif status:
+        invoices = invoices.filter(status=status)
+    if query:
+        invoices = invoices.filter(Q(number__icontains=query) | Q(order__number__icontains=query)
+                                   | Q(customer__name__icontains=query)
+                                   | Q(customer__email__iexact=query))
+    return has_next_page(invoices, page=page, page_size=page_size)
+
+
+def invoice_detail(*, invoice_id: int) -> Invoice:
+    return (Invoice.objects.select_related("customer", "order", "issued_by")
+            .prefetch_related("lines", "tax_rates", "payments__actor",
+                              Prefetch("credit_notes",
+                                       queryset=CreditNote.objects.prefetch_related("lines")),
+                              "reminders")
+            .get(pk=invoice_id, number__isnull=False))
+
+
+def invoices_of_order(*, order_id: int) -> QuerySet[Invoice]:
+    return Invoice.objects.filter(order_id=order_id, number__isnull=False).order_by("id")
+
+
+def customer_credit_balance(*, customer_id: int) -> Decimal:
+    return (CustomerCredit.objects.filter(customer_id=customer_id)
+            .aggregate(total=Sum("amount"))["total"] or Decimal("0.00"))
+
+
+# --- accounts receivable --------------------------------------------------------
+
+BUCKETS = ["current", "d1_30", "d31_60", "d61_90", "d90_plus"]
+
+_MONEY = DecimalField(max_digits=MONEY_DIGITS, decimal_places=MONEY_PLACES)
+
+
+def _outstanding():
+    return F("total_gross") - F("amount_paid") - F("amount_credited")
+
+
+def _bucket_conditions(today: date) -> dict[str, Q]:
+    """Days overdue = today - due date; an invoice due today is current."""
+    return {
+        "current": Q(due_date__gte=today),
+        "d1_30": Q(due_date__lt=today, due_date__gte=today - timedelta(days=30)),
+        "d31_60": Q(due_date__lt=today - timedelta(days=30),
+                    due_date__gte=today - timedelta(days=60)),
+        "d61_90": Q(due_date__lt=today - timedelta(days=60),
+                    due_date__gte=today - timedelta(days=90)),
+        "d90_plus": Q(due_date__lt=today - timedelta(days=90)),
+    }
+
+
+def _bucket_sums(today: date) -> dict:
+    sums = {name: Coalesce(Sum(Case(When(condition, then=_outstanding()),
+                                    output_field=_MONEY)), Decimal("0.00"), output_field=_MONEY)
+            for name, condition in _bucket_conditions(today).items()}
+    sums["total"] = Coalesce(Sum(_outstanding(), output_field=_MONEY), Decimal("0.00"),
+                             output_field=_MONEY)
+    return sums
+
+
+def unsettled_invoices() -> QuerySet[Invoice]:
+    return Invoice.objects.filter(status__in=UNSETTLED_STATUSES, number__isnull=False)
+
+
+def aging_summary(*, today: date | None = None) -> list[dict]:
+    """Outstanding amounts per aging bucket and currency (amounts in different
+    currencies are never added up), one aggregate query."""
+    today = today or timezone.localdate()
+    return list(unsettled_invoices().values("currency")
+                .annotate(count=Count("id"), **_bucket_sums(today)).order_by("currency"))
+
+
+def receivables_by_customer(*, today: date | None = None, page: int = 1,
+                            page_size: int = 50) -> HasNextPage:
+    """Per customer and currency: outstanding per bucket, biggest debt first
+    (GROUP BY in SQL, one query per page)."""
+    today = today or timezone.localdate()
+    rows = (unsettled_invoices().values("customer_id", "customer__name", "currency")
+            .annotate(invoices=Count("id"), oldest_due=Min("due_date"), **_bucket_sums(today))
+            .order_by("-total", "customer_id"))
+    return has_next_page(rows, page=page, page_size=page_size)
+
+
+def open_invoices(*, today: date | None = None, page: int = 1, page_size: int = 50
+                  ) -> HasNextPage:
+    """Unsettled invoices, most overdue first, with what is still due."""
+    today = today or timezone.localdate()
+    rows = (unsettled_invoices().select_related("customer", "order")
+            .annotate(outstanding_amount=_outstanding())
+            .order_by("due_date", "id"))
+    page_rows = has_next_page(rows, page=page, page_size=page_size)
+    for invoice in page_rows.object_list:
+        invoice.overdue_days = max(0, (today - invoice.due_date).days)
+    return page_rows

@@ -9,4 +9,10 @@ urlpatterns = [
     path("approvals/<int:order_id>/approve/", views.approve, name="approve"),
     path("approvals/<int:order_id>/reject/", views.reject, name="reject"),
     path("pay/<str:token>/", views.card_retry, name="card_retry"),
+    path("invoices/", views.invoice_list, name="invoice_list"),
+    path("invoices/<int:pk>/", views.invoice_detail, name="invoice_detail"),
+    path("invoices/<int:pk>/pdf/", views.invoice_pdf, name="invoice_pdf"),
+    path("invoices/<int:pk>/payments/", views.record_payment, name="record_payment"),
+    path("invoices/<int:pk>/credit-note/", views.credit_note_create, name="credit_note"),
+    path("receivables/", views.receivables, name="receivables"),
 ]

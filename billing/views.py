@@ -1,4 +1,5 @@
-"""Views of billing: the approval queue, and the customer's card page.
+"""Views of billing: the approval queue, the customer's card page, and
+Accounting's invoices, payments, credit notes and receivables.
 
 The queue is for Sales and Accounting (`orders.approve_order`); each decision
 is one POST URL answering with the row's partial for htmx. The card page is
@@ -8,19 +9,23 @@ public on purpose: the signed, expiring token in its URL is the credential.
 from __future__ import annotations
 
 from django.contrib import messages
+from django.core.files.storage import default_storage
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from billing import selectors, services
-from billing.forms import CardForm, DecisionForm
-from billing.models import PaymentStatus
+from billing.forms import CardForm, CreditNoteForm, DecisionForm, InvoicePaymentForm
+from billing.models import Invoice, PaymentStatus
 from billing.providers import PaymentError
 from oms.lib.auth import permission_required, public
 from oms.lib.errors import ApplicationError
+from oms.lib.paging import parse_page
+from oms.templatetags.oms_tags import money
 from orders.models import Order
 
 QUEUE_PAGE_SIZE = 25
@@ -113,3 +118,124 @@ def card_retry(request: HttpRequest, token: str) -> HttpResponse:
 
     form = CardForm(initial={"attempt_key": services.new_attempt_key()})
     return render(request, "billing/card_retry.html", {**context, "form": form})
+
+
+# --- invoices and receivables (Accounting) -----------------------------------------
+
+
+@require_GET
+@permission_required("billing.view_invoice")
+def invoice_list(request: HttpRequest) -> HttpResponse:
+    status = request.GET.get("status", "")
+    if status not in selectors.INVOICE_FILTERS:
+        status = ""
+    query = request.GET.get("q", "").strip()[:100]
+    page = selectors.invoice_page(status=status, query=query,
+                                  page=parse_page(request.GET.get("page")))
+    context = {"page": page, "invoices": page.object_list, "status": status, "query": query,
+               "statuses": [(s.value, s.label) for s in selectors.INVOICE_FILTERS]}
+    if request.htmx and request.htmx.target == "invoice-results":
+        return render(request, "billing/invoice_list.html#results", context)
+    return render(request, "billing/invoice_list.html", context)
+
+
+def _invoice_or_404(invoice_id: int) -> Invoice:
+    try:
+        return selectors.invoice_detail(invoice_id=invoice_id)
+    except Invoice.DoesNotExist:
+        raise Http404
+
+
+def _detail_context(request: HttpRequest, invoice: Invoice, *, payment_form=None) -> dict:
+    return {"invoice": invoice, "order": invoice.order,
+            "payment_form": payment_form or InvoicePaymentForm(
+                initial={"amount": invoice.outstanding,
+                         "received_on": timezone.localdate()}),
+            "credit_balance": selectors.customer_credit_balance(
+                customer_id=invoice.customer_id)}
+
+
+@require_GET
+@permission_required("billing.view_invoice")
+def invoice_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    invoice = _invoice_or_404(pk)
+    return render(request, "billing/invoice_detail.html", _detail_context(request, invoice))
+
+
+@require_GET
+@permission_required("billing.view_invoice")
+def invoice_pdf(request: HttpRequest, pk: int) -> HttpResponse:
+    invoice = get_object_or_404(Invoice, pk=pk, number__isnull=False)
+    if not invoice.pdf_path or not default_storage.exists(invoice.pdf_path):
+        # Rendered by a background task right after issue; not there yet.
+        return render(request, "error.html", {"error": _(
+            "The PDF of invoice %(number)s is still being prepared. Try again in a "
+            "minute.") % {"number": invoice.number}}, status=404)
+    return FileResponse(default_storage.open(invoice.pdf_path, "rb"),
+                        content_type="application/pdf", as_attachment=False,
+                        filename=f"{invoice.number}.pdf")
+
+
+@require_POST
+@permission_required("billing.view_invoice", "billing.add_payment")
+def record_payment(request: HttpRequest, pk: int) -> HttpResponse:
+    invoice = _invoice_or_404(pk)
+    form = InvoicePaymentForm(request.POST)
+    if form.is_valid():
+        try:
+            record = services.record_invoice_payment(invoice_id=invoice.pk, actor=request.user,
+                                                     **form.cleaned_data)
+        except ApplicationError as exc:
+            form.add_service_errors(exc)
+        else:
+            message = _("Payment of %(amount)s recorded on %(number)s.") % {
+                "amount": money(record.amount, invoice.currency), "number": invoice.number}
+            if record.amount > record.applied:
+                message += " " + _("%(credit)s kept as customer credit.") % {
+                    "credit": money(record.amount - record.applied, invoice.currency)}
+            messages.success(request, message)
+            return redirect("billing:invoice_detail", invoice.pk)
+    context = _detail_context(request, invoice, payment_form=form)
+    if request.htmx:
+        return render(request, "billing/invoice_detail.html#payment-form", context, status=400)
+    return render(request, "billing/invoice_detail.html", context, status=400)
+
+
+@require_http_methods(["GET", "POST"])
+@permission_required("billing.view_invoice", "billing.add_creditnote")
+def credit_note_create(request: HttpRequest, pk: int) -> HttpResponse:
+    invoice = _invoice_or_404(pk)
+    rates = [row.rate for row in invoice.tax_rates.all()]
+    form = CreditNoteForm(request.POST or None, rates=rates)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            note = services.issue_credit_note(
+                invoice_id=invoice.pk, reason=data["reason"], actor=request.user,
+                lines=[services.CreditLineInput(description=data["description"],
+                                                net=data["net"], tax_rate=data["tax_rate"])])
+        except ApplicationError as exc:
+            form.add_service_errors(exc)
+        else:
+            messages.success(request, _("Credit note %(number)s issued.")
+                             % {"number": note.number})
+            return redirect("billing:invoice_detail", invoice.pk)
+    return render(request, "billing/credit_note_form.html",
+                  {"invoice": invoice, "form": form,
+                   "room": services.credit_note_room(invoice)},
+                  status=400 if form.errors else 200)
+
+
+@require_GET
+@permission_required("billing.view_invoice")
+def receivables(request: HttpRequest) -> HttpResponse:
+    today = timezone.localdate()
+    page = selectors.open_invoices(today=today, page=parse_page(request.GET.get("page")))
+    customers = selectors.receivables_by_customer(
+        today=today, page=parse_page(request.GET.get("cpage")))
+    context = {"page": page, "invoices": page.object_list, "today": today,
+               "aging": selectors.aging_summary(today=today),
+               "customers": customers}
+    if request.htmx and request.htmx.target == "open-invoices":
+        return render(request, "billing/receivables.html#open-invoices", context)
+    return render(request, "billing/receivables.html", context)

@@ -32,6 +32,8 @@ NAVIGATION: list[NavItem] = [
     NavItem(_("New order"), "orders:entry", "orders.add_order", _("Orders")),
     NavItem(_("Import orders"), "orders:import", "orders.import_orders", _("Orders")),
     NavItem(_("Approvals"), "billing:approval_queue", "orders.approve_order", _("Orders")),
+    NavItem(_("Invoices"), "billing:invoice_list", "billing.view_invoice", _("Billing")),
+    NavItem(_("Receivables"), "billing:receivables", "billing.view_invoice", _("Billing")),
     NavItem(_("Manager dashboard"), "reporting:manager_dashboard",
             "reporting.view_manager_dashboard", _("Reports")),
 ]
