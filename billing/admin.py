@@ -1,12 +1,24 @@
-"""Admin for payments: read-only records; state changes only through
-billing.services (the actions below), never by editing a status."""
+"""Admin for payments, invoices, credit notes and collection: read-only
+records; state changes only through billing.services (the actions below), never by editing a status."""
 
 from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from billing import services
-from billing.models import Payment, PaymentTransaction
+from billing.models import (
+    CreditNote,
+    CreditNoteLine,
+    CustomerCredit,
+    DocumentCounter,
+    Invoice,
+    InvoiceLine,
+    InvoicePayment,
+    InvoiceTaxRate,
+    Payment,
+    PaymentTransaction,
+    Reminder,
+)
 from oms.lib.errors import ApplicationError
 
 
@@ -102,3 +114,113 @@ class PaymentTransactionAdmin(ReadOnlyAdmin):
     readonly_fields = ["payment", "provider", "kind", "outcome", "amount", "currency",
                        "idempotency_key", "request_fingerprint", "provider_reference",
                        "payment_status", "decline_code", "message", "created_at", "actor"]
+
+
+# --- invoicing ----------------------------------------------------------------------
+# Issued invoices and credit notes are legal documents (VAT directive art.
+# 226): read-only here and refused by a database trigger; corrections are
+# credit notes, payments are recorded through billing.services.
+
+
+class InvoiceLineInline(admin.TabularInline):
+    model = InvoiceLine
+    extra = 0
+    can_delete = False
+    fields = ["position", "sku", "description", "quantity", "unit_price", "tax_rate", "net"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+class InvoiceTaxRateInline(InvoiceLineInline):
+    model = InvoiceTaxRate
+    fields = ["rate", "net", "tax"]
+    readonly_fields = fields
+
+
+class InvoicePaymentInline(InvoiceLineInline):
+    model = InvoicePayment
+    fields = ["received_on", "method", "amount", "applied", "reference", "payment", "actor",
+              "created_at"]
+    readonly_fields = fields
+
+
+@admin.register(Invoice)
+class InvoiceAdmin(ReadOnlyAdmin):
+    list_display = ["number", "order", "customer", "issue_date", "due_date", "currency",
+                    "total_gross", "amount_paid", "amount_credited", "status"]
+    list_filter = ["status", "currency", "issue_date", "due_date", "series"]
+    search_fields = ["number", "order__number", "customer__name", "customer__email"]
+    list_select_related = ["order", "customer"]
+    date_hierarchy = "issue_date"
+    readonly_fields = [f.name for f in Invoice._meta.fields]
+    inlines = [InvoiceLineInline, InvoiceTaxRateInline, InvoicePaymentInline]
+    actions = ["render_pdf"]
+
+    @admin.action(description=_("Render the PDF again (no e-mail)"), permissions=["view"])
+    def render_pdf(self, request, queryset):
+        count = 0
+        for invoice in queryset.filter(number__isnull=False).order_by("pk"):
+            services.render_invoice_pdf(invoice_id=invoice.pk, send_email=False)
+            count += 1
+        self.message_user(request, ngettext("%(count)d PDF rendered.", "%(count)d PDFs rendered.",
+                                            count) % {"count": count}, messages.SUCCESS)
+
+
+class CreditNoteLineInline(InvoiceLineInline):
+    model = CreditNoteLine
+    fields = ["description", "tax_rate", "net", "tax"]
+    readonly_fields = fields
+
+
+@admin.register(CreditNote)
+class CreditNoteAdmin(ReadOnlyAdmin):
+    list_display = ["number", "invoice", "customer", "issue_date", "currency", "total_gross",
+                    "issued_by"]
+    list_filter = ["currency", "issue_date"]
+    search_fields = ["number", "invoice__number", "customer__name", "reason"]
+    list_select_related = ["invoice", "customer", "issued_by"]
+    date_hierarchy = "issue_date"
+    readonly_fields = [f.name for f in CreditNote._meta.fields]
+    inlines = [CreditNoteLineInline]
+
+
+@admin.register(InvoicePayment)
+class InvoicePaymentAdmin(ReadOnlyAdmin):
+    list_display = ["invoice", "received_on", "method", "amount", "applied", "reference",
+                    "actor", "created_at"]
+    list_filter = ["method", "received_on"]
+    search_fields = ["invoice__number", "reference", "invoice__customer__name"]
+    list_select_related = ["invoice", "actor"]
+    readonly_fields = [f.name for f in InvoicePayment._meta.fields]
+
+
+@admin.register(CustomerCredit)
+class CustomerCreditAdmin(ReadOnlyAdmin):
+    list_display = ["customer", "amount", "currency", "reason", "invoice", "created_at", "actor"]
+    list_filter = ["currency", "created_at"]
+    search_fields = ["customer__name", "customer__email", "reason", "invoice__number"]
+    list_select_related = ["customer", "invoice", "actor"]
+    readonly_fields = [f.name for f in CustomerCredit._meta.fields]
+
+
+@admin.register(Reminder)
+class ReminderAdmin(ReadOnlyAdmin):
+    list_display = ["invoice", "level", "days_overdue", "sent_at"]
+    list_filter = ["level", "sent_at"]
+    search_fields = ["invoice__number", "invoice__customer__name"]
+    list_select_related = ["invoice"]
+    readonly_fields = ["invoice", "level", "days_overdue", "sent_at"]
+
+
+@admin.register(DocumentCounter)
+class DocumentCounterAdmin(ReadOnlyAdmin):
+    # Editing a counter would break the gapless numbering: read-only.
+    list_display = ["series", "year", "last_number"]
+    list_filter = ["series", "year"]
+    search_fields = ["series"]
+    readonly_fields = ["series", "year", "last_number"]
