@@ -1,5 +1,6 @@
 """Admin for payments, invoices, credit notes and collection: read-only
-records; state changes only through billing.services (the actions below), never by editing a status."""
+records; state changes only through billing.services (the actions below),
+never by editing a status."""
 
 from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
