@@ -1,0 +1,115 @@
+"""Payments against invoices: partial, full, over (customer credit), the order
+becoming paid, and the payment_received e-mail."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.core import mail
+from django.utils import timezone
+
+from billing import selectors, services
+from billing.models import CustomerCredit, Invoice, InvoiceStatus
+from oms.lib.errors import ApplicationError, NotAllowed
+from tests.billing.invoicing_support import reserved_order, ship
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _media(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
+@pytest.fixture
+def invoiced(django_capture_on_commit_callbacks):
+    """An order on 30-day terms, shipped and invoiced (open invoice)."""
+
+    def make(**kwargs) -> Invoice:
+        order = reserved_order(**kwargs)
+        with django_capture_on_commit_callbacks(execute=True):
+            ship(order)
+        return Invoice.objects.get(order=order)
+
+    return make
+
+
+def _pay(invoice, amount, *, actor=None, capture=None, **extra):
+    kwargs = {"invoice_id": invoice.pk, "amount": Decimal(amount), "method": "bank_transfer",
+              "received_on": timezone.localdate(), "reference": "STMT-1", "actor": actor}
+    kwargs.update(extra)
+    record = services.record_invoice_payment(**kwargs)
+    invoice.refresh_from_db()
+    return record
+
+
+def test_a_partial_payment_leaves_the_invoice_partially_paid(invoiced, make_user):
+    invoice = invoiced()
+    accountant = make_user("Accounting")
+    _pay(invoice, "5.00", actor=accountant)
+    assert invoice.status == InvoiceStatus.PARTIALLY_PAID
+    assert invoice.amount_paid == Decimal("5.00")
+    assert invoice.outstanding == invoice.total_gross - Decimal("5.00")
+    assert invoice.order.status == "invoiced"
+    assert invoice.payments.get().actor == accountant
+
+
+def test_paying_the_rest_settles_the_invoice_and_the_order_becomes_paid(invoiced):
+    invoice = invoiced()
+    _pay(invoice, "5.00")
+    _pay(invoice, str(invoice.outstanding))
+    assert invoice.status == InvoiceStatus.PAID
+    invoice.order.refresh_from_db()
+    assert invoice.order.status == "paid"
+    assert not CustomerCredit.objects.exists()
+
+
+def test_an_overpayment_settles_the_invoice_and_keeps_the_rest_as_customer_credit(invoiced):
+    invoice = invoiced()
+    record = _pay(invoice, str(invoice.total_gross + Decimal("7.50")))
+    assert invoice.status == InvoiceStatus.PAID
+    assert record.applied == invoice.total_gross
+    credit = CustomerCredit.objects.get()
+    assert (credit.amount, credit.customer_id, credit.invoice_payment) == (
+        Decimal("7.50"), invoice.customer_id, record)
+    assert selectors.customer_credit_balance(customer_id=invoice.customer_id) == Decimal("7.50")
+
+
+def test_a_payment_on_a_settled_invoice_is_refused(invoiced):
+    invoice = invoiced()
+    _pay(invoice, str(invoice.total_gross))
+    with pytest.raises(NotAllowed):
+        _pay(invoice, "1.00")
+    assert invoice.payments.count() == 1
+
+
+@pytest.mark.parametrize(("field", "kwargs"), [
+    ("amount", {"amount": Decimal("0")}),
+    ("amount", {"amount": Decimal("-3")}),
+    ("amount", {"amount": "abc"}),
+    ("method", {"method": "cash-in-a-sock"}),
+    ("received_on", {"received_on": timezone.localdate() + timedelta(days=1)}),
+    ("reference", {"reference": "x" * 101}),
+])
+def test_bad_payment_input_is_refused_with_a_field_error_and_writes_nothing(invoiced, field,
+                                                                            kwargs):
+    invoice = invoiced()
+    with pytest.raises(ApplicationError) as caught:
+        services.record_invoice_payment(**{
+            "invoice_id": invoice.pk, "amount": Decimal("1.00"), "method": "bank_transfer",
+            "received_on": timezone.localdate(), "reference": "", "actor": None, **kwargs})
+    assert field in caught.value.field_errors
+    assert not invoice.payments.exists()
+
+
+def test_the_customer_is_told_a_payment_arrived(invoiced, django_capture_on_commit_callbacks):
+    invoice = invoiced()
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        _pay(invoice, "5.00")
+    (message,) = mail.outbox
+    assert message.subject == f"Payment received for order {invoice.order.number}"
+    assert invoice.number in message.body and "€5.00" in message.body
+    assert message.alternatives  # an HTML part too
