@@ -30,6 +30,13 @@ CUSTOMER_EMAILS = {
     "expired": lambda o: _("Your order %(number)s has expired") % {"number": o.number},
     "cancelled": lambda o: _("Your order %(number)s has been cancelled")
     % {"number": o.number},
+    "shipped": lambda o: _("Your order %(number)s is on its way") % {"number": o.number},
+    # What the customer must do for an order on hold (not for a declined
+    # card: billing's "payment_link" asks for a new card instead).
+    "on_hold": lambda o: _("Your order %(number)s is on hold") % {"number": o.number},
+    # billing: a signed link to enter card details again after a decline
+    "payment_link": lambda o: _("Order %(number)s: please check your payment details")
+    % {"number": o.number},
     # billing: the invoice (PDF attached), money received, overdue reminders
     "invoice": lambda o: _("Your invoice for order %(number)s") % {"number": o.number},
     "payment_received": lambda o: _("Payment received for order %(number)s")
@@ -68,26 +75,38 @@ def send_order_email(payload: dict) -> None:
     shows, e.g. carrier and tracking) and `attachments`
     ([{"path": storage path, "filename", "mimetype"}]).
     """
-    kind = payload["kind"]
-    message_id = payload["outbox_message_id"]
+    send_customer_email(order_id=payload["order_id"], kind=payload["kind"],
+                        outbox_message_id=payload["outbox_message_id"],
+                        reason=payload.get("reason", ""), extra=payload.get("extra"),
+                        attachments=payload.get("attachments"))
+
+
+def send_customer_email(*, order_id: int, kind: str, outbox_message_id: int, reason: str = "",
+                        extra: dict | None = None,
+                        attachments: list[dict] | None = None) -> bool:
+    """Send one customer e-mail of `kind` (HTML and text, the customer's
+    language) for an outbox row and record it on the order's timeline; False
+    when this outbox row's e-mail was already sent. Other apps' outbox
+    handlers (billing's payment link) call this so every customer e-mail is
+    logged and sent once per row the same way."""
     if kind not in CUSTOMER_EMAILS:
         raise ValueError(f"unknown order e-mail {kind!r}")
     order = (Order.objects.select_related("customer").prefetch_related("lines")
-             .get(pk=payload["order_id"]))
+             .get(pk=order_id))
     if OrderEvent.objects.filter(order=order, kind=EventKind.EMAIL,
-                                 data__outbox_message_id=message_id).exists():
-        return  # already sent and recorded by an earlier run
+                                 data__outbox_message_id=outbox_message_id).exists():
+        return False  # already sent and recorded by an earlier run
     language = order.customer.preferred_language or settings.LANGUAGE_CODE
     with translation.override(language):
         _send(subject=CUSTOMER_EMAILS[kind](order), template=f"emails/orders/{kind}",
-              context={"order": order, "customer": order.customer,
-                       "reason": payload.get("reason", ""),
-                       "extra": payload.get("extra", {})},
-              to=[order.customer.email], outbox_message_id=message_id,
-              attachments=payload.get("attachments"))
+              context={"order": order, "customer": order.customer, "reason": reason,
+                       "extra": extra or {}},
+              to=[order.customer.email], outbox_message_id=outbox_message_id,
+              attachments=attachments)
     OrderEvent.objects.create(order=order, kind=EventKind.EMAIL, reason=kind,
-                              data={"outbox_message_id": message_id,
+                              data={"outbox_message_id": outbox_message_id,
                                     "to": order.customer.email})
+    return True
 
 
 @outbox.handler("orders.notify_order_held")

@@ -1,0 +1,479 @@
+"""Writes of the fulfillment app: pick, pack, ship, deliver.
+
+Entry services are durable transactions. Lock order (the same as the order
+services, so shipping and cancelling one order cannot deadlock): the order
+row first (`orders.services.lock_order`), then this app's rows (pick list,
+shipment), then reservations and stock levels inside `inventory.api`.
+Orders move only through `orders.services`; stock only through
+`inventory.api`.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from fulfillment.models import (
+    CarrierService,
+    PackageType,
+    PickList,
+    PickListLine,
+    Shipment,
+    ShipmentEvent,
+    ShipmentLine,
+)
+from inventory import api as inventory_api
+from inventory.models import BinLocation, Reservation, Warehouse
+from oms.lib import outbox
+from oms.lib.errors import ApplicationError, Conflict, NotAllowed
+from oms.lib.money import quantize_money
+from orders import services as order_services
+from orders.models import OrderLine, OrderStatus
+from orders.services import EMAIL_HANDLER
+
+MAX_ORDERS_PER_PICK_LIST = 200
+MAX_WEIGHT_KG = Decimal("5000")
+# Carrier statuses the API accepts; "delivered" also confirms the delivery.
+CARRIER_STATUSES = ("in_transit", "out_for_delivery", "delivered", "exception", "returned")
+
+
+def _actor_id(actor) -> int | None:
+    return getattr(actor, "pk", None)
+
+
+def _firm_reservations(order_ids: list[int], warehouse_id: int | None = None):
+    filters = Q(order_id__in=order_ids, kind=Reservation.Kind.FIRM,
+                status=Reservation.Status.ACTIVE)
+    if warehouse_id is not None:
+        filters &= Q(warehouse_id=warehouse_id)
+    return Reservation.objects.filter(filters)
+
+
+# --- picking ----------------------------------------------------------------
+
+def create_pick_list(*, warehouse_id: int, order_ids: list[int], actor) -> PickList:
+    """One pick list for many orders' stock in one warehouse (batch picking).
+
+    Takes each order's firm reservations in the warehouse that are not on a
+    pick list yet; reserved orders move to picking (an order split over two
+    warehouses is already picking when its second part is listed).
+    """
+    order_ids = sorted({int(pk) for pk in order_ids})
+    if not order_ids:
+        raise ApplicationError(_("Choose at least one order."),
+                               field_errors={"order_ids": [_("Choose at least one order.")]})
+    if len(order_ids) > MAX_ORDERS_PER_PICK_LIST:
+        raise ApplicationError(_("At most %(n)d orders per pick list.")
+                               % {"n": MAX_ORDERS_PER_PICK_LIST})
+    warehouse = Warehouse.objects.filter(pk=warehouse_id, is_active=True).first()
+    if warehouse is None:
+        raise ApplicationError(_("Unknown warehouse."),
+                               field_errors={"warehouse": [_("Choose a warehouse.")]})
+    with transaction.atomic(durable=True):
+        orders = []
+        for order_id in order_ids:  # primary-key order, like every lock helper
+            orders.append(order_services.lock_order(order_id=order_id))
+        refused = [o.number for o in orders
+                   if o.status not in (OrderStatus.RESERVED, OrderStatus.PICKING)]
+        if refused:
+            raise NotAllowed(_("Not ready to pick: %(orders)s.") % {"orders": ", ".join(refused)},
+                             code="illegal_transition")
+        already = set(PickListLine.objects.filter(order_id__in=order_ids)
+                      .exclude(status=PickListLine.Status.CANCELLED)
+                      .filter(pick_list__warehouse_id=warehouse.pk)
+                      .values_list("order_line_id", flat=True))
+        quantities: dict[int, int] = defaultdict(int)
+        for line_id, quantity in _firm_reservations(order_ids, warehouse.pk).values_list(
+                "order_line_id", "quantity"):
+            if line_id not in already:
+                quantities[line_id] += quantity
+        if not quantities:
+            raise NotAllowed(_("These orders have nothing left to pick in %(warehouse)s.")
+                             % {"warehouse": warehouse.code}, code="nothing_to_pick")
+        lines = list(OrderLine.objects.filter(pk__in=list(quantities)))
+        bins = dict(BinLocation.objects.filter(
+            warehouse=warehouse, product_id__in={line.product_id for line in lines})
+            .values_list("product_id", "code"))
+        pick_list = PickList.objects.create(warehouse=warehouse, created_by_id=_actor_id(actor))
+        PickListLine.objects.bulk_create([
+            PickListLine(pick_list=pick_list, order_id=line.order_id, order_line=line,
+                         product_id=line.product_id, sku=line.sku, name=line.name,
+                         bin_code=bins.get(line.product_id, ""),
+                         quantity=quantities[line.pk])
+            for line in sorted(lines, key=lambda li: (bins.get(li.product_id, "~"), li.sku,
+                                                      li.order_id, li.pk))
+        ])
+        listed = {line.order_id for line in lines}
+        for order in orders:
+            if order.pk in listed and order.status == OrderStatus.RESERVED:
+                order_services.start_picking(order_id=order.pk, actor=actor,
+                                             data={"pick_list": pick_list.number,
+                                                   "warehouse": warehouse.code})
+    return pick_list
+
+
+def _lock_pick_list(pick_list_id: int) -> PickList:
+    pick_list = PickList.objects.select_for_update().filter(pk=pick_list_id).first()
+    if pick_list is None:
+        raise ApplicationError(_("Pick list not found."), code="not_found")
+    if pick_list.status != PickList.Status.OPEN:
+        raise NotAllowed(_("Pick list %(number)s is %(status)s.")
+                         % {"number": pick_list.number,
+                            "status": pick_list.get_status_display().lower()},
+                         code="illegal_transition")
+    return pick_list
+
+
+def confirm_pick(*, pick_list_id: int, sku: str, quantity: int, actor) -> list[PickListLine]:
+    """A scanned or typed SKU and quantity: fills the open lines of that SKU
+    in walk order (bin, then order). Returns the lines it changed."""
+    sku = (sku or "").strip()
+    errors: dict[str, list[str]] = {}
+    if not sku:
+        errors["sku"] = [_("Scan or type a SKU.")]
+    if not isinstance(quantity, int) or isinstance(quantity, bool) or quantity <= 0:
+        errors["quantity"] = [_("Enter a positive whole number.")]
+    if errors:
+        raise ApplicationError(_("Please correct the pick."), field_errors=errors)
+    with transaction.atomic(durable=True):
+        pick_list = _lock_pick_list(pick_list_id)
+        lines = list(pick_list.lines.select_for_update()
+                     .filter(sku__iexact=sku, status=PickListLine.Status.OPEN)
+                     .order_by("bin_code", "order_id", "id"))
+        if not lines:
+            raise ApplicationError(_("%(sku)s is not (or no longer) to pick on this list.")
+                                   % {"sku": sku}, field_errors={"sku": [_("Not on this list.")]},
+                                   code="unknown_sku")
+        remaining = sum(line.remaining for line in lines)
+        if quantity > remaining:
+            raise ApplicationError(
+                _("Only %(n)d of %(sku)s left to pick.") % {"n": remaining, "sku": sku},
+                field_errors={"quantity": [_("At most %(n)d.") % {"n": remaining}]},
+                code="overpick")
+        changed = []
+        left = quantity
+        for line in lines:
+            if left == 0:
+                break
+            take = min(left, line.remaining)
+            line.quantity_picked += take
+            left -= take
+            if line.remaining == 0:
+                line.status = PickListLine.Status.PICKED
+            line.save(update_fields=["quantity_picked", "status"])
+            changed.append(line)
+    return changed
+
+
+def complete_pick_list(*, pick_list_id: int, actor, reason: str = "") -> PickList:
+    """Close the walk. Lines not fully found become short: their missing
+    quantity is recorded on each order as backordered (with an event)."""
+    with transaction.atomic(durable=True):
+        # Order rows first (the lock order), then the pick list.
+        order_ids = sorted(set(PickListLine.objects.filter(pick_list_id=pick_list_id)
+                               .values_list("order_id", flat=True)))
+        picking = {order_id for order_id in order_ids
+                   if order_services.lock_order(order_id=order_id).status
+                   == OrderStatus.PICKING}
+        pick_list = _lock_pick_list(pick_list_id)
+        short: dict[int, dict[int, int]] = defaultdict(dict)
+        open_lines = list(pick_list.lines.select_for_update()
+                          .filter(status=PickListLine.Status.OPEN))
+        for line in open_lines:
+            if line.order_id not in picking:  # cancelled meanwhile: nothing to backorder
+                line.status = PickListLine.Status.CANCELLED
+            else:
+                short[line.order_id][line.order_line_id] = line.remaining
+                line.status = PickListLine.Status.SHORT
+            line.save(update_fields=["status"])
+        for order_id, missing in sorted(short.items()):
+            order_services.record_short_pick(
+                order_id=order_id, lines=missing, actor=actor,
+                reason=reason or _("Short pick on %(number)s.") % {"number": pick_list.number})
+        pick_list.status = PickList.Status.DONE
+        pick_list.completed_at = timezone.now()
+        pick_list.save(update_fields=["status", "completed_at"])
+    return pick_list
+
+
+# --- packing ----------------------------------------------------------------
+
+def _warehouses_to_ship(order_id: int) -> set[int]:
+    return set(_firm_reservations([order_id]).values_list("warehouse_id", flat=True))
+
+
+def _parse_weight(weight) -> Decimal | None:
+    try:
+        value = Decimal(str(weight).replace(",", ".")).quantize(Decimal("0.001"))
+    except (InvalidOperation, ValueError):
+        return None
+    return value if Decimal("0") < value <= MAX_WEIGHT_KG else None
+
+
+def pack(*, order_id: int, warehouse_id: int, package_type: str, weight, actor) -> Shipment:
+    """Pack one order's picked goods in one warehouse into a shipment. When
+    every warehouse holding the order's stock has packed, the order is packed."""
+    errors: dict[str, list[str]] = {}
+    if package_type not in PackageType.values:
+        errors["package_type"] = [_("Choose box, crate or pallet.")]
+    weight_kg = _parse_weight(weight)
+    if weight_kg is None:
+        errors["weight"] = [_("Enter the weight in kg (more than 0).")]
+    if errors:
+        raise ApplicationError(_("Please correct the package."), field_errors=errors)
+    with transaction.atomic(durable=True):
+        order = order_services.lock_order(order_id=order_id)
+        if order.status != OrderStatus.PICKING:
+            raise NotAllowed(_("Order %(number)s is %(status)s and cannot be packed.")
+                             % {"number": order.number,
+                                "status": order.get_status_display().lower()},
+                             code="illegal_transition")
+        picks = list(PickListLine.objects.select_related("pick_list")
+                     .filter(order_id=order.pk, pick_list__warehouse_id=warehouse_id)
+                     .exclude(status=PickListLine.Status.CANCELLED))
+        if not picks:
+            raise NotAllowed(_("Nothing of %(number)s was picked in this warehouse.")
+                             % {"number": order.number}, code="nothing_to_pack")
+        if any(p.pick_list.status != PickList.Status.DONE for p in picks):
+            raise NotAllowed(_("Finish the pick list of %(number)s before packing.")
+                             % {"number": order.number}, code="still_picking")
+        if Shipment.objects.filter(order=order, warehouse_id=warehouse_id).exclude(
+                status=Shipment.Status.CANCELLED).exists():
+            raise NotAllowed(_("Order %(number)s is already packed here.")
+                             % {"number": order.number}, code="already_packed")
+        picked: dict[int, int] = defaultdict(int)
+        for p in picks:
+            picked[p.order_line_id] += p.quantity_picked
+        lines = {line.pk: line for line in OrderLine.objects.select_related("product")
+                 .filter(pk__in=[pk for pk, q in picked.items() if q > 0])}
+        if not lines:
+            raise NotAllowed(_("Nothing of %(number)s was found on the shelves; it stays "
+                               "backordered.") % {"number": order.number},
+                             code="nothing_to_pack")
+        try:
+            with transaction.atomic():
+                shipment = Shipment.objects.create(
+                    order=order, warehouse_id=warehouse_id, package_type=package_type,
+                    weight_kg=weight_kg, packed_by_id=_actor_id(actor))
+        except IntegrityError:
+            raise Conflict(_("Order %(number)s is already packed here.")
+                           % {"number": order.number}, code="already_packed")
+        ShipmentLine.objects.bulk_create([
+            ShipmentLine(shipment=shipment, order_line=line, product_id=line.product_id,
+                         sku=line.sku, name=line.name, quantity=picked[line.pk],
+                         is_fragile=line.product.is_fragile)
+            for line in sorted(lines.values(), key=lambda li: li.position)
+        ])
+        packed_here = set(Shipment.objects.filter(order=order).exclude(
+            status=Shipment.Status.CANCELLED).values_list("warehouse_id", flat=True))
+        if _warehouses_to_ship(order.pk) <= packed_here:
+            order_services.mark_packed(order_id=order.pk, actor=actor,
+                                       data={"shipments": sorted(
+                                           Shipment.objects.filter(order=order).exclude(
+                                               status=Shipment.Status.CANCELLED)
+                                           .values_list("pk", flat=True))})
+    return shipment
+
+
+# --- shipping ---------------------------------------------------------------
+
+def _parse_cost(cost) -> Decimal | None:
+    if cost in (None, ""):
+        return None
+    try:
+        value = quantize_money(Decimal(str(cost).replace(",", ".")))
+    except (InvalidOperation, ValueError):
+        return None
+    return value if value >= 0 else None
+
+
+def ship(*, shipment_id: int, carrier_service_id: int, tracking_number: str,
+         shipping_cost=None, actor) -> Shipment:
+    """Hand a packed shipment to the carrier.
+
+    Consumes the order's firm reservation in the shipment's warehouse (the
+    stock movement is written by inventory.api in this same transaction),
+    tells the customer with the tracking link, and marks the order shipped
+    once nothing is left to ship. Cancelling the order at the same moment
+    waits on the order row lock: exactly one of the two wins.
+    """
+    tracking_number = (tracking_number or "").strip()
+    errors: dict[str, list[str]] = {}
+    service = (CarrierService.objects.select_related("carrier")
+               .filter(pk=carrier_service_id, is_active=True, carrier__is_active=True).first()
+               if str(carrier_service_id or "").isdigit() else None)
+    if service is None:
+        errors["carrier_service"] = [_("Choose a carrier and service.")]
+    if not tracking_number or len(tracking_number) > 64:
+        errors["tracking_number"] = [_("Enter the tracking number (at most 64 characters).")]
+    cost = _parse_cost(shipping_cost)
+    if shipping_cost not in (None, "") and cost is None:
+        errors["shipping_cost"] = [_("Enter an amount of 0 or more.")]
+    if errors:
+        raise ApplicationError(_("Please correct the shipment."), field_errors=errors)
+    if cost is None:
+        cost = service.price
+    order_id = Shipment.objects.filter(pk=shipment_id).values_list("order_id", flat=True).first()
+    if order_id is None:
+        raise ApplicationError(_("Shipment not found."), code="not_found")
+    with transaction.atomic(durable=True):
+        order = order_services.lock_order(order_id=order_id)
+        shipment = Shipment.objects.select_for_update().get(pk=shipment_id)
+        if shipment.status != Shipment.Status.PACKED:
+            raise NotAllowed(_("Shipment %(number)s is %(status)s and cannot be shipped.")
+                             % {"number": shipment.number,
+                                "status": shipment.get_status_display().lower()},
+                             code="illegal_transition")
+        if order.status not in (OrderStatus.PICKING, OrderStatus.PACKED):
+            raise NotAllowed(_("Order %(number)s is %(status)s and cannot be shipped.")
+                             % {"number": order.number,
+                                "status": order.get_status_display().lower()},
+                             code="illegal_transition")
+        inventory_api.consume(order_id=order.pk, warehouse_id=shipment.warehouse_id,
+                              actor_id=_actor_id(actor), reference=f"{order.number}/{shipment}")
+        shipment.status = Shipment.Status.SHIPPED
+        shipment.carrier_service = service
+        shipment.tracking_number = tracking_number
+        shipment.shipping_cost = cost
+        shipment.shipped_at = timezone.now()
+        try:
+            with transaction.atomic():
+                shipment.save()
+        except IntegrityError:
+            raise ApplicationError(
+                _("Tracking number %(tracking)s is already used by another shipment.")
+                % {"tracking": tracking_number},
+                field_errors={"tracking_number": [_("Already used.")]}, code="duplicate")
+        outbox.enqueue(EMAIL_HANDLER, {
+            "order_id": order.pk, "kind": "shipped", "reason": "",
+            "extra": {"shipment": shipment.number, "carrier": service.carrier.name,
+                      "service": service.name, "transit_days": service.transit_days,
+                      "tracking_number": tracking_number,
+                      "tracking_url": shipment.tracking_url}},
+            dedup_key=f"orders:email:{order.pk}:shipped:{shipment.pk}")
+        unshipped = Shipment.objects.filter(order=order, status=Shipment.Status.PACKED).exists()
+        if (order.status == OrderStatus.PACKED and not unshipped
+                and not _firm_reservations([order.pk]).exists()):
+            order_services.mark_shipped(order_id=order.pk, actor=actor,
+                                        data={"shipments": sorted(
+                                            Shipment.objects.filter(
+                                                order=order, status=Shipment.Status.SHIPPED)
+                                            .values_list("pk", flat=True))})
+    return shipment
+
+
+# --- delivery ---------------------------------------------------------------
+
+def _deliver(shipment: Shipment, *, at: datetime, actor, source: str,
+             description: str = "") -> None:
+    shipment.status = Shipment.Status.DELIVERED
+    shipment.delivered_at = at
+    shipment.save(update_fields=["status", "delivered_at", "updated_at"])
+    ShipmentEvent.objects.create(shipment=shipment, source=source, status="delivered",
+                                 description=description[:500], occurred_at=at,
+                                 actor_id=_actor_id(actor))
+
+
+def confirm_delivery(*, shipment_id: int, actor, delivered_at: datetime | None = None,
+                     note: str = "") -> Shipment:
+    """A person confirms the parcel arrived (proof of delivery by phone, etc.)."""
+    with transaction.atomic(durable=True):
+        shipment = Shipment.objects.select_for_update().filter(pk=shipment_id).first()
+        if shipment is None:
+            raise ApplicationError(_("Shipment not found."), code="not_found")
+        if shipment.status != Shipment.Status.SHIPPED:
+            raise NotAllowed(_("Shipment %(number)s is %(status)s; only a shipped parcel can "
+                               "be delivered.") % {"number": shipment.number,
+                                                   "status": shipment.get_status_display().lower()},
+                             code="illegal_transition")
+        _deliver(shipment, at=delivered_at or timezone.now(), actor=actor,
+                 source=ShipmentEvent.Source.STAFF, description=note)
+    return shipment
+
+
+class ShipmentNotFound(ApplicationError):
+    status = 404
+
+
+def record_carrier_event(*, tracking_number: str, status: str, occurred_at: datetime | None,
+                         description: str = "") -> Shipment:
+    """A carrier's status update (API). "delivered" confirms the delivery; a
+    repeat of it is recorded once and changes nothing."""
+    if status not in CARRIER_STATUSES:
+        error = ApplicationError(_("Unknown carrier status."),
+                                 field_errors={"status": [", ".join(CARRIER_STATUSES)]})
+        error.status = 422
+        raise error
+    at = occurred_at or timezone.now()
+    with transaction.atomic(durable=True):
+        shipment = (Shipment.objects.select_for_update()
+                    .filter(tracking_number=tracking_number.strip()).first()
+                    if tracking_number.strip() else None)
+        if shipment is None:
+            raise ShipmentNotFound(_("No shipment has this tracking number."),
+                                   code="not_found")
+        if status == "delivered":
+            if shipment.status == Shipment.Status.DELIVERED:
+                return shipment
+            if shipment.status != Shipment.Status.SHIPPED:
+                raise NotAllowed(_("Shipment %(number)s is %(status)s.")
+                                 % {"number": shipment.number,
+                                    "status": shipment.get_status_display().lower()},
+                                 code="illegal_transition")
+            _deliver(shipment, at=at, actor=None, source=ShipmentEvent.Source.CARRIER,
+                     description=description)
+        else:
+            ShipmentEvent.objects.create(shipment=shipment, source=ShipmentEvent.Source.CARRIER,
+                                         status=status, description=description[:500],
+                                         occurred_at=at)
+    return shipment
+
+
+# --- cancellation (outbox handler of "order.cancelled") ---------------------
+
+def cancel_for_order(*, order_id: int) -> tuple[int, int]:
+    """The order was cancelled: its open pick lines and packed shipments are
+    dropped (the stock was released by the cancellation). Idempotent.
+    Returns (pick lines cancelled, shipments cancelled). Not durable: it runs
+    as an outbox handler, inside the runner's transaction."""
+    with transaction.atomic():
+        order = order_services.lock_order(order_id=order_id)
+        if order.status != OrderStatus.CANCELLED:
+            return 0, 0
+        pick_list_ids = set(PickListLine.objects.filter(
+            order_id=order_id, status=PickListLine.Status.OPEN,
+            pick_list__status=PickList.Status.OPEN).values_list("pick_list_id", flat=True))
+        lines = PickListLine.objects.filter(order_id=order_id, status=PickListLine.Status.OPEN)
+        cancelled_lines = lines.update(status=PickListLine.Status.CANCELLED)
+        # A list whose every line is now cancelled has nothing left to walk.
+        for pick_list in PickList.objects.select_for_update().filter(
+                pk__in=pick_list_ids, status=PickList.Status.OPEN).order_by("pk"):
+            if not pick_list.lines.exclude(status=PickListLine.Status.CANCELLED).exists():
+                pick_list.status = PickList.Status.CANCELLED
+                pick_list.completed_at = timezone.now()
+                pick_list.save(update_fields=["status", "completed_at"])
+        cancelled_shipments = Shipment.objects.filter(
+            order_id=order_id, status=Shipment.Status.PACKED).update(
+            status=Shipment.Status.CANCELLED, cancelled_at=timezone.now(),
+            updated_at=timezone.now())
+    return cancelled_lines, cancelled_shipments
+
+
+__all__ = [
+    "CARRIER_STATUSES",
+    "ShipmentNotFound",
+    "cancel_for_order",
+    "complete_pick_list",
+    "confirm_delivery",
+    "confirm_pick",
+    "create_pick_list",
+    "pack",
+    "record_carrier_event",
+    "ship",
+]
