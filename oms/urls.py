@@ -3,6 +3,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from fulfillment.api_v1 import router as fulfillment_api_router
 from inventory.api_v1 import router as inventory_api_router
 from oms import views
 from oms.api import build_urls
@@ -16,7 +17,8 @@ urlpatterns = [
     path("accounts/logout/", public(auth_views.LogoutView.as_view()), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
-    path("api/v1/", build_urls(("", orders_api_router), ("", inventory_api_router))),
+    path("api/v1/", build_urls(("", orders_api_router), ("", inventory_api_router),
+                                 ("", fulfillment_api_router))),
     path("customers/", include("customers.urls")),
     path("inventory/", include("inventory.urls")),
     path("orders/", include("orders.urls")),
