@@ -12,7 +12,7 @@ from email.utils import parseaddr
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.mail import EmailMessage
+from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import translation
@@ -20,6 +20,7 @@ from django.utils import translation
 from billing.services import card_link_max_age, card_link_token, order_awaits_card
 from oms.lib import outbox
 from oms.lib.roles import MANAGER
+from orders.emails import send_customer_email
 from orders.models import Order
 
 
@@ -32,27 +33,33 @@ def _send(*, to: list[str], template: str, context: dict, message_id: int | None
     with translation.override(language):
         subject = render_to_string(f"emails/billing/{template}_subject.txt", context)
         body = render_to_string(f"emails/billing/{template}.txt", context)
+        html = render_to_string(f"emails/billing/{template}.html", context)
     # Same Message-ID scheme as orders' e-mails: a re-run after a crash
     # between SMTP and commit sends a message the mail server collapses.
     domain = parseaddr(settings.DEFAULT_FROM_EMAIL)[1].partition("@")[2] or "oms.localhost"
     headers = {"Message-ID": f"<outbox-{message_id}@{domain}>"} if message_id else {}
-    EmailMessage(subject=" ".join(subject.split()), body=body, to=to,
-                 headers=headers).send()
+    message = EmailMultiAlternatives(subject=" ".join(subject.split()), body=body, to=to,
+                                     headers=headers)
+    message.attach_alternative(html, "text/html")
+    message.send()
 
 
 @outbox.handler("billing.card_retry_email")
 def send_card_retry_email(payload: dict) -> None:
-    """Ask the customer for new card details through a signed link."""
+    """Ask the customer for new card details through a signed link.
+
+    Sent as orders' "payment_link" customer e-mail: HTML and text, the
+    customer's language, recorded on the order timeline, once per outbox row.
+    """
     order = Order.objects.select_related("customer").get(pk=payload["order_id"])
     if not order_awaits_card(order):
         return  # resolved before the mail went out: nothing to ask for
     link = site_url() + reverse("billing:card_retry",
                                 kwargs={"token": card_link_token(order_id=order.pk)})
     hours = int(card_link_max_age().total_seconds() // 3600)
-    _send(to=[order.customer.email], template="card_retry",
-          context={"order": order, "customer": order.customer, "link": link, "hours": hours},
-          message_id=payload.get("outbox_message_id"),
-          language=order.customer.preferred_language or settings.LANGUAGE_CODE)
+    send_customer_email(order_id=order.pk, kind="payment_link",
+                        outbox_message_id=payload["outbox_message_id"],
+                        extra={"link": link, "hours": hours})
 
 
 @outbox.handler("billing.prepayment_missing_email")

@@ -109,7 +109,9 @@ def allocate_backorders(*, limit: int = 200) -> int:
 
 
 def hold_order(*, order_id: int, reason_code: str, reason_text: str = "", actor) -> Order:
-    """placed -> on_hold with a reason; the approvers are e-mailed."""
+    """placed -> on_hold with a reason; the approvers are e-mailed, and the
+    customer is told what is needed (billing's payment link does that for a
+    declined card)."""
     errors: dict[str, list[str]] = {}
     if reason_code not in HoldReason.values:
         errors["reason_code"] = [_("Choose a hold reason.")]
@@ -123,6 +125,8 @@ def hold_order(*, order_id: int, reason_code: str, reason_text: str = "", actor)
                             reason_code=reason_code, reason_text=reason_text)
         outbox.enqueue(HOLD_NOTICE_HANDLER, {"order_id": order.pk, "event_id": event.pk},
                        dedup_key=f"orders:held:{event.pk}")
+        if reason_code != HoldReason.PAYMENT_DECLINED:
+            _email_customer(order, "on_hold")
     return order
 
 
