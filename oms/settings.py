@@ -182,6 +182,13 @@ BILLING_CREDIT_NOTE_SERIES = env.str("BILLING_CREDIT_NOTE_SERIES", default="CN")
 BILLING_REMINDER_LEVELS = [int(v) for v in env.list("BILLING_REMINDER_LEVELS",
                                                     default=["1", "15", "30"])]
 
+# Scheduled reports (reporting): files over this size go out as a signed
+# download link valid this many days instead of an attachment; a failing run
+# is tried this many times (with backoff) before it stays failed.
+REPORT_ATTACHMENT_MAX_BYTES = env.int("REPORT_ATTACHMENT_MAX_BYTES", default=5 * 1024 * 1024)
+REPORT_LINK_MAX_AGE_DAYS = env.int("REPORT_LINK_MAX_AGE_DAYS", default=7)
+REPORT_RUN_MAX_ATTEMPTS = env.int("REPORT_RUN_MAX_ATTEMPTS", default=4)
+
 # Celery. With no REDIS_URL tasks run in-process right after commit, so the
 # product works on a laptop with nothing but Python.
 REDIS_URL = env.str("REDIS_URL", default="")

@@ -6,3 +6,15 @@ class ReportingConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "reporting"
     verbose_name = _("Reporting")
+
+    def ready(self) -> None:
+        from django.contrib.auth import get_user_model
+        from django.db.models.signals import m2m_changed
+
+        # Registers the "reporting.send_report" outbox handler.
+        from reporting import subscriptions
+
+        # A user taken out of the Manager/Admin role leaves every report's recipients.
+        m2m_changed.connect(subscriptions.on_groups_changed,
+                            sender=get_user_model().groups.through,
+                            dispatch_uid="reporting.drop_ineligible_recipients")

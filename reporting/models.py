@@ -161,6 +161,13 @@ class ReportRun(models.Model):
         return f"{self.subscription} @ {self.scheduled_for:%Y-%m-%d %H:%M}"
 
     @property
+    def period_first_day(self) -> datetime.date:
+        from django.utils import timezone as dj_timezone
+
+        zone = zoneinfo.ZoneInfo(self.subscription.timezone)
+        return dj_timezone.localtime(self.period_start, zone).date()
+
+    @property
     def period_last_day(self) -> datetime.date:
         """The last day covered (the end is exclusive)."""
         from django.utils import timezone as dj_timezone

@@ -1,0 +1,19 @@
+"""Headline values as text in the active language (the e-mail's)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.utils.formats import number_format
+
+
+def money(amount: Decimal | None, currency: str) -> str:
+    return f"{number_format(amount or Decimal('0.00'), 2, force_grouping=True)} {currency}"
+
+
+def count(value: int | None) -> str:
+    return number_format(value or 0, 0, force_grouping=True)
+
+
+def hours(value: float | None) -> str:
+    return "–" if value is None else number_format(round(value, 1), 1)

@@ -1,0 +1,192 @@
+"""Back office for scheduled reports: subscriptions, their run history,
+"send now", preview and retry; and the public signed download link.
+
+Thin: forms shape the input, reporting.subscriptions validates and writes,
+the preview reads the report's own SQL (first rows only).
+"""
+
+from __future__ import annotations
+
+import zoneinfo
+from datetime import timedelta
+
+from django.contrib import messages
+from django.core import signing
+from django.core.files.storage import default_storage
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from oms.lib.auth import permission_required, public
+from oms.lib.errors import ApplicationError
+from reporting import reports, subscriptions
+from reporting.forms import SubscriptionForm
+from reporting.models import ReportRun, ReportSubscription
+from reporting.reports import builders
+
+RUN_HISTORY = 50
+PREVIEW_ROWS = 20
+
+
+@require_GET
+@permission_required("reporting.view_reportsubscription")
+def subscription_list(request: HttpRequest) -> HttpResponse:
+    rows = (ReportSubscription.objects.select_related("owner")
+            .prefetch_related("recipients").order_by("name", "id"))
+    last_runs = {}
+    for run in (ReportRun.objects.filter(subscription__in=rows)
+                .order_by("subscription_id", "-scheduled_for").distinct("subscription_id")):
+        last_runs[run.subscription_id] = run
+    items = [{"subscription": s, "last_run": last_runs.get(s.pk),
+              "report": reports.REGISTRY.get(s.report),
+              "recipient_count": len(s.recipients.all()) + len(s.extra_emails)} for s in rows]
+    return render(request, "reporting/subscription_list.html", {"items": items})
+
+
+def _form_page(request: HttpRequest, form: SubscriptionForm,
+               subscription: ReportSubscription | None, status: int = 200) -> HttpResponse:
+    return render(request, "reporting/subscription_form.html",
+                  {"form": form, "subscription": subscription}, status=status)
+
+
+@require_http_methods(["GET", "POST"])
+@permission_required("reporting.add_reportsubscription")
+def subscription_create(request: HttpRequest) -> HttpResponse:
+    if request.method == "GET":
+        return _form_page(request, SubscriptionForm(initial={
+            "recipients": [request.user.pk], "is_active": True}), None)
+    form = SubscriptionForm(request.POST)
+    if form.is_valid():
+        try:
+            subscription = subscriptions.create_subscription(data=form.to_data(),
+                                                             actor=request.user)
+        except ApplicationError as error:
+            form.add_service_errors(error)
+        else:
+            messages.success(request, _("Subscription saved."))
+            return redirect("reporting:subscription_detail", subscription.pk)
+    return _form_page(request, form, None, status=400)
+
+
+@require_http_methods(["GET", "POST"])
+@permission_required("reporting.change_reportsubscription")
+def subscription_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    subscription = get_object_or_404(ReportSubscription, pk=pk)
+    if request.method == "GET":
+        return _form_page(request, SubscriptionForm(
+            initial=SubscriptionForm.initial_for(subscription)), subscription)
+    form = SubscriptionForm(request.POST)
+    if form.is_valid():
+        try:
+            subscriptions.update_subscription(subscription_id=pk, data=form.to_data(),
+                                              actor=request.user)
+        except ApplicationError as error:
+            form.add_service_errors(error)
+        else:
+            messages.success(request, _("Subscription saved."))
+            return redirect("reporting:subscription_detail", pk)
+    return _form_page(request, form, subscription, status=400)
+
+
+@require_GET
+@permission_required("reporting.view_reportsubscription")
+def subscription_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    subscription = get_object_or_404(
+        ReportSubscription.objects.select_related("owner", "periodic_task__crontab")
+        .prefetch_related("recipients"), pk=pk)
+    runs = list(subscription.runs.select_related("requested_by")[:RUN_HISTORY])
+    return render(request, "reporting/subscription_detail.html", {
+        "subscription": subscription, "report": reports.REGISTRY.get(subscription.report),
+        "runs": runs})
+
+
+@require_GET
+@permission_required("reporting.view_reportsubscription")
+def subscription_preview(request: HttpRequest, pk: int) -> HttpResponse:
+    """The headline figures and the first rows, for the period the next run
+    would cover if it ran now; nothing is stored or sent."""
+    subscription = get_object_or_404(ReportSubscription, pk=pk)
+    report = reports.get(subscription.report)
+    start, end = subscriptions.period_bounds(subscription.period, timezone.now(),
+                                             subscription.timezone)
+    params = subscriptions.params_for(subscription, start=start, end=end)
+    zone = zoneinfo.ZoneInfo(subscription.timezone)
+    context = {
+        "subscription": subscription, "report": report,
+        "headline": report.headline(params),
+        "columns": [str(column.title) for column in report.columns],
+        "rows": builders.preview_rows(report=report, params=params, limit=PREVIEW_ROWS),
+        "total": reports.count_rows(report, params),
+        "period_first_day": timezone.localtime(start, zone).date(),
+        "period_last_day": timezone.localtime(end - timedelta(microseconds=1),
+                                              zone).date(),
+    }
+    template = ("reporting/subscription_preview.html#preview" if request.htmx
+                else "reporting/subscription_preview.html")
+    return render(request, template, context)
+
+
+@require_POST
+@permission_required("reporting.change_reportsubscription")
+def subscription_send_now(request: HttpRequest, pk: int) -> HttpResponse:
+    get_object_or_404(ReportSubscription, pk=pk)
+    subscriptions.request_run(subscription_id=pk, actor=request.user)
+    messages.success(request, _("The report is being built and sent; the run history "
+                                "shows its outcome."))
+    return redirect("reporting:subscription_detail", pk)
+
+
+@require_POST
+@permission_required("reporting.delete_reportsubscription")
+def subscription_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    get_object_or_404(ReportSubscription, pk=pk)
+    subscriptions.delete_subscription(subscription_id=pk, actor=request.user)
+    messages.success(request, _("Subscription deleted."))
+    return redirect("reporting:subscription_list")
+
+
+@require_POST
+@permission_required("reporting.change_reportsubscription")
+def run_retry(request: HttpRequest, pk: int) -> HttpResponse:
+    run = get_object_or_404(ReportRun, pk=pk)
+    try:
+        subscriptions.retry_run(run_id=pk, actor=request.user)
+    except ApplicationError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, _("The run is being retried."))
+    return redirect("reporting:subscription_detail", run.subscription_id)
+
+
+def _file_response(run: ReportRun) -> FileResponse:
+    if not run.file_path or not default_storage.exists(run.file_path):
+        raise Http404(_("The file of this run is no longer stored."))
+    response = FileResponse(default_storage.open(run.file_path, "rb"), as_attachment=True,
+                            filename=run.file_path.rsplit("/", 1)[-1],
+                            content_type=builders.MIMETYPES.get(run.subscription.format))
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@require_GET
+@permission_required("reporting.view_reportsubscription")
+def run_file(request: HttpRequest, pk: int) -> FileResponse:
+    return _file_response(get_object_or_404(ReportRun.objects.select_related("subscription"),
+                                            pk=pk))
+
+
+@require_GET
+@public
+def run_download(request: HttpRequest, token: str) -> HttpResponse:
+    """The signed link of a report too large to attach. Public on purpose
+    (recipients may be plain addresses without an account): the signature is
+    the credential, valid REPORT_LINK_MAX_AGE_DAYS; expired -> 410."""
+    try:
+        run = subscriptions.run_for_token(token)
+    except signing.SignatureExpired:
+        return render(request, "reporting/run_link_expired.html", status=410)
+    except (signing.BadSignature, ReportRun.DoesNotExist, KeyError, TypeError):
+        raise Http404(_("This download link is not valid.")) from None
+    return _file_response(run)
