@@ -166,3 +166,30 @@ def test_an_issued_invoice_cannot_be_changed_or_deleted(shipped):
         InvoiceLine.objects.filter(invoice=invoice).update(quantity=99)
     # Settlement fields may change (that is how payments are recorded).
     Invoice.objects.filter(pk=invoice.pk).update(pdf_path="elsewhere.pdf")
+
+
+def test_a_prepaid_bank_transfer_order_is_invoiced_as_paid(place, shipped, manager):
+    from tests.factories.billing import bank_transfer
+    from tests.factories.customers import CustomerFactory
+
+    order = place(customer=CustomerFactory(standing="trusted",
+                                           payment_preference="bank_transfer"),
+                  payment=bank_transfer())
+    payment = Payment.objects.get(order=order)
+    services.record_payment_received(payment_id=payment.pk, actor=manager)
+    order = shipped(order)
+
+    invoice = Invoice.objects.get(order=order)
+    assert invoice.status == InvoiceStatus.PAID
+    assert invoice.payments.get().payment == payment
+    assert order.status == "paid"
+    assert order.events.filter(to_status="paid").exists()
+
+
+def test_issuing_twice_returns_the_same_invoice_and_queues_its_pdf_once():
+    order = reserved_order()
+    invoice = services.issue_invoice(order_id=order.pk, actor=None)
+    assert services.issue_invoice(order_id=order.pk, actor=None).pk == invoice.pk
+    assert invoice.sequence == 1
+    assert OutboxMessage.objects.filter(handler="billing.render_invoice_pdf",
+                                        payload__invoice_id=invoice.pk).count() == 1
