@@ -40,6 +40,8 @@ from billing.services.invoicing import (
 from oms.lib import outbox
 from oms.lib.errors import ApplicationError, NotAllowed
 from oms.lib.money import quantize_money, to_decimal
+from oms.templatetags.oms_tags import money
+from orders import services as order_services
 
 logger = logging.getLogger(__name__)
 
@@ -85,6 +87,12 @@ def record_invoice_payment(*, invoice_id: int, amount, method: str, received_on:
                              % {"number": invoice.number}, code="settled")
         record = apply_payment(invoice, amount=value, method=method, received_on=received_on,
                                reference=reference, actor=actor)
+        # On the order's timeline, so customer service sees the money arrive.
+        order_services.add_note(order_id=order.pk, actor=actor, text=_(
+            "Payment of %(amount)s (%(method)s%(reference)s) recorded on invoice %(number)s.")
+            % {"amount": money(value, invoice.currency),
+               "method": PaymentMethod(method).label,
+               "reference": f", {reference}" if reference else "", "number": invoice.number})
         outbox.enqueue(EMAIL_HANDLER, {
             "order_id": order.pk, "kind": "payment_received",
             "extra": {"invoice_number": invoice.number, "amount": str(record.amount),

@@ -54,6 +54,9 @@ def test_a_partial_payment_leaves_the_invoice_partially_paid(invoiced, make_user
     assert invoice.outstanding == invoice.total_gross - Decimal("5.00")
     assert invoice.order.status == "invoiced"
     assert invoice.payments.get().actor == accountant
+    note = invoice.order.events.get(kind="note")
+    assert "€5.00" in note.reason and invoice.number in note.reason
+    assert note.actor == accountant
 
 
 def test_paying_the_rest_settles_the_invoice_and_the_order_becomes_paid(invoiced):
