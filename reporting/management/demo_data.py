@@ -7,10 +7,9 @@ created like the admin would. Stock arrives through `inventory.services.receive_
 
 Idempotent: products, warehouses and customers are keyed by SKU, code and
 e-mail; stock is received only into a stock level that does not exist yet;
-each demo order carries a fixed note and is placed only when no order with
-that note is in the state it is meant to show. So a second run right after
-the first creates nothing, and a later run tops up a state that time has
-moved on (an unapproved hold expires after RESERVATION_HOLD_MINUTES).
+each demo order carries a fixed note and is placed again only when time has
+expired the last one (an unapproved hold lapses after
+RESERVATION_HOLD_MINUTES). So a second run creates nothing.
 """
 
 from __future__ import annotations
@@ -23,9 +22,13 @@ from decimal import Decimal
 from django.db import transaction
 from django.utils import timezone
 
+from billing import services as billing_services
+from billing.models import Invoice
 from customers.models import Customer
 from customers.services import upsert_customer
-from inventory.models import BinLocation, Product, StockLevel, Warehouse
+from fulfillment import services as fulfillment_services
+from fulfillment.models import CarrierService, PickList
+from inventory.models import BinLocation, Product, Reservation, StockLevel, Warehouse
 from inventory.services import receive_stock
 from orders import services as order_services
 from orders.models import HoldReason, Order, OrderStatus
@@ -128,6 +131,13 @@ CUSTOMERS = {
         _address("Hôtel Belvédère", "1 promenade des Anglais", "06000", "Nice", "FR"),
         fields={"standing": "trusted", "payment_preference": "card",
                 "accepts_backorder": True}),
+    "lefevre": DemoCustomer(
+        "comptabilite@lefevre-avocats.example", "Cabinet Lefèvre Avocats", "company",
+        _address("Cabinet Lefèvre Avocats", "45 cours Mirabeau", "13100", "Aix-en-Provence",
+                 "FR"),
+        phone="+33 4 42 00 11 22", vat_id="FR12456789012",
+        fields={"standing": "trusted", "payment_preference": "net_terms",
+                "payment_terms_days": 45, "credit_limit": Decimal("10000.00")}),
     "julien": DemoCustomer(
         "julien.moreau@example.org", "Julien Moreau", "person",
         _address("Julien Moreau", "9 rue de la République", "13001", "Marseille", "FR"),
@@ -172,6 +182,60 @@ def _expire(order: Order, actor) -> None:
     order_services.expire_orders(now=order.hold_expires_at + timedelta(seconds=1))
 
 
+def _firm_warehouses(order: Order) -> list[int]:
+    return sorted(set(Reservation.objects.filter(
+        order_id=order.pk, kind=Reservation.Kind.FIRM, status=Reservation.Status.ACTIVE)
+        .values_list("warehouse_id", flat=True)))
+
+
+def _start_picking(order: Order, actor) -> list[PickList]:
+    return [fulfillment_services.create_pick_list(warehouse_id=warehouse_id,
+                                                  order_ids=[order.pk], actor=actor)
+            for warehouse_id in _firm_warehouses(order)]
+
+
+def _pack(order: Order, actor) -> None:
+    warehouses = _firm_warehouses(order)
+    weights = {warehouse_id: Decimal("0.5") for warehouse_id in warehouses}
+    for reservation in Reservation.objects.filter(
+            order_id=order.pk, kind=Reservation.Kind.FIRM,
+            status=Reservation.Status.ACTIVE).select_related("product"):
+        weights[reservation.warehouse_id] += reservation.product.weight_kg * reservation.quantity
+    for pick_list in _start_picking(order, actor):
+        for line in pick_list.lines.all():
+            fulfillment_services.confirm_pick(pick_list_id=pick_list.pk, sku=line.sku,
+                                              quantity=line.quantity, actor=actor)
+        fulfillment_services.complete_pick_list(pick_list_id=pick_list.pk, actor=actor)
+    for warehouse_id in warehouses:
+        weight = weights[warehouse_id]
+        fulfillment_services.pack(order_id=order.pk, warehouse_id=warehouse_id,
+                                  package_type="pallet" if weight > 60 else "box",
+                                  weight=weight, actor=actor)
+
+
+def _ship(order: Order, actor) -> None:
+    """Pick, pack and ship; billing invoices the shipped order through the outbox
+    (at once without Redis, from the worker with it)."""
+    _pack(order, actor)
+    service = (CarrierService.objects.filter(carrier__code="COLISSIMO", code="standard",
+                                             is_active=True).first()
+               or CarrierService.objects.filter(is_active=True).order_by("pk").first())
+    for index, shipment in enumerate(order.shipments.order_by("pk"), start=1):
+        fulfillment_services.ship(shipment_id=shipment.pk, carrier_service_id=service.pk,
+                                  tracking_number=f"DEMO{order.number[-6:]}{index:02d}FR",
+                                  actor=actor)
+
+
+def _ship_and_collect(order: Order, actor) -> None:
+    """Ship, then record the customer's bank transfer against the invoice."""
+    _ship(order, actor)
+    invoice = Invoice.objects.filter(order=order, number__isnull=False).first()
+    if invoice is not None and invoice.outstanding > 0:  # None: the worker has not invoiced yet
+        billing_services.record_invoice_payment(
+            invoice_id=invoice.pk, amount=invoice.outstanding, method="bank_transfer",
+            received_on=timezone.localdate(), reference="DEMO-TRANSFER", actor=actor)
+
+
 # The expired order comes first: expiring "one hold period from now" would
 # also expire holds placed before it in this run.
 ORDERS = [
@@ -203,6 +267,21 @@ ORDERS = [
     DemoOrder("Demo: approved, waiting for sold-out stock.", "belvedere",
               [("ARM-DUAL", 10), ("MON-27-4K", 2)], "email", OrderStatus.BACKORDERED,
               PaymentDetails("card", CARD_APPROVED)),
+    DemoOrder("Demo: on a pick list in the warehouse.", "camille",
+              [("CHAIR-ERGO-BLK", 2), ("LAMP-LED-01", 2)], "web", OrderStatus.PICKING,
+              PaymentDetails("card", CARD_APPROVED), then=_start_picking),
+    DemoOrder("Demo: picked and packed, waiting for the carrier.", "atelier",
+              [("MON-27-4K", 4), ("HEADSET-USB", 4)], "phone", OrderStatus.PACKED,
+              PaymentDetails("net_terms"), then=_pack),
+    DemoOrder("Demo: shipped on 30-day terms; the invoice is open.", "atelier",
+              [("DESK-OAK-160", 2), ("CAB-3DRW", 2)], "email", OrderStatus.INVOICED,
+              PaymentDetails("net_terms"), then=_ship),
+    DemoOrder("Demo: shipped; the card was captured at shipment, so it is paid.", "camille",
+              [("MOUSE-WL", 2), ("KB-WL-FR", 2), ("PAPER-A4-500", 5)], "web",
+              OrderStatus.PAID, PaymentDetails("card", CARD_APPROVED), then=_ship),
+    DemoOrder("Demo: shipped on terms and paid by bank transfer.", "lefevre",
+              [("MUG-CER-6", 10), ("BOOK-O2C", 5)], "email", OrderStatus.PAID,
+              PaymentDetails("net_terms"), then=_ship_and_collect),
     DemoOrder("Demo: cancelled at the customer's request.", "camille",
               [("BOOK-O2C", 2)], "store", OrderStatus.CANCELLED,
               PaymentDetails("card", CARD_APPROVED), then=_cancel),
@@ -261,11 +340,19 @@ def seed_customers(*, actor) -> dict[str, Customer]:
     return customers
 
 
+def _already_there(demo: DemoOrder) -> bool:
+    """A demo order is placed again only when time has expired the last one."""
+    orders = Order.objects.filter(notes=demo.note)
+    if demo.status != OrderStatus.EXPIRED:
+        orders = orders.exclude(status=OrderStatus.EXPIRED)
+    return orders.exists()
+
+
 def seed_orders(*, customers: dict[str, Customer], actor) -> list[tuple[DemoOrder, Order]]:
     """Place each demo order not yet showing its state; returns what was placed."""
     placed = []
     for demo in ORDERS:
-        if Order.objects.filter(notes=demo.note, status=demo.status).exists():
+        if _already_there(demo):
             continue
         customer = customers[demo.customer]
         order = order_services.place_order(
@@ -278,7 +365,8 @@ def seed_orders(*, customers: dict[str, Customer], actor) -> list[tuple[DemoOrde
             promised_delivery_date=timezone.localdate() + timedelta(days=10))
         order.refresh_from_db(fields=["status"])
         if order.status == OrderStatus.PLACED:
-            # No payment approver decided (billing absent): decide like the queue would.
+            # No payment approver decided (none registered, or it failed): decide like
+            # a person working the approval queue.
             if demo.hold_reason:
                 order_services.hold_order(order_id=order.pk, reason_code=demo.hold_reason,
                                           reason_text=demo.note, actor=actor)
