@@ -80,7 +80,7 @@ def test_csv_opens_with_the_csv_module_and_holds_the_rows_by_day_channel_product
     built, content = _build("csv")
     rows = list(csv.reader(io.StringIO(content.decode("utf-8-sig"))))
     assert rows[0][:4] == ["Day", "Channel", "SKU", "Product"]
-    body = [row for row in rows[1:]]
+    body = rows[1:]
     assert built.rows == len(body) == 3
     assert [(r[1], r[2], r[7], r[8], r[9]) for r in body] == [
         ("phone", "EVIL", "20.00", "2.00", "22.00"),
