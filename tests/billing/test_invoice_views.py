@@ -160,3 +160,28 @@ def test_accounting_has_invoices_and_receivables_in_the_menu(client_for):
     html = client_for("Accounting").get(reverse("billing:invoice_list")).content.decode()
     assert reverse("billing:receivables") in html
     assert reverse("billing:invoice_list") in html
+
+
+def test_list_pages_run_the_same_queries_for_few_and_many_invoices(client_for):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from billing import services
+
+    client = client_for("Accounting")
+    past = timezone.localdate() - timedelta(days=60)
+
+    def queries(url: str) -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(url).status_code == 200
+        return len(captured)
+
+    def add_invoices(count: int) -> None:
+        for _ in range(count):
+            services.issue_invoice(order_id=reserved_order().pk, actor=None, today=past)
+
+    add_invoices(2)
+    few = [queries(reverse("billing:invoice_list")), queries(reverse("billing:receivables"))]
+    add_invoices(5)
+    many = [queries(reverse("billing:invoice_list")), queries(reverse("billing:receivables"))]
+    assert few == many  # no query per row
