@@ -1,0 +1,295 @@
+"""Warehouse screens: pick, pack, ship, deliver. Built for speed: the SKU or
+weight field has the focus, Enter submits, buttons are big, and the scan on
+the pick list screen swaps only the lines (htmx partial). Thin: parse, call
+one service or selector, render.
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from fulfillment import documents, selectors, services
+from fulfillment.models import PackageType, PickList, Shipment
+from inventory.models import Warehouse
+from oms.lib.auth import permission_required
+from oms.lib.errors import ApplicationError
+from oms.lib.paging import parse_page
+from orders.models import Order
+
+
+def _error_text(exc: ApplicationError) -> str:
+    details = [m for messages_ in exc.field_errors.values() for m in messages_]
+    return " ".join([exc.message, *details]) if details else exc.message
+
+
+def _warehouse(request: HttpRequest, warehouses: list):
+    """The warehouse chosen in ?warehouse= (or the form), else the first one."""
+    wanted = request.POST.get("warehouse") or request.GET.get("warehouse")
+    for warehouse in warehouses:
+        if str(warehouse.pk) == wanted:
+            return warehouse
+    return warehouses[0] if warehouses else None
+
+
+def _pdf(data: bytes, filename: str) -> HttpResponse:
+    response = HttpResponse(data, content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="{filename}"'
+    return response
+
+
+# --- picking ----------------------------------------------------------------
+
+@require_GET
+@permission_required("fulfillment.add_picklist")
+def to_pick(request: HttpRequest) -> HttpResponse:
+    """Approved orders waiting in a warehouse: tick them, make one pick list."""
+    warehouses = selectors.warehouses()
+    warehouse = _warehouse(request, warehouses)
+    orders = selectors.orders_to_pick(warehouse_id=warehouse.pk) if warehouse else []
+    return render(request, "fulfillment/to_pick.html", {
+        "warehouses": warehouses, "warehouse": warehouse, "orders": orders,
+        "limit": selectors.MAX_TO_PICK})
+
+
+@require_POST
+@permission_required("fulfillment.add_picklist")
+def create_pick_list(request: HttpRequest) -> HttpResponse:
+    warehouses = selectors.warehouses()
+    warehouse = _warehouse(request, warehouses)
+    order_ids = [value for value in request.POST.getlist("order") if value.isdigit()]
+    try:
+        pick_list = services.create_pick_list(
+            warehouse_id=warehouse.pk if warehouse else 0, order_ids=order_ids,
+            actor=request.user)
+    except ApplicationError as exc:
+        messages.error(request, _error_text(exc))
+        return redirect(f"{reverse('fulfillment:to_pick')}?warehouse="
+                        f"{warehouse.pk if warehouse else ''}")
+    messages.success(request, _("Pick list %(number)s created.") % {"number": pick_list.number})
+    return redirect("fulfillment:pick_list", pick_list.pk)
+
+
+@require_GET
+@permission_required("fulfillment.view_picklist")
+def pick_lists(request: HttpRequest) -> HttpResponse:
+    warehouses = selectors.warehouses()
+    wanted = request.GET.get("warehouse", "")
+    warehouse_id = int(wanted) if wanted.isdigit() else None
+    status = request.GET.get("status", "open")
+    page = selectors.pick_list_page(warehouse_id=warehouse_id, status=status,
+                                    page=parse_page(request.GET.get("page")))
+    return render(request, "fulfillment/pick_lists.html", {
+        "page": page, "warehouses": warehouses, "warehouse_id": warehouse_id,
+        "status": status, "statuses": PickList.Status.choices})
+
+
+def _render_pick_list(request: HttpRequest, pk: int, *, error: str = "", notice: str = "",
+                      status: int = 200, last_sku: str = "") -> HttpResponse:
+    try:
+        detail = selectors.pick_list_detail(pick_list_id=pk)
+    except PickList.DoesNotExist:
+        raise Http404
+    context = {"detail": detail, "pick_list": detail.pick_list, "error": error,
+               "notice": notice, "last_sku": last_sku,
+               "can_pick": request.user.has_perm("fulfillment.change_picklist")}
+    template = "fulfillment/pick_list.html"
+    if request.htmx and request.htmx.target == "pick-panel":
+        template += "#panel"
+    return render(request, template, context, status=status)
+
+
+@require_GET
+@permission_required("fulfillment.view_picklist")
+def pick_list(request: HttpRequest, pk: int) -> HttpResponse:
+    return _render_pick_list(request, pk)
+
+
+@require_POST
+@permission_required("fulfillment.change_picklist")
+def scan(request: HttpRequest, pk: int) -> HttpResponse:
+    """One scan (or typed SKU) and a quantity, 1 when left empty."""
+    sku = request.POST.get("sku", "").strip()
+    raw_quantity = request.POST.get("quantity", "").strip() or "1"
+    quantity = int(raw_quantity) if raw_quantity.isdigit() else -1
+    try:
+        changed = services.confirm_pick(pick_list_id=pk, sku=sku, quantity=quantity,
+                                        actor=request.user)
+    except ApplicationError as exc:
+        return _respond_pick(request, pk, error=_error_text(exc), status=exc.status)
+    notice = _("%(quantity)d x %(sku)s picked.") % {"quantity": quantity,
+                                                     "sku": changed[0].sku}
+    return _respond_pick(request, pk, notice=notice, last_sku=changed[0].sku)
+
+
+def _respond_pick(request: HttpRequest, pk: int, *, error: str = "", notice: str = "",
+                  status: int = 200, last_sku: str = "") -> HttpResponse:
+    if request.htmx:
+        return _render_pick_list(request, pk, error=error, notice=notice, status=status,
+                                 last_sku=last_sku)
+    if error:
+        messages.error(request, error)
+    else:
+        messages.success(request, notice)
+    return redirect("fulfillment:pick_list", pk)
+
+
+@require_POST
+@permission_required("fulfillment.change_picklist")
+def complete(request: HttpRequest, pk: int) -> HttpResponse:
+    try:
+        pick_list_ = services.complete_pick_list(pick_list_id=pk, actor=request.user,
+                                                 reason=request.POST.get("reason", ""))
+    except ApplicationError as exc:
+        return _respond_pick(request, pk, error=_error_text(exc), status=exc.status)
+    messages.success(request, _("Pick list %(number)s done. Pack the orders now.")
+                     % {"number": pick_list_.number})
+    url = f"{reverse('fulfillment:to_pack')}?warehouse={pick_list_.warehouse_id}"
+    if request.htmx:
+        response = HttpResponse(status=204)
+        response["HX-Redirect"] = url
+        return response
+    return redirect(url)
+
+
+@require_GET
+@permission_required("fulfillment.view_picklist")
+def pick_list_pdf(request: HttpRequest, pk: int) -> HttpResponse:
+    if not PickList.objects.filter(pk=pk).exists():
+        raise Http404
+    return _pdf(documents.pick_list_pdf(pick_list_id=pk), f"pick-list-{pk}.pdf")
+
+
+# --- packing ----------------------------------------------------------------
+
+@require_GET
+@permission_required("fulfillment.add_shipment")
+def to_pack(request: HttpRequest) -> HttpResponse:
+    warehouses = selectors.warehouses()
+    warehouse = _warehouse(request, warehouses)
+    orders = selectors.orders_to_pack(warehouse_id=warehouse.pk) if warehouse else []
+    return render(request, "fulfillment/to_pack.html", {
+        "warehouses": warehouses, "warehouse": warehouse, "orders": orders})
+
+
+def _render_pack(request: HttpRequest, warehouse_id: int, order_id: int, *, error: str = "",
+                 errors: dict | None = None, status: int = 200) -> HttpResponse:
+    try:
+        view = selectors.packing_view(order_id=order_id, warehouse_id=warehouse_id)
+    except (Order.DoesNotExist, Warehouse.DoesNotExist):
+        raise Http404
+    return render(request, "fulfillment/pack.html", {
+        "view": view, "order": view.order, "warehouse": view.warehouse,
+        "package_types": PackageType.choices, "error": error, "errors": errors or {},
+        "values": request.POST if request.method == "POST" else {}}, status=status)
+
+
+@require_GET
+@permission_required("fulfillment.add_shipment")
+def pack_form(request: HttpRequest, warehouse_id: int, order_id: int) -> HttpResponse:
+    return _render_pack(request, warehouse_id, order_id)
+
+
+@require_POST
+@permission_required("fulfillment.add_shipment")
+def pack(request: HttpRequest, warehouse_id: int, order_id: int) -> HttpResponse:
+    try:
+        shipment = services.pack(order_id=order_id, warehouse_id=warehouse_id,
+                                 package_type=request.POST.get("package_type", ""),
+                                 weight=request.POST.get("weight", ""), actor=request.user)
+    except ApplicationError as exc:
+        return _render_pack(request, warehouse_id, order_id, error=exc.message,
+                            errors=exc.field_errors, status=exc.status)
+    messages.success(request, _("Packed as %(number)s. Choose the carrier.")
+                     % {"number": shipment.number})
+    return redirect("fulfillment:shipment", shipment.pk)
+
+
+# --- shipping and delivery --------------------------------------------------
+
+@require_GET
+@permission_required("fulfillment.view_shipment")
+def shipments(request: HttpRequest) -> HttpResponse:
+    warehouses = selectors.warehouses()
+    wanted = request.GET.get("warehouse", "")
+    warehouse_id = int(wanted) if wanted.isdigit() else None
+    status = request.GET.get("status", "")
+    query = request.GET.get("q", "").strip()[:64]
+    page = selectors.shipment_page(status=status, warehouse_id=warehouse_id, query=query,
+                                   page=parse_page(request.GET.get("page")))
+    context = {"page": page, "warehouses": warehouses, "warehouse_id": warehouse_id,
+               "status": status, "query": query, "statuses": Shipment.Status.choices}
+    if request.htmx and request.htmx.target == "shipment-results":
+        return render(request, "fulfillment/shipments.html#results", context)
+    return render(request, "fulfillment/shipments.html", context)
+
+
+def _render_shipment(request: HttpRequest, pk: int, *, error: str = "",
+                     errors: dict | None = None, status: int = 200) -> HttpResponse:
+    try:
+        shipment = selectors.shipment_detail(shipment_id=pk)
+    except Shipment.DoesNotExist:
+        raise Http404
+    services_ = selectors.carrier_services() if shipment.status == "packed" else []
+    requested = shipment.order.requested_carrier.strip().lower()
+    suggested = next((s.pk for s in services_ if requested and (
+        requested in s.carrier.name.lower() or requested == s.carrier.code.lower())), None)
+    return render(request, "fulfillment/shipment.html", {
+        "shipment": shipment, "order": shipment.order, "carrier_services": services_,
+        "suggested_service": suggested, "error": error, "errors": errors or {},
+        "values": request.POST if request.method == "POST" else {},
+        "can_ship": request.user.has_perm("fulfillment.change_shipment"),
+        "backordered": selectors.backordered_lines(order_id=shipment.order_id)},
+        status=status)
+
+
+@require_GET
+@permission_required("fulfillment.view_shipment")
+def shipment(request: HttpRequest, pk: int) -> HttpResponse:
+    return _render_shipment(request, pk)
+
+
+@require_POST
+@permission_required("fulfillment.change_shipment")
+def ship(request: HttpRequest, pk: int) -> HttpResponse:
+    try:
+        services.ship(shipment_id=pk, carrier_service_id=request.POST.get("carrier_service"),
+                      tracking_number=request.POST.get("tracking_number", ""),
+                      shipping_cost=request.POST.get("shipping_cost", ""), actor=request.user)
+    except ApplicationError as exc:
+        return _render_shipment(request, pk, error=exc.message, errors=exc.field_errors,
+                                status=exc.status)
+    messages.success(request, _("Shipped. The customer gets the tracking number by e-mail."))
+    return redirect("fulfillment:shipment", pk)
+
+
+@require_POST
+@permission_required("fulfillment.change_shipment")
+def deliver(request: HttpRequest, pk: int) -> HttpResponse:
+    try:
+        services.confirm_delivery(shipment_id=pk, actor=request.user,
+                                  note=request.POST.get("note", "")[:500])
+    except ApplicationError as exc:
+        return _render_shipment(request, pk, error=exc.message, status=exc.status)
+    messages.success(request, _("Delivery confirmed."))
+    return redirect("fulfillment:shipment", pk)
+
+
+@require_GET
+@permission_required("fulfillment.view_shipment")
+def packing_slip_pdf(request: HttpRequest, pk: int) -> HttpResponse:
+    if not Shipment.objects.filter(pk=pk).exists():
+        raise Http404
+    return _pdf(documents.packing_slip_pdf(shipment_id=pk), f"packing-slip-{pk}.pdf")
+
+
+@require_GET
+@permission_required("fulfillment.view_shipment")
+def shipping_label_pdf(request: HttpRequest, pk: int) -> HttpResponse:
+    if not Shipment.objects.filter(pk=pk).exists():
+        raise Http404
+    return _pdf(documents.shipping_label_pdf(shipment_id=pk), f"label-{pk}.pdf")
