@@ -10,7 +10,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from billing.models import PaymentMethod
+from billing.models import SettlementMethod
 
 
 class DecisionForm(forms.Form):
@@ -71,8 +71,10 @@ class InvoicePaymentForm(forms.Form):
                                 min_value=Decimal("0.01"),
                                 widget=forms.NumberInput(attrs={"step": "0.01",
                                                                 "inputmode": "decimal"}))
-    method = forms.ChoiceField(label=_("Method"), choices=PaymentMethod.choices,
-                               initial=PaymentMethod.BANK_TRANSFER)
+    method = forms.ChoiceField(
+        label=_("Method"), initial=SettlementMethod.BANK_TRANSFER,
+        choices=[(m.value, m.label) for m in SettlementMethod
+                 if m != SettlementMethod.CUSTOMER_CREDIT])
     received_on = forms.DateField(label=_("Received on"),
                                   widget=forms.DateInput(attrs={"type": "date"}))
     reference = forms.CharField(label=_("Reference"), max_length=100, required=False,

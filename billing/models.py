@@ -32,7 +32,7 @@ from orders.models import PaymentMethod
 __all__ = ["PaymentMethod", "Payment", "PaymentStatus", "PaymentTransaction",
            "TransactionKind", "TransactionOutcome", "OPEN_STATUSES", "DocumentCounter",
            "Invoice", "InvoiceStatus", "InvoiceLine", "InvoiceTaxRate", "CreditNote",
-           "CreditNoteLine", "InvoicePayment", "CustomerCredit", "Reminder"]
+           "CreditNoteLine", "InvoicePayment", "SettlementMethod", "CustomerCredit", "Reminder"]
 
 
 class PaymentStatus(models.TextChoices):
@@ -409,12 +409,23 @@ class CreditNoteLine(models.Model):
         return f"{self.description}: {self.net}"
 
 
+class SettlementMethod(models.TextChoices):
+    """How money reached an invoice (what Accounting records)."""
+
+    BANK_TRANSFER = "bank_transfer", _("Bank transfer")
+    CARD = "card", _("Card")
+    PAYPAL = "paypal", _("PayPal")
+    CHEQUE = "cheque", _("Cheque")
+    CASH = "cash", _("Cash")
+    CUSTOMER_CREDIT = "customer_credit", _("Customer credit")  # an earlier overpayment
+
+
 class InvoicePayment(models.Model):
     """Money received against an invoice (by hand, or a captured card)."""
 
     invoice = models.ForeignKey(Invoice, verbose_name=_("invoice"), on_delete=models.PROTECT,
                                 related_name="payments")
-    method = models.CharField(_("method"), max_length=20, choices=PaymentMethod.choices)
+    method = models.CharField(_("method"), max_length=20, choices=SettlementMethod.choices)
     # What arrived; `applied` is the part that settled the invoice, the rest
     # went to the customer's credit.
     amount = models.DecimalField(_("amount"), **_money)

@@ -99,9 +99,12 @@ def invoices_of_order(*, order_id: int) -> QuerySet[Invoice]:
     return Invoice.objects.filter(order_id=order_id, number__isnull=False).order_by("id")
 
 
-def customer_credit_balance(*, customer_id: int) -> Decimal:
-    return (CustomerCredit.objects.filter(customer_id=customer_id)
-            .aggregate(total=Sum("amount"))["total"] or Decimal("0.00"))
+def customer_credit_balance(*, customer_id: int, currency: str | None = None) -> Decimal:
+    """What the seller owes the customer (overpayments, credits) less what was used."""
+    entries = CustomerCredit.objects.filter(customer_id=customer_id)
+    if currency:
+        entries = entries.filter(currency=currency)
+    return entries.aggregate(total=Sum("amount"))["total"] or Decimal("0.00")
 
 
 # --- accounts receivable --------------------------------------------------------

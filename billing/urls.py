@@ -13,6 +13,7 @@ urlpatterns = [
     path("invoices/<int:pk>/", views.invoice_detail, name="invoice_detail"),
     path("invoices/<int:pk>/pdf/", views.invoice_pdf, name="invoice_pdf"),
     path("invoices/<int:pk>/payments/", views.record_payment, name="record_payment"),
+    path("invoices/<int:pk>/apply-credit/", views.apply_credit, name="apply_credit"),
     path("invoices/<int:pk>/credit-note/", views.credit_note_create, name="credit_note"),
     path("receivables/", views.receivables, name="receivables"),
 ]

@@ -152,7 +152,7 @@ def _detail_context(request: HttpRequest, invoice: Invoice, *, payment_form=None
                 initial={"amount": invoice.outstanding,
                          "received_on": timezone.localdate()}),
             "credit_balance": selectors.customer_credit_balance(
-                customer_id=invoice.customer_id)}
+                customer_id=invoice.customer_id, currency=invoice.currency)}
 
 
 @require_GET
@@ -199,6 +199,17 @@ def record_payment(request: HttpRequest, pk: int) -> HttpResponse:
     if request.htmx:
         return render(request, "billing/invoice_detail.html#payment-form", context, status=400)
     return render(request, "billing/invoice_detail.html", context, status=400)
+
+
+@require_POST
+@permission_required("billing.view_invoice", "billing.add_payment")
+def apply_credit(request: HttpRequest, pk: int) -> HttpResponse:
+    invoice = get_object_or_404(Invoice, pk=pk, number__isnull=False)
+    record = services.apply_customer_credit(invoice_id=invoice.pk, actor=request.user)
+    messages.success(request, _("%(amount)s of customer credit applied to %(number)s.")
+                     % {"amount": money(record.amount, invoice.currency),
+                        "number": invoice.number})
+    return redirect("billing:invoice_detail", invoice.pk)
 
 
 @require_http_methods(["GET", "POST"])

@@ -33,6 +33,8 @@ from billing.services.approval import (
     void_payments_of_closed_orders,
 )
 from billing.services.collection import (
+    RECORDABLE_METHODS,
+    apply_customer_credit,
     record_invoice_payment,
     reminder_level_due,
     reminder_levels,
@@ -53,7 +55,8 @@ from billing.services.invoicing import (
 __all__ = [
     "CARD_LINK_SALT", "CARD_METHODS", "NOT_OWING_STATUSES", "ON_ACCOUNT_METHODS",
     "RENDER_PDF_HANDLER", "SHIPPED_HANDLER", "CreditLineInput", "Verdict",
-    "apply_payment", "approve_held_order", "approve_order_payment", "card_link_max_age",
+    "RECORDABLE_METHODS", "apply_customer_credit", "apply_payment", "approve_held_order",
+    "approve_order_payment", "card_link_max_age",
     "card_link_token", "card_retry_max_attempts", "credit_note_room", "decide",
     "invoice_pdf_bytes", "invoice_pdf_name", "invoice_shipped_order", "issue_credit_note",
     "issue_invoice", "new_attempt_key", "open_exposure", "order_awaits_card",

@@ -20,16 +20,18 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from billing.models import (
     UNSETTLED_STATUSES,
+    CustomerCredit,
     Invoice,
     InvoicePayment,
     InvoiceStatus,
-    PaymentMethod,
     Reminder,
+    SettlementMethod,
 )
 from billing.services.invoicing import (
     EMAIL_HANDLER,
@@ -37,6 +39,7 @@ from billing.services.invoicing import (
     _mark_paid_if_settled,
     apply_payment,
 )
+from customers.models import Customer
 from oms.lib import outbox
 from oms.lib.errors import ApplicationError, NotAllowed
 from oms.lib.money import quantize_money, to_decimal
@@ -46,6 +49,8 @@ from orders import services as order_services
 logger = logging.getLogger(__name__)
 
 MAX_REFERENCE = 100
+# Customer credit is applied with `apply_customer_credit`, not typed in.
+RECORDABLE_METHODS = [m for m in SettlementMethod.values if m != SettlementMethod.CUSTOMER_CREDIT]
 
 
 def reminder_levels() -> list[int]:
@@ -63,7 +68,7 @@ def record_invoice_payment(*, invoice_id: int, amount, method: str, received_on:
     except (TypeError, ValueError):
         value = None
         errors["amount"] = [_("Enter an amount.")]
-    if method not in PaymentMethod.values:
+    if method not in RECORDABLE_METHODS:
         errors["method"] = [_("Choose a payment method.")]
     if not isinstance(received_on, date):
         errors["received_on"] = [_("Enter the date the money arrived.")]
@@ -91,7 +96,7 @@ def record_invoice_payment(*, invoice_id: int, amount, method: str, received_on:
         order_services.add_note(order_id=order.pk, actor=actor, text=_(
             "Payment of %(amount)s (%(method)s%(reference)s) recorded on invoice %(number)s.")
             % {"amount": money(value, invoice.currency),
-               "method": PaymentMethod(method).label,
+               "method": SettlementMethod(method).label,
                "reference": f", {reference}" if reference else "", "number": invoice.number})
         outbox.enqueue(EMAIL_HANDLER, {
             "order_id": order.pk, "kind": "payment_received",
@@ -102,6 +107,43 @@ def record_invoice_payment(*, invoice_id: int, amount, method: str, received_on:
                       "currency": invoice.currency,
                       "received_on": received_on.isoformat()}},
             dedup_key=f"billing:payment-received:{record.pk}")
+        _mark_paid_if_settled(order, actor=actor)
+    return record
+
+
+def apply_customer_credit(*, invoice_id: int, actor) -> InvoicePayment:
+    """Settle an invoice (partly) with the customer's credit in its currency.
+
+    The customer row is locked (after the order and the invoice, the usual
+    order) so two applications at once cannot spend the same credit twice.
+    """
+    invoice = Invoice.objects.filter(pk=invoice_id).only("order_id").first()
+    if invoice is None:
+        raise ApplicationError(_("Invoice not found."), code="not_found")
+    with transaction.atomic(durable=True):
+        order = _lock_order(invoice.order_id)
+        invoice = Invoice.objects.select_for_update().get(pk=invoice_id)
+        if invoice.number is None or invoice.status == InvoiceStatus.PAID:
+            raise NotAllowed(_("Invoice %(number)s has nothing left to pay.")
+                             % {"number": invoice.number or "-"}, code="settled")
+        Customer.objects.select_for_update().filter(pk=invoice.customer_id).first()
+        balance = (CustomerCredit.objects.filter(customer_id=invoice.customer_id,
+                                                 currency=invoice.currency)
+                   .aggregate(total=Sum("amount"))["total"] or Decimal("0.00"))
+        amount = min(balance, invoice.outstanding)
+        if amount <= 0:
+            raise NotAllowed(_("The customer has no credit in %(currency)s.")
+                             % {"currency": invoice.currency}, code="no_credit")
+        record = apply_payment(invoice, amount=amount, method=SettlementMethod.CUSTOMER_CREDIT,
+                               received_on=timezone.localdate(), actor=actor,
+                               reference=_("Customer credit"))
+        CustomerCredit.objects.create(
+            customer_id=invoice.customer_id, amount=-amount, currency=invoice.currency,
+            invoice=invoice, invoice_payment=record, actor=record.actor,
+            reason=_("Applied to invoice %(number)s") % {"number": invoice.number})
+        order_services.add_note(order_id=order.pk, actor=actor, text=_(
+            "Customer credit of %(amount)s applied to invoice %(number)s.")
+            % {"amount": money(amount, invoice.currency), "number": invoice.number})
         _mark_paid_if_settled(order, actor=actor)
     return record
 

@@ -116,3 +116,35 @@ def test_the_customer_is_told_a_payment_arrived(invoiced, django_capture_on_comm
     assert message.subject == f"Payment received for order {invoice.order.number}"
     assert invoice.number in message.body and "€5.00" in message.body
     assert message.alternatives  # an HTML part too
+
+
+def test_customer_credit_pays_the_next_invoice_and_is_used_up(invoiced):
+    first = invoiced()
+    _pay(first, str(first.total_gross + Decimal("10.00")))  # 10.00 over
+    second = invoiced(customer=first.customer)
+
+    record = services.apply_customer_credit(invoice_id=second.pk, actor=None)
+    second.refresh_from_db()
+    assert (record.amount, record.method) == (Decimal("10.00"), "customer_credit")
+    assert second.status == InvoiceStatus.PARTIALLY_PAID
+    assert selectors.customer_credit_balance(customer_id=first.customer_id) == Decimal("0.00")
+    with pytest.raises(NotAllowed):
+        services.apply_customer_credit(invoice_id=second.pk, actor=None)
+
+
+def test_credit_larger_than_the_invoice_settles_it_and_keeps_the_rest(invoiced):
+    first = invoiced()
+    _pay(first, str(first.total_gross + Decimal("30.00")))
+    second = invoiced(customer=first.customer)  # 24.00
+    services.apply_customer_credit(invoice_id=second.pk, actor=None)
+    second.refresh_from_db()
+    second.order.refresh_from_db()
+    assert second.status == InvoiceStatus.PAID and second.order.status == "paid"
+    assert selectors.customer_credit_balance(customer_id=first.customer_id) == Decimal("6.00")
+
+
+def test_customer_credit_cannot_be_typed_in_as_a_payment_method(invoiced):
+    invoice = invoiced()
+    with pytest.raises(ApplicationError) as caught:
+        _pay(invoice, "5.00", method="customer_credit")
+    assert "method" in caught.value.field_errors

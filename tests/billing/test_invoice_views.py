@@ -185,3 +185,23 @@ def test_list_pages_run_the_same_queries_for_few_and_many_invoices(client_for):
     add_invoices(5)
     many = [queries(reverse("billing:invoice_list")), queries(reverse("billing:receivables"))]
     assert few == many  # no query per row
+
+
+def test_the_apply_credit_button_uses_the_customers_credit(invoice, client_for):
+    from billing import services
+
+    services.record_invoice_payment(invoice_id=invoice.pk, amount=Decimal("30.00"),
+                                    method="cash", received_on=timezone.localdate(),
+                                    actor=None)
+    order = reserved_order(customer=invoice.customer)
+    second = services.issue_invoice(order_id=order.pk, actor=None)
+    client = client_for("Accounting")
+    page = client.get(reverse("billing:invoice_detail", args=[second.pk])).content.decode()
+    assert 'data-action="apply-credit"' in page
+    response = client.post(reverse("billing:apply_credit", args=[second.pk]))
+    assert response.status_code == 302
+    second.refresh_from_db()
+    assert second.amount_paid == Decimal("6.00")
+    # Nothing left: a second press answers 409 with the reason.
+    response = client.post(reverse("billing:apply_credit", args=[second.pk]))
+    assert response.status_code == 409
