@@ -15,5 +15,6 @@ urlpatterns = [
     path("invoices/<int:pk>/payments/", views.record_payment, name="record_payment"),
     path("invoices/<int:pk>/apply-credit/", views.apply_credit, name="apply_credit"),
     path("invoices/<int:pk>/credit-note/", views.credit_note_create, name="credit_note"),
+    path("credit-notes/<int:pk>/pdf/", views.credit_note_pdf, name="credit_note_pdf"),
     path("receivables/", views.receivables, name="receivables"),
 ]

@@ -20,7 +20,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from billing import selectors, services
 from billing.forms import CardForm, CreditNoteForm, DecisionForm, InvoicePaymentForm
-from billing.models import Invoice, PaymentStatus
+from billing.models import CreditNote, Invoice, PaymentStatus
 from billing.providers import PaymentError
 from oms.lib.auth import permission_required, public
 from oms.lib.errors import ApplicationError
@@ -235,6 +235,17 @@ def credit_note_create(request: HttpRequest, pk: int) -> HttpResponse:
                   {"invoice": invoice, "form": form,
                    "room": services.credit_note_room(invoice)},
                   status=400 if form.errors else 200)
+
+
+@require_GET
+@permission_required("billing.view_creditnote")
+def credit_note_pdf(request: HttpRequest, pk: int) -> HttpResponse:
+    note = get_object_or_404(CreditNote.objects.select_related("invoice__order", "customer"),
+                             pk=pk, number__isnull=False)
+    response = HttpResponse(services.credit_note_pdf_bytes(note),
+                            content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="{note.number}.pdf"'
+    return response
 
 
 @require_GET

@@ -40,7 +40,12 @@ from billing.services.collection import (
     reminder_levels,
     send_overdue_reminders,
 )
-from billing.services.documents import invoice_pdf_bytes, invoice_pdf_name, render_invoice_pdf
+from billing.services.documents import (
+    credit_note_pdf_bytes,
+    invoice_pdf_bytes,
+    invoice_pdf_name,
+    render_invoice_pdf,
+)
 from billing.services.invoicing import (
     RENDER_PDF_HANDLER,
     SHIPPED_HANDLER,
@@ -56,8 +61,8 @@ __all__ = [
     "CARD_LINK_SALT", "CARD_METHODS", "NOT_OWING_STATUSES", "ON_ACCOUNT_METHODS",
     "RENDER_PDF_HANDLER", "SHIPPED_HANDLER", "CreditLineInput", "Verdict",
     "RECORDABLE_METHODS", "apply_customer_credit", "apply_payment", "approve_held_order",
-    "approve_order_payment", "card_link_max_age",
-    "card_link_token", "card_retry_max_attempts", "credit_note_room", "decide",
+    "approve_order_payment", "card_link_max_age", "card_link_token", "card_retry_max_attempts",
+    "credit_note_pdf_bytes", "credit_note_room", "decide",
     "invoice_pdf_bytes", "invoice_pdf_name", "invoice_shipped_order", "issue_credit_note",
     "issue_invoice", "new_attempt_key", "open_exposure", "order_awaits_card",
     "order_id_from_card_link", "record_invoice_payment", "record_payment_received",

@@ -16,12 +16,13 @@ from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils import translation
 
-from billing.models import Invoice
+from billing.models import CreditNote, Invoice
 from billing.services.invoicing import EMAIL_HANDLER
 from oms.lib import outbox
 from oms.lib.pdf import render_pdf
 
 PDF_TEMPLATE = "pdf/billing/invoice.html"
+CREDIT_NOTE_TEMPLATE = "pdf/billing/credit_note.html"
 
 
 def invoice_pdf_name(invoice: Invoice) -> str:
@@ -69,3 +70,12 @@ def render_invoice_pdf(*, invoice_id: int, send_email: bool = True) -> str:
                                  "mimetype": "application/pdf"}]},
                 dedup_key=f"billing:invoice-email:{invoice.pk}")
     return stored
+
+
+def credit_note_pdf_bytes(note: CreditNote) -> bytes:
+    """A credit note's PDF, rendered on demand: the note never changes, so
+    the same bytes come out every time and nothing needs storing."""
+    language = note.customer.preferred_language or settings.LANGUAGE_CODE
+    with translation.override(language):
+        return render_pdf(CREDIT_NOTE_TEMPLATE, {"note": note, "invoice": note.invoice,
+                                                 "lines": list(note.lines.all())})

@@ -82,3 +82,23 @@ def test_bad_credit_note_input_is_refused_and_writes_nothing(invoice, field, kwa
         _credit(invoice, **{"net": "1.00", **kwargs})
     assert field in caught.value.field_errors
     assert not CreditNote.objects.exists()
+
+
+def test_the_credit_note_pdf_names_the_invoice_reason_and_amounts(invoice, client_for):
+    import io
+
+    from django.urls import reverse
+    from pypdf import PdfReader
+
+    note = _credit(invoice, "5.00", reason="Scratched lid")
+    client = client_for("Accounting")
+    page = client.get(reverse("billing:invoice_detail", args=[invoice.pk])).content.decode()
+    url = reverse("billing:credit_note_pdf", args=[note.pk])
+    assert url in page
+    response = client.get(url)
+    assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
+    text = PdfReader(io.BytesIO(response.content)).pages[0].extract_text()
+    for expected in [note.number, invoice.number, "Scratched lid", "€5.00", "€1.00", "€6.00",
+                     invoice.seller["vat_id"]]:
+        assert expected in text, expected
+    assert client_for("Warehouse").get(url).status_code == 403
