@@ -11,8 +11,10 @@ queries with ten orders or a million. Each query is bounded by an index:
   30 days;
 - lead times: OrderEvent rows of the milestone transitions (to shipped, to
   paid) in the window, on reporting's partial index
-  reporting_event_milestone_idx (see reporting/migrations/0002), joined to
-  their order by primary key;
+  reporting_event_milestone_idx (reporting/migrations/0002), joined to
+  their order's placed_at through reporting_order_placed_cover_idx (0004);
+  about 0.25 s for the whole dashboard at a million orders (34,000 shipped in
+  the 30-day window);
 - overdue receivables: billing's open invoices past their due date;
 - low stock: inventory's own selector (stock levels, not orders).
 """
@@ -38,7 +40,7 @@ TERMINAL_STATUSES = ("paid", OrderStatus.CANCELLED.value, OrderStatus.EXPIRED.va
 # cancelled or left to expire. Drafts have no placed_at and never match.
 NOT_SOLD = (OrderStatus.CANCELLED.value, OrderStatus.EXPIRED.value)
 RECENT_DAYS = 30
-LEAD_TIME_DAYS = 90
+LEAD_TIME_DAYS = 30
 LOW_STOCK_LIMIT = 10
 ZERO = Decimal("0.00")
 
@@ -95,6 +97,8 @@ class ManagerDashboard:
     revenue: list[Revenue]
     statuses: list[StatusCount]
     lead_times: dict[str, LeadTime]
+    lead_time_days: int
+    recent_days: int
     overdue: list[Overdue]
     low_stock: list[StockLevel] = field(default_factory=list)
 
@@ -210,5 +214,6 @@ def manager_dashboard(*, now: datetime | None = None) -> ManagerDashboard:
         orders_today=counts["today"], orders_week=counts["week"],
         orders_month=counts["month"], revenue=revenue,
         statuses=orders_by_status(now=now), lead_times=lead_times(now=now),
+        lead_time_days=LEAD_TIME_DAYS, recent_days=RECENT_DAYS,
         overdue=overdue,
         low_stock=inventory_selectors.low_stock(limit=LOW_STOCK_LIMIT))
