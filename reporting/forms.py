@@ -10,6 +10,8 @@ from functools import cache
 from django import forms
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.utils.translation import gettext_lazy as _
 
 from inventory.models import Warehouse
@@ -79,6 +81,21 @@ class SubscriptionForm(forms.Form):
         self.fields["language"].choices = settings.LANGUAGES
         if not self.is_bound and "timezone" not in self.initial:
             self.initial.setdefault("timezone", settings.TIME_ZONE)
+
+    def clean_extra_emails(self) -> str:
+        # Checked here too so the form reports bad addresses together with
+        # any other field error, not only once the rest is valid.
+        text = self.cleaned_data.get("extra_emails") or ""
+        bad = []
+        for address in parse_addresses(text):
+            try:
+                validate_email(address)
+            except ValidationError:
+                bad.append(address)
+        if bad:
+            raise ValidationError(_("Not valid e-mail addresses: %(list)s"),
+                                  params={"list": ", ".join(bad)})
+        return text
 
     @classmethod
     def initial_for(cls, subscription: ReportSubscription) -> dict:

@@ -241,9 +241,9 @@ def test_send_now_builds_a_manual_run_for_this_moment(
     subscription = _subscribe(manager, period="month_to_date", format="xlsx")
     with time_machine.travel(datetime(2026, 3, 10, 12, 20, tzinfo=PARIS), tick=False):
         make_order(lines=[(product, 3)])
-    with time_machine.travel(datetime(2026, 3, 10, 12, 30, tzinfo=PARIS), tick=False):
-        with django_capture_on_commit_callbacks(execute=True):
-            run = subscriptions.request_run(subscription_id=subscription.pk, actor=manager)
+    with (time_machine.travel(datetime(2026, 3, 10, 12, 30, tzinfo=PARIS), tick=False),
+          django_capture_on_commit_callbacks(execute=True)):
+        run = subscriptions.request_run(subscription_id=subscription.pk, actor=manager)
     run.refresh_from_db()
     assert run.manual and run.status == RunStatus.SENT and run.rows == 1
     assert run.period_start == datetime(2026, 3, 1, tzinfo=PARIS)
