@@ -449,11 +449,14 @@ def cancel_for_order(*, order_id: int) -> tuple[int, int]:
         pick_list_ids = set(PickListLine.objects.filter(
             order_id=order_id, status=PickListLine.Status.OPEN,
             pick_list__status=PickList.Status.OPEN).values_list("pick_list_id", flat=True))
+        # Pick lists before their lines, as confirm_pick does (no deadlock
+        # with a picker scanning the same list right now).
+        pick_lists = list(PickList.objects.select_for_update().filter(
+            pk__in=pick_list_ids, status=PickList.Status.OPEN).order_by("pk"))
         lines = PickListLine.objects.filter(order_id=order_id, status=PickListLine.Status.OPEN)
         cancelled_lines = lines.update(status=PickListLine.Status.CANCELLED)
         # A list whose every line is now cancelled has nothing left to walk.
-        for pick_list in PickList.objects.select_for_update().filter(
-                pk__in=pick_list_ids, status=PickList.Status.OPEN).order_by("pk"):
+        for pick_list in pick_lists:
             if not pick_list.lines.exclude(status=PickListLine.Status.CANCELLED).exists():
                 pick_list.status = PickList.Status.CANCELLED
                 pick_list.completed_at = timezone.now()

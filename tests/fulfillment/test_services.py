@@ -257,3 +257,28 @@ def test_cancelling_an_order_drops_its_open_pick_lines_and_packed_shipment(
     assert level.reserved == 2  # only `kept` still holds stock
     assert OutboxMessage.objects.filter(handler="fulfillment.order_cancelled",
                                         status="done").count() == 2
+
+
+def test_finishing_a_list_skips_lines_of_an_order_cancelled_meanwhile(main):
+    product = shelved_product(main, 10)
+    cancelled = reserved_order([(product, 2)])
+    kept = reserved_order([(product, 1)])
+    pick_list = services.create_pick_list(warehouse_id=main.pk,
+                                          order_ids=[cancelled.pk, kept.pk], actor=None)
+    # The subscriber has not run yet (no commit in this test): its line is still open.
+    cancel_order(order_id=cancelled.pk, actor=None, reason="changed mind")
+    services.complete_pick_list(pick_list_id=pick_list.pk, actor=None)
+    assert pick_list.lines.get(order=cancelled).status == PickListLine.Status.CANCELLED
+    assert pick_list.lines.get(order=kept).status == PickListLine.Status.SHORT
+    assert not cancelled.events.filter(kind=EventKind.STOCK).exists()
+    assert kept.lines.get().backordered_quantity == 1
+
+
+def test_carrier_update_with_unknown_status_or_tracking_is_refused(main):
+    with pytest.raises(services.ShipmentNotFound):
+        services.record_carrier_event(tracking_number="NOPE", status="delivered",
+                                      occurred_at=None)
+    with pytest.raises(ApplicationError) as refused:
+        services.record_carrier_event(tracking_number="NOPE", status="lost in space",
+                                      occurred_at=None)
+    assert refused.value.status == 422
