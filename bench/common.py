@@ -178,6 +178,48 @@ def truncate_data() -> None:
         tables = [t for t in DATA_TABLES if t in existing]
         # billing and later apps reference orders: CASCADE empties them too.
         cursor.execute(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE")
+        # The order-number sequence is not owned by a table: restart it too.
+        cursor.execute("SELECT 1 FROM pg_class WHERE relname = 'orders_order_number_seq'")
+        if cursor.fetchone():
+            cursor.execute("ALTER SEQUENCE orders_order_number_seq RESTART")
+
+
+def ensure_column_defaults() -> list[str]:
+    """Give every NOT NULL column of the written tables without a database
+    default the model field's default, in the bench database.
+
+    The bench writes rows with COPY and plain SQL naming the columns it knows;
+    a column another app adds later (with a model default) then keeps the
+    loaders working instead of failing on NOT NULL. Django's own INSERTs name
+    every column, so this changes nothing in the product's behaviour.
+    """
+    import json
+
+    from django.apps import apps
+    from django.db import connection
+
+    models = {m._meta.db_table: m for m in apps.get_models()}
+    changed = []
+    with connection.cursor() as cursor:
+        cursor.execute("""
+            SELECT table_name, column_name FROM information_schema.columns
+             WHERE table_schema = 'public' AND table_name = ANY(%s) AND is_nullable = 'NO'
+               AND column_default IS NULL AND is_identity = 'NO'""",
+                       [[t for t in DATA_TABLES if t in models]])
+        for table, column in cursor.fetchall():
+            field = next((f for f in models[table]._meta.concrete_fields if f.column == column),
+                         None)
+            # Django's default, or "" for a text column without one (what a
+            # blank form value saves); columns with neither are the loaders' job.
+            value = field.get_default() if field is not None else None
+            if value is None:
+                continue
+            if isinstance(value, dict | list):
+                value = json.dumps(value)
+            cursor.execute(f'ALTER TABLE "{table}" ALTER COLUMN "{column}" SET DEFAULT %s',
+                           [value])
+            changed.append(f"{table}.{column}")
+    return changed
 
 
 def bench_user(username: str = "bench", role: str = "Manager"):
@@ -221,6 +263,7 @@ def build_catalogue(*, products: int, customers: int, stock: int = 10_000_000,
     import psycopg
 
     truncate_data()
+    ensure_column_defaults()
     rows = [(f"B-{i:06d}", f"Bench product {i}", Decimal(10 + i % 90) + Decimal("0.99"), stock)
             for i in range(1, products + 1)]
     rows += [(f"HOT-{i}", f"Hot product {i}", Decimal("19.99"), hot_stock)

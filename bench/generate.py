@@ -90,12 +90,13 @@ def generate(*, orders: int, customers: int, products: int, seed: int = 5,
     import psycopg
 
     from bench.common import conninfo as default_conninfo
-    from bench.common import truncate_data
+    from bench.common import ensure_column_defaults, truncate_data
 
     rng = random.Random(seed)
     timings: dict[str, float] = {}
     started = time.monotonic()
     truncate_data()
+    ensure_column_defaults()
     now = datetime.now(UTC).replace(microsecond=0)
     year = now.year
     span = timedelta(days=730)

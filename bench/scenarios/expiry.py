@@ -19,7 +19,15 @@ import io
 import time
 from datetime import UTC, datetime, timedelta
 
-from bench.common import Row, Scale, build_catalogue, conninfo, median, percentile
+from bench.common import (
+    Row,
+    Scale,
+    build_catalogue,
+    conninfo,
+    ensure_column_defaults,
+    median,
+    percentile,
+)
 
 TARGET_S = 5.0
 
@@ -41,6 +49,7 @@ def lapsed_holds(holds: int) -> dict:
         build_catalogue(products=500, customers=10)
         return lapsed_holds(holds)
     customer_id = row[0]
+    ensure_column_defaults()
     orders = max(1, holds // 3)
     now = datetime.now(UTC)
     lapsed = (now - timedelta(minutes=5)).isoformat()
