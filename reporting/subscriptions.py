@@ -496,7 +496,7 @@ def send_report(payload: dict) -> None:
     link = None
     if run.delivered_as == "link":
         link = settings.SITE_URL.rstrip("/") + reverse(
-            "reporting:run_download", args=[download_token(run)])
+            "reporting:report_run_download", args=[download_token(run)])
     with translation.override(subscription.language):
         context = {"subscription": subscription, "run": run, "report": report,
                    "headline": run.headline, "link": link,

@@ -66,7 +66,7 @@ def subscription_create(request: HttpRequest) -> HttpResponse:
             form.add_service_errors(error)
         else:
             messages.success(request, _("Subscription saved."))
-            return redirect("reporting:subscription_detail", subscription.pk)
+            return redirect("reporting:report_subscription_detail", subscription.pk)
     return _form_page(request, form, None, status=400)
 
 
@@ -86,7 +86,7 @@ def subscription_edit(request: HttpRequest, pk: int) -> HttpResponse:
             form.add_service_errors(error)
         else:
             messages.success(request, _("Subscription saved."))
-            return redirect("reporting:subscription_detail", pk)
+            return redirect("reporting:report_subscription_detail", pk)
     return _form_page(request, form, subscription, status=400)
 
 
@@ -135,7 +135,7 @@ def subscription_send_now(request: HttpRequest, pk: int) -> HttpResponse:
     subscriptions.request_run(subscription_id=pk, actor=request.user)
     messages.success(request, _("The report is being built and sent; the run history "
                                 "shows its outcome."))
-    return redirect("reporting:subscription_detail", pk)
+    return redirect("reporting:report_subscription_detail", pk)
 
 
 @require_POST
@@ -144,7 +144,7 @@ def subscription_delete(request: HttpRequest, pk: int) -> HttpResponse:
     get_object_or_404(ReportSubscription, pk=pk)
     subscriptions.delete_subscription(subscription_id=pk, actor=request.user)
     messages.success(request, _("Subscription deleted."))
-    return redirect("reporting:subscription_list")
+    return redirect("reporting:report_subscription_list")
 
 
 @require_POST
@@ -157,7 +157,7 @@ def run_retry(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, error.message)
     else:
         messages.success(request, _("The run is being retried."))
-    return redirect("reporting:subscription_detail", run.subscription_id)
+    return redirect("reporting:report_subscription_detail", run.subscription_id)
 
 
 def _file_response(run: ReportRun) -> FileResponse:
