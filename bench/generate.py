@@ -42,9 +42,15 @@ _LAST_NAMES = ("Martin Bernard Dubois Thomas Robert Richard Petit Durand Leroy M
 FIRST, LAST = _FIRST_NAMES.split(), _LAST_NAMES.split()
 CITIES = ["Paris", "Lyon", "Marseille", "Lille", "Nantes", "Bordeaux", "Toulouse", "Nice",
           "Rennes", "Strasbourg"]
-# (status, share): every state the orders app has today.
-STATUSES = [("reserved", 0.58), ("cancelled", 0.12), ("expired", 0.08), ("on_hold", 0.06),
-            ("placed", 0.05), ("backordered", 0.04), ("draft", 0.07)]
+# (status, share) of the generated orders; states the orders app does not
+# have (yet) are left out at run time, so every state that exists is there.
+STATUSES = [("paid", 0.30), ("invoiced", 0.06), ("shipped", 0.05), ("packed", 0.02),
+            ("picking", 0.03), ("reserved", 0.12), ("cancelled", 0.12), ("expired", 0.08),
+            ("on_hold", 0.06), ("placed", 0.05), ("backordered", 0.04), ("draft", 0.07)]
+# Which states hold stock (active reservations) and of which kind.
+HOLDING = {"placed": "hold", "on_hold": "hold", "reserved": "firm", "picking": "firm",
+           "packed": "firm"}
+SHIPPED = {"shipped", "invoiced", "paid"}
 HOLD_REASONS = ["new_customer", "credit_limit", "payment_declined", "prepayment_missing",
                 "manual"]
 CHANNELS = ["web", "web", "web", "phone", "store", "email", "api", "import"]
@@ -138,14 +144,18 @@ def generate(*, orders: int, customers: int, products: int, seed: int = 5,
               " city, region, country, is_default, created_at", abuf)
         timings["catalogue_and_customers"] = time.monotonic() - started
 
-        statuses = [s for s, _share in STATUSES]
-        weights = [share for _s, share in STATUSES]
+        from orders.models import Order, OrderStatus
+
+        existing = set(OrderStatus.values)
+        statuses = [s for s, _share in STATUSES if s in existing]
+        weights = [share for s, share in STATUSES if s in existing]
+        has_shipped_at = any(f.column == "shipped_at" for f in Order._meta.concrete_fields)
         reserved_by_product = [0] * products
         line_id = event_id = reservation_id = 0
         order_cols = ("id, number, customer_id, channel, currency, status, hold_reason, hold_note,"
                       " shipping_address, billing_address, payment_method, total_net,"
                       " total_tax, total_gross, notes, created_at, updated_at, placed_at,"
-                      " hold_expires_at, closed_at")
+                      " hold_expires_at, closed_at" + (", shipped_at" if has_shipped_at else ""))
         line_cols = ("id, order_id, position, product_id, sku, name, unit_price, tax_rate,"
                      " quantity, line_net")
         event_cols = "id, order_id, kind, created_at, from_status, to_status, reason, data"
@@ -174,9 +184,9 @@ def generate(*, orders: int, customers: int, products: int, seed: int = 5,
                     lbuf.write(f"{line_id}\t{order_id}\t{position}\t{product + 1}\t"
                                f"SKU-{product + 1:06d}\tProduct {product + 1}\t{prices[product]}"
                                f"\t20.00\t{quantity}\t{line_net}\n")
-                    if status in ("placed", "on_hold", "reserved"):
+                    if status in HOLDING:
                         reservation_id += 1
-                        kind = "firm" if status == "reserved" else "hold"
+                        kind = HOLDING[status]
                         expires = "\\N" if kind == "firm" else hold_until
                         rbuf.write(f"{reservation_id}\t{order_id}\t{line_id}\t{product + 1}\t1\t"
                                    f"{quantity}\t{kind}\tactive\t{expires}\t{created}\t"
@@ -187,13 +197,17 @@ def generate(*, orders: int, customers: int, products: int, seed: int = 5,
                 hold_expires = hold_until if status in ("placed", "on_hold") else "\\N"
                 closed = (_ts(created_dt + timedelta(hours=1))
                           if status in ("cancelled", "expired") else "\\N")
+                shipped = ""
+                if has_shipped_at:
+                    shipped = "\t" + (_ts(created_dt + timedelta(days=1)) if status in SHIPPED
+                                       else "\\N")
                 address = json.dumps({"name": "Customer", "line1": f"{customer_id} rue de la "
                                       "Paix", "postal_code": "75001", "city": "Paris",
                                       "country": "FR"})
                 obuf.write(f"{order_id}\tSO-{year}-{order_id:06d}\t{customer_id}\t"
                            f"{rng.choice(CHANNELS)}\tEUR\t{status}\t{hold_reason}\t\t{address}\t"
                            f"{address}\tcard\t{net}\t{tax}\t{net + tax}\t\t{created}\t{created}\t"
-                           f"{placed}\t{hold_expires}\t{closed}\n")
+                           f"{placed}\t{hold_expires}\t{closed}{shipped}\n")
                 event_id += 1
                 ebuf.write(f"{event_id}\t{order_id}\tcreated\t{created}\t\tdraft\t\t{{}}\n")
                 if status != "draft":

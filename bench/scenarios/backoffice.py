@@ -43,7 +43,9 @@ def _samples(scale: Scale, rng: random.Random) -> dict[str, list[str]]:
         customers = cursor.fetchall()
     rng.shuffle(orders)
     orders = orders[:n]
-    statuses = ["placed", "on_hold", "reserved", "backordered", "expired", "cancelled", "draft"]
+    from orders.models import OrderStatus
+
+    statuses = list(OrderStatus.values)
     return {
         "order list, first page": ["/orders/"] * n,
         "order list, page 500": ["/orders/?page=500"] * n,
