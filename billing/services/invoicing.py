@@ -27,7 +27,8 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.utils import timezone
+from django.db.models import Sum
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
@@ -50,6 +51,7 @@ from billing.providers import get_provider
 from oms.lib import outbox
 from oms.lib.errors import ApplicationError, NotAllowed
 from oms.lib.money import ZERO, quantize_money, tax_amount, to_decimal
+from oms.templatetags.oms_tags import money
 from orders import services as order_services
 from orders.models import Order, OrderStatus
 from orders.totals import PricedLine, compute_totals
@@ -86,7 +88,14 @@ def buyer_snapshot(order: Order) -> dict:
             "address": address}
 
 
-def payment_terms_text(*, days: int, settled: bool) -> str:
+def payment_terms_text(*, days: int, settled: bool, language: str | None = None) -> str:
+    """The terms printed on the invoice, in the buyer's language (stored with
+    the invoice, which never changes afterwards)."""
+    with translation.override(language or settings.LANGUAGE_CODE):
+        return _terms(days=days, settled=settled)
+
+
+def _terms(*, days: int, settled: bool) -> str:
     if settled:
         return _("Paid in full at order; nothing is due.")
     if days == 0:
@@ -154,7 +163,8 @@ def _build_invoice(order: Order, *, actor, today: date) -> Invoice:
     invoice = Invoice.objects.create(
         series=invoice_series(), year=today.year, order=order, customer=order.customer,
         issue_date=today, supply_date=supply_date, due_date=today + timedelta(days=terms_days),
-        payment_terms=payment_terms_text(days=terms_days, settled=False),
+        payment_terms=payment_terms_text(days=terms_days, settled=False,
+                                         language=order.customer.preferred_language),
         seller=seller_snapshot(), buyer=buyer_snapshot(order),
         shipping_address=dict(order.shipping_address or {}), currency=order.currency,
         total_net=totals.net, total_tax=totals.tax, total_gross=totals.gross,
@@ -213,7 +223,9 @@ def invoice_shipped_order(*, order_id: int, actor=None, today: date | None = Non
         if invoice.status == InvoiceStatus.PAID:
             # The terms printed on the invoice say it was paid by the capture.
             Invoice.objects.filter(pk=invoice.pk).update(
-                payment_terms=payment_terms_text(days=0, settled=True), due_date=today)
+                payment_terms=payment_terms_text(
+                    days=0, settled=True, language=order.customer.preferred_language),
+                due_date=today)
             invoice.refresh_from_db()
         outbox.enqueue(RENDER_PDF_HANDLER, {"invoice_id": invoice.pk},
                        dedup_key=f"billing:invoice-pdf:{invoice.pk}")
@@ -300,7 +312,7 @@ class CreditLineInput:
 
 def credit_note_room(invoice: Invoice) -> Decimal:
     """Gross amount that may still be credited on the invoice."""
-    credited = sum((note.total_gross for note in invoice.credit_notes.all()), ZERO)
+    credited = invoice.credit_notes.aggregate(total=Sum("total_gross"))["total"] or ZERO
     return invoice.total_gross - credited
 
 
@@ -352,7 +364,7 @@ def issue_credit_note(*, invoice_id: int, lines: list[CreditLineInput], reason: 
         room = credit_note_room(invoice)
         if gross > room:
             message = _("At most %(room)s can still be credited on this invoice.") % {
-                "room": room}
+                "room": money(room, invoice.currency)}
             raise ApplicationError(message, field_errors={"net": [message]})
         note = CreditNote.objects.create(
             series=credit_note_series(), year=today.year, invoice=invoice,

@@ -193,3 +193,14 @@ def test_issuing_twice_returns_the_same_invoice_and_queues_its_pdf_once():
     assert invoice.sequence == 1
     assert OutboxMessage.objects.filter(handler="billing.render_invoice_pdf",
                                         payload__invoice_id=invoice.pk).count() == 1
+
+
+def test_a_french_customers_invoice_is_written_in_french(shipped):
+    from tests.billing.invoicing_support import terms_customer
+
+    order = shipped(reserved_order(customer=terms_customer(preferred_language="fr")))
+    invoice = Invoice.objects.get(order=order)
+    assert invoice.payment_terms == "Payable sous 30 jours à compter de la date de facture."
+    text = _pdf_text(invoice.pdf_path)
+    assert "DATE DE LIVRAISON" in text and "Base imposable" in text
+    assert invoice.payment_terms in text
