@@ -75,6 +75,10 @@ class LeadTime:
         return None if self.average is None else self.average.total_seconds() / 3600
 
     @property
+    def minutes(self) -> float | None:
+        return None if self.average is None else self.average.total_seconds() / 60
+
+    @property
     def days(self) -> float | None:
         return None if self.average is None else self.average.total_seconds() / 86400
 

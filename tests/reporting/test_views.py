@@ -57,3 +57,22 @@ def test_the_order_list_links_to_the_export_with_its_filters(client_for):
 def test_the_order_list_hides_the_export_from_roles_without_reports(client_for):
     response = client_for("Sales").get(reverse("orders:list"))
     assert reverse("reporting:order_export") not in response.content.decode()
+
+
+def test_lead_times_read_in_days_hours_or_minutes(client_for):
+    from datetime import timedelta
+
+    from orders.models import EventKind, OrderEvent
+
+    product = ProductFactory(sku="MUG")
+    stock(product, WarehouseFactory(code="MAIN"), 10)
+    order = make_order(lines=[(product, 1)])
+    OrderEvent.objects.create(order=order, kind=EventKind.STATUS_CHANGED, to_status="shipped",
+                              created_at=order.placed_at + timedelta(minutes=42))
+    OrderEvent.objects.create(order=order, kind=EventKind.STATUS_CHANGED, to_status="paid",
+                              created_at=order.placed_at + timedelta(days=3, hours=12))
+
+    html = client_for("Manager").get(reverse("reporting:manager_dashboard")).content.decode()
+
+    assert "42 min" in html
+    assert "3.5 days" in html
