@@ -129,8 +129,12 @@ def scan(request: HttpRequest, pk: int) -> HttpResponse:
 def _respond_pick(request: HttpRequest, pk: int, *, error: str = "", notice: str = "",
                   status: int = 200, last_sku: str = "") -> HttpResponse:
     if request.htmx:
-        return _render_pick_list(request, pk, error=error, notice=notice, status=status,
-                                 last_sku=last_sku)
+        response = _render_pick_list(request, pk, error=error, notice=notice, status=status,
+                                     last_sku=last_sku)
+        if status >= 400:  # htmx swaps a 4xx only when told where (see base.html)
+            response["HX-Retarget"] = "#pick-panel"
+            response["HX-Reswap"] = "outerHTML"
+        return response
     if error:
         messages.error(request, error)
     else:
