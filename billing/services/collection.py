@@ -196,6 +196,9 @@ def _remind(*, invoice_id: int, level: int, today: date) -> bool:
             "extra": {"invoice_number": invoice.number, "level": level, "days_overdue": days,
                       "due_date": invoice.due_date.isoformat(),
                       "outstanding": str(invoice.outstanding), "currency": invoice.currency,
-                      "total": str(invoice.total_gross)}},
+                      "total": str(invoice.total_gross)},
+            # The invoice again, so the customer need not search for it.
+            "attachments": [{"path": invoice.pdf_path, "filename": f"{invoice.number}.pdf",
+                             "mimetype": "application/pdf"}] if invoice.pdf_path else []},
             dedup_key=f"billing:reminder:{invoice.pk}:{level}")
     return True

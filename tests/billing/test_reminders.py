@@ -34,8 +34,10 @@ def _reminder_mails():
 
 
 def test_an_invoice_one_day_overdue_gets_the_first_reminder_once(
-        overdue_invoice, django_capture_on_commit_callbacks):
+        overdue_invoice, django_capture_on_commit_callbacks, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
     invoice = overdue_invoice(1)
+    services.render_invoice_pdf(invoice_id=invoice.pk, send_email=False)
     with django_capture_on_commit_callbacks(execute=True):
         assert services.send_overdue_reminders() == 1
     with django_capture_on_commit_callbacks(execute=True):
@@ -46,6 +48,7 @@ def test_an_invoice_one_day_overdue_gets_the_first_reminder_once(
     (message,) = _reminder_mails()
     assert invoice.number in message.body and "1 days overdue" in message.body
     assert message.to == [invoice.customer.email]
+    assert message.attachments[0][0] == f"{invoice.number}.pdf"  # the invoice again
 
 
 def test_each_level_is_sent_once_as_the_invoice_gets_later(overdue_invoice):
