@@ -58,8 +58,11 @@ def test_back_office_pages_answer_with_constant_query_counts():
     assert export.extra["rows"] == TINY.orders
 
 
-def test_invoice_rows_are_marked_not_yet_built():
-    assert {row.status for row in invoices.run(TINY, {})} == {"not yet built"}
+def test_invoice_pdfs_render_for_one_and_fifty_lines():
+    rows = invoices.run(TINY, {})
+    assert [row.name for row in rows] == ["invoice PDF, one page", "invoice PDF, 50 lines"]
+    for row in rows:
+        assert row.median > 0 and row.extra["starts_with_pdf"] is True
 
 
 def test_expiry_sweep_releases_every_lapsed_hold():
