@@ -135,6 +135,22 @@ class PackingView:
     has_fragile: bool
     total_weight_kg: object
     still_open: bool
+    suggested_package: str = "box"
+
+
+# Above these, a box is no longer the right package (kg, litres).
+CRATE_FROM_KG, CRATE_FROM_LITRES = 20, 60
+PALLET_FROM_KG, PALLET_FROM_LITRES = 80, 300
+
+
+def suggest_package(*, weight_kg, litres, fragile: bool) -> str:
+    """Box, crate or pallet by weight and volume; fragile heavy goods get a crate."""
+    if weight_kg >= PALLET_FROM_KG or litres >= PALLET_FROM_LITRES:
+        return "pallet"
+    if weight_kg >= CRATE_FROM_KG or litres >= CRATE_FROM_LITRES or (
+            fragile and weight_kg >= CRATE_FROM_KG / 2):
+        return "crate"
+    return "box"
 
 
 def packing_view(*, order_id: int, warehouse_id: int) -> PackingView:
@@ -149,15 +165,20 @@ def packing_view(*, order_id: int, warehouse_id: int) -> PackingView:
         row = by_line.setdefault(pick.order_line_id, {
             "sku": pick.sku, "name": pick.name, "bin_code": pick.bin_code,
             "is_fragile": pick.product.is_fragile, "weight_kg": pick.product.weight_kg,
+            "litres": (pick.product.length_cm or 0) * (pick.product.width_cm or 0)
+            * (pick.product.height_cm or 0) / 1000,
             "quantity": 0, "picked": 0})
         row["quantity"] += pick.quantity
         row["picked"] += pick.quantity_picked
     lines = sorted(by_line.values(), key=lambda r: (not r["is_fragile"], r["sku"]))
     weight = sum((r["weight_kg"] or 0) * r["picked"] for r in lines)
-    return PackingView(order=order, warehouse=warehouse, lines=lines,
-                       has_fragile=any(r["is_fragile"] for r in lines),
+    litres = sum(r["litres"] * r["picked"] for r in lines)
+    fragile = any(r["is_fragile"] for r in lines)
+    return PackingView(order=order, warehouse=warehouse, lines=lines, has_fragile=fragile,
                        total_weight_kg=weight,
-                       still_open=any(p.pick_list.status == PickList.Status.OPEN for p in picks))
+                       still_open=any(p.pick_list.status == PickList.Status.OPEN for p in picks),
+                       suggested_package=suggest_package(weight_kg=weight, litres=litres,
+                                                         fragile=fragile))
 
 
 def shipment_page(*, status: str = "", warehouse_id: int | None = None, query: str = "",
