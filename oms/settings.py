@@ -188,6 +188,8 @@ BILLING_REMINDER_LEVELS = [int(v) for v in env.list("BILLING_REMINDER_LEVELS",
 REPORT_ATTACHMENT_MAX_BYTES = env.int("REPORT_ATTACHMENT_MAX_BYTES", default=5 * 1024 * 1024)
 REPORT_LINK_MAX_AGE_DAYS = env.int("REPORT_LINK_MAX_AGE_DAYS", default=7)
 REPORT_RUN_MAX_ATTEMPTS = env.int("REPORT_RUN_MAX_ATTEMPTS", default=4)
+# Files of older runs are deleted (their rows stay in the run history).
+REPORT_FILE_RETENTION_DAYS = env.int("REPORT_FILE_RETENTION_DAYS", default=90)
 
 # Celery. With no REDIS_URL tasks run in-process right after commit, so the
 # product works on a laptop with nothing but Python.
@@ -242,4 +244,8 @@ CELERY_BEAT_SCHEDULE = {
     # Overdue invoices -> one reminder e-mail per invoice and level, daily.
     "billing-overdue-reminders": {"task": "billing.tasks.send_overdue_reminders",
                                   "schedule": 24 * 3600.0},
+    # Report files past REPORT_FILE_RETENTION_DAYS -> deleted, daily. The
+    # report subscriptions themselves are PeriodicTasks in the database.
+    "reporting-purge-old-report-files": {"task": "reporting.tasks.purge_old_report_files",
+                                         "schedule": 24 * 3600.0},
 }

@@ -464,6 +464,18 @@ def execute_run(*, subscription_id: int, slot: datetime) -> ReportRun | None:
     return run
 
 
+def purge_old_files(*, now: datetime | None = None) -> int:
+    """Delete the files of runs older than REPORT_FILE_RETENTION_DAYS (the
+    run rows stay as history). Their download links expired long before."""
+    cutoff = (now or timezone.now()) - timedelta(days=settings.REPORT_FILE_RETENTION_DAYS)
+    runs = list(ReportRun.objects.filter(finished_at__lt=cutoff).exclude(file_path="")
+                .values_list("pk", "file_path")[:1000])
+    for pk, path in runs:
+        default_storage.delete(path)
+        ReportRun.objects.filter(pk=pk).update(file_path="")
+    return len(runs)
+
+
 # --- delivery -----------------------------------------------------------------
 
 
@@ -490,7 +502,9 @@ def send_report(payload: dict) -> None:
     a signed link valid REPORT_LINK_MAX_AGE_DAYS when the file is larger than
     REPORT_ATTACHMENT_MAX_BYTES. One message for all recipients (Bcc), so a
     recipient list is not disclosed to plain addresses."""
-    run = ReportRun.objects.select_related("subscription").get(pk=payload["run_id"])
+    run = ReportRun.objects.select_related("subscription").filter(pk=payload["run_id"]).first()
+    if run is None or not run.file_path:  # subscription deleted since: nothing to send
+        return
     subscription = run.subscription
     report = reports.get(subscription.report)
     link = None

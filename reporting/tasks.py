@@ -44,3 +44,8 @@ def run_subscription(self, subscription_id: int, scheduled_for_iso: str | None =
         raise self.retry(exc=error, countdown=backoff_seconds(self.request.retries),
                          kwargs={"subscription_id": subscription_id,
                                  "scheduled_for_iso": slot.isoformat()}) from error
+
+
+@shared_task(ignore_result=True)
+def purge_old_report_files() -> int:
+    return subscriptions.purge_old_files()

@@ -272,3 +272,20 @@ def test_latest_slot_follows_the_schedule(manager, schedule, extra, now, slot):
 def test_period_is_relative_to_the_slot(period, start, end):
     assert subscriptions.period_bounds(period, SLOT, "Europe/Paris") == (
         start.replace(tzinfo=PARIS), end.replace(tzinfo=PARIS))
+
+
+def test_files_of_old_runs_are_purged_and_their_history_stays(
+        manager, product, settings, django_capture_on_commit_callbacks):
+    settings.REPORT_FILE_RETENTION_DAYS = 30
+    subscription = _subscribe(manager)
+    with time_machine.travel(SLOT + timedelta(seconds=5), tick=False):
+        _beat_fires(subscription, django_capture_on_commit_callbacks)
+    run = ReportRun.objects.get(subscription=subscription)
+    path = run.file_path
+    assert default_storage.exists(path)
+
+    assert subscriptions.purge_old_files(now=SLOT + timedelta(days=29)) == 0
+    assert subscriptions.purge_old_files(now=SLOT + timedelta(days=31)) == 1
+    run.refresh_from_db()
+    assert run.file_path == "" and run.status == RunStatus.SENT
+    assert not default_storage.exists(path)
