@@ -98,14 +98,17 @@ def send_customer_email(*, order_id: int, kind: str, outbox_message_id: int, rea
         return False  # already sent and recorded by an earlier run
     language = order.customer.preferred_language or settings.LANGUAGE_CODE
     with translation.override(language):
-        _send(subject=CUSTOMER_EMAILS[kind](order), template=f"emails/orders/{kind}",
+        subject = CUSTOMER_EMAILS[kind](order)
+        _send(subject=subject, template=f"emails/orders/{kind}",
               context={"order": order, "customer": order.customer, "reason": reason,
                        "extra": extra or {}},
               to=[order.customer.email], outbox_message_id=outbox_message_id,
               attachments=attachments)
+    # The timeline shows what was sent, to whom, with which files.
     OrderEvent.objects.create(order=order, kind=EventKind.EMAIL, reason=kind,
                               data={"outbox_message_id": outbox_message_id,
-                                    "to": order.customer.email})
+                                    "to": order.customer.email, "subject": subject,
+                                    "attachments": [a["filename"] for a in attachments or []]})
     return True
 
 

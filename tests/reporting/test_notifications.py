@@ -195,3 +195,18 @@ def test_invoice_with_pdf_and_payment_received_follow_the_real_services(mailoutb
     kinds = set(order.events.filter(kind=EventKind.EMAIL).values_list("reason", flat=True))
     assert {"received", "confirmed", "invoice", "payment_received"} <= kinds
     assert invoice.total_gross > Decimal("0")
+
+
+def test_the_order_timeline_shows_each_email_subject_recipient_and_attachment(
+        french_order, client_for, tmp_path):
+    path = default_storage.save("invoices/t.pdf", ContentFile(b"%PDF-1.4 test"))
+    _enqueue(french_order, "invoice", extra=EXTRAS["invoice"],
+             attachments=[{"path": path, "filename": "INV-2026-000042.pdf"}])
+
+    html = client_for("Sales").get(f"/orders/{french_order.pk}/").content.decode()
+
+    with translation.override("fr"):
+        subject = CUSTOMER_EMAILS["invoice"](french_order)
+    assert subject in html
+    assert f"→ {french_order.customer.email}" in html
+    assert "INV-2026-000042.pdf" in html
