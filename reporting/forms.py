@@ -97,6 +97,15 @@ class SubscriptionForm(forms.Form):
                                   params={"list": ", ".join(bad)})
         return text
 
+    def clean(self) -> dict:
+        data = super().clean()
+        schedule = data.get("schedule")
+        if schedule == ScheduleKind.WEEKLY and data.get("weekday") is None:
+            self.add_error("weekday", _("A weekly report needs its day of the week."))
+        if schedule == ScheduleKind.MONTHLY and not data.get("day_of_month"):
+            self.add_error("day_of_month", _("A monthly report needs its day of the month."))
+        return data
+
     @classmethod
     def initial_for(cls, subscription: ReportSubscription) -> dict:
         filters = subscription.filters

@@ -8,7 +8,7 @@ the preview reads the report's own SQL (first rows only).
 from __future__ import annotations
 
 import zoneinfo
-from datetime import timedelta
+from datetime import time, timedelta
 
 from django.contrib import messages
 from django.core import signing
@@ -56,7 +56,8 @@ def _form_page(request: HttpRequest, form: SubscriptionForm,
 def subscription_create(request: HttpRequest) -> HttpResponse:
     if request.method == "GET":
         return _form_page(request, SubscriptionForm(initial={
-            "recipients": [request.user.pk], "is_active": True}), None)
+            "report": "sales_summary", "recipients": [request.user.pk], "is_active": True,
+            "send_time": time(7, 0), "language": request.LANGUAGE_CODE}), None)
     form = SubscriptionForm(request.POST)
     if form.is_valid():
         try:

@@ -113,8 +113,14 @@ def get(key: str) -> Report:
     return REGISTRY[key]
 
 
+# The order managers see them in.
+ORDER = ["sales_summary", "order_to_cash", "receivables_aging", "fulfilment_performance",
+         "low_stock"]
+
+
 def choices() -> list[tuple[str, object]]:
-    return [(key, report.label) for key, report in REGISTRY.items()]
+    keys = [key for key in ORDER if key in REGISTRY] + [k for k in REGISTRY if k not in ORDER]
+    return [(key, REGISTRY[key].label) for key in keys]
 
 
 def fetch_all(sql: str, params: dict) -> list[tuple]:
