@@ -27,7 +27,7 @@ def _billing_decides(monkeypatch):
     monkeypatch.setattr(payments, "_approver", run_payment_approval)
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_seed_demo_twice_creates_users_catalogue_customers_and_orders_once(capsys):
     call_command("seed_demo")
     first = capsys.readouterr().out
@@ -48,7 +48,7 @@ def test_seed_demo_twice_creates_users_catalogue_customers_and_orders_once(capsy
     assert f"sales        / {DEMO_PASSWORD}" in second
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_seed_demo_covers_every_order_state_that_rests():
     call_command("seed_demo")
 
@@ -63,7 +63,7 @@ def test_seed_demo_covers_every_order_state_that_rests():
     assert holds == {"new_customer", "payment_declined", "credit_limit", "prepayment_missing"}
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_seed_demo_stock_is_received_once_and_matches_the_ledger():
     call_command("seed_demo")
     call_command("seed_demo")
