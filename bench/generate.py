@@ -42,11 +42,16 @@ _LAST_NAMES = ("Martin Bernard Dubois Thomas Robert Richard Petit Durand Leroy M
 FIRST, LAST = _FIRST_NAMES.split(), _LAST_NAMES.split()
 CITIES = ["Paris", "Lyon", "Marseille", "Lille", "Nantes", "Bordeaux", "Toulouse", "Nice",
           "Rennes", "Strasbourg"]
-# (status, share) of the generated orders; states the orders app does not
-# have (yet) are left out at run time, so every state that exists is there.
+# (status, share) of the generated orders. Orders of the last RECENT_DAYS
+# are spread over every state; older ones have finished their life (paid,
+# cancelled or expired, a few invoices still open), as in a real history.
+# States the orders app does not have (yet) are left out at run time, so
+# every state that exists is there.
+RECENT_DAYS = 60
 STATUSES = [("paid", 0.30), ("invoiced", 0.06), ("shipped", 0.05), ("packed", 0.02),
             ("picking", 0.03), ("reserved", 0.12), ("cancelled", 0.12), ("expired", 0.08),
             ("on_hold", 0.06), ("placed", 0.05), ("backordered", 0.04), ("draft", 0.07)]
+OLD_STATUSES = [("paid", 0.78), ("invoiced", 0.02), ("cancelled", 0.12), ("expired", 0.08)]
 # Which states hold stock (active reservations) and of which kind.
 HOLDING = {"placed": "hold", "on_hold": "hold", "reserved": "firm", "picking": "firm",
            "packed": "firm"}
@@ -149,6 +154,9 @@ def generate(*, orders: int, customers: int, products: int, seed: int = 5,
         existing = set(OrderStatus.values)
         statuses = [s for s, _share in STATUSES if s in existing]
         weights = [share for s, share in STATUSES if s in existing]
+        old_statuses = [s for s, _share in OLD_STATUSES if s in existing]
+        old_weights = [share for s, share in OLD_STATUSES if s in existing]
+        recent_from = now - timedelta(days=RECENT_DAYS)
         has_shipped_at = any(f.column == "shipped_at" for f in Order._meta.concrete_fields)
         reserved_by_product = [0] * products
         line_id = event_id = reservation_id = 0
@@ -167,11 +175,13 @@ def generate(*, orders: int, customers: int, products: int, seed: int = 5,
         for batch_start in range(1, orders + 1, BATCH):
             obuf, lbuf, ebuf, rbuf = (io.StringIO() for _ in range(4))
             batch_end = min(orders, batch_start + BATCH - 1)
-            batch_statuses = rng.choices(statuses, weights, k=batch_end - batch_start + 1)
-            for order_id, status in zip(range(batch_start, batch_end + 1), batch_statuses,
-                                        strict=True):
+            for order_id in range(batch_start, batch_end + 1):
                 customer_id = rng.randint(1, customers)
                 created_dt = now - span + step * order_id
+                if created_dt >= recent_from:
+                    status = rng.choices(statuses, weights)[0]
+                else:
+                    status = rng.choices(old_statuses, old_weights)[0]
                 created = _ts(created_dt)
                 placed = "\\N" if status == "draft" else _ts(created_dt + timedelta(minutes=2))
                 net = Decimal(0)
