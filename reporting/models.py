@@ -3,7 +3,8 @@
 reporting is the top layer: it may read every app (through their selectors
 where they have one, or aggregate SQL over their models) and writes nothing
 but its own records. It owns no business state; `ReportingAccess` exists only
-to carry the permissions of the reports (no table).
+to carry the permissions of the reports (no table). Its own records are the
+scheduled report subscriptions and their runs (reporting/subscriptions.py).
 """
 
 import datetime

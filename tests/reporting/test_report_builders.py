@@ -197,3 +197,31 @@ def test_a_large_export_streams_in_constant_memory(fmt, rows, monkeypatch):
     assert built.rows == rows
     assert built.size > 300_000
     assert peak < 8 * 1024 * 1024, f"peak {peak / 1e6:.1f} MB for a {built.size / 1e6:.1f} MB file"
+
+
+def test_order_to_cash_gives_average_and_90th_percentile_and_stuck_orders(known_sales):
+    from orders.models import EventKind, Order, OrderEvent
+
+    orders = list(Order.objects.filter(placed_at__gte=DAY, placed_at__lt=DAY + timedelta(days=1))
+                  .order_by("pk"))
+    for order, hours in zip(orders, (2, 12), strict=True):
+        OrderEvent.objects.create(order=order, kind=EventKind.STATUS_CHANGED,
+                                  from_status="placed", to_status="reserved",
+                                  created_at=order.placed_at + timedelta(hours=hours))
+    # the first order moves on to the end of the cycle; the second sits reserved
+    OrderEvent.objects.create(order=orders[0], kind=EventKind.STATUS_CHANGED,
+                              from_status="reserved", to_status="shipped",
+                              created_at=orders[0].placed_at + timedelta(hours=30))
+    Order.objects.filter(pk=orders[0].pk).update(status="paid")
+    Order.objects.filter(pk=orders[1].pk).update(status="reserved")
+    params = ReportParams.from_filters({"stuck_days": 3}, start=DAY,
+                                       end=DAY + timedelta(days=20), timezone="Europe/Paris")
+    figures = {h.label: h.value for h in reports.get("order_to_cash").headline(params)}
+    assert figures["Orders placed"] == "3"
+    # hours to approval 2 and 12: average 7, percentile_cont(0.9) = 2 + 0.9 * 10 = 11
+    assert figures["Hours to approval: average / 90th percentile"] == "7.0 / 11.0"
+    assert figures["Hours to shipment: average / 90th percentile"] == "30.0 / 30.0"
+    # stuck: the reserved one and the next day's order, still placed; not the paid one
+    assert figures["Orders stuck over 3 days"] == "2"
+    rows = builders.preview_rows(report=reports.get("order_to_cash"), params=params)
+    assert [row[-1] for row in rows] == ["no", "yes", "yes"]
