@@ -26,7 +26,7 @@ test: $(VENV)/.dev-installed
 	DATABASE_URL=$(DATABASE_URL_TEST) REDIS_URL=$(REDIS_URL_TEST) $(BIN)/python bin/check-services
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
-	DATABASE_URL=$(DATABASE_URL_TEST) REDIS_URL=$(REDIS_URL_TEST) $(BIN)/python manage.py compilemessages --ignore=.venv -v 0
+	DATABASE_URL=$(DATABASE_URL_TEST) REDIS_URL=$(REDIS_URL_TEST) DJANGO_SETTINGS_MODULE=oms.test_settings $(BIN)/python manage.py compilemessages --ignore=.venv -v 0
 	DATABASE_URL=$(DATABASE_URL_TEST) REDIS_URL=$(REDIS_URL_TEST) $(BIN)/pytest $(PYTEST_ARGS)
 
 lint: $(VENV)/.dev-installed
@@ -42,8 +42,8 @@ lock:
 	cd requirements && uv pip compile dev.in --python-version 3.11 -q --generate-hashes -o dev.txt --no-header
 
 messages: $(VENV)/.dev-installed
-	$(BIN)/python manage.py makemessages -l fr --ignore=.venv --ignore=.data --no-obsolete
-	$(BIN)/python manage.py compilemessages --ignore=.venv
+	DEBUG=true $(BIN)/python manage.py makemessages -l fr --ignore=.venv --ignore=.data --no-obsolete
+	DEBUG=true $(BIN)/python manage.py compilemessages --ignore=.venv
 
 clean-data:
 	rm -rf .data
