@@ -137,7 +137,7 @@ def relay(*, limit: int = 500) -> int:
     # A row still pending this long after its dispatch was lost by the broker.
     # Not the relay interval: with a backlogged queue every relay run would
     # pile another copy of each waiting row onto it.
-    stale = now - timedelta(seconds=getattr(settings, "OUTBOX_REDISPATCH_SECONDS", 300))
+    stale = now - timedelta(seconds=settings.OUTBOX_REDISPATCH_SECONDS)
     ids = list(
         OutboxMessage.objects.filter(status=OutboxMessage.Status.PENDING, available_at__lte=now)
         # never sent, sent long ago and still pending (lost by the broker), or
