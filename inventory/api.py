@@ -126,7 +126,57 @@ def lock_stock_levels(**filters) -> list[StockLevel]:
     )
 
 
-def _validate_lines(lines: list[LineRequest]) -> dict[int, Product]:
+def reserve(*, order_id: int, lines: list[LineRequest], hold_minutes: int | None = None,
+            expires_at: datetime | None = None,
+            actor_id: int | None = None) -> list[ReservationInfo]:
+    """Hold stock for every line of an order, all or nothing.
+
+    Each line is served from one warehouse when one can serve it whole
+    (preferring warehouses this order already uses, then the one with most
+    available), else split over warehouses by descending availability.
+    Raises InsufficientStock, writing nothing, if any line falls short.
+
+    The hold lasts `hold_minutes` (default RESERVATION_HOLD_MINUTES), or
+    until `expires_at` when the caller fixed it already. Three statements:
+    the stock rows locked together with their products, the reservations
+    inserted, the stock rows updated. No savepoint: every refusal is decided
+    before the first write and raised once the block is left, so the
+    caller's transaction stays usable (a backorder customer's order is
+    placed without holds).
+    """
+    _check_quantities(lines)
+    if expires_at is None:
+        minutes = hold_minutes_default() if hold_minutes is None else hold_minutes
+        if minutes <= 0:
+            raise ApplicationError(_("The hold must last at least one minute."))
+        expires_at = timezone.now() + timedelta(minutes=minutes)
+
+    refusal: ApplicationError | None = None
+    reservations: list[Reservation] = []
+    with transaction.atomic(savepoint=False):
+        product_ids = sorted({line.product_id for line in lines})
+        levels = list(
+            StockLevel.objects.select_for_update(of=("self",)).select_related("product")
+            .filter(product_id__in=product_ids, warehouse__is_active=True)
+            .order_by("pk")
+        )
+        products = {level.product_id: level.product for level in levels}
+        if len(products) < len(product_ids):  # unknown, or stocked nowhere active
+            products.update(Product.objects.in_bulk(set(product_ids) - set(products)))
+        refusal = _product_refusal(product_ids, products)
+        if refusal is None:
+            allocations, shortfall = _allocate(lines, levels)
+            if shortfall:
+                refusal = _shortage(lines, levels, products, shortfall)
+            else:
+                reservations = _write_holds(order_id, allocations, expires_at=expires_at,
+                                            actor_id=actor_id)
+    if refusal is not None:
+        raise refusal
+    return [_info(r) for r in reservations]
+
+
+def _check_quantities(lines: list[LineRequest]) -> None:
     if not lines:
         raise ApplicationError(_("An order needs at least one line to reserve."),
                                field_errors={"lines": [_("Add at least one line.")]})
@@ -136,98 +186,89 @@ def _validate_lines(lines: list[LineRequest]) -> dict[int, Product]:
             raise ApplicationError(
                 _("Quantities must be positive whole numbers."),
                 field_errors={"quantity": [_("Enter a whole number greater than zero.")]})
-    product_ids = {line.product_id for line in lines}
-    products = Product.objects.in_bulk(product_ids)
-    unknown = product_ids - set(products)
-    if unknown:
-        raise ApplicationError(_("Unknown product."),
-                               field_errors={"product": [_("This product does not exist.")]})
+
+
+def _product_refusal(product_ids: list[int], products: dict[int, Product]
+                     ) -> ApplicationError | None:
+    if set(product_ids) - set(products):
+        return ApplicationError(_("Unknown product."),
+                                field_errors={"product": [_("This product does not exist.")]})
     inactive = [p.sku for p in products.values() if not p.is_active]
     if inactive:
-        raise ApplicationError(
+        return ApplicationError(
             _("Product %(sku)s is not sold any more.") % {"sku": ", ".join(sorted(inactive))},
             field_errors={"product": [_("This product is inactive.")]})
-    return products
+    return None
 
 
-def reserve(*, order_id: int, lines: list[LineRequest], hold_minutes: int | None = None,
-            actor_id: int | None = None) -> list[ReservationInfo]:
-    """Hold stock for every line of an order, all or nothing.
+def _allocate(lines: list[LineRequest], levels: list[StockLevel]
+              ) -> tuple[list[tuple[LineRequest, StockLevel, int]], dict[int, int]]:
+    """Which stock level serves how much of each line; and what is short."""
+    by_product: dict[int, list[StockLevel]] = defaultdict(list)
+    for level in levels:
+        by_product[level.product_id].append(level)
+    available = {level.pk: level.on_hand - level.reserved for level in levels}
+    used_warehouses: set[int] = set()
+    allocations: list[tuple[LineRequest, StockLevel, int]] = []
+    shortfall: dict[int, int] = defaultdict(int)
+    for line in lines:
+        candidates = by_product.get(line.product_id, [])
+        whole = [lv for lv in candidates if available[lv.pk] >= line.quantity]
+        if whole:
+            best = min(whole, key=lambda lv: (lv.warehouse_id not in used_warehouses,
+                                              -available[lv.pk], lv.pk))
+            picks = [(best, line.quantity)]
+        else:
+            picks, remaining = [], line.quantity
+            for lv in sorted(candidates, key=lambda lv: (-available[lv.pk], lv.pk)):
+                if remaining == 0:
+                    break
+                take = min(remaining, available[lv.pk])
+                if take > 0:
+                    picks.append((lv, take))
+                    remaining -= take
+            if remaining:
+                shortfall[line.product_id] += remaining
+                continue
+        for level, quantity in picks:
+            available[level.pk] -= quantity
+            used_warehouses.add(level.warehouse_id)
+            allocations.append((line, level, quantity))
+    return allocations, shortfall
 
-    Each line is served from one warehouse when one can serve it whole
-    (preferring warehouses this order already uses, then the one with most
-    available), else split over warehouses by descending availability.
-    Raises InsufficientStock, writing nothing, if any line falls short.
-    """
-    products = _validate_lines(lines)
-    minutes = hold_minutes_default() if hold_minutes is None else hold_minutes
-    if minutes <= 0:
-        raise ApplicationError(_("The hold must last at least one minute."))
-    expires_at = timezone.now() + timedelta(minutes=minutes)
 
-    with transaction.atomic():
-        levels = lock_stock_levels(product_id__in=list(products),
-                                   warehouse__is_active=True)
-        by_product: dict[int, list[StockLevel]] = defaultdict(list)
-        for level in levels:
-            by_product[level.product_id].append(level)
-        available = {level.pk: level.on_hand - level.reserved for level in levels}
+def _shortage(lines: list[LineRequest], levels: list[StockLevel],
+              products: dict[int, Product], shortfall: dict[int, int]) -> InsufficientStock:
+    requested: dict[int, int] = defaultdict(int)
+    for line in lines:
+        requested[line.product_id] += line.quantity
+    return InsufficientStock([
+        Shortage(product_id=pid, sku=products[pid].sku, requested=requested[pid],
+                 available=sum(max(lv.on_hand - lv.reserved, 0)
+                               for lv in levels if lv.product_id == pid))
+        for pid in sorted(shortfall)
+    ])
 
-        used_warehouses: set[int] = set()
-        allocations: list[tuple[LineRequest, StockLevel, int]] = []
-        shortfall: dict[int, int] = defaultdict(int)
-        for line in lines:
-            candidates = by_product.get(line.product_id, [])
-            whole = [lv for lv in candidates if available[lv.pk] >= line.quantity]
-            if whole:
-                best = min(whole, key=lambda lv: (lv.warehouse_id not in used_warehouses,
-                                                  -available[lv.pk], lv.pk))
-                picks = [(best, line.quantity)]
-            else:
-                picks, remaining = [], line.quantity
-                for lv in sorted(candidates, key=lambda lv: (-available[lv.pk], lv.pk)):
-                    if remaining == 0:
-                        break
-                    take = min(remaining, available[lv.pk])
-                    if take > 0:
-                        picks.append((lv, take))
-                        remaining -= take
-                if remaining:
-                    shortfall[line.product_id] += remaining
-                    continue
-            for level, quantity in picks:
-                available[level.pk] -= quantity
-                used_warehouses.add(level.warehouse_id)
-                allocations.append((line, level, quantity))
 
-        if shortfall:
-            requested: dict[int, int] = defaultdict(int)
-            for line in lines:
-                requested[line.product_id] += line.quantity
-            raise InsufficientStock([
-                Shortage(
-                    product_id=pid, sku=products[pid].sku, requested=requested[pid],
-                    available=sum(max(lv.on_hand - lv.reserved, 0) for lv in by_product[pid]),
-                )
-                for pid in sorted(shortfall)
-            ])
-
-        now = timezone.now()
-        reservations = Reservation.objects.bulk_create([
-            Reservation(order_id=order_id, order_line_id=line.order_line_id,
-                        product_id=line.product_id, warehouse_id=level.warehouse_id,
-                        quantity=quantity, kind=Reservation.Kind.HOLD,
-                        status=Reservation.Status.ACTIVE, expires_at=expires_at,
-                        actor_id=actor_id)
-            for line, level, quantity in allocations
-        ])
-        changed = {level.pk: level for _line, level, _q in allocations}
-        for level in changed.values():
-            level.reserved = level.on_hand - available[level.pk]
-            level.updated_at = now
-        StockLevel.objects.bulk_update(sorted(changed.values(), key=lambda lv: lv.pk),
-                                       ["reserved", "updated_at"])
-    return [_info(r) for r in reservations]
+def _write_holds(order_id: int, allocations: list[tuple[LineRequest, StockLevel, int]], *,
+                 expires_at: datetime, actor_id: int | None) -> list[Reservation]:
+    now = timezone.now()
+    reservations = Reservation.objects.bulk_create([
+        Reservation(order_id=order_id, order_line_id=line.order_line_id,
+                    product_id=line.product_id, warehouse_id=level.warehouse_id,
+                    quantity=quantity, kind=Reservation.Kind.HOLD,
+                    status=Reservation.Status.ACTIVE, expires_at=expires_at,
+                    actor_id=actor_id)
+        for line, level, quantity in allocations
+    ])
+    changed: dict[int, StockLevel] = {}
+    for _line, level, quantity in allocations:
+        level.reserved += quantity
+        level.updated_at = now
+        changed[level.pk] = level
+    StockLevel.objects.bulk_update(sorted(changed.values(), key=lambda lv: lv.pk),
+                                   ["reserved", "updated_at"])
+    return reservations
 
 
 def _info(reservation: Reservation) -> ReservationInfo:
@@ -246,13 +287,47 @@ def _lock_active_reservations(order_id: int, **filters) -> list[Reservation]:
     )
 
 
-def confirm(*, order_id: int, actor_id: int | None = None) -> None:
+_CONFIRM_COVERED_SQL = """
+WITH active AS (
+    SELECT id, order_line_id, quantity FROM inventory_reservation
+     WHERE order_id = %(order)s AND status = 'active'
+     ORDER BY id
+       FOR UPDATE
+), covered AS (
+    SELECT bool_and(coalesce(held.quantity, 0) >= wanted.quantity) AS ok
+      FROM unnest(%(lines)s::bigint[], %(quantities)s::bigint[]) AS wanted(line, quantity)
+      LEFT JOIN (SELECT order_line_id, sum(quantity) AS quantity FROM active
+                  GROUP BY order_line_id) AS held ON held.order_line_id = wanted.line
+)
+UPDATE inventory_reservation r
+   SET kind = 'firm', expires_at = NULL, actor_id = %(actor)s, updated_at = %(now)s
+  FROM active, covered
+ WHERE r.id = active.id AND covered.ok
+RETURNING r.id
+"""
+
+
+def confirm(*, order_id: int, actor_id: int | None = None,
+            required: dict[int, int] | None = None) -> bool:
     """Turn the order's active holds into firm reservations (no expiry).
 
     A hold past its expiry that the sweep has not reached yet is still
     confirmed: whichever of approval and sweep locks the row first wins.
-    Raises Conflict when the order's holds have already lapsed.
+
+    With `required` (order line id -> quantity): one statement that firms
+    the order's active reservations only if they cover every line, and
+    returns whether they did (False changes nothing; the caller reserves
+    afresh). Without it: raises Conflict when the order's holds have
+    already lapsed.
     """
+    if required is not None:
+        lines = sorted(required)
+        with connection.cursor() as cursor:
+            cursor.execute(_CONFIRM_COVERED_SQL, {
+                "order": order_id, "lines": lines,
+                "quantities": [required[line] for line in lines],
+                "actor": actor_id, "now": timezone.now()})
+            return bool(cursor.fetchall())
     with transaction.atomic():
         active = _lock_active_reservations(order_id)
         if not active and Reservation.objects.filter(
@@ -263,6 +338,7 @@ def confirm(*, order_id: int, actor_id: int | None = None) -> None:
             Reservation.objects.filter(pk__in=holds).update(
                 kind=Reservation.Kind.FIRM, expires_at=None, actor_id=actor_id,
                 updated_at=timezone.now())
+    return True
 
 
 def _decrement(reservations: list[Reservation], *, on_hand_too: bool) -> None:

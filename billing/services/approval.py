@@ -196,7 +196,8 @@ def _authorise_for_order(order: Order, method: str, payment: PaymentDetails | No
 
 def _apply(order: Order, verdict: Verdict, result: ProviderResult | None, actor) -> None:
     if verdict.approve:
-        order_services.approve_order(order_id=order.pk, actor=actor, reason=verdict.reason_text)
+        order_services.approve_order(order_id=order.pk, actor=actor, reason=verdict.reason_text,
+                                     locked=order)
         return
     order_services.hold_order(order_id=order.pk, reason_code=verdict.reason_code,
                               reason_text=verdict.reason_text, actor=actor)

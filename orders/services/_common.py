@@ -50,22 +50,41 @@ def _refuse(order: Order, action: str) -> NotAllowed:
         code="illegal_transition")
 
 
+def _new_event(order: Order, *, kind: str, actor, from_status: str = "",
+               to_status: str = "", reason: str = "", data: dict | None = None) -> OrderEvent:
+    """An unsaved event (for one bulk INSERT of several)."""
+    return OrderEvent(order=order, kind=kind, actor_id=_actor_id(actor),
+                      from_status=from_status, to_status=to_status, reason=reason,
+                      data=data or {})
+
+
 def _event(order: Order, *, kind: str, actor, from_status: str = "", to_status: str = "",
            reason: str = "", data: dict | None = None) -> OrderEvent:
-    return OrderEvent.objects.create(order=order, kind=kind, actor_id=_actor_id(actor),
-                                     from_status=from_status, to_status=to_status,
-                                     reason=reason, data=data or {})
+    event = _new_event(order, kind=kind, actor=actor, from_status=from_status,
+                       to_status=to_status, reason=reason, data=data)
+    event.save(force_insert=True)
+    return event
+
+
+def _run_transition(order: Order, method_name: str, *, refused_as: str, **kwargs
+                    ) -> tuple[str, list[str]]:
+    """Run the FSM transition in memory: (previous status, fields it changed)."""
+    method = getattr(order, method_name)
+    if not can_proceed(method):
+        raise _refuse(order, refused_as)
+    before = {f.attname: getattr(order, f.attname) for f in order._meta.concrete_fields}
+    from_status = order.status
+    method(**kwargs)
+    changed = [name for name, value in before.items() if getattr(order, name) != value]
+    return from_status, changed
 
 
 def _transition(order: Order, method_name: str, *, actor, reason: str = "",
                 data: dict | None = None, refused_as: str, **kwargs) -> OrderEvent:
-    """Run the FSM transition `method_name`, save, and write its event."""
-    method = getattr(order, method_name)
-    if not can_proceed(method):
-        raise _refuse(order, refused_as)
-    from_status = order.status
-    method(**kwargs)
-    order.save()
+    """Run the FSM transition `method_name`, save what it changed, and write its event."""
+    from_status, changed = _run_transition(order, method_name, refused_as=refused_as,
+                                           **kwargs)
+    order.save(update_fields=[*changed, "updated_at"])
     return _event(order, kind=EventKind.STATUS_CHANGED, actor=actor, from_status=from_status,
                   to_status=order.status, reason=reason, data=data)
 

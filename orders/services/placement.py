@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from functools import partial
 
 from django.conf import settings
@@ -20,6 +20,7 @@ from orders.models import (
     Channel,
     EventKind,
     Order,
+    OrderEvent,
     OrderLine,
     OrderStatus,
     PaymentMethod,
@@ -34,9 +35,10 @@ from orders.services._common import (
     _actor_id,
     _clean_text,
     _email_customer,
-    _event,
     _lock_order,
+    _new_event,
     _refuse,
+    _run_transition,
     _transition,
 )
 from orders.totals import PricedLine, compute_totals
@@ -144,10 +146,9 @@ def _price_lines(order: Order, priced: list[tuple[inventory_api.ProductInfo, int
     return lines
 
 
-def _hold_stock_and_place(order: Order, lines: list[OrderLine], *, customer: Customer,
-                          payment: PaymentDetails | None, actor) -> Order:
-    """Hold stock for every line, move draft -> placed, queue the e-mail, and
-    hand the payment to the approver once the transaction commits.
+def _hold_stock(order: Order, lines: list[OrderLine], *, customer: Customer,
+                expires_at, actor) -> dict:
+    """Hold stock for every line; the data of the placement event.
 
     Out of stock: refused with per-line errors, unless the customer accepts
     backorders; then the order is placed without holds and approval moves
@@ -157,8 +158,8 @@ def _hold_stock_and_place(order: Order, lines: list[OrderLine], *, customer: Cus
                                           quantity=line.quantity) for line in lines]
     data: dict = {"channel": order.channel, "total_gross": str(order.total_gross)}
     try:
-        holds = inventory_api.reserve(order_id=order.pk, lines=requests, hold_minutes=None,
-                                      actor_id=_actor_id(actor))
+        inventory_api.reserve(order_id=order.pk, lines=requests, expires_at=expires_at,
+                              actor_id=_actor_id(actor))
     except inventory_api.InsufficientStock as exc:
         if not customer.accepts_backorder:
             short = {s.product_id: s for s in exc.shortages}
@@ -169,17 +170,20 @@ def _hold_stock_and_place(order: Order, lines: list[OrderLine], *, customer: Cus
                 for index, line in enumerate(lines) if line.product_id in short
             }
             raise
-        holds = []
         data["stock_short"] = [{"sku": s.sku, "requested": s.requested,
                                 "available": s.available} for s in exc.shortages]
-    hold_expires_at = min((h.expires_at for h in holds if h.expires_at), default=None)
-    _transition(order, "place", actor=actor, data=data, refused_as=_("placed"),
-                hold_expires_at=hold_expires_at)
-    _email_customer(order, "received")
+    return data
+
+
+def _hold_expiry():
+    return timezone.now() + timedelta(minutes=inventory_api.hold_minutes_default())
+
+
+def _after_commit_approval(order: Order, payment: PaymentDetails | None, actor) -> None:
+    """Hand the payment to the approver once the placement has committed."""
     transaction.on_commit(
         partial(request_payment_approval, order_id=order.pk, payment=payment, actor=actor),
         robust=True)
-    return order
 
 
 def place_order(*, customer: Customer, lines: list[LineInput], channel: str, currency: str,
@@ -206,14 +210,35 @@ def place_order(*, customer: Customer, lines: list[LineInput], channel: str, cur
                       payment_method=payment_method, notes=checked.notes,
                       created_by_id=_actor_id(actor))
         order_lines = _price_lines(order, checked.priced)
-        order.save()
-        OrderLine.objects.bulk_create(order_lines)
-        _event(order, kind=EventKind.CREATED, actor=actor, to_status=OrderStatus.DRAFT,
-               data={"channel": channel, "lines": len(order_lines)})
+        created = _new_event(order, kind=EventKind.CREATED, actor=actor,
+                             to_status=OrderStatus.DRAFT,
+                             data={"channel": channel, "lines": len(order_lines)})
         if draft:
+            order.save(force_insert=True)
+            OrderLine.objects.bulk_create(order_lines)
+            created.save(force_insert=True)
             return order
-        return _hold_stock_and_place(order, order_lines, customer=customer, payment=payment,
-                                     actor=actor)
+        # Placed in memory through the state machine, then written once: the
+        # placed order, its lines and the e-mail, the holds last (the stock
+        # rows stay locked only from there to COMMIT), both events in one
+        # INSERT.
+        expires_at = _hold_expiry()
+        _run_transition(order, "place", refused_as=_("placed"), hold_expires_at=expires_at)
+        order.save(force_insert=True)
+        OrderLine.objects.bulk_create(order_lines)
+        _email_customer(order, "received")
+        data = _hold_stock(order, order_lines, customer=customer, expires_at=expires_at,
+                           actor=actor)
+        if "stock_short" in data:  # placed without holds: nothing lapses
+            order.hold_expires_at = None
+            order.save(update_fields=["hold_expires_at", "updated_at"])
+        OrderEvent.objects.bulk_create([
+            created,
+            _new_event(order, kind=EventKind.STATUS_CHANGED, actor=actor,
+                       from_status=OrderStatus.DRAFT, to_status=OrderStatus.PLACED,
+                       data=data)])
+        _after_commit_approval(order, payment, actor)
+        return order
 
 
 def place_draft(*, order: Order, payment: PaymentDetails | None = None, actor) -> Order:
@@ -236,5 +261,13 @@ def place_draft(*, order: Order, payment: PaymentDetails | None = None, actor) -
         OrderLine.objects.bulk_create(order_lines)
         if payment is not None:
             order.payment_method = payment.method
-        return _hold_stock_and_place(order, order_lines, customer=customer, payment=payment,
-                                     actor=actor)
+        order.save(update_fields=["payment_method", "total_net", "total_tax", "total_gross",
+                                  "updated_at"])
+        _email_customer(order, "received")
+        expires_at = _hold_expiry()
+        data = _hold_stock(order, order_lines, customer=customer, expires_at=expires_at,
+                           actor=actor)
+        _transition(order, "place", actor=actor, data=data, refused_as=_("placed"),
+                    hold_expires_at=None if "stock_short" in data else expires_at)
+        _after_commit_approval(order, payment, actor)
+        return order

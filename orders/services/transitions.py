@@ -4,7 +4,6 @@ notes. Each locks the order row first (see the package docstring)."""
 from __future__ import annotations
 
 from django.db import transaction
-from django.db.models import Sum
 from django.utils.translation import gettext as _
 from django_fsm import can_proceed
 
@@ -27,43 +26,40 @@ from orders.services._common import (
 )
 
 
-def _fully_held(order: Order, lines: list[OrderLine]) -> bool:
-    held = dict(
-        Reservation.objects.filter(order_id=order.pk, status=Reservation.Status.ACTIVE)
-        .values("order_line_id").annotate(total=Sum("quantity"))
-        .values_list("order_line_id", "total")
-    )
-    return all(held.get(line.pk, 0) >= line.quantity for line in lines)
-
-
 def _firm_up(order: Order, lines: list[OrderLine], *, actor) -> bool:
     """Make the order's stock firm; False when it cannot be had.
 
-    Normally the holds are still there and are confirmed. When they are gone
-    (lapsed, or the order was placed short for a backorder customer) a fresh
-    reservation is tried before giving up.
+    Normally the holds are still there and are confirmed (one statement).
+    When they are gone (lapsed, or the order was placed short for a
+    backorder customer) a fresh reservation is tried before giving up.
     """
     actor_id = _actor_id(actor)
-    if not _fully_held(order, lines):
-        inventory_api.release(order_id=order.pk, reason="re-reserve on approval",
+    required = {line.pk: line.quantity for line in lines}
+    if inventory_api.confirm(order_id=order.pk, actor_id=actor_id, required=required):
+        return True
+    inventory_api.release(order_id=order.pk, reason="re-reserve on approval",
+                          actor_id=actor_id)
+    requests = [inventory_api.LineRequest(order_line_id=line.pk, product_id=line.product_id,
+                                          quantity=line.quantity) for line in lines]
+    try:
+        inventory_api.reserve(order_id=order.pk, lines=requests, hold_minutes=None,
                               actor_id=actor_id)
-        requests = [inventory_api.LineRequest(order_line_id=line.pk,
-                                              product_id=line.product_id,
-                                              quantity=line.quantity) for line in lines]
-        try:
-            inventory_api.reserve(order_id=order.pk, lines=requests, hold_minutes=None,
-                                  actor_id=actor_id)
-        except inventory_api.InsufficientStock:
-            return False
-    inventory_api.confirm(order_id=order.pk, actor_id=actor_id)
-    return True
+    except inventory_api.InsufficientStock:
+        return False
+    return inventory_api.confirm(order_id=order.pk, actor_id=actor_id, required=required)
 
 
-def approve_order(*, order_id: int, actor, reason: str = "") -> Order:
+def approve_order(*, order_id: int, actor, reason: str = "", locked: Order | None = None
+                  ) -> Order:
     """placed | on_hold -> reserved (stock made firm), or backordered when the
-    stock is gone. Called by billing's approver and by the approval queue."""
+    stock is gone. Called by billing's approver and by the approval queue.
+
+    `locked`: the order row as the caller already locked it in this
+    transaction (billing's approver does), so it is not read twice.
+    """
     with transaction.atomic():
-        order = _lock_order(order_id)
+        mine = locked is not None and locked.pk == order_id
+        order = locked if mine else _lock_order(order_id)
         if not can_proceed(order.approve):
             raise _refuse(order, _("approved"))
         lines = list(order.lines.all())
