@@ -10,12 +10,14 @@ out over the network.
 from __future__ import annotations
 
 import mimetypes
+import threading
 from urllib.parse import unquote, urlsplit
 
 from django.conf import settings
 from django.contrib.staticfiles import finders
 from django.template.loader import render_to_string
 from weasyprint import HTML
+from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
 # A host name that cannot resolve: relative URLs in templates resolve against it.
@@ -51,5 +53,20 @@ def render_pdf(template_name: str, context: dict) -> bytes:
     return html_to_pdf(html)
 
 
+_local = threading.local()
+
+
+def _font_config() -> FontConfiguration:
+    # A new FontConfiguration loads fontconfig's configuration and a fresh
+    # Pango font map (cold font and shaping caches): about a fifth of a
+    # one-page invoice's rendering. So one per thread (Pango's font map is
+    # not thread-safe), kept for the process. Our templates use installed
+    # fonts only: an @font-face rule would add its font again on every render.
+    if not hasattr(_local, "font_config"):
+        _local.font_config = FontConfiguration()
+    return _local.font_config
+
+
 def html_to_pdf(html: str) -> bytes:
-    return HTML(string=html, base_url=BASE_URL, url_fetcher=StaticOnlyFetcher()).write_pdf()
+    return HTML(string=html, base_url=BASE_URL, url_fetcher=StaticOnlyFetcher()).write_pdf(
+        font_config=_font_config())

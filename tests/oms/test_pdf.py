@@ -44,3 +44,21 @@ def test_a_template_referencing_outside_resources_still_renders_without_them(tmp
     text = _text(html_to_pdf(html))
     assert "Visible" in text
     assert "TOP-SECRET-CONTENT" not in text
+
+
+def test_renders_in_one_thread_share_a_font_configuration_and_other_threads_get_their_own():
+    import threading
+
+    from oms.lib.pdf import _font_config
+
+    first = html_to_pdf("<p>First INV-1</p>")
+    shared = _font_config()
+    second = html_to_pdf("<p>Second INV-2</p>")
+    assert _font_config() is shared
+    assert "First INV-1" in _text(first) and "Second INV-2" in _text(second)
+
+    other = []
+    thread = threading.Thread(target=lambda: other.append(_font_config()))
+    thread.start()
+    thread.join()
+    assert other[0] is not shared
