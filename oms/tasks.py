@@ -5,7 +5,15 @@ from celery import shared_task
 from oms.lib import outbox
 
 
-# Safe with acks_late: the runner claims its row, so a redelivery is a no-op.
+# Safe with acks_late: the runner claims each row, so a redelivery of the
+# chunk skips the rows already done.
+@shared_task(acks_late=True, reject_on_worker_lost=True, ignore_result=True)
+def run_outbox_messages(message_ids: list[int]) -> int:
+    return outbox.run_messages(message_ids)
+
+
+# The one-row form of earlier releases: kept so that messages still queued
+# when a release goes out are run, not rejected as unknown tasks.
 @shared_task(acks_late=True, reject_on_worker_lost=True, ignore_result=True)
 def run_outbox_message(message_id: int) -> bool:
     return outbox.run_message(message_id)

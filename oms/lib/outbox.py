@@ -1,24 +1,31 @@
 """The transactional outbox.
 
-`enqueue()` writes a row inside the caller's transaction and hands it to
-Celery once that transaction commits. The runner claims the row with
-`SELECT ... FOR UPDATE SKIP LOCKED` and runs the handler inside the same
-transaction that marks it done, so a row is run by one worker at a time and
-a crash rolls both back; the periodic relay re-dispatches rows whose task the
-broker never delivered. Effects are therefore at least once; handlers that
-reach outside (SMTP) use the message id as their idempotency key.
+`enqueue()` and `enqueue_many()` write rows inside the caller's transaction
+(one INSERT, no savepoint); once that transaction commits, one hook hands all
+of its rows to Celery, `DISPATCH_CHUNK` ids a task. The rows are written
+already stamped `dispatched_at`, so a commit costs no bookkeeping statement;
+a publish that fails clears the stamp, and the periodic relay re-dispatches
+rows never stamped or stamped longer ago than OUTBOX_REDISPATCH_SECONDS
+(a broker that lost them, or a crash between the commit and the publish).
+
+The runner claims a row with `SELECT ... FOR UPDATE SKIP LOCKED` and runs
+the handler inside the same transaction that marks it done, so a row is run
+by one worker at a time and a crash rolls both back. Effects are therefore
+at least once; handlers that reach outside (SMTP) use the message id as
+their idempotency key.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import traceback
-from collections.abc import Callable
-from datetime import timedelta
-from functools import partial
+import weakref
+from collections.abc import Callable, Iterable
+from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -28,6 +35,11 @@ logger = logging.getLogger(__name__)
 
 Handler = Callable[[dict], None]
 _HANDLERS: dict[str, Handler] = {}
+
+# Ids per task: enough to make a sweep of 30,000 e-mails a few hundred
+# publishes, few enough that a pool of workers shares them out and a task
+# (run one row after another) stays far inside the task time limit.
+DISPATCH_CHUNK = 100
 
 
 def handler(name: str) -> Callable[[Handler], Handler]:
@@ -52,45 +64,153 @@ def registered_handlers() -> dict[str, Handler]:
     return dict(_HANDLERS)
 
 
+# ON CONFLICT (dedup_key) matches the plain UNIQUE constraint on the nullable
+# column: NULL keys never conflict, and an insert racing a concurrent
+# uncommitted row with the same key waits for that transaction, then skips
+# the row if it committed. No savepoint: a duplicate is no error, so the
+# caller's transaction stays usable.
+_INSERT_SQL = """
+INSERT INTO oms_outboxmessage (handler, payload, dedup_key, status, attempts,
+                               available_at, dispatched_at, created_at, last_error)
+SELECT %(handler)s, item.payload::jsonb, item.dedup_key, 'pending', 0,
+       %(now)s, %(now)s, %(now)s, ''
+  FROM unnest(%(payloads)s::text[], %(dedup_keys)s::text[]) AS item(payload, dedup_key)
+    ON CONFLICT (dedup_key) DO NOTHING
+RETURNING id
+"""
+
+
 def enqueue(handler_name: str, payload: dict, *, dedup_key: str | None = None
             ) -> OutboxMessage | None:
     """Write a side effect into the current transaction.
 
     Returns None when a row with the same `dedup_key` already exists.
     """
-    if not transaction.get_connection().in_atomic_block:
-        raise RuntimeError("outbox.enqueue() must run inside the business transaction")
+    now = timezone.now()
+    ids = _insert(handler_name, [(payload, dedup_key)], now=now)
+    if not ids:
+        return None
+    values = {"id": ids[0], "handler": handler_name, "payload": payload,
+              "dedup_key": dedup_key, "status": OutboxMessage.Status.PENDING, "attempts": 0,
+              "available_at": now, "dispatched_at": now, "created_at": now, "done_at": None,
+              "last_error": ""}
+    fields = [f.attname for f in OutboxMessage._meta.concrete_fields]
+    return OutboxMessage.from_db(transaction.get_connection().alias, fields,
+                                 [values[name] for name in fields])
+
+
+def enqueue_many(handler_name: str, items: Iterable[tuple[dict, str | None]]) -> list[int]:
+    """Write one row per `(payload, dedup_key)` item, in one statement.
+
+    An item whose key already exists, or repeats an earlier item's key, is
+    skipped. Returns the ids of the rows written.
+    """
+    return _insert(handler_name, list(items), now=timezone.now())
+
+
+def _insert(handler_name: str, items: list[tuple[dict, str | None]], *, now: datetime
+            ) -> list[int]:
+    connection = transaction.get_connection()
+    if not connection.in_atomic_block:
+        raise RuntimeError("the outbox must be written inside the business transaction")
     if handler_name not in _HANDLERS:
         raise ValueError(f"no outbox handler named {handler_name!r}")
-    if dedup_key is None:
-        message = OutboxMessage.objects.create(handler=handler_name, payload=payload)
-    else:
-        # A savepoint, so a duplicate key leaves the caller's transaction usable.
-        # A concurrent uncommitted insert of the same key makes this wait for it.
+    if not items:
+        return []
+    with connection.cursor() as cursor:
+        cursor.execute(_INSERT_SQL, {
+            "handler": handler_name, "now": now,
+            "payloads": [json.dumps(payload) for payload, _key in items],
+            "dedup_keys": [key for _payload, key in items],
+        })
+        ids = [row[0] for row in cursor.fetchall()]
+    _send_after_commit(ids)
+    return ids
+
+
+class _Batch:
+    """The on_commit hooks of one transaction's writes, in order."""
+
+    def __init__(self) -> None:
+        self.hooks: list[weakref.ref[_SendHook]] = []
+        self.sending = False  # a hook ran: later writes belong to a new batch
+
+
+class _SendHook:
+    """The on_commit hook of one write: one per write, not per transaction,
+    because a savepoint rollback drops the hooks registered inside it, and
+    with them the rows it took back.
+
+    The first hook to run sends its rows and those of every hook registered
+    after it that is still alive, i.e. will run too; they then have nothing
+    left to send. So a commit makes one publish per chunk, and rows of a
+    rolled-back savepoint (dead hooks) are not sent.
+    """
+
+    def __init__(self, batch: _Batch, message_ids: list[int]) -> None:
+        self.batch = batch
+        self.position = len(batch.hooks)
+        self.message_ids = message_ids
+        batch.hooks.append(weakref.ref(self))
+
+    def __call__(self) -> None:
+        self.batch.sending = True
+        message_ids: list[int] = []
+        for ref in self.batch.hooks[self.position:]:
+            hook = ref()
+            if hook is not None:
+                message_ids += hook.message_ids
+                hook.message_ids = []
+        _send(message_ids)
+
+
+# Each connection's batch in progress, held weakly: only its hooks keep it
+# alive, so a rollback, which drops the hooks, ends the batch too.
+_open_batches: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _send_after_commit(message_ids: list[int]) -> None:
+    if not message_ids:
+        return
+    connection = transaction.get_connection()
+    batch_ref = _open_batches.get(connection)
+    batch = batch_ref() if batch_ref is not None else None
+    if batch is None or batch.sending:  # sending: an earlier commit's, still in its hooks
+        batch = _Batch()
+        _open_batches[connection] = weakref.ref(batch)
+    transaction.on_commit(_SendHook(batch, message_ids))
+
+
+def _send(message_ids: list[int]) -> int:
+    """Publish rows already stamped `dispatched_at`, a chunk of ids per task.
+
+    Never raises: when the broker refuses a chunk, that chunk and the rest
+    lose their stamp, so the next relay run sends them. Returns how many
+    ids were published.
+    """
+    from oms.tasks import run_outbox_messages
+
+    for start in range(0, len(message_ids), DISPATCH_CHUNK):
         try:
-            with transaction.atomic():
-                message = OutboxMessage.objects.create(
-                    handler=handler_name, payload=payload, dedup_key=dedup_key)
-        except IntegrityError:
-            return None
-    transaction.on_commit(partial(dispatch, message.pk))
-    return message
+            run_outbox_messages.apply_async(args=[message_ids[start:start + DISPATCH_CHUNK]])
+        except Exception:  # broker down, timeout, serialization: the rows stay pending
+            unsent = message_ids[start:]
+            logger.warning("outbox: could not dispatch %d message(s) from %s; relay will retry",
+                           len(unsent), unsent[0], exc_info=True)
+            with connection.cursor() as cursor:  # = ANY: no bound on the number of ids
+                cursor.execute("UPDATE oms_outboxmessage SET dispatched_at = NULL"
+                               " WHERE id = ANY(%s) AND status = 'pending'", [unsent])
+            return start
+    return len(message_ids)
 
 
 def dispatch(message_id: int) -> bool:
-    """Hand a row to the broker. Never raises: the relay retries later."""
-    from oms.tasks import run_outbox_message
+    """Hand one row to the broker now (by hand: a shell, a test).
 
-    try:
-        run_outbox_message.apply_async(args=[message_id])
-    except Exception:  # broker down, timeout, serialization: the row stays pending
-        logger.warning("outbox: could not dispatch message %s; relay will retry",
-                       message_id, exc_info=True)
-        return False
-    OutboxMessage.objects.filter(pk=message_id, status=OutboxMessage.Status.PENDING).update(
-        dispatched_at=timezone.now()
-    )
-    return True
+    Never raises; a row that is not pending and due is left alone by its
+    runner, so a late or duplicate dispatch is harmless.
+    """
+    return _send([message_id]) == 1
 
 
 def _backoff(attempts: int) -> timedelta:
@@ -131,6 +251,12 @@ def run_message(message_id: int) -> bool:
         return True
 
 
+def run_messages(message_ids: list[int]) -> int:
+    """Run a chunk of rows one after another, each in its own transaction
+    (a failing row keeps its own attempt and backoff); returns how many ran."""
+    return sum(run_message(message_id) for message_id in message_ids)
+
+
 def relay(*, limit: int = 500) -> int:
     """Re-dispatch pending rows that are due and not dispatched recently."""
     now = timezone.now()
@@ -147,12 +273,11 @@ def relay(*, limit: int = 500) -> int:
         .order_by("available_at", "id")
         .values_list("pk", flat=True)[:limit]
     )
-    sent = 0
-    for message_id in ids:
-        if not dispatch(message_id):
-            break  # broker still down: stop hammering it
-        sent += 1
-    return sent
+    if not ids:
+        return 0
+    # Stamped before the publish, as enqueue does; a failed publish clears it.
+    OutboxMessage.objects.filter(pk__in=ids).update(dispatched_at=now)
+    return _send(ids)
 
 
 def retry_now(*, message_ids: list[int]) -> int:
@@ -173,7 +298,6 @@ def retry_now(*, message_ids: list[int]) -> int:
         )
         OutboxMessage.objects.filter(pk__in=ids, status=OutboxMessage.Status.FAILED).update(
             status=OutboxMessage.Status.PENDING, attempts=0)
-        OutboxMessage.objects.filter(pk__in=ids).update(available_at=now, dispatched_at=None)
-        for message_id in ids:
-            transaction.on_commit(partial(dispatch, message_id))
+        OutboxMessage.objects.filter(pk__in=ids).update(available_at=now, dispatched_at=now)
+        _send_after_commit(ids)
     return len(ids)
