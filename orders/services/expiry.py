@@ -39,7 +39,7 @@ def expire_orders(*, now: datetime | None = None) -> int:
     Set-based: lock the candidate orders (one SELECT, id order; waits for an
     approval in flight, which then wins), release every lapsed hold in one
     statement (inventory), move the orders in one UPDATE, insert their events
-    in one INSERT, and queue one customer e-mail each.
+    in one INSERT, and queue one customer e-mail each (one INSERT too).
     """
     now = now or timezone.now()
     with transaction.atomic(durable=True):
@@ -67,8 +67,9 @@ def expire_orders(*, now: datetime | None = None) -> int:
                        reason=reason)
             for order_id, old_status in expired
         ])
-        for order_id, _old in expired:
-            outbox.enqueue(EMAIL_HANDLER, {"order_id": order_id, "kind": "expired",
-                                           "reason": ""},
-                           dedup_key=f"orders:email:{order_id}:expired")
+        outbox.enqueue_many(EMAIL_HANDLER, [
+            ({"order_id": order_id, "kind": "expired", "reason": ""},
+             f"orders:email:{order_id}:expired")
+            for order_id, _old in expired
+        ])
     return len(expired)

@@ -13,10 +13,12 @@ from django.utils import timezone
 
 from inventory.models import Reservation, StockLevel
 from oms.lib.errors import ApplicationError
+from oms.models import OutboxMessage
 from orders.models import EventKind, HoldReason, Order, OrderStatus
 from orders.services import approve_order, expire_orders, hold_order
 from orders.tasks import expire_reservations
 from tests.factories.orders import make_order, stocked_product
+from tests.oms.test_outbox import TEST_QUEUE, real_broker  # noqa: F401  a fixture
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -53,20 +55,44 @@ def test_nothing_due_expires_nothing():
     assert Order.objects.get(pk=order.pk).status == OrderStatus.PLACED
 
 
-def test_expiry_is_set_based_query_count_does_not_grow_with_orders(monkeypatch):
+def test_expiry_is_set_based_query_count_does_not_grow_with_orders(
+        real_broker):  # noqa: F811
     product = stocked_product(100)
 
     def run(count):
         for _ in range(count):
             make_order(lines=[(product, 1)])
-        with monkeypatch.context() as patch, CaptureQueriesContext(connection) as ctx:
-            patch.setattr("oms.lib.outbox.dispatch", lambda message_id: True)
-            # e-mails are per order by design (one outbox row each): count the rest
-            expire_orders(now=timezone.now() + LATER)
-        return len([q for q in ctx.captured_queries
-                    if "oms_outboxmessage" not in q["sql"] and "SAVEPOINT" not in q["sql"]])
+        real_broker.delete(TEST_QUEUE)  # the placements' own e-mails
+        with CaptureQueriesContext(connection) as ctx:
+            assert expire_orders(now=timezone.now() + LATER) == count
+        # After the commit the e-mails cost one publish and no statement.
+        assert real_broker.llen(TEST_QUEUE) == 1
+        return [query["sql"] for query in ctx.captured_queries]
 
-    assert run(2) == run(12)
+    two, twelve = run(2), run(12)
+    assert len(two) == len(twelve)
+    (emails,) = [sql for sql in twelve if "oms_outboxmessage" in sql]
+    assert emails.strip().startswith("INSERT")
+    assert not [sql for sql in twelve if "SAVEPOINT" in sql]
+
+
+def test_a_sweep_of_hundreds_of_orders_sends_each_one_expired_email(mailoutbox):
+    product = stocked_product(1000)
+    orders = [make_order(lines=[(product, 1)]) for _ in range(250)]
+    mailoutbox.clear()
+    now = timezone.now() + LATER
+
+    assert expire_orders(now=now) == 250
+    # A second sweep (or a retried one) finds nothing and writes no e-mail.
+    assert expire_orders(now=now) == 0
+
+    emails = OutboxMessage.objects.filter(handler="orders.send_order_email",
+                                          payload__kind="expired")
+    assert sorted(emails.values_list("payload__order_id", flat=True)) == sorted(
+        order.pk for order in orders)
+    assert set(emails.values_list("status", flat=True)) == {OutboxMessage.Status.DONE}
+    assert sorted(m.to[0] for m in mailoutbox) == sorted(o.customer.email for o in orders)
+    assert all("expired" in m.subject for m in mailoutbox)
 
 
 def test_running_twice_expires_once():
