@@ -159,9 +159,8 @@ class Order(FSMModelMixin, models.Model):
             models.Index(fields=["-placed_at", "-id"], name="orders_placed_idx"),
             models.Index(fields=["-total_gross", "-id"], name="orders_total_idx"),
             models.Index(fields=["customer", "-created_at"], name="orders_customer_created_idx"),
-            # Number search by prefix ("SO-2026-0001") and by any fragment ("1234").
-            models.Index(fields=["number"], name="orders_number_prefix_idx",
-                         opclasses=["varchar_pattern_ops"]),
+            # Number search by prefix ("SO-2026-0001") uses the varchar_pattern_ops
+            # index PostgreSQL gets for the unique `number`; by any fragment ("1234"):
             GinIndex(OpClass(Upper("number"), name="gin_trgm_ops"), name="orders_number_trgm"),
             # The expiry sweep and the approval queue read only open orders.
             models.Index(fields=["hold_expires_at"], name="orders_hold_expiry_idx",
