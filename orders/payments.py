@@ -31,8 +31,9 @@ class PaymentDetails:
 _approver: Callable[..., None] | None = None
 
 
-def register_payment_approver(func: Callable[..., None]) -> None:
-    """Install the one function that decides on an order's payment."""
+def register_payment_approver(func: Callable[..., None] | None) -> None:
+    """Install the one function that decides on an order's payment (None:
+    placed orders wait for a person)."""
     global _approver
     _approver = func
 
