@@ -1,0 +1,72 @@
+"""What one placement costs the database, statement by statement.
+
+The SQL baseline of the benchmark (docs/benchmarks.md, scenario 1) writes an
+order, its lines and holds in about six statements; these tests keep the
+service close to that: every row written once, no savepoint, and the stock
+rows locked only for the last writes before COMMIT (hot SKUs queue on them).
+"""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from inventory.models import Reservation, StockLevel
+from orders.models import EventKind, OrderStatus
+from orders.services import LineInput, place_order
+from tests.factories.customers import CustomerFactory, address_data
+from tests.factories.orders import stocked_product
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def _statements(ctx) -> list[str]:
+    return [q["sql"].strip() for q in ctx.captured_queries]
+
+
+def _label(sql: str) -> str:
+    """`INSERT inventory_reservation`, `UPDATE orders_order`, `COMMIT`..."""
+    words = sql.replace('"', "").split()
+    if words[0] == "INSERT":
+        return f"INSERT {words[2]}"
+    if words[0] == "UPDATE":
+        return f"UPDATE {words[1]}"
+    return words[0]
+
+
+def test_a_placement_writes_each_row_once_and_holds_stock_only_at_the_end():
+    customer = CustomerFactory()
+    products = [stocked_product(10) for _ in range(3)]
+
+    with CaptureQueriesContext(connection) as ctx:
+        order = place_order(customer=customer,
+                            lines=[LineInput(p.sku, 2) for p in products],
+                            channel="web", currency="EUR", shipping_address=address_data(),
+                            actor=None)
+
+    sql = _statements(ctx)
+    # What runs after COMMIT here is the test settings' eager Celery sending
+    # the e-mail; in production that is a worker's business.
+    sql = sql[:sql.index("COMMIT") + 1]
+    assert not [s for s in sql if s.startswith(("SAVEPOINT", "RELEASE", "ROLLBACK"))]
+    # Inserted as placed: never inserted as a draft and updated afterwards.
+    labels = [_label(s) for s in sql]
+    assert labels.count("INSERT orders_order") == 1
+    assert "UPDATE orders_order" not in labels
+    lock = next(i for i, s in enumerate(sql) if "FOR UPDATE OF s" in s)
+    assert labels[lock + 1:] == ["INSERT inventory_reservation", "UPDATE inventory_stocklevel",
+                                 "INSERT orders_orderevent", "COMMIT"]
+    assert len(sql) <= 12, "\n".join(labels)
+
+    order.refresh_from_db()
+    assert order.status == OrderStatus.PLACED and order.hold_expires_at is not None
+    assert list(order.events.exclude(kind=EventKind.EMAIL)
+                .values_list("kind", "from_status", "to_status")) == [
+        (EventKind.CREATED, "", OrderStatus.DRAFT),
+        (EventKind.STATUS_CHANGED, OrderStatus.DRAFT, OrderStatus.PLACED)]
+    assert sorted(Reservation.objects.filter(order_id=order.pk)
+                  .values_list("quantity", "kind", "expires_at")) == [
+        (2, "hold", order.hold_expires_at)] * 3
+    assert set(StockLevel.objects.filter(product__in=products)
+               .values_list("on_hand", "reserved")) == {(10, 2)}
