@@ -72,9 +72,8 @@ def registered_handlers() -> dict[str, Handler]:
 _INSERT_SQL = """
 INSERT INTO oms_outboxmessage (handler, payload, dedup_key, status, attempts,
                                available_at, dispatched_at, created_at, last_error)
-SELECT %(handler)s, item.payload::jsonb, item.dedup_key, 'pending', 0,
-       %(now)s, %(now)s, %(now)s, ''
-  FROM unnest(%(payloads)s::text[], %(dedup_keys)s::text[]) AS item(payload, dedup_key)
+SELECT %(handler)s, item.payload, item.dedup_key, 'pending', 0, %(now)s, %(now)s, %(now)s, ''
+  FROM json_to_recordset(%(items)s::json) AS item(payload jsonb, dedup_key text)
     ON CONFLICT (dedup_key) DO NOTHING
 RETURNING id
 """
@@ -118,10 +117,12 @@ def _insert(handler_name: str, items: list[tuple[dict, str | None]], *, now: dat
     if not items:
         return []
     with connection.cursor() as cursor:
+        # The items as one JSON document: one parameter to quote, however
+        # many rows (text arrays are quoted element by element, in Python).
         cursor.execute(_INSERT_SQL, {
             "handler": handler_name, "now": now,
-            "payloads": [json.dumps(payload) for payload, _key in items],
-            "dedup_keys": [key for _payload, key in items],
+            "items": json.dumps([{"payload": payload, "dedup_key": key}
+                                 for payload, key in items]),
         })
         ids = [row[0] for row in cursor.fetchall()]
     _send_after_commit(ids)
@@ -191,8 +192,12 @@ def _send(message_ids: list[int]) -> int:
     from oms.tasks import run_outbox_messages
 
     for start in range(0, len(message_ids), DISPATCH_CHUNK):
+        chunk = message_ids[start:start + DISPATCH_CHUNK]
         try:
-            run_outbox_messages.apply_async(args=[message_ids[start:start + DISPATCH_CHUNK]])
+            # A short argsrepr: the worker logs it, and Celery would otherwise
+            # build the repr of every id list.
+            run_outbox_messages.apply_async(
+                args=[chunk], argsrepr=f"[{len(chunk)} outbox ids from {chunk[0]}]")
         except Exception:  # broker down, timeout, serialization: the rows stay pending
             unsent = message_ids[start:]
             logger.warning("outbox: could not dispatch %d message(s) from %s; relay will retry",
