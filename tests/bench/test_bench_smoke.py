@@ -25,7 +25,10 @@ def _measured(rows: list[Row]) -> list[Row]:
 
 def test_placement_through_services_and_sql_baseline_both_place_orders():
     rows = placement.run(TINY, {})
-    assert len(rows) == len(TINY.placement_clients) + 1
+    targets = [row for row in rows if row.target]
+    assert [row.extra["clients"] for row in targets] == list(TINY.placement_clients)
+    with_approval = [row for row in rows if "approval" in row.name]
+    assert len(with_approval) == 2 and not any(row.target for row in with_approval)
     for row in rows:
         assert row.median > 0 and row.baseline > 0 and row.ratio > 0
         assert row.extra["error_count"] == 0
