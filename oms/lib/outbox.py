@@ -1,8 +1,8 @@
 """The transactional outbox.
 
 `enqueue()` and `enqueue_many()` write rows inside the caller's transaction
-(one INSERT, no savepoint); once that transaction commits, one hook hands all
-of its rows to Celery, `DISPATCH_CHUNK` ids a task. The rows are written
+(one INSERT, no savepoint); once that transaction commits, all of its rows
+go to Celery together, `DISPATCH_CHUNK` ids a task. The rows are written
 already stamped `dispatched_at`, so a commit costs no bookkeeping statement;
 a publish that fails clears the stamp, and the periodic relay re-dispatches
 rows never stamped or stamped longer ago than OUTBOX_REDISPATCH_SECONDS
@@ -23,13 +23,17 @@ import traceback
 import weakref
 from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
 from oms.models import OutboxMessage
+
+if TYPE_CHECKING:
+    from django.db.backends.base.base import BaseDatabaseWrapper
 
 logger = logging.getLogger(__name__)
 
@@ -167,7 +171,8 @@ class _SendHook:
 
 # Each connection's batch in progress, held weakly: only its hooks keep it
 # alive, so a rollback, which drops the hooks, ends the batch too.
-_open_batches: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+_open_batches: weakref.WeakKeyDictionary[BaseDatabaseWrapper, weakref.ref[_Batch]] = (
+    weakref.WeakKeyDictionary())
 
 
 def _send_after_commit(message_ids: list[int]) -> None:
@@ -202,7 +207,7 @@ def _send(message_ids: list[int]) -> int:
             unsent = message_ids[start:]
             logger.warning("outbox: could not dispatch %d message(s) from %s; relay will retry",
                            len(unsent), unsent[0], exc_info=True)
-            with connection.cursor() as cursor:  # = ANY: no bound on the number of ids
+            with transaction.get_connection().cursor() as cursor:  # = ANY: any number of ids
                 cursor.execute("UPDATE oms_outboxmessage SET dispatched_at = NULL"
                                " WHERE id = ANY(%s) AND status = 'pending'", [unsent])
             return start
