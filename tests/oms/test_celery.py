@@ -3,13 +3,14 @@
 from django.conf import settings
 
 from oms.celery import app
-from oms.tasks import relay_outbox, run_outbox_message
+from oms.tasks import relay_outbox, run_outbox_message, run_outbox_messages
 
 
 def test_acks_late_only_for_the_idempotent_outbox_runner():
     assert app.conf.task_acks_late is False
-    assert run_outbox_message.acks_late is True
-    assert run_outbox_message.reject_on_worker_lost is True
+    for runner in (run_outbox_messages, run_outbox_message):
+        assert runner.acks_late is True
+        assert runner.reject_on_worker_lost is True
     assert relay_outbox.acks_late is False
 
 
