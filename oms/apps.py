@@ -15,5 +15,7 @@ class OmsConfig(AppConfig):
     verbose_name = _("Back office")
 
     def ready(self) -> None:
+        from oms import checks  # noqa: F401  (registers the system checks)
+
         # After every migrate, so permissions of models added later reach roles.
         post_migrate.connect(_sync_roles, dispatch_uid="oms.sync_roles")
