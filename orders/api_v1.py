@@ -1,10 +1,12 @@
 """Order endpoints of the JSON API (`/api/v1/`), channel "api".
 
 `POST /orders` places an order for a customer named by e-mail (created if
-new), `GET /orders/{number}` reads one back. Prices and totals always come
-from the catalogue: a body carrying `unit_price`, `total` or any other field
-not in the schema is refused with 422. `Idempotency-Key` makes a retry safe
-(see `oms.api.run_idempotent`).
+new) and records the token on it; `GET /orders/{number}` reads one back, only
+with the token that placed it: any other order (another integration's, or one
+entered in the back office or imported) answers 404 like a missing one.
+Prices and totals always come from the catalogue: a body carrying
+`unit_price`, `total` or any other field not in the schema is refused with
+422. `Idempotency-Key` makes a retry safe (see `oms.api.run_idempotent`).
 """
 
 from __future__ import annotations
@@ -186,6 +188,7 @@ def create_order(request, payload: OrderIn,
             payment=payment,
             notes=payload.notes,
             actor=None,
+            api_token_id=request.auth.pk,
         )
         order = Order.objects.select_related("customer").prefetch_related("lines").get(
             pk=order.pk)
@@ -200,6 +203,10 @@ def create_order(request, payload: OrderIn,
 @router.get("/orders/{number}", response={200: OrderOut, 401: ErrorOut, 404: ErrorOut},
             summary="Read an order")
 def get_order(request, number: str):
+    """Read an order placed with this token. Orders placed with another
+    token, entered in the back office or imported answer 404, the same as a
+    number that does not exist."""
     order = get_object_or_404(
-        Order.objects.select_related("customer").prefetch_related("lines"), number=number)
+        Order.objects.select_related("customer").prefetch_related("lines"), number=number,
+        api_token=request.auth)
     return order_out(order)

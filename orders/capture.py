@@ -49,9 +49,11 @@ def capture_order(*, customer: Customer | CustomerData, lines: list[tuple[str, i
                   billing_address: dict | None = None,
                   promised_delivery_date: date | None = None,
                   payment: PaymentDetails | None = None, notes: str = "", actor=None,
-                  draft: bool = False) -> Order:
+                  draft: bool = False, api_token_id: int | None = None) -> Order:
     """Find or create the customer (by e-mail) and place the order, in one
     transaction: a refused order leaves no new customer behind.
+
+    `api_token_id`: the JSON API's token, recorded on the order.
 
     Plain `transaction.atomic()`: the CSV import runs many captures inside
     its own all-or-nothing transaction; on its own this is the outermost one.
@@ -71,4 +73,5 @@ def capture_order(*, customer: Customer | CustomerData, lines: list[tuple[str, i
             lines=[LineInput(sku=sku, quantity=quantity) for sku, quantity in lines],
             channel=channel, currency=currency, shipping_address=shipping_address,
             billing_address=billing_address, promised_delivery_date=promised_delivery_date,
-            payment=payment, notes=notes, actor=actor, draft=draft)
+            payment=payment, notes=notes, actor=actor, draft=draft,
+            api_token_id=api_token_id)

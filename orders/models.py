@@ -127,6 +127,12 @@ class Order(FSMModelMixin, models.Model):
     # The carrier the customer asked for (free text from the channel); the
     # shipping screen shows it next to the carrier choice.
     requested_carrier = models.CharField(_("requested carrier"), max_length=100, blank=True)
+    # The integration whose token placed the order through the JSON API (None:
+    # back office, import); `GET /api/v1/orders/{number}` answers only that
+    # token. No index: the API reads by the unique number, then compares.
+    api_token = models.ForeignKey("oms.ApiToken", on_delete=models.SET_NULL, null=True,
+                                  blank=True, related_name="+", db_index=False,
+                                  verbose_name=_("API token"))
 
     class Meta:
         verbose_name = _("order")
@@ -343,6 +349,12 @@ class OrderEvent(models.Model):
     @property
     def to_label(self) -> str:
         return _status_label(self.to_status)
+
+    @property
+    def is_placement(self) -> bool:
+        """Written by the placement itself: created, or draft -> placed."""
+        return self.kind == EventKind.CREATED or (
+            self.from_status == OrderStatus.DRAFT and self.to_status == OrderStatus.PLACED)
 
     @property
     def actor_label(self) -> str:

@@ -190,12 +190,13 @@ def place_order(*, customer: Customer, lines: list[LineInput], channel: str, cur
                 shipping_address: dict, billing_address: dict | None = None,
                 promised_delivery_date: date | None = None,
                 payment: PaymentDetails | None = None, notes: str = "", actor,
-                draft: bool = False) -> Order:
+                draft: bool = False, api_token_id: int | None = None) -> Order:
     """Validate, price from the catalogue, hold stock and place the order.
 
     Field errors are keyed by input path (`lines.0.sku`, `currency`,
     `shipping_address.city`). `draft=True` saves a draft without holds, to
-    be placed later with `place_draft`.
+    be placed later with `place_draft`. `api_token_id`: the JSON API token
+    placing it (recorded on the order; it alone may read it back there).
     """
     checked = _check_order(customer=customer, lines=lines, channel=channel, currency=currency,
                            shipping_address=shipping_address, billing_address=billing_address,
@@ -208,7 +209,7 @@ def place_order(*, customer: Customer, lines: list[LineInput], channel: str, cur
                       billing_address=checked.billing_address,
                       promised_delivery_date=promised_delivery_date,
                       payment_method=payment_method, notes=checked.notes,
-                      created_by_id=_actor_id(actor))
+                      created_by_id=_actor_id(actor), api_token_id=api_token_id)
         order_lines = _price_lines(order, checked.priced)
         created = _new_event(order, kind=EventKind.CREATED, actor=actor,
                              to_status=OrderStatus.DRAFT,
