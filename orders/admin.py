@@ -52,10 +52,12 @@ def _run(modeladmin, request, queryset, call, done) -> None:
 @admin.register(Order)
 class OrderAdmin(admin.ModelAdmin):
     list_display = ["number", "customer", "channel", "status", "hold_reason", "total_gross",
-                    "currency", "created_at", "placed_at"]
+                    "currency", "created_at", "placed_at", "api_token"]
     list_filter = ["status", "channel", "hold_reason", "currency", "payment_method"]
     search_fields = ["number", "customer__name", "customer__email"]
-    list_select_related = ["customer"]
+    # api_token: a column, not a list filter, since filtering on it would
+    # need an index orders_order does not have (and placements would maintain).
+    list_select_related = ["customer", "api_token"]
     date_hierarchy = "created_at"
     # No COUNT(*) of the whole table on every change-list view.
     show_full_result_count = False

@@ -140,7 +140,7 @@ class OrderDetail:
 
 
 def order_detail(*, order_id: int) -> OrderDetail:
-    order = Order.objects.select_related("customer", "created_by").get(pk=order_id)
+    order = Order.objects.select_related("customer", "created_by", "api_token").get(pk=order_id)
     lines = list(order.lines.order_by("position"))
     events = list(order.events.select_related("actor").order_by("created_at", "id"))
     stock: dict[int, list[tuple[str, int, str]]] = {}
