@@ -374,6 +374,7 @@ _FIELD_MAP = {"customer.email": "new_email", "email": "new_email", "name": "new_
               "phone": "new_phone", "kind": "new_kind", "customer": "customer",
               "currency": "currency", "payment": "payment_method",
               "payment_method": "payment_method", "card_number": "card_number",
+              "payment.method": "payment_method", "payment.card_number": "card_number",
               "promised_delivery_date": "promised_delivery_date", "notes": "notes",
               "channel": "channel"}
 

@@ -5,6 +5,10 @@ Billing registers its approver at start-up
 `BillingConfig.ready()`); orders calls `request_payment_approval` after a
 placement commits. The approver decides and calls back
 `orders.services.approve_order` / `hold_order`.
+
+Billing also registers a checker of the payment details (a card number that
+cannot be a card number), which placement runs with its other validation so
+bad details are refused up front with a field error and nothing is saved.
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ class PaymentDetails:
 
 
 _approver: Callable[..., None] | None = None
+_checker: Callable[[PaymentDetails], dict[str, list[str]]] | None = None
 
 
 def register_payment_approver(func: Callable[..., None] | None) -> None:
@@ -49,3 +54,16 @@ def request_payment_approval(*, order_id: int, payment: PaymentDetails | None, a
         logger.info("no payment approver registered; order %s waits for a person", order_id)
         return
     _approver(order_id=order_id, payment=payment, actor=actor)
+
+
+def register_payment_checker(
+        func: Callable[[PaymentDetails], dict[str, list[str]]] | None) -> None:
+    """Install the function that refuses unusable payment details: it returns
+    field errors keyed `payment.<field>` (empty when the details will do)."""
+    global _checker
+    _checker = func
+
+
+def check_payment_details(payment: PaymentDetails) -> dict[str, list[str]]:
+    """Field errors for payment details that cannot work; {} without a checker."""
+    return _checker(payment) if _checker is not None else {}

@@ -121,6 +121,12 @@ class PaymentProvider(ABC):
                              card_number: str | None) -> Decision:
         """Validate the request (raise PaymentError) and say how it ends."""
 
+    def check_details(self, *, method: str, card_number: str | None) -> None:
+        """Refuse details that can never be authorised (PaymentError with field
+        errors) before an order is placed; nothing is sent anywhere. By
+        default every detail may be tried."""
+        return None
+
     # -- the operations ---------------------------------------------------
     def authorise(self, *, order_id: int, method: str, amount: Decimal, currency: str,
                   idempotency_key: str, card_number: str | None = None,

@@ -115,6 +115,18 @@ def approve_order_payment(*, order_id: int, payment: PaymentDetails | None, acto
         _apply(order, verdict, result, actor)
 
 
+def check_payment_details(payment: PaymentDetails) -> dict[str, list[str]]:
+    """The checker registered with orders: details the provider of the method
+    could never authorise (a mistyped card number), as placement field errors."""
+    try:
+        provider_for_method(payment.method).check_details(
+            method=payment.method, card_number=payment.card_number)
+    except PaymentError as exc:
+        return {f"payment.{field}": messages
+                for field, messages in (exc.field_errors or {"method": [exc.message]}).items()}
+    return {}
+
+
 def run_payment_approval(*, order_id: int, payment: PaymentDetails | None, actor) -> None:
     """The function registered with orders: `approve_order_payment` that never raises.
 

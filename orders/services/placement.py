@@ -26,7 +26,7 @@ from orders.models import (
     PaymentMethod,
     next_order_number,
 )
-from orders.payments import PaymentDetails, request_payment_approval
+from orders.payments import PaymentDetails, check_payment_details, request_payment_approval
 from orders.services._common import (
     MAX_LINES,
     MAX_NOTE,
@@ -120,6 +120,8 @@ def _check_order(*, customer: Customer, lines, channel: str, currency: str,
         errors["promised_delivery_date"] = [_("Enter a date from today on.")]
     if payment is not None and payment.method not in PaymentMethod.values:
         errors["payment.method"] = [_("Unknown payment method.")]
+    elif payment is not None:
+        errors.update(check_payment_details(payment))
     notes = _clean_text(notes, field="notes", limit=MAX_NOTE, errors=errors)
     priced = _check_lines(lines, errors)
     if errors:

@@ -73,7 +73,20 @@ def test_card_order_without_card_details_asks_the_customer_for_them(place):
     assert any("payment details" in m.subject for m in mail.outbox)
 
 
-def test_invalid_card_number_holds_as_declined_and_records_nothing(place):
+def test_mistyped_card_number_is_refused_at_placement_and_nothing_is_saved(place):
+    with pytest.raises(ApplicationError) as refused:
+        place(customer=CustomerFactory(standing="trusted"), payment=card("4242424242424241"))
+
+    assert "not valid" in refused.value.field_errors["payment.card_number"][0]
+    assert not Order.objects.exists() and not Payment.objects.exists()
+
+
+def test_an_invalid_card_number_past_placement_still_holds_as_declined(place, monkeypatch):
+    # The approver's own check, for details that reach it without placement's
+    # (the checker unregistered here to get such an order).
+    from orders import payments
+
+    monkeypatch.setattr(payments, "_checker", None)
     order = place(customer=CustomerFactory(standing="trusted"),
                   payment=card("4242424242424241"))
     assert (order.status, order.hold_reason) == ("on_hold", "payment_declined")

@@ -199,3 +199,17 @@ def test_the_response_carries_the_payment_decision(api, catalogue, monkeypatch, 
     assert response.status_code == 201
     assert (response.json()["status"], response.json()["hold_reason"]) == (status, hold_reason)
     assert Order.objects.get().status == status
+
+
+@pytest.mark.parametrize(("number", "status", "message"), [
+    ("4242424242424241", 400, "not valid"),  # fails the Luhn check: a typing error
+    ("4242", 422, "12 to 19 digits"),  # refused by the schema already
+])
+def test_a_card_number_that_cannot_be_a_card_is_refused_up_front(api, catalogue, number,
+                                                                 status, message):
+    response = api.post("/orders", order_body(payment={"method": "card",
+                                                       "card_number": number}))
+
+    assert response.status_code == status, response.content
+    assert message in response.json()["errors"]["payment.card_number"][0]
+    assert written() == (0, 0)  # neither the order nor the new customer

@@ -154,6 +154,8 @@ def test_save_as_draft_holds_no_stock(sales, catalogue):
     ({"payment_method": "cash"}, "payment_method"),
     ({"payment_method": "card", "card_number": ""}, "card_number"),
     ({"payment_method": "card", "card_number": "12ab"}, "card_number"),
+    # Digits, but a typing error (Luhn): refused by placement, shown on the field.
+    ({"payment_method": "card", "card_number": "4242 4242 4242 4241"}, "card_number"),
     ({"promised_delivery_date": "tomorrow"}, "promised_delivery_date"),
 ])
 def test_bad_header_fields_give_field_errors_and_write_nothing(sales, catalogue, changes,
