@@ -35,9 +35,15 @@ def test_placement_through_services_and_sql_baseline_both_place_orders():
 
 
 def test_http_placement_under_gunicorn_answers_201():
-    (row,) = http.run(TINY, {})
-    assert row.median > 0 and row.baseline > 0
-    assert row.extra["statuses"] == {"201": TINY.http_orders}
+    placement_only, with_approval = http.run(TINY, {})
+    for row in (placement_only, with_approval):
+        assert row.median > 0 and row.baseline > 0
+        assert row.extra["statuses"] == {"201": TINY.http_orders}
+    # The target row's server has no approver: orders answer placed (holds
+    # taken); the deployed application approves the trusted card customers.
+    assert placement_only.target and not with_approval.target
+    assert placement_only.extra["order_statuses"] == {"placed": TINY.http_orders}
+    assert with_approval.extra["order_statuses"] == {"reserved": TINY.http_orders}
 
 
 def test_hot_skus_sell_out_without_oversell_or_failed_requests():
