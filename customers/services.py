@@ -261,7 +261,9 @@ def upsert_customer(*, email: str, name: str, kind: str = CustomerKind.PERSON, p
             if exc.code != "duplicate_email":
                 raise
             existing = Customer.objects.get(email__iexact=probe["email"])
-    with transaction.atomic():
+    # No savepoint: nothing in here is caught, so an error dooms the caller's
+    # transaction as it would anyway (capture_order re-raises it).
+    with transaction.atomic(savepoint=False):
         filled = [f for f in ("phone", "vat_id") if probe.get(f) and not getattr(existing, f)]
         for field in filled:
             setattr(existing, field, probe[field])
