@@ -21,3 +21,9 @@ def invoice_shipped_order(payload: dict) -> None:
 def render_invoice_pdf(payload: dict) -> None:
     """Render and store the PDF, then queue the invoice e-mail with it."""
     documents.render_invoice_pdf(invoice_id=payload["invoice_id"])
+
+
+@outbox.handler(invoicing.CREDIT_NOTE_HANDLER)
+def send_credit_note(payload: dict) -> None:
+    """Render and store the credit note PDF, then queue its e-mail with it."""
+    documents.send_credit_note(credit_note_id=payload["credit_note_id"])

@@ -43,6 +43,9 @@ CUSTOMER_EMAILS = {
     % {"number": o.number},
     "overdue_reminder": lambda o: _("Reminder: the invoice for order %(number)s is overdue")
     % {"number": o.number},
+    # billing: a credit note correcting the invoice (PDF attached)
+    "credit_note": lambda o: _("A credit note for your order %(number)s")
+    % {"number": o.number},
 }
 
 

@@ -4,7 +4,7 @@
   approval queue's decisions, voids (issue 3).
 - `invoicing`: the "order.shipped" handler (capture, invoice, invoiced/paid),
   gapless numbering, credit notes.
-- `documents`: the invoice PDF and its e-mail.
+- `documents`: the invoice and credit note PDFs and their e-mails.
 - `collection`: payments against invoices, customer credit, overdue reminders.
 """
 
@@ -43,11 +43,14 @@ from billing.services.collection import (
 )
 from billing.services.documents import (
     credit_note_pdf_bytes,
+    credit_note_pdf_name,
     invoice_pdf_bytes,
     invoice_pdf_name,
     render_invoice_pdf,
+    send_credit_note,
 )
 from billing.services.invoicing import (
+    CREDIT_NOTE_HANDLER,
     RENDER_PDF_HANDLER,
     SHIPPED_HANDLER,
     CreditLineInput,
@@ -60,15 +63,16 @@ from billing.services.invoicing import (
 
 __all__ = [
     "CARD_LINK_SALT", "CARD_METHODS", "NOT_OWING_STATUSES", "ON_ACCOUNT_METHODS",
-    "RENDER_PDF_HANDLER", "SHIPPED_HANDLER", "CreditLineInput", "Verdict",
+    "CREDIT_NOTE_HANDLER", "RENDER_PDF_HANDLER", "SHIPPED_HANDLER", "CreditLineInput", "Verdict",
     "RECORDABLE_METHODS", "apply_customer_credit", "apply_payment", "approve_held_order",
     "check_payment_details",
     "approve_order_payment", "card_link_max_age", "card_link_token", "card_retry_max_attempts",
-    "credit_note_pdf_bytes", "credit_note_room", "decide",
+    "credit_note_pdf_bytes", "credit_note_pdf_name", "credit_note_room", "decide",
     "invoice_pdf_bytes", "invoice_pdf_name", "invoice_shipped_order", "issue_credit_note",
     "issue_invoice", "new_attempt_key", "open_exposure", "order_awaits_card",
     "order_id_from_card_link", "record_invoice_payment", "record_payment_received",
     "reject_held_order", "reminder_level_due", "reminder_levels", "render_invoice_pdf",
-    "retry_card_payment", "run_payment_approval", "send_overdue_reminders",
+    "retry_card_payment", "run_payment_approval", "send_credit_note",
+    "send_overdue_reminders",
     "void_open_payments", "void_payment", "void_payments_of_closed_orders",
 ]

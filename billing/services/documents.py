@@ -1,11 +1,12 @@
-"""The invoice PDF: rendered from templates/pdf/billing/invoice.html with the
-restricted WeasyPrint fetcher (oms.lib.pdf), stored with default_storage,
-then e-mailed to the customer with the PDF attached.
+"""The invoice and credit note PDFs: rendered from templates/pdf/billing/
+with the restricted WeasyPrint fetcher (oms.lib.pdf), stored with
+default_storage, then e-mailed to the customer with the PDF attached.
 
 `render_invoice_pdf` runs in the outbox handler "billing.render_invoice_pdf"
-(a Celery task after the issuing transaction committed). It queues the
-invoice e-mail in its own transaction, so the e-mail row exists only once the
-file is stored, and the dedup key sends it once however often it re-runs.
+and `send_credit_note` in "billing.send_credit_note" (Celery tasks after the
+issuing transaction committed). Each queues its e-mail in its own
+transaction, so the e-mail row exists only once the file is stored, and the
+dedup key sends it once however often it re-runs.
 """
 
 from __future__ import annotations
@@ -14,11 +15,13 @@ from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import transaction
+from django.db.models import Sum
 from django.utils import translation
 
-from billing.models import CreditNote, Invoice
+from billing.models import CreditNote, CustomerCredit, Invoice
 from billing.services.invoicing import EMAIL_HANDLER
 from oms.lib import outbox
+from oms.lib.money import ZERO
 from oms.lib.pdf import render_pdf
 
 PDF_TEMPLATE = "pdf/billing/invoice.html"
@@ -41,6 +44,14 @@ def invoice_pdf_bytes(invoice: Invoice) -> bytes:
         return render_pdf(PDF_TEMPLATE, invoice_context(invoice))
 
 
+def _store(name: str, content: bytes) -> str:
+    """Save `content` under `name`, replacing an earlier rendering: a re-run
+    writes the same name, so the stored file is the document's."""
+    if default_storage.exists(name):
+        default_storage.delete(name)
+    return default_storage.save(name, ContentFile(content))
+
+
 def render_invoice_pdf(*, invoice_id: int, send_email: bool = True) -> str:
     """Render and store the PDF (replacing an earlier rendering), record its
     path, and queue the invoice e-mail once. Plain `atomic()`: it runs in
@@ -48,12 +59,7 @@ def render_invoice_pdf(*, invoice_id: int, send_email: bool = True) -> str:
     with transaction.atomic():
         invoice = (Invoice.objects.select_for_update(of=("self",))
                    .select_related("order", "customer").get(pk=invoice_id))
-        name = invoice_pdf_name(invoice)
-        content = invoice_pdf_bytes(invoice)
-        # A re-run writes the same name: the stored file is the invoice's.
-        if default_storage.exists(name):
-            default_storage.delete(name)
-        stored = default_storage.save(name, ContentFile(content))
+        stored = _store(invoice_pdf_name(invoice), invoice_pdf_bytes(invoice))
         if invoice.pdf_path != stored:
             invoice.pdf_path = stored
             invoice.save(update_fields=["pdf_path"])
@@ -79,3 +85,36 @@ def credit_note_pdf_bytes(note: CreditNote) -> bytes:
     with translation.override(language):
         return render_pdf(CREDIT_NOTE_TEMPLATE, {"note": note, "invoice": note.invoice,
                                                  "lines": list(note.lines.all())})
+
+
+def credit_note_pdf_name(note: CreditNote) -> str:
+    # No column records it: an issued credit note row cannot be updated
+    # (billing_creditnote_immutable), and its number fixes the name.
+    return f"credit_notes/{note.year}/{note.number}.pdf"
+
+
+def send_credit_note(*, credit_note_id: int) -> str:
+    """Render and store an issued credit note's PDF and queue its e-mail to
+    the customer once. Plain `atomic()`: it runs in the outbox runner's
+    transaction. Returns the storage path."""
+    with transaction.atomic():
+        # The lock serialises re-runs writing the same file (a lock, not an
+        # UPDATE: the immutability trigger does not fire).
+        note = (CreditNote.objects.select_for_update(of=("self",))
+                .select_related("invoice", "customer").get(pk=credit_note_id))
+        stored = _store(credit_note_pdf_name(note), credit_note_pdf_bytes(note))
+        # What issue_credit_note did with the money: the part beyond what was
+        # due on the invoice became customer credit, recorded against the note.
+        to_credit = (CustomerCredit.objects.filter(credit_note=note)
+                     .aggregate(total=Sum("amount"))["total"] or ZERO)
+        outbox.enqueue(EMAIL_HANDLER, {
+            "order_id": note.invoice.order_id, "kind": "credit_note", "reason": note.reason,
+            "extra": {"credit_note_number": note.number,
+                      "invoice_number": note.invoice.number,
+                      "total": str(note.total_gross), "currency": note.currency,
+                      "settled": str(note.total_gross - to_credit),
+                      "customer_credit": str(to_credit)},
+            "attachments": [{"path": stored, "filename": f"{note.number}.pdf",
+                             "mimetype": "application/pdf"}]},
+            dedup_key=f"billing:credit-note-email:{note.pk}")
+    return stored

@@ -60,6 +60,7 @@ logger = logging.getLogger(__name__)
 
 SHIPPED_HANDLER = "billing.invoice_shipped_order"
 RENDER_PDF_HANDLER = "billing.render_invoice_pdf"
+CREDIT_NOTE_HANDLER = "billing.send_credit_note"
 EMAIL_HANDLER = "orders.send_order_email"
 CAPTURE_METHODS = (PaymentMethod.CARD, PaymentMethod.PAYPAL)
 
@@ -374,6 +375,9 @@ def issue_credit_note(*, invoice_id: int, lines: list[CreditLineInput], reason: 
         CreditNoteLine.objects.bulk_create([
             CreditNoteLine(credit_note=note, description=d, tax_rate=r, net=n, tax=t)
             for d, r, n, t in priced])
+        # Rendered, stored and e-mailed after commit: a rollback sends nothing.
+        outbox.enqueue(CREDIT_NOTE_HANDLER, {"credit_note_id": note.pk},
+                       dedup_key=f"billing:credit-note:{note.pk}")
         applied = min(gross, max(invoice.outstanding, ZERO))
         if gross > applied:
             CustomerCredit.objects.create(
