@@ -25,6 +25,11 @@ class ApiTokenAdmin(admin.ModelAdmin):
         # The secret is generated and shown once by `manage.py create_api_token`.
         return False
 
+    def has_delete_permission(self, request, obj=None):
+        # Revoke instead: orders and idempotency records keep naming the token
+        # (deleting it would rewrite every order it placed).
+        return False
+
     @admin.action(description=_("Revoke the selected tokens"), permissions=["change"])
     def revoke(self, request, queryset):
         count = revoke_api_tokens(token_ids=list(queryset.values_list("pk", flat=True)))

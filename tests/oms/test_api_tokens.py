@@ -64,3 +64,16 @@ def test_missing_or_unknown_token_is_401(client):
     response = client.get("/api/v1/products/X", HTTP_AUTHORIZATION="Bearer oms_nope")
     assert response.status_code == 401
     assert response["WWW-Authenticate"] == "Bearer"
+
+
+def test_tokens_cannot_be_deleted_in_the_admin_only_revoked(client, make_user):
+    create_token("shop")
+    token = ApiToken.objects.get(name="shop")
+    client.force_login(make_user("Admin", is_superuser=True))
+
+    assert client.get(reverse("admin:oms_apitoken_delete", args=[token.pk])).status_code == 403
+    response = client.post(reverse("admin:oms_apitoken_changelist"),
+                           {"action": "delete_selected", "_selected_action": [token.pk],
+                            "post": "yes"})
+    assert response.status_code in (200, 302)
+    assert ApiToken.objects.filter(pk=token.pk).exists()
