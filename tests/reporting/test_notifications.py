@@ -43,6 +43,9 @@ EXTRAS = {
                          "due_date": "2026-11-14", "outstanding": "24.00", "currency": "EUR",
                          "total": "24.00"},
     "payment_link": {"link": "https://oms.example/billing/pay/abc/", "hours": 48},
+    "credit_note": {"credit_note_number": "CN-2026-000007", "invoice_number": "INV-2026-000042",
+                    "total": "6.00", "currency": "EUR", "settled": "6.00",
+                    "customer_credit": "0.00"},
 }
 # The word every French e-mail signs with (templates/emails/orders/_base.html
 # and each .txt): "Kind regards," in French.
