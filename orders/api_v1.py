@@ -100,6 +100,9 @@ class OrderIn(StrictSchema):
     payment: PaymentIn | None = None
     promised_delivery_date: date | None = None
     notes: Annotated[str, StringConstraints(max_length=2000)] = ""
+    requested_carrier: Annotated[str, StringConstraints(max_length=100)] = Field(
+        "", description="The carrier the customer chose, e.g. \"UPS\"; the warehouse sees it "
+                        "and the shipping screen preselects a matching carrier.")
 
     @field_validator("currency")
     @classmethod
@@ -129,6 +132,7 @@ class OrderOut(Schema):
     total_tax: str
     total_gross: str
     lines: list[OrderLineOut]
+    requested_carrier: str
     placed_at: str | None
 
 
@@ -154,6 +158,7 @@ def order_out(order: Order) -> dict:
              "line_net": str(line.line_net)}
             for line in order.lines.all()
         ],
+        "requested_carrier": order.requested_carrier,
         "placed_at": order.placed_at.isoformat() if order.placed_at else None,
     }
 
@@ -187,6 +192,7 @@ def create_order(request, payload: OrderIn,
             promised_delivery_date=payload.promised_delivery_date,
             payment=payment,
             notes=payload.notes,
+            requested_carrier=payload.requested_carrier,
             actor=None,
             api_token_id=request.auth.pk,
         )

@@ -49,7 +49,8 @@ def capture_order(*, customer: Customer | CustomerData, lines: list[tuple[str, i
                   billing_address: dict | None = None,
                   promised_delivery_date: date | None = None,
                   payment: PaymentDetails | None = None, notes: str = "", actor=None,
-                  draft: bool = False, api_token_id: int | None = None) -> Order:
+                  draft: bool = False, api_token_id: int | None = None,
+                  requested_carrier: str = "") -> Order:
     """Find or create the customer (by e-mail) and place the order, in one
     transaction: a refused order leaves no new customer behind.
 
@@ -74,4 +75,4 @@ def capture_order(*, customer: Customer | CustomerData, lines: list[tuple[str, i
             channel=channel, currency=currency, shipping_address=shipping_address,
             billing_address=billing_address, promised_delivery_date=promised_delivery_date,
             payment=payment, notes=notes, actor=actor, draft=draft,
-            api_token_id=api_token_id)
+            api_token_id=api_token_id, requested_carrier=requested_carrier)

@@ -79,6 +79,9 @@ class EntryForm(forms.Form):
                                   help_text=gettext_lazy("Cards only; never stored."),
                                   widget=forms.TextInput(attrs={"autocomplete": "off",
                                                                 "inputmode": "numeric"}))
+    requested_carrier = forms.CharField(
+        label=gettext_lazy("Requested carrier"), required=False, max_length=100,
+        help_text=gettext_lazy("If the customer asked for one; the warehouse sees it."))
     notes = forms.CharField(label=gettext_lazy("Notes"), required=False, max_length=2000,
                             widget=forms.Textarea(attrs={"rows": 2}))
 
@@ -357,6 +360,7 @@ def entry_save(request: HttpRequest) -> HttpResponse:
             shipping_address=form.shipping_address(),
             promised_delivery_date=data["promised_delivery_date"],
             payment=payment, notes=data["notes"],
+            requested_carrier=data["requested_carrier"],
             actor=request.user, draft=action == "draft")
     except ApplicationError as exc:
         _errors_onto_form(form, exc)
@@ -376,6 +380,7 @@ _FIELD_MAP = {"customer.email": "new_email", "email": "new_email", "name": "new_
               "payment_method": "payment_method", "card_number": "card_number",
               "payment.method": "payment_method", "payment.card_number": "card_number",
               "promised_delivery_date": "promised_delivery_date", "notes": "notes",
+              "requested_carrier": "requested_carrier",
               "channel": "channel"}
 
 

@@ -20,6 +20,7 @@ order-level columns must agree on every row of an order.
 | ship_line2, ship_region | no | |
 | payment_method | no | bank_transfer, net_terms or paypal (never cards in a file) |
 | promised_delivery_date | no | YYYY-MM-DD |
+| requested_carrier | no | the carrier the customer chose (free text) |
 | notes | no | free text on the order |
 
 Prices and totals are never read from the file: unknown columns are refused.
@@ -60,14 +61,14 @@ REQUIRED_COLUMNS = [
 ]
 OPTIONAL_COLUMNS = [
     "customer_phone", "customer_kind", "ship_line2", "ship_region", "payment_method",
-    "promised_delivery_date", "notes",
+    "promised_delivery_date", "requested_carrier", "notes",
 ]
 COLUMNS = REQUIRED_COLUMNS + OPTIONAL_COLUMNS
 # Columns that describe the order, not the line: equal on every row of an order.
 ORDER_COLUMNS = [
     "customer_email", "customer_name", "customer_phone", "customer_kind", "currency",
     "ship_name", "ship_line1", "ship_line2", "ship_postal_code", "ship_city", "ship_region",
-    "ship_country", "payment_method", "promised_delivery_date", "notes",
+    "ship_country", "payment_method", "promised_delivery_date", "requested_carrier", "notes",
 ]
 PAYMENT_METHODS = {"bank_transfer", "net_terms", "paypal"}
 CUSTOMER_KINDS = {"person", "company"}
@@ -80,7 +81,7 @@ TICKET_MAX_AGE = 60 * 60
 UPLOAD_KEEP_SECONDS = 24 * 60 * 60
 MAX_LENGTHS = {"order_ref": 64, "customer_name": 200, "customer_phone": 40, "sku": 64,
                "ship_name": 200, "ship_line1": 200, "ship_line2": 200, "ship_postal_code": 20,
-               "ship_city": 100, "ship_region": 100, "notes": 2000}
+               "ship_city": 100, "ship_region": 100, "requested_carrier": 100, "notes": 2000}
 
 
 @dataclass
@@ -355,6 +356,7 @@ def import_orders(*, content: bytes, actor) -> list[Order]:
                     payment=(PaymentDetails(method=values["payment_method"])
                              if values["payment_method"] else None),
                     notes=_join_notes(planned.ref, values["notes"]),
+                    requested_carrier=values["requested_carrier"],
                     actor=actor)
             except ApplicationError as exc:
                 error = ApplicationError(

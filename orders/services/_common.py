@@ -15,6 +15,7 @@ from orders.models import EventKind, Order, OrderEvent
 MAX_LINES = 500
 MAX_QUANTITY = 1_000_000
 MAX_NOTE = 4000
+MAX_CARRIER = 100  # Order.requested_carrier
 
 EMAIL_HANDLER = "orders.send_order_email"
 HOLD_NOTICE_HANDLER = "orders.notify_order_held"

@@ -28,6 +28,7 @@ from orders.models import (
 )
 from orders.payments import PaymentDetails, check_payment_details, request_payment_approval
 from orders.services._common import (
+    MAX_CARRIER,
     MAX_LINES,
     MAX_NOTE,
     MAX_QUANTITY,
@@ -50,6 +51,7 @@ class _CheckedOrder:
     shipping_address: dict
     billing_address: dict
     notes: str
+    requested_carrier: str = ""
 
 
 def _check_lines(lines, errors: dict[str, list[str]]
@@ -84,7 +86,8 @@ def _check_lines(lines, errors: dict[str, list[str]]
 
 def _check_order(*, customer: Customer, lines, channel: str, currency: str,
                  shipping_address, billing_address, promised_delivery_date,
-                 payment: PaymentDetails | None, notes: str) -> _CheckedOrder:
+                 payment: PaymentDetails | None, notes: str,
+                 requested_carrier: str = "") -> _CheckedOrder:
     """Every refusal that needs no write, raised as one ApplicationError."""
     errors: dict[str, list[str]] = {}
     if customer is None or customer.pk is None:
@@ -123,12 +126,14 @@ def _check_order(*, customer: Customer, lines, channel: str, currency: str,
     elif payment is not None:
         errors.update(check_payment_details(payment))
     notes = _clean_text(notes, field="notes", limit=MAX_NOTE, errors=errors)
+    requested_carrier = _clean_text(requested_carrier, field="requested_carrier",
+                                    limit=MAX_CARRIER, errors=errors)
     priced = _check_lines(lines, errors)
     if errors:
         raise ApplicationError(_("The order has errors; nothing was saved."),
                                field_errors=errors)
     return _CheckedOrder(priced=priced, shipping_address=shipping, billing_address=billing,
-                         notes=notes)
+                         notes=notes, requested_carrier=requested_carrier)
 
 
 def _price_lines(order: Order, priced: list[tuple[inventory_api.ProductInfo, int]]
@@ -192,18 +197,21 @@ def place_order(*, customer: Customer, lines: list[LineInput], channel: str, cur
                 shipping_address: dict, billing_address: dict | None = None,
                 promised_delivery_date: date | None = None,
                 payment: PaymentDetails | None = None, notes: str = "", actor,
-                draft: bool = False, api_token_id: int | None = None) -> Order:
+                draft: bool = False, api_token_id: int | None = None,
+                requested_carrier: str = "") -> Order:
     """Validate, price from the catalogue, hold stock and place the order.
 
     Field errors are keyed by input path (`lines.0.sku`, `currency`,
     `shipping_address.city`). `draft=True` saves a draft without holds, to
     be placed later with `place_draft`. `api_token_id`: the JSON API token
     placing it (recorded on the order; it alone may read it back there).
+    `requested_carrier`: the carrier the customer asked for, free text the
+    shipping screen matches against the carriers.
     """
     checked = _check_order(customer=customer, lines=lines, channel=channel, currency=currency,
                            shipping_address=shipping_address, billing_address=billing_address,
                            promised_delivery_date=promised_delivery_date, payment=payment,
-                           notes=notes)
+                           notes=notes, requested_carrier=requested_carrier)
     payment_method = payment.method if payment else customer.payment_preference
     with transaction.atomic():
         order = Order(number=next_order_number(), customer=customer, channel=channel,
@@ -211,6 +219,7 @@ def place_order(*, customer: Customer, lines: list[LineInput], channel: str, cur
                       billing_address=checked.billing_address,
                       promised_delivery_date=promised_delivery_date,
                       payment_method=payment_method, notes=checked.notes,
+                      requested_carrier=checked.requested_carrier,
                       created_by_id=_actor_id(actor), api_token_id=api_token_id)
         order_lines = _price_lines(order, checked.priced)
         created = _new_event(order, kind=EventKind.CREATED, actor=actor,
