@@ -221,6 +221,10 @@ def _validation_error(request: HttpRequest, exc: ValidationError) -> HttpRespons
     errors: dict[str, list[str]] = {}
     for error in exc.errors:
         message = error.get("msg", "")
+        if error.get("type") == "value_error":
+            # Our validators' own (translated) words, without pydantic's
+            # English "Value error, " prefix.
+            message = str(error.get("ctx", {}).get("error", message))
         if error.get("type") == "extra_forbidden":
             message = _("Unknown field; prices and totals are computed by the server.")
         errors.setdefault(_field_path(error.get("loc", ())), []).append(message)

@@ -19,6 +19,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import validate_email
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
 from ninja import Header, Router, Schema, Status
 from pydantic import ConfigDict, Field, StringConstraints, field_validator
 
@@ -65,7 +66,7 @@ class CustomerIn(StrictSchema):
         try:
             validate_email(value)
         except DjangoValidationError:
-            raise ValueError("Enter a valid e-mail address.")
+            raise ValueError(_("Enter a valid e-mail address."))
         return value.lower()
 
 
@@ -87,7 +88,7 @@ class PaymentIn(StrictSchema):
             return None
         value = value.replace(" ", "").replace("-", "")
         if not CARD_NUMBER.match(value):
-            raise ValueError("Enter 12 to 19 digits.")
+            raise ValueError(_("Enter 12 to 19 digits."))
         return value
 
 
@@ -108,7 +109,8 @@ class OrderIn(StrictSchema):
     @classmethod
     def _known_currency(cls, value: str) -> str:
         if value not in settings.CURRENCIES:
-            raise ValueError(f"Unsupported currency; use one of {', '.join(settings.CURRENCIES)}.")
+            raise ValueError(_("Unsupported currency %(currency)s; use one of %(allowed)s.")
+                             % {"currency": value, "allowed": ", ".join(settings.CURRENCIES)})
         return value
 
 

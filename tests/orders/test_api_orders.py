@@ -213,3 +213,16 @@ def test_a_card_number_that_cannot_be_a_card_is_refused_up_front(api, catalogue,
     assert response.status_code == status, response.content
     assert message in response.json()["errors"]["payment.card_number"][0]
     assert written() == (0, 0)  # neither the order nor the new customer
+
+
+def test_schema_errors_speak_the_request_language_without_pydantic_prefixes(api_token,
+                                                                            catalogue, client):
+    body = order_body(currency="xyz", payment={"method": "card", "card_number": "4242"})
+    response = client.post("/api/v1/orders", data=body, content_type="application/json",
+                           HTTP_AUTHORIZATION=f"Bearer {api_token}", HTTP_ACCEPT_LANGUAGE="fr")
+
+    assert response.status_code == 422
+    errors = response.json()["errors"]
+    assert errors["payment.card_number"] == ["Saisissez de 12 à 19 chiffres."]
+    assert errors["currency"][0].startswith("Devise non prise en charge : XYZ")
+    assert written() == (0, 0)
