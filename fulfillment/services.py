@@ -297,11 +297,13 @@ def ship(*, shipment_id: int, carrier_service_id: int, tracking_number: str,
          shipping_cost=None, actor) -> Shipment:
     """Hand a packed shipment to the carrier.
 
-    Consumes the order's firm reservation in the shipment's warehouse (the
-    stock movement is written by inventory.api in this same transaction),
-    tells the customer with the tracking link, and marks the order shipped
-    once nothing is left to ship. Cancelling the order at the same moment
-    waits on the order row lock: exactly one of the two wins.
+    Consumes the order's firm reservation in the shipment's warehouse for
+    the units on the shipment's lines (what was picked there) and releases
+    the units short picked there (the stock movement is written by
+    inventory.api in this same transaction), tells the customer with the
+    tracking link, and marks the order shipped once nothing is left to ship.
+    Cancelling the order at the same moment waits on the order row lock:
+    exactly one of the two wins.
     """
     tracking_number = (tracking_number or "").strip()
     errors: dict[str, list[str]] = {}
@@ -335,8 +337,14 @@ def ship(*, shipment_id: int, carrier_service_id: int, tracking_number: str,
                              % {"number": order.number,
                                 "status": order.get_status_display().lower()},
                              code="illegal_transition")
+        # What leaves is what was packed here: a short-picked unit (backordered
+        # on its line) is released from the reservation, not shipped.
+        shipped: dict[int, int] = defaultdict(int)
+        for line_id, quantity in shipment.lines.values_list("order_line_id", "quantity"):
+            shipped[line_id] += quantity
         inventory_api.consume(order_id=order.pk, warehouse_id=shipment.warehouse_id,
-                              actor_id=_actor_id(actor), reference=f"{order.number}/{shipment}")
+                              actor_id=_actor_id(actor), reference=f"{order.number}/{shipment}",
+                              shipped=dict(shipped))
         shipment.status = Shipment.Status.SHIPPED
         shipment.carrier_service = service
         shipment.tracking_number = tracking_number

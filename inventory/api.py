@@ -394,18 +394,26 @@ def _decrement(reservations: list[Reservation], *, on_hand_too: bool) -> None:
     totals: dict[tuple[int, int], int] = defaultdict(int)
     for r in reservations:
         totals[(r.product_id, r.warehouse_id)] += r.quantity
-    if not totals:
+    _lower_levels(reserved=totals, on_hand=totals if on_hand_too else {})
+
+
+def _lower_levels(*, reserved: dict[tuple[int, int], int],
+                  on_hand: dict[tuple[int, int], int]) -> None:
+    """Lower `reserved` (and `on_hand` where given) per (product, warehouse);
+    the stock levels are locked in one statement, in primary-key order."""
+    if not reserved:
         return
-    product_ids = {p for p, _w in totals}
-    warehouse_ids = {w for _p, w in totals}
+    product_ids = {p for p, _w in reserved}
+    warehouse_ids = {w for _p, w in reserved}
     now = timezone.now()
     for level in lock_stock_levels(product_id__in=product_ids, warehouse_id__in=warehouse_ids):
-        quantity = totals.get((level.product_id, level.warehouse_id))
+        key = (level.product_id, level.warehouse_id)
+        quantity = reserved.get(key)
         if not quantity:
             continue
         changes = {"reserved": F("reserved") - quantity, "updated_at": now}
-        if on_hand_too:
-            changes["on_hand"] = F("on_hand") - quantity
+        if on_hand.get(key):
+            changes["on_hand"] = F("on_hand") - on_hand[key]
         StockLevel.objects.filter(pk=level.pk).update(**changes)
 
 
@@ -422,12 +430,24 @@ def release(*, order_id: int, reason: str, actor_id: int | None = None) -> int:
         return len(active)
 
 
+SHORT_PICK_REASON = "short pick"
+
+
 def consume(*, order_id: int, warehouse_id: int | None = None, actor_id: int | None = None,
-            reference: str = "") -> None:
+            reference: str = "", shipped: dict[int, int] | None = None) -> None:
     """Ship the order's firm reservations (optionally of one warehouse).
 
     The goods leave: on_hand and reserved both drop and the ledger gets one
     'shipment' movement per product and warehouse.
+
+    `shipped` (order line id -> units actually leaving; a line not named
+    ships nothing; None: everything reserved ships) is for a short pick:
+    a reservation is cut to the units that ship (consumed) and the rest is
+    written as its own row, released with the reason "short pick". Those
+    units leave `reserved` but stay in `on_hand` (the system still believes
+    they are on a shelf) until a stock count adjusts them. With a line
+    reserved in several warehouses and no `warehouse_id`, its shipped units
+    are taken from its reservations in id order.
     """
     filters = {"kind": Reservation.Kind.FIRM}
     if warehouse_id is not None:
@@ -437,19 +457,63 @@ def consume(*, order_id: int, warehouse_id: int | None = None, actor_id: int | N
         if not firm:
             raise Conflict(_("This order has no firm reservation to ship."),
                            code="nothing_to_consume")
-        Reservation.objects.filter(pk__in=[r.pk for r in firm]).update(
+        leaving = ({r.pk: r.quantity for r in firm} if shipped is None
+                   else _units_leaving(firm, shipped))
+        now = timezone.now()
+        whole = [r.pk for r in firm if leaving[r.pk] == r.quantity]
+        cut = [r for r in firm if 0 < leaving[r.pk] < r.quantity]
+        short = [r.pk for r in firm if leaving[r.pk] == 0]
+        Reservation.objects.filter(pk__in=whole).update(
             status=Reservation.Status.CONSUMED, status_reason=reference[:200],
-            actor_id=actor_id, updated_at=timezone.now())
-        _decrement(firm, on_hand_too=True)
-        totals: dict[tuple[int, int], int] = defaultdict(int)
+            actor_id=actor_id, updated_at=now)
+        for r in cut:
+            Reservation.objects.filter(pk=r.pk).update(
+                quantity=leaving[r.pk], status=Reservation.Status.CONSUMED,
+                status_reason=reference[:200], actor_id=actor_id, updated_at=now)
+        Reservation.objects.bulk_create([
+            Reservation(order_id=r.order_id, order_line_id=r.order_line_id,
+                        product_id=r.product_id, warehouse_id=r.warehouse_id,
+                        quantity=r.quantity - leaving[r.pk], kind=r.kind, expires_at=None,
+                        status=Reservation.Status.RELEASED, status_reason=SHORT_PICK_REASON,
+                        actor_id=actor_id)
+            for r in cut])
+        Reservation.objects.filter(pk__in=short).update(
+            status=Reservation.Status.RELEASED, status_reason=SHORT_PICK_REASON,
+            actor_id=actor_id, updated_at=now)
+        reserved: dict[tuple[int, int], int] = defaultdict(int)
+        out: dict[tuple[int, int], int] = defaultdict(int)
         for r in firm:
-            totals[(r.product_id, r.warehouse_id)] += r.quantity
+            reserved[(r.product_id, r.warehouse_id)] += r.quantity
+            out[(r.product_id, r.warehouse_id)] += leaving[r.pk]
+        _lower_levels(reserved=reserved, on_hand=out)
         StockMovement.objects.bulk_create([
             StockMovement(product_id=p, warehouse_id=w, quantity=-q,
                           kind=StockMovement.Kind.SHIPMENT, reason=_("Shipped"),
                           actor_id=actor_id, reference=reference[:100])
-            for (p, w), q in sorted(totals.items())
+            for (p, w), q in sorted(out.items()) if q
         ])
+
+
+def _units_leaving(firm: list[Reservation], shipped: dict[int, int]) -> dict[int, int]:
+    """Reservation id -> units that ship, a line's shipped units filling its
+    reservations in id order. Refuses (before any write) a quantity that is
+    not a whole number >= 0 or exceeds what the line has reserved here."""
+    left = dict(shipped)
+    for line_id, quantity in left.items():
+        if not isinstance(quantity, int) or isinstance(quantity, bool) or quantity < 0:
+            raise ApplicationError(_("Shipped quantities must be whole numbers of 0 or more."),
+                                   field_errors={"shipped": [str(line_id)]})
+    leaving: dict[int, int] = {}
+    for r in firm:  # in id order
+        take = min(left.get(r.order_line_id, 0), r.quantity)
+        leaving[r.pk] = take
+        if take:
+            left[r.order_line_id] -= take
+    over = sorted(line_id for line_id, quantity in left.items() if quantity)
+    if over:
+        raise ApplicationError(_("More units shipped than reserved for this order."),
+                               field_errors={"shipped": [str(line_id) for line_id in over]})
+    return leaving
 
 
 # One statement: pick the lapsed holds (skipping rows another transaction is

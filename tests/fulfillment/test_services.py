@@ -6,6 +6,7 @@ from decimal import Decimal
 
 import pytest
 
+from billing.services import invoice_shipped_order
 from fulfillment import services
 from fulfillment.models import PickList, PickListLine, Shipment
 from inventory.models import Reservation, StockLevel, StockMovement
@@ -20,7 +21,7 @@ from tests.factories.fulfillment import (
     reserved_order,
     shelved_product,
 )
-from tests.factories.inventory import WarehouseFactory
+from tests.factories.inventory import WarehouseFactory, stock
 
 pytestmark = pytest.mark.django_db
 
@@ -131,6 +132,69 @@ def test_pack_then_ship_consumes_stock_with_a_ledger_row(main):
                                       payload__kind="shipped")
     assert email.payload["extra"]["tracking_number"] == "TRK-1"
     assert email.payload["extra"]["tracking_url"] == "https://track.example/?n=TRK-1"
+
+
+def test_shipping_a_short_pick_ships_only_the_picked_units(main, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    product = shelved_product(main, 10, bin_code="A-1", unit_price=Decimal("10.00"))
+    before = StockLevel.objects.get(product=product, warehouse=main).reserved
+    order = reserved_order([(product, 5)])
+    pick_list = services.create_pick_list(warehouse_id=main.pk, order_ids=[order.pk],
+                                          actor=None)
+    services.confirm_pick(pick_list_id=pick_list.pk, sku=product.sku, quantity=3, actor=None)
+    services.complete_pick_list(pick_list_id=pick_list.pk, actor=None)
+    shipment = services.pack(order_id=order.pk, warehouse_id=main.pk, package_type="box",
+                             weight="2", actor=None)
+
+    services.ship(shipment_id=shipment.pk, carrier_service_id=CarrierServiceFactory().pk,
+                  tracking_number="TRK-SHORT", actor=None)
+
+    level = StockLevel.objects.get(product=product, warehouse=main)
+    assert (level.on_hand, level.reserved) == (7, before)
+    movement = StockMovement.objects.get(product=product, kind="shipment")
+    assert movement.quantity == -3
+    line = order.lines.get()
+    assert sorted(Reservation.objects.filter(order_id=order.pk).values_list(
+        "order_line_id", "status", "quantity", "status_reason")) == [
+        (line.pk, "consumed", 3, f"{order.number}/{shipment}"),
+        (line.pk, "released", 2, "short pick")]
+    order.refresh_from_db()
+    assert order.status == OrderStatus.SHIPPED
+    invoice = invoice_shipped_order(order_id=order.pk)
+    assert invoice.lines.get().quantity == 3
+
+
+def test_a_line_short_in_one_warehouse_ships_whole_from_the_other(main):
+    other = WarehouseFactory(code="WEST")
+    product = shelved_product(main, 3, bin_code="A-1")
+    stock(product, other, 2)
+    order = reserved_order([(product, 5)])
+    assert sorted(Reservation.objects.filter(order_id=order.pk).values_list(
+        "warehouse_id", "quantity")) == sorted([(main.pk, 3), (other.pk, 2)])
+    shipments = {}
+    for warehouse, found in ((main, 3), (other, 1)):
+        pick_list = services.create_pick_list(warehouse_id=warehouse.pk,
+                                              order_ids=[order.pk], actor=None)
+        services.confirm_pick(pick_list_id=pick_list.pk, sku=product.sku, quantity=found,
+                              actor=None)
+        services.complete_pick_list(pick_list_id=pick_list.pk, actor=None)
+        shipments[warehouse.code] = services.pack(
+            order_id=order.pk, warehouse_id=warehouse.pk, package_type="box", weight="1",
+            actor=None)
+    service = CarrierServiceFactory()
+    for code, shipment in shipments.items():
+        services.ship(shipment_id=shipment.pk, carrier_service_id=service.pk,
+                      tracking_number=f"TRK-{code}", actor=None)
+
+    assert order.lines.get().backordered_quantity == 1
+    assert [(lv.on_hand, lv.reserved) for lv in (
+        StockLevel.objects.get(product=product, warehouse=main),
+        StockLevel.objects.get(product=product, warehouse=other))] == [(0, 0), (1, 0)]
+    assert sorted(StockMovement.objects.filter(kind="shipment").values_list(
+        "warehouse_id", "quantity")) == sorted([(main.pk, -3), (other.pk, -1)])
+    assert sorted(Reservation.objects.filter(order_id=order.pk).values_list(
+        "warehouse_id", "status", "quantity")) == sorted([
+            (main.pk, "consumed", 3), (other.pk, "consumed", 1), (other.pk, "released", 1)])
 
 
 def test_ship_refuses_bad_input_and_duplicate_tracking(main):

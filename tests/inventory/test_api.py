@@ -199,6 +199,50 @@ def test_consume_only_the_given_warehouse(product, warehouse, second_warehouse):
     assert (level(product, warehouse).on_hand, level(product, warehouse).reserved) == (3, 2)
 
 
+def test_consume_a_short_pick_ships_what_left_and_releases_the_rest(product, warehouse):
+    other = ProductFactory()
+    stock(product, warehouse, 10)
+    stock(other, warehouse, 4)
+    hold(1, (product, 5), (other, 2))
+    api.confirm(order_id=1, actor_id=None)
+
+    api.consume(order_id=1, warehouse_id=warehouse.pk, actor_id=None, reference="S",
+                shipped={100: 3})  # line 101 (other) was not found at all
+
+    assert (level(product, warehouse).on_hand, level(product, warehouse).reserved) == (7, 0)
+    assert (level(other, warehouse).on_hand, level(other, warehouse).reserved) == (4, 0)
+    assert list(StockMovement.objects.filter(kind="shipment").values_list(
+        "product_id", "quantity")) == [(product.pk, -3)]
+    assert sorted(Reservation.objects.filter(order_id=1).values_list(
+        "order_line_id", "status", "quantity", "status_reason")) == [
+        (100, "consumed", 3, "S"), (100, "released", 2, "short pick"),
+        (101, "released", 2, "short pick")]
+
+
+def test_consume_with_everything_shipped_is_the_plain_consume(product, warehouse):
+    stock(product, warehouse, 10)
+    hold(1, (product, 4))
+    api.confirm(order_id=1, actor_id=None)
+    api.consume(order_id=1, warehouse_id=None, actor_id=None, reference="S",
+                shipped={100: 4})
+    assert (level(product, warehouse).on_hand, level(product, warehouse).reserved) == (6, 0)
+    assert list(Reservation.objects.filter(order_id=1).values_list("status", "quantity")) \
+        == [("consumed", 4)]
+
+
+@pytest.mark.parametrize("shipped", [{100: 5}, {100: -1}, {100: 2, 999: 1}])
+def test_consume_refuses_shipping_more_than_reserved(product, warehouse, shipped):
+    stock(product, warehouse, 10)
+    hold(1, (product, 4))
+    api.confirm(order_id=1, actor_id=None)
+    before = snapshot()
+    with pytest.raises(ApplicationError) as refused:
+        api.consume(order_id=1, warehouse_id=None, actor_id=None, reference="S",
+                    shipped=shipped)
+    assert "shipped" in refused.value.field_errors
+    assert snapshot() == before
+
+
 def test_consume_refuses_unconfirmed_holds(product, warehouse):
     stock(product, warehouse, 5)
     hold(1, (product, 2))
