@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 export DATABASE_URL_TEST := $(or $(DATABASE_URL),postgres://postgres@127.0.0.1:5432/oms)
 export REDIS_URL_TEST := $(or $(REDIS_URL),redis://127.0.0.1:6379/0)
 
-.PHONY: run test lint bench bench-full lock messages clean-data
+.PHONY: run test lint bench bench-full lock messages clean-data system-run system-test
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -19,10 +19,19 @@ $(VENV)/.dev-installed: requirements/base.txt requirements/dev.txt | $(BIN)/pyth
 	$(BIN)/pip install --quiet --require-hashes -r requirements/base.txt -r requirements/dev.txt
 	touch $(VENV)/.base-installed $@
 
-run: $(VENV)/.base-installed
+# What the machine needs, before the venv: Debian packages, installed when root or
+# passwordless sudo allows (else the command to run), and for the tests a local
+# PostgreSQL and Redis answering (installed and started when they are not).
+system-run:
+	$(PYTHON) bin/setup-system run
+
+system-test:
+	DATABASE_URL=$(DATABASE_URL_TEST) REDIS_URL=$(REDIS_URL_TEST) $(PYTHON) bin/setup-system test
+
+run: system-run $(VENV)/.base-installed
 	$(BIN)/python -m oms.devserver
 
-test: $(VENV)/.dev-installed
+test: system-test $(VENV)/.dev-installed
 	DATABASE_URL=$(DATABASE_URL_TEST) REDIS_URL=$(REDIS_URL_TEST) $(BIN)/python bin/check-services
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
