@@ -9,7 +9,7 @@ from oms.checks import check_pdf_libraries
 
 
 def test_this_machine_has_the_pdf_libraries():
-    # .ci/run and the Dockerfile install libharfbuzz-subset0.
+    # make run, make test (bin/setup-system) and the Dockerfile install libharfbuzz-subset0.
     assert ffi.harfbuzz_subset is not None
     assert check_pdf_libraries() == []
 
