@@ -17,13 +17,11 @@ pytestmark = pytest.mark.django_db
 
 
 def _data(**overrides) -> subscriptions.SubscriptionData:
-    data = subscriptions.SubscriptionData(
-        name="Weekly cycle", report="order_to_cash", period="last_7_days", format="pdf",
-        schedule="weekly", weekday=0, send_time=time(8, 0), timezone="Europe/Paris",
-        language="fr", recipient_ids=[], extra_emails=["ops@example.com"])
-    for key, value in overrides.items():
-        setattr(data, key, value)
-    return data
+    return subscriptions.SubscriptionData(**{
+        "name": "Weekly cycle", "report": "order_to_cash", "period": "last_7_days",
+        "format": "pdf", "schedule": "weekly", "weekday": 0, "send_time": time(8, 0),
+        "timezone": "Europe/Paris", "language": "fr", "recipient_ids": [],
+        "extra_emails": ["ops@example.com"], **overrides})
 
 
 @pytest.fixture
@@ -122,5 +120,5 @@ def test_a_deactivated_user_gets_no_report_at_run_time(manager, make_user):
         data=_data(recipient_ids=[manager.pk, other.pk]), actor=manager)
     other.is_active = False
     other.save()
-    assert subscriptions._recipients_of(subscription) == ["maria@oms.example",
+    assert subscriptions.recipients_of(subscription) == ["maria@oms.example",
                                                           "ops@example.com"]
