@@ -7,11 +7,14 @@ from datetime import time
 
 import pytest
 from django.contrib.auth.models import Group
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.utils import timezone
 from django_celery_beat.models import PeriodicTask
 
 from oms.lib.errors import ApplicationError
 from reporting import subscriptions
-from reporting.models import ReportSubscription
+from reporting.models import ReportRun, ReportSubscription, RunStatus
 
 pytestmark = pytest.mark.django_db
 
@@ -92,6 +95,21 @@ def test_delete_removes_the_beat_task(manager):
     task_id = subscription.periodic_task_id
     subscriptions.delete_subscription(subscription_id=subscription.pk, actor=manager)
     assert not PeriodicTask.objects.filter(pk=task_id).exists()
+
+
+def test_delete_removes_the_files_of_its_runs_after_commit(
+        manager, settings, tmp_path, django_capture_on_commit_callbacks):
+    settings.MEDIA_ROOT = str(tmp_path)
+    subscription = subscriptions.create_subscription(
+        data=_data(recipient_ids=[manager.pk]), actor=manager)
+    path = default_storage.save("reports/old-run.csv", ContentFile(b"a,b\n"))
+    ReportRun.objects.create(subscription=subscription, scheduled_for=timezone.now(),
+                             period_start=timezone.now(), period_end=timezone.now(),
+                             status=RunStatus.SENT, file_path=path)
+    with django_capture_on_commit_callbacks(execute=True):
+        subscriptions.delete_subscription(subscription_id=subscription.pk, actor=manager)
+        assert default_storage.exists(path)  # not before the commit
+    assert not default_storage.exists(path)
 
 
 def test_a_user_removed_from_manager_leaves_the_recipients(manager, make_user):
