@@ -52,7 +52,8 @@ def orders_to_pick(*, warehouse_id: int, limit: int = MAX_TO_PICK) -> list[Order
 def pick_list_page(*, warehouse_id: int | None, status: str = "", page: int = 1) -> HasNextPage:
     queryset = (PickList.objects.select_related("warehouse", "created_by")
                 .annotate(line_count=Count("lines"),
-                          open_count=Count("lines", filter=Q(lines__status="open")),
+                          open_count=Count("lines", filter=Q(
+                              lines__status=PickListLine.Status.OPEN)),
                           order_count=Count("lines__order", distinct=True))
                 .order_by("-created_at", "-id"))
     if warehouse_id:
