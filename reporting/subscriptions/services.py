@@ -144,7 +144,7 @@ def _queue_run(run: ReportRun, *, dedup_key: str | None = None) -> None:
 
 
 def request_run(*, subscription_id: int, actor) -> ReportRun:
-    """"Send now": a run row for this very second, built by a task after commit."""
+    """"Send now": a run row for this very second; the outbox queues its build after commit."""
     with transaction.atomic(durable=True):
         subscription = ReportSubscription.objects.get(pk=subscription_id)
         slot = timezone.now().replace(microsecond=0)
