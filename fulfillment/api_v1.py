@@ -8,12 +8,13 @@ token as for every endpoint; unknown tracking number 404, bad body 422.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated
 
 from ninja import Router, Schema
 from pydantic import ConfigDict, StringConstraints
 
 from fulfillment import services
+from fulfillment.inputs import CarrierStatus
 from fulfillment.models import Shipment
 
 router = Router(tags=["shipments"])
@@ -22,7 +23,7 @@ router = Router(tags=["shipments"])
 class CarrierEventIn(Schema):
     model_config = ConfigDict(extra="forbid")
 
-    status: Literal["in_transit", "out_for_delivery", "delivered", "exception", "returned"]
+    status: CarrierStatus
     occurred_at: datetime | None = None
     description: Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)] = ""
 

@@ -4,7 +4,9 @@ The warehouse's half of order-to-cash. It reads `inventory.models` and
 `orders.models`, writes stock only through `inventory.api` and moves orders
 only through `orders.services` (start_picking, mark_packed, mark_shipped,
 record_short_pick). Writes live in `fulfillment.services`, reads in
-`fulfillment.selectors`.
+`fulfillment.selectors`. Pick lists and shipments change status only
+through their transition methods below (protected state machines), which
+the services call, then save, then record the event, in one transaction.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from django.core.validators import MinValueValidator
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django_fsm import FSMField, FSMModelMixin, transition
 
 
 class Carrier(models.Model):
@@ -76,7 +79,7 @@ class PackageType(models.TextChoices):
     PALLET = "pallet", _("Pallet")
 
 
-class PickList(models.Model):
+class PickList(FSMModelMixin, models.Model):
     """A batch of order lines to collect in one warehouse in one walk."""
 
     class Status(models.TextChoices):
@@ -86,8 +89,8 @@ class PickList(models.Model):
 
     warehouse = models.ForeignKey("inventory.Warehouse", on_delete=models.PROTECT,
                                   related_name="+", verbose_name=_("warehouse"))
-    status = models.CharField(_("status"), max_length=10, choices=Status.choices,
-                              default=Status.OPEN)
+    status = FSMField(_("status"), max_length=10, choices=Status.choices, default=Status.OPEN,
+                      protected=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL,
                                    null=True, blank=True, related_name="+",
                                    verbose_name=_("created by"))
@@ -107,6 +110,22 @@ class PickList(models.Model):
     @property
     def number(self) -> str:
         return str(self)
+
+    @property
+    def is_open(self) -> bool:
+        return self.status == self.Status.OPEN
+
+    @property
+    def is_done(self) -> bool:
+        return self.status == self.Status.DONE
+
+    @transition(field=status, source=Status.OPEN, target=Status.DONE)
+    def complete(self) -> None:
+        self.completed_at = timezone.now()
+
+    @transition(field=status, source=Status.OPEN, target=Status.CANCELLED)
+    def cancel(self) -> None:
+        self.completed_at = timezone.now()
 
 
 class PickListLine(models.Model):
@@ -156,7 +175,13 @@ class PickListLine(models.Model):
         return self.quantity - self.quantity_picked
 
 
-class Shipment(models.Model):
+class ShipmentQuerySet(models.QuerySet):
+    def live(self) -> ShipmentQuerySet:
+        """Shipments that count: packed, shipped or delivered (not cancelled)."""
+        return self.exclude(status=Shipment.Status.CANCELLED)
+
+
+class Shipment(FSMModelMixin, models.Model):
     """One parcel (or pallet) leaving one warehouse for one order. An order
     whose stock sits in two warehouses ships as two shipments."""
 
@@ -170,8 +195,8 @@ class Shipment(models.Model):
                               related_name="shipments", verbose_name=_("order"))
     warehouse = models.ForeignKey("inventory.Warehouse", on_delete=models.PROTECT,
                                   related_name="+", verbose_name=_("warehouse"))
-    status = models.CharField(_("status"), max_length=10, choices=Status.choices,
-                              default=Status.PACKED)
+    status = FSMField(_("status"), max_length=10, choices=Status.choices,
+                      default=Status.PACKED, protected=True)
     package_type = models.CharField(_("package"), max_length=10, choices=PackageType.choices)
     weight_kg = models.DecimalField(_("weight (kg)"), max_digits=10, decimal_places=3)
     carrier_service = models.ForeignKey(CarrierService, on_delete=models.PROTECT, null=True,
@@ -188,6 +213,8 @@ class Shipment(models.Model):
     delivered_at = models.DateTimeField(_("delivered at"), null=True, blank=True)
     cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    objects = ShipmentQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("shipment")
@@ -224,6 +251,36 @@ class Shipment(models.Model):
         if self.carrier_service_id is None:
             return ""
         return self.carrier_service.carrier.tracking_url(self.tracking_number)
+
+    @property
+    def is_packed(self) -> bool:
+        """Packed and waiting for the carrier."""
+        return self.status == self.Status.PACKED
+
+    @property
+    def is_shipped(self) -> bool:
+        """With the carrier, not confirmed delivered yet."""
+        return self.status == self.Status.SHIPPED
+
+    @property
+    def is_delivered(self) -> bool:
+        return self.status == self.Status.DELIVERED
+
+    @transition(field=status, source=Status.PACKED, target=Status.SHIPPED)
+    def ship(self, *, carrier_service: CarrierService, tracking_number: str,
+             shipping_cost: Decimal) -> None:
+        self.carrier_service = carrier_service
+        self.tracking_number = tracking_number
+        self.shipping_cost = shipping_cost
+        self.shipped_at = timezone.now()
+
+    @transition(field=status, source=Status.SHIPPED, target=Status.DELIVERED)
+    def deliver(self, *, at) -> None:
+        self.delivered_at = at
+
+    @transition(field=status, source=Status.PACKED, target=Status.CANCELLED)
+    def cancel(self) -> None:
+        self.cancelled_at = timezone.now()
 
 
 class ShipmentLine(models.Model):

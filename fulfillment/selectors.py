@@ -36,7 +36,7 @@ def orders_to_pick(*, warehouse_id: int, limit: int = MAX_TO_PICK) -> list[Order
         status=Reservation.Status.ACTIVE)
         .exclude(order_line_id__in=_live_pick_lines(warehouse_id).values("order_line_id")))
     orders = list(
-        Order.objects.filter(status__in=[OrderStatus.RESERVED, OrderStatus.PICKING])
+        Order.objects.filter(status__in=Order.PICKABLE)
         .filter(Exists(waiting))
         .select_related("customer")
         .order_by("promised_delivery_date", "placed_at", "pk")[:limit])
@@ -52,7 +52,8 @@ def orders_to_pick(*, warehouse_id: int, limit: int = MAX_TO_PICK) -> list[Order
 def pick_list_page(*, warehouse_id: int | None, status: str = "", page: int = 1) -> HasNextPage:
     queryset = (PickList.objects.select_related("warehouse", "created_by")
                 .annotate(line_count=Count("lines"),
-                          open_count=Count("lines", filter=Q(lines__status="open")),
+                          open_count=Count("lines", filter=Q(
+                              lines__status=PickListLine.Status.OPEN)),
                           order_count=Count("lines__order", distinct=True))
                 .order_by("-created_at", "-id"))
     if warehouse_id:
@@ -120,8 +121,7 @@ def orders_to_pack(*, warehouse_id: int, limit: int = MAX_TO_PICK) -> list[Order
     package here yet."""
     picked = _live_pick_lines(warehouse_id).filter(
         order_id=OuterRef("pk"), pick_list__status=PickList.Status.DONE, quantity_picked__gt=0)
-    packed = Shipment.objects.filter(order_id=OuterRef("pk"), warehouse_id=warehouse_id).exclude(
-        status=Shipment.Status.CANCELLED)
+    packed = Shipment.objects.live().filter(order_id=OuterRef("pk"), warehouse_id=warehouse_id)
     return list(Order.objects.filter(status=OrderStatus.PICKING)
                 .filter(Exists(picked)).exclude(Exists(packed))
                 .select_related("customer").order_by("placed_at", "pk")[:limit])
@@ -176,7 +176,7 @@ def packing_view(*, order_id: int, warehouse_id: int) -> PackingView:
     fragile = any(r["is_fragile"] for r in lines)
     return PackingView(order=order, warehouse=warehouse, lines=lines, has_fragile=fragile,
                        total_weight_kg=weight,
-                       still_open=any(p.pick_list.status == PickList.Status.OPEN for p in picks),
+                       still_open=any(p.pick_list.is_open for p in picks),
                        suggested_package=suggest_package(weight_kg=weight, litres=litres,
                                                          fragile=fragile))
 
@@ -206,6 +206,13 @@ def shipment_detail(*, shipment_id: int) -> Shipment:
 def carrier_services() -> list[CarrierService]:
     return list(CarrierService.objects.filter(is_active=True, carrier__is_active=True)
                 .select_related("carrier").order_by("carrier__name", "transit_days", "price"))
+
+
+def suggested_service(services: list[CarrierService], *, requested: str) -> int | None:
+    """The first service of the carrier the customer asked for (by name or code)."""
+    requested = requested.strip().lower()
+    return next((s.pk for s in services if requested and (
+        requested in s.carrier.name.lower() or requested == s.carrier.code.lower())), None)
 
 
 def backordered_lines(*, order_id: int) -> list[OrderLine]:

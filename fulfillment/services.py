@@ -12,16 +12,15 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import datetime
-from decimal import Decimal, InvalidOperation
 
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django_fsm import can_proceed
 
+from fulfillment.inputs import CARRIER_STATUSES, MAX_NOTE, Handover, Packing, PickScan
 from fulfillment.models import (
-    CarrierService,
-    PackageType,
     PickList,
     PickListLine,
     Shipment,
@@ -32,19 +31,40 @@ from inventory import api as inventory_api
 from inventory.models import BinLocation, Reservation, Warehouse
 from oms.lib import outbox
 from oms.lib.errors import ApplicationError, Conflict, NotAllowed
-from oms.lib.money import quantize_money
 from orders import services as order_services
-from orders.models import OrderLine, OrderStatus
+from orders.models import Order, OrderLine
 from orders.services import EMAIL_HANDLER
 
 MAX_ORDERS_PER_PICK_LIST = 200
-MAX_WEIGHT_KG = Decimal("5000")
-# Carrier statuses the API accepts; "delivered" also confirms the delivery.
-CARRIER_STATUSES = ("in_transit", "out_for_delivery", "delivered", "exception", "returned")
 
 
 def _actor_id(actor) -> int | None:
     return getattr(actor, "pk", None)
+
+
+def _refused(message: str, subject: Order | PickList | Shipment) -> NotAllowed:
+    """`message` about a transition `subject`'s status does not allow."""
+    return NotAllowed(message % {"number": subject.number,
+                                 "status": subject.get_status_display().lower()},
+                      code="illegal_transition")
+
+
+def lock_pick_list(pick_list_id: int) -> PickList:
+    """The pick list row, locked; refused unless it is still open."""
+    pick_list = PickList.objects.select_for_update().filter(pk=pick_list_id).first()
+    if pick_list is None:
+        raise ApplicationError(_("Pick list not found."), code="not_found")
+    if not pick_list.is_open:
+        raise _refused(_("Pick list %(number)s is %(status)s."), pick_list)
+    return pick_list
+
+
+def lock_shipment(shipment_id: int) -> Shipment:
+    """The shipment row, locked (after its order's row: see the lock order above)."""
+    shipment = Shipment.objects.select_for_update().filter(pk=shipment_id).first()
+    if shipment is None:
+        raise ApplicationError(_("Shipment not found."), code="not_found")
+    return shipment
 
 
 def _firm_reservations(order_ids: list[int], warehouse_id: int | None = None):
@@ -79,8 +99,7 @@ def create_pick_list(*, warehouse_id: int, order_ids: list[int], actor) -> PickL
         orders = []
         for order_id in order_ids:  # primary-key order, like every lock helper
             orders.append(order_services.lock_order(order_id=order_id))
-        refused = [o.number for o in orders
-                   if o.status not in (OrderStatus.RESERVED, OrderStatus.PICKING)]
+        refused = [o.number for o in orders if not o.is_pickable]
         if refused:
             raise NotAllowed(_("Not ready to pick: %(orders)s.") % {"orders": ", ".join(refused)},
                              code="illegal_transition")
@@ -111,38 +130,19 @@ def create_pick_list(*, warehouse_id: int, order_ids: list[int], actor) -> PickL
         ])
         listed = {line.order_id for line in lines}
         for order in orders:
-            if order.pk in listed and order.status == OrderStatus.RESERVED:
+            if order.pk in listed and can_proceed(order.start_picking):
                 order_services.start_picking(order_id=order.pk, actor=actor,
                                              data={"pick_list": pick_list.number,
                                                    "warehouse": warehouse.code})
     return pick_list
 
 
-def _lock_pick_list(pick_list_id: int) -> PickList:
-    pick_list = PickList.objects.select_for_update().filter(pk=pick_list_id).first()
-    if pick_list is None:
-        raise ApplicationError(_("Pick list not found."), code="not_found")
-    if pick_list.status != PickList.Status.OPEN:
-        raise NotAllowed(_("Pick list %(number)s is %(status)s.")
-                         % {"number": pick_list.number,
-                            "status": pick_list.get_status_display().lower()},
-                         code="illegal_transition")
-    return pick_list
-
-
-def confirm_pick(*, pick_list_id: int, sku: str, quantity: int, actor) -> list[PickListLine]:
+def confirm_pick(*, pick_list_id: int, data: PickScan, actor) -> list[PickListLine]:
     """A scanned or typed SKU and quantity: fills the open lines of that SKU
     in walk order (bin, then order). Returns the lines it changed."""
-    sku = (sku or "").strip()
-    errors: dict[str, list[str]] = {}
-    if not sku:
-        errors["sku"] = [_("Scan or type a SKU.")]
-    if not isinstance(quantity, int) or isinstance(quantity, bool) or quantity <= 0:
-        errors["quantity"] = [_("Enter a positive whole number.")]
-    if errors:
-        raise ApplicationError(_("Please correct the pick."), field_errors=errors)
+    sku, quantity = data.sku, data.quantity
     with transaction.atomic(durable=True):
-        pick_list = _lock_pick_list(pick_list_id)
+        pick_list = lock_pick_list(pick_list_id)
         lines = list(pick_list.lines.select_for_update()
                      .filter(sku__iexact=sku, status=PickListLine.Status.OPEN)
                      .order_by("bin_code", "order_id", "id"))
@@ -179,9 +179,8 @@ def complete_pick_list(*, pick_list_id: int, actor, reason: str = "") -> PickLis
         order_ids = sorted(set(PickListLine.objects.filter(pick_list_id=pick_list_id)
                                .values_list("order_id", flat=True)))
         picking = {order_id for order_id in order_ids
-                   if order_services.lock_order(order_id=order_id).status
-                   == OrderStatus.PICKING}
-        pick_list = _lock_pick_list(pick_list_id)
+                   if order_services.lock_order(order_id=order_id).is_picking}
+        pick_list = lock_pick_list(pick_list_id)
         short: dict[int, dict[int, int]] = defaultdict(dict)
         open_lines = list(pick_list.lines.select_for_update()
                           .filter(status=PickListLine.Status.OPEN))
@@ -196,8 +195,7 @@ def complete_pick_list(*, pick_list_id: int, actor, reason: str = "") -> PickLis
             order_services.record_short_pick(
                 order_id=order_id, lines=missing, actor=actor,
                 reason=reason or _("Short pick on %(number)s.") % {"number": pick_list.number})
-        pick_list.status = PickList.Status.DONE
-        pick_list.completed_at = timezone.now()
+        pick_list.complete()
         pick_list.save(update_fields=["status", "completed_at"])
     return pick_list
 
@@ -208,43 +206,23 @@ def _warehouses_to_ship(order_id: int) -> set[int]:
     return set(_firm_reservations([order_id]).values_list("warehouse_id", flat=True))
 
 
-def _parse_weight(weight) -> Decimal | None:
-    try:
-        value = Decimal(str(weight).replace(",", ".")).quantize(Decimal("0.001"))
-    except (InvalidOperation, ValueError):
-        return None
-    return value if Decimal("0") < value <= MAX_WEIGHT_KG else None
-
-
-def pack(*, order_id: int, warehouse_id: int, package_type: str, weight, actor) -> Shipment:
+def pack(*, order_id: int, warehouse_id: int, data: Packing, actor) -> Shipment:
     """Pack one order's picked goods in one warehouse into a shipment. When
     every warehouse holding the order's stock has packed, the order is packed."""
-    errors: dict[str, list[str]] = {}
-    if package_type not in PackageType.values:
-        errors["package_type"] = [_("Choose box, crate or pallet.")]
-    weight_kg = _parse_weight(weight)
-    if weight_kg is None:
-        errors["weight"] = [_("Enter the weight in kg (more than 0).")]
-    if errors:
-        raise ApplicationError(_("Please correct the package."), field_errors=errors)
     with transaction.atomic(durable=True):
         order = order_services.lock_order(order_id=order_id)
-        if order.status != OrderStatus.PICKING:
-            raise NotAllowed(_("Order %(number)s is %(status)s and cannot be packed.")
-                             % {"number": order.number,
-                                "status": order.get_status_display().lower()},
-                             code="illegal_transition")
+        if not can_proceed(order.pack):
+            raise _refused(_("Order %(number)s is %(status)s and cannot be packed."), order)
         picks = list(PickListLine.objects.select_related("pick_list")
                      .filter(order_id=order.pk, pick_list__warehouse_id=warehouse_id)
                      .exclude(status=PickListLine.Status.CANCELLED))
         if not picks:
             raise NotAllowed(_("Nothing of %(number)s was picked in this warehouse.")
                              % {"number": order.number}, code="nothing_to_pack")
-        if any(p.pick_list.status != PickList.Status.DONE for p in picks):
+        if not all(p.pick_list.is_done for p in picks):
             raise NotAllowed(_("Finish the pick list of %(number)s before packing.")
                              % {"number": order.number}, code="still_picking")
-        if Shipment.objects.filter(order=order, warehouse_id=warehouse_id).exclude(
-                status=Shipment.Status.CANCELLED).exists():
+        if Shipment.objects.live().filter(order=order, warehouse_id=warehouse_id).exists():
             raise NotAllowed(_("Order %(number)s is already packed here.")
                              % {"number": order.number}, code="already_packed")
         picked: dict[int, int] = defaultdict(int)
@@ -259,8 +237,8 @@ def pack(*, order_id: int, warehouse_id: int, package_type: str, weight, actor) 
         try:
             with transaction.atomic():
                 shipment = Shipment.objects.create(
-                    order=order, warehouse_id=warehouse_id, package_type=package_type,
-                    weight_kg=weight_kg, packed_by_id=_actor_id(actor))
+                    order=order, warehouse_id=warehouse_id, package_type=data.package_type,
+                    weight_kg=data.weight_kg, packed_by_id=_actor_id(actor))
         except IntegrityError:
             raise Conflict(_("Order %(number)s is already packed here.")
                            % {"number": order.number}, code="already_packed")
@@ -270,31 +248,17 @@ def pack(*, order_id: int, warehouse_id: int, package_type: str, weight, actor) 
                          is_fragile=line.product.is_fragile)
             for line in sorted(lines.values(), key=lambda li: li.position)
         ])
-        packed_here = set(Shipment.objects.filter(order=order).exclude(
-            status=Shipment.Status.CANCELLED).values_list("warehouse_id", flat=True))
-        if _warehouses_to_ship(order.pk) <= packed_here:
+        packed = dict(Shipment.objects.live().filter(order=order)
+                      .values_list("pk", "warehouse_id"))
+        if _warehouses_to_ship(order.pk) <= set(packed.values()):
             order_services.mark_packed(order_id=order.pk, actor=actor,
-                                       data={"shipments": sorted(
-                                           Shipment.objects.filter(order=order).exclude(
-                                               status=Shipment.Status.CANCELLED)
-                                           .values_list("pk", flat=True))})
+                                       data={"shipments": sorted(packed)})
     return shipment
 
 
 # --- shipping ---------------------------------------------------------------
 
-def _parse_cost(cost) -> Decimal | None:
-    if cost in (None, ""):
-        return None
-    try:
-        value = quantize_money(Decimal(str(cost).replace(",", ".")))
-    except (InvalidOperation, ValueError):
-        return None
-    return value if value >= 0 else None
-
-
-def ship(*, shipment_id: int, carrier_service_id: int, tracking_number: str,
-         shipping_cost=None, actor) -> Shipment:
+def ship(*, shipment_id: int, data: Handover, actor) -> Shipment:
     """Hand a packed shipment to the carrier.
 
     Consumes the order's firm reservation in the shipment's warehouse for
@@ -305,38 +269,18 @@ def ship(*, shipment_id: int, carrier_service_id: int, tracking_number: str,
     Cancelling the order at the same moment waits on the order row lock:
     exactly one of the two wins.
     """
-    tracking_number = (tracking_number or "").strip()
-    errors: dict[str, list[str]] = {}
-    service = (CarrierService.objects.select_related("carrier")
-               .filter(pk=carrier_service_id, is_active=True, carrier__is_active=True).first()
-               if str(carrier_service_id or "").isdigit() else None)
-    if service is None:
-        errors["carrier_service"] = [_("Choose a carrier and service.")]
-    if not tracking_number or len(tracking_number) > 64:
-        errors["tracking_number"] = [_("Enter the tracking number (at most 64 characters).")]
-    cost = _parse_cost(shipping_cost)
-    if shipping_cost not in (None, "") and cost is None:
-        errors["shipping_cost"] = [_("Enter an amount of 0 or more.")]
-    if errors:
-        raise ApplicationError(_("Please correct the shipment."), field_errors=errors)
-    if cost is None:
-        cost = service.price
+    service, tracking_number = data.carrier_service, data.tracking_number
     order_id = Shipment.objects.filter(pk=shipment_id).values_list("order_id", flat=True).first()
     if order_id is None:
         raise ApplicationError(_("Shipment not found."), code="not_found")
     with transaction.atomic(durable=True):
         order = order_services.lock_order(order_id=order_id)
-        shipment = Shipment.objects.select_for_update().get(pk=shipment_id)
-        if shipment.status != Shipment.Status.PACKED:
-            raise NotAllowed(_("Shipment %(number)s is %(status)s and cannot be shipped.")
-                             % {"number": shipment.number,
-                                "status": shipment.get_status_display().lower()},
-                             code="illegal_transition")
-        if order.status not in (OrderStatus.PICKING, OrderStatus.PACKED):
-            raise NotAllowed(_("Order %(number)s is %(status)s and cannot be shipped.")
-                             % {"number": order.number,
-                                "status": order.get_status_display().lower()},
-                             code="illegal_transition")
+        shipment = lock_shipment(shipment_id)
+        if not can_proceed(shipment.ship):
+            raise _refused(_("Shipment %(number)s is %(status)s and cannot be shipped."),
+                           shipment)
+        if not order.is_in_warehouse:
+            raise _refused(_("Order %(number)s is %(status)s and cannot be shipped."), order)
         # What leaves is what was packed here: a short-picked unit (backordered
         # on its line) is released from the reservation, not shipped.
         shipped: dict[int, int] = defaultdict(int)
@@ -345,11 +289,8 @@ def ship(*, shipment_id: int, carrier_service_id: int, tracking_number: str,
         inventory_api.consume(order_id=order.pk, warehouse_id=shipment.warehouse_id,
                               actor_id=_actor_id(actor), reference=f"{order.number}/{shipment}",
                               shipped=dict(shipped))
-        shipment.status = Shipment.Status.SHIPPED
-        shipment.carrier_service = service
-        shipment.tracking_number = tracking_number
-        shipment.shipping_cost = cost
-        shipment.shipped_at = timezone.now()
+        shipment.ship(carrier_service=service, tracking_number=tracking_number,
+                      shipping_cost=data.cost)
         try:
             with transaction.atomic():
                 shipment.save()
@@ -366,7 +307,7 @@ def ship(*, shipment_id: int, carrier_service_id: int, tracking_number: str,
                       "tracking_url": shipment.tracking_url}},
             dedup_key=f"orders:email:{order.pk}:shipped:{shipment.pk}")
         unshipped = Shipment.objects.filter(order=order, status=Shipment.Status.PACKED).exists()
-        if (order.status == OrderStatus.PACKED and not unshipped
+        if (can_proceed(order.ship) and not unshipped
                 and not _firm_reservations([order.pk]).exists()):
             order_services.mark_shipped(order_id=order.pk, actor=actor,
                                         data={"shipments": sorted(
@@ -380,11 +321,11 @@ def ship(*, shipment_id: int, carrier_service_id: int, tracking_number: str,
 
 def _deliver(shipment: Shipment, *, at: datetime, actor, source: str,
              description: str = "") -> None:
-    shipment.status = Shipment.Status.DELIVERED
-    shipment.delivered_at = at
+    shipment.deliver(at=at)
     shipment.save(update_fields=["status", "delivered_at", "updated_at"])
-    ShipmentEvent.objects.create(shipment=shipment, source=source, status="delivered",
-                                 description=description[:500], occurred_at=at,
+    ShipmentEvent.objects.create(shipment=shipment, source=source,
+                                 status=Shipment.Status.DELIVERED,
+                                 description=description[:MAX_NOTE], occurred_at=at,
                                  actor_id=_actor_id(actor))
 
 
@@ -392,14 +333,10 @@ def confirm_delivery(*, shipment_id: int, actor, delivered_at: datetime | None =
                      note: str = "") -> Shipment:
     """A person confirms the parcel arrived (proof of delivery by phone, etc.)."""
     with transaction.atomic(durable=True):
-        shipment = Shipment.objects.select_for_update().filter(pk=shipment_id).first()
-        if shipment is None:
-            raise ApplicationError(_("Shipment not found."), code="not_found")
-        if shipment.status != Shipment.Status.SHIPPED:
-            raise NotAllowed(_("Shipment %(number)s is %(status)s; only a shipped parcel can "
-                               "be delivered.") % {"number": shipment.number,
-                                                   "status": shipment.get_status_display().lower()},
-                             code="illegal_transition")
+        shipment = lock_shipment(shipment_id)
+        if not can_proceed(shipment.deliver):
+            raise _refused(_("Shipment %(number)s is %(status)s; only a shipped parcel can "
+                             "be delivered."), shipment)
         _deliver(shipment, at=delivered_at or timezone.now(), actor=actor,
                  source=ShipmentEvent.Source.STAFF, description=note)
     return shipment
@@ -426,19 +363,16 @@ def record_carrier_event(*, tracking_number: str, status: str, occurred_at: date
         if shipment is None:
             raise ShipmentNotFound(_("No shipment has this tracking number."),
                                    code="not_found")
-        if status == "delivered":
-            if shipment.status == Shipment.Status.DELIVERED:
+        if status == Shipment.Status.DELIVERED:
+            if shipment.is_delivered:
                 return shipment
-            if shipment.status != Shipment.Status.SHIPPED:
-                raise NotAllowed(_("Shipment %(number)s is %(status)s.")
-                                 % {"number": shipment.number,
-                                    "status": shipment.get_status_display().lower()},
-                                 code="illegal_transition")
+            if not can_proceed(shipment.deliver):
+                raise _refused(_("Shipment %(number)s is %(status)s."), shipment)
             _deliver(shipment, at=at, actor=None, source=ShipmentEvent.Source.CARRIER,
                      description=description)
         else:
             ShipmentEvent.objects.create(shipment=shipment, source=ShipmentEvent.Source.CARRIER,
-                                         status=status, description=description[:500],
+                                         status=status, description=description[:MAX_NOTE],
                                          occurred_at=at)
     return shipment
 
@@ -452,7 +386,7 @@ def cancel_for_order(*, order_id: int) -> tuple[int, int]:
     as an outbox handler, inside the runner's transaction."""
     with transaction.atomic():
         order = order_services.lock_order(order_id=order_id)
-        if order.status != OrderStatus.CANCELLED:
+        if not order.is_cancelled:
             return 0, 0
         pick_list_ids = set(PickListLine.objects.filter(
             order_id=order_id, status=PickListLine.Status.OPEN,
@@ -466,24 +400,30 @@ def cancel_for_order(*, order_id: int) -> tuple[int, int]:
         # A list whose every line is now cancelled has nothing left to walk.
         for pick_list in pick_lists:
             if not pick_list.lines.exclude(status=PickListLine.Status.CANCELLED).exists():
-                pick_list.status = PickList.Status.CANCELLED
-                pick_list.completed_at = timezone.now()
+                pick_list.cancel()
                 pick_list.save(update_fields=["status", "completed_at"])
-        cancelled_shipments = Shipment.objects.filter(
-            order_id=order_id, status=Shipment.Status.PACKED).update(
-            status=Shipment.Status.CANCELLED, cancelled_at=timezone.now(),
-            updated_at=timezone.now())
-    return cancelled_lines, cancelled_shipments
+        # Under the order's lock, as pack and ship take them: nothing races.
+        shipments = list(Shipment.objects.select_for_update()
+                         .filter(order_id=order_id, status=Shipment.Status.PACKED).order_by("pk"))
+        for shipment in shipments:
+            shipment.cancel()
+            shipment.save(update_fields=["status", "cancelled_at", "updated_at"])
+    return cancelled_lines, len(shipments)
 
 
 __all__ = [
     "CARRIER_STATUSES",
+    "Handover",
+    "Packing",
+    "PickScan",
     "ShipmentNotFound",
     "cancel_for_order",
     "complete_pick_list",
     "confirm_delivery",
     "confirm_pick",
     "create_pick_list",
+    "lock_pick_list",
+    "lock_shipment",
     "pack",
     "record_carrier_event",
     "ship",

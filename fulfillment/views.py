@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from fulfillment import documents, selectors, services
+from fulfillment.inputs import Handover, Packing, PickScan
 from fulfillment.models import PackageType, PickList, Shipment
 from inventory.models import Warehouse
 from oms.lib.auth import permission_required
@@ -36,7 +37,11 @@ def _warehouse(request: HttpRequest, warehouses: list):
     return warehouses[0] if warehouses else None
 
 
-def _pdf(data: bytes, filename: str) -> HttpResponse:
+def _pdf(render, filename: str, **ids: int) -> HttpResponse:
+    try:
+        data = render(**ids)
+    except (PickList.DoesNotExist, Shipment.DoesNotExist):
+        raise Http404 from None
     response = HttpResponse(data, content_type="application/pdf")
     response["Content-Disposition"] = f'inline; filename="{filename}"'
     return response
@@ -113,15 +118,13 @@ def pick_list(request: HttpRequest, pk: int) -> HttpResponse:
 @permission_required("fulfillment.change_picklist")
 def scan(request: HttpRequest, pk: int) -> HttpResponse:
     """One scan (or typed SKU) and a quantity, 1 when left empty."""
-    sku = request.POST.get("sku", "").strip()
-    raw_quantity = request.POST.get("quantity", "").strip() or "1"
-    quantity = int(raw_quantity) if raw_quantity.isdigit() else -1
     try:
-        changed = services.confirm_pick(pick_list_id=pk, sku=sku, quantity=quantity,
-                                        actor=request.user)
+        scan = PickScan.parse(sku=request.POST.get("sku", ""),
+                              quantity=request.POST.get("quantity", ""))
+        changed = services.confirm_pick(pick_list_id=pk, data=scan, actor=request.user)
     except ApplicationError as exc:
         return _respond_pick(request, pk, error=_error_text(exc), status=exc.status)
-    notice = _("%(quantity)d x %(sku)s picked.") % {"quantity": quantity,
+    notice = _("%(quantity)d x %(sku)s picked.") % {"quantity": scan.quantity,
                                                      "sku": changed[0].sku}
     return _respond_pick(request, pk, notice=notice, last_sku=changed[0].sku)
 
@@ -163,9 +166,7 @@ def complete(request: HttpRequest, pk: int) -> HttpResponse:
 @require_GET
 @permission_required("fulfillment.view_picklist")
 def pick_list_pdf(request: HttpRequest, pk: int) -> HttpResponse:
-    if not PickList.objects.filter(pk=pk).exists():
-        raise Http404
-    return _pdf(documents.pick_list_pdf(pick_list_id=pk), f"pick-list-{pk}.pdf")
+    return _pdf(documents.pick_list_pdf, f"pick-list-{pk}.pdf", pick_list_id=pk)
 
 
 # --- packing ----------------------------------------------------------------
@@ -202,9 +203,10 @@ def pack_form(request: HttpRequest, warehouse_id: int, order_id: int) -> HttpRes
 @permission_required("fulfillment.add_shipment")
 def pack(request: HttpRequest, warehouse_id: int, order_id: int) -> HttpResponse:
     try:
-        shipment = services.pack(order_id=order_id, warehouse_id=warehouse_id,
-                                 package_type=request.POST.get("package_type", ""),
-                                 weight=request.POST.get("weight", ""), actor=request.user)
+        packing = Packing.parse(package_type=request.POST.get("package_type", ""),
+                                weight=request.POST.get("weight", ""))
+        shipment = services.pack(order_id=order_id, warehouse_id=warehouse_id, data=packing,
+                                 actor=request.user)
     except ApplicationError as exc:
         return _render_pack(request, warehouse_id, order_id, error=exc.message,
                             errors=exc.field_errors, status=exc.status)
@@ -238,13 +240,12 @@ def _render_shipment(request: HttpRequest, pk: int, *, error: str = "",
         shipment = selectors.shipment_detail(shipment_id=pk)
     except Shipment.DoesNotExist:
         raise Http404
-    services_ = selectors.carrier_services() if shipment.status == "packed" else []
-    requested = shipment.order.requested_carrier.strip().lower()
-    suggested = next((s.pk for s in services_ if requested and (
-        requested in s.carrier.name.lower() or requested == s.carrier.code.lower())), None)
+    services_ = selectors.carrier_services() if shipment.is_packed else []
     return render(request, "fulfillment/shipment.html", {
         "shipment": shipment, "order": shipment.order, "carrier_services": services_,
-        "suggested_service": suggested, "error": error, "errors": errors or {},
+        "suggested_service": selectors.suggested_service(
+            services_, requested=shipment.order.requested_carrier),
+        "error": error, "errors": errors or {},
         "values": request.POST if request.method == "POST" else {},
         "can_ship": request.user.has_perm("fulfillment.change_shipment"),
         "backordered": selectors.backordered_lines(order_id=shipment.order_id)},
@@ -261,9 +262,10 @@ def shipment(request: HttpRequest, pk: int) -> HttpResponse:
 @permission_required("fulfillment.change_shipment")
 def ship(request: HttpRequest, pk: int) -> HttpResponse:
     try:
-        services.ship(shipment_id=pk, carrier_service_id=request.POST.get("carrier_service"),
-                      tracking_number=request.POST.get("tracking_number", ""),
-                      shipping_cost=request.POST.get("shipping_cost", ""), actor=request.user)
+        handover = Handover.parse(carrier_service_id=request.POST.get("carrier_service"),
+                                  tracking_number=request.POST.get("tracking_number", ""),
+                                  shipping_cost=request.POST.get("shipping_cost", ""))
+        services.ship(shipment_id=pk, data=handover, actor=request.user)
     except ApplicationError as exc:
         return _render_shipment(request, pk, error=exc.message, errors=exc.field_errors,
                                 status=exc.status)
@@ -276,7 +278,7 @@ def ship(request: HttpRequest, pk: int) -> HttpResponse:
 def deliver(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         services.confirm_delivery(shipment_id=pk, actor=request.user,
-                                  note=request.POST.get("note", "")[:500])
+                                  note=request.POST.get("note", ""))
     except ApplicationError as exc:
         return _render_shipment(request, pk, error=exc.message, status=exc.status)
     messages.success(request, _("Delivery confirmed."))
@@ -286,14 +288,10 @@ def deliver(request: HttpRequest, pk: int) -> HttpResponse:
 @require_GET
 @permission_required("fulfillment.view_shipment")
 def packing_slip_pdf(request: HttpRequest, pk: int) -> HttpResponse:
-    if not Shipment.objects.filter(pk=pk).exists():
-        raise Http404
-    return _pdf(documents.packing_slip_pdf(shipment_id=pk), f"packing-slip-{pk}.pdf")
+    return _pdf(documents.packing_slip_pdf, f"packing-slip-{pk}.pdf", shipment_id=pk)
 
 
 @require_GET
 @permission_required("fulfillment.view_shipment")
 def shipping_label_pdf(request: HttpRequest, pk: int) -> HttpResponse:
-    if not Shipment.objects.filter(pk=pk).exists():
-        raise Http404
-    return _pdf(documents.shipping_label_pdf(shipment_id=pk), f"label-{pk}.pdf")
+    return _pdf(documents.shipping_label_pdf, f"label-{pk}.pdf", shipment_id=pk)

@@ -263,6 +263,29 @@ class Order(FSMModelMixin, models.Model):
     def is_open(self) -> bool:
         return self.status not in CLOSED
 
+    # --- Fulfilment predicates: what the warehouse asks instead of reading
+    # the status. IN_WAREHOUSE: on a pick list, possibly packed, not gone yet.
+    PICKABLE = (OrderStatus.RESERVED, OrderStatus.PICKING)
+    IN_WAREHOUSE = (OrderStatus.PICKING, OrderStatus.PACKED)
+
+    @property
+    def is_pickable(self) -> bool:
+        """Its reserved stock may go onto a pick list."""
+        return self.status in self.PICKABLE
+
+    @property
+    def is_picking(self) -> bool:
+        return self.status == OrderStatus.PICKING
+
+    @property
+    def is_in_warehouse(self) -> bool:
+        """Picked or packed: a packed shipment of it may leave."""
+        return self.status in self.IN_WAREHOUSE
+
+    @property
+    def is_cancelled(self) -> bool:
+        return self.status == OrderStatus.CANCELLED
+
 
 class OrderLine(models.Model):
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines",

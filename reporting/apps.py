@@ -11,7 +11,7 @@ class ReportingConfig(AppConfig):
         from django.contrib.auth import get_user_model
         from django.db.models.signals import m2m_changed
 
-        # Registers the "reporting.send_report" outbox handler.
+        # Registers the outbox handlers of reporting (queue a run, send, delete files).
         from reporting import subscriptions
 
         # A user taken out of the Manager/Admin role leaves every report's recipients.

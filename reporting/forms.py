@@ -1,6 +1,6 @@
-"""The subscription form: shapes the input; the service validates the rules
-(recipients must be Managers/Admins, filters must fit the report) and its
-field errors are put back on the form's fields."""
+"""The subscription form: shapes the values into the typed input, which
+holds the rules (recipients must be Managers/Admins, filters must fit the
+report); its field errors are put back on the form's fields."""
 
 from __future__ import annotations
 
@@ -11,7 +11,6 @@ from django import forms
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
-from django.core.validators import validate_email
 from django.utils.translation import gettext_lazy as _
 
 from inventory.models import Warehouse
@@ -20,6 +19,7 @@ from orders.models import Channel
 from reporting import reports
 from reporting.models import ReportFormat, ReportPeriod, ReportSubscription, ScheduleKind
 from reporting.subscriptions import SubscriptionData, eligible_recipients, parse_addresses
+from reporting.subscriptions.inputs import addresses_error
 
 WEEKDAYS = [(0, _("Monday")), (1, _("Tuesday")), (2, _("Wednesday")), (3, _("Thursday")),
             (4, _("Friday")), (5, _("Saturday")), (6, _("Sunday"))]
@@ -83,27 +83,20 @@ class SubscriptionForm(forms.Form):
             self.initial.setdefault("timezone", settings.TIME_ZONE)
 
     def clean_extra_emails(self) -> str:
-        # Checked here too so the form reports bad addresses together with
-        # any other field error, not only once the rest is valid.
+        # The input's own address rule, run here as well so that bad addresses
+        # are shown together with the errors of other fields.
         text = self.cleaned_data.get("extra_emails") or ""
-        bad = []
-        for address in parse_addresses(text):
-            try:
-                validate_email(address)
-            except ValidationError:
-                bad.append(address)
-        if bad:
-            raise ValidationError(_("Not valid e-mail addresses: %(list)s"),
-                                  params={"list": ", ".join(bad)})
+        if error := addresses_error(parse_addresses(text)):
+            raise ValidationError(error)
         return text
 
     def clean(self) -> dict:
         data = super().clean()
-        schedule = data.get("schedule")
-        if schedule == ScheduleKind.WEEKLY and data.get("weekday") is None:
-            self.add_error("weekday", _("A weekly report needs its day of the week."))
-        if schedule == ScheduleKind.MONTHLY and not data.get("day_of_month"):
-            self.add_error("day_of_month", _("A monthly report needs its day of the month."))
+        if not self.errors:
+            try:
+                self._input = self._build(data)
+            except ApplicationError as error:
+                self.add_service_errors(error)
         return data
 
     @classmethod
@@ -125,7 +118,11 @@ class SubscriptionForm(forms.Form):
         }
 
     def to_data(self) -> SubscriptionData:
-        data = self.cleaned_data
+        """The validated input (only once the form is valid)."""
+        return self._input
+
+    @staticmethod
+    def _build(data: dict) -> SubscriptionData:
         warehouse = data.get("warehouse")
         return SubscriptionData(
             name=data["name"], report=data["report"], period=data["period"],

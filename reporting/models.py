@@ -4,7 +4,9 @@ reporting is the top layer: it may read every app (through their selectors
 where they have one, or aggregate SQL over their models) and writes nothing
 but its own records. It owns no business state; `ReportingAccess` exists only
 to carry the permissions of the reports (no table). Its own records are the
-scheduled report subscriptions and their runs (reporting/subscriptions.py).
+scheduled report subscriptions and their runs (reporting/subscriptions/);
+a run's status changes only through its transitions (a protected state
+machine), except the claim, one conditional UPDATE.
 """
 
 import datetime
@@ -12,7 +14,9 @@ import zoneinfo
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone as dj_timezone
 from django.utils.translation import gettext_lazy as _
+from django_fsm import FSMField, FSMModelMixin, transition
 
 
 class ReportingAccess(models.Model):
@@ -29,7 +33,7 @@ class ReportingAccess(models.Model):
         ]
 
 
-# --- Scheduled report subscriptions (issue 6) -------------------------------
+# --- Scheduled report subscriptions -----------------------------------------
 
 
 class ReportFormat(models.TextChoices):
@@ -118,7 +122,7 @@ class RunStatus(models.TextChoices):
     FAILED = "failed", _("Failed")  # the last attempt failed; see error
 
 
-class ReportRun(models.Model):
+class ReportRun(FSMModelMixin, models.Model):
     """One run of a subscription for one slot of its schedule.
 
     UNIQUE (subscription, scheduled_for) is the idempotency key: beat firing
@@ -132,8 +136,8 @@ class ReportRun(models.Model):
     manual = models.BooleanField(_("sent by hand"), default=False)
     period_start = models.DateTimeField(_("period start"))
     period_end = models.DateTimeField(_("period end (exclusive)"))
-    status = models.CharField(_("status"), max_length=10, choices=RunStatus.choices,
-                              default=RunStatus.PENDING)
+    status = FSMField(_("status"), max_length=10, choices=RunStatus.choices,
+                      default=RunStatus.PENDING, protected=True)
     rows = models.PositiveBigIntegerField(_("rows"), null=True, blank=True)
     size = models.PositiveBigIntegerField(_("size (bytes)"), null=True, blank=True)
     headline = models.JSONField(_("headline figures"), default=list, blank=True)
@@ -161,17 +165,42 @@ class ReportRun(models.Model):
     def __str__(self) -> str:
         return f"{self.subscription} @ {self.scheduled_for:%Y-%m-%d %H:%M}"
 
+    # Claimed (pending|failed -> running) by reporting.subscriptions.claim_run,
+    # a conditional UPDATE; the rest goes through these transitions.
+
+    @transition(field=status, source=RunStatus.RUNNING, target=RunStatus.SENT)
+    def send(self, *, file_path: str, delivered_as: str) -> None:
+        """The file is built; its e-mail is handed to the outbox."""
+        self.file_path = file_path
+        self.delivered_as = delivered_as
+        self.finished_at = dj_timezone.now()
+
+    @transition(field=status, source=RunStatus.RUNNING, target=RunStatus.SKIPPED)
+    def skip(self) -> None:
+        self.finished_at = dj_timezone.now()
+
+    @transition(field=status, source=RunStatus.RUNNING, target=RunStatus.FAILED)
+    def fail(self, *, error: str) -> None:
+        self.error = error[:4000]
+        self.finished_at = dj_timezone.now()
+
+    @transition(field=status, source=RunStatus.FAILED, target=RunStatus.PENDING)
+    def retry(self, *, actor) -> None:
+        """Asked for again by hand: a fresh set of attempts."""
+        self.attempts = 0
+        self.requested_by = actor
+
+    @property
+    def is_failed(self) -> bool:
+        return self.status == RunStatus.FAILED
+
     @property
     def period_first_day(self) -> datetime.date:
-        from django.utils import timezone as dj_timezone
-
         zone = zoneinfo.ZoneInfo(self.subscription.timezone)
         return dj_timezone.localtime(self.period_start, zone).date()
 
     @property
     def period_last_day(self) -> datetime.date:
         """The last day covered (the end is exclusive)."""
-        from django.utils import timezone as dj_timezone
-
         end = self.period_end - datetime.timedelta(microseconds=1)
         return dj_timezone.localtime(end, zoneinfo.ZoneInfo(self.subscription.timezone)).date()

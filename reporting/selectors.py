@@ -35,10 +35,13 @@ from orders.models import EventKind, Order, OrderEvent, OrderStatus
 
 # States that end an order's life: counted over a recent window only, so the
 # status breakdown does not scan every order ever taken.
-TERMINAL_STATUSES = ("paid", OrderStatus.CANCELLED.value, OrderStatus.EXPIRED.value)
+TERMINAL_STATUSES = (OrderStatus.PAID.value, OrderStatus.CANCELLED.value,
+                     OrderStatus.EXPIRED.value)
 # States whose orders count as sold (revenue): everything placed that was not
 # cancelled or left to expire. Drafts have no placed_at and never match.
 NOT_SOLD = (OrderStatus.CANCELLED.value, OrderStatus.EXPIRED.value)
+# Lead times run from placement to these statuses (reporting_event_milestone_idx).
+MILESTONES = (OrderStatus.SHIPPED.value, OrderStatus.PAID.value)
 RECENT_DAYS = 30
 LEAD_TIME_DAYS = 30
 LOW_STOCK_LIMIT = 10
@@ -182,7 +185,7 @@ def lead_times(*, now: datetime | None = None, days: int = LEAD_TIME_DAYS) -> di
     milestone's status-change OrderEvent minus the order's placed_at."""
     since = (now or timezone.now()) - timedelta(days=days)
     rows = (OrderEvent.objects
-            .filter(kind=EventKind.STATUS_CHANGED, to_status__in=("shipped", "paid"),
+            .filter(kind=EventKind.STATUS_CHANGED, to_status__in=MILESTONES,
                     created_at__gte=since, order__placed_at__isnull=False)
             .order_by().values("to_status")
             .annotate(average=Avg(F("created_at") - F("order__placed_at")),
@@ -191,7 +194,7 @@ def lead_times(*, now: datetime | None = None, days: int = LEAD_TIME_DAYS) -> di
     return {milestone: LeadTime(milestone=milestone,
                                 average=found.get(milestone, {}).get("average"),
                                 orders=found.get(milestone, {}).get("orders", 0))
-            for milestone in ("shipped", "paid")}
+            for milestone in MILESTONES}
 
 
 def overdue_receivables(*, now: datetime | None = None) -> list[Overdue]:

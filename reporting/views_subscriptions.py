@@ -1,48 +1,36 @@
 """Back office for scheduled reports: subscriptions, their run history,
 "send now", preview and retry; and the public signed download link.
 
-Thin: forms shape the input, reporting.subscriptions validates and writes,
-the preview reads the report's own SQL (first rows only).
+Thin: the form builds the typed input, reporting.subscriptions writes, its
+selectors read (the preview: the report's own SQL, first rows only).
 """
 
 from __future__ import annotations
 
-import zoneinfo
-from datetime import time, timedelta
+from datetime import time
 
 from django.contrib import messages
 from django.core import signing
 from django.core.files.storage import default_storage
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from oms.lib.auth import permission_required, public
 from oms.lib.errors import ApplicationError
-from reporting import reports, subscriptions
+from reporting import subscriptions
 from reporting.forms import SubscriptionForm
 from reporting.models import ReportRun, ReportSubscription
 from reporting.reports import builders
-
-RUN_HISTORY = 50
-PREVIEW_ROWS = 20
+from reporting.subscriptions import selectors
 
 
 @require_GET
 @permission_required("reporting.view_reportsubscription")
 def subscription_list(request: HttpRequest) -> HttpResponse:
-    rows = (ReportSubscription.objects.select_related("owner")
-            .prefetch_related("recipients").order_by("name", "id"))
-    last_runs = {}
-    for run in (ReportRun.objects.filter(subscription__in=rows)
-                .order_by("subscription_id", "-scheduled_for").distinct("subscription_id")):
-        last_runs[run.subscription_id] = run
-    items = [{"subscription": s, "last_run": last_runs.get(s.pk),
-              "report": reports.REGISTRY.get(s.report),
-              "recipient_count": len(s.recipients.all()) + len(s.extra_emails)} for s in rows]
-    return render(request, "reporting/subscription_list.html", {"items": items})
+    return render(request, "reporting/subscription_list.html",
+                  {"items": selectors.subscription_list()})
 
 
 def _form_page(request: HttpRequest, form: SubscriptionForm,
@@ -94,36 +82,14 @@ def subscription_edit(request: HttpRequest, pk: int) -> HttpResponse:
 @require_GET
 @permission_required("reporting.view_reportsubscription")
 def subscription_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    subscription = get_object_or_404(
-        ReportSubscription.objects.select_related("owner", "periodic_task__crontab")
-        .prefetch_related("recipients"), pk=pk)
-    runs = list(subscription.runs.select_related("requested_by")[:RUN_HISTORY])
-    return render(request, "reporting/subscription_detail.html", {
-        "subscription": subscription, "report": reports.REGISTRY.get(subscription.report),
-        "runs": runs})
+    return render(request, "reporting/subscription_detail.html",
+                  selectors.subscription_detail(subscription_id=pk))
 
 
 @require_GET
 @permission_required("reporting.view_reportsubscription")
 def subscription_preview(request: HttpRequest, pk: int) -> HttpResponse:
-    """The headline figures and the first rows, for the period the next run
-    would cover if it ran now; nothing is stored or sent."""
-    subscription = get_object_or_404(ReportSubscription, pk=pk)
-    report = reports.get(subscription.report)
-    start, end = subscriptions.period_bounds(subscription.period, timezone.now(),
-                                             subscription.timezone)
-    params = subscriptions.params_for(subscription, start=start, end=end)
-    zone = zoneinfo.ZoneInfo(subscription.timezone)
-    context = {
-        "subscription": subscription, "report": report,
-        "headline": report.headline(params),
-        "columns": [str(column.title) for column in report.columns],
-        "rows": builders.preview_rows(report=report, params=params, limit=PREVIEW_ROWS),
-        "total": reports.count_rows(report, params),
-        "period_first_day": timezone.localtime(start, zone).date(),
-        "period_last_day": timezone.localtime(end - timedelta(microseconds=1),
-                                              zone).date(),
-    }
+    context = selectors.subscription_preview(subscription_id=pk)
     template = ("reporting/subscription_preview.html#preview" if request.htmx
                 else "reporting/subscription_preview.html")
     return render(request, template, context)

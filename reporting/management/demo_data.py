@@ -27,6 +27,7 @@ from billing.models import Invoice
 from customers.models import Customer
 from customers.services import upsert_customer
 from fulfillment import services as fulfillment_services
+from fulfillment.inputs import Handover, Packing, PickScan
 from fulfillment.models import Carrier, CarrierService, PickList
 from inventory.models import BinLocation, Product, Reservation, StockLevel, Warehouse
 from inventory.services import receive_stock
@@ -203,14 +204,15 @@ def _pack(order: Order, actor) -> None:
         weights[reservation.warehouse_id] += reservation.product.weight_kg * reservation.quantity
     for pick_list in _start_picking(order, actor):
         for line in pick_list.lines.all():
-            fulfillment_services.confirm_pick(pick_list_id=pick_list.pk, sku=line.sku,
-                                              quantity=line.quantity, actor=actor)
+            fulfillment_services.confirm_pick(
+                pick_list_id=pick_list.pk, data=PickScan(sku=line.sku, quantity=line.quantity),
+                actor=actor)
         fulfillment_services.complete_pick_list(pick_list_id=pick_list.pk, actor=actor)
     for warehouse_id in warehouses:
         weight = weights[warehouse_id]
-        fulfillment_services.pack(order_id=order.pk, warehouse_id=warehouse_id,
-                                  package_type="pallet" if weight > 60 else "box",
-                                  weight=weight, actor=actor)
+        packing = Packing.parse(package_type="pallet" if weight > 60 else "box", weight=weight)
+        fulfillment_services.pack(order_id=order.pk, warehouse_id=warehouse_id, data=packing,
+                                  actor=actor)
 
 
 def _demo_carrier_service() -> CarrierService:
@@ -235,9 +237,9 @@ def _ship(order: Order, actor) -> None:
     _pack(order, actor)
     service = _demo_carrier_service()
     for index, shipment in enumerate(order.shipments.order_by("pk"), start=1):
-        fulfillment_services.ship(shipment_id=shipment.pk, carrier_service_id=service.pk,
-                                  tracking_number=f"DEMO{order.number[-6:]}{index:02d}FR",
-                                  actor=actor)
+        handover = Handover.parse(carrier_service_id=service.pk,
+                                  tracking_number=f"DEMO{order.number[-6:]}{index:02d}FR")
+        fulfillment_services.ship(shipment_id=shipment.pk, data=handover, actor=actor)
 
 
 def _ship_and_collect(order: Order, actor) -> None:

@@ -63,8 +63,9 @@ def picked_order(lines: list[tuple[Product, int]], warehouse: Warehouse, *, acto
     pick_list = services.create_pick_list(warehouse_id=warehouse.pk, order_ids=[order.pk],
                                           actor=actor)
     for line in pick_list.lines.all():
-        services.confirm_pick(pick_list_id=pick_list.pk, sku=line.sku,
-                              quantity=line.quantity, actor=actor)
+        services.confirm_pick(pick_list_id=pick_list.pk,
+                              data=services.PickScan(sku=line.sku, quantity=line.quantity),
+                              actor=actor)
     services.complete_pick_list(pick_list_id=pick_list.pk, actor=actor)
     order.refresh_from_db()
     return order, pick_list
@@ -79,6 +80,7 @@ def packed_order(lines: list[tuple[Product, int]] | None = None, *, warehouse=No
                                   unit_price=Decimal("10.00")), 2)]
     order, _pick_list = picked_order(lines, warehouse, actor=actor, **kwargs)
     shipment = services.pack(order_id=order.pk, warehouse_id=warehouse.pk,
-                             package_type="box", weight="1.5", actor=actor)
+                             data=services.Packing.parse(package_type="box", weight="1.5"),
+                             actor=actor)
     order.refresh_from_db()
     return order, shipment

@@ -19,12 +19,11 @@ def make_reportsubscription(*, owner=None, **overrides) -> ReportSubscription:
             username="report-owner", defaults={"email": "report-owner@oms.example"})
         if created:
             owner.groups.add(Group.objects.get(name="Manager"))
-    data = SubscriptionData(
-        name="Daily sales", report="sales_summary", period="yesterday", format="csv",
-        schedule="daily", send_time=time(7, 0), timezone="Europe/Paris", language="en",
-        recipient_ids=[owner.pk])
-    for key, value in overrides.items():
-        setattr(data, key, value)
+    data = SubscriptionData(**{
+        "name": "Daily sales", "report": "sales_summary", "period": "yesterday",
+        "format": "csv", "schedule": "daily", "send_time": time(7, 0),
+        "timezone": "Europe/Paris", "language": "en", "recipient_ids": [owner.pk],
+        **overrides})
     return create_subscription(data=data, actor=owner)
 
 

@@ -17,8 +17,10 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def shipped(db):
     order, shipment = packed_order(warehouse=WarehouseFactory(code="MAIN"))
-    services.ship(shipment_id=shipment.pk, carrier_service_id=CarrierServiceFactory().pk,
-                  tracking_number="ADM-1", actor=None)
+    services.ship(shipment_id=shipment.pk,
+                  data=services.Handover.parse(carrier_service_id=CarrierServiceFactory().pk,
+                                               tracking_number="ADM-1"),
+                  actor=None)
     services.record_carrier_event(tracking_number="ADM-1", status="in_transit",
                                   occurred_at=None)
     return order, shipment

@@ -21,8 +21,10 @@ def token(db) -> str:
 @pytest.fixture
 def shipped(db):
     _order, shipment = packed_order()
-    services.ship(shipment_id=shipment.pk, carrier_service_id=CarrierServiceFactory().pk,
-                  tracking_number="1Z999", actor=None)
+    services.ship(shipment_id=shipment.pk,
+                  data=services.Handover.parse(carrier_service_id=CarrierServiceFactory().pk,
+                                               tracking_number="1Z999"),
+                  actor=None)
     return shipment
 
 

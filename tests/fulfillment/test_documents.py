@@ -52,9 +52,11 @@ def test_packing_slip_and_label_carry_the_customers_address():
     for expected in ("Amélie Poulain", "15 Rue des Trois Frères", "75018 Paris", "SLIP-001",
                      order.number):
         assert expected in slip
+    service = CarrierServiceFactory(carrier__name="Colis Rapide")
     services.ship(shipment_id=shipment.pk,
-                  carrier_service_id=CarrierServiceFactory(carrier__name="Colis Rapide").pk,
-                  tracking_number="CR123456789", actor=None)
+                  data=services.Handover.parse(carrier_service_id=service.pk,
+                                               tracking_number="CR123456789"),
+                  actor=None)
     label = _text(documents.shipping_label_pdf(shipment_id=shipment.pk))
     for expected in ("Amélie Poulain", "15 Rue des Trois Frères", "75018 Paris",
                      "Colis Rapide", "CR123456789"):

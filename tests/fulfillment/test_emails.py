@@ -18,8 +18,10 @@ def test_shipping_mails_carrier_and_tracking_once(mailoutbox):
     mailoutbox.clear()
     service = CarrierServiceFactory(carrier__name="Colis Rapide", name="Express",
                                     transit_days=1)
-    services.ship(shipment_id=shipment.pk, carrier_service_id=service.pk,
-                  tracking_number="CR-42", actor=None)
+    services.ship(shipment_id=shipment.pk,
+                  data=services.Handover.parse(carrier_service_id=service.pk,
+                                               tracking_number="CR-42"),
+                  actor=None)
     shipped = [m for m in mailoutbox if "on its way" in m.subject]
     assert len(shipped) == 1
     mail = shipped[0]
@@ -33,8 +35,10 @@ def test_shipping_mails_carrier_and_tracking_once(mailoutbox):
 
 def test_order_page_shows_the_shipment_and_its_tracking(client_for):
     order, shipment = packed_order()
-    services.ship(shipment_id=shipment.pk, carrier_service_id=CarrierServiceFactory().pk,
-                  tracking_number="WISMO-1", actor=None)
+    services.ship(shipment_id=shipment.pk,
+                  data=services.Handover.parse(carrier_service_id=CarrierServiceFactory().pk,
+                                               tracking_number="WISMO-1"),
+                  actor=None)
     response = client_for("Customer service").get(reverse("orders:detail", args=[order.pk]))
     body = response.content.decode()
     assert shipment.number in body and "WISMO-1" in body

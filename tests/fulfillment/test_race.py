@@ -50,8 +50,8 @@ def test_shipping_and_cancelling_at_once_exactly_one_wins():
         order, shipment = packed_order([(product, 3)], warehouse=warehouse)
         results = _run_together(
             lambda s=shipment, n=attempt: services.ship(
-                shipment_id=s.pk, carrier_service_id=service.pk, tracking_number=f"RACE-{n}",
-                actor=None),
+                shipment_id=s.pk, data=services.Handover.parse(
+                    carrier_service_id=service.pk, tracking_number=f"RACE-{n}"), actor=None),
             lambda o=order: cancel_order(order_id=o.pk, actor=None, reason="race"))
         failures = [r for r in results if isinstance(r, Exception)]
         assert len(failures) == 1, results

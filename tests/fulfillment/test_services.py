@@ -73,14 +73,17 @@ def test_confirm_pick_fills_lines_of_the_scanned_sku_in_walk_order(main):
     second = reserved_order([(product, 3)])
     pick_list = services.create_pick_list(warehouse_id=main.pk,
                                           order_ids=[first.pk, second.pk], actor=None)
-    services.confirm_pick(pick_list_id=pick_list.pk, sku="scan-me", quantity=3, actor=None)
+    services.confirm_pick(pick_list_id=pick_list.pk,
+                          data=services.PickScan(sku="scan-me", quantity=3), actor=None)
     lines = list(pick_list.lines.order_by("order_id"))
     assert [(li.quantity_picked, li.status) for li in lines] == [(2, "picked"), (1, "open")]
     with pytest.raises(ApplicationError) as refused:
-        services.confirm_pick(pick_list_id=pick_list.pk, sku="SCAN-ME", quantity=3, actor=None)
+        services.confirm_pick(pick_list_id=pick_list.pk,
+                              data=services.PickScan(sku="SCAN-ME", quantity=3), actor=None)
     assert "quantity" in refused.value.field_errors
     with pytest.raises(ApplicationError) as unknown:
-        services.confirm_pick(pick_list_id=pick_list.pk, sku="NOPE", quantity=1, actor=None)
+        services.confirm_pick(pick_list_id=pick_list.pk,
+                              data=services.PickScan(sku="NOPE", quantity=1), actor=None)
     assert unknown.value.code == "unknown_sku"
 
 
@@ -90,7 +93,8 @@ def test_short_pick_backorders_the_missing_quantity_with_an_event(main, make_use
     order = reserved_order([(product, 5)])
     pick_list = services.create_pick_list(warehouse_id=main.pk, order_ids=[order.pk],
                                           actor=picker)
-    services.confirm_pick(pick_list_id=pick_list.pk, sku=product.sku, quantity=3, actor=picker)
+    services.confirm_pick(pick_list_id=pick_list.pk,
+                          data=services.PickScan(sku=product.sku, quantity=3), actor=picker)
 
     services.complete_pick_list(pick_list_id=pick_list.pk, actor=picker)
 
@@ -101,23 +105,27 @@ def test_short_pick_backorders_the_missing_quantity_with_an_event(main, make_use
     pick_line = pick_list.lines.get()
     assert (pick_line.status, pick_line.quantity_picked) == ("short", 3)
     assert PickList.objects.get(pk=pick_list.pk).status == "done"
-    shipment = services.pack(order_id=order.pk, warehouse_id=main.pk, package_type="box",
-                             weight="2", actor=picker)
+    shipment = services.pack(order_id=order.pk, warehouse_id=main.pk,
+                             data=services.Packing.parse(package_type="box", weight="2"),
+                             actor=picker)
     assert shipment.lines.get().quantity == 3
 
 
 def test_pack_then_ship_consumes_stock_with_a_ledger_row(main):
     product = shelved_product(main, 10, bin_code="A-1", is_fragile=True)
     order, pick_list = picked_order([(product, 4)], main)
-    shipment = services.pack(order_id=order.pk, warehouse_id=main.pk, package_type="crate",
-                             weight="3,250", actor=None)
+    shipment = services.pack(order_id=order.pk, warehouse_id=main.pk,
+                             data=services.Packing.parse(package_type="crate", weight="3,250"),
+                             actor=None)
     order.refresh_from_db()
     assert order.status == OrderStatus.PACKED
     assert shipment.weight_kg == Decimal("3.250") and shipment.lines.get().is_fragile
     service = CarrierServiceFactory(price=Decimal("6.90"))
 
-    services.ship(shipment_id=shipment.pk, carrier_service_id=service.pk,
-                  tracking_number="TRK-1", shipping_cost="", actor=None)
+    services.ship(shipment_id=shipment.pk,
+                  data=services.Handover.parse(carrier_service_id=service.pk,
+                                               tracking_number="TRK-1", shipping_cost=""),
+                  actor=None)
 
     order.refresh_from_db()
     shipment.refresh_from_db()
@@ -141,13 +149,17 @@ def test_shipping_a_short_pick_ships_only_the_picked_units(main, settings, tmp_p
     order = reserved_order([(product, 5)])
     pick_list = services.create_pick_list(warehouse_id=main.pk, order_ids=[order.pk],
                                           actor=None)
-    services.confirm_pick(pick_list_id=pick_list.pk, sku=product.sku, quantity=3, actor=None)
+    services.confirm_pick(pick_list_id=pick_list.pk,
+                          data=services.PickScan(sku=product.sku, quantity=3), actor=None)
     services.complete_pick_list(pick_list_id=pick_list.pk, actor=None)
-    shipment = services.pack(order_id=order.pk, warehouse_id=main.pk, package_type="box",
-                             weight="2", actor=None)
+    shipment = services.pack(order_id=order.pk, warehouse_id=main.pk,
+                             data=services.Packing.parse(package_type="box", weight="2"),
+                             actor=None)
 
-    services.ship(shipment_id=shipment.pk, carrier_service_id=CarrierServiceFactory().pk,
-                  tracking_number="TRK-SHORT", actor=None)
+    services.ship(shipment_id=shipment.pk,
+                  data=services.Handover.parse(carrier_service_id=CarrierServiceFactory().pk,
+                                               tracking_number="TRK-SHORT"),
+                  actor=None)
 
     level = StockLevel.objects.get(product=product, warehouse=main)
     assert (level.on_hand, level.reserved) == (7, before)
@@ -175,16 +187,19 @@ def test_a_line_short_in_one_warehouse_ships_whole_from_the_other(main):
     for warehouse, found in ((main, 3), (other, 1)):
         pick_list = services.create_pick_list(warehouse_id=warehouse.pk,
                                               order_ids=[order.pk], actor=None)
-        services.confirm_pick(pick_list_id=pick_list.pk, sku=product.sku, quantity=found,
-                              actor=None)
+        services.confirm_pick(pick_list_id=pick_list.pk,
+                              data=services.PickScan(sku=product.sku, quantity=found), actor=None)
         services.complete_pick_list(pick_list_id=pick_list.pk, actor=None)
-        shipments[warehouse.code] = services.pack(
-            order_id=order.pk, warehouse_id=warehouse.pk, package_type="box", weight="1",
-            actor=None)
+        shipments[warehouse.code] = services.pack(order_id=order.pk, warehouse_id=warehouse.pk,
+                                                  data=services.Packing.parse(package_type="box",
+                                                                              weight="1"),
+                                                  actor=None)
     service = CarrierServiceFactory()
     for code, shipment in shipments.items():
-        services.ship(shipment_id=shipment.pk, carrier_service_id=service.pk,
-                      tracking_number=f"TRK-{code}", actor=None)
+        services.ship(shipment_id=shipment.pk,
+                      data=services.Handover.parse(carrier_service_id=service.pk,
+                                                   tracking_number=f"TRK-{code}"),
+                      actor=None)
 
     assert order.lines.get().backordered_quantity == 1
     assert [(lv.on_hand, lv.reserved) for lv in (
@@ -201,16 +216,22 @@ def test_ship_refuses_bad_input_and_duplicate_tracking(main):
     service = CarrierServiceFactory()
     order, shipment = packed_order(warehouse=main)
     with pytest.raises(ApplicationError) as refused:
-        services.ship(shipment_id=shipment.pk, carrier_service_id=None, tracking_number="",
-                      shipping_cost="-1", actor=None)
+        services.ship(shipment_id=shipment.pk,
+                      data=services.Handover.parse(carrier_service_id=None, tracking_number="",
+                                                   shipping_cost="-1"),
+                      actor=None)
     assert set(refused.value.field_errors) == {"carrier_service", "tracking_number",
                                                "shipping_cost"}
     other_order, other = packed_order(warehouse=main)
-    services.ship(shipment_id=other.pk, carrier_service_id=service.pk,
-                  tracking_number="SAME", actor=None)
+    services.ship(shipment_id=other.pk,
+                  data=services.Handover.parse(carrier_service_id=service.pk,
+                                               tracking_number="SAME"),
+                  actor=None)
     with pytest.raises(ApplicationError) as duplicate:
-        services.ship(shipment_id=shipment.pk, carrier_service_id=service.pk,
-                      tracking_number="SAME", actor=None)
+        services.ship(shipment_id=shipment.pk,
+                      data=services.Handover.parse(carrier_service_id=service.pk,
+                                                   tracking_number="SAME"),
+                      actor=None)
     assert "tracking_number" in duplicate.value.field_errors
     shipment.refresh_from_db()
     assert shipment.status == "packed"
@@ -229,23 +250,29 @@ def test_two_warehouse_order_ships_as_two_shipments_and_is_shipped_when_both_are
         pick_list = services.create_pick_list(warehouse_id=warehouse.pk,
                                               order_ids=[order.pk], actor=None)
         line = pick_list.lines.get()
-        services.confirm_pick(pick_list_id=pick_list.pk, sku=line.sku,
-                              quantity=line.quantity, actor=None)
+        services.confirm_pick(pick_list_id=pick_list.pk,
+                              data=services.PickScan(sku=line.sku, quantity=line.quantity),
+                              actor=None)
         services.complete_pick_list(pick_list_id=pick_list.pk, actor=None)
         shipments.append(services.pack(order_id=order.pk, warehouse_id=warehouse.pk,
-                                       package_type="box", weight=1, actor=None))
+                                       data=services.Packing.parse(package_type="box", weight=1),
+                                       actor=None))
     order.refresh_from_db()
     assert order.status == OrderStatus.PACKED
 
-    services.ship(shipment_id=shipments[0].pk, carrier_service_id=service.pk,
-                  tracking_number="N-TRK", actor=None)
+    services.ship(shipment_id=shipments[0].pk,
+                  data=services.Handover.parse(carrier_service_id=service.pk,
+                                               tracking_number="N-TRK"),
+                  actor=None)
     order.refresh_from_db()
     assert order.status == OrderStatus.PACKED
     with pytest.raises(NotAllowed):  # half of it left already
         cancel_order(order_id=order.pk, actor=None, reason="too late")
 
-    services.ship(shipment_id=shipments[1].pk, carrier_service_id=service.pk,
-                  tracking_number="S-TRK", actor=None)
+    services.ship(shipment_id=shipments[1].pk,
+                  data=services.Handover.parse(carrier_service_id=service.pk,
+                                               tracking_number="S-TRK"),
+                  actor=None)
     order.refresh_from_db()
     assert order.status == OrderStatus.SHIPPED
     assert {s.warehouse_id for s in Shipment.objects.filter(order=order)} == {north.pk, south.pk}
@@ -259,31 +286,32 @@ def test_order_is_packed_only_when_every_warehouse_has_packed():
     pick_list = services.create_pick_list(warehouse_id=north.pk, order_ids=[order.pk],
                                           actor=None)
     line = pick_list.lines.get()
-    services.confirm_pick(pick_list_id=pick_list.pk, sku=line.sku, quantity=1, actor=None)
+    services.confirm_pick(pick_list_id=pick_list.pk,
+                          data=services.PickScan(sku=line.sku, quantity=1), actor=None)
     services.complete_pick_list(pick_list_id=pick_list.pk, actor=None)
-    services.pack(order_id=order.pk, warehouse_id=north.pk, package_type="box", weight=1,
-                  actor=None)
+    services.pack(order_id=order.pk, warehouse_id=north.pk,
+                  data=services.Packing.parse(package_type="box", weight=1), actor=None)
     order.refresh_from_db()
     assert order.status == OrderStatus.PICKING
     with pytest.raises(NotAllowed):  # nothing picked in the south yet
-        services.pack(order_id=order.pk, warehouse_id=south.pk, package_type="box", weight=1,
-                      actor=None)
+        services.pack(order_id=order.pk, warehouse_id=south.pk,
+                      data=services.Packing.parse(package_type="box", weight=1), actor=None)
 
 
 def test_pack_refuses_an_unfinished_pick_list_and_a_second_package(main):
     order = reserved_order([(shelved_product(main), 1)])
     services.create_pick_list(warehouse_id=main.pk, order_ids=[order.pk], actor=None)
     with pytest.raises(NotAllowed) as still_picking:
-        services.pack(order_id=order.pk, warehouse_id=main.pk, package_type="box", weight=1,
-                      actor=None)
+        services.pack(order_id=order.pk, warehouse_id=main.pk,
+                      data=services.Packing.parse(package_type="box", weight=1), actor=None)
     assert still_picking.value.code == "still_picking"
     packed, _shipment = packed_order(warehouse=main)
     with pytest.raises(NotAllowed):
-        services.pack(order_id=packed.pk, warehouse_id=main.pk, package_type="box", weight=1,
-                      actor=None)
+        services.pack(order_id=packed.pk, warehouse_id=main.pk,
+                      data=services.Packing.parse(package_type="box", weight=1), actor=None)
     with pytest.raises(ApplicationError) as bad:
-        services.pack(order_id=order.pk, warehouse_id=main.pk, package_type="bag", weight=0,
-                      actor=None)
+        services.pack(order_id=order.pk, warehouse_id=main.pk,
+                      data=services.Packing.parse(package_type="bag", weight=0), actor=None)
     assert set(bad.value.field_errors) == {"package_type", "weight"}
 
 
@@ -292,8 +320,10 @@ def test_delivery_by_hand_only_for_shipped_shipments(main, make_user):
     _order, shipment = packed_order(warehouse=main)
     with pytest.raises(NotAllowed):
         services.confirm_delivery(shipment_id=shipment.pk, actor=clerk)
-    services.ship(shipment_id=shipment.pk, carrier_service_id=CarrierServiceFactory().pk,
-                  tracking_number="T-1", actor=clerk)
+    services.ship(shipment_id=shipment.pk,
+                  data=services.Handover.parse(carrier_service_id=CarrierServiceFactory().pk,
+                                               tracking_number="T-1"),
+                  actor=clerk)
     services.confirm_delivery(shipment_id=shipment.pk, actor=clerk, note="signed by J.")
     shipment.refresh_from_db()
     assert shipment.status == "delivered" and shipment.delivered_at is not None

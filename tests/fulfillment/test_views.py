@@ -149,7 +149,8 @@ def test_list_screens_do_not_query_per_row(client_for, main, django_assert_max_n
     services.create_pick_list(warehouse_id=main.pk, order_ids=[o.pk for o in orders[3:]],
                               actor=None)
     services.ship(shipment_id=Shipment.objects.first().pk,
-                  carrier_service_id=CarrierServiceFactory().pk, tracking_number="Q-1",
+                  data=services.Handover.parse(carrier_service_id=CarrierServiceFactory().pk,
+                                               tracking_number="Q-1"),
                   actor=None)
     urls = [reverse("fulfillment:to_pick") + f"?warehouse={main.pk}",
             reverse("fulfillment:pick_lists") + "?status=all",

@@ -51,12 +51,11 @@ def manager(make_user):
 
 
 def _subscribe(manager, **overrides):
-    data = subscriptions.SubscriptionData(
-        name="Daily sales", report="sales_summary", period="yesterday", format="csv",
-        schedule="daily", send_time=time(7, 0), timezone="Europe/Paris", language="en",
-        recipient_ids=[manager.pk], extra_emails=["cfo@example.com"])
-    for key, value in overrides.items():
-        setattr(data, key, value)
+    data = subscriptions.SubscriptionData(**{
+        "name": "Daily sales", "report": "sales_summary", "period": "yesterday",
+        "format": "csv", "schedule": "daily", "send_time": time(7, 0),
+        "timezone": "Europe/Paris", "language": "en", "recipient_ids": [manager.pk],
+        "extra_emails": ["cfo@example.com"], **overrides})
     return subscriptions.create_subscription(data=data, actor=manager)
 
 

@@ -7,23 +7,24 @@ from datetime import time
 
 import pytest
 from django.contrib.auth.models import Group
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.utils import timezone
 from django_celery_beat.models import PeriodicTask
 
 from oms.lib.errors import ApplicationError
 from reporting import subscriptions
-from reporting.models import ReportSubscription
+from reporting.models import ReportRun, ReportSubscription, RunStatus
 
 pytestmark = pytest.mark.django_db
 
 
 def _data(**overrides) -> subscriptions.SubscriptionData:
-    data = subscriptions.SubscriptionData(
-        name="Weekly cycle", report="order_to_cash", period="last_7_days", format="pdf",
-        schedule="weekly", weekday=0, send_time=time(8, 0), timezone="Europe/Paris",
-        language="fr", recipient_ids=[], extra_emails=["ops@example.com"])
-    for key, value in overrides.items():
-        setattr(data, key, value)
-    return data
+    return subscriptions.SubscriptionData(**{
+        "name": "Weekly cycle", "report": "order_to_cash", "period": "last_7_days",
+        "format": "pdf", "schedule": "weekly", "weekday": 0, "send_time": time(8, 0),
+        "timezone": "Europe/Paris", "language": "fr", "recipient_ids": [],
+        "extra_emails": ["ops@example.com"], **overrides})
 
 
 @pytest.fixture
@@ -96,6 +97,21 @@ def test_delete_removes_the_beat_task(manager):
     assert not PeriodicTask.objects.filter(pk=task_id).exists()
 
 
+def test_delete_removes_the_files_of_its_runs_after_commit(
+        manager, settings, tmp_path, django_capture_on_commit_callbacks):
+    settings.MEDIA_ROOT = str(tmp_path)
+    subscription = subscriptions.create_subscription(
+        data=_data(recipient_ids=[manager.pk]), actor=manager)
+    path = default_storage.save("reports/old-run.csv", ContentFile(b"a,b\n"))
+    ReportRun.objects.create(subscription=subscription, scheduled_for=timezone.now(),
+                             period_start=timezone.now(), period_end=timezone.now(),
+                             status=RunStatus.SENT, file_path=path)
+    with django_capture_on_commit_callbacks(execute=True):
+        subscriptions.delete_subscription(subscription_id=subscription.pk, actor=manager)
+        assert default_storage.exists(path)  # not before the commit
+    assert not default_storage.exists(path)
+
+
 def test_a_user_removed_from_manager_leaves_the_recipients(manager, make_user):
     other = make_user("Manager", username="mo")
     subscription = subscriptions.create_subscription(
@@ -122,5 +138,5 @@ def test_a_deactivated_user_gets_no_report_at_run_time(manager, make_user):
         data=_data(recipient_ids=[manager.pk, other.pk]), actor=manager)
     other.is_active = False
     other.save()
-    assert subscriptions._recipients_of(subscription) == ["maria@oms.example",
+    assert subscriptions.recipients_of(subscription) == ["maria@oms.example",
                                                           "ops@example.com"]

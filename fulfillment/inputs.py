@@ -1,0 +1,126 @@
+"""Typed inputs of the fulfillment write services.
+
+Each input checks its rules once, when it is built, and refuses with every
+field error at once (`ApplicationError.field_errors`, keyed by the names of
+the warehouse forms). `parse` builds one from raw form values; the services
+take the built input and trust it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from typing import Literal, get_args
+
+from django.utils.translation import gettext as _
+
+from fulfillment.models import CarrierService, PackageType
+from oms.lib.errors import ApplicationError
+from oms.lib.money import quantize_money
+
+MAX_WEIGHT_KG = Decimal("5000")
+MAX_TRACKING = 64
+MAX_NOTE = 500
+# Carrier statuses the API accepts; "delivered" also confirms the delivery.
+CarrierStatus = Literal["in_transit", "out_for_delivery", "delivered", "exception", "returned"]
+CARRIER_STATUSES: tuple[str, ...] = get_args(CarrierStatus)
+
+
+def _refuse_if(message: str, errors: dict[str, str | None]) -> None:
+    """Raise `message` with the field errors that are set (None: field is fine)."""
+    field_errors = {name: [error] for name, error in errors.items() if error}
+    if field_errors:
+        raise ApplicationError(message, field_errors=field_errors)
+
+
+def _decimal(value, rounded: Callable[[Decimal], Decimal]) -> Decimal | None:
+    """A number typed with a comma or a point, rounded; None when it is not one."""
+    try:
+        number = rounded(Decimal(str(value).strip().replace(",", ".")))
+    except (InvalidOperation, ValueError):
+        return None
+    return number if number.is_finite() else None
+
+
+def _grams(value: Decimal) -> Decimal:
+    return value.quantize(Decimal("0.001"))
+
+
+@dataclass(frozen=True)
+class PickScan:
+    """One scan (or typed SKU) on a pick list and how many units were taken."""
+
+    sku: str
+    quantity: int
+
+    def __post_init__(self) -> None:
+        quantity_ok = (isinstance(self.quantity, int) and not isinstance(self.quantity, bool)
+                       and self.quantity > 0)
+        _refuse_if(_("Please correct the pick."), {
+            "sku": None if self.sku else _("Scan or type a SKU."),
+            "quantity": None if quantity_ok else _("Enter a positive whole number.")})
+
+    @classmethod
+    def parse(cls, *, sku: str, quantity: str) -> PickScan:
+        """Form values; an empty quantity means one unit."""
+        quantity = (quantity or "").strip() or "1"
+        return cls(sku=(sku or "").strip(), quantity=int(quantity) if quantity.isdigit() else -1)
+
+
+@dataclass(frozen=True)
+class Packing:
+    """The package an order's picked goods go into."""
+
+    package_type: str
+    weight_kg: Decimal | None
+
+    def __post_init__(self) -> None:
+        weight_ok = self.weight_kg is not None and Decimal("0") < self.weight_kg <= MAX_WEIGHT_KG
+        _refuse_if(_("Please correct the package."), {
+            "package_type": (None if self.package_type in PackageType.values
+                             else _("Choose box, crate or pallet.")),
+            "weight": None if weight_ok else _("Enter the weight in kg (more than 0).")})
+
+    @classmethod
+    def parse(cls, *, package_type: str, weight) -> Packing:
+        return cls(package_type=package_type, weight_kg=_decimal(weight, _grams))
+
+
+@dataclass(frozen=True)
+class Handover:
+    """What the carrier took: its service, the tracking number and the cost
+    (the service's list price when none is given)."""
+
+    carrier_service: CarrierService | None
+    tracking_number: str
+    shipping_cost: Decimal | None = None
+
+    def __post_init__(self) -> None:
+        cost_ok = self.shipping_cost is None or self.shipping_cost >= 0
+        _refuse_if(_("Please correct the shipment."), {
+            "carrier_service": (None if self.carrier_service is not None
+                                else _("Choose a carrier and service.")),
+            "tracking_number": (
+                None if 0 < len(self.tracking_number) <= MAX_TRACKING
+                else _("Enter the tracking number (at most 64 characters).")),
+            "shipping_cost": None if cost_ok else _("Enter an amount of 0 or more.")})
+
+    @property
+    def cost(self) -> Decimal:
+        return self.carrier_service.price if self.shipping_cost is None else self.shipping_cost
+
+    @classmethod
+    def parse(cls, *, carrier_service_id, tracking_number: str, shipping_cost=None) -> Handover:
+        """Form values: an active carrier service's id, and a blank cost for
+        the list price."""
+        service = (CarrierService.objects.select_related("carrier")
+                   .filter(pk=carrier_service_id, is_active=True, carrier__is_active=True).first()
+                   if str(carrier_service_id or "").isdigit() else None)
+        cost = None
+        if shipping_cost not in (None, ""):
+            cost = _decimal(shipping_cost, quantize_money)
+            if cost is None:  # not a number: refused like a negative amount
+                cost = Decimal("-1")
+        return cls(carrier_service=service, tracking_number=(tracking_number or "").strip(),
+                   shipping_cost=cost)
