@@ -24,6 +24,7 @@ from billing.models import CreditNote, Invoice, PaymentStatus
 from billing.providers import PaymentError
 from oms.lib.auth import permission_required, public
 from oms.lib.errors import ApplicationError
+from oms.lib.htmx import render_partial
 from oms.lib.paging import parse_page
 from oms.templatetags.oms_tags import money
 from orders.models import Order
@@ -37,9 +38,8 @@ def approval_queue(request: HttpRequest) -> HttpResponse:
     page = Paginator(selectors.approval_queue(), QUEUE_PAGE_SIZE).get_page(
         request.GET.get("page"))
     context = {"page": page, "orders": page.object_list}
-    if request.htmx and request.htmx.target == "queue":
-        return render(request, "billing/approval_queue.html#queue", context)
-    return render(request, "billing/approval_queue.html", context)
+    return render_partial(request, "billing/approval_queue.html", context, partial="queue",
+                          target="queue")
 
 
 def _decided(request: HttpRequest, order: Order, message: str) -> HttpResponse:
@@ -134,9 +134,8 @@ def invoice_list(request: HttpRequest) -> HttpResponse:
                                   page=parse_page(request.GET.get("page")))
     context = {"page": page, "invoices": page.object_list, "status": status, "query": query,
                "statuses": [(s.value, s.label) for s in selectors.INVOICE_FILTERS]}
-    if request.htmx and request.htmx.target == "invoice-results":
-        return render(request, "billing/invoice_list.html#results", context)
-    return render(request, "billing/invoice_list.html", context)
+    return render_partial(request, "billing/invoice_list.html", context, partial="results",
+                          target="invoice-results")
 
 
 def _invoice_or_404(invoice_id: int) -> Invoice:
@@ -196,9 +195,8 @@ def record_payment(request: HttpRequest, pk: int) -> HttpResponse:
             messages.success(request, message)
             return redirect("billing:invoice_detail", invoice.pk)
     context = _detail_context(request, invoice, payment_form=form)
-    if request.htmx:
-        return render(request, "billing/invoice_detail.html#payment-form", context, status=400)
-    return render(request, "billing/invoice_detail.html", context, status=400)
+    return render_partial(request, "billing/invoice_detail.html", context,
+                          partial="payment-form", status=400)
 
 
 @require_POST
@@ -258,6 +256,5 @@ def receivables(request: HttpRequest) -> HttpResponse:
     context = {"page": page, "invoices": page.object_list, "today": today,
                "aging": selectors.aging_summary(today=today),
                "customers": customers}
-    if request.htmx and request.htmx.target == "open-invoices":
-        return render(request, "billing/receivables.html#open-invoices", context)
-    return render(request, "billing/receivables.html", context)
+    return render_partial(request, "billing/receivables.html", context, partial="open-invoices",
+                          target="open-invoices")

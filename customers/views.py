@@ -15,6 +15,7 @@ from customers.forms import AddressForm, CustomerForm
 from customers.models import Address, Customer, Standing
 from oms.lib.auth import permission_required
 from oms.lib.errors import ApplicationError
+from oms.lib.htmx import render_partial
 from oms.lib.paging import parse_page
 
 
@@ -29,9 +30,8 @@ def customer_list(request: HttpRequest) -> HttpResponse:
                                    page=parse_page(request.GET.get("page")))
     context = {"page": page, "customers": page.object_list, "query": query,
                "standing": standing, "standings": Standing.choices}
-    if request.htmx and request.htmx.target == "customer-results":
-        return render(request, "customers/customer_list.html#results", context)
-    return render(request, "customers/customer_list.html", context)
+    return render_partial(request, "customers/customer_list.html", context, partial="results",
+                          target="customer-results")
 
 
 @require_GET

@@ -12,12 +12,14 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
+from django_htmx.http import HttpResponseClientRedirect
 
 from fulfillment import documents, selectors, services
 from fulfillment.models import PackageType, PickList, Shipment
 from inventory.models import Warehouse
 from oms.lib.auth import permission_required
 from oms.lib.errors import ApplicationError
+from oms.lib.htmx import render_partial, swap_error
 from oms.lib.paging import parse_page
 from orders.models import Order
 
@@ -97,10 +99,8 @@ def _render_pick_list(request: HttpRequest, pk: int, *, error: str = "", notice:
     context = {"detail": detail, "pick_list": detail.pick_list, "error": error,
                "notice": notice, "last_sku": last_sku,
                "can_pick": request.user.has_perm("fulfillment.change_picklist")}
-    template = "fulfillment/pick_list.html"
-    if request.htmx and request.htmx.target == "pick-panel":
-        template += "#panel"
-    return render(request, template, context, status=status)
+    return render_partial(request, "fulfillment/pick_list.html", context, partial="panel",
+                          target="pick-panel", status=status)
 
 
 @require_GET
@@ -131,10 +131,7 @@ def _respond_pick(request: HttpRequest, pk: int, *, error: str = "", notice: str
     if request.htmx:
         response = _render_pick_list(request, pk, error=error, notice=notice, status=status,
                                      last_sku=last_sku)
-        if status >= 400:  # htmx swaps a 4xx only when told where (see base.html)
-            response["HX-Retarget"] = "#pick-panel"
-            response["HX-Reswap"] = "outerHTML"
-        return response
+        return swap_error(response, "#pick-panel") if status >= 400 else response
     if error:
         messages.error(request, error)
     else:
@@ -153,11 +150,7 @@ def complete(request: HttpRequest, pk: int) -> HttpResponse:
     messages.success(request, _("Pick list %(number)s done. Pack the orders now.")
                      % {"number": pick_list_.number})
     url = f"{reverse('fulfillment:to_pack')}?warehouse={pick_list_.warehouse_id}"
-    if request.htmx:
-        response = HttpResponse(status=204)
-        response["HX-Redirect"] = url
-        return response
-    return redirect(url)
+    return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
 
 
 @require_GET
@@ -227,9 +220,8 @@ def shipments(request: HttpRequest) -> HttpResponse:
                                    page=parse_page(request.GET.get("page")))
     context = {"page": page, "warehouses": warehouses, "warehouse_id": warehouse_id,
                "status": status, "query": query, "statuses": Shipment.Status.choices}
-    if request.htmx and request.htmx.target == "shipment-results":
-        return render(request, "fulfillment/shipments.html#results", context)
-    return render(request, "fulfillment/shipments.html", context)
+    return render_partial(request, "fulfillment/shipments.html", context, partial="results",
+                          target="shipment-results")
 
 
 def _render_shipment(request: HttpRequest, pk: int, *, error: str = "",

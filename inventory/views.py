@@ -14,6 +14,7 @@ from inventory.forms import StockAdjustmentForm, StockReceiptForm
 from inventory.models import Product, StockLevel
 from oms.lib.auth import permission_required
 from oms.lib.errors import ApplicationError
+from oms.lib.htmx import render_partial
 
 
 def _active_filter(value: str | None) -> bool | None:
@@ -28,9 +29,8 @@ def product_list(request: HttpRequest) -> HttpResponse:
     page = selectors.product_page(query=query, active=_active_filter(active),
                                   page=request.GET.get("page", 1))
     context = {"page": page, "products": page.object_list, "query": query, "active": active}
-    if request.htmx and request.htmx.target == "product-results":
-        return render(request, "inventory/product_list.html#results", context)
-    return render(request, "inventory/product_list.html", context)
+    return render_partial(request, "inventory/product_list.html", context, partial="results",
+                          target="product-results")
 
 
 @require_GET
@@ -71,9 +71,8 @@ def stock_list(request: HttpRequest) -> HttpResponse:
                                 page=request.GET.get("page", 1))
     context = {"page": page, "levels": page.object_list, "warehouses": warehouses,
                "warehouse_id": warehouse_id, "query": query, "low_only": low_only}
-    if request.htmx and request.htmx.target == "stock-results":
-        return render(request, "inventory/stock_list.html#results", context)
-    return render(request, "inventory/stock_list.html", context)
+    return render_partial(request, "inventory/stock_list.html", context, partial="results",
+                          target="stock-results")
 
 
 def _initial(request: HttpRequest) -> dict:

@@ -13,13 +13,14 @@ from collections.abc import Callable
 
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import get_object_or_404, redirect
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from oms.lib.auth import permission_required
 from oms.lib.errors import ApplicationError
+from oms.lib.htmx import render_partial
 from oms.lib.paging import parse_page
 from orders import selectors, services
 from orders.models import Channel, HoldReason, Order, OrderStatus
@@ -56,9 +57,8 @@ def order_list(request: HttpRequest) -> HttpResponse:
     context = {"page": page, "orders": page.object_list, "filters": filters,
                "per_page": page.page_size, "page_sizes": selectors.PAGE_SIZES,
                "statuses": OrderStatus.choices, "channels": Channel.choices}
-    if request.htmx and request.htmx.target == "order-results":
-        return render(request, "orders/order_list.html#results", context)
-    return render(request, "orders/order_list.html", context)
+    return render_partial(request, "orders/order_list.html", context, partial="results",
+                          target="order-results")
 
 
 def _render_detail(request: HttpRequest, order_id: int, *, error: str = "",
@@ -74,10 +74,8 @@ def _render_detail(request: HttpRequest, order_id: int, *, error: str = "",
         "can_note": request.user.has_perm("orders.add_note"),
         "hold_reasons": HoldReason.choices, "error": error, "notice": notice,
     }
-    template = "orders/order_detail.html"
-    if request.htmx and request.htmx.target == "order-panel":
-        template += "#panel"
-    return render(request, template, context, status=status)
+    return render_partial(request, "orders/order_detail.html", context, partial="panel",
+                          target="order-panel", status=status)
 
 
 @require_GET

@@ -21,6 +21,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from oms.lib.auth import permission_required, public
 from oms.lib.errors import ApplicationError
+from oms.lib.htmx import render_partial
 from reporting import reports, subscriptions
 from reporting.forms import SubscriptionForm
 from reporting.models import ReportRun, ReportSubscription
@@ -124,9 +125,8 @@ def subscription_preview(request: HttpRequest, pk: int) -> HttpResponse:
         "period_last_day": timezone.localtime(end - timedelta(microseconds=1),
                                               zone).date(),
     }
-    template = ("reporting/subscription_preview.html#preview" if request.htmx
-                else "reporting/subscription_preview.html")
-    return render(request, template, context)
+    return render_partial(request, "reporting/subscription_preview.html", context,
+                          partial="preview")
 
 
 @require_POST
