@@ -25,8 +25,8 @@ from billing.providers import PaymentError
 from oms.lib.auth import permission_required, public
 from oms.lib.errors import ApplicationError
 from oms.lib.htmx import render_partial
+from oms.lib.money import format_money
 from oms.lib.paging import parse_page
-from oms.templatetags.oms_tags import money
 from orders.models import Order
 
 QUEUE_PAGE_SIZE = 25
@@ -188,10 +188,10 @@ def record_payment(request: HttpRequest, pk: int) -> HttpResponse:
             form.add_service_errors(exc)
         else:
             message = _("Payment of %(amount)s recorded on %(number)s.") % {
-                "amount": money(record.amount, invoice.currency), "number": invoice.number}
+                "amount": format_money(record.amount, invoice.currency), "number": invoice.number}
             if record.amount > record.applied:
                 message += " " + _("%(credit)s kept as customer credit.") % {
-                    "credit": money(record.amount - record.applied, invoice.currency)}
+                    "credit": format_money(record.amount - record.applied, invoice.currency)}
             messages.success(request, message)
             return redirect("billing:invoice_detail", invoice.pk)
     context = _detail_context(request, invoice, payment_form=form)
@@ -205,7 +205,7 @@ def apply_credit(request: HttpRequest, pk: int) -> HttpResponse:
     invoice = get_object_or_404(Invoice, pk=pk, number__isnull=False)
     record = services.apply_customer_credit(invoice_id=invoice.pk, actor=request.user)
     messages.success(request, _("%(amount)s of customer credit applied to %(number)s.")
-                     % {"amount": money(record.amount, invoice.currency),
+                     % {"amount": format_money(record.amount, invoice.currency),
                         "number": invoice.number})
     return redirect("billing:invoice_detail", invoice.pk)
 
