@@ -12,8 +12,8 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
@@ -21,6 +21,7 @@ from django.views.decorators.http import require_GET, require_POST
 from oms.lib.auth import permission_required
 from oms.lib.errors import ApplicationError
 from oms.lib.htmx import render_partial
+from oms.lib.http import get_or_404
 from oms.lib.paging import parse_page
 from orders import selectors, services
 from orders.models import Channel, HoldReason, Order, OrderStatus
@@ -63,10 +64,7 @@ def order_list(request: HttpRequest) -> HttpResponse:
 
 def _render_detail(request: HttpRequest, order_id: int, *, error: str = "",
                    notice: str = "", status: int = 200) -> HttpResponse:
-    try:
-        detail = selectors.order_detail(order_id=order_id)
-    except Order.DoesNotExist:
-        raise Http404
+    detail = get_or_404(selectors.order_detail, order_id=order_id)
     context = {
         "detail": detail, "order": detail.order,
         "actions": [(name, *ACTIONS[name])
@@ -86,7 +84,7 @@ def order_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 def _act(request: HttpRequest, pk: int, call: Callable[[], object], done: str) -> HttpResponse:
     """Run one service call for the order and answer with its panel."""
-    get_object_or_404(Order.objects.only("pk"), pk=pk)
+    get_or_404(selectors.get_order, order_id=pk)
     try:
         call()
     except ApplicationError as exc:
@@ -103,7 +101,7 @@ def _act(request: HttpRequest, pk: int, call: Callable[[], object], done: str) -
 @permission_required("orders.place_order")
 def place(request: HttpRequest, pk: int) -> HttpResponse:
     return _act(request, pk, lambda: services.place_draft(
-        order=Order.objects.get(pk=pk), payment=None, actor=request.user),
+        order=selectors.get_order(order_id=pk), payment=None, actor=request.user),
         _("Order placed."))
 
 
