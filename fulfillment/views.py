@@ -7,7 +7,7 @@ one service or selector, render.
 from __future__ import annotations
 
 from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -16,12 +16,11 @@ from django_htmx.http import HttpResponseClientRedirect
 
 from fulfillment import documents, selectors, services
 from fulfillment.models import PackageType, PickList, Shipment
-from inventory.models import Warehouse
 from oms.lib.auth import permission_required
 from oms.lib.errors import ApplicationError
 from oms.lib.htmx import render_partial, swap_error
+from oms.lib.http import get_or_404
 from oms.lib.paging import parse_page
-from orders.models import Order
 
 
 def _error_text(exc: ApplicationError) -> str:
@@ -92,10 +91,7 @@ def pick_lists(request: HttpRequest) -> HttpResponse:
 
 def _render_pick_list(request: HttpRequest, pk: int, *, error: str = "", notice: str = "",
                       status: int = 200, last_sku: str = "") -> HttpResponse:
-    try:
-        detail = selectors.pick_list_detail(pick_list_id=pk)
-    except PickList.DoesNotExist:
-        raise Http404
+    detail = get_or_404(selectors.pick_list_detail, pick_list_id=pk)
     context = {"detail": detail, "pick_list": detail.pick_list, "error": error,
                "notice": notice, "last_sku": last_sku,
                "can_pick": request.user.has_perm("fulfillment.change_picklist")}
@@ -156,9 +152,7 @@ def complete(request: HttpRequest, pk: int) -> HttpResponse:
 @require_GET
 @permission_required("fulfillment.view_picklist")
 def pick_list_pdf(request: HttpRequest, pk: int) -> HttpResponse:
-    if not PickList.objects.filter(pk=pk).exists():
-        raise Http404
-    return _pdf(documents.pick_list_pdf(pick_list_id=pk), f"pick-list-{pk}.pdf")
+    return _pdf(get_or_404(documents.pick_list_pdf, pick_list_id=pk), f"pick-list-{pk}.pdf")
 
 
 # --- packing ----------------------------------------------------------------
@@ -175,10 +169,7 @@ def to_pack(request: HttpRequest) -> HttpResponse:
 
 def _render_pack(request: HttpRequest, warehouse_id: int, order_id: int, *, error: str = "",
                  errors: dict | None = None, status: int = 200) -> HttpResponse:
-    try:
-        view = selectors.packing_view(order_id=order_id, warehouse_id=warehouse_id)
-    except (Order.DoesNotExist, Warehouse.DoesNotExist):
-        raise Http404
+    view = get_or_404(selectors.packing_view, order_id=order_id, warehouse_id=warehouse_id)
     return render(request, "fulfillment/pack.html", {
         "view": view, "order": view.order, "warehouse": view.warehouse,
         "package_types": PackageType.choices, "error": error, "errors": errors or {},
@@ -226,10 +217,7 @@ def shipments(request: HttpRequest) -> HttpResponse:
 
 def _render_shipment(request: HttpRequest, pk: int, *, error: str = "",
                      errors: dict | None = None, status: int = 200) -> HttpResponse:
-    try:
-        shipment = selectors.shipment_detail(shipment_id=pk)
-    except Shipment.DoesNotExist:
-        raise Http404
+    shipment = get_or_404(selectors.shipment_detail, shipment_id=pk)
     services_ = selectors.carrier_services() if shipment.status == "packed" else []
     requested = shipment.order.requested_carrier.strip().lower()
     suggested = next((s.pk for s in services_ if requested and (
@@ -278,14 +266,11 @@ def deliver(request: HttpRequest, pk: int) -> HttpResponse:
 @require_GET
 @permission_required("fulfillment.view_shipment")
 def packing_slip_pdf(request: HttpRequest, pk: int) -> HttpResponse:
-    if not Shipment.objects.filter(pk=pk).exists():
-        raise Http404
-    return _pdf(documents.packing_slip_pdf(shipment_id=pk), f"packing-slip-{pk}.pdf")
+    return _pdf(get_or_404(documents.packing_slip_pdf, shipment_id=pk),
+                f"packing-slip-{pk}.pdf")
 
 
 @require_GET
 @permission_required("fulfillment.view_shipment")
 def shipping_label_pdf(request: HttpRequest, pk: int) -> HttpResponse:
-    if not Shipment.objects.filter(pk=pk).exists():
-        raise Http404
-    return _pdf(documents.shipping_label_pdf(shipment_id=pk), f"label-{pk}.pdf")
+    return _pdf(get_or_404(documents.shipping_label_pdf, shipment_id=pk), f"label-{pk}.pdf")
