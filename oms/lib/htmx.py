@@ -7,7 +7,7 @@ from typing import Any
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
-from django_htmx.http import reswap, retarget
+from django_htmx.http import SwapMethod, reswap, retarget
 
 
 def render_partial(request: HttpRequest, template: str, context: dict[str, Any] | None = None,
@@ -21,9 +21,10 @@ def render_partial(request: HttpRequest, template: str, context: dict[str, Any] 
     return render(request, template, context, status=status)
 
 
-def swap_error(response: HttpResponse, target: str, method: str = "outerHTML") -> HttpResponse:
+def swap_error(response: HttpResponse, target: str,
+               method: SwapMethod = "outerHTML") -> HttpResponse:
     """htmx does not swap a 4xx unless told where: point it at `target`."""
-    return reswap(retarget(response, target), method)  # type: ignore[arg-type]
+    return reswap(retarget(response, target), method)
 
 
 def flash_error(request: HttpRequest, message: str, *, status: int) -> HttpResponse:
