@@ -20,34 +20,15 @@ from billing.models import (
     PaymentTransaction,
     Reminder,
 )
-from oms.lib.errors import ApplicationError
+from oms.lib.admin import ReadOnlyAdmin, ReadOnlyInline, run_action
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
-class PaymentTransactionInline(admin.TabularInline):
+class PaymentTransactionInline(ReadOnlyInline):
     model = PaymentTransaction
-    extra = 0
-    can_delete = False
     fields = ["created_at", "kind", "outcome", "amount", "currency", "payment_status",
               "idempotency_key", "decline_code", "message", "actor"]
     readonly_fields = fields
     ordering = ["id"]
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Payment)
@@ -71,17 +52,9 @@ class PaymentAdmin(ReadOnlyAdmin):
         return obj.masked_card
 
     def _run(self, request, queryset, action, done):
-        ok = 0
-        for payment in queryset.order_by("pk"):
-            try:
-                action(payment_id=payment.pk, actor=request.user)
-            except ApplicationError as exc:
-                self.message_user(request, f"{payment.provider_reference}: {exc.message}",
-                                  messages.ERROR)
-            else:
-                ok += 1
-        if ok:
-            self.message_user(request, done(ok) % {"count": ok}, messages.SUCCESS)
+        run_action(self, request, queryset.order_by("pk"),
+                   lambda payment: action(payment_id=payment.pk, actor=request.user),
+                   lambda n: done(n) % {"count": n}, label=lambda p: p.provider_reference)
 
     @admin.action(description=_("Record the money as received (capture)"),
                   permissions=["view"])
@@ -123,18 +96,10 @@ class PaymentTransactionAdmin(ReadOnlyAdmin):
 # credit notes, payments are recorded through billing.services.
 
 
-class InvoiceLineInline(admin.TabularInline):
+class InvoiceLineInline(ReadOnlyInline):
     model = InvoiceLine
-    extra = 0
-    can_delete = False
     fields = ["position", "sku", "description", "quantity", "unit_price", "tax_rate", "net"]
     readonly_fields = fields
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
 
 class InvoiceTaxRateInline(InvoiceLineInline):

@@ -95,6 +95,15 @@ def invoice_detail(*, invoice_id: int) -> Invoice:
             .get(pk=invoice_id, number__isnull=False))
 
 
+def get_issued_invoice(*, invoice_id: int) -> Invoice:
+    return Invoice.objects.get(pk=invoice_id, number__isnull=False)
+
+
+def get_credit_note(*, credit_note_id: int) -> CreditNote:
+    return (CreditNote.objects.select_related("invoice__order", "customer")
+            .get(pk=credit_note_id, number__isnull=False))
+
+
 def invoices_of_order(*, order_id: int) -> QuerySet[Invoice]:
     return Invoice.objects.filter(order_id=order_id, number__isnull=False).order_by("id")
 

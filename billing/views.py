@@ -11,8 +11,8 @@ from __future__ import annotations
 from django.contrib import messages
 from django.core.files.storage import default_storage
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.http import FileResponse, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -20,12 +20,15 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from billing import selectors, services
 from billing.forms import CardForm, CreditNoteForm, DecisionForm, InvoicePaymentForm
-from billing.models import CreditNote, Invoice, PaymentStatus
+from billing.models import Invoice, PaymentStatus
 from billing.providers import PaymentError
 from oms.lib.auth import permission_required, public
 from oms.lib.errors import ApplicationError
+from oms.lib.htmx import render_partial
+from oms.lib.http import get_or_404
+from oms.lib.money import format_money
 from oms.lib.paging import parse_page
-from oms.templatetags.oms_tags import money
+from orders import selectors as order_selectors
 from orders.models import Order
 
 QUEUE_PAGE_SIZE = 25
@@ -37,9 +40,8 @@ def approval_queue(request: HttpRequest) -> HttpResponse:
     page = Paginator(selectors.approval_queue(), QUEUE_PAGE_SIZE).get_page(
         request.GET.get("page"))
     context = {"page": page, "orders": page.object_list}
-    if request.htmx and request.htmx.target == "queue":
-        return render(request, "billing/approval_queue.html#queue", context)
-    return render(request, "billing/approval_queue.html", context)
+    return render_partial(request, "billing/approval_queue.html", context, partial="queue",
+                          target="queue")
 
 
 def _decided(request: HttpRequest, order: Order, message: str) -> HttpResponse:
@@ -53,7 +55,7 @@ def _decided(request: HttpRequest, order: Order, message: str) -> HttpResponse:
 @require_POST
 @permission_required("orders.approve_order")
 def approve(request: HttpRequest, order_id: int) -> HttpResponse:
-    get_object_or_404(Order, pk=order_id)
+    get_or_404(order_selectors.get_order, order_id=order_id)
     form = DecisionForm(request.POST)
     form.is_valid()
     order = services.approve_held_order(order_id=order_id, actor=request.user,
@@ -65,7 +67,7 @@ def approve(request: HttpRequest, order_id: int) -> HttpResponse:
 @require_POST
 @permission_required("orders.approve_order")
 def reject(request: HttpRequest, order_id: int) -> HttpResponse:
-    get_object_or_404(Order, pk=order_id)
+    get_or_404(order_selectors.get_order, order_id=order_id)
     form = DecisionForm(request.POST)
     form.is_valid()
     order = services.reject_held_order(order_id=order_id, actor=request.user,
@@ -82,7 +84,7 @@ def card_retry(request: HttpRequest, token: str) -> HttpResponse:
         order_id = services.order_id_from_card_link(token)
     except ApplicationError as exc:
         return render(request, "billing/card_retry.html", {"error": exc.message}, status=400)
-    order = get_object_or_404(Order.objects.select_related("customer"), pk=order_id)
+    order = get_or_404(order_selectors.get_order, order_id=order_id)
     context = {"order": order, "token": token}
     if not services.order_awaits_card(order):
         return render(request, "billing/card_retry.html", {**context, "settled": True})
@@ -134,16 +136,8 @@ def invoice_list(request: HttpRequest) -> HttpResponse:
                                   page=parse_page(request.GET.get("page")))
     context = {"page": page, "invoices": page.object_list, "status": status, "query": query,
                "statuses": [(s.value, s.label) for s in selectors.INVOICE_FILTERS]}
-    if request.htmx and request.htmx.target == "invoice-results":
-        return render(request, "billing/invoice_list.html#results", context)
-    return render(request, "billing/invoice_list.html", context)
-
-
-def _invoice_or_404(invoice_id: int) -> Invoice:
-    try:
-        return selectors.invoice_detail(invoice_id=invoice_id)
-    except Invoice.DoesNotExist:
-        raise Http404
+    return render_partial(request, "billing/invoice_list.html", context, partial="results",
+                          target="invoice-results")
 
 
 def _detail_context(request: HttpRequest, invoice: Invoice, *, payment_form=None) -> dict:
@@ -158,14 +152,14 @@ def _detail_context(request: HttpRequest, invoice: Invoice, *, payment_form=None
 @require_GET
 @permission_required("billing.view_invoice")
 def invoice_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    invoice = _invoice_or_404(pk)
+    invoice = get_or_404(selectors.invoice_detail, invoice_id=pk)
     return render(request, "billing/invoice_detail.html", _detail_context(request, invoice))
 
 
 @require_GET
 @permission_required("billing.view_invoice")
 def invoice_pdf(request: HttpRequest, pk: int) -> HttpResponse:
-    invoice = get_object_or_404(Invoice, pk=pk, number__isnull=False)
+    invoice = get_or_404(selectors.get_issued_invoice, invoice_id=pk)
     if not invoice.pdf_path or not default_storage.exists(invoice.pdf_path):
         # Rendered by a background task right after issue; not there yet.
         return render(request, "error.html", {"error": _(
@@ -179,7 +173,7 @@ def invoice_pdf(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 @permission_required("billing.view_invoice", "billing.add_payment")
 def record_payment(request: HttpRequest, pk: int) -> HttpResponse:
-    invoice = _invoice_or_404(pk)
+    invoice = get_or_404(selectors.invoice_detail, invoice_id=pk)
     form = InvoicePaymentForm(request.POST)
     if form.is_valid():
         try:
@@ -189,25 +183,24 @@ def record_payment(request: HttpRequest, pk: int) -> HttpResponse:
             form.add_service_errors(exc)
         else:
             message = _("Payment of %(amount)s recorded on %(number)s.") % {
-                "amount": money(record.amount, invoice.currency), "number": invoice.number}
+                "amount": format_money(record.amount, invoice.currency), "number": invoice.number}
             if record.amount > record.applied:
                 message += " " + _("%(credit)s kept as customer credit.") % {
-                    "credit": money(record.amount - record.applied, invoice.currency)}
+                    "credit": format_money(record.amount - record.applied, invoice.currency)}
             messages.success(request, message)
             return redirect("billing:invoice_detail", invoice.pk)
     context = _detail_context(request, invoice, payment_form=form)
-    if request.htmx:
-        return render(request, "billing/invoice_detail.html#payment-form", context, status=400)
-    return render(request, "billing/invoice_detail.html", context, status=400)
+    return render_partial(request, "billing/invoice_detail.html", context,
+                          partial="payment-form", status=400)
 
 
 @require_POST
 @permission_required("billing.view_invoice", "billing.add_payment")
 def apply_credit(request: HttpRequest, pk: int) -> HttpResponse:
-    invoice = get_object_or_404(Invoice, pk=pk, number__isnull=False)
+    invoice = get_or_404(selectors.get_issued_invoice, invoice_id=pk)
     record = services.apply_customer_credit(invoice_id=invoice.pk, actor=request.user)
     messages.success(request, _("%(amount)s of customer credit applied to %(number)s.")
-                     % {"amount": money(record.amount, invoice.currency),
+                     % {"amount": format_money(record.amount, invoice.currency),
                         "number": invoice.number})
     return redirect("billing:invoice_detail", invoice.pk)
 
@@ -215,7 +208,7 @@ def apply_credit(request: HttpRequest, pk: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 @permission_required("billing.view_invoice", "billing.add_creditnote")
 def credit_note_create(request: HttpRequest, pk: int) -> HttpResponse:
-    invoice = _invoice_or_404(pk)
+    invoice = get_or_404(selectors.invoice_detail, invoice_id=pk)
     rates = [row.rate for row in invoice.tax_rates.all()]
     form = CreditNoteForm(request.POST or None, rates=rates)
     if request.method == "POST" and form.is_valid():
@@ -240,8 +233,7 @@ def credit_note_create(request: HttpRequest, pk: int) -> HttpResponse:
 @require_GET
 @permission_required("billing.view_creditnote")
 def credit_note_pdf(request: HttpRequest, pk: int) -> HttpResponse:
-    note = get_object_or_404(CreditNote.objects.select_related("invoice__order", "customer"),
-                             pk=pk, number__isnull=False)
+    note = get_or_404(selectors.get_credit_note, credit_note_id=pk)
     response = HttpResponse(services.credit_note_pdf_bytes(note),
                             content_type="application/pdf")
     response["Content-Disposition"] = f'inline; filename="{note.number}.pdf"'
@@ -258,6 +250,5 @@ def receivables(request: HttpRequest) -> HttpResponse:
     context = {"page": page, "invoices": page.object_list, "today": today,
                "aging": selectors.aging_summary(today=today),
                "customers": customers}
-    if request.htmx and request.htmx.target == "open-invoices":
-        return render(request, "billing/receivables.html#open-invoices", context)
-    return render(request, "billing/receivables.html", context)
+    return render_partial(request, "billing/receivables.html", context, partial="open-invoices",
+                          target="open-invoices")

@@ -37,6 +37,14 @@ def search_customers(*, query: str = "", standing: str = "") -> QuerySet[Custome
     return customers.order_by("name", "id")
 
 
+def get_customer(*, customer_id: int) -> Customer:
+    return Customer.objects.get(pk=customer_id)
+
+
+def get_address(*, customer_id: int, address_id: int) -> Address:
+    return Address.objects.select_related("customer").get(pk=address_id, customer_id=customer_id)
+
+
 def customer_page(*, query: str = "", standing: str = "", page: int = 1,
                   page_size: int = 25) -> HasNextPage:
     return has_next_page(search_customers(query=query, standing=standing), page=page,

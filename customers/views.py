@@ -5,16 +5,18 @@ selector, render."""
 from __future__ import annotations
 
 from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from customers import selectors, services
 from customers.forms import AddressForm, CustomerForm
-from customers.models import Address, Customer, Standing
+from customers.models import Standing
 from oms.lib.auth import permission_required
 from oms.lib.errors import ApplicationError
+from oms.lib.htmx import render_partial
+from oms.lib.http import get_or_404
 from oms.lib.paging import parse_page
 
 
@@ -29,18 +31,14 @@ def customer_list(request: HttpRequest) -> HttpResponse:
                                    page=parse_page(request.GET.get("page")))
     context = {"page": page, "customers": page.object_list, "query": query,
                "standing": standing, "standings": Standing.choices}
-    if request.htmx and request.htmx.target == "customer-results":
-        return render(request, "customers/customer_list.html#results", context)
-    return render(request, "customers/customer_list.html", context)
+    return render_partial(request, "customers/customer_list.html", context, partial="results",
+                          target="customer-results")
 
 
 @require_GET
 @permission_required("customers.view_customer")
 def customer_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    try:
-        card = selectors.customer_card(customer_id=pk)
-    except Customer.DoesNotExist:
-        raise Http404
+    card = get_or_404(selectors.customer_card, customer_id=pk)
     return render(request, "customers/customer_detail.html",
                   {"card": card, "customer": card.customer, "address_form": AddressForm()})
 
@@ -65,7 +63,7 @@ def customer_create(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 @permission_required("customers.change_customer")
 def customer_edit(request: HttpRequest, pk: int) -> HttpResponse:
-    customer = get_object_or_404(Customer, pk=pk)
+    customer = get_or_404(selectors.get_customer, customer_id=pk)
     initial = {name: getattr(customer, name) for name in CustomerForm.base_fields}
     form = CustomerForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
@@ -85,7 +83,7 @@ def customer_edit(request: HttpRequest, pk: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 @permission_required("customers.change_customer")
 def address_add(request: HttpRequest, pk: int) -> HttpResponse:
-    customer = get_object_or_404(Customer, pk=pk)
+    customer = get_or_404(selectors.get_customer, customer_id=pk)
     form = AddressForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -103,7 +101,7 @@ def address_add(request: HttpRequest, pk: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 @permission_required("customers.change_customer")
 def address_edit(request: HttpRequest, pk: int, address_pk: int) -> HttpResponse:
-    address = get_object_or_404(Address, pk=address_pk, customer_id=pk)
+    address = get_or_404(selectors.get_address, customer_id=pk, address_id=address_pk)
     initial = {name: getattr(address, name) for name in AddressForm.base_fields}
     form = AddressForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():

@@ -3,7 +3,7 @@ editable here; pick lists and shipments are records that change only
 through fulfillment.services, so they are read-only and the actions call
 the services (stock, order state, e-mails included)."""
 
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
@@ -17,31 +17,7 @@ from fulfillment.models import (
     ShipmentEvent,
     ShipmentLine,
 )
-from oms.lib.errors import ApplicationError
-
-
-class ReadOnlyMixin:
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
-def _run(modeladmin, request, queryset, call, done) -> None:
-    succeeded = 0
-    for obj in queryset:
-        try:
-            call(obj)
-        except ApplicationError as exc:
-            modeladmin.message_user(request, f"{obj}: {exc.message}", messages.ERROR)
-        else:
-            succeeded += 1
-    if succeeded:
-        modeladmin.message_user(request, done(succeeded), messages.SUCCESS)
+from oms.lib.admin import ReadOnlyAdmin, ReadOnlyInline, run_action
 
 
 class CarrierServiceInline(admin.TabularInline):
@@ -67,15 +43,14 @@ class CarrierServiceAdmin(admin.ModelAdmin):
     list_select_related = ["carrier"]
 
 
-class PickListLineInline(ReadOnlyMixin, admin.TabularInline):
+class PickListLineInline(ReadOnlyInline):
     model = PickListLine
-    extra = 0
     fields = ["bin_code", "sku", "name", "order", "quantity", "quantity_picked", "status"]
     readonly_fields = fields
 
 
 @admin.register(PickList)
-class PickListAdmin(ReadOnlyMixin, admin.ModelAdmin):
+class PickListAdmin(ReadOnlyAdmin):
     list_display = ["__str__", "warehouse", "status", "created_by", "created_at",
                     "completed_at"]
     list_filter = ["status", "warehouse"]
@@ -94,7 +69,7 @@ class PickListAdmin(ReadOnlyMixin, admin.ModelAdmin):
     @admin.action(description=_("Finish the selected pick lists (unpicked units backordered)"),
                   permissions=["change"])
     def complete_selected(self, request, queryset):
-        _run(self, request, queryset,
+        run_action(self, request, queryset,
              lambda pl: services.complete_pick_list(pick_list_id=pl.pk, actor=request.user,
                                                     reason="admin"),
              lambda n: ngettext("%(n)d pick list finished.", "%(n)d pick lists finished.", n)
@@ -102,7 +77,7 @@ class PickListAdmin(ReadOnlyMixin, admin.ModelAdmin):
 
 
 @admin.register(PickListLine)
-class PickListLineAdmin(ReadOnlyMixin, admin.ModelAdmin):
+class PickListLineAdmin(ReadOnlyAdmin):
     list_display = ["pick_list", "bin_code", "sku", "order", "quantity", "quantity_picked",
                     "status"]
     list_filter = ["status", "pick_list__warehouse"]
@@ -112,22 +87,20 @@ class PickListLineAdmin(ReadOnlyMixin, admin.ModelAdmin):
     show_full_result_count = False
 
 
-class ShipmentLineInline(ReadOnlyMixin, admin.TabularInline):
+class ShipmentLineInline(ReadOnlyInline):
     model = ShipmentLine
-    extra = 0
     fields = ["sku", "name", "quantity", "is_fragile"]
     readonly_fields = fields
 
 
-class ShipmentEventInline(ReadOnlyMixin, admin.TabularInline):
+class ShipmentEventInline(ReadOnlyInline):
     model = ShipmentEvent
-    extra = 0
     fields = ["occurred_at", "source", "status", "description", "actor", "created_at"]
     readonly_fields = fields
 
 
 @admin.register(Shipment)
-class ShipmentAdmin(ReadOnlyMixin, admin.ModelAdmin):
+class ShipmentAdmin(ReadOnlyAdmin):
     list_display = ["__str__", "order", "warehouse", "status", "carrier_service",
                     "tracking_number", "shipping_cost", "packed_at", "shipped_at",
                     "delivered_at"]
@@ -146,7 +119,7 @@ class ShipmentAdmin(ReadOnlyMixin, admin.ModelAdmin):
     @admin.action(description=_("Confirm delivery of the selected shipments"),
                   permissions=["change"])
     def confirm_delivery_selected(self, request, queryset):
-        _run(self, request, queryset,
+        run_action(self, request, queryset,
              lambda s: services.confirm_delivery(shipment_id=s.pk, actor=request.user,
                                                  note="admin"),
              lambda n: ngettext("%(n)d delivery confirmed.", "%(n)d deliveries confirmed.", n)
@@ -154,7 +127,7 @@ class ShipmentAdmin(ReadOnlyMixin, admin.ModelAdmin):
 
 
 @admin.register(ShipmentLine)
-class ShipmentLineAdmin(ReadOnlyMixin, admin.ModelAdmin):
+class ShipmentLineAdmin(ReadOnlyAdmin):
     list_display = ["shipment", "sku", "name", "quantity", "is_fragile"]
     list_filter = ["is_fragile"]
     search_fields = ["sku", "shipment__order__number", "shipment__tracking_number"]
@@ -163,7 +136,7 @@ class ShipmentLineAdmin(ReadOnlyMixin, admin.ModelAdmin):
 
 
 @admin.register(ShipmentEvent)
-class ShipmentEventAdmin(ReadOnlyMixin, admin.ModelAdmin):
+class ShipmentEventAdmin(ReadOnlyAdmin):
     list_display = ["shipment", "status", "source", "occurred_at", "actor", "created_at"]
     list_filter = ["source", "status"]
     search_fields = ["shipment__tracking_number", "description"]

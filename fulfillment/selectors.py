@@ -203,6 +203,11 @@ def shipment_detail(*, shipment_id: int) -> Shipment:
             .get(pk=shipment_id))
 
 
+def shipments_of_order(*, order_id: int) -> list[Shipment]:
+    return list(Shipment.objects.filter(order_id=order_id)
+                .select_related("warehouse", "carrier_service__carrier"))
+
+
 def carrier_services() -> list[CarrierService]:
     return list(CarrierService.objects.filter(is_active=True, carrier__is_active=True)
                 .select_related("carrier").order_by("carrier__name", "transit_days", "price"))

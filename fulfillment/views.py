@@ -7,20 +7,21 @@ one service or selector, render.
 from __future__ import annotations
 
 from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
+from django_htmx.http import HttpResponseClientRedirect
 
 from fulfillment import documents, selectors, services
 from fulfillment.inputs import Handover, Packing, PickScan
 from fulfillment.models import PackageType, PickList, Shipment
-from inventory.models import Warehouse
 from oms.lib.auth import permission_required
 from oms.lib.errors import ApplicationError
+from oms.lib.htmx import render_partial, swap_error
+from oms.lib.http import get_or_404
 from oms.lib.paging import parse_page
-from orders.models import Order
 
 
 def _error_text(exc: ApplicationError) -> str:
@@ -37,11 +38,7 @@ def _warehouse(request: HttpRequest, warehouses: list):
     return warehouses[0] if warehouses else None
 
 
-def _pdf(render, filename: str, **ids: int) -> HttpResponse:
-    try:
-        data = render(**ids)
-    except (PickList.DoesNotExist, Shipment.DoesNotExist):
-        raise Http404 from None
+def _pdf(data: bytes, filename: str) -> HttpResponse:
     response = HttpResponse(data, content_type="application/pdf")
     response["Content-Disposition"] = f'inline; filename="{filename}"'
     return response
@@ -95,17 +92,12 @@ def pick_lists(request: HttpRequest) -> HttpResponse:
 
 def _render_pick_list(request: HttpRequest, pk: int, *, error: str = "", notice: str = "",
                       status: int = 200, last_sku: str = "") -> HttpResponse:
-    try:
-        detail = selectors.pick_list_detail(pick_list_id=pk)
-    except PickList.DoesNotExist:
-        raise Http404
+    detail = get_or_404(selectors.pick_list_detail, pick_list_id=pk)
     context = {"detail": detail, "pick_list": detail.pick_list, "error": error,
                "notice": notice, "last_sku": last_sku,
                "can_pick": request.user.has_perm("fulfillment.change_picklist")}
-    template = "fulfillment/pick_list.html"
-    if request.htmx and request.htmx.target == "pick-panel":
-        template += "#panel"
-    return render(request, template, context, status=status)
+    return render_partial(request, "fulfillment/pick_list.html", context, partial="panel",
+                          target="pick-panel", status=status)
 
 
 @require_GET
@@ -134,10 +126,7 @@ def _respond_pick(request: HttpRequest, pk: int, *, error: str = "", notice: str
     if request.htmx:
         response = _render_pick_list(request, pk, error=error, notice=notice, status=status,
                                      last_sku=last_sku)
-        if status >= 400:  # htmx swaps a 4xx only when told where (see base.html)
-            response["HX-Retarget"] = "#pick-panel"
-            response["HX-Reswap"] = "outerHTML"
-        return response
+        return swap_error(response, "#pick-panel") if status >= 400 else response
     if error:
         messages.error(request, error)
     else:
@@ -156,17 +145,13 @@ def complete(request: HttpRequest, pk: int) -> HttpResponse:
     messages.success(request, _("Pick list %(number)s done. Pack the orders now.")
                      % {"number": pick_list_.number})
     url = f"{reverse('fulfillment:to_pack')}?warehouse={pick_list_.warehouse_id}"
-    if request.htmx:
-        response = HttpResponse(status=204)
-        response["HX-Redirect"] = url
-        return response
-    return redirect(url)
+    return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
 
 
 @require_GET
 @permission_required("fulfillment.view_picklist")
 def pick_list_pdf(request: HttpRequest, pk: int) -> HttpResponse:
-    return _pdf(documents.pick_list_pdf, f"pick-list-{pk}.pdf", pick_list_id=pk)
+    return _pdf(get_or_404(documents.pick_list_pdf, pick_list_id=pk), f"pick-list-{pk}.pdf")
 
 
 # --- packing ----------------------------------------------------------------
@@ -183,10 +168,7 @@ def to_pack(request: HttpRequest) -> HttpResponse:
 
 def _render_pack(request: HttpRequest, warehouse_id: int, order_id: int, *, error: str = "",
                  errors: dict | None = None, status: int = 200) -> HttpResponse:
-    try:
-        view = selectors.packing_view(order_id=order_id, warehouse_id=warehouse_id)
-    except (Order.DoesNotExist, Warehouse.DoesNotExist):
-        raise Http404
+    view = get_or_404(selectors.packing_view, order_id=order_id, warehouse_id=warehouse_id)
     return render(request, "fulfillment/pack.html", {
         "view": view, "order": view.order, "warehouse": view.warehouse,
         "package_types": PackageType.choices, "error": error, "errors": errors or {},
@@ -229,17 +211,13 @@ def shipments(request: HttpRequest) -> HttpResponse:
                                    page=parse_page(request.GET.get("page")))
     context = {"page": page, "warehouses": warehouses, "warehouse_id": warehouse_id,
                "status": status, "query": query, "statuses": Shipment.Status.choices}
-    if request.htmx and request.htmx.target == "shipment-results":
-        return render(request, "fulfillment/shipments.html#results", context)
-    return render(request, "fulfillment/shipments.html", context)
+    return render_partial(request, "fulfillment/shipments.html", context, partial="results",
+                          target="shipment-results")
 
 
 def _render_shipment(request: HttpRequest, pk: int, *, error: str = "",
                      errors: dict | None = None, status: int = 200) -> HttpResponse:
-    try:
-        shipment = selectors.shipment_detail(shipment_id=pk)
-    except Shipment.DoesNotExist:
-        raise Http404
+    shipment = get_or_404(selectors.shipment_detail, shipment_id=pk)
     services_ = selectors.carrier_services() if shipment.is_packed else []
     return render(request, "fulfillment/shipment.html", {
         "shipment": shipment, "order": shipment.order, "carrier_services": services_,
@@ -288,10 +266,11 @@ def deliver(request: HttpRequest, pk: int) -> HttpResponse:
 @require_GET
 @permission_required("fulfillment.view_shipment")
 def packing_slip_pdf(request: HttpRequest, pk: int) -> HttpResponse:
-    return _pdf(documents.packing_slip_pdf, f"packing-slip-{pk}.pdf", shipment_id=pk)
+    return _pdf(get_or_404(documents.packing_slip_pdf, shipment_id=pk),
+                f"packing-slip-{pk}.pdf")
 
 
 @require_GET
 @permission_required("fulfillment.view_shipment")
 def shipping_label_pdf(request: HttpRequest, pk: int) -> HttpResponse:
-    return _pdf(documents.shipping_label_pdf, f"label-{pk}.pdf", shipment_id=pk)
+    return _pdf(get_or_404(documents.shipping_label_pdf, shipment_id=pk), f"label-{pk}.pdf")

@@ -19,17 +19,7 @@ from inventory.models import (
     StockMovement,
     Warehouse,
 )
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
+from oms.lib.admin import ReadOnlyAdmin
 
 
 class BinLocationInline(admin.TabularInline):

@@ -3,6 +3,8 @@ warehouse, low stock. Every list is one query (plus one COUNT when paged)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from django.core.paginator import Page, Paginator
 from django.db.models import Count, F, IntegerField, Prefetch, Q, QuerySet, Sum, Value
 from django.db.models.functions import Coalesce
@@ -35,15 +37,52 @@ def product_page(*, query: str = "", active: bool | None = None, page: int | str
     return paginator.get_page(page)
 
 
-def product_with_stock(*, product_id: int) -> Product:
-    """One product with its stock levels (warehouse joined) and bins."""
+@dataclass(frozen=True)
+class ProductStock:
+    product: Product
+    levels: list[StockLevel]  # per warehouse, each with its `bin_code` ("" when none)
+    totals: dict[str, int]  # on_hand, reserved, available over the active warehouses
+
+
+def product_with_stock(*, product_id: int) -> ProductStock:
+    """One product with its stock per warehouse, bins and totals: three queries."""
     levels = StockLevel.objects.select_related("warehouse").order_by("warehouse__code")
-    return (
-        Product.objects.prefetch_related(
-            Prefetch("stock_levels", queryset=levels),
-            Prefetch("bins", queryset=BinLocation.objects.select_related("warehouse")),
-        ).get(pk=product_id)
-    )
+    product = Product.objects.prefetch_related(
+        Prefetch("stock_levels", queryset=levels),
+        Prefetch("bins", queryset=BinLocation.objects.select_related("warehouse")),
+    ).get(pk=product_id)
+    bins = {b.warehouse_id: b.code for b in product.bins.all()}
+    levels = list(product.stock_levels.all())
+    for level in levels:
+        level.bin_code = bins.get(level.warehouse_id, "")
+    active = [lv for lv in levels if lv.warehouse.is_active]
+    return ProductStock(product=product, levels=levels, totals={
+        "on_hand": sum(lv.on_hand for lv in active),
+        "reserved": sum(lv.reserved for lv in active),
+        "available": sum(lv.available for lv in active)})
+
+
+def stock_form_initial(*, level_id: int | None = None, product_id: int | None = None,
+                       warehouse_id: int | None = None) -> dict:
+    """Prefill of the receipt and adjustment forms: a stock level's SKU and
+    warehouse, or a product's SKU and the given warehouse."""
+    if level_id is not None:
+        level = StockLevel.objects.select_related("product").filter(pk=level_id).first()
+        if level:
+            return {"sku": level.product.sku, "warehouse": level.warehouse_id}
+    initial: dict = {}
+    if product_id is not None:
+        sku = Product.objects.filter(pk=product_id).values_list("sku", flat=True).first()
+        if sku:
+            initial["sku"] = sku
+    if warehouse_id is not None:
+        initial["warehouse"] = warehouse_id
+    return initial
+
+
+def active_skus(*, limit: int = 500) -> list[str]:
+    return list(Product.objects.filter(is_active=True).order_by("sku")
+                .values_list("sku", flat=True)[:limit])
 
 
 def recent_movements(*, product_id: int | None = None, warehouse_id: int | None = None,

@@ -4,16 +4,17 @@ adjustments. Thin: parse, call a selector or service, render."""
 from __future__ import annotations
 
 from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from inventory import selectors, services
 from inventory.forms import StockAdjustmentForm, StockReceiptForm
-from inventory.models import Product, StockLevel
 from oms.lib.auth import permission_required
 from oms.lib.errors import ApplicationError
+from oms.lib.htmx import render_partial
+from oms.lib.http import get_or_404
 
 
 def _active_filter(value: str | None) -> bool | None:
@@ -28,32 +29,16 @@ def product_list(request: HttpRequest) -> HttpResponse:
     page = selectors.product_page(query=query, active=_active_filter(active),
                                   page=request.GET.get("page", 1))
     context = {"page": page, "products": page.object_list, "query": query, "active": active}
-    if request.htmx and request.htmx.target == "product-results":
-        return render(request, "inventory/product_list.html#results", context)
-    return render(request, "inventory/product_list.html", context)
+    return render_partial(request, "inventory/product_list.html", context, partial="results",
+                          target="product-results")
 
 
 @require_GET
 @permission_required("inventory.view_product")
 def product_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    try:
-        product = selectors.product_with_stock(product_id=pk)
-    except Product.DoesNotExist:
-        raise Http404
-    levels = list(product.stock_levels.all())
-    bins = {b.warehouse_id: b.code for b in product.bins.all()}
-    for level in levels:
-        level.bin_code = bins.get(level.warehouse_id, "")
-    context = {
-        "product": product,
-        "levels": levels,
-        "totals": {
-            "on_hand": sum(lv.on_hand for lv in levels if lv.warehouse.is_active),
-            "reserved": sum(lv.reserved for lv in levels if lv.warehouse.is_active),
-            "available": sum(lv.available for lv in levels if lv.warehouse.is_active),
-        },
-        "movements": selectors.recent_movements(product_id=product.pk),
-    }
+    stock = get_or_404(selectors.product_with_stock, product_id=pk)
+    context = {"product": stock.product, "levels": stock.levels, "totals": stock.totals,
+               "movements": selectors.recent_movements(product_id=pk)}
     return render(request, "inventory/product_detail.html", context)
 
 
@@ -71,28 +56,16 @@ def stock_list(request: HttpRequest) -> HttpResponse:
                                 page=request.GET.get("page", 1))
     context = {"page": page, "levels": page.object_list, "warehouses": warehouses,
                "warehouse_id": warehouse_id, "query": query, "low_only": low_only}
-    if request.htmx and request.htmx.target == "stock-results":
-        return render(request, "inventory/stock_list.html#results", context)
-    return render(request, "inventory/stock_list.html", context)
+    return render_partial(request, "inventory/stock_list.html", context, partial="results",
+                          target="stock-results")
 
 
 def _initial(request: HttpRequest) -> dict:
     """Prefill from ?level=<stock level id> or ?product=<id>&warehouse=<id>."""
-    level_id = request.GET.get("level") or ""
-    if level_id.isdigit():
-        level = StockLevel.objects.select_related("product").filter(pk=level_id).first()
-        if level:
-            return {"sku": level.product.sku, "warehouse": level.warehouse_id}
-    initial: dict = {}
-    product_id = request.GET.get("product") or ""
-    if product_id.isdigit():
-        product = Product.objects.filter(pk=product_id).first()
-        if product:
-            initial["sku"] = product.sku
-    warehouse_id = request.GET.get("warehouse") or ""
-    if warehouse_id.isdigit():
-        initial["warehouse"] = int(warehouse_id)
-    return initial
+    ids = {name: int(value) if (value := request.GET.get(param) or "").isdigit() else None
+           for name, param in [("level_id", "level"), ("product_id", "product"),
+                               ("warehouse_id", "warehouse")]}
+    return selectors.stock_form_initial(**ids)
 
 
 def _stock_form_view(request: HttpRequest, *, form_class, template: str, write, done: str):
@@ -113,9 +86,8 @@ def _stock_form_view(request: HttpRequest, *, form_class, template: str, write, 
     else:
         form = form_class(initial=_initial(request))
         status = 200
-    skus = Product.objects.filter(is_active=True).order_by("sku").values_list(
-        "sku", flat=True)[:500]
-    return render(request, template, {"form": form, "skus": skus}, status=status)
+    return render(request, template, {"form": form, "skus": selectors.active_skus()},
+                  status=status)
 
 
 @require_http_methods(["GET", "POST"])

@@ -15,7 +15,7 @@ def check_pdf_libraries(app_configs=None, **kwargs) -> list[checks.CheckMessage]
     if ffi.harfbuzz_subset is None:
         return [checks.Warning(
             "libharfbuzz-subset is not installed: PDFs render about five times slower.",
-            hint="Install it with the system's package manager (Debian: "
-                 "apt-get install libharfbuzz-subset0), as `make run`, `make test` and the Dockerfile do.",
+            hint="Install it with the system's package manager (Debian: apt-get install "
+                 "libharfbuzz-subset0), as `make run`, `make test` and the Dockerfile do.",
             id="oms.W001")]
     return []

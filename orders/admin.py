@@ -2,55 +2,36 @@
 orders.services, so status and totals cannot be edited here; the admin
 actions call the services (with their events, e-mails and stock)."""
 
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from oms.lib.errors import ApplicationError
+from oms.lib.admin import ReadOnlyAdmin, ReadOnlyInline, run_action
 from orders import services
 from orders.models import HoldReason, Order, OrderEvent, OrderLine
 
 
-class ReadOnlyMixin:
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
-class OrderLineInline(ReadOnlyMixin, admin.TabularInline):
+class OrderLineInline(ReadOnlyInline):
     model = OrderLine
-    extra = 0
     fields = ["position", "sku", "name", "unit_price", "tax_rate", "quantity", "line_net"]
     readonly_fields = fields
 
 
-class OrderEventInline(ReadOnlyMixin, admin.TabularInline):
+class OrderEventInline(ReadOnlyInline):
     model = OrderEvent
-    extra = 0
     fields = ["created_at", "kind", "actor", "from_status", "to_status", "reason", "data"]
     readonly_fields = fields
 
 
 def _run(modeladmin, request, queryset, call, done) -> None:
-    succeeded = 0
-    for order in queryset.select_related(None).only("pk", "number"):
-        try:
-            call(order)
-        except ApplicationError as exc:
-            modeladmin.message_user(request, f"{order.number}: {exc.message}", messages.ERROR)
-        else:
-            succeeded += 1
-    if succeeded:
-        modeladmin.message_user(request, done(succeeded), messages.SUCCESS)
+    run_action(modeladmin, request, queryset.select_related(None).only("pk", "number"), call,
+               done, label=lambda order: order.number)
 
 
 @admin.register(Order)
-class OrderAdmin(admin.ModelAdmin):
+class OrderAdmin(ReadOnlyAdmin):
+    # Orders are placed through order entry, the API or an import, and change
+    # only through the actions below, which call the services.
     list_display = ["number", "customer", "channel", "status", "hold_reason", "total_gross",
                     "currency", "created_at", "placed_at", "api_token"]
     list_filter = ["status", "channel", "hold_reason", "currency", "payment_method"]
@@ -64,15 +45,6 @@ class OrderAdmin(admin.ModelAdmin):
     inlines = [OrderLineInline, OrderEventInline]
     actions = ["approve_selected", "hold_selected", "cancel_selected"]
     readonly_fields = [f.name for f in Order._meta.fields]
-
-    def has_add_permission(self, request):
-        return False  # orders are placed through order entry, the API or an import
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False  # view only; the actions below call the services
 
     @admin.action(description=_("Approve the selected orders"),
                   permissions=["approve"])
@@ -107,7 +79,7 @@ class OrderAdmin(admin.ModelAdmin):
 
 
 @admin.register(OrderLine)
-class OrderLineAdmin(ReadOnlyMixin, admin.ModelAdmin):
+class OrderLineAdmin(ReadOnlyAdmin):
     list_display = ["order", "position", "sku", "name", "quantity", "unit_price", "tax_rate",
                     "line_net"]
     search_fields = ["order__number", "sku", "name"]
@@ -117,7 +89,7 @@ class OrderLineAdmin(ReadOnlyMixin, admin.ModelAdmin):
 
 
 @admin.register(OrderEvent)
-class OrderEventAdmin(ReadOnlyMixin, admin.ModelAdmin):
+class OrderEventAdmin(ReadOnlyAdmin):
     list_display = ["order", "created_at", "kind", "from_status", "to_status", "actor",
                     "reason"]
     list_filter = ["kind", "to_status"]

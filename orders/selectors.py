@@ -139,6 +139,10 @@ class OrderDetail:
     events: list[OrderEvent]
 
 
+def get_order(*, order_id: int) -> Order:
+    return Order.objects.select_related("customer").get(pk=order_id)
+
+
 def order_detail(*, order_id: int) -> OrderDetail:
     order = Order.objects.select_related("customer", "created_by", "api_token").get(pk=order_id)
     lines = list(order.lines.order_by("position"))

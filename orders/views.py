@@ -12,14 +12,16 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from oms.lib.auth import permission_required
 from oms.lib.errors import ApplicationError
+from oms.lib.htmx import render_partial
+from oms.lib.http import get_or_404
 from oms.lib.paging import parse_page
 from orders import selectors, services
 from orders.models import Channel, HoldReason, Order, OrderStatus
@@ -56,17 +58,13 @@ def order_list(request: HttpRequest) -> HttpResponse:
     context = {"page": page, "orders": page.object_list, "filters": filters,
                "per_page": page.page_size, "page_sizes": selectors.PAGE_SIZES,
                "statuses": OrderStatus.choices, "channels": Channel.choices}
-    if request.htmx and request.htmx.target == "order-results":
-        return render(request, "orders/order_list.html#results", context)
-    return render(request, "orders/order_list.html", context)
+    return render_partial(request, "orders/order_list.html", context, partial="results",
+                          target="order-results")
 
 
 def _render_detail(request: HttpRequest, order_id: int, *, error: str = "",
                    notice: str = "", status: int = 200) -> HttpResponse:
-    try:
-        detail = selectors.order_detail(order_id=order_id)
-    except Order.DoesNotExist:
-        raise Http404
+    detail = get_or_404(selectors.order_detail, order_id=order_id)
     context = {
         "detail": detail, "order": detail.order,
         "actions": [(name, *ACTIONS[name])
@@ -74,10 +72,8 @@ def _render_detail(request: HttpRequest, order_id: int, *, error: str = "",
         "can_note": request.user.has_perm("orders.add_note"),
         "hold_reasons": HoldReason.choices, "error": error, "notice": notice,
     }
-    template = "orders/order_detail.html"
-    if request.htmx and request.htmx.target == "order-panel":
-        template += "#panel"
-    return render(request, template, context, status=status)
+    return render_partial(request, "orders/order_detail.html", context, partial="panel",
+                          target="order-panel", status=status)
 
 
 @require_GET
@@ -88,7 +84,7 @@ def order_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 def _act(request: HttpRequest, pk: int, call: Callable[[], object], done: str) -> HttpResponse:
     """Run one service call for the order and answer with its panel."""
-    get_object_or_404(Order.objects.only("pk"), pk=pk)
+    get_or_404(selectors.get_order, order_id=pk)
     try:
         call()
     except ApplicationError as exc:
@@ -105,7 +101,7 @@ def _act(request: HttpRequest, pk: int, call: Callable[[], object], done: str) -
 @permission_required("orders.place_order")
 def place(request: HttpRequest, pk: int) -> HttpResponse:
     return _act(request, pk, lambda: services.place_draft(
-        order=Order.objects.get(pk=pk), payment=None, actor=request.user),
+        order=selectors.get_order(order_id=pk), payment=None, actor=request.user),
         _("Order placed."))
 
 

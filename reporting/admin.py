@@ -6,17 +6,9 @@ as actions through reporting.subscriptions."""
 from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 
-from oms.lib.errors import ApplicationError
+from oms.lib.admin import ReadOnlyAdmin, run_action
 from reporting import subscriptions
 from reporting.models import ReportRun, ReportSubscription
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(ReportSubscription)
@@ -27,6 +19,10 @@ class ReportSubscriptionAdmin(ReadOnlyAdmin):
     search_fields = ["name", "owner__username", "extra_emails"]
     readonly_fields = ["created_at", "updated_at", "periodic_task"]
     actions = ["send_now"]
+
+    def has_delete_permission(self, request, obj=None):
+        # Deleting goes through the service, which also removes the beat task.
+        return admin.ModelAdmin.has_delete_permission(self, request, obj)
 
     @admin.action(description=_("Send now"), permissions=["view"])
     def send_now(self, request, queryset):
@@ -55,11 +51,6 @@ class ReportRunAdmin(ReadOnlyAdmin):
 
     @admin.action(description=_("Retry failed runs"), permissions=["view"])
     def retry(self, request, queryset):
-        for run in queryset:
-            try:
-                subscriptions.retry_run(run_id=run.pk, actor=request.user)
-            except ApplicationError as error:
-                messages.warning(request, f"{run}: {error.message}")
-
-    def has_delete_permission(self, request, obj=None):
-        return False
+        run_action(self, request, queryset,
+                   lambda run: subscriptions.retry_run(run_id=run.pk, actor=request.user),
+                   error_level=messages.WARNING)

@@ -19,6 +19,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from oms.lib.auth import permission_required, public
 from oms.lib.errors import ApplicationError
+from oms.lib.htmx import render_partial
 from reporting import subscriptions
 from reporting.forms import SubscriptionForm
 from reporting.models import ReportRun, ReportSubscription
@@ -89,10 +90,11 @@ def subscription_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @require_GET
 @permission_required("reporting.view_reportsubscription")
 def subscription_preview(request: HttpRequest, pk: int) -> HttpResponse:
+    """The headline figures and the first rows, for the period the next run
+    would cover if it ran now; nothing is stored or sent."""
     context = selectors.subscription_preview(subscription_id=pk)
-    template = ("reporting/subscription_preview.html#preview" if request.htmx
-                else "reporting/subscription_preview.html")
-    return render(request, template, context)
+    return render_partial(request, "reporting/subscription_preview.html", context,
+                          partial="preview")
 
 
 @require_POST

@@ -55,7 +55,7 @@ from billing.models import OPEN_STATUSES, Payment, PaymentMethod, PaymentStatus
 from billing.providers import PaymentError, ProviderResult, get_provider, provider_for_method
 from oms.lib import outbox
 from oms.lib.errors import ApplicationError, NotAllowed
-from oms.templatetags.oms_tags import money
+from oms.lib.money import format_money as money
 from orders import services as order_services
 from orders.models import HoldReason, Order, OrderStatus
 from orders.payments import PaymentDetails

@@ -42,8 +42,8 @@ from billing.services.invoicing import (
 from customers.models import Customer
 from oms.lib import outbox
 from oms.lib.errors import ApplicationError, NotAllowed
+from oms.lib.money import format_money as money
 from oms.lib.money import quantize_money, to_decimal
-from oms.templatetags.oms_tags import money
 from orders import services as order_services
 
 logger = logging.getLogger(__name__)

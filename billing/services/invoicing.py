@@ -51,7 +51,7 @@ from billing.providers import get_provider
 from oms.lib import outbox
 from oms.lib.errors import ApplicationError, NotAllowed
 from oms.lib.money import ZERO, quantize_money, tax_amount, to_decimal
-from oms.templatetags.oms_tags import money
+from oms.lib.money import format_money as money
 from orders import services as order_services
 from orders.models import Order, OrderStatus
 from orders.totals import PricedLine, compute_totals

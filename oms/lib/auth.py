@@ -15,9 +15,11 @@ from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render, resolve_url
+from django.shortcuts import resolve_url
 from django.utils.translation import gettext as _
 from django_htmx.http import HttpResponseClientRedirect
+
+from oms.lib.htmx import flash_error
 
 
 def _to_login(request: HttpRequest) -> HttpResponse:
@@ -34,11 +36,8 @@ def _to_login(request: HttpRequest) -> HttpResponse:
 def _refused_fragment(request: HttpRequest) -> HttpResponse:
     # A refused htmx action shows in the flash box (see base.html) instead of
     # swapping the whole 403 page into a fragment.
-    response = render(request, "_partials/error.html", {"error": _(
-        "You may not do this: your roles do not include the permission it needs.")}, status=403)
-    response["HX-Retarget"] = "#flash"
-    response["HX-Reswap"] = "innerHTML"
-    return response
+    return flash_error(request, _(
+        "You may not do this: your roles do not include the permission it needs."), status=403)
 
 
 def permission_required(*perms: str) -> Callable:

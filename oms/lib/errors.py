@@ -9,6 +9,9 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+
+from oms.lib.htmx import flash_error
 
 
 class ApplicationError(Exception):
@@ -50,15 +53,8 @@ class ApplicationErrorMiddleware:
     def process_exception(self, request: HttpRequest, exception: Exception):
         if not isinstance(exception, ApplicationError):
             return None
-        from django.shortcuts import render
-
         if getattr(request, "htmx", False):
-            response = render(request, "_partials/error.html", {"error": exception.message},
-                              status=exception.status)
-            # htmx does not swap 4xx by default: tell it to show the error box.
-            response["HX-Retarget"] = "#flash"
-            response["HX-Reswap"] = "innerHTML"
-            return response
+            return flash_error(request, exception.message, status=exception.status)
         messages.error(request, exception.message)
         return render(request, "error.html", {"error": exception.message},
                       status=exception.status)

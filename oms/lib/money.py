@@ -2,14 +2,17 @@
 
 Every amount in the product passes through `quantize_money` at exactly the
 points where a rounded figure is stored or shown: line totals and tax per
-rate. Never a float near an amount.
+rate. Never a float near an amount. `format_money` is the one way an amount
+becomes text: pages, PDFs, e-mails and reports.
 """
 
 from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
+from babel.numbers import format_currency
 from django.conf import settings
+from django.utils.translation import get_language, to_locale
 
 CENT = Decimal("0.01")
 ZERO = Decimal("0.00")
@@ -43,3 +46,17 @@ def default_currency() -> str:
 
 def is_supported_currency(code: str) -> bool:
     return code in settings.CURRENCIES
+
+
+def format_money(amount: Decimal | str | None, currency: str | None = None, *,
+                 code: bool = False) -> str:
+    """An amount in the active language: "€1,234.50" / "1 234,50 €"; with
+    `code`, two decimals and the ISO code as reports show it: "1,234.50 EUR"."""
+    if amount is None or amount == "":
+        return ""
+    locale = to_locale(get_language() or settings.LANGUAGE_CODE)
+    currency = currency or settings.DEFAULT_CURRENCY
+    if code:
+        return format_currency(to_decimal(amount), currency, format="#,##0.00 ¤¤",
+                               locale=locale, currency_digits=False)
+    return format_currency(Decimal(amount), currency, locale=locale)

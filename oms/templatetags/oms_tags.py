@@ -4,23 +4,14 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from babel.numbers import format_currency
 from django import template
-from django.conf import settings
-from django.utils.translation import get_language, to_locale
+
+from oms.lib.money import format_money
 
 register = template.Library()
-
-
-def _locale() -> str:
-    return to_locale(get_language() or settings.LANGUAGE_CODE)
 
 
 @register.filter
 def money(amount: Decimal | None, currency: str | None = None) -> str:
     """`{{ order.total_gross|money:order.currency }}` -> "€1,234.50" / "1 234,50 €"."""
-    if amount is None or amount == "":
-        return ""
-    return format_currency(Decimal(amount), currency or settings.DEFAULT_CURRENCY,
-                           locale=_locale())
-
+    return format_money(amount, currency)

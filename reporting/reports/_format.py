@@ -6,9 +6,11 @@ from decimal import Decimal
 
 from django.utils.formats import number_format
 
+from oms.lib.money import format_money
+
 
 def money(amount: Decimal | None, currency: str) -> str:
-    return f"{number_format(amount or Decimal('0.00'), 2, force_grouping=True)} {currency}"
+    return format_money(amount or Decimal("0.00"), currency, code=True)
 
 
 def count(value: int | None) -> str:

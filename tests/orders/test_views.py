@@ -223,3 +223,51 @@ def test_unknown_order_is_404(client_for):
     assert client.get(reverse("orders:detail", args=[999999])).status_code == 404
     assert client.post(reverse("orders:cancel", args=[999999]), {"reason": "x"}).status_code \
         == 404
+
+
+def test_detail_panels_come_from_their_selectors_in_a_fixed_number_of_queries(
+        client_for, django_assert_num_queries):
+    from billing.services import issue_invoice
+    from fulfillment.models import Shipment
+    from fulfillment.services import ship
+    from tests.factories.fulfillment import CarrierServiceFactory, packed_order
+    from tests.factories.inventory import WarehouseFactory
+
+    order, shipment = packed_order()
+    ship(shipment_id=shipment.pk, carrier_service_id=CarrierServiceFactory().pk,
+         tracking_number="TRACK-1", actor=None)
+    invoice = issue_invoice(order_id=order.pk, actor=None)
+    client = client_for("Customer service")
+    url = reverse("orders:detail", args=[order.pk])
+    with CaptureQueriesContext(connection) as one_parcel:
+        response = client.get(url)
+    assert reverse("fulfillment:shipment", args=[shipment.pk]) in response.content.decode()
+    assert reverse("billing:invoice_detail", args=[invoice.pk]) in response.content.decode()
+
+    # More parcels, each from its own warehouse and carrier: the same queries.
+    more = [Shipment.objects.create(order=order, warehouse=WarehouseFactory(),
+                                    package_type="box", weight_kg=1,
+                                    carrier_service=CarrierServiceFactory(),
+                                    tracking_number=f"TRACK-{n}") for n in (2, 3)]
+    with django_assert_num_queries(len(one_parcel)):
+        response = client.get(url)
+    page = response.content.decode()
+    assert all(reverse("fulfillment:shipment", args=[s.pk]) in page and s.warehouse.code in page
+               for s in more)
+    assert "TRACK-3" in page
+
+
+def test_detail_panels_are_left_out_for_roles_that_may_not_open_them(client_for):
+    from billing.services import issue_invoice
+    from fulfillment.services import ship
+    from tests.factories.fulfillment import CarrierServiceFactory, packed_order
+
+    order, shipment = packed_order()
+    ship(shipment_id=shipment.pk, carrier_service_id=CarrierServiceFactory().pk,
+         tracking_number="TRACK-1", actor=None)
+    invoice = issue_invoice(order_id=order.pk, actor=None)
+    page = client_for("Sales").get(reverse("orders:detail", args=[order.pk])).content.decode()
+    assert 'id="shipments-title"' not in page
+    assert reverse("fulfillment:shipment", args=[shipment.pk]) not in page
+    assert 'id="invoices-title"' not in page
+    assert reverse("billing:invoice_detail", args=[invoice.pk]) not in page

@@ -1,129 +1,25 @@
-"""What other apps call to reserve, confirm, release and consume stock.
-
-Takes plain data (ids, quantities) and returns plain dataclasses; never
-imports `orders`. Every function runs in `transaction.atomic()` (a savepoint
-inside the caller's transaction), so it joins the order service's
-transaction and rolls back with it.
-
-Locking rule (the one that keeps this deadlock-free): StockLevel rows are
-always locked with SELECT ... FOR UPDATE in primary-key order, in one
-statement, before they are changed. Reservation rows of one order are locked
-before its stock levels. The expiry sweep skips reservation rows that are
-locked and then locks stock levels in primary-key order as well.
-"""
+"""Holds and firm reservations: reserve, confirm, release, and the sweep
+that expires lapsed holds."""
 
 from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from decimal import Decimal
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from inventory.models import Product, Reservation, StockLevel, StockMovement, Warehouse
+from inventory.api.locks import lock_active_reservations, lower_levels
+from inventory.api.types import InsufficientStock, LineRequest, ReservationInfo, Shortage
+from inventory.models import Product, Reservation
 from oms.lib.errors import ApplicationError, Conflict
-
-__all__ = [
-    "InsufficientStock",
-    "LineRequest",
-    "ProductInfo",
-    "ReservationInfo",
-    "Shortage",
-    "WarehouseAvailability",
-    "availability",
-    "confirm",
-    "consume",
-    "expire_lapsed_holds",
-    "products_by_sku",
-    "release",
-    "reserve",
-    "return_stock",
-]
-
-
-@dataclass(frozen=True)
-class LineRequest:
-    order_line_id: int
-    product_id: int
-    quantity: int
-
-
-@dataclass(frozen=True)
-class ReservationInfo:
-    order_line_id: int
-    product_id: int
-    warehouse_id: int
-    quantity: int
-    kind: str
-    expires_at: datetime | None
-
-
-@dataclass(frozen=True)
-class Shortage:
-    product_id: int
-    sku: str
-    requested: int
-    available: int
-
-
-@dataclass(frozen=True)
-class WarehouseAvailability:
-    warehouse_id: int
-    code: str
-    on_hand: int
-    reserved: int
-    available: int
-
-
-@dataclass(frozen=True)
-class ProductInfo:
-    id: int
-    sku: str
-    name: str
-    unit_price: Decimal
-    tax_rate: Decimal
-    is_active: bool
-    weight_kg: Decimal
-    is_fragile: bool
-
-
-class InsufficientStock(ApplicationError):
-    """Some line cannot be fully held; nothing was reserved."""
-
-    status = 409
-
-    def __init__(self, shortages: list[Shortage]):
-        self.shortages = shortages
-        details = "; ".join(
-            _("%(sku)s: requested %(requested)d, available %(available)d")
-            % {"sku": s.sku, "requested": s.requested, "available": s.available}
-            for s in shortages
-        )
-        super().__init__(_("Not enough stock. %(details)s") % {"details": details},
-                         code="insufficient_stock")
 
 
 def hold_minutes_default() -> int:
     return int(getattr(settings, "RESERVATION_HOLD_MINUTES", 60))
-
-
-def lock_stock_levels(**filters) -> list[StockLevel]:
-    """Lock and return the matching StockLevel rows, in primary-key order.
-
-    The single place that takes stock-row locks: one statement, ascending id,
-    so two transactions touching the same rows always queue instead of
-    deadlocking.
-    """
-    return list(
-        StockLevel.objects.select_for_update(of=("self",))
-        .filter(**filters)
-        .order_by("pk")
-    )
 
 
 def reserve(*, order_id: int, lines: list[LineRequest], hold_minutes: int | None = None,
@@ -328,14 +224,6 @@ def _info(reservation: Reservation) -> ReservationInfo:
                            expires_at=reservation.expires_at)
 
 
-def _lock_active_reservations(order_id: int, **filters) -> list[Reservation]:
-    return list(
-        Reservation.objects.select_for_update()
-        .filter(order_id=order_id, status=Reservation.Status.ACTIVE, **filters)
-        .order_by("pk")
-    )
-
-
 _CONFIRM_COVERED_SQL = """
 WITH active AS (
     SELECT id, order_line_id, quantity FROM inventory_reservation
@@ -378,7 +266,7 @@ def confirm(*, order_id: int, actor_id: int | None = None,
                 "actor": actor_id, "now": timezone.now()})
             return bool(cursor.fetchall())
     with transaction.atomic():
-        active = _lock_active_reservations(order_id)
+        active = lock_active_reservations(order_id)
         if not active and Reservation.objects.filter(
                 order_id=order_id, status=Reservation.Status.EXPIRED).exists():
             raise Conflict(_("The stock hold of this order has lapsed."), code="hold_lapsed")
@@ -394,33 +282,13 @@ def _decrement(reservations: list[Reservation], *, on_hand_too: bool) -> None:
     totals: dict[tuple[int, int], int] = defaultdict(int)
     for r in reservations:
         totals[(r.product_id, r.warehouse_id)] += r.quantity
-    _lower_levels(reserved=totals, on_hand=totals if on_hand_too else {})
-
-
-def _lower_levels(*, reserved: dict[tuple[int, int], int],
-                  on_hand: dict[tuple[int, int], int]) -> None:
-    """Lower `reserved` (and `on_hand` where given) per (product, warehouse);
-    the stock levels are locked in one statement, in primary-key order."""
-    if not reserved:
-        return
-    product_ids = {p for p, _w in reserved}
-    warehouse_ids = {w for _p, w in reserved}
-    now = timezone.now()
-    for level in lock_stock_levels(product_id__in=product_ids, warehouse_id__in=warehouse_ids):
-        key = (level.product_id, level.warehouse_id)
-        quantity = reserved.get(key)
-        if not quantity:
-            continue
-        changes = {"reserved": F("reserved") - quantity, "updated_at": now}
-        if on_hand.get(key):
-            changes["on_hand"] = F("on_hand") - on_hand[key]
-        StockLevel.objects.filter(pk=level.pk).update(**changes)
+    lower_levels(reserved=totals, on_hand=totals if on_hand_too else {})
 
 
 def release(*, order_id: int, reason: str, actor_id: int | None = None) -> int:
     """Give back every active reservation of the order; returns how many."""
     with transaction.atomic():
-        active = _lock_active_reservations(order_id)
+        active = lock_active_reservations(order_id)
         if not active:
             return 0
         Reservation.objects.filter(pk__in=[r.pk for r in active]).update(
@@ -428,92 +296,6 @@ def release(*, order_id: int, reason: str, actor_id: int | None = None) -> int:
             updated_at=timezone.now())
         _decrement(active, on_hand_too=False)
         return len(active)
-
-
-SHORT_PICK_REASON = "short pick"
-
-
-def consume(*, order_id: int, warehouse_id: int | None = None, actor_id: int | None = None,
-            reference: str = "", shipped: dict[int, int] | None = None) -> None:
-    """Ship the order's firm reservations (optionally of one warehouse).
-
-    The goods leave: on_hand and reserved both drop and the ledger gets one
-    'shipment' movement per product and warehouse.
-
-    `shipped` (order line id -> units actually leaving; a line not named
-    ships nothing; None: everything reserved ships) is for a short pick:
-    a reservation is cut to the units that ship (consumed) and the rest is
-    written as its own row, released with the reason "short pick". Those
-    units leave `reserved` but stay in `on_hand` (the system still believes
-    they are on a shelf) until a stock count adjusts them. With a line
-    reserved in several warehouses and no `warehouse_id`, its shipped units
-    are taken from its reservations in id order.
-    """
-    filters = {"kind": Reservation.Kind.FIRM}
-    if warehouse_id is not None:
-        filters["warehouse_id"] = warehouse_id
-    with transaction.atomic():
-        firm = _lock_active_reservations(order_id, **filters)
-        if not firm:
-            raise Conflict(_("This order has no firm reservation to ship."),
-                           code="nothing_to_consume")
-        leaving = ({r.pk: r.quantity for r in firm} if shipped is None
-                   else _units_leaving(firm, shipped))
-        now = timezone.now()
-        whole = [r.pk for r in firm if leaving[r.pk] == r.quantity]
-        cut = [r for r in firm if 0 < leaving[r.pk] < r.quantity]
-        short = [r.pk for r in firm if leaving[r.pk] == 0]
-        Reservation.objects.filter(pk__in=whole).update(
-            status=Reservation.Status.CONSUMED, status_reason=reference[:200],
-            actor_id=actor_id, updated_at=now)
-        for r in cut:
-            Reservation.objects.filter(pk=r.pk).update(
-                quantity=leaving[r.pk], status=Reservation.Status.CONSUMED,
-                status_reason=reference[:200], actor_id=actor_id, updated_at=now)
-        Reservation.objects.bulk_create([
-            Reservation(order_id=r.order_id, order_line_id=r.order_line_id,
-                        product_id=r.product_id, warehouse_id=r.warehouse_id,
-                        quantity=r.quantity - leaving[r.pk], kind=r.kind, expires_at=None,
-                        status=Reservation.Status.RELEASED, status_reason=SHORT_PICK_REASON,
-                        actor_id=actor_id)
-            for r in cut])
-        Reservation.objects.filter(pk__in=short).update(
-            status=Reservation.Status.RELEASED, status_reason=SHORT_PICK_REASON,
-            actor_id=actor_id, updated_at=now)
-        reserved: dict[tuple[int, int], int] = defaultdict(int)
-        out: dict[tuple[int, int], int] = defaultdict(int)
-        for r in firm:
-            reserved[(r.product_id, r.warehouse_id)] += r.quantity
-            out[(r.product_id, r.warehouse_id)] += leaving[r.pk]
-        _lower_levels(reserved=reserved, on_hand=out)
-        StockMovement.objects.bulk_create([
-            StockMovement(product_id=p, warehouse_id=w, quantity=-q,
-                          kind=StockMovement.Kind.SHIPMENT, reason=_("Shipped"),
-                          actor_id=actor_id, reference=reference[:100])
-            for (p, w), q in sorted(out.items()) if q
-        ])
-
-
-def _units_leaving(firm: list[Reservation], shipped: dict[int, int]) -> dict[int, int]:
-    """Reservation id -> units that ship, a line's shipped units filling its
-    reservations in id order. Refuses (before any write) a quantity that is
-    not a whole number >= 0 or exceeds what the line has reserved here."""
-    left = dict(shipped)
-    for line_id, quantity in left.items():
-        if not isinstance(quantity, int) or isinstance(quantity, bool) or quantity < 0:
-            raise ApplicationError(_("Shipped quantities must be whole numbers of 0 or more."),
-                                   field_errors={"shipped": [str(line_id)]})
-    leaving: dict[int, int] = {}
-    for r in firm:  # in id order
-        take = min(left.get(r.order_line_id, 0), r.quantity)
-        leaving[r.pk] = take
-        if take:
-            left[r.order_line_id] -= take
-    over = sorted(line_id for line_id, quantity in left.items() if quantity)
-    if over:
-        raise ApplicationError(_("More units shipped than reserved for this order."),
-                               field_errors={"shipped": [str(line_id) for line_id in over]})
-    return leaving
 
 
 # One statement: pick the lapsed holds (skipping rows another transaction is
@@ -567,56 +349,3 @@ def expire_lapsed_holds(*, now: datetime | None = None, limit: int | None = None
     with connection.cursor() as cursor:
         cursor.execute(_EXPIRE_SQL.format(limit=limit_sql), params)
         return [row[0] for row in cursor.fetchall()]
-
-
-def return_stock(*, product_id: int, warehouse_id: int, quantity: int, reference: str,
-                 actor_id: int | None = None, reason: str = "") -> None:
-    """Goods came back from a customer into `warehouse_id`: on_hand goes up and
-    the ledger gets a 'return' movement (for fulfilment's returns)."""
-    if not isinstance(quantity, int) or isinstance(quantity, bool) or quantity <= 0:
-        msg = _("Enter a quantity greater than zero.")
-        raise ApplicationError(msg, field_errors={"quantity": [msg]})
-    if not Product.objects.filter(pk=product_id).exists():
-        raise ApplicationError(_("Unknown product."))
-    if not Warehouse.objects.filter(pk=warehouse_id).exists():
-        raise ApplicationError(_("Unknown warehouse."))
-    with transaction.atomic():
-        StockLevel.objects.bulk_create(
-            [StockLevel(product_id=product_id, warehouse_id=warehouse_id)],
-            ignore_conflicts=True)
-        level = lock_stock_levels(product_id=product_id, warehouse_id=warehouse_id)[0]
-        StockLevel.objects.filter(pk=level.pk).update(on_hand=F("on_hand") + quantity,
-                                                      updated_at=timezone.now())
-        StockMovement.objects.create(
-            product_id=product_id, warehouse_id=warehouse_id, quantity=quantity,
-            kind=StockMovement.Kind.RETURN, reason=(reason or _("Customer return"))[:200],
-            reference=reference[:100], actor_id=actor_id)
-
-
-def availability(*, product_ids: list[int]) -> dict[int, list[WarehouseAvailability]]:
-    """Stock per active warehouse for each product (empty list when none)."""
-    result: dict[int, list[WarehouseAvailability]] = {pid: [] for pid in product_ids}
-    rows = (
-        StockLevel.objects.filter(product_id__in=product_ids, warehouse__is_active=True)
-        .order_by("product_id", "warehouse__code")
-        .values_list("product_id", "warehouse_id", "warehouse__code", "on_hand", "reserved")
-    )
-    for product_id, warehouse_id, code, on_hand, reserved in rows:
-        result[product_id].append(WarehouseAvailability(
-            warehouse_id=warehouse_id, code=code, on_hand=on_hand, reserved=reserved,
-            available=on_hand - reserved))
-    return result
-
-
-def products_by_sku(*, skus: list[str]) -> dict[str, ProductInfo]:
-    """Catalogue data for the given SKUs (exact match); unknown SKUs are absent."""
-    fields = ("pk", "sku", "name", "unit_price", "tax_rate", "is_active", "weight_kg",
-              "is_fragile")
-    return {
-        row[1]: ProductInfo(*row)
-        for row in Product.objects.filter(sku__in=set(skus)).values_list(*fields)
-    }
-
-
-def active_warehouses() -> list[Warehouse]:
-    return list(Warehouse.objects.filter(is_active=True).order_by("code"))

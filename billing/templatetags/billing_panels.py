@@ -1,0 +1,17 @@
+"""The billing panel of pages owned by other apps (the order page), fed by
+billing.selectors, so the page's query count does not depend on the panel."""
+
+from __future__ import annotations
+
+from django import template
+
+from billing import selectors
+
+register = template.Library()
+
+
+@register.inclusion_tag("billing/_order_invoices.html", takes_context=True)
+def order_invoices(context: template.Context, order) -> dict:
+    """The order's issued invoices, for users who may see invoices."""
+    allowed = context["request"].user.has_perm("billing.view_invoice")
+    return {"invoices": list(selectors.invoices_of_order(order_id=order.pk)) if allowed else []}

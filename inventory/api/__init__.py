@@ -1,0 +1,53 @@
+"""What other apps call to reserve, confirm, release and consume stock.
+
+Takes plain data (ids, quantities) and returns plain dataclasses; never
+imports `orders`. Every function runs in `transaction.atomic()` (a savepoint
+inside the caller's transaction), so it joins the order service's
+transaction and rolls back with it.
+
+Locking rule (the one that keeps this deadlock-free): StockLevel rows are
+always locked with SELECT ... FOR UPDATE in primary-key order, in one
+statement, before they are changed. Reservation rows of one order are locked
+before its stock levels. The expiry sweep skips reservation rows that are
+locked and then locks stock levels in primary-key order as well.
+"""
+
+from inventory.api.catalogue import active_warehouses, availability, products_by_sku
+from inventory.api.holds import (
+    confirm,
+    expire_lapsed_holds,
+    hold_minutes_default,
+    release,
+    reserve,
+)
+from inventory.api.locks import lock_stock_levels
+from inventory.api.movements import SHORT_PICK_REASON, consume, return_stock
+from inventory.api.types import (
+    InsufficientStock,
+    LineRequest,
+    ProductInfo,
+    ReservationInfo,
+    Shortage,
+    WarehouseAvailability,
+)
+
+__all__ = [
+    "SHORT_PICK_REASON",
+    "InsufficientStock",
+    "LineRequest",
+    "ProductInfo",
+    "ReservationInfo",
+    "Shortage",
+    "WarehouseAvailability",
+    "active_warehouses",
+    "availability",
+    "confirm",
+    "consume",
+    "expire_lapsed_holds",
+    "hold_minutes_default",
+    "lock_stock_levels",
+    "products_by_sku",
+    "release",
+    "reserve",
+    "return_stock",
+]
