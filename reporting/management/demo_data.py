@@ -369,14 +369,15 @@ def seed_orders(*, customers: dict[str, Customer], actor) -> list[tuple[DemoOrde
         if _already_there(demo):
             continue
         customer = customers[demo.customer]
-        order = order_services.place_order(
-            customer=customer,
-            lines=[order_services.LineInput(sku=sku, quantity=quantity)
-                   for sku, quantity in demo.lines],
-            channel=demo.channel, currency="EUR",
-            shipping_address=customer.default_address("shipping").as_snapshot(),
-            payment=demo.payment, notes=demo.note, actor=actor, draft=demo.draft,
-            promised_delivery_date=timezone.localdate() + timedelta(days=10))
+        order = order_services.place_order(order_services.PlaceOrder.parse({
+            "customer": customer,
+            "lines": [order_services.LineInput(sku=sku, quantity=quantity)
+                      for sku, quantity in demo.lines],
+            "channel": demo.channel, "currency": "EUR",
+            "shipping_address": customer.default_address("shipping").as_snapshot(),
+            "payment": demo.payment, "notes": demo.note,
+            "promised_delivery_date": timezone.localdate() + timedelta(days=10)}),
+            actor=actor, draft=demo.draft)
         order.refresh_from_db(fields=["status"])
         if order.status == OrderStatus.PLACED:
             # No payment approver decided (none registered, or it failed): decide like
