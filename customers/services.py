@@ -1,8 +1,9 @@
 """Writes of the customers app: create, update and upsert customers and
 their addresses.
 
-Every function validates first and raises `ApplicationError` with
-field-level errors, so nothing is written on bad input. They use plain
+Creates take a typed input (customers.inputs) parsed once by the caller;
+the patch-style updates parse theirs here. Refusals are `ApplicationError`
+with field-level errors, so nothing is written on bad input. They use plain
 `transaction.atomic()` (a savepoint when nested) because order capture calls
 `upsert_customer` inside the transaction that places the order: a refused
 order then leaves no new customer behind.
@@ -10,13 +11,14 @@ order then leaves no new customer behind.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
-from customers.inputs import CustomerAddressInput, CustomerInput
-from customers.models import Address, Customer, CustomerKind
+from customers.inputs import CustomerAddressInput, CustomerInput, NewCustomer
+from customers.models import Address, Customer
 from oms.lib.errors import ApplicationError
 
 
@@ -45,23 +47,22 @@ def _store_address(customer: Customer, data: dict) -> Address:
     return Address.objects.create(customer=customer, **{**data, "is_default": is_default})
 
 
-def create_customer(*, name: str, email: str, actor, addresses: list[dict] | None = None,
-                    **fields: Any) -> Customer:
-    """Create a customer (and addresses). Extra `fields` are any of
-    CustomerInput's (kind, phone, vat_id, payment terms, standing, ...)."""
-    data = CustomerInput.parse({"name": name, "email": email, "addresses": addresses or [],
-                                **fields})
-    values = data.model_dump(exclude={"addresses"})
-    if _email_taken(data.email):
-        raise _duplicate_email_error(data.email)
+def _create(values: dict[str, Any], addresses: Sequence[CustomerAddressInput]) -> Customer:
+    if _email_taken(values["email"]):
+        raise _duplicate_email_error(values["email"])
     try:
         with transaction.atomic():
             customer = Customer.objects.create(**values)
-            for address in data.addresses:
+            for address in addresses:
                 _store_address(customer, address.model_dump())
     except IntegrityError:  # a concurrent create with the same e-mail won
-        raise _duplicate_email_error(data.email)
+        raise _duplicate_email_error(values["email"])
     return customer
+
+
+def create_customer(data: CustomerInput, *, actor) -> Customer:
+    """Create a customer and its addresses (the first of each kind is the default)."""
+    return _create(data.model_dump(exclude={"addresses"}), data.addresses)
 
 
 def update_customer(*, customer: Customer, actor, **fields: Any) -> Customer:
@@ -82,9 +83,8 @@ def update_customer(*, customer: Customer, actor, **fields: Any) -> Customer:
     return customer
 
 
-def upsert_customer(*, email: str, name: str, kind: str = CustomerKind.PERSON, phone: str = "",
-                    vat_id: str = "", addresses: list[dict] | None = None, actor,
-                    **fields: Any) -> Customer:
+def upsert_customer(data: NewCustomer, *, addresses: Sequence[CustomerAddressInput] = (),
+                    actor) -> Customer:
     """The customer with this e-mail (any case), created if new.
 
     An existing customer keeps its name, standing and terms: an anonymous
@@ -92,12 +92,10 @@ def upsert_customer(*, email: str, name: str, kind: str = CustomerKind.PERSON, p
     filled in, and addresses not yet on file are added (never made default).
     Safe under concurrency: two requests for a new e-mail create one customer.
     """
-    data = CustomerInput.parse({"email": email, "name": name, "kind": kind, "phone": phone,
-                                "vat_id": vat_id, "addresses": addresses or [], **fields})
     existing = Customer.objects.filter(email__iexact=data.email).first()
     if existing is None:
         try:
-            return create_customer(actor=actor, **data.model_dump())
+            return _create(data.model_dump(exclude={"addresses"}), addresses)
         except ApplicationError as exc:
             if exc.code != "duplicate_email":
                 raise
@@ -112,7 +110,7 @@ def upsert_customer(*, email: str, name: str, kind: str = CustomerKind.PERSON, p
             existing.save(update_fields=[*filled, "updated_at"])
         known = {(a.kind, *(getattr(a, f) for f in Address.SNAPSHOT_FIELDS))
                  for a in existing.addresses.all()}
-        for address in data.addresses:
+        for address in addresses:
             key = (address.kind, *(getattr(address, f) for f in Address.SNAPSHOT_FIELDS))
             if key not in known:
                 _store_address(existing, {**address.model_dump(), "is_default": False})

@@ -12,6 +12,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from customers import selectors, services
 from customers.forms import AddressForm, CustomerForm
+from customers.inputs import CustomerInput
 from customers.models import Address, Customer, Standing
 from oms.lib.auth import permission_required
 from oms.lib.errors import ApplicationError
@@ -51,7 +52,8 @@ def customer_create(request: HttpRequest) -> HttpResponse:
     form = CustomerForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            customer = services.create_customer(actor=request.user, **form.cleaned_data)
+            customer = services.create_customer(CustomerInput.parse(form.cleaned_data),
+                                                actor=request.user)
         except ApplicationError as exc:
             form.add_service_errors(exc)
         else:

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from django.db import transaction
 
+from customers.inputs import CustomerAddressInput
+from customers.models import AddressKind
 from customers.services import upsert_customer
 from orders.inputs import CaptureOrder, PlaceOrder
 from orders.models import Order
@@ -27,12 +29,11 @@ def capture_order(data: CaptureOrder, *, actor=None, draft: bool = False,
     Plain `transaction.atomic()`: the CSV import runs many captures inside
     its own all-or-nothing transaction; on its own this is the outermost one.
     """
-    addresses = [{**data.shipping_address.model_dump(), "kind": "shipping"}]
-    if data.billing_address:
-        addresses.append({**data.billing_address.model_dump(), "kind": "billing"})
+    addresses = [CustomerAddressInput.model_construct(**address.model_dump(), kind=kind)
+                 for address, kind in [(data.shipping_address, AddressKind.SHIPPING),
+                                       (data.billing_address, AddressKind.BILLING)] if address]
     with transaction.atomic():
-        customer = upsert_customer(**data.customer.model_dump(), addresses=addresses,
-                                   actor=actor)
+        customer = upsert_customer(data.customer, addresses=addresses, actor=actor)
         # Parsed once already: build the placement input without re-checking it.
         order = PlaceOrder.model_construct(**{**dict(data), "customer": customer.pk})
         return place_order(order, actor=actor, draft=draft, api_token_id=api_token_id)

@@ -24,6 +24,7 @@ from django.utils import timezone
 
 from billing import services as billing_services
 from billing.models import Invoice
+from customers.inputs import CustomerAddressInput, CustomerInput
 from customers.models import Customer
 from customers.services import upsert_customer
 from fulfillment import services as fulfillment_services
@@ -346,11 +347,12 @@ def seed_customers(*, actor) -> dict[str, Customer]:
     customers = {}
     for key, demo in CUSTOMERS.items():
         customers[key] = upsert_customer(
-            email=demo.email, name=demo.name, kind=demo.kind, phone=demo.phone,
-            vat_id=demo.vat_id,
-            addresses=[{**demo.address, "kind": "billing", "is_default": True},
-                       {**demo.address, "kind": "shipping", "is_default": True}],
-            actor=actor, **demo.fields)
+            CustomerInput.parse({"email": demo.email, "name": demo.name, "kind": demo.kind,
+                                 "phone": demo.phone, "vat_id": demo.vat_id, **demo.fields}),
+            addresses=[CustomerAddressInput.parse({**demo.address, "kind": kind,
+                                                   "is_default": True})
+                       for kind in ("billing", "shipping")],
+            actor=actor)
     return customers
 
 
