@@ -17,6 +17,7 @@ from customers.models import Address, Customer, Standing
 from oms.lib.auth import permission_required
 from oms.lib.errors import ApplicationError
 from oms.lib.paging import parse_page
+from oms.lib.validation import errors_onto_form
 
 
 @require_GET
@@ -55,7 +56,7 @@ def customer_create(request: HttpRequest) -> HttpResponse:
             customer = services.create_customer(CustomerInput.parse(form.cleaned_data),
                                                 actor=request.user)
         except ApplicationError as exc:
-            form.add_service_errors(exc)
+            errors_onto_form(form, exc)
         else:
             messages.success(request, _("Customer %(name)s created.") % {"name": customer.name})
             return redirect("customers:detail", customer.pk)
@@ -75,7 +76,7 @@ def customer_edit(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             services.update_customer(customer=customer, actor=request.user, **changed)
         except ApplicationError as exc:
-            form.add_service_errors(exc)
+            errors_onto_form(form, exc)
         else:
             messages.success(request, _("Customer %(name)s saved.") % {"name": customer.name})
             return redirect("customers:detail", customer.pk)
@@ -93,7 +94,7 @@ def address_add(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             services.add_address(customer=customer, actor=request.user, **form.cleaned_data)
         except ApplicationError as exc:
-            form.add_service_errors(exc, prefix="addresses.0.")
+            errors_onto_form(form, exc, prefix="addresses.0.")
         else:
             messages.success(request, _("Address added."))
             return redirect("customers:detail", customer.pk)
@@ -112,7 +113,7 @@ def address_edit(request: HttpRequest, pk: int, address_pk: int) -> HttpResponse
         try:
             services.update_address(address=address, actor=request.user, **form.cleaned_data)
         except ApplicationError as exc:
-            form.add_service_errors(exc, prefix="addresses.0.")
+            errors_onto_form(form, exc, prefix="addresses.0.")
         else:
             messages.success(request, _("Address saved."))
             return redirect("customers:detail", pk)

@@ -11,9 +11,10 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from inventory import selectors, services
 from inventory.forms import StockAdjustmentForm, StockReceiptForm
-from inventory.models import Product, StockLevel
+from inventory.models import Product
 from oms.lib.auth import permission_required
 from oms.lib.errors import ApplicationError
+from oms.lib.validation import errors_onto_form
 
 
 def _active_filter(value: str | None) -> bool | None:
@@ -76,25 +77,6 @@ def stock_list(request: HttpRequest) -> HttpResponse:
     return render(request, "inventory/stock_list.html", context)
 
 
-def _initial(request: HttpRequest) -> dict:
-    """Prefill from ?level=<stock level id> or ?product=<id>&warehouse=<id>."""
-    level_id = request.GET.get("level") or ""
-    if level_id.isdigit():
-        level = StockLevel.objects.select_related("product").filter(pk=level_id).first()
-        if level:
-            return {"sku": level.product.sku, "warehouse": level.warehouse_id}
-    initial: dict = {}
-    product_id = request.GET.get("product") or ""
-    if product_id.isdigit():
-        product = Product.objects.filter(pk=product_id).first()
-        if product:
-            initial["sku"] = product.sku
-    warehouse_id = request.GET.get("warehouse") or ""
-    if warehouse_id.isdigit():
-        initial["warehouse"] = int(warehouse_id)
-    return initial
-
-
 def _stock_form_view(request: HttpRequest, *, form_class, template: str, write, done: str):
     if request.method == "POST":
         form = form_class(request.POST)
@@ -103,7 +85,7 @@ def _stock_form_view(request: HttpRequest, *, form_class, template: str, write, 
             try:
                 movement = write(form=form, data=data)
             except ApplicationError as error:
-                form.add_service_errors(error)
+                errors_onto_form(form, error, names={"product": "sku"})
             else:
                 messages.success(request, done % {
                     "quantity": movement.quantity, "sku": form.product.sku,
@@ -111,11 +93,12 @@ def _stock_form_view(request: HttpRequest, *, form_class, template: str, write, 
                 return redirect("inventory:product_detail", pk=form.product.pk)
         status = 400
     else:
-        form = form_class(initial=_initial(request))
+        form = form_class(initial=selectors.stock_form_initial(
+            level_id=request.GET.get("level"), product_id=request.GET.get("product"),
+            warehouse_id=request.GET.get("warehouse")))
         status = 200
-    skus = Product.objects.filter(is_active=True).order_by("sku").values_list(
-        "sku", flat=True)[:500]
-    return render(request, template, {"form": form, "skus": skus}, status=status)
+    return render(request, template, {"form": form, "skus": selectors.sku_options()},
+                  status=status)
 
 
 @require_http_methods(["GET", "POST"])

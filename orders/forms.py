@@ -16,7 +16,6 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from customers.models import Address, Customer, CustomerKind
-from oms.lib.errors import ApplicationError
 from orders import imports
 from orders.models import Channel, PaymentMethod
 
@@ -121,12 +120,6 @@ class EntryForm(forms.Form):
         if self.cleaned_data.get("customer") is not None:
             data["customer"] = self.cleaned_data["customer"].pk
         return data
-
-    def add_input_errors(self, error: ApplicationError) -> None:
-        """The input's or service's field errors on their fields (others on top)."""
-        for path, messages in error.field_errors.items():
-            for message in messages:
-                self.add_error(path if path in self.fields else None, message)
 
 
 class ImportForm(forms.Form):

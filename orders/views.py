@@ -30,6 +30,7 @@ from customers.models import Customer
 from oms.lib.auth import permission_required
 from oms.lib.errors import ApplicationError
 from oms.lib.paging import parse_page
+from oms.lib.validation import errors_onto_form
 from orders import imports, selectors, services
 from orders.capture import capture_order
 from orders.forms import EntryForm, ImportForm
@@ -305,7 +306,7 @@ def entry_save(request: HttpRequest) -> HttpResponse:
             order = capture_order(CaptureOrder.parse(form.input_data(lines)),
                                   actor=request.user, draft=draft)
     except ApplicationError as exc:
-        form.add_input_errors(exc)
+        errors_onto_form(form, exc, summary=False)
         return _render_entry(request, form, entry_lines, status=exc.status if
                              exc.status != 400 else 422, error=exc.message)
     if action == "draft":

@@ -86,6 +86,19 @@ def field_errors(errors: Iterable[Mapping[str, Any]], *, prefix: str = ""
     return result
 
 
+def errors_onto_form(form: Any, error: ApplicationError, *, prefix: str = "",
+                     names: Mapping[str, str] | None = None, summary: bool = True) -> None:
+    """Show a refusal's field errors on the form fields of the same name
+    (`prefix` removed, or renamed by `names`), the rest on top; with no field
+    errors, its message on top unless `summary` is False (the page shows it)."""
+    for path, messages in error.field_errors.items():
+        name = (names or {}).get(path, path.removeprefix(prefix))
+        for message in messages:
+            form.add_error(name if name in form.fields else None, message)
+    if summary and not error.field_errors:
+        form.add_error(None, error.message)
+
+
 class Input(BaseModel):
     """A service's typed input: immutable, unknown fields refused."""
 
