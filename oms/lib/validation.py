@@ -58,7 +58,7 @@ def _message(error: Mapping[str, Any]) -> str:
     if kind == "missing" or (kind in {"string_too_short", "too_short"}
                              and ctx.get("min_length") == 1):
         return _("This field is required.")
-    if kind == "string_too_long":
+    if kind in {"string_too_long", "too_long"}:
         return _("At most %(n)d characters.") % {"n": ctx["max_length"]}
     if kind == "string_type":
         return _("Enter text.")
