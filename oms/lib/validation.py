@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
+from functools import partial
 from typing import Annotated, Any, ClassVar, Self
 
 from django.utils.translation import gettext as _
@@ -24,29 +25,22 @@ from oms.lib.errors import ApplicationError
 _REQUEST_PARTS = {"body", "query", "path", "header", "cookie", "form", "file"}
 
 
-def _text(value: Any) -> Any:
-    """None is blank; whitespace runs inside a line become one space."""
-    if value is None:
-        return ""
-    return " ".join(value.split()) if isinstance(value, str) else value
+def _clean(value: Any, *, collapse: bool) -> Any:
+    """None is blank; text is stripped, one-line text has whitespace runs collapsed."""
+    if not isinstance(value, str):
+        return "" if value is None else value
+    return " ".join(value.split()) if collapse else value.strip()
 
 
-def _long_text(value: Any) -> Any:
-    if value is None:
-        return ""
-    return value.strip() if isinstance(value, str) else value
+def Text(max_length: int | None, *, required: bool = False,  # noqa: N802 (read as a type)
+         multiline: bool = False):
+    """Text up to `max_length` characters, stripped; on one line unless `multiline`."""
+    return Annotated[str, BeforeValidator(partial(_clean, collapse=not multiline)),
+                     StringConstraints(strict=True, min_length=1 if required else 0,
+                                       max_length=max_length)]
 
 
-def Text(max_length: int, *, required: bool = False):  # noqa: N802 (a type, read as one)
-    """One line of text, stripped and with whitespace runs collapsed."""
-    return Annotated[str, BeforeValidator(_text), StringConstraints(
-        strict=True, min_length=1 if required else 0, max_length=max_length)]
-
-
-def LongText(max_length: int | None, *, required: bool = False):  # noqa: N802
-    """Multi-line text (notes, reasons): only stripped."""
-    return Annotated[str, BeforeValidator(_long_text), StringConstraints(
-        strict=True, min_length=1 if required else 0, max_length=max_length)]
+LongText = partial(Text, multiline=True)  # notes and reasons keep their line breaks
 
 
 def _message(error: Mapping[str, Any]) -> str:
