@@ -1,5 +1,6 @@
 """Forms of the customers back office. They parse input; the rules live in
-customers.services, whose field errors are mapped back onto the form."""
+customers.inputs, whose field errors come back onto the fields of the same
+name (oms.lib.validation.errors_onto_form)."""
 
 from __future__ import annotations
 
@@ -8,22 +9,9 @@ from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 from customers.models import AddressKind, CustomerKind, PaymentPreference, Standing
-from oms.lib.errors import ApplicationError
 
 
-class ServiceErrorsMixin:
-    def add_service_errors(self, exc: ApplicationError, *, prefix: str = "") -> None:
-        """Show a service's field errors on the matching fields (or on top)."""
-        for key, messages in exc.field_errors.items():
-            name = key.removeprefix(prefix)
-            field = name if name in self.fields else None
-            for message in messages:
-                self.add_error(field, message)
-        if not exc.field_errors:
-            self.add_error(None, exc.message)
-
-
-class CustomerForm(ServiceErrorsMixin, forms.Form):
+class CustomerForm(forms.Form):
     kind = forms.ChoiceField(label=_("Kind"), choices=CustomerKind.choices)
     name = forms.CharField(label=_("Name"), max_length=200)
     email = forms.EmailField(label=_("E-mail"), max_length=254)
@@ -46,7 +34,7 @@ class CustomerForm(ServiceErrorsMixin, forms.Form):
                             required=False)
 
 
-class AddressForm(ServiceErrorsMixin, forms.Form):
+class AddressForm(forms.Form):
     kind = forms.ChoiceField(label=_("Kind"), choices=AddressKind.choices)
     name = forms.CharField(label=_("Name"), max_length=200)
     line1 = forms.CharField(label=_("Address line 1"), max_length=200)

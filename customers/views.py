@@ -12,12 +12,14 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from customers import selectors, services
 from customers.forms import AddressForm, CustomerForm
+from customers.inputs import CustomerInput
 from customers.models import Standing
 from oms.lib.auth import permission_required
 from oms.lib.errors import ApplicationError
 from oms.lib.htmx import render_partial
 from oms.lib.http import get_or_404
 from oms.lib.paging import parse_page
+from oms.lib.validation import errors_onto_form
 
 
 @require_GET
@@ -49,9 +51,10 @@ def customer_create(request: HttpRequest) -> HttpResponse:
     form = CustomerForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            customer = services.create_customer(actor=request.user, **form.cleaned_data)
+            customer = services.create_customer(CustomerInput.parse(form.cleaned_data),
+                                                actor=request.user)
         except ApplicationError as exc:
-            form.add_service_errors(exc)
+            errors_onto_form(form, exc)
         else:
             messages.success(request, _("Customer %(name)s created.") % {"name": customer.name})
             return redirect("customers:detail", customer.pk)
@@ -71,7 +74,7 @@ def customer_edit(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             services.update_customer(customer=customer, actor=request.user, **changed)
         except ApplicationError as exc:
-            form.add_service_errors(exc)
+            errors_onto_form(form, exc)
         else:
             messages.success(request, _("Customer %(name)s saved.") % {"name": customer.name})
             return redirect("customers:detail", customer.pk)
@@ -89,7 +92,7 @@ def address_add(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             services.add_address(customer=customer, actor=request.user, **form.cleaned_data)
         except ApplicationError as exc:
-            form.add_service_errors(exc, prefix="addresses.0.")
+            errors_onto_form(form, exc, prefix="addresses.0.")
         else:
             messages.success(request, _("Address added."))
             return redirect("customers:detail", customer.pk)
@@ -108,7 +111,7 @@ def address_edit(request: HttpRequest, pk: int, address_pk: int) -> HttpResponse
         try:
             services.update_address(address=address, actor=request.user, **form.cleaned_data)
         except ApplicationError as exc:
-            form.add_service_errors(exc, prefix="addresses.0.")
+            errors_onto_form(form, exc, prefix="addresses.0.")
         else:
             messages.success(request, _("Address saved."))
             return redirect("customers:detail", pk)

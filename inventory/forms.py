@@ -33,17 +33,6 @@ class _StockForm(forms.Form):
                                         params={"sku": sku}, code="unknown_sku")
         return self.product.sku
 
-    # Service field names -> form field names, for ApplicationError.field_errors.
-    FIELD_MAP = {"product": "sku"}
-
-    def add_service_errors(self, error) -> None:
-        if not error.field_errors:
-            self.add_error(None, error.message)
-        for name, messages in error.field_errors.items():
-            field = self.FIELD_MAP.get(name, name)
-            for message in messages:
-                self.add_error(field if field in self.fields else None, message)
-
 
 class StockReceiptForm(_StockForm):
     quantity = forms.IntegerField(label=_("Quantity received"), min_value=1,

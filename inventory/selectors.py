@@ -62,29 +62,6 @@ def product_with_stock(*, product_id: int) -> ProductStock:
         "available": sum(lv.available for lv in active)})
 
 
-def stock_form_initial(*, level_id: int | None = None, product_id: int | None = None,
-                       warehouse_id: int | None = None) -> dict:
-    """Prefill of the receipt and adjustment forms: a stock level's SKU and
-    warehouse, or a product's SKU and the given warehouse."""
-    if level_id is not None:
-        level = StockLevel.objects.select_related("product").filter(pk=level_id).first()
-        if level:
-            return {"sku": level.product.sku, "warehouse": level.warehouse_id}
-    initial: dict = {}
-    if product_id is not None:
-        sku = Product.objects.filter(pk=product_id).values_list("sku", flat=True).first()
-        if sku:
-            initial["sku"] = sku
-    if warehouse_id is not None:
-        initial["warehouse"] = warehouse_id
-    return initial
-
-
-def active_skus(*, limit: int = 500) -> list[str]:
-    return list(Product.objects.filter(is_active=True).order_by("sku")
-                .values_list("sku", flat=True)[:limit])
-
-
 def recent_movements(*, product_id: int | None = None, warehouse_id: int | None = None,
                      limit: int = 20) -> list[StockMovement]:
     qs = StockMovement.objects.select_related("product", "warehouse", "actor")
@@ -129,3 +106,26 @@ def low_stock(*, warehouse_id: int | None = None, limit: int = 50) -> list[Stock
     qs = stock_queryset(warehouse_id=warehouse_id, low_only=True).filter(
         product__is_active=True, warehouse__is_active=True)
     return list(qs.order_by("available_qty", "product__sku")[:limit])
+
+
+def sku_options(*, limit: int = 500) -> list[str]:
+    """SKUs of active products, for the stock forms' autocomplete."""
+    return list(Product.objects.filter(is_active=True).order_by("sku")
+                .values_list("sku", flat=True)[:limit])
+
+
+def stock_form_initial(*, level_id: str | None, product_id: str | None,
+                       warehouse_id: str | None) -> dict:
+    """Prefill a stock form from a stock level id, or a product and warehouse id."""
+    if (level_id or "").isdigit():
+        level = StockLevel.objects.select_related("product").filter(pk=level_id).first()
+        if level:
+            return {"sku": level.product.sku, "warehouse": level.warehouse_id}
+    initial: dict = {}
+    if (product_id or "").isdigit():
+        product = Product.objects.filter(pk=product_id).first()
+        if product:
+            initial["sku"] = product.sku
+    if (warehouse_id or "").isdigit():
+        initial["warehouse"] = int(warehouse_id)
+    return initial

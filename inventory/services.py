@@ -8,26 +8,56 @@ stock level. Reservations (the order side) live in `inventory.api`.
 
 from __future__ import annotations
 
+from typing import Annotated, Any
+
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from pydantic import BeforeValidator
 
 from inventory.api import lock_stock_levels
 from inventory.models import Product, StockLevel, StockMovement, Warehouse
 from oms.lib.errors import ApplicationError
+from oms.lib.validation import Input, LongText
 
 
-def _check_quantity(quantity, *, allow_negative: bool) -> None:
-    if not isinstance(quantity, int) or isinstance(quantity, bool):
-        raise ApplicationError(_("Enter a whole number."),
-                               field_errors={"quantity": [_("Enter a whole number.")]})
-    if allow_negative and quantity == 0:
-        msg = _("An adjustment cannot be zero.")
-        raise ApplicationError(msg, field_errors={"quantity": [msg]})
-    if not allow_negative and quantity <= 0:
-        msg = _("Enter a quantity greater than zero.")
-        raise ApplicationError(msg, field_errors={"quantity": [msg]})
+def _whole_number(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValueError(_("Enter a whole number."))
+    return value
+
+
+def _received(value: Any) -> int:
+    if _whole_number(value) <= 0:
+        raise ValueError(_("Enter a quantity greater than zero."))
+    return value
+
+
+def _adjusted(value: Any) -> int:
+    if _whole_number(value) == 0:
+        raise ValueError(_("An adjustment cannot be zero."))
+    return value
+
+
+def _adjust_reason(value: Any) -> Any:
+    if value is None or (isinstance(value, str) and not value.strip()):
+        raise ValueError(_("Say why the stock is adjusted."))
+    return value
+
+
+class StockReceipt(Input):
+    quantity: Annotated[int, BeforeValidator(_received)]
+    reference: LongText(100) = ""
+    reason: LongText(200) = ""
+
+
+class StockAdjustment(Input):
+    """A signed correction of on_hand, with the reason it is made."""
+
+    quantity: Annotated[int, BeforeValidator(_adjusted)]
+    reason: Annotated[LongText(200, required=True), BeforeValidator(_adjust_reason)]
+    reference: LongText(100) = ""
 
 
 def _check_targets(product: Product, warehouse: Warehouse) -> None:
@@ -63,12 +93,13 @@ def _record(*, level: StockLevel, quantity: int, kind: str, reason: str, referen
 def receive_stock(*, product: Product, warehouse: Warehouse, quantity: int, actor,
                   reference: str = "", reason: str = "") -> StockMovement:
     """Goods arrived in `warehouse`: on_hand goes up by `quantity` (> 0)."""
-    _check_quantity(quantity, allow_negative=False)
+    data = StockReceipt.parse({"quantity": quantity, "reference": reference, "reason": reason})
     _check_targets(product, warehouse)
     with transaction.atomic(durable=True):
         level = _locked_level(product, warehouse)
-        return _record(level=level, quantity=quantity, kind=StockMovement.Kind.RECEIPT,
-                       reason=reason or _("Goods received"), reference=reference, actor=actor)
+        return _record(level=level, quantity=data.quantity, kind=StockMovement.Kind.RECEIPT,
+                       reason=data.reason or _("Goods received"), reference=data.reference,
+                       actor=actor)
 
 
 def adjust_stock(*, product: Product, warehouse: Warehouse, quantity: int, reason: str, actor,
@@ -78,11 +109,10 @@ def adjust_stock(*, product: Product, warehouse: Warehouse, quantity: int, reaso
     Refused when it would leave less on hand than is reserved for orders:
     release those reservations first.
     """
-    _check_quantity(quantity, allow_negative=True)
+    data = StockAdjustment.parse({"quantity": quantity, "reason": reason,
+                                  "reference": reference})
     _check_targets(product, warehouse)
-    if not (reason or "").strip():
-        msg = _("Say why the stock is adjusted.")
-        raise ApplicationError(msg, field_errors={"reason": [msg]})
+    quantity = data.quantity
     with transaction.atomic(durable=True):
         level = _locked_level(product, warehouse)
         if level.on_hand + quantity < level.reserved:
@@ -94,4 +124,4 @@ def adjust_stock(*, product: Product, warehouse: Warehouse, quantity: int, reaso
             raise ApplicationError(msg, field_errors={"quantity": [msg]},
                                    code="below_reserved")
         return _record(level=level, quantity=quantity, kind=StockMovement.Kind.ADJUSTMENT,
-                       reason=reason.strip(), reference=reference, actor=actor)
+                       reason=data.reason, reference=data.reference, actor=actor)

@@ -15,6 +15,7 @@ from oms.lib.auth import permission_required
 from oms.lib.errors import ApplicationError
 from oms.lib.htmx import render_partial
 from oms.lib.http import get_or_404
+from oms.lib.validation import errors_onto_form
 
 
 def _active_filter(value: str | None) -> bool | None:
@@ -60,14 +61,6 @@ def stock_list(request: HttpRequest) -> HttpResponse:
                           target="stock-results")
 
 
-def _initial(request: HttpRequest) -> dict:
-    """Prefill from ?level=<stock level id> or ?product=<id>&warehouse=<id>."""
-    ids = {name: int(value) if (value := request.GET.get(param) or "").isdigit() else None
-           for name, param in [("level_id", "level"), ("product_id", "product"),
-                               ("warehouse_id", "warehouse")]}
-    return selectors.stock_form_initial(**ids)
-
-
 def _stock_form_view(request: HttpRequest, *, form_class, template: str, write, done: str):
     if request.method == "POST":
         form = form_class(request.POST)
@@ -76,7 +69,7 @@ def _stock_form_view(request: HttpRequest, *, form_class, template: str, write, 
             try:
                 movement = write(form=form, data=data)
             except ApplicationError as error:
-                form.add_service_errors(error)
+                errors_onto_form(form, error, names={"product": "sku"})
             else:
                 messages.success(request, done % {
                     "quantity": movement.quantity, "sku": form.product.sku,
@@ -84,9 +77,11 @@ def _stock_form_view(request: HttpRequest, *, form_class, template: str, write, 
                 return redirect("inventory:product_detail", pk=form.product.pk)
         status = 400
     else:
-        form = form_class(initial=_initial(request))
+        form = form_class(initial=selectors.stock_form_initial(
+            level_id=request.GET.get("level"), product_id=request.GET.get("product"),
+            warehouse_id=request.GET.get("warehouse")))
         status = 200
-    return render(request, template, {"form": form, "skus": selectors.active_skus()},
+    return render(request, template, {"form": form, "skus": selectors.sku_options()},
                   status=status)
 
 

@@ -27,6 +27,7 @@ from ninja.errors import AuthenticationError, ValidationError
 from ninja.security import HttpBearer
 
 from oms.lib.errors import ApplicationError
+from oms.lib.validation import field_errors
 from oms.models import ApiToken, IdempotencyRecord
 
 TOKEN_PREFIX = "oms_"  # noqa: S105 (a public marker, not a secret)
@@ -202,33 +203,14 @@ api = NinjaAPI(
 )
 
 
-def _field_path(loc: tuple | list) -> str:
-    # ("body", "payload", "lines", 0, "quantity") -> "lines.0.quantity"
-    parts = [str(part) for part in loc]
-    if parts and parts[0] in {"body", "query", "path", "header", "cookie", "form", "file"}:
-        parts = parts[1:]
-        if parts and parts[0] == "payload":
-            parts = parts[1:]
-    return ".".join(parts) or "__all__"
-
-
 def error_body(detail: str, errors: dict[str, list[str]] | None = None) -> dict:
     return {"detail": detail, "errors": errors or {}}
 
 
 @api.exception_handler(ValidationError)
 def _validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse:
-    errors: dict[str, list[str]] = {}
-    for error in exc.errors:
-        message = error.get("msg", "")
-        if error.get("type") == "value_error":
-            # Our validators' own (translated) words, without pydantic's
-            # English "Value error, " prefix.
-            message = str(error.get("ctx", {}).get("error", message))
-        if error.get("type") == "extra_forbidden":
-            message = _("Unknown field; prices and totals are computed by the server.")
-        errors.setdefault(_field_path(error.get("loc", ())), []).append(message)
-    return api.create_response(request, error_body(_("Invalid request."), errors), status=422)
+    return api.create_response(request, error_body(_("Invalid request."),
+                                                   field_errors(exc.errors)), status=422)
 
 
 @api.exception_handler(ApplicationError)

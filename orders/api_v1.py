@@ -11,107 +11,33 @@ Prices and totals always come from the catalogue: a body carrying
 
 from __future__ import annotations
 
-import re
-from datetime import date
-from typing import Annotated, Literal
+from typing import Any, Literal
 
-from django.conf import settings
-from django.core.exceptions import ValidationError as DjangoValidationError
-from django.core.validators import validate_email
 from django.shortcuts import get_object_or_404
-from django.utils.translation import gettext as _
 from ninja import Header, Router, Schema, Status
-from pydantic import ConfigDict, Field, StringConstraints, field_validator
+from pydantic import Field, field_validator
+from pydantic.json_schema import SkipJsonSchema
 
 from oms.api import run_idempotent
-from orders.capture import CustomerData, capture_order
+from orders.capture import capture_order
+from orders.inputs import CaptureOrder
 from orders.models import Channel, Order
-from orders.payments import PaymentDetails
 
 router = Router(tags=["orders"])
 
-Text = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)]
-RequiredText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1,
-                                                 max_length=200)]
-CARD_NUMBER = re.compile(r"^\d{12,19}$")
 
+class OrderIn(CaptureOrder):
+    """The body of `POST /orders`: the capture input, channel "api"; the
+    currency may be sent in lower case."""
 
-class StrictSchema(Schema):
-    model_config = ConfigDict(extra="forbid")
+    # Not read from the body (a "channel" key is an unknown field there).
+    channel: SkipJsonSchema[Literal[Channel.API]] = Field(Channel.API,
+                                                          validation_alias="__channel")
 
-
-class AddressIn(StrictSchema):
-    name: RequiredText
-    line1: RequiredText
-    line2: Text = ""
-    postal_code: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1,
-                                                  max_length=20)]
-    city: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
-    region: Annotated[str, StringConstraints(strip_whitespace=True, max_length=100)] = ""
-    country: Annotated[str, StringConstraints(strip_whitespace=True, to_upper=True,
-                                              pattern=r"^[A-Za-z]{2}$")] = Field(
-        description="ISO 3166-1 alpha-2 code, e.g. FR.")
-
-
-class CustomerIn(StrictSchema):
-    email: Annotated[str, StringConstraints(strip_whitespace=True, max_length=254)]
-    name: RequiredText
-    kind: Literal["person", "company"] = "person"
-    phone: Annotated[str, StringConstraints(strip_whitespace=True, max_length=40)] = ""
-    vat_id: Annotated[str, StringConstraints(strip_whitespace=True, max_length=40)] = ""
-
-    @field_validator("email")
+    @field_validator("currency", mode="before")
     @classmethod
-    def _valid_email(cls, value: str) -> str:
-        try:
-            validate_email(value)
-        except DjangoValidationError:
-            raise ValueError(_("Enter a valid e-mail address."))
-        return value.lower()
-
-
-class LineIn(StrictSchema):
-    sku: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
-    # Strict: "2" or 2.5 are refused rather than coerced.
-    quantity: Annotated[int, Field(strict=True, gt=0, le=100_000)]
-
-
-class PaymentIn(StrictSchema):
-    method: Literal["card", "bank_transfer", "paypal", "net_terms"]
-    card_number: str | None = Field(
-        None, description="Cards only. Sandbox test numbers decide the outcome; never stored.")
-
-    @field_validator("card_number")
-    @classmethod
-    def _digits(cls, value: str | None) -> str | None:
-        if value is None:
-            return None
-        value = value.replace(" ", "").replace("-", "")
-        if not CARD_NUMBER.match(value):
-            raise ValueError(_("Enter 12 to 19 digits."))
-        return value
-
-
-class OrderIn(StrictSchema):
-    customer: CustomerIn
-    lines: list[LineIn] = Field(min_length=1, max_length=500)
-    shipping_address: AddressIn
-    billing_address: AddressIn | None = None
-    currency: Annotated[str, StringConstraints(strip_whitespace=True, to_upper=True)]
-    payment: PaymentIn | None = None
-    promised_delivery_date: date | None = None
-    notes: Annotated[str, StringConstraints(max_length=2000)] = ""
-    requested_carrier: Annotated[str, StringConstraints(max_length=100)] = Field(
-        "", description="The carrier the customer chose, e.g. \"UPS\"; the warehouse sees it "
-                        "and the shipping screen preselects a matching carrier.")
-
-    @field_validator("currency")
-    @classmethod
-    def _known_currency(cls, value: str) -> str:
-        if value not in settings.CURRENCIES:
-            raise ValueError(_("Unsupported currency %(currency)s; use one of %(allowed)s.")
-                             % {"currency": value, "allowed": ", ".join(settings.CURRENCIES)})
-        return value
+    def _upper(cls, value: Any) -> Any:
+        return value.strip().upper() if isinstance(value, str) else value
 
 
 class OrderLineOut(Schema):
@@ -179,25 +105,11 @@ def create_order(request, payload: OrderIn,
     """
 
     def work() -> tuple[int, dict]:
-        payment = None
+        data = payload
         if payload.payment is not None:
-            payment = PaymentDetails(method=payload.payment.method,
-                                     card_number=payload.payment.card_number,
-                                     idempotency_key=idempotency_key)
-        order = capture_order(
-            customer=CustomerData(**payload.customer.dict()),
-            lines=[(line.sku, line.quantity) for line in payload.lines],
-            channel=Channel.API,
-            currency=payload.currency,
-            shipping_address=payload.shipping_address.dict(),
-            billing_address=payload.billing_address.dict() if payload.billing_address else None,
-            promised_delivery_date=payload.promised_delivery_date,
-            payment=payment,
-            notes=payload.notes,
-            requested_carrier=payload.requested_carrier,
-            actor=None,
-            api_token_id=request.auth.pk,
-        )
+            data = payload.model_copy(update={"payment": payload.payment.model_copy(
+                update={"idempotency_key": idempotency_key})})
+        order = capture_order(data, actor=None, api_token_id=request.auth.pk)
         order = Order.objects.select_related("customer").prefetch_related("lines").get(
             pk=order.pk)
         return 201, order_out(order)

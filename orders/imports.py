@@ -36,23 +36,19 @@ import time
 import uuid
 from collections import OrderedDict
 from dataclasses import dataclass, field
-from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
-from django.core.validators import validate_email
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from customers.models import Customer
+from customers.models import Address, Customer
 from inventory import api as inventory_api
 from oms.lib.errors import ApplicationError
-from oms.lib.money import is_supported_currency
-from orders.capture import CustomerData, capture_order
+from orders.capture import capture_order
+from orders.inputs import CaptureOrder
 from orders.models import Channel, Order
-from orders.payments import PaymentDetails
 from orders.totals import PricedLine, compute_totals
 
 REQUIRED_COLUMNS = [
@@ -71,7 +67,6 @@ ORDER_COLUMNS = [
     "ship_country", "payment_method", "promised_delivery_date", "requested_carrier", "notes",
 ]
 PAYMENT_METHODS = {"bank_transfer", "net_terms", "paypal"}
-CUSTOMER_KINDS = {"person", "company"}
 MAX_ROWS = 5000
 MAX_BYTES = 5 * 1024 * 1024
 IMPORT_DIR = "order-imports"
@@ -79,9 +74,7 @@ STORED_NAME = re.compile(r"^[0-9a-f]{32}\.csv$")
 # The confirm ticket is valid for an hour; unconfirmed uploads go after a day.
 TICKET_MAX_AGE = 60 * 60
 UPLOAD_KEEP_SECONDS = 24 * 60 * 60
-MAX_LENGTHS = {"order_ref": 64, "customer_name": 200, "customer_phone": 40, "sku": 64,
-               "ship_name": 200, "ship_line1": 200, "ship_line2": 200, "ship_postal_code": 20,
-               "ship_city": 100, "ship_region": 100, "requested_carrier": 100, "notes": 2000}
+MAX_REF = 64
 
 
 @dataclass
@@ -98,6 +91,7 @@ class Row:
 class PlannedOrder:
     ref: str
     rows: list[Row]
+    data: CaptureOrder | None = None  # None while any of its rows has errors
     total_net: Decimal = Decimal("0.00")
     total_tax: Decimal = Decimal("0.00")
     total_gross: Decimal = Decimal("0.00")
@@ -223,43 +217,48 @@ def parse(content: bytes) -> tuple[list[Row], list[str]]:
     return rows, errors
 
 
-def _check_row(row: Row) -> None:
-    values = row.values
-    for name in REQUIRED_COLUMNS:
-        if not values.get(name):
-            row.add_error(name, _("Required."))
-    for name, limit in MAX_LENGTHS.items():
-        if len(values.get(name, "")) > limit:
-            row.add_error(name, _("At most %(limit)d characters.") % {"limit": limit})
-    if values.get("customer_email"):
-        try:
-            validate_email(values["customer_email"])
-        except ValidationError:
-            row.add_error("customer_email", _("Not a valid e-mail address."))
-        values["customer_email"] = values["customer_email"].lower()
-    if values.get("quantity"):
-        if not re.fullmatch(r"\d+", values["quantity"]) or int(values["quantity"]) <= 0:
-            row.add_error("quantity", _("Enter a whole number above zero."))
-        elif int(values["quantity"]) > 100_000:
-            row.add_error("quantity", _("At most 100000."))
-    if values.get("currency"):
-        values["currency"] = values["currency"].upper()
-        if not is_supported_currency(values["currency"]):
-            row.add_error("currency", _("Unknown currency %(code)s; use one of %(codes)s.")
-                          % {"code": values["currency"], "codes": ", ".join(settings.CURRENCIES)})
-    if values.get("ship_country"):
-        values["ship_country"] = values["ship_country"].upper()
-        if not re.fullmatch(r"[A-Z]{2}", values["ship_country"]):
-            row.add_error("ship_country", _("Use a two-letter ISO code, e.g. FR."))
-    if values.get("customer_kind") and values["customer_kind"] not in CUSTOMER_KINDS:
-        row.add_error("customer_kind", _("Use person or company."))
-    if values.get("payment_method") and values["payment_method"] not in PAYMENT_METHODS:
-        row.add_error("payment_method", _("Use bank_transfer, net_terms or paypal."))
-    if values.get("promised_delivery_date"):
-        try:
-            date.fromisoformat(values["promised_delivery_date"])
-        except ValueError:
-            row.add_error("promised_delivery_date", _("Use the format YYYY-MM-DD."))
+def _capture_input(rows: list[Row]) -> dict:
+    """The capture input of one order: its first row's columns, a line per row."""
+    values = rows[0].values
+    quantities = [row.values["quantity"] for row in rows]
+    return {
+        "customer": {"email": values["customer_email"], "name": values["customer_name"],
+                     "phone": values["customer_phone"],
+                     "kind": values["customer_kind"] or "person"},
+        "channel": Channel.IMPORT,
+        "currency": values["currency"].upper(),
+        "lines": [{"sku": row.values["sku"], "quantity": int(q) if q.isdigit() else q}
+                  for row, q in zip(rows, quantities, strict=True)],
+        "shipping_address": {name: values[f"ship_{name}"] for name in Address.SNAPSHOT_FIELDS},
+        "payment": {"method": values["payment_method"]} if values["payment_method"] else None,
+        "promised_delivery_date": values["promised_delivery_date"] or None,
+        "requested_carrier": values["requested_carrier"],
+        "notes": values["notes"],
+    }
+
+
+def _column(path: str) -> str:
+    """The file column of an input path: `shipping_address.city` -> `ship_city`,
+    `lines.3.sku` -> `sku` (on the order's fourth row)."""
+    if path.startswith("lines."):
+        return path.rsplit(".", 1)[-1]
+    path = path.replace("shipping_address.", "ship_").replace("customer.", "customer_")
+    return {"payment.method": "payment_method", "payment": "payment_method"}.get(path, path)
+
+
+def _plan(ref: str, rows: list[Row]) -> PlannedOrder:
+    """Parse the order's capture input; its field errors onto rows and columns."""
+    planned = PlannedOrder(ref=ref, rows=rows)
+    try:
+        planned.data = CaptureOrder.parse(_capture_input(rows))
+    except ApplicationError as exc:
+        for path, messages in exc.field_errors.items():
+            row = rows[0]
+            if path.startswith("lines.") and path.split(".")[1].isdigit():
+                row = rows[int(path.split(".")[1])]
+            for message in messages:
+                row.add_error(_column(path), message)
+    return planned
 
 
 def check(content: bytes) -> ImportPreview:
@@ -268,9 +267,15 @@ def check(content: bytes) -> ImportPreview:
     if file_errors:
         return ImportPreview(rows=rows, orders=[], file_errors=file_errors)
     for row in rows:
-        if row.values:
-            _check_row(row)
-    # Catalogue, in one query for the whole file.
+        ref = row.values.get("order_ref")
+        if row.values and not ref:
+            row.add_error("order_ref", _("Required."))
+        elif ref and len(ref) > MAX_REF:
+            row.add_error("order_ref", _("At most %(limit)d characters.") % {"limit": MAX_REF})
+        payment_method = row.values.get("payment_method")
+        if payment_method and payment_method not in PAYMENT_METHODS:
+            row.add_error("payment_method", _("Use bank_transfer, net_terms or paypal."))
+    # Catalogue and blocked customers, in one query each, for the preview's totals.
     skus = sorted({row.values["sku"] for row in rows if row.values.get("sku")})
     products = inventory_api.products_by_sku(skus=skus)
     for row in rows:
@@ -282,8 +287,8 @@ def check(content: bytes) -> ImportPreview:
             row.add_error("sku", _("Unknown SKU %(sku)s.") % {"sku": sku})
         elif not product.is_active:
             row.add_error("sku", _("Product %(sku)s is no longer sold.") % {"sku": sku})
-    # Blocked customers, in one query.
-    emails = {row.values["customer_email"] for row in rows if row.values.get("customer_email")}
+    emails = {row.values["customer_email"].lower() for row in rows
+              if row.values.get("customer_email")}
     blocked = {email.lower() for email in Customer.objects.filter(
         email__in=emails, standing="blocked").values_list("email", flat=True)}
     for row in rows:
@@ -309,13 +314,14 @@ def check(content: bytes) -> ImportPreview:
                               % {"sku": sku, "line": seen_skus[sku]})
             elif sku:
                 seen_skus[sku] = row.number
-        planned = PlannedOrder(ref=ref, rows=group)
-        if not any(row.errors for row in group):
+        planned = _plan(ref, group)
+        if any(row.errors for row in group):
+            planned.data = None
+        else:
             totals = compute_totals([
-                PricedLine(unit_price=products[row.values["sku"]].unit_price,
-                           tax_rate=products[row.values["sku"]].tax_rate,
-                           quantity=int(row.values["quantity"]))
-                for row in group])
+                PricedLine(unit_price=products[line.sku].unit_price,
+                           tax_rate=products[line.sku].tax_rate, quantity=line.quantity)
+                for line in planned.data.lines])
             planned.total_net = totals.net
             planned.total_tax = totals.tax
             planned.total_gross = totals.gross
@@ -336,28 +342,11 @@ def import_orders(*, content: bytes, actor) -> list[Order]:
     placed: list[Order] = []
     with transaction.atomic(durable=True):
         for planned in preview.orders:
-            values = planned.first.values
-            shipping = {"name": values["ship_name"], "line1": values["ship_line1"],
-                        "line2": values["ship_line2"], "postal_code": values["ship_postal_code"],
-                        "city": values["ship_city"], "region": values["ship_region"],
-                        "country": values["ship_country"]}
+            # Parsed by the preview; the reference joins the notes afterwards.
+            data = planned.data.model_copy(
+                update={"notes": _join_notes(planned.ref, planned.data.notes)})
             try:
-                order = capture_order(
-                    customer=CustomerData(email=values["customer_email"],
-                                          name=values["customer_name"],
-                                          kind=values["customer_kind"] or "person",
-                                          phone=values["customer_phone"]),
-                    lines=[(row.values["sku"], int(row.values["quantity"]))
-                           for row in planned.rows],
-                    channel=Channel.IMPORT, currency=planned.currency,
-                    shipping_address=shipping,
-                    promised_delivery_date=(date.fromisoformat(values["promised_delivery_date"])
-                                            if values["promised_delivery_date"] else None),
-                    payment=(PaymentDetails(method=values["payment_method"])
-                             if values["payment_method"] else None),
-                    notes=_join_notes(planned.ref, values["notes"]),
-                    requested_carrier=values["requested_carrier"],
-                    actor=actor)
+                order = capture_order(data, actor=actor)
             except ApplicationError as exc:
                 error = ApplicationError(
                     _("Order %(ref)s (line %(line)d): %(error)s Nothing was imported.")

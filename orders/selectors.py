@@ -1,4 +1,5 @@
-"""Reads of the orders app: the order list and the order detail.
+"""Reads of the orders app: the order list, the order detail and the entry
+page's live searches and priced lines.
 
 The list must stay fast at a million orders: no COUNT(*) (a "has next"
 page fetches one extra row), one query per page whatever its size
@@ -8,17 +9,26 @@ orders.models, and search served by trigram / pattern indexes.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from decimal import Decimal
 
 from django.db.models import Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
+from customers.models import Customer
 from customers.selectors import search_customers
-from inventory.models import Reservation
+from inventory import api as inventory_api
+from inventory.models import Product, Reservation
 from oms.lib.paging import HasNextPage, has_next_page_by_keys
 from orders.models import Channel, Order, OrderEvent, OrderLine, OrderStatus
+from orders.totals import PricedLine, Totals, compute_totals
+
+ENTRY_SEARCH_LIMIT = 10
+MAX_ENTRY_LINES = 200
 
 # ?sort= value -> ORDER BY; each is unique (id breaks ties) so pages are
 # stable, and each matches an index (scanned forwards or backwards). Orders
@@ -157,3 +167,96 @@ def order_detail(*, order_id: int) -> OrderDetail:
         # [(warehouse code, quantity, kind)] of the line's active reservations
         line.reservations = stock.get(line.pk, [])
     return OrderDetail(order=order, lines=lines, events=events)
+
+
+# --- order entry ---------------------------------------------------------------
+
+@dataclass
+class EntryLine:
+    sku: str
+    quantity_raw: str
+    quantity: int | None = None
+    name: str = ""
+    unit_price: Decimal | None = None
+    tax_rate: Decimal | None = None
+    net: Decimal | None = None
+    availability: list = field(default_factory=list)
+    available: int = 0
+    errors: list[str] = field(default_factory=list)
+
+    @property
+    def short(self) -> bool:
+        return self.quantity is not None and self.quantity > self.available
+
+
+@dataclass
+class EntryLines:
+    lines: list[EntryLine]
+    totals: Totals | None
+
+    @property
+    def has_errors(self) -> bool:
+        return any(line.errors for line in self.lines)
+
+
+def entry_lines(skus: list[str], quantities: list[str]) -> EntryLines:
+    """Price the lines from the catalogue and attach live availability.
+    Reads only: two queries for the products, one for the stock."""
+    raw = [(sku.strip(), (quantities[i] if i < len(quantities) else "1").strip())
+           for i, sku in enumerate(skus) if sku.strip()][:MAX_ENTRY_LINES]
+    products = inventory_api.products_by_sku(skus=[sku for sku, _q in raw])
+    availability = inventory_api.availability(
+        product_ids=[p.id for p in products.values()]) if products else {}
+    lines, seen = [], set()
+    for sku, quantity_raw in raw:
+        line = EntryLine(sku=sku, quantity_raw=quantity_raw)
+        product = products.get(sku)
+        if sku in seen:
+            line.errors.append(_("This product is already on the order."))
+        seen.add(sku)
+        if product is None:
+            line.errors.append(_("Unknown SKU."))
+        else:
+            line.name, line.unit_price, line.tax_rate = (product.name, product.unit_price,
+                                                         product.tax_rate)
+            line.availability = availability.get(product.id, [])
+            line.available = sum(max(w.available, 0) for w in line.availability)
+            if not product.is_active:
+                line.errors.append(_("This product is no longer sold."))
+        if re.fullmatch(r"\d{1,6}", quantity_raw) and int(quantity_raw) > 0:
+            line.quantity = int(quantity_raw)
+        else:
+            line.errors.append(_("Enter a whole number above zero."))
+        if line.quantity and line.unit_price is not None:
+            line.net = PricedLine(unit_price=line.unit_price, tax_rate=line.tax_rate,
+                                  quantity=line.quantity).net
+        lines.append(line)
+    priced = [PricedLine(unit_price=line.unit_price, tax_rate=line.tax_rate,
+                         quantity=line.quantity)
+              for line in lines if line.net is not None and not line.errors]
+    return EntryLines(lines=lines, totals=compute_totals(priced) if priced else None)
+
+def entry_customer(customer_id: object) -> Customer | None:
+    """The customer an entry page names (with its addresses), if any."""
+    if not str(customer_id or "").isdigit():
+        return None
+    return Customer.objects.prefetch_related("addresses").filter(pk=customer_id).first()
+
+
+def entry_customer_results(query: str) -> list[Customer]:
+    """Search as you type on the entry page: from two characters on."""
+    if len(query) < 2:
+        return []
+    return list(search_customers(query=query)[:ENTRY_SEARCH_LIMIT])
+
+
+def entry_product_results(query: str) -> list[tuple[Product, int]]:
+    """Active products matching `query` with the units available to promise."""
+    if not query:
+        return []
+    products = list(Product.objects.filter(is_active=True).filter(
+        Q(sku__icontains=query) | Q(name__icontains=query)).order_by("sku")[:ENTRY_SEARCH_LIMIT])
+    availability = inventory_api.availability(product_ids=[p.pk for p in products]) \
+        if products else {}
+    return [(p, sum(max(w.available, 0) for w in availability.get(p.pk, [])))
+            for p in products]

@@ -15,18 +15,13 @@ urlpatterns = [
     path("<int:pk>/reject/", views.reject, name="reject"),
     path("<int:pk>/cancel/", views.cancel, name="cancel"),
     path("<int:pk>/note/", views.note, name="note"),
-]
-
-# Capture channels (order entry and CSV import), appended by the capture work.
-from orders import entry  # noqa: E402
-
-urlpatterns += [
-    path("entry/", entry.entry, name="entry"),
-    path("entry/customers/", entry.customer_search, name="entry_customer_search"),
-    path("entry/customer/", entry.customer_pick, name="entry_customer_pick"),
-    path("entry/products/", entry.product_search, name="entry_product_search"),
-    path("entry/lines/", entry.entry_lines, name="entry_lines"),
-    path("entry/save/", entry.entry_save, name="entry_save"),
-    path("import/", entry.import_upload, name="import"),
-    path("import/confirm/", entry.import_confirm, name="import_confirm"),
+    # Capture: order entry (htmx partials) and the CSV import.
+    path("entry/", views.entry, name="entry"),
+    path("entry/customers/", views.customer_search, name="entry_customer_search"),
+    path("entry/customer/", views.customer_pick, name="entry_customer_pick"),
+    path("entry/products/", views.product_search, name="entry_product_search"),
+    path("entry/lines/", views.entry_lines_partial, name="entry_lines"),
+    path("entry/save/", views.entry_save, name="entry_save"),
+    path("import/", views.import_upload, name="import"),
+    path("import/confirm/", views.import_confirm, name="import_confirm"),
 ]

@@ -1,6 +1,10 @@
 """Back-office views of the orders app: the order list and the order detail
-with one POST URL per action. Thin: parse, call a selector or a service,
-render. Order entry and CSV import live in orders/entry.py.
+with one POST URL per action, order entry and the CSV import. Thin: parse,
+call a selector or a service, render.
+
+Entry is one page: pick or create the customer (search as you type), add
+lines (product search as you type) with live availability and totals from
+the server; every htmx request renders a partial of `orders/entry.html`.
 
 Every action answers an htmx request with the re-rendered order panel; a
 refused action answers with the panel, its message and the service's status
@@ -9,22 +13,33 @@ refused action answers with the panel, its message and the service's status
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 
+from django.conf import settings
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect
+from django.core import signing
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from customers.models import Customer
 from oms.lib.auth import permission_required
 from oms.lib.errors import ApplicationError
 from oms.lib.htmx import render_partial
 from oms.lib.http import get_or_404
 from oms.lib.paging import parse_page
-from orders import selectors, services
-from orders.models import Channel, HoldReason, Order, OrderStatus
+from oms.lib.validation import errors_onto_form
+from orders import imports, selectors, services
+from orders.capture import capture_order
+from orders.forms import EntryForm, ImportForm
+from orders.inputs import CaptureOrder, PlaceOrder
+from orders.models import Channel, HoldReason, Order, OrderStatus, PaymentMethod
+
+IMPORT_SALT = "orders.import"
 
 # FSM transition name -> (label, button style); the order shown is the
 # order of the buttons. `backorder` and `expire` are outcomes, not buttons.
@@ -151,3 +166,208 @@ def note(request: HttpRequest, pk: int) -> HttpResponse:
     return _act(request, pk, lambda: services.add_note(
         order_id=pk, text=request.POST.get("text", ""), actor=request.user),
         _("Note added."))
+
+
+# --- order entry -----------------------------------------------------------------
+
+def _posted_lines(request: HttpRequest) -> tuple[list[str], list[str]]:
+    skus = request.POST.getlist("line_sku")
+    quantities = request.POST.getlist("line_qty")
+    remove = request.POST.get("remove")
+    if remove is not None and remove.isdigit() and int(remove) < len(skus):
+        index = int(remove)
+        skus = skus[:index] + skus[index + 1:]
+        quantities = quantities[:index] + quantities[index + 1:]
+    add = request.POST.get("add_sku", "").strip()
+    if add:
+        if add in skus:  # adding a product twice adds to its quantity
+            index = skus.index(add)
+            current = quantities[index] if index < len(quantities) else "0"
+            if current.isdigit():
+                quantities[index] = str(int(current) + 1)
+        else:
+            skus.append(add)
+            quantities = quantities[:len(skus) - 1] + ["1"]
+    return skus, quantities
+
+
+def _render_entry(request: HttpRequest, form: EntryForm, entry_lines: selectors.EntryLines,
+                  *, status: int = 200, error: str = "") -> HttpResponse:
+    customer = (selectors.entry_customer(form.data.get("customer")) if form.is_bound
+                else form.initial.get("customer"))
+    currency = (form.data.get("currency") if form.is_bound else None) or settings.DEFAULT_CURRENCY
+    return render(request, "orders/entry.html", {
+        "form": form, "entry": entry_lines, "customer": customer, "error": error,
+        "currency": currency if currency in settings.CURRENCIES else settings.DEFAULT_CURRENCY,
+        "can_place": request.user.has_perm("orders.place_order"),
+    }, status=status)
+
+
+# --- entry views ----------------------------------------------------------------
+
+@require_GET
+@permission_required("orders.add_order")
+def entry(request: HttpRequest) -> HttpResponse:
+    customer = selectors.entry_customer(request.GET.get("customer"))
+    initial = _customer_initial(customer) if customer is not None else {}
+    return _render_entry(request, EntryForm(initial=initial),
+                         selectors.EntryLines(lines=[], totals=None))
+
+
+def _customer_initial(customer: Customer) -> dict:
+    initial: dict = {"customer": customer}
+    address = customer.default_address("shipping") or customer.default_address("billing")
+    if address is not None:
+        initial.update({f"shipping_address.{name}": value
+                        for name, value in address.as_snapshot().items()})
+    else:
+        initial["shipping_address.name"] = customer.name
+    if customer.payment_preference in PaymentMethod.values:
+        initial["payment.method"] = customer.payment_preference
+    return initial
+
+
+@require_GET
+@permission_required("orders.add_order")
+def customer_search(request: HttpRequest) -> HttpResponse:
+    query = request.GET.get("customer_q", "").strip()
+    return render(request, "orders/entry.html#customer_results",
+                  {"customers": selectors.entry_customer_results(query), "query": query})
+
+
+@require_GET
+@permission_required("orders.add_order")
+def customer_pick(request: HttpRequest) -> HttpResponse:
+    """The customer block with the chosen customer and its shipping address;
+    `?customer=` empty switches to entering a new customer."""
+    customer = None
+    if request.GET.get("customer", ""):
+        customer = selectors.entry_customer(request.GET["customer"])
+        if customer is None:
+            raise Http404
+    form = EntryForm(initial=_customer_initial(customer) if customer else {})
+    return render(request, "orders/entry.html#customer_block",
+                  {"form": form, "customer": customer, "picked": True})
+
+
+@require_GET
+@permission_required("orders.add_order")
+def product_search(request: HttpRequest) -> HttpResponse:
+    query = request.GET.get("product_q", "").strip()
+    return render(request, "orders/entry.html#product_results",
+                  {"results": selectors.entry_product_results(query), "query": query})
+
+
+@require_POST
+@permission_required("orders.add_order")
+def entry_lines_partial(request: HttpRequest) -> HttpResponse:
+    """Recompute the lines table (add, remove, change quantity): live
+    availability and totals, nothing written."""
+    skus, quantities = _posted_lines(request)
+    currency = request.POST.get("currency") or settings.DEFAULT_CURRENCY
+    if currency not in settings.CURRENCIES:
+        currency = settings.DEFAULT_CURRENCY
+    return render(request, "orders/entry.html#lines",
+                  {"entry": selectors.entry_lines(skus, quantities), "currency": currency,
+                   "added": bool(request.POST.get("add_sku"))})
+
+
+@require_POST
+@permission_required("orders.add_order")
+def entry_save(request: HttpRequest) -> HttpResponse:
+    """Save as draft (`action=draft`) or place (`action=place`)."""
+    action = request.POST.get("action", "place")
+    if action not in {"draft", "place"}:
+        action = "place"
+    if action == "place" and not request.user.has_perm("orders.place_order"):
+        raise PermissionDenied
+    form = EntryForm(request.POST)
+    skus, quantities = _posted_lines(request)
+    entry_lines = selectors.entry_lines(skus, quantities)
+    error = ""
+    if not entry_lines.lines:
+        error = _("Add at least one line.")
+    elif entry_lines.has_errors:
+        error = _("Some lines have errors.")
+    if not form.is_valid() or error:
+        # Field errors are listed by the form's own summary; `error` is for the lines.
+        return _render_entry(request, form, entry_lines, status=422, error=error)
+    lines = [(line.sku, line.quantity) for line in entry_lines.lines]
+    draft = action == "draft"
+    try:
+        if form.cleaned_data["customer"] is not None:
+            order = services.place_order(PlaceOrder.parse(form.input_data(lines)),
+                                         actor=request.user, draft=draft)
+        else:
+            order = capture_order(CaptureOrder.parse(form.input_data(lines)),
+                                  actor=request.user, draft=draft)
+    except ApplicationError as exc:
+        errors_onto_form(form, exc, summary=False)
+        return _render_entry(request, form, entry_lines, status=exc.status if
+                             exc.status != 400 else 422, error=exc.message)
+    if action == "draft":
+        messages.success(request, _("Draft %(number)s saved.") % {"number": order.number})
+    else:
+        messages.success(request, _("Order %(number)s placed.") % {"number": order.number})
+    return redirect("orders:detail", pk=order.pk)
+
+
+# --- CSV import ---------------------------------------------------------------------
+
+@require_http_methods(["GET", "POST"])
+@permission_required("orders.import_orders")
+def import_upload(request: HttpRequest) -> HttpResponse:
+    """Upload, then preview: per-row errors, or the orders about to be made."""
+    if request.method == "GET":
+        return render(request, "orders/import.html",
+                      {"form": ImportForm(), "columns": _column_docs()})
+    form = ImportForm(request.POST, request.FILES)
+    if not form.is_valid():
+        return render(request, "orders/import.html",
+                      {"form": form, "columns": _column_docs()}, status=422)
+    content = form.cleaned_data["file"].read()
+    try:
+        preview = imports.check(content)
+    except ApplicationError as exc:
+        form.add_error("file", exc.message)
+        return render(request, "orders/import.html",
+                      {"form": form, "columns": _column_docs()}, status=422)
+    context = {"form": ImportForm(), "preview": preview, "columns": _column_docs(),
+               "filename": form.cleaned_data["file"].name}
+    if preview.is_clean:
+        stored = imports.store_upload(content)
+        context["ticket"] = signing.dumps({"file": stored, "user": request.user.pk},
+                                          salt=IMPORT_SALT)
+    return render(request, "orders/import.html", context,
+                  status=200 if preview.is_clean else 422)
+
+
+@require_POST
+@permission_required("orders.import_orders", "orders.place_order")
+def import_confirm(request: HttpRequest) -> HttpResponse:
+    """Import the previewed file: every order or none."""
+    try:
+        ticket = signing.loads(request.POST.get("ticket", ""), salt=IMPORT_SALT,
+                               max_age=imports.TICKET_MAX_AGE)
+    except signing.BadSignature:
+        messages.error(request, _("The import expired or was tampered with; upload again."))
+        return redirect("orders:import")
+    if ticket.get("user") != request.user.pk:
+        raise PermissionDenied
+    try:
+        content = imports.load_upload(ticket["file"])
+        orders = imports.import_orders(content=content, actor=request.user)
+    except ApplicationError as exc:
+        preview = None
+        with contextlib.suppress(ApplicationError):
+            preview = imports.check(imports.load_upload(ticket["file"]))
+        return render(request, "orders/import.html",
+                      {"form": ImportForm(), "preview": preview, "columns": _column_docs(),
+                       "import_error": exc.message}, status=exc.status)
+    imports.discard_upload(ticket["file"])
+    messages.success(request, _("%(count)d orders imported.") % {"count": len(orders)})
+    return redirect("orders:import")
+
+
+def _column_docs() -> list[tuple[str, bool]]:
+    return [(name, name in imports.REQUIRED_COLUMNS) for name in imports.COLUMNS]

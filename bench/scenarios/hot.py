@@ -47,7 +47,7 @@ def threaded_client(*, prepare: bool, state=None, threads: int, seed: int, skus:
     from inventory.api import InsufficientStock
     from inventory.models import StockLevel
     from orders.payments import PaymentDetails
-    from orders.services import LineInput, place_order
+    from orders.services import LineInput, PlaceOrder, place_order
 
     if prepare:
         customers = list(Customer.objects.filter(pk__in=customer_ids))
@@ -74,9 +74,10 @@ def threaded_client(*, prepare: bool, state=None, threads: int, seed: int, skus:
                 lines = [LineInput(sku=sku, quantity=1) for sku in rng.sample(skus, 3)]
                 started = time.perf_counter()
                 try:
-                    place_order(customer=customer, lines=lines, channel="web", currency="EUR",
-                                shipping_address=address(customer.name), payment=payment,
-                                actor=None)
+                    place_order(PlaceOrder.parse({
+                        "customer": customer, "lines": lines, "channel": "web",
+                        "currency": "EUR", "shipping_address": address(customer.name),
+                        "payment": payment}), actor=None)
                     placed += 1
                 except InsufficientStock:
                     refused += 1

@@ -22,14 +22,13 @@ TARGET = ">= 10 one-page PDFs/s per worker"
 def _invoice(lines: int, skus: list[str]):
     from customers.models import Customer
     from orders.payments import PaymentDetails
-    from orders.services import LineInput, place_order
+    from orders.services import LineInput, PlaceOrder, place_order
 
     customer = Customer.objects.order_by("pk").first()
-    order = place_order(customer=customer, lines=[LineInput(sku=sku, quantity=1)
-                                                  for sku in skus[:lines]],
-                        channel="web", currency="EUR", shipping_address=address(customer.name),
-                        payment=PaymentDetails(method="card", card_number=APPROVED_CARD),
-                        actor=None)
+    order = place_order(PlaceOrder.parse({
+        "customer": customer, "lines": [LineInput(sku=sku, quantity=1) for sku in skus[:lines]],
+        "channel": "web", "currency": "EUR", "shipping_address": address(customer.name),
+        "payment": PaymentDetails(method="card", card_number=APPROVED_CARD)}), actor=None)
     from billing.services.invoicing import issue_invoice
 
     return issue_invoice(order_id=order.pk, actor=None)

@@ -44,7 +44,7 @@ def service_client(*, prepare: bool, state=None, orders: int, seed: int, catalog
     from inventory.api import InsufficientStock
     from orders import payments
     from orders.payments import PaymentDetails
-    from orders.services import LineInput, place_order
+    from orders.services import LineInput, PlaceOrder, place_order
 
     if prepare:
         if not approver:  # the placement alone: orders wait for a person
@@ -61,9 +61,10 @@ def service_client(*, prepare: bool, state=None, orders: int, seed: int, catalog
                        for sku in rng.sample(skus, lines)]
         started = time.perf_counter()
         try:
-            place_order(customer=customer, lines=order_lines, channel="web", currency="EUR",
-                        shipping_address=address(customer.name), payment=payment,
-                        actor=None)
+            place_order(PlaceOrder.parse({
+                "customer": customer, "lines": order_lines, "channel": "web",
+                "currency": "EUR", "shipping_address": address(customer.name),
+                "payment": payment}), actor=None)
             placed += 1
         except InsufficientStock:
             refused += 1

@@ -15,20 +15,25 @@ billing records a payment and approves in one). Called on their own they are
 the outermost transaction. `expire_orders` is an entry point of the beat task
 and is durable.
 
+Inputs: `place_order` takes one `PlaceOrder` (orders.inputs), parsed once by
+whichever channel built it; the transitions parse their few fields through
+the small inputs of `_common` (Reason, Hold, Note, ShortPick).
+
 Lock order (keeps approval, cancellation and the expiry sweep deadlock-free):
 order row first, then the order's reservations, then stock levels (the last
 two inside inventory.api, stock levels in primary-key order).
 """
 
-from orders.services._common import (
-    EMAIL_HANDLER,
-    HOLD_NOTICE_HANDLER,
+from orders.inputs import (
     MAX_LINES,
-    MAX_NOTE,
     MAX_QUANTITY,
+    CaptureOrder,
     LineInput,
-    OrderNotFound,
+    OrderDetails,
+    PaymentInput,
+    PlaceOrder,
 )
+from orders.services._common import EMAIL_HANDLER, HOLD_NOTICE_HANDLER, MAX_NOTE, OrderNotFound
 from orders.services.expiry import expire_orders
 from orders.services.fulfilment import (
     ORDER_CANCELLED,
@@ -60,8 +65,12 @@ __all__ = [
     "MAX_QUANTITY",
     "ORDER_CANCELLED",
     "ORDER_SHIPPED",
+    "CaptureOrder",
     "LineInput",
+    "OrderDetails",
     "OrderNotFound",
+    "PaymentInput",
+    "PlaceOrder",
     "add_note",
     "allocate_backorder",
     "allocate_backorders",

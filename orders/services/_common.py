@@ -1,30 +1,57 @@
-"""Shared pieces of the order services: inputs, limits, the row lock, and
-the one helper every transition goes through (FSM method, save, event)."""
+"""Shared pieces of the order services: the row lock, the small typed inputs
+of the transitions, and the one helper every transition goes through (FSM
+method, save, event)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import Annotated, Any
 
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django_fsm import can_proceed
+from pydantic import BeforeValidator
 
 from oms.lib import outbox
 from oms.lib.errors import ApplicationError, NotAllowed
-from orders.models import EventKind, Order, OrderEvent
+from oms.lib.validation import Input, LongText
+from orders.models import EventKind, HoldReason, Order, OrderEvent
 
-MAX_LINES = 500
-MAX_QUANTITY = 1_000_000
 MAX_NOTE = 4000
-MAX_CARRIER = 100  # Order.requested_carrier
 
 EMAIL_HANDLER = "orders.send_order_email"
 HOLD_NOTICE_HANDLER = "orders.notify_order_held"
 
 
-@dataclass(frozen=True)
-class LineInput:
-    sku: str
-    quantity: int
+class Reason(Input):
+    """Why an order is closed (rejected, cancelled)."""
+
+    reason: LongText(MAX_NOTE, required=True)
+    error_message = gettext_lazy("Please give a reason.")
+
+
+class Hold(Input):
+    reason_code: HoldReason
+    reason_text: LongText(MAX_NOTE) = ""
+    error_message = gettext_lazy("Please correct the hold reason.")
+
+
+class Note(Input):
+    text: LongText(MAX_NOTE, required=True)
+    error_message = gettext_lazy("Please write a note.")
+
+
+def _some_lines(value: Any) -> Any:
+    if not value:
+        raise ValueError(_("Name at least one short line."))
+    return value
+
+
+class ShortPick(Input):
+    """`lines`: the missing quantity per order line id."""
+
+    lines: Annotated[dict[int, int], BeforeValidator(_some_lines)]
+    reason: LongText(MAX_NOTE) = ""
+    error_message = gettext_lazy("Please correct the short pick.")
 
 
 class OrderNotFound(ApplicationError):
@@ -93,18 +120,3 @@ def _transition(order: Order, method_name: str, *, actor, reason: str = "",
 def _email_customer(order: Order, kind: str, *, reason: str = "") -> None:
     outbox.enqueue(EMAIL_HANDLER, {"order_id": order.pk, "kind": kind, "reason": reason},
                    dedup_key=f"orders:email:{order.pk}:{kind}")
-
-
-def _clean_text(value, *, field: str, limit: int, required: bool = False,
-                errors: dict[str, list[str]]) -> str:
-    if value is None:
-        value = ""
-    if not isinstance(value, str):
-        errors[field] = [_("Enter text.")]
-        return ""
-    value = value.strip()
-    if required and not value:
-        errors[field] = [_("This field is required.")]
-    elif len(value) > limit:
-        errors[field] = [_("At most %(n)d characters.") % {"n": limit}]
-    return value

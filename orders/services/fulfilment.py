@@ -16,8 +16,7 @@ from oms.lib import events
 from oms.lib.errors import ApplicationError
 from orders.models import EventKind, Order, OrderStatus
 from orders.services._common import (
-    MAX_NOTE,
-    _clean_text,
+    ShortPick,
     _event,
     _lock_order,
     _refuse,
@@ -73,12 +72,7 @@ def record_short_pick(*, order_id: int, lines: dict[int, int], actor,
     """The picker found fewer units than ordered: the missing quantity of each
     line (`{order_line_id: short_quantity}`) is recorded as backordered on the
     line and on the timeline, never dropped silently."""
-    errors: dict[str, list[str]] = {}
-    reason = _clean_text(reason, field="reason", limit=MAX_NOTE, errors=errors)
-    if not lines:
-        errors["lines"] = [_("Name at least one short line.")]
-    if errors:
-        raise ApplicationError(_("Please correct the short pick."), field_errors=errors)
+    reason = ShortPick.parse({"lines": lines, "reason": reason}).reason
     with transaction.atomic():
         order = _lock_order(order_id)
         if order.status != OrderStatus.PICKING:

@@ -1,40 +1,23 @@
-"""Placing orders: validate, price from the catalogue, hold stock, place."""
+"""Placing orders: the typed input is parsed already; check it against the
+customer and the catalogue, price from the catalogue, hold stock, place."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import timedelta
 from functools import partial
 
-from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from customers.models import Customer, Standing
-from customers.services import clean_address
 from inventory import api as inventory_api
 from oms.lib.errors import ApplicationError
-from oms.lib.money import is_supported_currency
-from orders.models import (
-    Channel,
-    EventKind,
-    Order,
-    OrderEvent,
-    OrderLine,
-    OrderStatus,
-    PaymentMethod,
-    next_order_number,
-)
+from orders.inputs import LineInput, PlaceOrder
+from orders.models import EventKind, Order, OrderEvent, OrderLine, OrderStatus, next_order_number
 from orders.payments import PaymentDetails, check_payment_details, request_payment_approval
 from orders.services._common import (
-    MAX_CARRIER,
-    MAX_LINES,
-    MAX_NOTE,
-    MAX_QUANTITY,
-    LineInput,
     _actor_id,
-    _clean_text,
     _email_customer,
     _lock_order,
     _new_event,
@@ -44,96 +27,40 @@ from orders.services._common import (
 )
 from orders.totals import PricedLine, compute_totals
 
-
-@dataclass(frozen=True)
-class _CheckedOrder:
-    priced: list[tuple[inventory_api.ProductInfo, int]]
-    shipping_address: dict
-    billing_address: dict
-    notes: str
-    requested_carrier: str = ""
+Priced = list[tuple[inventory_api.ProductInfo, int]]
 
 
-def _check_lines(lines, errors: dict[str, list[str]]
-                 ) -> list[tuple[inventory_api.ProductInfo, int]]:
-    if not isinstance(lines, list | tuple) or not lines:
-        errors["lines"] = [_("Add at least one line.")]
-        return []
-    if len(lines) > MAX_LINES:
-        errors["lines"] = [_("At most %(n)d lines per order.") % {"n": MAX_LINES}]
-        return []
-    skus = [line.sku for line in lines if isinstance(getattr(line, "sku", None), str)]
-    products = inventory_api.products_by_sku(skus=skus)
+def _check_on_file(*, customer_id: int, lines: list[LineInput],
+                   payment: PaymentDetails | None) -> tuple[Customer, Priced]:
+    """The rules that need the database: the customer may order, every SKU is
+    sold, the payment details can work. One ApplicationError for all."""
+    errors: dict[str, list[str]] = {}
+    # Re-read: the caller's instance may predate a block.
+    customer = Customer.objects.filter(pk=customer_id).first()
+    if customer is None:
+        errors["customer"] = [_("Choose a customer.")]
+    elif customer.standing == Standing.BLOCKED:
+        raise ApplicationError(
+            _("Customer %(name)s is blocked and cannot order.") % {"name": customer.name},
+            field_errors={"customer": [_("This customer is blocked.")]},
+            code="customer_blocked")
+    products = inventory_api.products_by_sku(skus=[line.sku for line in lines])
     priced = []
     for index, line in enumerate(lines):
-        sku, quantity = getattr(line, "sku", None), getattr(line, "quantity", None)
-        product = products.get(sku) if isinstance(sku, str) else None
-        if not isinstance(sku, str) or not sku.strip():
-            errors[f"lines.{index}.sku"] = [_("Enter a SKU.")]
-        elif product is None:
-            errors[f"lines.{index}.sku"] = [_("Unknown SKU %(sku)s.") % {"sku": sku}]
+        product = products.get(line.sku)
+        if product is None:
+            errors[f"lines.{index}.sku"] = [_("Unknown SKU %(sku)s.") % {"sku": line.sku}]
         elif not product.is_active:
             errors[f"lines.{index}.sku"] = [
-                _("Product %(sku)s is no longer sold.") % {"sku": sku}]
-        if (isinstance(quantity, bool) or not isinstance(quantity, int)
-                or not 0 < quantity <= MAX_QUANTITY):
-            errors[f"lines.{index}.quantity"] = [
-                _("Enter a whole number from 1 to %(max)d.") % {"max": MAX_QUANTITY}]
-        if product is not None:
-            priced.append((product, quantity))
-    return priced
-
-
-def _check_order(*, customer: Customer, lines, channel: str, currency: str,
-                 shipping_address, billing_address, promised_delivery_date,
-                 payment: PaymentDetails | None, notes: str,
-                 requested_carrier: str = "") -> _CheckedOrder:
-    """Every refusal that needs no write, raised as one ApplicationError."""
-    errors: dict[str, list[str]] = {}
-    if customer is None or customer.pk is None:
-        errors["customer"] = [_("Choose a customer.")]
-    else:
-        # Re-read: the caller's instance may predate a block.
-        standing = (Customer.objects.filter(pk=customer.pk)
-                    .values_list("standing", flat=True).first())
-        if standing is None:
-            errors["customer"] = [_("Choose a customer.")]
-        elif standing == Standing.BLOCKED:
-            raise ApplicationError(
-                _("Customer %(name)s is blocked and cannot order.") % {"name": customer.name},
-                field_errors={"customer": [_("This customer is blocked.")]},
-                code="customer_blocked")
-    if channel not in Channel.values:
-        errors["channel"] = [_("Unknown channel.")]
-    if not isinstance(currency, str) or not is_supported_currency(currency):
-        errors["currency"] = [_("Unsupported currency %(currency)s; use one of %(allowed)s.")
-                              % {"currency": currency,
-                                 "allowed": ", ".join(settings.CURRENCIES)}]
-    shipping, shipping_errors = clean_address(shipping_address, prefix="shipping_address.")
-    errors.update(shipping_errors)
-    if billing_address:
-        billing, billing_errors = clean_address(billing_address, prefix="billing_address.")
-        errors.update(billing_errors)
-    else:
-        billing = dict(shipping)
-    if promised_delivery_date is not None and (
-            not isinstance(promised_delivery_date, date)
-            or isinstance(promised_delivery_date, datetime)
-            or promised_delivery_date < timezone.localdate()):
-        errors["promised_delivery_date"] = [_("Enter a date from today on.")]
-    if payment is not None and payment.method not in PaymentMethod.values:
-        errors["payment.method"] = [_("Unknown payment method.")]
-    elif payment is not None:
+                _("Product %(sku)s is no longer sold.") % {"sku": line.sku}]
+        else:
+            priced.append((product, line.quantity))
+    if payment is not None:
         errors.update(check_payment_details(payment))
-    notes = _clean_text(notes, field="notes", limit=MAX_NOTE, errors=errors)
-    requested_carrier = _clean_text(requested_carrier, field="requested_carrier",
-                                    limit=MAX_CARRIER, errors=errors)
-    priced = _check_lines(lines, errors)
     if errors:
         raise ApplicationError(_("The order has errors; nothing was saved."),
                                field_errors=errors)
-    return _CheckedOrder(priced=priced, shipping_address=shipping, billing_address=billing,
-                         notes=notes, requested_carrier=requested_carrier)
+    return customer, priced
 
 
 def _price_lines(order: Order, priced: list[tuple[inventory_api.ProductInfo, int]]
@@ -193,38 +120,33 @@ def _after_commit_approval(order: Order, payment: PaymentDetails | None, actor) 
         robust=True)
 
 
-def place_order(*, customer: Customer, lines: list[LineInput], channel: str, currency: str,
-                shipping_address: dict, billing_address: dict | None = None,
-                promised_delivery_date: date | None = None,
-                payment: PaymentDetails | None = None, notes: str = "", actor,
-                draft: bool = False, api_token_id: int | None = None,
-                requested_carrier: str = "") -> Order:
-    """Validate, price from the catalogue, hold stock and place the order.
+def place_order(data: PlaceOrder, *, actor, draft: bool = False,
+                api_token_id: int | None = None) -> Order:
+    """Check against the customer and catalogue, price, hold stock and place.
 
-    Field errors are keyed by input path (`lines.0.sku`, `currency`,
-    `shipping_address.city`). `draft=True` saves a draft without holds, to
-    be placed later with `place_draft`. `api_token_id`: the JSON API token
-    placing it (recorded on the order; it alone may read it back there).
-    `requested_carrier`: the carrier the customer asked for, free text the
-    shipping screen matches against the carriers.
+    Field errors are keyed by input path (`lines.0.sku`, `customer`).
+    `draft=True` saves a draft without holds, to be placed later with
+    `place_draft`. `api_token_id`: the JSON API token placing it (recorded on
+    the order; it alone may read it back there).
     """
-    checked = _check_order(customer=customer, lines=lines, channel=channel, currency=currency,
-                           shipping_address=shipping_address, billing_address=billing_address,
-                           promised_delivery_date=promised_delivery_date, payment=payment,
-                           notes=notes, requested_carrier=requested_carrier)
+    payment = data.payment_details()
+    customer, priced = _check_on_file(customer_id=data.customer, lines=data.lines,
+                                      payment=payment)
+    shipping = data.shipping_address.model_dump()
     payment_method = payment.method if payment else customer.payment_preference
     with transaction.atomic():
-        order = Order(number=next_order_number(), customer=customer, channel=channel,
-                      currency=currency, shipping_address=checked.shipping_address,
-                      billing_address=checked.billing_address,
-                      promised_delivery_date=promised_delivery_date,
-                      payment_method=payment_method, notes=checked.notes,
-                      requested_carrier=checked.requested_carrier,
+        order = Order(number=next_order_number(), customer=customer, channel=data.channel,
+                      currency=data.currency, shipping_address=shipping,
+                      billing_address=(data.billing_address.model_dump()
+                                       if data.billing_address else dict(shipping)),
+                      promised_delivery_date=data.promised_delivery_date,
+                      payment_method=payment_method, notes=data.notes,
+                      requested_carrier=data.requested_carrier,
                       created_by_id=_actor_id(actor), api_token_id=api_token_id)
-        order_lines = _price_lines(order, checked.priced)
+        order_lines = _price_lines(order, priced)
         created = _new_event(order, kind=EventKind.CREATED, actor=actor,
                              to_status=OrderStatus.DRAFT,
-                             data={"channel": channel, "lines": len(order_lines)})
+                             data={"channel": data.channel, "lines": len(order_lines)})
         if draft:
             order.save(force_insert=True)
             OrderLine.objects.bulk_create(order_lines)
@@ -239,16 +161,16 @@ def place_order(*, customer: Customer, lines: list[LineInput], channel: str, cur
         order.save(force_insert=True)
         OrderLine.objects.bulk_create(order_lines)
         _email_customer(order, "received")
-        data = _hold_stock(order, order_lines, customer=customer, expires_at=expires_at,
-                           actor=actor)
-        if "stock_short" in data:  # placed without holds: nothing lapses
+        placed = _hold_stock(order, order_lines, customer=customer, expires_at=expires_at,
+                             actor=actor)
+        if "stock_short" in placed:  # placed without holds: nothing lapses
             order.hold_expires_at = None
             order.save(update_fields=["hold_expires_at", "updated_at"])
         OrderEvent.objects.bulk_create([
             created,
             _new_event(order, kind=EventKind.STATUS_CHANGED, actor=actor,
                        from_status=OrderStatus.DRAFT, to_status=OrderStatus.PLACED,
-                       data=data)])
+                       data=placed)])
         _after_commit_approval(order, payment, actor)
         return order
 
@@ -259,17 +181,13 @@ def place_draft(*, order: Order, payment: PaymentDetails | None = None, actor) -
         order = _lock_order(order.pk)
         if order.status != OrderStatus.DRAFT:
             raise _refuse(order, _("placed"))
-        customer = order.customer
-        existing = list(order.lines.order_by("position"))
-        checked = _check_order(
-            customer=customer, lines=[LineInput(sku=line.sku, quantity=line.quantity)
-                                      for line in existing],
-            channel=order.channel, currency=order.currency,
-            shipping_address=order.shipping_address, billing_address=order.billing_address,
-            promised_delivery_date=order.promised_delivery_date, payment=payment,
-            notes=order.notes)
+        customer, priced = _check_on_file(
+            customer_id=order.customer_id,
+            lines=[LineInput(sku=line.sku, quantity=line.quantity)
+                   for line in order.lines.order_by("position")],
+            payment=payment)
         order.lines.all().delete()
-        order_lines = _price_lines(order, checked.priced)
+        order_lines = _price_lines(order, priced)
         OrderLine.objects.bulk_create(order_lines)
         if payment is not None:
             order.payment_method = payment.method

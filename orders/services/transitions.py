@@ -10,14 +10,15 @@ from django_fsm import can_proceed
 from inventory import api as inventory_api
 from inventory.models import Reservation
 from oms.lib import events, outbox
-from oms.lib.errors import ApplicationError, NotAllowed
+from oms.lib.errors import NotAllowed
 from orders.models import EventKind, HoldReason, Order, OrderEvent, OrderLine, OrderStatus
 from orders.services._common import (
     HOLD_NOTICE_HANDLER,
-    MAX_NOTE,
+    Hold,
+    Note,
     OrderNotFound,
+    Reason,
     _actor_id,
-    _clean_text,
     _email_customer,
     _event,
     _lock_order,
@@ -108,12 +109,8 @@ def hold_order(*, order_id: int, reason_code: str, reason_text: str = "", actor)
     """placed -> on_hold with a reason; the approvers are e-mailed, and the
     customer is told what is needed (billing's payment link does that for a
     declined card)."""
-    errors: dict[str, list[str]] = {}
-    if reason_code not in HoldReason.values:
-        errors["reason_code"] = [_("Choose a hold reason.")]
-    reason_text = _clean_text(reason_text, field="reason_text", limit=MAX_NOTE, errors=errors)
-    if errors:
-        raise ApplicationError(_("Please correct the hold reason."), field_errors=errors)
+    hold = Hold.parse({"reason_code": reason_code, "reason_text": reason_text})
+    reason_code, reason_text = hold.reason_code, hold.reason_text
     with transaction.atomic():
         order = _lock_order(order_id)
         event = _transition(order, "hold", actor=actor, reason=reason_text,
@@ -127,10 +124,7 @@ def hold_order(*, order_id: int, reason_code: str, reason_text: str = "", actor)
 
 
 def _close(order_id: int, method_name: str, *, actor, reason: str, refused_as: str) -> Order:
-    errors: dict[str, list[str]] = {}
-    reason = _clean_text(reason, field="reason", limit=MAX_NOTE, required=True, errors=errors)
-    if errors:
-        raise ApplicationError(_("Please give a reason."), field_errors=errors)
+    reason = Reason.parse({"reason": reason}).reason
     with transaction.atomic():
         order = _lock_order(order_id)
         if not can_proceed(getattr(order, method_name)):
@@ -164,10 +158,7 @@ def cancel_order(*, order_id: int, actor, reason: str) -> Order:
 
 
 def add_note(*, order_id: int, text: str, actor) -> OrderEvent:
-    errors: dict[str, list[str]] = {}
-    text = _clean_text(text, field="text", limit=MAX_NOTE, required=True, errors=errors)
-    if errors:
-        raise ApplicationError(_("Please write a note."), field_errors=errors)
+    text = Note.parse({"text": text}).text
     with transaction.atomic():
         order = Order.objects.filter(pk=order_id).first()
         if order is None:

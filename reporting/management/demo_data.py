@@ -24,6 +24,7 @@ from django.utils import timezone
 
 from billing import services as billing_services
 from billing.models import Invoice
+from customers.inputs import CustomerAddressInput, CustomerInput
 from customers.models import Customer
 from customers.services import upsert_customer
 from fulfillment import services as fulfillment_services
@@ -348,11 +349,12 @@ def seed_customers(*, actor) -> dict[str, Customer]:
     customers = {}
     for key, demo in CUSTOMERS.items():
         customers[key] = upsert_customer(
-            email=demo.email, name=demo.name, kind=demo.kind, phone=demo.phone,
-            vat_id=demo.vat_id,
-            addresses=[{**demo.address, "kind": "billing", "is_default": True},
-                       {**demo.address, "kind": "shipping", "is_default": True}],
-            actor=actor, **demo.fields)
+            CustomerInput.parse({"email": demo.email, "name": demo.name, "kind": demo.kind,
+                                 "phone": demo.phone, "vat_id": demo.vat_id, **demo.fields}),
+            addresses=[CustomerAddressInput.parse({**demo.address, "kind": kind,
+                                                   "is_default": True})
+                       for kind in ("billing", "shipping")],
+            actor=actor)
     return customers
 
 
@@ -371,14 +373,15 @@ def seed_orders(*, customers: dict[str, Customer], actor) -> list[tuple[DemoOrde
         if _already_there(demo):
             continue
         customer = customers[demo.customer]
-        order = order_services.place_order(
-            customer=customer,
-            lines=[order_services.LineInput(sku=sku, quantity=quantity)
-                   for sku, quantity in demo.lines],
-            channel=demo.channel, currency="EUR",
-            shipping_address=customer.default_address("shipping").as_snapshot(),
-            payment=demo.payment, notes=demo.note, actor=actor, draft=demo.draft,
-            promised_delivery_date=timezone.localdate() + timedelta(days=10))
+        order = order_services.place_order(order_services.PlaceOrder.parse({
+            "customer": customer,
+            "lines": [order_services.LineInput(sku=sku, quantity=quantity)
+                      for sku, quantity in demo.lines],
+            "channel": demo.channel, "currency": "EUR",
+            "shipping_address": customer.default_address("shipping").as_snapshot(),
+            "payment": demo.payment, "notes": demo.note,
+            "promised_delivery_date": timezone.localdate() + timedelta(days=10)}),
+            actor=actor, draft=demo.draft)
         order.refresh_from_db(fields=["status"])
         if order.status == OrderStatus.PLACED:
             # No payment approver decided (none registered, or it failed): decide like

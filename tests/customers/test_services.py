@@ -8,6 +8,7 @@ from decimal import Decimal
 import pytest
 from django.db import connection
 
+from customers.inputs import CustomerAddressInput, CustomerInput, NewCustomer
 from customers.models import Address, Customer
 from customers.services import (
     add_address,
@@ -22,8 +23,21 @@ from tests.factories.customers import AddressFactory, CustomerFactory, address_d
 pytestmark = pytest.mark.django_db
 
 
+def _create(*, actor, addresses=(), **fields):
+    """create_customer with its input parsed from keyword data, as a form would."""
+    return create_customer(CustomerInput.parse({**fields, "addresses": list(addresses)}),
+                           actor=actor)
+
+
+def _upsert(*, actor, addresses=(), **fields):
+    """upsert_customer with its inputs parsed from keyword data, as capture would."""
+    return upsert_customer(NewCustomer.parse(fields), actor=actor, addresses=[
+        CustomerAddressInput.parse(address, prefix=f"addresses.{index}.")
+        for index, address in enumerate(addresses)])
+
+
 def test_create_customer_normalises_and_makes_first_addresses_default():
-    customer = create_customer(
+    customer = _create(
         name="  Ada   Lovelace ", email="Ada@Example.COM", actor=None, kind="company",
         vat_id="FR123", payment_terms_days=30, credit_limit="1500.00",
         addresses=[{**address_data(country="fr"), "kind": "shipping"},
@@ -40,7 +54,7 @@ def test_create_customer_normalises_and_makes_first_addresses_default():
 def test_email_is_unique_whatever_the_case():
     CustomerFactory(email="ada@example.com")
     with pytest.raises(ApplicationError) as exc:
-        create_customer(name="Ada", email="ADA@example.com", actor=None)
+        _create(name="Ada", email="ADA@example.com", actor=None)
     assert "email" in exc.value.field_errors
     assert Customer.objects.count() == 1
 
@@ -68,7 +82,7 @@ def test_email_is_unique_whatever_the_case():
 def test_bad_customer_field_is_a_field_error_and_nothing_written(fields, field):
     values = {"name": "Ada", "email": "ada@example.com", **fields}
     with pytest.raises(ApplicationError) as exc:
-        create_customer(actor=None, **values)
+        _create(actor=None, **values)
     assert field in exc.value.field_errors
     assert Customer.objects.count() == 0
 
@@ -86,7 +100,7 @@ def test_bad_customer_field_is_a_field_error_and_nothing_written(fields, field):
 def test_bad_address_is_a_field_error_and_nothing_written(address, field):
     address = {"kind": "shipping", **address}
     with pytest.raises(ApplicationError) as exc:
-        create_customer(name="Ada", email="ada@example.com", actor=None, addresses=[address])
+        _create(name="Ada", email="ada@example.com", actor=None, addresses=[address])
     assert field in exc.value.field_errors
     assert Customer.objects.count() == 0 and Address.objects.count() == 0
 
@@ -112,7 +126,7 @@ def test_update_customer_refuses_another_customers_email():
 def test_upsert_finds_existing_by_email_in_any_case_and_keeps_its_terms():
     existing = CustomerFactory(email="ada@example.com", name="Ada L.", standing="trusted",
                                phone="")
-    result = upsert_customer(email="ADA@EXAMPLE.com", name="Someone Else", phone="+33 1 23",
+    result = _upsert(email="ADA@EXAMPLE.com", name="Someone Else", phone="+33 1 23",
                              actor=None,
                              addresses=[{**address_data(city="Lille"), "kind": "shipping"}])
     assert result.pk == existing.pk
@@ -125,13 +139,13 @@ def test_upsert_does_not_duplicate_a_known_address():
     customer = CustomerFactory(email="ada@example.com")
     AddressFactory(customer=customer, **{k: v for k, v in address_data().items()
                                          if k != "name"}, name="Ada Lovelace")
-    upsert_customer(email="ada@example.com", name="Ada", actor=None,
+    _upsert(email="ada@example.com", name="Ada", actor=None,
                     addresses=[{**address_data(), "kind": "shipping"}])
     assert customer.addresses.count() == 1
 
 
 def test_upsert_creates_a_new_customer_as_new_standing():
-    customer = upsert_customer(email="new@example.com", name="New Person", actor=None)
+    customer = _upsert(email="new@example.com", name="New Person", actor=None)
     assert customer.standing == "new" and customer.email == "new@example.com"
 
 
@@ -143,7 +157,7 @@ def test_concurrent_upserts_of_one_email_create_one_customer():
     def run():
         try:
             barrier.wait()
-            results.append(upsert_customer(email="race@example.com", name="Racer",
+            results.append(_upsert(email="race@example.com", name="Racer",
                                            actor=None).pk)
         except Exception as exc:
             results.append(exc)

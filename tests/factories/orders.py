@@ -11,7 +11,7 @@ from decimal import Decimal
 from inventory.models import Product, Warehouse
 from orders.models import Order
 from orders.payments import PaymentDetails
-from orders.services import LineInput, place_order
+from orders.services import LineInput, PlaceOrder, place_order
 from tests.factories.customers import CustomerFactory, address_data
 from tests.factories.inventory import ProductFactory, WarehouseFactory, stock
 
@@ -30,8 +30,10 @@ def make_order(*, customer=None, lines: list[tuple[Product, int]] | None = None,
     customer = customer or CustomerFactory()
     if lines is None:
         lines = [(stocked_product(unit_price=Decimal("10.00")), 2)]
-    return place_order(
-        customer=customer, lines=[LineInput(sku=p.sku, quantity=q) for p, q in lines],
-        channel=channel, currency=currency,
-        shipping_address=kwargs.pop("shipping_address", address_data(name=customer.name)),
-        payment=payment, actor=actor, draft=draft, **kwargs)
+    api_token_id = kwargs.pop("api_token_id", None)
+    data = PlaceOrder.parse({
+        "customer": customer, "lines": [LineInput(sku=p.sku, quantity=q) for p, q in lines],
+        "channel": channel, "currency": currency,
+        "shipping_address": kwargs.pop("shipping_address", address_data(name=customer.name)),
+        "payment": payment, **kwargs})
+    return place_order(data, actor=actor, draft=draft, api_token_id=api_token_id)

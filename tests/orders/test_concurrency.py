@@ -11,7 +11,7 @@ from django.db import connection
 from inventory.api import InsufficientStock
 from inventory.models import StockLevel
 from orders.models import Order
-from orders.services import LineInput, place_order
+from orders.services import LineInput, PlaceOrder, place_order
 from tests.factories.customers import CustomerFactory, address_data
 from tests.factories.orders import stocked_product
 
@@ -44,9 +44,10 @@ def test_twenty_concurrent_placements_get_twenty_distinct_numbers():
     customers = [CustomerFactory() for _ in range(20)]
 
     def place(index: int) -> str:
-        order = place_order(customer=customers[index], lines=[LineInput(product.sku, 1)],
-                            channel="web", currency="EUR", shipping_address=address_data(),
-                            actor=None)
+        order = place_order(PlaceOrder.parse({
+            "customer": customers[index], "lines": [LineInput(product.sku, 1)],
+            "channel": "web", "currency": "EUR", "shipping_address": address_data()}),
+            actor=None)
         return order.number
 
     numbers = _run_together(20, place)
@@ -61,9 +62,10 @@ def test_concurrent_orders_for_the_last_units_never_oversell():
     customers = [CustomerFactory() for _ in range(12)]
 
     def place(index: int):
-        return place_order(customer=customers[index], lines=[LineInput(product.sku, 1)],
-                           channel="web", currency="EUR", shipping_address=address_data(),
-                           actor=None)
+        return place_order(PlaceOrder.parse({
+            "customer": customers[index], "lines": [LineInput(product.sku, 1)],
+            "channel": "web", "currency": "EUR", "shipping_address": address_data()}),
+            actor=None)
 
     results = _run_together(12, place)
     placed = [r for r in results if isinstance(r, Order)]

@@ -30,12 +30,14 @@ def total_in(response, kind: str) -> str | None:
 
 def entry_data(**changes) -> dict:
     data = {
-        "new_name": "Ada Lovelace", "new_email": "ada@example.com", "new_phone": "",
-        "new_kind": "person", "channel": "phone", "currency": "EUR",
-        "ship_name": "Ada Lovelace", "ship_line1": "1 Rue de Rivoli", "ship_line2": "",
-        "ship_postal_code": "75001", "ship_city": "Paris", "ship_region": "",
-        "ship_country": "FR", "promised_delivery_date": "", "payment_method": "bank_transfer",
-        "card_number": "", "notes": "", "line_sku": ["MUG-1", "TEA-1"], "line_qty": ["2", "3"],
+        "customer.name": "Ada Lovelace", "customer.email": "ada@example.com",
+        "customer.phone": "", "customer.kind": "person", "channel": "phone", "currency": "EUR",
+        "shipping_address.name": "Ada Lovelace", "shipping_address.line1": "1 Rue de Rivoli",
+        "shipping_address.line2": "", "shipping_address.postal_code": "75001",
+        "shipping_address.city": "Paris", "shipping_address.region": "",
+        "shipping_address.country": "FR", "promised_delivery_date": "",
+        "payment.method": "bank_transfer", "payment.card_number": "", "notes": "",
+        "line_sku": ["MUG-1", "TEA-1"], "line_qty": ["2", "3"],
         "action": "place",
     }
     data.update(changes)
@@ -131,7 +133,8 @@ def test_place_for_a_new_customer_creates_customer_and_order(sales, catalogue):
 def test_place_for_an_existing_customer(sales, catalogue):
     ada = Customer.objects.create(name="Ada", email="ada@example.com")
     response = sales.post(reverse("orders:entry_save"),
-                          entry_data(customer=ada.pk, new_name="", new_email=""))
+                          entry_data(**{"customer": ada.pk, "customer.name": "",
+                                        "customer.email": ""}))
     assert response.status_code == 302
     assert Order.objects.get().customer == ada
     assert Customer.objects.count() == 1
@@ -146,16 +149,17 @@ def test_save_as_draft_holds_no_stock(sales, catalogue):
 
 
 @pytest.mark.parametrize(("changes", "field"), [
-    ({"new_email": "not-an-email"}, "new_email"),
-    ({"new_name": "", "new_email": ""}, "new_name"),
-    ({"ship_city": ""}, "ship_city"),
-    ({"ship_country": "France"}, "ship_country"),
+    ({"customer.email": "not-an-email"}, "customer.email"),
+    ({"customer.name": "", "customer.email": ""}, "customer.name"),
+    ({"shipping_address.city": ""}, "shipping_address.city"),
+    ({"shipping_address.country": "France"}, "shipping_address.country"),
     ({"currency": "XYZ"}, "currency"),
-    ({"payment_method": "cash"}, "payment_method"),
-    ({"payment_method": "card", "card_number": ""}, "card_number"),
-    ({"payment_method": "card", "card_number": "12ab"}, "card_number"),
+    ({"payment.method": "cash"}, "payment.method"),
+    ({"payment.method": "card", "payment.card_number": ""}, "payment.card_number"),
+    ({"payment.method": "card", "payment.card_number": "12ab"}, "payment.card_number"),
     # Digits, but a typing error (Luhn): refused by placement, shown on the field.
-    ({"payment_method": "card", "card_number": "4242 4242 4242 4241"}, "card_number"),
+    ({"payment.method": "card", "payment.card_number": "4242 4242 4242 4241"},
+     "payment.card_number"),
     ({"promised_delivery_date": "tomorrow"}, "promised_delivery_date"),
 ])
 def test_bad_header_fields_give_field_errors_and_write_nothing(sales, catalogue, changes,
@@ -184,7 +188,8 @@ def test_bad_lines_are_refused_and_write_nothing(sales, catalogue, lines):
 def test_blocked_customer_is_refused(sales, catalogue):
     mallory = Customer.objects.create(name="Mallory", email="m@example.com", standing="blocked")
     response = sales.post(reverse("orders:entry_save"),
-                          entry_data(customer=mallory.pk, new_name="", new_email=""))
+                          entry_data(**{"customer": mallory.pk, "customer.name": "",
+                                       "customer.email": ""}))
     assert response.status_code == 422
     assert "customer" in response.context["form"].errors
     assert Order.objects.count() == 0

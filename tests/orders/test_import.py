@@ -187,3 +187,10 @@ def test_unconfirmed_uploads_are_swept_after_a_day(settings, catalogue):
     fresh = imports.store_upload(b"fresh")
     assert not path.exists()
     assert imports.load_upload(fresh) == b"fresh"
+
+
+def test_a_past_promised_date_is_refused_in_the_preview_not_at_import(catalogue):
+    header = HEADER + ",promised_delivery_date"
+    preview = imports.check(f"{header}\nA-1,{ADA},MUG-1,1,EUR,{ADDRESS},,2000-01-31\n".encode())
+    assert not preview.is_clean
+    assert "promised_delivery_date" in preview.rows[0].errors

@@ -14,7 +14,7 @@ from django.test.utils import CaptureQueriesContext
 
 from inventory.models import Reservation, StockLevel
 from orders.models import EventKind, OrderStatus
-from orders.services import LineInput, place_order
+from orders.services import LineInput, PlaceOrder, place_order
 from tests.factories.customers import CustomerFactory, address_data
 from tests.factories.orders import stocked_product
 
@@ -39,11 +39,12 @@ def test_a_placement_writes_each_row_once_and_holds_stock_only_at_the_end():
     customer = CustomerFactory()
     products = [stocked_product(10) for _ in range(3)]
 
+    data = PlaceOrder.parse({"customer": customer,
+                             "lines": [LineInput(p.sku, 2) for p in products],
+                             "channel": "web", "currency": "EUR",
+                             "shipping_address": address_data()})
     with CaptureQueriesContext(connection) as ctx:
-        order = place_order(customer=customer,
-                            lines=[LineInput(p.sku, 2) for p in products],
-                            channel="web", currency="EUR", shipping_address=address_data(),
-                            actor=None)
+        order = place_order(data, actor=None)
 
     sql = _statements(ctx)
     # What runs after COMMIT here is the test settings' eager Celery sending

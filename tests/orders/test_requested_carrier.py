@@ -10,7 +10,7 @@ from django.urls import reverse
 
 from oms.lib.errors import ApplicationError
 from orders.models import Order
-from orders.services import LineInput, place_order
+from orders.services import LineInput, PlaceOrder, place_order
 from tests.factories.customers import CustomerFactory, address_data
 from tests.factories.orders import stocked_product
 from tests.orders.capture_support import api, api_token, catalogue, order_body, written  # noqa: F401
@@ -40,9 +40,10 @@ def test_the_api_refuses_a_carrier_over_100_characters(api, catalogue):
 def test_the_service_refuses_a_carrier_over_100_characters():
     product = stocked_product(5)
     with pytest.raises(ApplicationError) as refused:
-        place_order(customer=CustomerFactory(), lines=[LineInput(product.sku, 1)],
-                    channel="phone", currency="EUR", shipping_address=address_data(),
-                    requested_carrier="D" * 101, actor=None)
+        place_order(PlaceOrder.parse({
+            "customer": CustomerFactory(), "lines": [LineInput(product.sku, 1)],
+            "channel": "phone", "currency": "EUR", "shipping_address": address_data(),
+            "requested_carrier": "D" * 101}), actor=None)
     assert "requested_carrier" in refused.value.field_errors
     assert not Order.objects.exists()
 

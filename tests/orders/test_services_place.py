@@ -13,7 +13,7 @@ from oms.lib.errors import ApplicationError, NotAllowed
 from oms.models import OutboxMessage
 from orders.models import EventKind, Order, OrderEvent, OrderLine, OrderStatus
 from orders.payments import PaymentDetails
-from orders.services import LineInput, place_draft, place_order
+from orders.services import LineInput, PlaceOrder, place_draft, place_order
 from tests.factories.customers import CustomerFactory, address_data
 from tests.factories.inventory import ProductFactory
 from tests.factories.orders import make_order, stocked_product
@@ -23,9 +23,10 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 def _place(customer, lines, **overrides):
     args = {"customer": customer, "lines": lines, "channel": "phone", "currency": "EUR",
-            "shipping_address": address_data(), "actor": None}
+            "shipping_address": address_data()}
     args.update(overrides)
-    return place_order(**args)
+    actor = args.pop("actor", None)
+    return place_order(PlaceOrder.parse(args), actor=actor)
 
 
 def _nothing_written():
@@ -172,10 +173,18 @@ def test_promised_date_in_the_past_is_refused():
 
 def test_all_field_errors_are_reported_together():
     with pytest.raises(ApplicationError) as exc:
-        _place(CustomerFactory(), [LineInput("NOPE", 0)], currency="XXX",
+        _place(CustomerFactory(), [LineInput("", 0)], currency="XXX",
                shipping_address=address_data(city=""))
     assert set(exc.value.field_errors) == {"lines.0.sku", "lines.0.quantity", "currency",
                                            "shipping_address.city"}
+
+
+def test_catalogue_refusals_are_reported_together_once_the_input_is_valid():
+    product = stocked_product(is_active=False)
+    with pytest.raises(ApplicationError) as exc:
+        _place(CustomerFactory(), [LineInput("NOPE", 1), LineInput(product.sku, 1)])
+    assert set(exc.value.field_errors) == {"lines.0.sku", "lines.1.sku"}
+    _nothing_written()
 
 
 def test_insufficient_stock_refuses_with_line_errors_and_writes_nothing():

@@ -1,0 +1,122 @@
+"""Typed inputs of the customers services, validated once (see oms.lib.validation).
+
+`AddressInput` is also the shape of an order's address snapshot; `NewCustomer`
+is what any capture channel may say about a customer (never its terms).
+"""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal, InvalidOperation
+from typing import Annotated, Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from pydantic import BeforeValidator, Field, field_validator
+
+from customers.models import AddressKind, CustomerKind, PaymentPreference, Standing
+from oms.lib.validation import Input, LongText, Text
+
+_COUNTRY = re.compile(r"^[A-Z]{2}$")
+_PHONE = re.compile(r"^\+?[0-9 ()./-]{4,40}$")
+
+
+def _country(value: Any) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError(_("This field is required.") if value in (None, "")
+                         else _("Enter text."))
+    if not _COUNTRY.match(value.strip().upper()):
+        raise ValueError(_("Use the two-letter ISO country code, e.g. FR."))
+    return value.strip().upper()
+
+
+class AddressInput(Input):
+    name: Text(200, required=True)
+    line1: Text(200, required=True)
+    line2: Text(200) = ""
+    postal_code: Text(20, required=True)
+    city: Text(100, required=True)
+    region: Text(100) = ""
+    country: Annotated[str, BeforeValidator(_country)]
+
+    error_message = gettext_lazy("Please correct the address.")
+
+
+class CustomerAddressInput(AddressInput):
+    kind: AddressKind
+    is_default: bool = False
+
+
+def _email(value: str) -> str:
+    try:
+        validate_email(value)
+    except ValidationError:
+        raise ValueError(_("Enter a valid e-mail address.")) from None
+    return value.lower()
+
+
+class NewCustomer(Input):
+    """A customer as a capture channel names it: found by e-mail, else created."""
+
+    email: Text(254, required=True)
+    name: Text(200, required=True)
+    kind: CustomerKind = CustomerKind.PERSON
+    phone: Text(40) = ""
+    vat_id: Text(40) = ""
+
+    error_message = gettext_lazy("Please correct the customer details.")
+
+    _valid_email = field_validator("email")(_email)
+
+    @field_validator("phone")
+    @classmethod
+    def _valid_phone(cls, value: str) -> str:
+        if value and not _PHONE.match(value):
+            raise ValueError(_("Enter a phone number: digits, spaces and + ( ) - . / only."))
+        return value
+
+
+def _amount(value: Any) -> Decimal:
+    try:
+        if isinstance(value, float | bool):
+            raise InvalidOperation
+        amount = Decimal(str(value))
+        if not amount.is_finite() or amount < 0 or amount != amount.quantize(Decimal("0.01")) \
+                or amount >= Decimal("1e12"):
+            raise InvalidOperation
+    except (InvalidOperation, ValueError):
+        raise ValueError(_("Enter an amount of zero or more with at most two decimals.")) \
+            from None
+    return amount
+
+
+def _days(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 365:
+        raise ValueError(_("Enter a whole number of days from 0 to 365."))
+    return value
+
+
+def _language(value: Any) -> str:
+    codes = [code for code, _name in settings.LANGUAGES]
+    if value not in codes:
+        raise ValueError(_("Choose one of: %(choices)s.") % {"choices": ", ".join(codes)})
+    return value
+
+
+class CustomerInput(NewCustomer):
+    """A customer as the back office edits it, with its terms and addresses."""
+
+    preferred_language: Annotated[str, BeforeValidator(_language)] = Field(
+        default_factory=lambda: settings.LANGUAGE_CODE)
+    payment_preference: PaymentPreference = PaymentPreference.CARD
+    payment_terms_days: Annotated[int, BeforeValidator(_days)] = 0
+    credit_limit: Annotated[Decimal, BeforeValidator(_amount)] = Decimal("0.00")
+    standing: Standing = Standing.NEW
+    accepts_backorder: Annotated[bool, Field(strict=True)] = False
+    notes: LongText(None) = ""
+    addresses: list[CustomerAddressInput] = []
+
+    error_message = gettext_lazy("Please correct the errors below.")

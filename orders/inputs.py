@@ -1,0 +1,147 @@
+"""Typed inputs of order placement, validated once (see oms.lib.validation).
+
+The entry form, the JSON API and the CSV import all build `PlaceOrder` (an
+existing customer) or `CaptureOrder` (a customer named by e-mail); their
+field errors carry these paths everywhere: `lines.0.sku`, `currency`,
+`shipping_address.city`, `customer.email`, `payment.card_number`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Annotated, Any
+
+from django.conf import settings
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from pydantic import BeforeValidator, ConfigDict, Field, field_validator, with_config
+from pydantic.json_schema import SkipJsonSchema
+
+from customers.inputs import AddressInput, NewCustomer
+from oms.lib.validation import Input, LongText
+from orders.models import Channel, PaymentMethod
+from orders.payments import PaymentDetails
+
+MAX_LINES = 500
+MAX_QUANTITY = 100_000
+MAX_NOTES = 2000
+MAX_CARRIER = 100  # Order.requested_carrier
+
+
+def _sku(value: Any) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError(_("Enter a SKU."))
+    if len(value.strip()) > 64:
+        raise ValueError(_("At most %(n)d characters.") % {"n": 64})
+    return value.strip()
+
+
+def _quantity(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 < value <= MAX_QUANTITY:
+        raise ValueError(_("Enter a whole number from 1 to %(max)d.") % {"max": MAX_QUANTITY})
+    return value
+
+
+@with_config(ConfigDict(extra="forbid", revalidate_instances="always"))
+@dataclass(frozen=True)
+class LineInput:
+    sku: Annotated[str, BeforeValidator(_sku)]
+    quantity: Annotated[int, BeforeValidator(_quantity)]
+
+
+class PaymentInput(Input):
+    # Also read from a PaymentDetails (or any object with these attributes).
+    model_config = ConfigDict(from_attributes=True)
+
+    method: PaymentMethod
+    card_number: str | None = Field(
+        None, description="Cards only. Sandbox test numbers decide the outcome; never stored.")
+    # From the API's Idempotency-Key header, never from a body.
+    idempotency_key: SkipJsonSchema[str | None] = Field(None, exclude=True)
+
+    @field_validator("card_number")
+    @classmethod
+    def _digits(cls, value: str | None) -> str | None:
+        if not value:
+            return None
+        value = value.replace(" ", "").replace("-", "")
+        if not (value.isdigit() and 12 <= len(value) <= 19):
+            raise ValueError(_("Enter 12 to 19 digits."))
+        return value
+
+    def details(self) -> PaymentDetails:
+        return PaymentDetails(method=self.method, card_number=self.card_number,
+                              idempotency_key=self.idempotency_key)
+
+
+def _currency(value: Any) -> str:
+    if not isinstance(value, str) or value not in settings.CURRENCIES:
+        raise ValueError(_("Unsupported currency %(currency)s; use one of %(allowed)s.")
+                         % {"currency": value, "allowed": ", ".join(settings.CURRENCIES)})
+    return value
+
+
+def _lines(value: Any) -> Any:
+    if isinstance(value, list | tuple) and not value:
+        raise ValueError(_("Add at least one line."))
+    if isinstance(value, list | tuple) and len(value) > MAX_LINES:
+        raise ValueError(_("At most %(n)d lines per order.") % {"n": MAX_LINES})
+    return value
+
+
+def _promised_date(value: Any) -> date | None:
+    if value in (None, ""):
+        return None
+    if isinstance(value, str):
+        try:
+            value = date.fromisoformat(value)
+        except ValueError:
+            raise ValueError(_("Use the format YYYY-MM-DD.")) from None
+    if not isinstance(value, date) or isinstance(value, datetime) \
+            or value < timezone.localdate():
+        raise ValueError(_("Enter a date from today on."))
+    return value
+
+
+class OrderDetails(Input):
+    """Everything about an order but who orders it."""
+
+    channel: Channel
+    currency: Annotated[str, BeforeValidator(_currency)]
+    lines: Annotated[list[LineInput], BeforeValidator(_lines)]
+    shipping_address: AddressInput
+    billing_address: Annotated[AddressInput | None, BeforeValidator(lambda v: v or None)] = None
+    promised_delivery_date: Annotated[date | None, BeforeValidator(_promised_date)] = None
+    payment: PaymentInput | None = None
+    notes: LongText(MAX_NOTES) = ""
+    requested_carrier: LongText(MAX_CARRIER) = Field(
+        "", description="The carrier the customer chose, e.g. \"UPS\"; the warehouse sees it "
+                        "and the shipping screen preselects a matching carrier.")
+
+    error_message = gettext_lazy("The order has errors; nothing was saved.")
+
+    def payment_details(self) -> PaymentDetails | None:
+        return self.payment.details() if self.payment else None
+
+
+def _customer_id(value: Any) -> int:
+    value = getattr(value, "pk", value)  # a Customer instance names itself
+    if isinstance(value, str) and value.isdigit():
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValueError(_("Choose a customer."))
+    return value
+
+
+class PlaceOrder(OrderDetails):
+    """An order for a customer on file (`customer`: its id)."""
+
+    customer: Annotated[int, BeforeValidator(_customer_id)]
+
+
+class CaptureOrder(OrderDetails):
+    """An order for a customer named by e-mail, created if new."""
+
+    customer: NewCustomer
