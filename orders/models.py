@@ -16,10 +16,12 @@ from django.contrib.postgres.indexes import GinIndex, OpClass
 from django.db import connection, models
 from django.db.models.functions import Upper
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django_fsm import FSMField, FSMModelMixin, transition
 
 from customers.models import Customer
+from oms.templatetags.oms_tags import money
 
 # The sequence behind order numbers (created by migration 0001).
 ORDER_NUMBER_SEQUENCE = "orders_order_number_seq"
@@ -307,13 +309,52 @@ def _status_label(value: str) -> str:
 
 
 class EventKind(models.TextChoices):
+    # Each kind has one writer in orders.events and one rendering in OrderEvent.summary.
     CREATED = "created", _("Created")
     STATUS_CHANGED = "status_changed", _("Status changed")
     NOTE = "note", _("Note")
-    EDITED = "edited", _("Edited")
     EMAIL = "email", _("E-mail queued")
-    PAYMENT = "payment", _("Payment")
-    STOCK = "stock", _("Stock")
+    PAYMENT = "payment", _("Payment")  # money recorded against an invoice
+    CREDIT_APPLIED = "credit_applied", _("Customer credit")
+    CREDIT_NOTE = "credit_note", _("Credit note")
+    CARD_AUTHORISED = "card_authorised", _("Card")  # re-entered, still waiting
+    PREPAYMENT = "prepayment", _("Prepayment")  # received, still waiting
+    CAPTURE_FAILED = "capture_failed", _("Capture")
+    STOCK = "stock", _("Stock")  # a short pick
+
+
+def _amount(data: dict) -> str:
+    return money(Decimal(data["amount"]), data["currency"])
+
+
+def _waiting_for(data: dict) -> str:
+    try:
+        return str(HoldReason(data["waiting_for"]).label)
+    except ValueError:
+        return data["waiting_for"]
+
+
+# The timeline text of each typed kind, in the active (the reader's) language.
+_SUMMARIES = {
+    EventKind.PAYMENT: lambda data: gettext(
+        "Payment of %(amount)s (%(method)s%(reference)s) recorded on invoice %(number)s.") % {
+        "amount": _amount(data), "method": gettext(data["method_label"]),
+        "reference": f", {data['reference']}" if data["reference"] else "",
+        "number": data["invoice_number"]},
+    EventKind.CREDIT_APPLIED: lambda data: gettext(
+        "Customer credit of %(amount)s applied to invoice %(number)s.") % {
+        "amount": _amount(data), "number": data["invoice_number"]},
+    EventKind.CARD_AUTHORISED: lambda data: gettext(
+        "The customer re-entered card details: %(card)s authorised. Still waiting "
+        "for approval: %(why)s") % {"card": f"{data['brand']} •••• {data['last4']}",
+                                    "why": _waiting_for(data)},
+    EventKind.PREPAYMENT: lambda data: gettext(
+        "The prepayment was received. Still waiting for approval: %(why)s") % {
+        "why": _waiting_for(data)},
+    EventKind.CAPTURE_FAILED: lambda data: gettext(
+        "The card payment could not be captured at shipment: %(why)s") % {
+        "why": data["error"]},
+}
 
 
 class OrderEvent(models.Model):
@@ -355,6 +396,21 @@ class OrderEvent(models.Model):
         """Written by the placement itself: created, or draft -> placed."""
         return self.kind == EventKind.CREATED or (
             self.from_status == OrderStatus.DRAFT and self.to_status == OrderStatus.PLACED)
+
+    @property
+    def summary(self) -> str:
+        """What happened, in the reader's language. Rows written before the
+        typed kinds (business facts as notes) show their text as written."""
+        if self.kind == EventKind.EMAIL:
+            return ""
+        if self.kind == EventKind.CREDIT_NOTE and self.data:
+            return gettext("Credit note %(note)s on invoice %(invoice)s: %(reason)s") % {
+                "note": self.data["credit_note_number"],
+                "invoice": self.data["invoice_number"], "reason": self.reason}
+        if self.kind == EventKind.STOCK and not self.reason:
+            return gettext("Short pick: missing units backordered.")
+        summary = _SUMMARIES.get(self.kind)
+        return summary(self.data) if summary is not None and self.data else self.reason
 
     @property
     def actor_label(self) -> str:

@@ -56,6 +56,7 @@ from billing.providers import PaymentError, ProviderResult, get_provider, provid
 from oms.lib import outbox
 from oms.lib.errors import ApplicationError, NotAllowed
 from oms.templatetags.oms_tags import money
+from orders import events as order_events
 from orders import services as order_services
 from orders.models import HoldReason, Order, OrderStatus
 from orders.payments import PaymentDetails
@@ -289,10 +290,8 @@ def retry_card_payment(*, order_id: int, card_number: str, attempt_key: str,
                 order_id=order.pk, actor=actor,
                 reason=_("The customer re-entered card details; payment approved."))
         else:
-            order_services.add_note(order_id=order.pk, actor=actor, text=_(
-                "The customer re-entered card details: %(card)s authorised. Still waiting "
-                "for approval: %(why)s") % {"card": f"{result.brand} •••• {result.last4}",
-                                            "why": verdict.reason_text})
+            order_events.card_authorised(order, actor=actor, brand=result.brand,
+                                         last4=result.last4, waiting_for=verdict.reason_code)
     return result
 
 
@@ -359,9 +358,8 @@ def record_payment_received(*, payment_id: int, actor) -> ProviderResult:
                 order_services.approve_order(order_id=order.pk, actor=actor,
                                              reason=_("The prepayment was received."))
             else:
-                order_services.add_note(order_id=order.pk, actor=actor, text=_(
-                    "The prepayment was received. Still waiting for approval: %(why)s")
-                    % {"why": verdict.reason_text})
+                order_events.prepayment_received(order, actor=actor,
+                                                 waiting_for=verdict.reason_code)
     return result
 
 

@@ -28,12 +28,12 @@ from orders.services._common import (
     MAX_QUANTITY,
     LineInput,
     OrderNotFound,
+    lock_order,
 )
 from orders.services.expiry import expire_orders
 from orders.services.fulfilment import (
     ORDER_CANCELLED,
     ORDER_SHIPPED,
-    lock_order,
     mark_invoiced,
     mark_packed,
     mark_paid,

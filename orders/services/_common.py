@@ -5,12 +5,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.db import transaction
 from django.utils.translation import gettext as _
 from django_fsm import can_proceed
 
 from oms.lib import outbox
 from oms.lib.errors import ApplicationError, NotAllowed
-from orders.models import EventKind, Order, OrderEvent
+from orders import events
+from orders.models import Order, OrderEvent
 
 MAX_LINES = 500
 MAX_QUANTITY = 1_000_000
@@ -35,8 +37,15 @@ def _actor_id(actor) -> int | None:
     return getattr(actor, "pk", None)
 
 
-def _lock_order(order_id: int) -> Order:
-    """The order row, locked for the rest of the transaction."""
+def lock_order(*, order_id: int) -> Order:
+    """The order row, locked for the rest of the caller's transaction.
+
+    Every write on an order takes it first, downstream apps before their own
+    rows (shipments, invoices), so the lock order stays: order, then the
+    app's rows, then reservations and stock levels (inside inventory.api).
+    """
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("lock_order() must run inside a transaction")
     order = Order.objects.select_for_update(of=("self",)).filter(pk=order_id).first()
     if order is None:
         raise OrderNotFound(_("Order not found."), code="not_found")
@@ -49,22 +58,6 @@ def _refuse(order: Order, action: str) -> NotAllowed:
         % {"number": order.number, "status": order.get_status_display().lower(),
            "action": action},
         code="illegal_transition")
-
-
-def _new_event(order: Order, *, kind: str, actor, from_status: str = "",
-               to_status: str = "", reason: str = "", data: dict | None = None) -> OrderEvent:
-    """An unsaved event (for one bulk INSERT of several)."""
-    return OrderEvent(order=order, kind=kind, actor_id=_actor_id(actor),
-                      from_status=from_status, to_status=to_status, reason=reason,
-                      data=data or {})
-
-
-def _event(order: Order, *, kind: str, actor, from_status: str = "", to_status: str = "",
-           reason: str = "", data: dict | None = None) -> OrderEvent:
-    event = _new_event(order, kind=kind, actor=actor, from_status=from_status,
-                       to_status=to_status, reason=reason, data=data)
-    event.save(force_insert=True)
-    return event
 
 
 def _run_transition(order: Order, method_name: str, *, refused_as: str, **kwargs
@@ -86,8 +79,8 @@ def _transition(order: Order, method_name: str, *, actor, reason: str = "",
     from_status, changed = _run_transition(order, method_name, refused_as=refused_as,
                                            **kwargs)
     order.save(update_fields=[*changed, "updated_at"])
-    return _event(order, kind=EventKind.STATUS_CHANGED, actor=actor, from_status=from_status,
-                  to_status=order.status, reason=reason, data=data)
+    return events.status_changed(order, actor=actor, from_status=from_status,
+                                 to_status=order.status, reason=reason, data=data)
 
 
 def _email_customer(order: Order, kind: str, *, reason: str = "") -> None:

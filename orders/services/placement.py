@@ -16,9 +16,9 @@ from customers.services import clean_address
 from inventory import api as inventory_api
 from oms.lib.errors import ApplicationError
 from oms.lib.money import is_supported_currency
+from orders import events as order_events
 from orders.models import (
     Channel,
-    EventKind,
     Order,
     OrderEvent,
     OrderLine,
@@ -36,11 +36,10 @@ from orders.services._common import (
     _actor_id,
     _clean_text,
     _email_customer,
-    _lock_order,
-    _new_event,
     _refuse,
     _run_transition,
     _transition,
+    lock_order,
 )
 from orders.totals import PricedLine, compute_totals
 
@@ -222,9 +221,8 @@ def place_order(*, customer: Customer, lines: list[LineInput], channel: str, cur
                       requested_carrier=checked.requested_carrier,
                       created_by_id=_actor_id(actor), api_token_id=api_token_id)
         order_lines = _price_lines(order, checked.priced)
-        created = _new_event(order, kind=EventKind.CREATED, actor=actor,
-                             to_status=OrderStatus.DRAFT,
-                             data={"channel": channel, "lines": len(order_lines)})
+        created = order_events.order_created(order, actor=actor, channel=channel,
+                                             lines=len(order_lines), save=False)
         if draft:
             order.save(force_insert=True)
             OrderLine.objects.bulk_create(order_lines)
@@ -246,9 +244,9 @@ def place_order(*, customer: Customer, lines: list[LineInput], channel: str, cur
             order.save(update_fields=["hold_expires_at", "updated_at"])
         OrderEvent.objects.bulk_create([
             created,
-            _new_event(order, kind=EventKind.STATUS_CHANGED, actor=actor,
-                       from_status=OrderStatus.DRAFT, to_status=OrderStatus.PLACED,
-                       data=data)])
+            order_events.status_changed(order, actor=actor, from_status=OrderStatus.DRAFT,
+                                        to_status=OrderStatus.PLACED, data=data,
+                                        save=False)])
         _after_commit_approval(order, payment, actor)
         return order
 
@@ -256,7 +254,7 @@ def place_order(*, customer: Customer, lines: list[LineInput], channel: str, cur
 def place_draft(*, order: Order, payment: PaymentDetails | None = None, actor) -> Order:
     """Place a draft: re-price its lines from today's catalogue and hold stock."""
     with transaction.atomic():
-        order = _lock_order(order.pk)
+        order = lock_order(order_id=order.pk)
         if order.status != OrderStatus.DRAFT:
             raise _refuse(order, _("placed"))
         customer = order.customer

@@ -11,7 +11,8 @@ from inventory import api as inventory_api
 from inventory.models import Reservation
 from oms.lib import events, outbox
 from oms.lib.errors import ApplicationError, NotAllowed
-from orders.models import EventKind, HoldReason, Order, OrderEvent, OrderLine, OrderStatus
+from orders import events as order_events
+from orders.models import HoldReason, Order, OrderEvent, OrderLine, OrderStatus
 from orders.services._common import (
     HOLD_NOTICE_HANDLER,
     MAX_NOTE,
@@ -19,10 +20,9 @@ from orders.services._common import (
     _actor_id,
     _clean_text,
     _email_customer,
-    _event,
-    _lock_order,
     _refuse,
     _transition,
+    lock_order,
 )
 
 
@@ -59,7 +59,7 @@ def approve_order(*, order_id: int, actor, reason: str = "", locked: Order | Non
     """
     with transaction.atomic():
         mine = locked is not None and locked.pk == order_id
-        order = locked if mine else _lock_order(order_id)
+        order = locked if mine else lock_order(order_id=order_id)
         if not can_proceed(order.approve):
             raise _refuse(order, _("approved"))
         lines = list(order.lines.all())
@@ -77,7 +77,7 @@ def approve_order(*, order_id: int, actor, reason: str = "", locked: Order | Non
 def allocate_backorder(*, order_id: int, actor) -> Order:
     """backordered -> reserved once stock has arrived for every line."""
     with transaction.atomic():
-        order = _lock_order(order_id)
+        order = lock_order(order_id=order_id)
         if not can_proceed(order.allocate):
             raise _refuse(order, _("allocated"))
         if not _firm_up(order, list(order.lines.all()), actor=actor):
@@ -115,7 +115,7 @@ def hold_order(*, order_id: int, reason_code: str, reason_text: str = "", actor)
     if errors:
         raise ApplicationError(_("Please correct the hold reason."), field_errors=errors)
     with transaction.atomic():
-        order = _lock_order(order_id)
+        order = lock_order(order_id=order_id)
         event = _transition(order, "hold", actor=actor, reason=reason_text,
                             data={"hold_reason": reason_code}, refused_as=_("put on hold"),
                             reason_code=reason_code, reason_text=reason_text)
@@ -132,7 +132,7 @@ def _close(order_id: int, method_name: str, *, actor, reason: str, refused_as: s
     if errors:
         raise ApplicationError(_("Please give a reason."), field_errors=errors)
     with transaction.atomic():
-        order = _lock_order(order_id)
+        order = lock_order(order_id=order_id)
         if not can_proceed(getattr(order, method_name)):
             raise _refuse(order, refused_as)
         # Part of a two-warehouse order may have left already: too late then.
@@ -172,4 +172,4 @@ def add_note(*, order_id: int, text: str, actor) -> OrderEvent:
         order = Order.objects.filter(pk=order_id).first()
         if order is None:
             raise OrderNotFound(_("Order not found."), code="not_found")
-        return _event(order, kind=EventKind.NOTE, actor=actor, reason=text)
+        return order_events.note_added(order, actor=actor, text=text)
