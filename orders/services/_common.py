@@ -4,6 +4,7 @@ the one helper every transition goes through (FSM method, save, event)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from django.db import transaction
 from django.utils.translation import gettext as _
@@ -12,7 +13,7 @@ from django_fsm import can_proceed
 from oms.lib import outbox
 from oms.lib.errors import ApplicationError, NotAllowed
 from orders import events
-from orders.models import Order, OrderEvent
+from orders.models import EventKind, Order, OrderEvent
 
 MAX_LINES = 500
 MAX_QUANTITY = 1_000_000
@@ -81,6 +82,56 @@ def _transition(order: Order, method_name: str, *, actor, reason: str = "",
     order.save(update_fields=[*changed, "updated_at"])
     return events.status_changed(order, actor=actor, from_status=from_status,
                                  to_status=order.status, reason=reason, data=data)
+
+
+# One statement: lock the orders still in a source state (id order), move
+# them, and insert their status events from the UPDATE's own RETURNING, so
+# no row travels to Python and back.
+_BULK_TRANSITION_SQL = """
+WITH target AS (
+    SELECT id, status AS old_status FROM orders_order
+     WHERE id = ANY(%(ids)s) AND status = ANY(%(sources)s)
+     ORDER BY id
+       FOR UPDATE
+), moved AS (
+    UPDATE orders_order o
+       SET status = %(target)s, updated_at = %(now)s{assignments}
+      FROM target
+     WHERE o.id = target.id
+    RETURNING o.id, target.old_status
+), events AS (
+    INSERT INTO orders_orderevent (order_id, kind, actor_id, created_at, from_status,
+                                   to_status, reason, data)
+    SELECT id, %(kind)s, %(actor_id)s, %(now)s, old_status, %(target)s, %(reason)s, '{{}}'
+      FROM moved
+)
+SELECT id, old_status FROM moved ORDER BY id
+"""
+
+
+def bulk_transition(*, order_ids: list[int], transition: str, fields: dict, now: datetime,
+                    actor=None, reason: str = "") -> list[tuple[int, str]]:
+    """Run the FSM transition `transition` on many orders in one statement,
+    writing each order's status event as `_transition` does; returns
+    `(order id, previous status)` of the orders moved, in id order.
+
+    For set-based sweeps only (the expiry): it bypasses the transition
+    method, so the source and target states come from the method's FSM
+    declaration, and `fields` must be the columns the method sets (column
+    name -> value). Orders no longer in a source state are skipped, so a
+    concurrent transition that committed first wins.
+    """
+    declared = getattr(Order, transition)._django_fsm.transitions
+    (target,) = {t.target for t in declared.values()}
+    columns = {Order._meta.get_field(name).column: value for name, value in fields.items()}
+    assignments = "".join(f", {column} = %(set_{column})s" for column in columns)
+    with transaction.get_connection().cursor() as cursor:
+        cursor.execute(_BULK_TRANSITION_SQL.format(assignments=assignments), {
+            "ids": order_ids, "sources": list(declared), "target": target, "now": now,
+            "kind": EventKind.STATUS_CHANGED, "actor_id": _actor_id(actor),
+            "reason": reason, **{f"set_{column}": value for column, value in columns.items()},
+        })
+        return cursor.fetchall()
 
 
 def _email_customer(order: Order, kind: str, *, reason: str = "") -> None:
