@@ -96,9 +96,9 @@ def approve_order_payment(*, order_id: int, payment: PaymentDetails | None, acto
 
     Safe to call twice for the same order: a decided order is left alone and
     the authorisation key is derived from the order, so nothing is charged
-    twice.
+    twice. Not durable: it runs in the outbox handler's transaction.
     """
-    with transaction.atomic(durable=True):
+    with transaction.atomic():
         order = _lock_order(order_id)
         if order.status != OrderStatus.PLACED:
             logger.info("payment approval: order %s is %s, nothing to decide", order.number,
@@ -190,7 +190,8 @@ def open_exposure(*, customer_id: int, exclude_order_id: int | None = None) -> D
 def _authorise_for_order(order: Order, method: str, payment: PaymentDetails | None,
                          actor) -> tuple[ProviderResult | None, str]:
     """Authorise with the provider of `method`; (result, card problem text)."""
-    if method == PaymentMethod.CARD and not (payment and payment.card_number):
+    card = payment and (payment.card_token or payment.card_number)
+    if method == PaymentMethod.CARD and not card:
         return None, _("No card details were given.")
     # Derived from the order, so a redelivered approval never charges twice.
     key = f"order:{order.pk}:authorise"
@@ -200,7 +201,7 @@ def _authorise_for_order(order: Order, method: str, payment: PaymentDetails | No
         return provider_for_method(method).authorise(
             order_id=order.pk, method=method, amount=order.total_gross,
             currency=order.currency, idempotency_key=key,
-            card_number=payment.card_number if payment else None, actor=actor), ""
+            card_number=card or None, actor=actor), ""
     except PaymentError as exc:
         if method in CARD_METHODS:
             return None, exc.message

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from functools import partial
 
 from django.conf import settings
 from django.db import transaction
@@ -26,7 +25,7 @@ from orders.models import (
     PaymentMethod,
     next_order_number,
 )
-from orders.payments import PaymentDetails, check_payment_details, request_payment_approval
+from orders.payments import PaymentDetails, check_payment_details, enqueue_payment_approval
 from orders.services._common import (
     MAX_CARRIER,
     MAX_LINES,
@@ -186,10 +185,9 @@ def _hold_expiry():
 
 
 def _after_commit_approval(order: Order, payment: PaymentDetails | None, actor) -> None:
-    """Hand the payment to the approver once the placement has committed."""
-    transaction.on_commit(
-        partial(request_payment_approval, order_id=order.pk, payment=payment, actor=actor),
-        robust=True)
+    """Hand the payment to the approver once the placement has committed
+    (an outbox row of this transaction; the card number goes as a token)."""
+    enqueue_payment_approval(order_id=order.pk, payment=payment, actor=actor)
 
 
 def place_order(*, customer: Customer, lines: list[LineInput], channel: str, currency: str,
