@@ -107,7 +107,10 @@ class SandboxProvider(PaymentProvider):
             validate_card_number(card_number)
 
     def tokenize_card(self, card_number: str) -> str:
-        number = validate_card_number(card_number)
+        try:
+            number = validate_card_number(card_number)
+        except PaymentError:  # refused again by authorise, as the number would be
+            return f"{TOKEN_PREFIX}invalid::"
         return (f"{TOKEN_PREFIX}{TEST_CARDS.get(number, 'approve')}:{card_brand(number)}:"
                 f"{number[-4:]}")
 
@@ -118,6 +121,10 @@ class SandboxProvider(PaymentProvider):
                             message=_("Approved"), brand="PayPal")
         if (card_number or "").startswith(TOKEN_PREFIX):
             behaviour, brand, last4 = card_number.removeprefix(TOKEN_PREFIX).split(":")
+            if behaviour == "invalid":
+                message = _("This card number is not valid; please check it for typing errors.")
+                raise PaymentError(message, field_errors={"card_number": [message]},
+                                   code="invalid_card")
         else:
             number = validate_card_number(card_number)
             brand, last4 = card_brand(number), number[-4:]

@@ -25,6 +25,7 @@ from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
+from celery import current_app
 from django.conf import settings
 from django.db import transaction
 from django.db.models import F, Q
@@ -44,6 +45,9 @@ _HANDLERS: dict[str, Handler] = {}
 # publishes, few enough that a pool of workers shares them out and a task
 # (run one row after another) stays far inside the task time limit.
 DISPATCH_CHUNK = 100
+# Published by name: the task module (oms.tasks) imports this one, not the
+# other way round.
+RUNNER_TASK = "oms.tasks.run_outbox_messages"
 
 
 def handler(name: str) -> Callable[[Handler], Handler]:
@@ -194,14 +198,12 @@ def _send(message_ids: list[int]) -> int:
     lose their stamp, so the next relay run sends them. Returns how many
     ids were published.
     """
-    from oms.tasks import run_outbox_messages
-
     for start in range(0, len(message_ids), DISPATCH_CHUNK):
         chunk = message_ids[start:start + DISPATCH_CHUNK]
         try:
             # A short argsrepr: the worker logs it, and Celery would otherwise
             # build the repr of every id list.
-            run_outbox_messages.apply_async(
+            current_app.signature(RUNNER_TASK).apply_async(
                 args=[chunk], argsrepr=f"[{len(chunk)} outbox ids from {chunk[0]}]")
         except Exception:  # broker down, timeout, serialization: the rows stay pending
             unsent = message_ids[start:]
