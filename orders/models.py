@@ -309,7 +309,7 @@ def _status_label(value: str) -> str:
 
 
 class EventKind(models.TextChoices):
-    # Each kind has one writer in orders.events and one rendering in OrderEvent.summary.
+    # Each kind has one writer in orders.events; OrderEvent.summary renders it.
     CREATED = "created", _("Created")
     STATUS_CHANGED = "status_changed", _("Status changed")
     NOTE = "note", _("Note")
@@ -334,26 +334,34 @@ def _waiting_for(data: dict) -> str:
         return data["waiting_for"]
 
 
-# The timeline text of each typed kind, in the active (the reader's) language.
+# The timeline text of each kind (orders.events writes the payloads), in the
+# active language: the reader's. Other kinds show their text as written.
 _SUMMARIES = {
-    EventKind.PAYMENT: lambda data: gettext(
+    EventKind.EMAIL: lambda event: "",
+    EventKind.PAYMENT: lambda event: gettext(
         "Payment of %(amount)s (%(method)s%(reference)s) recorded on invoice %(number)s.") % {
-        "amount": _amount(data), "method": gettext(data["method_label"]),
-        "reference": f", {data['reference']}" if data["reference"] else "",
-        "number": data["invoice_number"]},
-    EventKind.CREDIT_APPLIED: lambda data: gettext(
+        "amount": _amount(event.data), "method": gettext(event.data["method_label"]),
+        "reference": f", {event.data['reference']}" if event.data["reference"] else "",
+        "number": event.data["invoice_number"]},
+    EventKind.CREDIT_APPLIED: lambda event: gettext(
         "Customer credit of %(amount)s applied to invoice %(number)s.") % {
-        "amount": _amount(data), "number": data["invoice_number"]},
-    EventKind.CARD_AUTHORISED: lambda data: gettext(
+        "amount": _amount(event.data), "number": event.data["invoice_number"]},
+    EventKind.CREDIT_NOTE: lambda event: gettext(
+        "Credit note %(note)s on invoice %(invoice)s: %(reason)s") % {
+        "note": event.data["credit_note_number"], "invoice": event.data["invoice_number"],
+        "reason": event.reason},
+    EventKind.CARD_AUTHORISED: lambda event: gettext(
         "The customer re-entered card details: %(card)s authorised. Still waiting "
-        "for approval: %(why)s") % {"card": f"{data['brand']} •••• {data['last4']}",
-                                    "why": _waiting_for(data)},
-    EventKind.PREPAYMENT: lambda data: gettext(
+        "for approval: %(why)s") % {"card": f"{event.data['brand']} •••• {event.data['last4']}",
+                                    "why": _waiting_for(event.data)},
+    EventKind.PREPAYMENT: lambda event: gettext(
         "The prepayment was received. Still waiting for approval: %(why)s") % {
-        "why": _waiting_for(data)},
-    EventKind.CAPTURE_FAILED: lambda data: gettext(
+        "why": _waiting_for(event.data)},
+    EventKind.CAPTURE_FAILED: lambda event: gettext(
         "The card payment could not be captured at shipment: %(why)s") % {
-        "why": data["error"]},
+        "why": event.data["error"]},
+    EventKind.STOCK: lambda event: event.reason or gettext(
+        "Short pick: missing units backordered."),
 }
 
 
@@ -399,18 +407,11 @@ class OrderEvent(models.Model):
 
     @property
     def summary(self) -> str:
-        """What happened, in the reader's language. Rows written before the
-        typed kinds (business facts as notes) show their text as written."""
-        if self.kind == EventKind.EMAIL:
-            return ""
-        if self.kind == EventKind.CREDIT_NOTE and self.data:
-            return gettext("Credit note %(note)s on invoice %(invoice)s: %(reason)s") % {
-                "note": self.data["credit_note_number"],
-                "invoice": self.data["invoice_number"], "reason": self.reason}
-        if self.kind == EventKind.STOCK and not self.reason:
-            return gettext("Short pick: missing units backordered.")
-        summary = _SUMMARIES.get(self.kind)
-        return summary(self.data) if summary is not None and self.data else self.reason
+        """What happened, in the reader's language. A note, and a row written
+        before the typed kinds (business facts as notes), shows its text as
+        written."""
+        render = _SUMMARIES.get(self.kind)
+        return render(self) if render is not None else self.reason
 
     @property
     def actor_label(self) -> str:

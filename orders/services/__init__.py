@@ -5,9 +5,11 @@ hold, reject, cancel, backorders, notes), `fulfilment` (picking, packed,
 shipped, short picks, invoiced, paid), `expiry` (the beat sweep); the
 names below are the public API, import them from `orders.services`.
 
-Each service locks the order row (`SELECT ... FOR UPDATE`) before it reads
-its state, calls the FSM transition method, saves, and writes an
-`OrderEvent`, all in one transaction; e-mails go through the outbox.
+Each service locks the order row (`lock_order`, also for billing and
+fulfillment) before it reads its state, calls the FSM transition method,
+saves, and writes its event through `orders.events`, all in one
+transaction; e-mails and the payment approval go through the outbox. A
+set-based sweep moves many orders at once through `bulk_transition`.
 
 Transactions: the services use plain `transaction.atomic()`, so a caller may
 compose them (the CSV import places every row of a file in one transaction;
