@@ -3,8 +3,10 @@
 Billing registers its approver at start-up
 (`register_payment_approver(billing.services.run_payment_approval)` in
 `BillingConfig.ready()`). A placement writes an outbox row
-(`enqueue_payment_approval`) in its own transaction; its handler calls the
-approver once the placement has committed, in a worker, retried if lost.
+(`enqueue_payment_approval`) in its own transaction; once it commits, the
+placing process runs the row's handler, which calls the approver, so the
+answer to the placement already says `reserved` or `on_hold`. A row the
+process never got to (it died) goes to a worker through the relay.
 The approver decides and calls back `orders.services.approve_order` /
 `hold_order`.
 
@@ -80,7 +82,7 @@ def enqueue_payment_approval(*, order_id: int, payment: PaymentDetails | None, a
     outbox.enqueue(APPROVAL_HANDLER, {
         "order_id": order_id, "actor_id": getattr(actor, "pk", None),
         "payment": asdict(payment) if payment is not None else None,
-    }, dedup_key=f"orders:payment-approval:{order_id}")
+    }, dedup_key=f"orders:payment-approval:{order_id}", run_here=True)
 
 
 @outbox.handler(APPROVAL_HANDLER)

@@ -7,6 +7,8 @@ already stamped `dispatched_at`, so a commit costs no bookkeeping statement;
 a publish that fails clears the stamp, and the periodic relay re-dispatches
 rows never stamped or stamped longer ago than OUTBOX_REDISPATCH_SECONDS
 (a broker that lost them, or a crash between the commit and the publish).
+A row written `run_here` is run by the committing process itself instead,
+and reaches a worker through the relay only if that process never ran it.
 
 The runner claims a row with `SELECT ... FOR UPDATE SKIP LOCKED` and runs
 the handler inside the same transaction that marks it done, so a row is run
@@ -23,6 +25,7 @@ import traceback
 import weakref
 from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
+from functools import partial
 from typing import TYPE_CHECKING
 
 from celery import current_app
@@ -87,14 +90,18 @@ RETURNING id
 """
 
 
-def enqueue(handler_name: str, payload: dict, *, dedup_key: str | None = None
-            ) -> OutboxMessage | None:
+def enqueue(handler_name: str, payload: dict, *, dedup_key: str | None = None,
+            run_here: bool = False) -> OutboxMessage | None:
     """Write a side effect into the current transaction.
 
     Returns None when a row with the same `dedup_key` already exists.
+    `run_here`: once the transaction commits, this process runs the row
+    itself instead of publishing it, so the caller's answer includes its
+    effect (the payment approval of a placement); should the process die
+    first, the relay hands the row to a worker like any other.
     """
     now = timezone.now()
-    ids = _insert(handler_name, [(payload, dedup_key)], now=now)
+    ids = _insert(handler_name, [(payload, dedup_key)], now=now, run_here=run_here)
     if not ids:
         return None
     values = {"id": ids[0], "handler": handler_name, "payload": payload,
@@ -115,8 +122,8 @@ def enqueue_many(handler_name: str, items: Iterable[tuple[dict, str | None]]) ->
     return _insert(handler_name, list(items), now=timezone.now())
 
 
-def _insert(handler_name: str, items: list[tuple[dict, str | None]], *, now: datetime
-            ) -> list[int]:
+def _insert(handler_name: str, items: list[tuple[dict, str | None]], *, now: datetime,
+            run_here: bool = False) -> list[int]:
     connection = transaction.get_connection()
     if not connection.in_atomic_block:
         raise RuntimeError("the outbox must be written inside the business transaction")
@@ -133,7 +140,10 @@ def _insert(handler_name: str, items: list[tuple[dict, str | None]], *, now: dat
                                  for payload, key in items]),
         })
         ids = [row[0] for row in cursor.fetchall()]
-    _send_after_commit(ids)
+    if run_here and ids:
+        transaction.on_commit(partial(run_messages, ids), robust=True)
+    else:
+        _send_after_commit(ids)
     return ids
 
 
