@@ -323,6 +323,16 @@ class EventKind(models.TextChoices):
     STOCK = "stock", _("Stock")  # a short pick
 
 
+class StatusCause(models.TextChoices):
+    # A status change the system made, explained in the reader's language.
+    HOLD_LAPSED = "hold_lapsed", _("The stock hold lapsed before the payment was approved.")
+
+
+def _status_reason(event: OrderEvent) -> str:
+    cause = event.data.get("cause")
+    return str(StatusCause(cause).label) if cause in StatusCause.values else event.reason
+
+
 def _amount(data: dict) -> str:
     return money(Decimal(data["amount"]), data["currency"])
 
@@ -337,6 +347,7 @@ def _waiting_for(data: dict) -> str:
 # The timeline text of each kind (orders.events writes the payloads), in the
 # active language: the reader's. Other kinds show their text as written.
 _SUMMARIES = {
+    EventKind.STATUS_CHANGED: _status_reason,
     EventKind.EMAIL: lambda event: "",
     EventKind.PAYMENT: lambda event: gettext(
         "Payment of %(amount)s (%(method)s%(reference)s) recorded on invoice %(number)s.") % {

@@ -9,6 +9,7 @@ from datetime import datetime
 from django.db import transaction
 from django.utils.translation import gettext as _
 from django_fsm import can_proceed
+from psycopg.types.json import Jsonb
 
 from oms.lib import outbox
 from oms.lib.errors import ApplicationError, NotAllowed
@@ -102,7 +103,7 @@ WITH target AS (
 ), events AS (
     INSERT INTO orders_orderevent (order_id, kind, actor_id, created_at, from_status,
                                    to_status, reason, data)
-    SELECT id, %(kind)s, %(actor_id)s, %(now)s, old_status, %(target)s, %(reason)s, '{{}}'
+    SELECT id, %(kind)s, %(actor_id)s, %(now)s, old_status, %(target)s, %(reason)s, %(data)s
       FROM moved
 )
 SELECT id, old_status FROM moved ORDER BY id
@@ -110,7 +111,8 @@ SELECT id, old_status FROM moved ORDER BY id
 
 
 def bulk_transition(*, order_ids: list[int], transition: str, fields: dict, now: datetime,
-                    actor=None, reason: str = "") -> list[tuple[int, str]]:
+                    actor=None, reason: str = "", data: dict | None = None
+                    ) -> list[tuple[int, str]]:
     """Run the FSM transition `transition` on many orders in one statement,
     writing each order's status event as `_transition` does; returns
     `(order id, previous status)` of the orders moved, in id order.
@@ -129,7 +131,8 @@ def bulk_transition(*, order_ids: list[int], transition: str, fields: dict, now:
         cursor.execute(_BULK_TRANSITION_SQL.format(assignments=assignments), {
             "ids": order_ids, "sources": list(declared), "target": target, "now": now,
             "kind": EventKind.STATUS_CHANGED, "actor_id": _actor_id(actor),
-            "reason": reason, **{f"set_{column}": value for column, value in columns.items()},
+            "reason": reason, "data": Jsonb(data or {}),
+            **{f"set_{column}": value for column, value in columns.items()},
         })
         return cursor.fetchall()
 

@@ -7,11 +7,10 @@ from datetime import datetime
 
 from django.db import transaction
 from django.utils import timezone
-from django.utils.translation import gettext as _
 
 from inventory import api as inventory_api
 from oms.lib import outbox
-from orders.models import Order, OrderStatus
+from orders.models import Order, OrderStatus, StatusCause
 from orders.services._common import EMAIL_HANDLER, bulk_transition
 
 logger = logging.getLogger(__name__)
@@ -45,7 +44,7 @@ def expire_orders(*, now: datetime | None = None) -> int:
         expired = bulk_transition(
             order_ids=ids, transition="expire", now=now,
             fields={"hold_expires_at": None, "closed_at": now},
-            reason=_("The stock hold lapsed before the payment was approved."))
+            data={"cause": StatusCause.HOLD_LAPSED})
         outbox.enqueue_many(EMAIL_HANDLER, [
             ({"order_id": order_id, "kind": "expired", "reason": ""},
              f"orders:email:{order_id}:expired")

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from django.utils import translation
+from django.utils import timezone, translation
 
 from orders import events
 from orders.models import EventKind, HoldReason, OrderEvent
+from orders.services import expire_orders
 from tests.factories.orders import make_order
 
 pytestmark = pytest.mark.django_db
@@ -54,3 +56,14 @@ def test_typed_text_stays_as_written():
     assert _read(note, "fr") == "Gift wrap, please"
     assert _read(credit_note, "fr") == "Avoir CN-1 sur la facture INV-1 : Damaged box"
     assert _read(short, "fr") == "Shelf empty"
+
+
+def test_an_expiry_is_explained_in_the_readers_language():
+    order = make_order()
+    with translation.override("fr"):
+        assert expire_orders(now=timezone.now() + timedelta(days=30)) == 1
+    event = order.events.get(to_status="expired")
+    assert (event.reason, event.data) == ("", {"cause": "hold_lapsed"})
+    assert _read(event, "en") == "The stock hold lapsed before the payment was approved."
+    assert _read(event, "fr") == (
+        "La réservation de stock a expiré avant l'approbation du paiement.")
