@@ -15,7 +15,10 @@ class OmsConfig(AppConfig):
     verbose_name = _("Back office")
 
     def ready(self) -> None:
-        from oms import checks  # noqa: F401  (registers the system checks)
+        # checks: registers the system checks. tasks: the outbox publishes its
+        # runner by name; registered here, an eager Celery (tests, a dev server
+        # without Redis) runs it in-process.
+        from oms import checks, tasks  # noqa: F401
 
         # After every migrate, so permissions of models added later reach roles.
         post_migrate.connect(_sync_roles, dispatch_uid="oms.sync_roles")

@@ -8,5 +8,5 @@ class OrdersConfig(AppConfig):
     verbose_name = _("Orders")
 
     def ready(self) -> None:
-        # Registers the outbox handlers (customer e-mails, hold notices).
-        from orders import emails  # noqa: F401
+        # Registers the outbox handlers (customer e-mails, hold notices, approval).
+        from orders import emails, payments  # noqa: F401

@@ -19,6 +19,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 
 from oms.lib import outbox
+from orders import events as order_events
 from orders.models import EventKind, Order, OrderEvent
 
 # kind -> subject; the bodies are templates/emails/orders/<kind>.txt/.html
@@ -108,10 +109,9 @@ def send_customer_email(*, order_id: int, kind: str, outbox_message_id: int, rea
               to=[order.customer.email], outbox_message_id=outbox_message_id,
               attachments=attachments)
     # The timeline shows what was sent, to whom, with which files.
-    OrderEvent.objects.create(order=order, kind=EventKind.EMAIL, reason=kind,
-                              data={"outbox_message_id": outbox_message_id,
-                                    "to": order.customer.email, "subject": subject,
-                                    "attachments": [a["filename"] for a in attachments or []]})
+    order_events.email_sent(order, kind=kind, outbox_message_id=outbox_message_id,
+                            to=order.customer.email, subject=subject,
+                            attachments=[a["filename"] for a in attachments or []])
     return True
 
 

@@ -16,10 +16,12 @@ from django.contrib.postgres.indexes import GinIndex, OpClass
 from django.db import connection, models
 from django.db.models.functions import Upper
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django_fsm import FSMField, FSMModelMixin, transition
 
 from customers.models import Customer
+from oms.lib.money import format_money as money
 
 # The sequence behind order numbers (created by migration 0001).
 ORDER_NUMBER_SEQUENCE = "orders_order_number_seq"
@@ -330,13 +332,71 @@ def _status_label(value: str) -> str:
 
 
 class EventKind(models.TextChoices):
+    # Each kind has one writer in orders.events; OrderEvent.summary renders it.
     CREATED = "created", _("Created")
     STATUS_CHANGED = "status_changed", _("Status changed")
     NOTE = "note", _("Note")
-    EDITED = "edited", _("Edited")
     EMAIL = "email", _("E-mail queued")
-    PAYMENT = "payment", _("Payment")
-    STOCK = "stock", _("Stock")
+    PAYMENT = "payment", _("Payment")  # money recorded against an invoice
+    CREDIT_APPLIED = "credit_applied", _("Customer credit")
+    CREDIT_NOTE = "credit_note", _("Credit note")
+    CARD_AUTHORISED = "card_authorised", _("Card")  # re-entered, still waiting
+    PREPAYMENT = "prepayment", _("Prepayment")  # received, still waiting
+    CAPTURE_FAILED = "capture_failed", _("Capture")
+    STOCK = "stock", _("Stock")  # a short pick
+
+
+class StatusCause(models.TextChoices):
+    # A status change the system made, explained in the reader's language.
+    HOLD_LAPSED = "hold_lapsed", _("The stock hold lapsed before the payment was approved.")
+
+
+def _status_reason(event: OrderEvent) -> str:
+    cause = event.data.get("cause")
+    return str(StatusCause(cause).label) if cause in StatusCause.values else event.reason
+
+
+def _amount(data: dict) -> str:
+    return money(Decimal(data["amount"]), data["currency"])
+
+
+def _waiting_for(data: dict) -> str:
+    try:
+        return str(HoldReason(data["waiting_for"]).label)
+    except ValueError:
+        return data["waiting_for"]
+
+
+# The timeline text of each kind (orders.events writes the payloads), in the
+# active language: the reader's. Other kinds show their text as written.
+_SUMMARIES = {
+    EventKind.STATUS_CHANGED: _status_reason,
+    EventKind.EMAIL: lambda event: "",
+    EventKind.PAYMENT: lambda event: gettext(
+        "Payment of %(amount)s (%(method)s%(reference)s) recorded on invoice %(number)s.") % {
+        "amount": _amount(event.data), "method": gettext(event.data["method_label"]),
+        "reference": f", {event.data['reference']}" if event.data["reference"] else "",
+        "number": event.data["invoice_number"]},
+    EventKind.CREDIT_APPLIED: lambda event: gettext(
+        "Customer credit of %(amount)s applied to invoice %(number)s.") % {
+        "amount": _amount(event.data), "number": event.data["invoice_number"]},
+    EventKind.CREDIT_NOTE: lambda event: gettext(
+        "Credit note %(note)s on invoice %(invoice)s: %(reason)s") % {
+        "note": event.data["credit_note_number"], "invoice": event.data["invoice_number"],
+        "reason": event.reason},
+    EventKind.CARD_AUTHORISED: lambda event: gettext(
+        "The customer re-entered card details: %(card)s authorised. Still waiting "
+        "for approval: %(why)s") % {"card": f"{event.data['brand']} •••• {event.data['last4']}",
+                                    "why": _waiting_for(event.data)},
+    EventKind.PREPAYMENT: lambda event: gettext(
+        "The prepayment was received. Still waiting for approval: %(why)s") % {
+        "why": _waiting_for(event.data)},
+    EventKind.CAPTURE_FAILED: lambda event: gettext(
+        "The card payment could not be captured at shipment: %(why)s") % {
+        "why": event.data["error"]},
+    EventKind.STOCK: lambda event: event.reason or gettext(
+        "Short pick: missing units backordered."),
+}
 
 
 class OrderEvent(models.Model):
@@ -378,6 +438,14 @@ class OrderEvent(models.Model):
         """Written by the placement itself: created, or draft -> placed."""
         return self.kind == EventKind.CREATED or (
             self.from_status == OrderStatus.DRAFT and self.to_status == OrderStatus.PLACED)
+
+    @property
+    def summary(self) -> str:
+        """What happened, in the reader's language. A note, and a row written
+        before the typed kinds (business facts as notes), shows its text as
+        written."""
+        render = _SUMMARIES.get(self.kind)
+        return render(self) if render is not None else self.reason
 
     @property
     def actor_label(self) -> str:

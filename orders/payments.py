@@ -1,10 +1,19 @@
 """Payment approval, inverted so `orders` never imports `billing`.
 
 Billing registers its approver at start-up
-(`register_payment_approver(billing.services.approve_order_payment)` in
-`BillingConfig.ready()`); orders calls `request_payment_approval` after a
-placement commits. The approver decides and calls back
-`orders.services.approve_order` / `hold_order`.
+(`register_payment_approver(billing.services.run_payment_approval)` in
+`BillingConfig.ready()`). A placement writes an outbox row
+(`enqueue_payment_approval`) in its own transaction; once it commits, the
+placing process runs the row's handler, which calls the approver, so the
+answer to the placement already says `reserved` or `on_hold`. A row the
+process never got to (it died) goes to a worker through the relay.
+The approver decides and calls back `orders.services.approve_order` /
+`hold_order`.
+
+Card numbers never enter the outbox table: before the row is written the
+number is swapped for the gateway's token (billing registers the
+tokenizer), and the approver authorises with the token. Without a token the
+row carries no card at all and the approver asks the customer for one.
 
 Billing also registers a checker of the payment details (a card number that
 cannot be a card number), which placement runs with its other validation so
@@ -15,9 +24,15 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, replace
+
+from django.contrib.auth import get_user_model
+
+from oms.lib import outbox
 
 logger = logging.getLogger(__name__)
+
+APPROVAL_HANDLER = "orders.request_payment_approval"
 
 
 @dataclass(frozen=True)
@@ -25,15 +40,17 @@ class PaymentDetails:
     method: str  # "card" | "bank_transfer" | "net_terms" | "paypal"
     card_number: str | None = None  # never stored; billing keeps only last4
     idempotency_key: str | None = None
+    card_token: str | None = None  # the gateway's token for card_number: safe to store
 
     def __repr__(self) -> str:  # keep card numbers out of logs and tracebacks
         masked = f"****{self.card_number[-4:]}" if self.card_number else None
         return (f"PaymentDetails(method={self.method!r}, card_number={masked!r}, "
-                f"idempotency_key={self.idempotency_key!r})")
+                f"idempotency_key={self.idempotency_key!r}, card_token={self.card_token!r})")
 
 
 _approver: Callable[..., None] | None = None
 _checker: Callable[[PaymentDetails], dict[str, list[str]]] | None = None
+_tokenizer: Callable[[PaymentDetails], str | None] | None = None
 
 
 def register_payment_approver(func: Callable[..., None] | None) -> None:
@@ -43,17 +60,43 @@ def register_payment_approver(func: Callable[..., None] | None) -> None:
     _approver = func
 
 
-def request_payment_approval(*, order_id: int, payment: PaymentDetails | None, actor) -> None:
-    """Hand a freshly placed order to the registered approver (in-process).
+def register_payment_tokenizer(func: Callable[[PaymentDetails], str | None] | None) -> None:
+    """Install the function that swaps a card number for the gateway's token
+    (None when the gateway will not take it)."""
+    global _tokenizer
+    _tokenizer = func
 
-    Called after the placement commits; a no-op when no approver is registered
-    (the order then stays `placed` until someone approves it by hand or its
-    hold expires).
+
+def enqueue_payment_approval(*, order_id: int, payment: PaymentDetails | None, actor) -> None:
+    """Write the order's payment approval into the placing transaction.
+
+    Nothing is written when no approver is registered: the order then stays
+    `placed` until someone approves it by hand or its hold expires.
     """
     if _approver is None:
         logger.info("no payment approver registered; order %s waits for a person", order_id)
         return
-    _approver(order_id=order_id, payment=payment, actor=actor)
+    if payment is not None and payment.card_number:
+        token = _tokenizer(payment) if _tokenizer is not None else None
+        payment = replace(payment, card_number=None, card_token=token)
+    outbox.enqueue(APPROVAL_HANDLER, {
+        "order_id": order_id, "actor_id": getattr(actor, "pk", None),
+        "payment": asdict(payment) if payment is not None else None,
+    }, dedup_key=f"orders:payment-approval:{order_id}", run_here=True)
+
+
+@outbox.handler(APPROVAL_HANDLER)
+def request_payment_approval(payload: dict) -> None:
+    """Hand a placed order to the registered approver (an outbox handler)."""
+    if _approver is None:
+        logger.info("no payment approver registered; order %s waits for a person",
+                    payload["order_id"])
+        return
+    actor = (get_user_model().objects.filter(pk=payload["actor_id"]).first()
+             if payload["actor_id"] is not None else None)
+    payment = payload["payment"]
+    _approver(order_id=payload["order_id"], actor=actor,
+              payment=PaymentDetails(**payment) if payment is not None else None)
 
 
 def register_payment_checker(

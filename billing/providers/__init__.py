@@ -21,10 +21,11 @@ from billing.providers.base import (
 )
 from billing.providers.manual import ManualProvider
 from billing.providers.sandbox import SandboxProvider
+from orders.payments import PaymentDetails
 
 __all__ = [
     "IdempotencyKeyReused", "PaymentError", "PaymentProvider", "ProviderResult",
-    "get_provider", "provider_for_method", "register_provider",
+    "card_token", "get_provider", "provider_for_method", "register_provider",
 ]
 
 _PROVIDERS: dict[str, PaymentProvider] = {}
@@ -52,3 +53,13 @@ def provider_for_method(method: str) -> PaymentProvider:
     if method in (PaymentMethod.BANK_TRANSFER, PaymentMethod.NET_TERMS):
         return get_provider("manual")
     raise PaymentError(f"unknown payment method {method!r}", code="unknown_method")
+
+
+def card_token(payment: PaymentDetails) -> str | None:
+    """The gateway's token for the payment's card number, which stands in for
+    the number wherever it is stored (the approval's outbox row); None when
+    the gateway refuses the number."""
+    try:
+        return provider_for_method(payment.method).tokenize_card(payment.card_number or "")
+    except PaymentError:
+        return None

@@ -127,6 +127,12 @@ class PaymentProvider(ABC):
         default every detail may be tried."""
         return None
 
+    def tokenize_card(self, card_number: str) -> str:
+        """The gateway's token for a card number: `authorise` takes it in
+        place of the number. A provider that takes no cards refuses."""
+        raise PaymentError(_("This provider does not take %(method)s payments.")
+                           % {"method": "card"})
+
     # -- the operations ---------------------------------------------------
     def authorise(self, *, order_id: int, method: str, amount: Decimal, currency: str,
                   idempotency_key: str, card_number: str | None = None,

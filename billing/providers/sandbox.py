@@ -18,7 +18,10 @@ number that fails it, or is not 12 to 19 digits, is refused with a
 PayPal payments through the sandbox are always approved.
 
 Only the brand and the last four digits are stored; the full number never
-leaves this module. Its state (payments and every operation on them) lives in
+leaves this module. `tokenize_card` gives a token that `authorise` takes in
+place of the number, like a real gateway's vault; a sandbox token spells out
+what the number would do (``tok_sandbox:approve:Visa:4242``), so any process
+can authorise with it. Its state (payments and every operation on them) lives in
 the database, so idempotency holds across processes: the same idempotency key
 twice gives one charge.
 """
@@ -37,6 +40,8 @@ APPROVE = "4242424242424242"
 DECLINE = "4000000000000002"
 INSUFFICIENT_FUNDS = "4000000000009995"
 NEEDS_REVIEW = "4000000000000101"
+
+TOKEN_PREFIX = "tok_sandbox:"  # noqa: S105  a card token, not a password
 
 TEST_CARDS = {
     APPROVE: "approve",
@@ -101,14 +106,29 @@ class SandboxProvider(PaymentProvider):
         if method == PaymentMethod.CARD and normalise_card_number(card_number):
             validate_card_number(card_number)
 
+    def tokenize_card(self, card_number: str) -> str:
+        try:
+            number = validate_card_number(card_number)
+        except PaymentError:  # refused again by authorise, as the number would be
+            return f"{TOKEN_PREFIX}invalid::"
+        return (f"{TOKEN_PREFIX}{TEST_CARDS.get(number, 'approve')}:{card_brand(number)}:"
+                f"{number[-4:]}")
+
     def decide_authorisation(self, *, method: str, amount: Decimal, currency: str,
                              card_number: str | None) -> Decision:
         if method == PaymentMethod.PAYPAL:
             return Decision(outcome=TransactionOutcome.APPROVED, status=PaymentStatus.AUTHORISED,
                             message=_("Approved"), brand="PayPal")
-        number = validate_card_number(card_number)
-        brand, last4 = card_brand(number), number[-4:]
-        behaviour = TEST_CARDS.get(number, "approve")
+        if (card_number or "").startswith(TOKEN_PREFIX):
+            behaviour, brand, last4 = card_number.removeprefix(TOKEN_PREFIX).split(":")
+            if behaviour == "invalid":
+                message = _("This card number is not valid; please check it for typing errors.")
+                raise PaymentError(message, field_errors={"card_number": [message]},
+                                   code="invalid_card")
+        else:
+            number = validate_card_number(card_number)
+            brand, last4 = card_brand(number), number[-4:]
+            behaviour = TEST_CARDS.get(number, "approve")
         if behaviour == "decline":
             return Decision(outcome=TransactionOutcome.DECLINED, status=PaymentStatus.DECLINED,
                             decline_code="card_declined",

@@ -56,6 +56,7 @@ from billing.providers import PaymentError, ProviderResult, get_provider, provid
 from oms.lib import outbox
 from oms.lib.errors import ApplicationError, NotAllowed
 from oms.lib.money import format_money as money
+from orders import events as order_events
 from orders import services as order_services
 from orders.models import HoldReason, Order, OrderStatus
 from orders.payments import PaymentDetails
@@ -95,9 +96,9 @@ def approve_order_payment(*, order_id: int, payment: PaymentDetails | None, acto
 
     Safe to call twice for the same order: a decided order is left alone and
     the authorisation key is derived from the order, so nothing is charged
-    twice.
+    twice. Not durable: it runs in the outbox handler's transaction.
     """
-    with transaction.atomic(durable=True):
+    with transaction.atomic():
         order = _lock_order(order_id)
         if order.status != OrderStatus.PLACED:
             logger.info("payment approval: order %s is %s, nothing to decide", order.number,
@@ -189,7 +190,8 @@ def open_exposure(*, customer_id: int, exclude_order_id: int | None = None) -> D
 def _authorise_for_order(order: Order, method: str, payment: PaymentDetails | None,
                          actor) -> tuple[ProviderResult | None, str]:
     """Authorise with the provider of `method`; (result, card problem text)."""
-    if method == PaymentMethod.CARD and not (payment and payment.card_number):
+    card = payment and (payment.card_token or payment.card_number)
+    if method == PaymentMethod.CARD and not card:
         return None, _("No card details were given.")
     # Derived from the order, so a redelivered approval never charges twice.
     key = f"order:{order.pk}:authorise"
@@ -199,7 +201,7 @@ def _authorise_for_order(order: Order, method: str, payment: PaymentDetails | No
         return provider_for_method(method).authorise(
             order_id=order.pk, method=method, amount=order.total_gross,
             currency=order.currency, idempotency_key=key,
-            card_number=payment.card_number if payment else None, actor=actor), ""
+            card_number=card or None, actor=actor), ""
     except PaymentError as exc:
         if method in CARD_METHODS:
             return None, exc.message
@@ -289,10 +291,8 @@ def retry_card_payment(*, order_id: int, card_number: str, attempt_key: str,
                 order_id=order.pk, actor=actor,
                 reason=_("The customer re-entered card details; payment approved."))
         else:
-            order_services.add_note(order_id=order.pk, actor=actor, text=_(
-                "The customer re-entered card details: %(card)s authorised. Still waiting "
-                "for approval: %(why)s") % {"card": f"{result.brand} •••• {result.last4}",
-                                            "why": verdict.reason_text})
+            order_events.card_authorised(order, actor=actor, brand=result.brand,
+                                         last4=result.last4, waiting_for=verdict.reason_code)
     return result
 
 
@@ -359,9 +359,8 @@ def record_payment_received(*, payment_id: int, actor) -> ProviderResult:
                 order_services.approve_order(order_id=order.pk, actor=actor,
                                              reason=_("The prepayment was received."))
             else:
-                order_services.add_note(order_id=order.pk, actor=actor, text=_(
-                    "The prepayment was received. Still waiting for approval: %(why)s")
-                    % {"why": verdict.reason_text})
+                order_events.prepayment_received(order, actor=actor,
+                                                 waiting_for=verdict.reason_code)
     return result
 
 

@@ -42,9 +42,8 @@ from billing.services.invoicing import (
 from customers.models import Customer
 from oms.lib import outbox
 from oms.lib.errors import ApplicationError, NotAllowed
-from oms.lib.money import format_money as money
 from oms.lib.money import quantize_money, to_decimal
-from orders import services as order_services
+from orders import events as order_events
 
 logger = logging.getLogger(__name__)
 
@@ -93,11 +92,10 @@ def record_invoice_payment(*, invoice_id: int, amount, method: str, received_on:
         record = apply_payment(invoice, amount=value, method=method, received_on=received_on,
                                reference=reference, actor=actor)
         # On the order's timeline, so customer service sees the money arrive.
-        order_services.add_note(order_id=order.pk, actor=actor, text=_(
-            "Payment of %(amount)s (%(method)s%(reference)s) recorded on invoice %(number)s.")
-            % {"amount": money(value, invoice.currency),
-               "method": SettlementMethod(method).label,
-               "reference": f", {reference}" if reference else "", "number": invoice.number})
+        order_events.payment_recorded(
+            order, actor=actor, invoice_number=invoice.number, amount=value,
+            currency=invoice.currency, method=method,
+            method_label=SettlementMethod(method).label, reference=reference)
         outbox.enqueue(EMAIL_HANDLER, {
             "order_id": order.pk, "kind": "payment_received",
             "extra": {"invoice_number": invoice.number, "amount": str(record.amount),
@@ -141,9 +139,8 @@ def apply_customer_credit(*, invoice_id: int, actor) -> InvoicePayment:
             customer_id=invoice.customer_id, amount=-amount, currency=invoice.currency,
             invoice=invoice, invoice_payment=record, actor=record.actor,
             reason=_("Applied to invoice %(number)s") % {"number": invoice.number})
-        order_services.add_note(order_id=order.pk, actor=actor, text=_(
-            "Customer credit of %(amount)s applied to invoice %(number)s.")
-            % {"amount": money(amount, invoice.currency), "number": invoice.number})
+        order_events.credit_applied(order, actor=actor, invoice_number=invoice.number,
+                                    amount=amount, currency=invoice.currency)
         _mark_paid_if_settled(order, actor=actor)
     return record
 

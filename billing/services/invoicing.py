@@ -52,6 +52,7 @@ from oms.lib import outbox
 from oms.lib.errors import ApplicationError, NotAllowed
 from oms.lib.money import ZERO, quantize_money, tax_amount, to_decimal
 from oms.lib.money import format_money as money
+from orders import events as order_events
 from orders import services as order_services
 from orders.models import Order, OrderStatus
 from orders.totals import PricedLine, compute_totals
@@ -255,9 +256,8 @@ def _capture_and_apply(order: Order, invoice: Invoice, *, actor, today: date) ->
         except ApplicationError as exc:
             # The invoice is issued anyway; Accounting collects by hand.
             logger.warning("invoice: capture of payment %s failed: %s", payment.pk, exc.message)
-            order_services.add_note(order_id=order.pk, actor=actor, text=_(
-                "The card payment could not be captured at shipment: %(why)s")
-                % {"why": exc.message})
+            order_events.capture_failed(order, actor=actor, payment_id=payment.pk,
+                                        error=exc.message)
     captured = (Payment.objects.filter(order=order, status__in=[PaymentStatus.CAPTURED,
                                                                 PaymentStatus.REFUNDED],
                                        invoice_payment__isnull=True).order_by("pk"))
@@ -389,9 +389,8 @@ def issue_credit_note(*, invoice_id: int, lines: list[CreditLineInput], reason: 
         invoice.status = _settle_status(invoice)
         invoice.save(update_fields=["amount_credited", "status"])
         _number(note)  # last write on billing's tables: gapless credit note numbers
-        order_services.add_note(order_id=order.pk, actor=actor, text=_(
-            "Credit note %(note)s on invoice %(invoice)s: %(reason)s")
-            % {"note": note.number, "invoice": invoice.number, "reason": reason})
+        order_events.credit_note_issued(order, actor=actor, invoice_number=invoice.number,
+                                        credit_note_number=note.number, reason=reason)
         _mark_paid_if_settled(order, actor=actor)
     return note
 

@@ -7,6 +7,8 @@ already stamped `dispatched_at`, so a commit costs no bookkeeping statement;
 a publish that fails clears the stamp, and the periodic relay re-dispatches
 rows never stamped or stamped longer ago than OUTBOX_REDISPATCH_SECONDS
 (a broker that lost them, or a crash between the commit and the publish).
+A row written `run_here` is run by the committing process itself instead,
+and reaches a worker through the relay only if that process never ran it.
 
 The runner claims a row with `SELECT ... FOR UPDATE SKIP LOCKED` and runs
 the handler inside the same transaction that marks it done, so a row is run
@@ -23,8 +25,10 @@ import traceback
 import weakref
 from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
+from functools import partial
 from typing import TYPE_CHECKING
 
+from celery import current_app
 from django.conf import settings
 from django.db import transaction
 from django.db.models import F, Q
@@ -44,6 +48,9 @@ _HANDLERS: dict[str, Handler] = {}
 # publishes, few enough that a pool of workers shares them out and a task
 # (run one row after another) stays far inside the task time limit.
 DISPATCH_CHUNK = 100
+# Published by name: the task module (oms.tasks) imports this one, not the
+# other way round.
+RUNNER_TASK = "oms.tasks.run_outbox_messages"
 
 
 def handler(name: str) -> Callable[[Handler], Handler]:
@@ -83,14 +90,18 @@ RETURNING id
 """
 
 
-def enqueue(handler_name: str, payload: dict, *, dedup_key: str | None = None
-            ) -> OutboxMessage | None:
+def enqueue(handler_name: str, payload: dict, *, dedup_key: str | None = None,
+            run_here: bool = False) -> OutboxMessage | None:
     """Write a side effect into the current transaction.
 
     Returns None when a row with the same `dedup_key` already exists.
+    `run_here`: once the transaction commits, this process runs the row
+    itself instead of publishing it, so the caller's answer includes its
+    effect (the payment approval of a placement); should the process die
+    first, the relay hands the row to a worker like any other.
     """
     now = timezone.now()
-    ids = _insert(handler_name, [(payload, dedup_key)], now=now)
+    ids = _insert(handler_name, [(payload, dedup_key)], now=now, run_here=run_here)
     if not ids:
         return None
     values = {"id": ids[0], "handler": handler_name, "payload": payload,
@@ -111,8 +122,8 @@ def enqueue_many(handler_name: str, items: Iterable[tuple[dict, str | None]]) ->
     return _insert(handler_name, list(items), now=timezone.now())
 
 
-def _insert(handler_name: str, items: list[tuple[dict, str | None]], *, now: datetime
-            ) -> list[int]:
+def _insert(handler_name: str, items: list[tuple[dict, str | None]], *, now: datetime,
+            run_here: bool = False) -> list[int]:
     connection = transaction.get_connection()
     if not connection.in_atomic_block:
         raise RuntimeError("the outbox must be written inside the business transaction")
@@ -129,7 +140,10 @@ def _insert(handler_name: str, items: list[tuple[dict, str | None]], *, now: dat
                                  for payload, key in items]),
         })
         ids = [row[0] for row in cursor.fetchall()]
-    _send_after_commit(ids)
+    if run_here and ids:
+        transaction.on_commit(partial(run_messages, ids), robust=True)
+    else:
+        _send_after_commit(ids)
     return ids
 
 
@@ -194,14 +208,12 @@ def _send(message_ids: list[int]) -> int:
     lose their stamp, so the next relay run sends them. Returns how many
     ids were published.
     """
-    from oms.tasks import run_outbox_messages
-
     for start in range(0, len(message_ids), DISPATCH_CHUNK):
         chunk = message_ids[start:start + DISPATCH_CHUNK]
         try:
             # A short argsrepr: the worker logs it, and Celery would otherwise
             # build the repr of every id list.
-            run_outbox_messages.apply_async(
+            current_app.signature(RUNNER_TASK).apply_async(
                 args=[chunk], argsrepr=f"[{len(chunk)} outbox ids from {chunk[0]}]")
         except Exception:  # broker down, timeout, serialization: the rows stay pending
             unsent = message_ids[start:]

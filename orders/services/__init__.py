@@ -5,9 +5,11 @@ hold, reject, cancel, backorders, notes), `fulfilment` (picking, packed,
 shipped, short picks, invoiced, paid), `expiry` (the beat sweep); the
 names below are the public API, import them from `orders.services`.
 
-Each service locks the order row (`SELECT ... FOR UPDATE`) before it reads
-its state, calls the FSM transition method, saves, and writes an
-`OrderEvent`, all in one transaction; e-mails go through the outbox.
+Each service locks the order row (`lock_order`, also for billing and
+fulfillment) before it reads its state, calls the FSM transition method,
+saves, and writes its event through `orders.events`, all in one
+transaction; e-mails and the payment approval go through the outbox. A
+set-based sweep moves many orders at once through `bulk_transition`.
 
 Transactions: the services use plain `transaction.atomic()`, so a caller may
 compose them (the CSV import places every row of a file in one transaction;
@@ -33,12 +35,17 @@ from orders.inputs import (
     PaymentInput,
     PlaceOrder,
 )
-from orders.services._common import EMAIL_HANDLER, HOLD_NOTICE_HANDLER, MAX_NOTE, OrderNotFound
+from orders.services._common import (
+    EMAIL_HANDLER,
+    HOLD_NOTICE_HANDLER,
+    MAX_NOTE,
+    OrderNotFound,
+    lock_order,
+)
 from orders.services.expiry import expire_orders
 from orders.services.fulfilment import (
     ORDER_CANCELLED,
     ORDER_SHIPPED,
-    lock_order,
     mark_invoiced,
     mark_packed,
     mark_paid,

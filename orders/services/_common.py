@@ -4,16 +4,20 @@ method, save, event)."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Any
 
+from django.db import transaction
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django_fsm import can_proceed
+from psycopg.types.json import Jsonb
 from pydantic import BeforeValidator
 
 from oms.lib import outbox
 from oms.lib.errors import ApplicationError, NotAllowed
 from oms.lib.validation import Input, LongText
+from orders import events
 from orders.models import EventKind, HoldReason, Order, OrderEvent
 
 MAX_NOTE = 4000
@@ -62,8 +66,15 @@ def _actor_id(actor) -> int | None:
     return getattr(actor, "pk", None)
 
 
-def _lock_order(order_id: int) -> Order:
-    """The order row, locked for the rest of the transaction."""
+def lock_order(*, order_id: int) -> Order:
+    """The order row, locked for the rest of the caller's transaction.
+
+    Every write on an order takes it first, downstream apps before their own
+    rows (shipments, invoices), so the lock order stays: order, then the
+    app's rows, then reservations and stock levels (inside inventory.api).
+    """
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("lock_order() must run inside a transaction")
     order = Order.objects.select_for_update(of=("self",)).filter(pk=order_id).first()
     if order is None:
         raise OrderNotFound(_("Order not found."), code="not_found")
@@ -76,22 +87,6 @@ def _refuse(order: Order, action: str) -> NotAllowed:
         % {"number": order.number, "status": order.get_status_display().lower(),
            "action": action},
         code="illegal_transition")
-
-
-def _new_event(order: Order, *, kind: str, actor, from_status: str = "",
-               to_status: str = "", reason: str = "", data: dict | None = None) -> OrderEvent:
-    """An unsaved event (for one bulk INSERT of several)."""
-    return OrderEvent(order=order, kind=kind, actor_id=_actor_id(actor),
-                      from_status=from_status, to_status=to_status, reason=reason,
-                      data=data or {})
-
-
-def _event(order: Order, *, kind: str, actor, from_status: str = "", to_status: str = "",
-           reason: str = "", data: dict | None = None) -> OrderEvent:
-    event = _new_event(order, kind=kind, actor=actor, from_status=from_status,
-                       to_status=to_status, reason=reason, data=data)
-    event.save(force_insert=True)
-    return event
 
 
 def _run_transition(order: Order, method_name: str, *, refused_as: str, **kwargs
@@ -113,8 +108,60 @@ def _transition(order: Order, method_name: str, *, actor, reason: str = "",
     from_status, changed = _run_transition(order, method_name, refused_as=refused_as,
                                            **kwargs)
     order.save(update_fields=[*changed, "updated_at"])
-    return _event(order, kind=EventKind.STATUS_CHANGED, actor=actor, from_status=from_status,
-                  to_status=order.status, reason=reason, data=data)
+    return events.status_changed(order, actor=actor, from_status=from_status,
+                                 to_status=order.status, reason=reason, data=data)
+
+
+# One statement: lock the orders still in a source state (id order), move
+# them, and insert their status events from the UPDATE's own RETURNING, so
+# no row travels to Python and back.
+_BULK_TRANSITION_SQL = """
+WITH target AS (
+    SELECT id, status AS old_status FROM orders_order
+     WHERE id = ANY(%(ids)s) AND status = ANY(%(sources)s)
+     ORDER BY id
+       FOR UPDATE
+), moved AS (
+    UPDATE orders_order o
+       SET status = %(target)s, updated_at = %(now)s{assignments}
+      FROM target
+     WHERE o.id = target.id
+    RETURNING o.id, target.old_status
+), events AS (
+    INSERT INTO orders_orderevent (order_id, kind, actor_id, created_at, from_status,
+                                   to_status, reason, data)
+    SELECT id, %(kind)s, %(actor_id)s, %(now)s, old_status, %(target)s, %(reason)s, %(data)s
+      FROM moved
+)
+SELECT id, old_status FROM moved ORDER BY id
+"""
+
+
+def bulk_transition(*, order_ids: list[int], transition: str, fields: dict, now: datetime,
+                    actor=None, reason: str = "", data: dict | None = None
+                    ) -> list[tuple[int, str]]:
+    """Run the FSM transition `transition` on many orders in one statement,
+    writing each order's status event as `_transition` does; returns
+    `(order id, previous status)` of the orders moved, in id order.
+
+    For set-based sweeps only (the expiry): it bypasses the transition
+    method, so the source and target states come from the method's FSM
+    declaration, and `fields` must be the columns the method sets (column
+    name -> value). Orders no longer in a source state are skipped, so a
+    concurrent transition that committed first wins.
+    """
+    declared = getattr(Order, transition)._django_fsm.transitions
+    (target,) = {t.target for t in declared.values()}
+    columns = {Order._meta.get_field(name).column: value for name, value in fields.items()}
+    assignments = "".join(f", {column} = %(set_{column})s" for column in columns)
+    with transaction.get_connection().cursor() as cursor:
+        cursor.execute(_BULK_TRANSITION_SQL.format(assignments=assignments), {
+            "ids": order_ids, "sources": list(declared), "target": target, "now": now,
+            "kind": EventKind.STATUS_CHANGED, "actor_id": _actor_id(actor),
+            "reason": reason, "data": Jsonb(data or {}),
+            **{f"set_{column}": value for column, value in columns.items()},
+        })
+        return cursor.fetchall()
 
 
 def _email_customer(order: Order, kind: str, *, reason: str = "") -> None:

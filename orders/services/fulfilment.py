@@ -1,7 +1,7 @@
 """Transitions after reservation: picking, packing, shipping (driven by the
 fulfillment app), invoicing and payment (driven by billing).
 
-Every service locks the order row first (`_lock_order`), so two requests on
+Every service locks the order row first (`lock_order`), so two requests on
 one order serialise: shipping and cancelling at once, exactly one wins.
 They use plain `transaction.atomic()`: fulfillment and billing call them
 inside their own transaction, after their own work, with the order locked.
@@ -14,35 +14,23 @@ from django.utils.translation import gettext as _
 
 from oms.lib import events
 from oms.lib.errors import ApplicationError
-from orders.models import EventKind, Order, OrderStatus
+from orders import events as order_events
+from orders.models import Order, OrderStatus
 from orders.services._common import (
     ShortPick,
-    _event,
-    _lock_order,
     _refuse,
     _transition,
+    lock_order,
 )
 
 ORDER_SHIPPED = "order.shipped"
 ORDER_CANCELLED = "order.cancelled"
 
 
-def lock_order(*, order_id: int) -> Order:
-    """The order row, locked for the rest of the caller's transaction.
-
-    Downstream apps take it before their own rows (shipments, invoices) so
-    the lock order stays: order, then the app's rows, then reservations and
-    stock levels (inside inventory.api).
-    """
-    if not transaction.get_connection().in_atomic_block:
-        raise RuntimeError("lock_order() must run inside a transaction")
-    return _lock_order(order_id)
-
-
 def start_picking(*, order_id: int, actor, data: dict | None = None) -> Order:
     """reserved -> picking: the order went onto a pick list."""
     with transaction.atomic():
-        order = _lock_order(order_id)
+        order = lock_order(order_id=order_id)
         _transition(order, "start_picking", actor=actor, data=data,
                     refused_as=_("picked"))
     return order
@@ -51,7 +39,7 @@ def start_picking(*, order_id: int, actor, data: dict | None = None) -> Order:
 def mark_packed(*, order_id: int, actor, data: dict | None = None) -> Order:
     """picking -> packed: every warehouse's part of the order is packed."""
     with transaction.atomic():
-        order = _lock_order(order_id)
+        order = lock_order(order_id=order_id)
         _transition(order, "pack", actor=actor, data=data, refused_as=_("packed"))
     return order
 
@@ -60,7 +48,7 @@ def mark_shipped(*, order_id: int, actor, data: dict | None = None) -> Order:
     """packed -> shipped once every shipment has left; billing hears of it
     through the "order.shipped" domain event (invoice, card capture)."""
     with transaction.atomic():
-        order = _lock_order(order_id)
+        order = lock_order(order_id=order_id)
         _transition(order, "ship", actor=actor, data=data, refused_as=_("shipped"))
         events.publish(ORDER_SHIPPED, {"order_id": order.pk},
                        dedup_key=f"order:{order.pk}:shipped")
@@ -74,11 +62,11 @@ def record_short_pick(*, order_id: int, lines: dict[int, int], actor,
     line and on the timeline, never dropped silently."""
     reason = ShortPick.parse({"lines": lines, "reason": reason}).reason
     with transaction.atomic():
-        order = _lock_order(order_id)
+        order = lock_order(order_id=order_id)
         if order.status != OrderStatus.PICKING:
             raise _refuse(order, _("short picked"))
         by_id = {line.pk: line for line in order.lines.filter(pk__in=list(lines))}
-        recorded: dict[str, int] = {}
+        recorded: dict[int, int] = {}
         for line_id, short in sorted(lines.items()):
             line = by_id.get(line_id)
             if line is None:
@@ -92,11 +80,9 @@ def record_short_pick(*, order_id: int, lines: dict[int, int], actor,
                     field_errors={"lines": [line.sku]})
             line.backordered_quantity += short
             line.save(update_fields=["backordered_quantity"])
-            recorded[str(line_id)] = short
-        _event(order, kind=EventKind.STOCK, actor=actor,
-               reason=reason or _("Short pick: missing units backordered."),
-               data={"short_pick": recorded,
-                     "skus": {str(pk): by_id[pk].sku for pk in by_id}})
+            recorded[line_id] = short
+        order_events.short_picked(order, actor=actor, short=recorded, reason=reason,
+                                  skus={pk: line.sku for pk, line in by_id.items()})
     return order
 
 
@@ -104,7 +90,7 @@ def mark_invoiced(*, order_id: int, invoice_number: str, actor) -> Order:
     """shipped -> invoiced. A repeat for an order already invoiced or paid
     (a retried outbox handler) changes nothing."""
     with transaction.atomic():
-        order = _lock_order(order_id)
+        order = lock_order(order_id=order_id)
         if order.status in (OrderStatus.INVOICED, OrderStatus.PAID):
             return order
         _transition(order, "invoice", actor=actor, data={"invoice_number": invoice_number},
@@ -116,7 +102,7 @@ def mark_paid(*, order_id: int, actor) -> Order:
     """invoiced -> paid when the order's invoices are settled. A repeat for
     an order already paid changes nothing."""
     with transaction.atomic():
-        order = _lock_order(order_id)
+        order = lock_order(order_id=order_id)
         if order.status == OrderStatus.PAID:
             return order
         _transition(order, "pay", actor=actor, refused_as=_("marked paid"))

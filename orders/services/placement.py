@@ -4,7 +4,6 @@ customer and the catalogue, price from the catalogue, hold stock, place."""
 from __future__ import annotations
 
 from datetime import timedelta
-from functools import partial
 
 from django.db import transaction
 from django.utils import timezone
@@ -13,17 +12,17 @@ from django.utils.translation import gettext as _
 from customers.models import Customer, Standing
 from inventory import api as inventory_api
 from oms.lib.errors import ApplicationError
+from orders import events as order_events
 from orders.inputs import LineInput, PlaceOrder
-from orders.models import EventKind, Order, OrderEvent, OrderLine, OrderStatus, next_order_number
-from orders.payments import PaymentDetails, check_payment_details, request_payment_approval
+from orders.models import Order, OrderEvent, OrderLine, OrderStatus, next_order_number
+from orders.payments import PaymentDetails, check_payment_details, enqueue_payment_approval
 from orders.services._common import (
     _actor_id,
     _email_customer,
-    _lock_order,
-    _new_event,
     _refuse,
     _run_transition,
     _transition,
+    lock_order,
 )
 from orders.totals import PricedLine, compute_totals
 
@@ -114,10 +113,9 @@ def _hold_expiry():
 
 
 def _after_commit_approval(order: Order, payment: PaymentDetails | None, actor) -> None:
-    """Hand the payment to the approver once the placement has committed."""
-    transaction.on_commit(
-        partial(request_payment_approval, order_id=order.pk, payment=payment, actor=actor),
-        robust=True)
+    """Hand the payment to the approver once the placement has committed
+    (an outbox row of this transaction; the card number goes as a token)."""
+    enqueue_payment_approval(order_id=order.pk, payment=payment, actor=actor)
 
 
 def place_order(data: PlaceOrder, *, actor, draft: bool = False,
@@ -144,9 +142,8 @@ def place_order(data: PlaceOrder, *, actor, draft: bool = False,
                       requested_carrier=data.requested_carrier,
                       created_by_id=_actor_id(actor), api_token_id=api_token_id)
         order_lines = _price_lines(order, priced)
-        created = _new_event(order, kind=EventKind.CREATED, actor=actor,
-                             to_status=OrderStatus.DRAFT,
-                             data={"channel": data.channel, "lines": len(order_lines)})
+        created = order_events.order_created(order, actor=actor, channel=data.channel,
+                                             lines=len(order_lines), save=False)
         if draft:
             order.save(force_insert=True)
             OrderLine.objects.bulk_create(order_lines)
@@ -168,9 +165,9 @@ def place_order(data: PlaceOrder, *, actor, draft: bool = False,
             order.save(update_fields=["hold_expires_at", "updated_at"])
         OrderEvent.objects.bulk_create([
             created,
-            _new_event(order, kind=EventKind.STATUS_CHANGED, actor=actor,
-                       from_status=OrderStatus.DRAFT, to_status=OrderStatus.PLACED,
-                       data=placed)])
+            order_events.status_changed(order, actor=actor, from_status=OrderStatus.DRAFT,
+                                        to_status=OrderStatus.PLACED, data=placed,
+                                        save=False)])
         _after_commit_approval(order, payment, actor)
         return order
 
@@ -178,7 +175,7 @@ def place_order(data: PlaceOrder, *, actor, draft: bool = False,
 def place_draft(*, order: Order, payment: PaymentDetails | None = None, actor) -> Order:
     """Place a draft: re-price its lines from today's catalogue and hold stock."""
     with transaction.atomic():
-        order = _lock_order(order.pk)
+        order = lock_order(order_id=order.pk)
         if order.status != OrderStatus.DRAFT:
             raise _refuse(order, _("placed"))
         customer, priced = _check_on_file(

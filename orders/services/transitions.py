@@ -11,7 +11,8 @@ from inventory import api as inventory_api
 from inventory.models import Reservation
 from oms.lib import events, outbox
 from oms.lib.errors import NotAllowed
-from orders.models import EventKind, HoldReason, Order, OrderEvent, OrderLine, OrderStatus
+from orders import events as order_events
+from orders.models import HoldReason, Order, OrderEvent, OrderLine, OrderStatus
 from orders.services._common import (
     HOLD_NOTICE_HANDLER,
     Hold,
@@ -20,10 +21,9 @@ from orders.services._common import (
     Reason,
     _actor_id,
     _email_customer,
-    _event,
-    _lock_order,
     _refuse,
     _transition,
+    lock_order,
 )
 
 
@@ -60,7 +60,7 @@ def approve_order(*, order_id: int, actor, reason: str = "", locked: Order | Non
     """
     with transaction.atomic():
         mine = locked is not None and locked.pk == order_id
-        order = locked if mine else _lock_order(order_id)
+        order = locked if mine else lock_order(order_id=order_id)
         if not can_proceed(order.approve):
             raise _refuse(order, _("approved"))
         lines = list(order.lines.all())
@@ -78,7 +78,7 @@ def approve_order(*, order_id: int, actor, reason: str = "", locked: Order | Non
 def allocate_backorder(*, order_id: int, actor) -> Order:
     """backordered -> reserved once stock has arrived for every line."""
     with transaction.atomic():
-        order = _lock_order(order_id)
+        order = lock_order(order_id=order_id)
         if not can_proceed(order.allocate):
             raise _refuse(order, _("allocated"))
         if not _firm_up(order, list(order.lines.all()), actor=actor):
@@ -112,7 +112,7 @@ def hold_order(*, order_id: int, reason_code: str, reason_text: str = "", actor)
     hold = Hold.parse({"reason_code": reason_code, "reason_text": reason_text})
     reason_code, reason_text = hold.reason_code, hold.reason_text
     with transaction.atomic():
-        order = _lock_order(order_id)
+        order = lock_order(order_id=order_id)
         event = _transition(order, "hold", actor=actor, reason=reason_text,
                             data={"hold_reason": reason_code}, refused_as=_("put on hold"),
                             reason_code=reason_code, reason_text=reason_text)
@@ -126,7 +126,7 @@ def hold_order(*, order_id: int, reason_code: str, reason_text: str = "", actor)
 def _close(order_id: int, method_name: str, *, actor, reason: str, refused_as: str) -> Order:
     reason = Reason.parse({"reason": reason}).reason
     with transaction.atomic():
-        order = _lock_order(order_id)
+        order = lock_order(order_id=order_id)
         if not can_proceed(getattr(order, method_name)):
             raise _refuse(order, refused_as)
         # Part of a two-warehouse order may have left already: too late then.
@@ -163,4 +163,4 @@ def add_note(*, order_id: int, text: str, actor) -> OrderEvent:
         order = Order.objects.filter(pk=order_id).first()
         if order is None:
             raise OrderNotFound(_("Order not found."), code="not_found")
-        return _event(order, kind=EventKind.NOTE, actor=actor, reason=text)
+        return order_events.note_added(order, actor=actor, text=text)

@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import timedelta
 from email.utils import parseaddr
 
+from celery import current_app
 from django.conf import settings
 from django.core import signing
 from django.core.files.storage import default_storage
@@ -25,6 +26,8 @@ LINK_SALT = "reporting.run-download"
 QUEUE_RUN_HANDLER = "reporting.queue_run"
 SEND_REPORT_HANDLER = "reporting.send_report"
 DELETE_FILES_HANDLER = "reporting.delete_files"
+# The report worker's task, published by name (reporting.tasks imports this package).
+TASK_NAME = "reporting.tasks.run_subscription"
 
 
 @outbox.handler(QUEUE_RUN_HANDLER)
@@ -33,10 +36,9 @@ def queue_run(payload: dict) -> None:
     its own task, because a build may take minutes and retries on its own
     backoff. A publish the broker refuses fails this row; the outbox tries
     it again later."""
-    from reporting.tasks import run_subscription
-
-    run_subscription.apply_async(kwargs={"subscription_id": payload["subscription_id"],
-                                         "scheduled_for_iso": payload["slot"]})
+    current_app.signature(TASK_NAME).apply_async(
+        kwargs={"subscription_id": payload["subscription_id"],
+                "scheduled_for_iso": payload["slot"]})
 
 
 @outbox.handler(DELETE_FILES_HANDLER)

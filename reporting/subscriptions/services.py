@@ -43,12 +43,12 @@ from reporting.subscriptions.delivery import (
     DELETE_FILES_HANDLER,
     QUEUE_RUN_HANDLER,
     SEND_REPORT_HANDLER,
+    TASK_NAME,
 )
 from reporting.subscriptions.inputs import SubscriptionData
 from reporting.subscriptions.recipients import recipients_of
 from reporting.subscriptions.schedule import params_for, period_bounds
 
-TASK_NAME = "reporting.tasks.run_subscription"
 # A run left `running` this long was lost with its worker: it may be claimed again.
 STALE_RUNNING = timedelta(minutes=30)
 

@@ -54,8 +54,8 @@ def test_a_partial_payment_leaves_the_invoice_partially_paid(invoiced, make_user
     assert invoice.outstanding == invoice.total_gross - Decimal("5.00")
     assert invoice.order.status == "invoiced"
     assert invoice.payments.get().actor == accountant
-    note = invoice.order.events.get(kind="note")
-    assert "€5.00" in note.reason and invoice.number in note.reason
+    note = invoice.order.events.get(kind="payment")
+    assert "€5.00" in note.summary and invoice.number in note.summary
     assert note.actor == accountant
 
 

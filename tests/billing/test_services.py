@@ -266,8 +266,8 @@ def test_retry_for_a_new_customer_keeps_the_order_waiting_with_a_note(place):
     services.retry_card_payment(order_id=order.pk, card_number=APPROVE, attempt_key="b" * 32)
     order.refresh_from_db()
     assert order.status == "on_hold"
-    note = order.events.filter(kind=EventKind.NOTE).get()
-    assert "4242" in note.reason and "authorised" in note.reason
+    note = order.events.filter(kind=EventKind.CARD_AUTHORISED).get()
+    assert "4242" in note.summary and "authorised" in note.summary
 
 
 def test_retry_double_submit_is_one_charge(place):
@@ -313,7 +313,8 @@ def test_recording_a_prepayment_of_a_new_customer_notes_it_and_keeps_waiting(pla
                                      actor=manager)
     order.refresh_from_db()
     assert order.status == "on_hold"
-    assert order.events.filter(kind=EventKind.NOTE, reason__contains="prepayment").exists()
+    assert any("prepayment" in event.summary
+               for event in order.events.filter(kind=EventKind.PREPAYMENT))
 
 
 def test_recording_a_declined_payment_is_refused(place, manager):

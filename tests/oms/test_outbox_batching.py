@@ -317,3 +317,15 @@ def test_a_hook_sends_only_rows_written_from_its_own_write_on(django_capture_on_
 
     assert len(hooks) == 2
     assert [c["token"] for c in calls("tests.record")] == ["first", "second"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_row_run_here_is_run_by_the_committing_process_and_never_published(
+        real_broker):  # noqa: F811
+    with transaction.atomic():
+        message = outbox.enqueue("tests.record", {"token": "here"}, run_here=True)
+        assert calls("tests.record") == []  # nothing before the commit
+
+    assert calls("tests.record") == [{"token": "here", "outbox_message_id": message.pk}]
+    assert OutboxMessage.objects.get(pk=message.pk).status == OutboxMessage.Status.DONE
+    assert real_broker.llen(TEST_QUEUE) == 0

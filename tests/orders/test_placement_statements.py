@@ -71,3 +71,24 @@ def test_a_placement_writes_each_row_once_and_holds_stock_only_at_the_end():
         (2, "hold", order.hold_expires_at)] * 3
     assert set(StockLevel.objects.filter(product__in=products)
                .values_list("on_hand", "reserved")) == {(10, 2)}
+
+
+def test_with_an_approver_the_approval_is_one_more_outbox_insert_before_commit(
+        approver_calls):
+    customer = CustomerFactory()
+    products = [stocked_product(10) for _ in range(3)]
+
+    with CaptureQueriesContext(connection) as ctx:
+        place_order(customer=customer, lines=[LineInput(p.sku, 2) for p in products],
+                    channel="web", currency="EUR", shipping_address=address_data(),
+                    actor=None)
+
+    sql = _statements(ctx)
+    sql = sql[:sql.index("COMMIT") + 1]
+    labels = [_label(s) for s in sql]
+    lock = next(i for i, s in enumerate(sql) if "FOR UPDATE OF s" in s)
+    assert labels[lock + 1:] == ["INSERT inventory_reservation", "UPDATE inventory_stocklevel",
+                                 "INSERT orders_orderevent", "INSERT oms_outboxmessage",
+                                 "COMMIT"]
+    assert len(sql) <= 13, "\n".join(labels)
+    assert len(approver_calls) == 1

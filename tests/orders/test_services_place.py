@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
+from django.db import transaction
 
 from inventory.api import InsufficientStock
 from inventory.models import Reservation, StockLevel
 from oms.lib.errors import ApplicationError, NotAllowed
 from oms.models import OutboxMessage
 from orders.models import EventKind, Order, OrderEvent, OrderLine, OrderStatus
-from orders.payments import PaymentDetails
+from orders.payments import APPROVAL_HANDLER, PaymentDetails
 from orders.services import LineInput, PlaceOrder, place_draft, place_order
 from tests.factories.customers import CustomerFactory, address_data
 from tests.factories.inventory import ProductFactory
@@ -85,7 +87,23 @@ def test_payment_approver_is_called_after_commit_with_the_payment(approver_calls
     payment = PaymentDetails(method="card", card_number="4242424242424242",
                              idempotency_key="k1")
     order = make_order(payment=payment)
-    assert approver_calls == [{"order_id": order.pk, "payment": payment, "actor": None}]
+    # Through the outbox, with the gateway's token in place of the card number.
+    tokenized = PaymentDetails(method="card", idempotency_key="k1",
+                               card_token="tok_sandbox:approve:Visa:4242")
+    assert approver_calls == [{"order_id": order.pk, "payment": tokenized, "actor": None}]
+    (row,) = OutboxMessage.objects.filter(handler=APPROVAL_HANDLER).values_list("payload",
+                                                                                 flat=True)
+    assert "4242424242424242" not in json.dumps(row)
+
+
+def test_the_approval_comes_from_the_outbox_once_the_placement_committed(approver_calls):
+    product = stocked_product()
+    with transaction.atomic():  # the placing transaction, held open
+        order = make_order(lines=[(product, 1)], payment=PaymentDetails(method="bank_transfer"))
+        assert approver_calls == []
+        assert OutboxMessage.objects.get(handler=APPROVAL_HANDLER).status == "pending"
+    assert [c["order_id"] for c in approver_calls] == [order.pk]
+    assert OutboxMessage.objects.get(handler=APPROVAL_HANDLER).status == "done"
 
 
 def test_blocked_customer_cannot_order():

@@ -1,0 +1,119 @@
+"""The order timeline's writers: one function per event kind.
+
+Each writes one `OrderEvent` in the caller's transaction, with the facts in
+its payload (`data`: amounts as Decimal strings with their currency, codes,
+numbers), never as prose in the acting user's language: the timeline renders
+each row from its kind and payload in the reader's language
+(`OrderEvent.summary`). Free text a person typed (a note, a reason) is kept
+as typed. Billing and fulfillment write their facts on the order's timeline
+through these functions, after locking the order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from decimal import Decimal
+
+from django.utils import translation
+
+from orders.models import EventKind, Order, OrderEvent, OrderStatus
+
+
+def _event(order: Order, kind: str, *, actor, save: bool = True, reason: str = "",
+           from_status: str = "", to_status: str = "", data: dict | None = None
+           ) -> OrderEvent:
+    event = OrderEvent(order=order, kind=kind, actor_id=getattr(actor, "pk", None),
+                       from_status=from_status, to_status=to_status, reason=reason,
+                       data=data or {})
+    if save:
+        event.save(force_insert=True)
+    return event
+
+
+def _msgid(label) -> str:
+    """The untranslated text of a gettext_lazy label (a choice's label), so
+    the reader's language can translate it again."""
+    with translation.override(None):
+        return str(label)
+
+
+def order_created(order: Order, *, actor, channel: str, lines: int,
+                  save: bool = True) -> OrderEvent:
+    """`save=False`: unsaved, for one INSERT with the placement's status event."""
+    return _event(order, EventKind.CREATED, actor=actor, save=save,
+                  to_status=OrderStatus.DRAFT, data={"channel": channel, "lines": lines})
+
+
+def status_changed(order: Order, *, actor, from_status: str, to_status: str,
+                   reason: str = "", data: dict | None = None,
+                   save: bool = True) -> OrderEvent:
+    return _event(order, EventKind.STATUS_CHANGED, actor=actor, save=save,
+                  from_status=from_status, to_status=to_status, reason=reason, data=data)
+
+
+def note_added(order: Order, *, actor, text: str) -> OrderEvent:
+    return _event(order, EventKind.NOTE, actor=actor, reason=text)
+
+
+def email_sent(order: Order, *, kind: str, outbox_message_id: int, to: str, subject: str,
+               attachments: Iterable[str] = ()) -> OrderEvent:
+    """A customer e-mail went out; `outbox_message_id` makes a re-run send
+    nothing twice (see orders.emails)."""
+    return _event(order, EventKind.EMAIL, actor=None, reason=kind,
+                  data={"outbox_message_id": outbox_message_id, "to": to,
+                        "subject": subject, "attachments": list(attachments)})
+
+
+def payment_recorded(order: Order, *, actor, invoice_number: str, amount: Decimal,
+                     currency: str, method: str, method_label, reference: str = ""
+                     ) -> OrderEvent:
+    """Money received against one of the order's invoices; `method_label` is
+    the method's (lazy) choice label."""
+    return _event(order, EventKind.PAYMENT, actor=actor, data={
+        "invoice_number": invoice_number, "amount": str(amount), "currency": currency,
+        "method": method, "method_label": _msgid(method_label), "reference": reference})
+
+
+def credit_applied(order: Order, *, actor, invoice_number: str, amount: Decimal,
+                   currency: str) -> OrderEvent:
+    """The customer's credit balance paid (part of) an invoice."""
+    return _event(order, EventKind.CREDIT_APPLIED, actor=actor, data={
+        "invoice_number": invoice_number, "amount": str(amount), "currency": currency})
+
+
+def credit_note_issued(order: Order, *, actor, invoice_number: str, credit_note_number: str,
+                       reason: str) -> OrderEvent:
+    """`reason`: as the issuer typed it."""
+    return _event(order, EventKind.CREDIT_NOTE, actor=actor, reason=reason, data={
+        "invoice_number": invoice_number, "credit_note_number": credit_note_number})
+
+
+def card_authorised(order: Order, *, actor, brand: str, last4: str, waiting_for: str
+                    ) -> OrderEvent:
+    """The customer re-entered card details and they were authorised, but the
+    order still waits for a person: `waiting_for` is a HoldReason."""
+    return _event(order, EventKind.CARD_AUTHORISED, actor=actor, data={
+        "brand": brand, "last4": last4, "waiting_for": waiting_for})
+
+
+def prepayment_received(order: Order, *, actor, waiting_for: str) -> OrderEvent:
+    """The prepayment arrived, but the order still waits for a person
+    (`waiting_for`: a HoldReason)."""
+    return _event(order, EventKind.PREPAYMENT, actor=actor,
+                  data={"waiting_for": waiting_for})
+
+
+def capture_failed(order: Order, *, actor, payment_id: int, error: str) -> OrderEvent:
+    """The card payment could not be captured at shipment; `error`: the
+    gateway's answer, as it gave it."""
+    return _event(order, EventKind.CAPTURE_FAILED, actor=actor,
+                  data={"payment_id": payment_id, "error": error})
+
+
+def short_picked(order: Order, *, actor, short: dict[int, int], skus: dict[int, str],
+                 reason: str = "") -> OrderEvent:
+    """The picker found fewer units: `short` is the missing quantity per order
+    line id, now backordered; `reason`: as the picker typed it."""
+    return _event(order, EventKind.STOCK, actor=actor, reason=reason, data={
+        "short_pick": {str(pk): quantity for pk, quantity in short.items()},
+        "skus": {str(pk): sku for pk, sku in skus.items()}})
