@@ -78,10 +78,12 @@ def test_with_an_approver_the_approval_is_one_more_outbox_insert_before_commit(
     customer = CustomerFactory()
     products = [stocked_product(10) for _ in range(3)]
 
+    data = PlaceOrder.parse({"customer": customer,
+                             "lines": [LineInput(p.sku, 2) for p in products],
+                             "channel": "web", "currency": "EUR",
+                             "shipping_address": address_data()})
     with CaptureQueriesContext(connection) as ctx:
-        place_order(customer=customer, lines=[LineInput(p.sku, 2) for p in products],
-                    channel="web", currency="EUR", shipping_address=address_data(),
-                    actor=None)
+        place_order(data, actor=None)
 
     sql = _statements(ctx)
     sql = sql[:sql.index("COMMIT") + 1]

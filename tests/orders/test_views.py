@@ -228,14 +228,15 @@ def test_unknown_order_is_404(client_for):
 def test_detail_panels_come_from_their_selectors_in_a_fixed_number_of_queries(
         client_for, django_assert_num_queries):
     from billing.services import issue_invoice
+    from fulfillment.inputs import Handover
     from fulfillment.models import Shipment
     from fulfillment.services import ship
     from tests.factories.fulfillment import CarrierServiceFactory, packed_order
     from tests.factories.inventory import WarehouseFactory
 
     order, shipment = packed_order()
-    ship(shipment_id=shipment.pk, carrier_service_id=CarrierServiceFactory().pk,
-         tracking_number="TRACK-1", actor=None)
+    ship(shipment_id=shipment.pk, data=Handover(carrier_service=CarrierServiceFactory(),
+                                                tracking_number="TRACK-1"), actor=None)
     invoice = issue_invoice(order_id=order.pk, actor=None)
     client = client_for("Customer service")
     url = reverse("orders:detail", args=[order.pk])
@@ -259,12 +260,13 @@ def test_detail_panels_come_from_their_selectors_in_a_fixed_number_of_queries(
 
 def test_detail_panels_are_left_out_for_roles_that_may_not_open_them(client_for):
     from billing.services import issue_invoice
+    from fulfillment.inputs import Handover
     from fulfillment.services import ship
     from tests.factories.fulfillment import CarrierServiceFactory, packed_order
 
     order, shipment = packed_order()
-    ship(shipment_id=shipment.pk, carrier_service_id=CarrierServiceFactory().pk,
-         tracking_number="TRACK-1", actor=None)
+    ship(shipment_id=shipment.pk, data=Handover(carrier_service=CarrierServiceFactory(),
+                                                tracking_number="TRACK-1"), actor=None)
     invoice = issue_invoice(order_id=order.pk, actor=None)
     page = client_for("Sales").get(reverse("orders:detail", args=[order.pk])).content.decode()
     assert 'id="shipments-title"' not in page
