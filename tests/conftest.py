@@ -7,7 +7,6 @@ import os
 import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
-from django.test import override_settings
 
 from oms.lib.roles import ROLE_PERMISSIONS
 
@@ -29,22 +28,15 @@ def _english_and_eager_tasks(settings):
     celery_app.conf.task_always_eager = previous
 
 
-@pytest.fixture(scope="session", autouse=True)
-def _media_in_a_temporary_root(tmp_path_factory):
-    """Files the suite stores (invoice PDFs, report files, order imports) go to a
-    temporary media root, never to the checkout's .data/media where `make run`
-    keeps the demo's. Processes the suite starts (gunicorn, bench clients, a
-    Celery worker) read it from the environment like settings.py does."""
-    media_root = str(tmp_path_factory.mktemp("media"))
-    previous = os.environ.get("MEDIA_ROOT")
-    os.environ["MEDIA_ROOT"] = media_root
-    # override_settings (not a bare assignment) resets default_storage's location.
-    with override_settings(MEDIA_ROOT=media_root):
-        yield media_root
-    if previous is None:
-        os.environ.pop("MEDIA_ROOT", None)
-    else:
-        os.environ["MEDIA_ROOT"] = previous
+@pytest.fixture(autouse=True)
+def _media_in_a_temporary_root(settings, tmp_path, monkeypatch):
+    """Files a test stores (invoice PDFs, report files, order imports) go to its
+    own temporary media root, never to the checkout's .data/media where `make
+    run` keeps the demo's. Processes a test starts (gunicorn, bench clients)
+    read it from the environment, like settings.py."""
+    media_root = tmp_path / "media"
+    settings.MEDIA_ROOT = media_root
+    monkeypatch.setenv("MEDIA_ROOT", str(media_root))
 
 
 @pytest.fixture
