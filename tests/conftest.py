@@ -28,6 +28,17 @@ def _english_and_eager_tasks(settings):
     celery_app.conf.task_always_eager = previous
 
 
+@pytest.fixture(autouse=True)
+def _media_in_a_temporary_root(settings, tmp_path, monkeypatch):
+    """Files a test stores (invoice PDFs, report files, order imports) go to its
+    own temporary media root, never to the checkout's .data/media where `make
+    run` keeps the demo's. Processes a test starts (gunicorn, bench clients)
+    read it from the environment, like settings.py."""
+    media_root = tmp_path / "media"
+    settings.MEDIA_ROOT = media_root
+    monkeypatch.setenv("MEDIA_ROOT", str(media_root))
+
+
 @pytest.fixture
 def make_user(db):
     def make(role: str | None = None, *, username: str | None = None, **extra):

@@ -18,11 +18,6 @@ from tests.billing.invoicing_support import reserved_order, ship
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def _media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
-
-
 @pytest.fixture
 def invoiced(django_capture_on_commit_callbacks):
     """An order on 30-day terms, shipped and invoiced (open invoice)."""

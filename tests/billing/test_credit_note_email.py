@@ -24,11 +24,6 @@ from tests.billing.invoicing_support import reserved_order, ship, terms_customer
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def _media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
-
-
 @pytest.fixture
 def invoice_for(django_capture_on_commit_callbacks):
     """An open invoice of 2 x 10.00 at 20 % (gross 24.00), its e-mail sent."""

@@ -15,11 +15,6 @@ from tests.billing.invoicing_support import reserved_order, ship
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def _media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
-
-
 @pytest.fixture
 def invoice(django_capture_on_commit_callbacks) -> Invoice:
     order = reserved_order()  # one line 2 x 10.00 at 20 %: gross 24.00

@@ -31,8 +31,7 @@ def _invoice_mails() -> list:
 
 @pytest.mark.django_db(transaction=True)
 def test_broker_down_at_shipment_the_invoice_mail_goes_out_once_it_is_back(
-        real_broker, settings, tmp_path):  # noqa: F811
-    settings.MEDIA_ROOT = tmp_path / "media"
+        real_broker):  # noqa: F811
     # Its earlier e-mails (received, confirmed) wait in the queue for the worker.
     order = reserved_order()
     order_services.start_picking(order_id=order.pk, actor=None)

@@ -20,11 +20,6 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 SCREENSHOTS = Path(__file__).resolve().parents[2] / ".data" / "screenshots"
 
 
-@pytest.fixture(autouse=True)
-def _media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
-
-
 @pytest.mark.parametrize("viewport", [{"width": 1280, "height": 800},
                                       {"width": 820, "height": 1180}])
 def test_accounting_records_a_payment_on_an_overdue_invoice(page: Page, live_server,

@@ -22,11 +22,6 @@ from tests.billing.invoicing_support import reserved_order, ship, two_rate_lines
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def _media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
-
-
 @pytest.fixture
 def shipped(django_capture_on_commit_callbacks):
     """Ship an order and run everything the outbox queues after each commit."""

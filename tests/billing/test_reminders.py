@@ -34,8 +34,7 @@ def _reminder_mails():
 
 
 def test_an_invoice_one_day_overdue_gets_the_first_reminder_once(
-        overdue_invoice, django_capture_on_commit_callbacks, settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
+        overdue_invoice, django_capture_on_commit_callbacks):
     invoice = overdue_invoice(1)
     services.render_invoice_pdf(invoice_id=invoice.pk, send_email=False)
     with django_capture_on_commit_callbacks(execute=True):

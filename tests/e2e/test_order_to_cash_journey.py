@@ -37,11 +37,6 @@ from tests.factories.inventory import BinLocationFactory, ProductFactory, Wareho
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-@pytest.fixture(autouse=True)
-def _media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"  # invoice PDFs of this run only
-
-
 @pytest.fixture
 def shot(pytestconfig, page: Page):
     folder = Path(pytestconfig.getoption("--output")).absolute()

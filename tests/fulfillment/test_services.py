@@ -142,8 +142,7 @@ def test_pack_then_ship_consumes_stock_with_a_ledger_row(main):
     assert email.payload["extra"]["tracking_url"] == "https://track.example/?n=TRK-1"
 
 
-def test_shipping_a_short_pick_ships_only_the_picked_units(main, settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
+def test_shipping_a_short_pick_ships_only_the_picked_units(main):
     product = shelved_product(main, 10, bin_code="A-1", unit_price=Decimal("10.00"))
     before = StockLevel.objects.get(product=product, warehouse=main).reserved
     order = reserved_order([(product, 5)])

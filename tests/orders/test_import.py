@@ -27,11 +27,6 @@ CLEAN = "\n".join([
 ]) + "\n"
 
 
-@pytest.fixture(autouse=True)
-def _media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path
-
-
 def upload(client, text: str, name: str = "orders.csv"):
     return client.post(reverse("orders:import"),
                        {"file": SimpleUploadedFile(name, text.encode(), "text/csv")})

@@ -52,11 +52,6 @@ EXTRAS = {
 FRENCH_SIGNATURE = "Cordialement"
 
 
-@pytest.fixture(autouse=True)
-def _media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
-
-
 @pytest.fixture
 def french_order():
     # tests/reporting/conftest.py removes billing's approver: the order stays

@@ -25,10 +25,6 @@ from tests.factories.orders import ProductFactory, make_order
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def _report_files_in_a_temporary_media_root(settings, tmp_path):
-    settings.MEDIA_ROOT = str(tmp_path)
-
 PARIS = ZoneInfo("Europe/Paris")
 DAY = datetime(2026, 3, 10, tzinfo=PARIS)
 

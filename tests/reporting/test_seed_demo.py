@@ -16,11 +16,6 @@ from reporting.management.commands.seed_demo import DEMO_PASSWORD, DEMO_USERS, s
 
 
 @pytest.fixture(autouse=True)
-def _media_in_tmp(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path  # invoice PDFs of the shipped demo orders
-
-
-@pytest.fixture(autouse=True)
 def _billing_decides(monkeypatch):
     # tests/reporting/conftest.py removes billing's approver; the seed runs
     # against the whole product, so put the real decision back.

@@ -143,11 +143,10 @@ def test_the_dashboard_costs_the_same_few_queries_for_3_or_30_orders(
 
 
 def test_overdue_receivables_sum_what_is_still_owed_past_the_due_date(
-        settings, tmp_path, django_capture_on_commit_callbacks):
+        django_capture_on_commit_callbacks):
     from billing.models import Invoice
     from tests.billing.invoicing_support import reserved_order, ship
 
-    settings.MEDIA_ROOT = tmp_path
     order = reserved_order(on_terms=True)
     with django_capture_on_commit_callbacks(execute=True):  # billing invoices on shipment
         ship(order)

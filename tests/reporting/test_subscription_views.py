@@ -14,11 +14,6 @@ from reporting.models import ReportRun, ReportSubscription, RunStatus
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def _report_files_in_a_temporary_media_root(settings, tmp_path):
-    settings.MEDIA_ROOT = str(tmp_path)
-
-
 def _post(**overrides) -> dict:
     data = {"name": "Daily sales", "report": "sales_summary", "period": "yesterday",
             "format": "csv", "schedule": "daily", "send_time": "07:00",
