@@ -6,6 +6,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django_fsm import RETURN_VALUE, FSMField, FSMModelMixin, transition
 
 from oms.lib.money import MONEY_DIGITS, MONEY_PLACES
 
@@ -52,11 +53,12 @@ class InvoiceStatus(models.TextChoices):
 STORED_INVOICE_STATUSES = [InvoiceStatus.OPEN, InvoiceStatus.PARTIALLY_PAID,
                            InvoiceStatus.PAID]
 UNSETTLED_STATUSES = [InvoiceStatus.OPEN, InvoiceStatus.PARTIALLY_PAID]
+_SETTLEMENT = RETURN_VALUE(*STORED_INVOICE_STATUSES)
 
 MONEY_FIELD = {"max_digits": MONEY_DIGITS, "decimal_places": MONEY_PLACES}
 
 
-class Invoice(models.Model):
+class Invoice(FSMModelMixin, models.Model):
     """An issued invoice, with everything art. 226 requires frozen into it.
 
     Issued invoices are immutable: the law (directive 2006/112/EC art. 226
@@ -93,8 +95,8 @@ class Invoice(models.Model):
     total_gross = models.DecimalField(_("gross total"), **MONEY_FIELD)
     amount_paid = models.DecimalField(_("amount paid"), default=0, **MONEY_FIELD)
     amount_credited = models.DecimalField(_("amount credited"), default=0, **MONEY_FIELD)
-    status = models.CharField(_("status"), max_length=20, default=InvoiceStatus.OPEN,
-                              choices=[(s.value, s.label) for s in STORED_INVOICE_STATUSES])
+    status = FSMField(_("status"), max_length=20, default=InvoiceStatus.OPEN, protected=True,
+                      choices=[(s.value, s.label) for s in STORED_INVOICE_STATUSES])
     pdf_path = models.CharField(_("PDF file"), max_length=255, blank=True)
     issued_at = models.DateTimeField(_("issued at"), default=timezone.now)
     issued_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("issued by"),
@@ -133,8 +135,33 @@ class Invoice(models.Model):
     def outstanding(self):
         return self.total_gross - self.amount_paid - self.amount_credited
 
+    # --- Transitions: money applied to the invoice. They only change fields;
+    # billing.services saves and writes the order's event. A settled invoice
+    # may still receive money (an over-capture, a credit note): the part
+    # beyond what is due becomes customer credit and `applied` is zero.
+
+    @transition(field=status, source=STORED_INVOICE_STATUSES, target=_SETTLEMENT)
+    def receive_payment(self, applied) -> str:
+        self.amount_paid += applied
+        return self._settlement_status()
+
+    @transition(field=status, source=STORED_INVOICE_STATUSES, target=_SETTLEMENT)
+    def receive_credit(self, applied) -> str:
+        self.amount_credited += applied
+        return self._settlement_status()
+
+    def _settlement_status(self) -> str:
+        settled = self.amount_paid + self.amount_credited
+        if settled >= self.total_gross:
+            return InvoiceStatus.PAID
+        return InvoiceStatus.PARTIALLY_PAID if settled > 0 else InvoiceStatus.OPEN
+
+    @property
+    def is_settled(self) -> bool:
+        return self.status == InvoiceStatus.PAID
+
     def days_overdue(self, today=None) -> int:
-        if self.status == InvoiceStatus.PAID:
+        if self.is_settled:
             return 0
         today = today or timezone.localdate()
         return max(0, (today - self.due_date).days)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django_fsm import RETURN_VALUE, FSMField, FSMModelMixin, transition
 
 from oms.lib.money import MONEY_DIGITS, MONEY_PLACES
 from orders.models import PaymentMethod
@@ -24,8 +25,12 @@ class PaymentStatus(models.TextChoices):
 OPEN_STATUSES = (PaymentStatus.PENDING, PaymentStatus.AUTHORISED, PaymentStatus.REVIEW)
 
 
-class Payment(models.Model):
-    """One attempt to get an order paid, as the provider reported it."""
+class Payment(FSMModelMixin, models.Model):
+    """One attempt to get an order paid, as the provider reported it.
+
+    The provider sets the first status at authorisation; every later change
+    is a transition below, run by `billing.providers.base`.
+    """
 
     order = models.ForeignKey("orders.Order", verbose_name=_("order"), on_delete=models.PROTECT,
                               related_name="payments")
@@ -34,7 +39,7 @@ class Payment(models.Model):
     amount = models.DecimalField(_("amount"), max_digits=MONEY_DIGITS,
                                  decimal_places=MONEY_PLACES)
     currency = models.CharField(_("currency"), max_length=3)
-    status = models.CharField(_("status"), max_length=12, choices=PaymentStatus.choices)
+    status = FSMField(_("status"), max_length=12, choices=PaymentStatus.choices, protected=True)
     captured_amount = models.DecimalField(_("captured amount"), max_digits=MONEY_DIGITS,
                                           decimal_places=MONEY_PLACES, default=0)
     refunded_amount = models.DecimalField(_("refunded amount"), max_digits=MONEY_DIGITS,
@@ -77,9 +82,32 @@ class Payment(models.Model):
     def __str__(self) -> str:
         return f"{self.provider_reference} {self.amount} {self.currency} ({self.status})"
 
+    # --- Transitions: they only change fields; the provider checks what its
+    # gateway allows (`capturable_statuses`), saves, and records the transaction.
+
+    @transition(field=status, source=OPEN_STATUSES, target=PaymentStatus.CAPTURED)
+    def capture(self, amount) -> None:
+        self.captured_amount = amount
+
+    @transition(field=status, source=OPEN_STATUSES, target=PaymentStatus.VOIDED)
+    def void(self) -> None:
+        """The authorisation or expectation is released."""
+
+    @transition(field=status, source=PaymentStatus.CAPTURED,
+                target=RETURN_VALUE(PaymentStatus.CAPTURED, PaymentStatus.REFUNDED))
+    def refund(self, amount) -> str:
+        """Captured stays captured until all of it is paid back."""
+        self.refunded_amount += amount
+        return (PaymentStatus.REFUNDED if self.refunded_amount == self.captured_amount
+                else PaymentStatus.CAPTURED)
+
     @property
     def is_open(self) -> bool:
         return self.status in OPEN_STATUSES
+
+    @property
+    def is_captured(self) -> bool:
+        return self.status == PaymentStatus.CAPTURED
 
     @property
     def masked_card(self) -> str:

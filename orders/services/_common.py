@@ -35,9 +35,10 @@ def _actor_id(actor) -> int | None:
     return getattr(actor, "pk", None)
 
 
-def _lock_order(order_id: int) -> Order:
-    """The order row, locked for the rest of the transaction."""
-    order = Order.objects.select_for_update(of=("self",)).filter(pk=order_id).first()
+def _lock_order(order_id: int, *, related: tuple[str, ...] = ()) -> Order:
+    """The order row (not its `related` rows), locked for the rest of the transaction."""
+    order = (Order.objects.select_for_update(of=("self",)).select_related(*related)
+             .filter(pk=order_id).first())
     if order is None:
         raise OrderNotFound(_("Order not found."), code="not_found")
     return order

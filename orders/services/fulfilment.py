@@ -28,7 +28,7 @@ ORDER_SHIPPED = "order.shipped"
 ORDER_CANCELLED = "order.cancelled"
 
 
-def lock_order(*, order_id: int) -> Order:
+def lock_order(*, order_id: int, related: tuple[str, ...] = ()) -> Order:
     """The order row, locked for the rest of the caller's transaction.
 
     Downstream apps take it before their own rows (shipments, invoices) so
@@ -37,7 +37,7 @@ def lock_order(*, order_id: int) -> Order:
     """
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("lock_order() must run inside a transaction")
-    return _lock_order(order_id)
+    return _lock_order(order_id, related=related)
 
 
 def start_picking(*, order_id: int, actor, data: dict | None = None) -> Order:
