@@ -270,8 +270,13 @@ class Order(FSMModelMixin, models.Model):
         """Placed, and the automatic payment approval has not decided yet."""
         return self.status == OrderStatus.PLACED
 
+    @property
+    def is_on_hold(self) -> bool:
+        """Waiting for a person's decision (see hold_reason)."""
+        return self.status == OrderStatus.ON_HOLD
+
     def is_held_for(self, reason: str) -> bool:
-        return self.status == OrderStatus.ON_HOLD and self.hold_reason == reason
+        return self.is_on_hold and self.hold_reason == reason
 
     @staticmethod
     def owing_q() -> models.Q:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
@@ -132,7 +134,7 @@ class Invoice(FSMModelMixin, models.Model):
         return self.number or f"(draft invoice {self.pk})"
 
     @property
-    def outstanding(self):
+    def outstanding(self) -> Decimal:
         return self.total_gross - self.amount_paid - self.amount_credited
 
     # --- Transitions: money applied to the invoice. They only change fields;
@@ -141,12 +143,12 @@ class Invoice(FSMModelMixin, models.Model):
     # beyond what is due becomes customer credit and `applied` is zero.
 
     @transition(field=status, source=STORED_INVOICE_STATUSES, target=_SETTLEMENT)
-    def receive_payment(self, applied) -> str:
+    def receive_payment(self, applied: Decimal) -> str:
         self.amount_paid += applied
         return self._settlement_status()
 
     @transition(field=status, source=STORED_INVOICE_STATUSES, target=_SETTLEMENT)
-    def receive_credit(self, applied) -> str:
+    def receive_credit(self, applied: Decimal) -> str:
         self.amount_credited += applied
         return self._settlement_status()
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -86,7 +88,7 @@ class Payment(FSMModelMixin, models.Model):
     # gateway allows (`capturable_statuses`), saves, and records the transaction.
 
     @transition(field=status, source=OPEN_STATUSES, target=PaymentStatus.CAPTURED)
-    def capture(self, amount) -> None:
+    def capture(self, amount: Decimal) -> None:
         self.captured_amount = amount
 
     @transition(field=status, source=OPEN_STATUSES, target=PaymentStatus.VOIDED)
@@ -95,7 +97,7 @@ class Payment(FSMModelMixin, models.Model):
 
     @transition(field=status, source=PaymentStatus.CAPTURED,
                 target=RETURN_VALUE(PaymentStatus.CAPTURED, PaymentStatus.REFUNDED))
-    def refund(self, amount) -> str:
+    def refund(self, amount: Decimal) -> str:
         """Captured stays captured until all of it is paid back."""
         self.refunded_amount += amount
         return (PaymentStatus.REFUNDED if self.refunded_amount == self.captured_amount
