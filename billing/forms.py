@@ -11,6 +11,14 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from billing.models import SettlementMethod
+from billing.services import (
+    MAX_REFERENCE,
+    RECORDABLE_METHODS,
+    CreditLineInput,
+    CreditNoteInput,
+    InvoicePaymentInput,
+)
+from oms.lib.errors import ApplicationError
 
 
 class DecisionForm(forms.Form):
@@ -64,29 +72,26 @@ class CardForm(forms.Form):
 # --- collection -------------------------------------------------------------------
 
 
-class InvoicePaymentForm(forms.Form):
-    """Money received against an invoice. Nothing is written unless valid."""
+class InputForm(forms.Form):
+    """A form that builds a service's typed input in `clean()`: the input's
+    rules are the only ones, and its field errors land on the form's fields.
+    A valid form has `self.input`, ready for the service."""
 
-    amount = forms.DecimalField(label=_("Amount"), max_digits=14, decimal_places=2,
-                                min_value=Decimal("0.01"),
-                                widget=forms.NumberInput(attrs={"step": "0.01",
-                                                                "inputmode": "decimal"}))
-    method = forms.ChoiceField(
-        label=_("Method"), initial=SettlementMethod.BANK_TRANSFER,
-        choices=[(m.value, m.label) for m in SettlementMethod
-                 if m != SettlementMethod.CUSTOMER_CREDIT])
-    received_on = forms.DateField(label=_("Received on"),
-                                  widget=forms.DateInput(attrs={"type": "date"}))
-    reference = forms.CharField(label=_("Reference"), max_length=100, required=False,
-                                help_text=_("Bank statement line, cheque number..."))
+    input_class: type
 
-    def clean_received_on(self):
-        value = self.cleaned_data["received_on"]
-        if value > timezone.localdate():
-            raise forms.ValidationError(_("The date cannot be in the future."))
-        return value
+    def build_input(self, data: dict):
+        return self.input_class(**data)
 
-    def add_service_errors(self, exc) -> None:
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        if not self.errors:
+            try:
+                self.input = self.build_input(cleaned)
+            except ApplicationError as exc:
+                self.add_service_errors(exc)
+        return cleaned
+
+    def add_service_errors(self, exc: ApplicationError) -> None:
         for field, errors in exc.field_errors.items():
             for error in errors:
                 self.add_error(field if field in self.fields else None, error)
@@ -94,14 +99,31 @@ class InvoicePaymentForm(forms.Form):
             self.add_error(None, exc.message)
 
 
-class CreditNoteForm(forms.Form):
+_AMOUNT = {"max_digits": 14, "decimal_places": 2,
+           "widget": forms.NumberInput(attrs={"step": "0.01", "min": "0.01",
+                                              "inputmode": "decimal"})}
+
+
+class InvoicePaymentForm(InputForm):
+    """Money received against an invoice. Nothing is written unless valid."""
+
+    input_class = InvoicePaymentInput
+
+    amount = forms.DecimalField(label=_("Amount"), **_AMOUNT)
+    method = forms.ChoiceField(
+        label=_("Method"), initial=SettlementMethod.BANK_TRANSFER,
+        choices=[(m, SettlementMethod(m).label) for m in RECORDABLE_METHODS])
+    received_on = forms.DateField(label=_("Received on"),
+                                  widget=forms.DateInput(attrs={"type": "date"}))
+    reference = forms.CharField(label=_("Reference"), max_length=MAX_REFERENCE, required=False,
+                                help_text=_("Bank statement line, cheque number..."))
+
+
+class CreditNoteForm(InputForm):
     """One credited line (net amount at one of the invoice's tax rates)."""
 
     description = forms.CharField(label=_("What is credited"), max_length=200)
-    net = forms.DecimalField(label=_("Net amount"), max_digits=14, decimal_places=2,
-                             min_value=Decimal("0.01"),
-                             widget=forms.NumberInput(attrs={"step": "0.01",
-                                                             "inputmode": "decimal"}))
+    net = forms.DecimalField(label=_("Net amount"), **_AMOUNT)
     tax_rate = forms.TypedChoiceField(label=_("Tax rate"), coerce=Decimal)
     reason = forms.CharField(label=_("Reason"), max_length=1000,
                              widget=forms.Textarea(attrs={"rows": 3}))
@@ -110,4 +132,6 @@ class CreditNoteForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["tax_rate"].choices = [(str(rate), f"{rate} %") for rate in rates]
 
-    add_service_errors = InvoicePaymentForm.add_service_errors
+    def build_input(self, data: dict) -> CreditNoteInput:
+        return CreditNoteInput(reason=data["reason"], lines=(CreditLineInput(
+            description=data["description"], net=data["net"], tax_rate=data["tax_rate"]),))

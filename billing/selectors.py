@@ -32,7 +32,7 @@ from billing.models import (
 )
 from oms.lib.money import MONEY_DIGITS, MONEY_PLACES
 from oms.lib.paging import HasNextPage, has_next_page
-from orders.models import Order, OrderStatus
+from orders.models import Order
 
 
 def placed_grace() -> timedelta:
@@ -49,8 +49,7 @@ def approval_queue(*, now: datetime | None = None) -> QuerySet[Order]:
     """
     cutoff = (now or timezone.now()) - placed_grace()
     return (
-        Order.objects.filter(Q(status=OrderStatus.ON_HOLD)
-                             | Q(status=OrderStatus.PLACED, placed_at__lt=cutoff))
+        Order.objects.filter(Order.awaiting_decision_q(placed_before=cutoff))
         .select_related("customer")
         .prefetch_related(Prefetch("payments", queryset=Payment.objects.order_by("-id"),
                                    to_attr="payments_newest_first"))

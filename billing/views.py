@@ -177,8 +177,8 @@ def record_payment(request: HttpRequest, pk: int) -> HttpResponse:
     form = InvoicePaymentForm(request.POST)
     if form.is_valid():
         try:
-            record = services.record_invoice_payment(invoice_id=invoice.pk, actor=request.user,
-                                                     **form.cleaned_data)
+            record = services.record_invoice_payment(invoice_id=invoice.pk, data=form.input,
+                                                     actor=request.user)
         except ApplicationError as exc:
             form.add_service_errors(exc)
         else:
@@ -212,12 +212,9 @@ def credit_note_create(request: HttpRequest, pk: int) -> HttpResponse:
     rates = [row.rate for row in invoice.tax_rates.all()]
     form = CreditNoteForm(request.POST or None, rates=rates)
     if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
         try:
-            note = services.issue_credit_note(
-                invoice_id=invoice.pk, reason=data["reason"], actor=request.user,
-                lines=[services.CreditLineInput(description=data["description"],
-                                                net=data["net"], tax_rate=data["tax_rate"])])
+            note = services.issue_credit_note(invoice_id=invoice.pk, data=form.input,
+                                              actor=request.user)
         except ApplicationError as exc:
             form.add_service_errors(exc)
         else:

@@ -288,6 +288,37 @@ class Order(FSMModelMixin, models.Model):
     def is_cancelled(self) -> bool:
         return self.status == OrderStatus.CANCELLED
 
+    # --- Predicates billing asks instead of comparing status strings.
+
+    @property
+    def awaits_payment_approval(self) -> bool:
+        """Placed, and the automatic payment approval has not decided yet."""
+        return self.status == OrderStatus.PLACED
+
+    @property
+    def is_on_hold(self) -> bool:
+        """Waiting for a person's decision (see hold_reason)."""
+        return self.status == OrderStatus.ON_HOLD
+
+    def is_held_for(self, reason: str) -> bool:
+        return self.is_on_hold and self.hold_reason == reason
+
+    @staticmethod
+    def owing_q() -> models.Q:
+        """Orders that count against the customer's credit: placed, not yet paid or closed."""
+        return ~models.Q(status__in=[OrderStatus.DRAFT, OrderStatus.PAID, *CLOSED])
+
+    @staticmethod
+    def awaiting_decision_q(*, placed_before) -> models.Q:
+        """On hold, or placed before `placed_before` and still undecided."""
+        return (models.Q(status=OrderStatus.ON_HOLD)
+                | models.Q(status=OrderStatus.PLACED, placed_at__lt=placed_before))
+
+    @staticmethod
+    def closed_q(prefix: str = "") -> models.Q:
+        """Ended without fulfilment (expired or cancelled); `prefix` for a relation."""
+        return models.Q(**{f"{prefix}status__in": CLOSED})
+
 
 class OrderLine(models.Model):
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines",

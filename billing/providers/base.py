@@ -27,6 +27,7 @@ from decimal import Decimal
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
+from billing.locks import lock_payment
 from billing.models import (
     Payment,
     PaymentStatus,
@@ -181,8 +182,7 @@ class PaymentProvider(ABC):
                 raise PaymentError(_("Cannot capture more than was authorised."),
                                    field_errors={"amount": [_("At most %(max)s.")
                                                             % {"max": payment.amount}]})
-            payment.captured_amount = value
-            payment.status = PaymentStatus.CAPTURED
+            payment.capture(value)
             return value, ""
 
         return self._follow_up(TransactionKind.CAPTURE, reference, idempotency_key, amount,
@@ -195,7 +195,7 @@ class PaymentProvider(ABC):
             if payment.status not in self.voidable_statuses:
                 raise NotAllowed(_("A %(status)s payment cannot be voided.")
                                  % {"status": payment.get_status_display()})
-            payment.status = PaymentStatus.VOIDED
+            payment.void()
             return payment.amount, ""
 
         return self._follow_up(TransactionKind.VOID, reference, idempotency_key, None, actor,
@@ -206,7 +206,7 @@ class PaymentProvider(ABC):
         """Pay back captured money, in one go or in parts."""
 
         def apply(payment: Payment) -> tuple[Decimal, str]:
-            if payment.status != PaymentStatus.CAPTURED:
+            if not payment.is_captured:
                 raise NotAllowed(_("Only a captured payment can be refunded."))
             refundable = payment.captured_amount - payment.refunded_amount
             value = refundable if amount is None else self._positive(amount)
@@ -215,9 +215,7 @@ class PaymentProvider(ABC):
                                    % {"max": refundable},
                                    field_errors={"amount": [_("At most %(max)s.")
                                                             % {"max": refundable}]})
-            payment.refunded_amount += value
-            if payment.refunded_amount == payment.captured_amount:
-                payment.status = PaymentStatus.REFUNDED
+            payment.refund(value)
             return value, ""
 
         return self._follow_up(TransactionKind.REFUND, reference, idempotency_key, amount,
@@ -236,8 +234,7 @@ class PaymentProvider(ABC):
         with transaction.atomic():
             # One payment at a time: a second call with the same key waits
             # here, then finds the first call's row and replays it.
-            payment = (Payment.objects.select_for_update()
-                       .filter(provider=self.name, provider_reference=reference).first())
+            payment = lock_payment(provider=self.name, provider_reference=reference)
             if payment is None:
                 raise PaymentError(_("Unknown payment reference %(ref)s.") % {"ref": reference})
             replay = self._replay(key, print_)

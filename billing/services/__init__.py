@@ -1,7 +1,7 @@
 """Writes of billing. A package past ~500 lines; import from `billing.services`.
 
 - `approval`: payment approval of placed orders, the card-retry link, the
-  approval queue's decisions, voids (issue 3).
+  approval queue's decisions, voids.
 - `invoicing`: the "order.shipped" handler (capture, invoice, invoiced/paid),
   gapless numbering, credit notes.
 - `documents`: the invoice and credit note PDFs and their e-mails.
@@ -11,7 +11,6 @@
 from billing.services.approval import (
     CARD_LINK_SALT,
     CARD_METHODS,
-    NOT_OWING_STATUSES,
     ON_ACCOUNT_METHODS,
     Verdict,
     approve_held_order,
@@ -34,7 +33,9 @@ from billing.services.approval import (
     void_payments_of_closed_orders,
 )
 from billing.services.collection import (
+    MAX_REFERENCE,
     RECORDABLE_METHODS,
+    InvoicePaymentInput,
     apply_customer_credit,
     record_invoice_payment,
     reminder_level_due,
@@ -54,6 +55,7 @@ from billing.services.invoicing import (
     RENDER_PDF_HANDLER,
     SHIPPED_HANDLER,
     CreditLineInput,
+    CreditNoteInput,
     apply_payment,
     credit_note_room,
     invoice_shipped_order,
@@ -62,10 +64,11 @@ from billing.services.invoicing import (
 )
 
 __all__ = [
-    "CARD_LINK_SALT", "CARD_METHODS", "NOT_OWING_STATUSES", "ON_ACCOUNT_METHODS",
-    "CREDIT_NOTE_HANDLER", "RENDER_PDF_HANDLER", "SHIPPED_HANDLER", "CreditLineInput", "Verdict",
-    "RECORDABLE_METHODS", "apply_customer_credit", "apply_payment", "approve_held_order",
-    "check_payment_details",
+    "CARD_LINK_SALT", "CARD_METHODS", "ON_ACCOUNT_METHODS",
+    "CREDIT_NOTE_HANDLER", "RENDER_PDF_HANDLER", "SHIPPED_HANDLER", "CreditLineInput",
+    "CreditNoteInput", "InvoicePaymentInput", "Verdict",
+    "MAX_REFERENCE", "RECORDABLE_METHODS", "apply_customer_credit", "apply_payment",
+    "approve_held_order", "check_payment_details",
     "approve_order_payment", "card_link_max_age", "card_link_token", "card_retry_max_attempts",
     "credit_note_pdf_bytes", "credit_note_pdf_name", "credit_note_room", "decide",
     "invoice_pdf_bytes", "invoice_pdf_name", "invoice_shipped_order", "issue_credit_note",

@@ -50,7 +50,9 @@ from django.core import signing
 from django.db import transaction
 from django.db.models import Sum
 from django.utils.translation import gettext as _
+from django_fsm import can_proceed
 
+from billing.locks import lock_order, lock_payment
 from billing.models import OPEN_STATUSES, Payment, PaymentMethod, PaymentStatus
 from billing.providers import PaymentError, ProviderResult, get_provider, provider_for_method
 from oms.lib import outbox
@@ -58,16 +60,13 @@ from oms.lib.errors import ApplicationError, NotAllowed
 from oms.lib.money import format_money as money
 from orders import events as order_events
 from orders import services as order_services
-from orders.models import HoldReason, Order, OrderStatus
+from orders.models import HoldReason, Order
 from orders.payments import PaymentDetails
 
 logger = logging.getLogger(__name__)
 
 CARD_METHODS = (PaymentMethod.CARD, PaymentMethod.PAYPAL)
 ON_ACCOUNT_METHODS = (PaymentMethod.NET_TERMS, PaymentMethod.BANK_TRANSFER)
-# Orders that no longer count against a customer's credit.
-NOT_OWING_STATUSES = (OrderStatus.DRAFT, OrderStatus.EXPIRED, OrderStatus.CANCELLED, "paid")
-
 CARD_LINK_SALT = "billing.card-retry"
 
 
@@ -99,8 +98,8 @@ def approve_order_payment(*, order_id: int, payment: PaymentDetails | None, acto
     twice. Not durable: it runs in the outbox handler's transaction.
     """
     with transaction.atomic():
-        order = _lock_order(order_id)
-        if order.status != OrderStatus.PLACED:
+        order = lock_order(order_id)
+        if not order.awaits_payment_approval:
             logger.info("payment approval: order %s is %s, nothing to decide", order.number,
                         order.status)
             return
@@ -179,9 +178,8 @@ def decide(*, order: Order, method: str, result: ProviderResult | None,
 
 def open_exposure(*, customer_id: int, exclude_order_id: int | None = None) -> Decimal:
     """What the customer owes or will owe on account: open orders not yet paid."""
-    orders = (Order.objects.filter(customer_id=customer_id,
-                                   payment_method__in=ON_ACCOUNT_METHODS)
-              .exclude(status__in=NOT_OWING_STATUSES))
+    orders = Order.objects.filter(Order.owing_q(), customer_id=customer_id,
+                                  payment_method__in=ON_ACCOUNT_METHODS)
     if exclude_order_id is not None:
         orders = orders.exclude(pk=exclude_order_id)
     return orders.aggregate(total=Sum("total_gross"))["total"] or Decimal("0.00")
@@ -224,15 +222,6 @@ def _apply(order: Order, verdict: Verdict, result: ProviderResult | None, actor)
                        dedup_key=f"billing:prepayment-missing:{order.pk}")
 
 
-def _lock_order(order_id: int) -> Order:
-    """The order row locked first (the orders lock order: order, then stock)."""
-    order = (Order.objects.select_for_update(of=("self",)).select_related("customer")
-             .filter(pk=order_id).first())
-    if order is None:
-        raise order_services.OrderNotFound(_("Order not found."), code="not_found")
-    return order
-
-
 # --- the signed link: the customer re-enters card details ------------------------
 
 
@@ -254,8 +243,7 @@ def order_id_from_card_link(token: str) -> int:
 
 
 def order_awaits_card(order: Order) -> bool:
-    return order.status == OrderStatus.ON_HOLD and order.hold_reason == (
-        HoldReason.PAYMENT_DECLINED)
+    return order.is_held_for(HoldReason.PAYMENT_DECLINED)
 
 
 def retry_card_payment(*, order_id: int, card_number: str, attempt_key: str,
@@ -269,7 +257,7 @@ def retry_card_payment(*, order_id: int, card_number: str, attempt_key: str,
     authorised payment noted on its timeline.
     """
     with transaction.atomic(durable=True):
-        order = _lock_order(order_id)
+        order = lock_order(order_id)
         if not order_awaits_card(order):
             raise NotAllowed(_("This order does not need new payment details any more."),
                              code="settled")
@@ -302,8 +290,8 @@ def retry_card_payment(*, order_id: int, card_number: str, attempt_key: str,
 def approve_held_order(*, order_id: int, actor, reason: str = "") -> Order:
     """A person approves an order waiting for a decision (Sales, Accounting)."""
     with transaction.atomic(durable=True):
-        order = _lock_order(order_id)
-        if order.status not in (OrderStatus.ON_HOLD, OrderStatus.PLACED):
+        order = lock_order(order_id)
+        if not can_proceed(order.approve):
             raise _no_decision(order)
         if order.customer.is_blocked:
             raise NotAllowed(_("The customer is blocked; the order cannot be approved."),
@@ -319,10 +307,10 @@ def reject_held_order(*, order_id: int, actor, reason: str) -> Order:
         message = _("Give a reason for the rejection.")
         raise ApplicationError(message, field_errors={"reason": [message]})
     with transaction.atomic(durable=True):
-        order = _lock_order(order_id)
-        if order.status == OrderStatus.PLACED:
+        order = lock_order(order_id)
+        if order.awaits_payment_approval:
             result = order_services.cancel_order(order_id=order.pk, actor=actor, reason=reason)
-        elif order.status == OrderStatus.ON_HOLD:
+        elif can_proceed(order.reject):
             result = order_services.reject_order(order_id=order.pk, actor=actor, reason=reason)
         else:
             raise _no_decision(order)
@@ -347,13 +335,12 @@ def record_payment_received(*, payment_id: int, actor) -> ProviderResult:
     if payment is None:
         raise ApplicationError(_("Payment not found."), code="not_found")
     with transaction.atomic(durable=True):
-        order = _lock_order(payment.order_id)
-        payment = Payment.objects.select_for_update().get(pk=payment_id)
+        order = lock_order(payment.order_id)
+        payment = lock_payment(pk=payment_id)
         result = get_provider(payment.provider).capture(
             reference=payment.provider_reference,
             idempotency_key=f"payment:{payment.pk}:capture", actor=actor)
-        if (order.status == OrderStatus.ON_HOLD
-                and order.hold_reason == HoldReason.PREPAYMENT_MISSING):
+        if order.is_held_for(HoldReason.PREPAYMENT_MISSING):
             verdict = decide(order=order, method=payment.method, result=result)
             if verdict.approve:
                 order_services.approve_order(order_id=order.pk, actor=actor,
@@ -367,7 +354,7 @@ def record_payment_received(*, payment_id: int, actor) -> ProviderResult:
 def void_payment(*, payment_id: int, actor) -> ProviderResult:
     """Release one open authorisation or expectation by hand."""
     with transaction.atomic(durable=True):
-        payment = Payment.objects.select_for_update().filter(pk=payment_id).first()
+        payment = lock_payment(pk=payment_id)
         if payment is None:
             raise ApplicationError(_("Payment not found."), code="not_found")
         return get_provider(payment.provider).void(
@@ -397,9 +384,7 @@ def void_payments_of_closed_orders(*, limit: int = 500) -> int:
     money blocked. One provider call per payment, as a real gateway needs;
     each in its own transaction so one refusal does not stop the rest.
     """
-    ids = list(Payment.objects.filter(status__in=OPEN_STATUSES,
-                                      order__status__in=[OrderStatus.EXPIRED,
-                                                         OrderStatus.CANCELLED])
+    ids = list(Payment.objects.filter(Order.closed_q("order__"), status__in=OPEN_STATUSES)
                .order_by("pk").values_list("pk", flat=True)[:limit])
     voided = 0
     for payment_id in ids:

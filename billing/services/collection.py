@@ -15,6 +15,7 @@ the task may run late, twice or concurrently.
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
@@ -24,21 +25,16 @@ from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from billing.locks import lock_invoice, lock_order_and_invoice
 from billing.models import (
     UNSETTLED_STATUSES,
     CustomerCredit,
     Invoice,
     InvoicePayment,
-    InvoiceStatus,
     Reminder,
     SettlementMethod,
 )
-from billing.services.invoicing import (
-    EMAIL_HANDLER,
-    _lock_order,
-    _mark_paid_if_settled,
-    apply_payment,
-)
+from billing.services.invoicing import EMAIL_HANDLER, _mark_paid_if_settled, apply_payment
 from customers.models import Customer
 from oms.lib import outbox
 from oms.lib.errors import ApplicationError, NotAllowed
@@ -56,37 +52,51 @@ def reminder_levels() -> list[int]:
     return sorted(set(getattr(settings, "BILLING_REMINDER_LEVELS", [1, 15, 30])))
 
 
-def record_invoice_payment(*, invoice_id: int, amount, method: str, received_on: date,
-                           reference: str = "", actor) -> InvoicePayment:
+@dataclass(frozen=True)
+class InvoicePaymentInput:
+    """Money received against an invoice, checked once when it is built (by
+    the form, or any other caller): ApplicationError with field errors
+    otherwise. The amount comes out quantized and the reference stripped."""
+
+    amount: Decimal
+    method: str
+    received_on: date
+    reference: str = ""
+
+    def __post_init__(self) -> None:
+        errors: dict[str, list[str]] = {}
+        try:
+            amount = quantize_money(to_decimal(self.amount))
+            if amount <= 0:
+                errors["amount"] = [_("Enter an amount greater than zero.")]
+        except (TypeError, ValueError):
+            amount = None
+            errors["amount"] = [_("Enter an amount.")]
+        if self.method not in RECORDABLE_METHODS:
+            errors["method"] = [_("Choose a payment method.")]
+        if not isinstance(self.received_on, date):
+            errors["received_on"] = [_("Enter the date the money arrived.")]
+        elif self.received_on > timezone.localdate():
+            errors["received_on"] = [_("The date cannot be in the future.")]
+        reference = (self.reference or "").strip()
+        if len(reference) > MAX_REFERENCE:
+            errors["reference"] = [_("At most %(n)d characters.") % {"n": MAX_REFERENCE}]
+        if errors:
+            raise ApplicationError(_("Please correct the payment."), field_errors=errors)
+        object.__setattr__(self, "amount", amount)
+        object.__setattr__(self, "reference", reference)
+
+
+def record_invoice_payment(*, invoice_id: int, data: InvoicePaymentInput, actor
+                           ) -> InvoicePayment:
     """Record money received against an invoice (partial, full or over)."""
-    errors: dict[str, list[str]] = {}
-    try:
-        value = quantize_money(to_decimal(amount))
-        if value <= 0:
-            errors["amount"] = [_("Enter an amount greater than zero.")]
-    except (TypeError, ValueError):
-        value = None
-        errors["amount"] = [_("Enter an amount.")]
-    if method not in RECORDABLE_METHODS:
-        errors["method"] = [_("Choose a payment method.")]
-    if not isinstance(received_on, date):
-        errors["received_on"] = [_("Enter the date the money arrived.")]
-    elif received_on > timezone.localdate():
-        errors["received_on"] = [_("The date cannot be in the future.")]
-    reference = (reference or "").strip()
-    if len(reference) > MAX_REFERENCE:
-        errors["reference"] = [_("At most %(n)d characters.") % {"n": MAX_REFERENCE}]
-    if errors:
-        raise ApplicationError(_("Please correct the payment."), field_errors=errors)
-    invoice = Invoice.objects.filter(pk=invoice_id).only("order_id").first()
-    if invoice is None:
-        raise ApplicationError(_("Invoice not found."), code="not_found")
+    value, method, received_on, reference = (data.amount, data.method, data.received_on,
+                                             data.reference)
     with transaction.atomic(durable=True):
-        order = _lock_order(invoice.order_id)
-        invoice = Invoice.objects.select_for_update().get(pk=invoice_id)
+        order, invoice = lock_order_and_invoice(invoice_id)
         if invoice.number is None:
             raise NotAllowed(_("The invoice is not issued."), code="not_issued")
-        if invoice.status == InvoiceStatus.PAID:
+        if invoice.is_settled:
             raise NotAllowed(_("Invoice %(number)s is already settled.")
                              % {"number": invoice.number}, code="settled")
         record = apply_payment(invoice, amount=value, method=method, received_on=received_on,
@@ -115,13 +125,9 @@ def apply_customer_credit(*, invoice_id: int, actor) -> InvoicePayment:
     The customer row is locked (after the order and the invoice, the usual
     order) so two applications at once cannot spend the same credit twice.
     """
-    invoice = Invoice.objects.filter(pk=invoice_id).only("order_id").first()
-    if invoice is None:
-        raise ApplicationError(_("Invoice not found."), code="not_found")
     with transaction.atomic(durable=True):
-        order = _lock_order(invoice.order_id)
-        invoice = Invoice.objects.select_for_update().get(pk=invoice_id)
-        if invoice.number is None or invoice.status == InvoiceStatus.PAID:
+        order, invoice = lock_order_and_invoice(invoice_id)
+        if invoice.number is None or invoice.is_settled:
             raise NotAllowed(_("Invoice %(number)s has nothing left to pay.")
                              % {"number": invoice.number or "-"}, code="settled")
         Customer.objects.select_for_update().filter(pk=invoice.customer_id).first()
@@ -176,9 +182,8 @@ def send_overdue_reminders(*, today: date | None = None, limit: int = 5000) -> i
 def _remind(*, invoice_id: int, level: int, today: date) -> bool:
     # One short transaction per invoice: a failure leaves the others sent.
     with transaction.atomic(durable=True):
-        invoice = (Invoice.objects.select_for_update().select_related("order")
-                   .filter(pk=invoice_id, status__in=UNSETTLED_STATUSES).first())
-        if invoice is None:  # paid in the meantime
+        invoice = lock_invoice(invoice_id)
+        if invoice.is_settled:  # paid in the meantime
             return False
         if Reminder.objects.filter(invoice=invoice, level__gte=level).exists():
             return False

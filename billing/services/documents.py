@@ -18,6 +18,7 @@ from django.db import transaction
 from django.db.models import Sum
 from django.utils import translation
 
+from billing.locks import lock_invoice
 from billing.models import CreditNote, CustomerCredit, Invoice
 from billing.services.invoicing import EMAIL_HANDLER
 from oms.lib import outbox
@@ -57,8 +58,7 @@ def render_invoice_pdf(*, invoice_id: int, send_email: bool = True) -> str:
     path, and queue the invoice e-mail once. Plain `atomic()`: it runs in
     the outbox runner's transaction. Returns the storage path."""
     with transaction.atomic():
-        invoice = (Invoice.objects.select_for_update(of=("self",))
-                   .select_related("order", "customer").get(pk=invoice_id))
+        invoice = lock_invoice(invoice_id, related=("order", "customer"))
         stored = _store(invoice_pdf_name(invoice), invoice_pdf_bytes(invoice))
         if invoice.pdf_path != stored:
             invoice.pdf_path = stored

@@ -31,8 +31,11 @@ from django.db.models import Sum
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
+from django_fsm import can_proceed
 
+from billing.locks import lock_order, lock_order_and_invoice
 from billing.models import (
+    UNSETTLED_STATUSES,
     CreditNote,
     CreditNoteLine,
     CustomerCredit,
@@ -40,7 +43,6 @@ from billing.models import (
     Invoice,
     InvoiceLine,
     InvoicePayment,
-    InvoiceStatus,
     InvoiceTaxRate,
     Payment,
     PaymentMethod,
@@ -54,7 +56,7 @@ from oms.lib.money import ZERO, quantize_money, tax_amount, to_decimal
 from oms.lib.money import format_money as money
 from orders import events as order_events
 from orders import services as order_services
-from orders.models import Order, OrderStatus
+from orders.models import Order
 from orders.totals import PricedLine, compute_totals
 
 logger = logging.getLogger(__name__)
@@ -137,14 +139,6 @@ def _number(document: Invoice | CreditNote) -> None:
 # --- invoices -------------------------------------------------------------------
 
 
-def _lock_order(order_id: int) -> Order:
-    order = (Order.objects.select_for_update(of=("self",)).select_related("customer")
-             .filter(pk=order_id).first())
-    if order is None:
-        raise order_services.OrderNotFound(_("Order not found."), code="not_found")
-    return order
-
-
 def _build_invoice(order: Order, *, actor, today: date) -> Invoice:
     """The invoice of the shipped goods, without its number yet."""
     lines = []
@@ -190,7 +184,7 @@ def issue_invoice(*, order_id: int, actor, today: date | None = None) -> Invoice
     """
     today = today or timezone.localdate()
     with transaction.atomic():
-        order = _lock_order(order_id)
+        order = lock_order(order_id)
         existing = Invoice.objects.filter(order=order).first()
         if existing is not None:
             return existing
@@ -212,17 +206,17 @@ def invoice_shipped_order(*, order_id: int, actor=None, today: date | None = Non
     """
     today = today or timezone.localdate()
     with transaction.atomic():
-        order = _lock_order(order_id)
+        order = lock_order(order_id)
         existing = Invoice.objects.filter(order=order).first()
         if existing is not None:
             return existing
-        if order.status != OrderStatus.SHIPPED:
+        if not can_proceed(order.invoice):
             logger.warning("invoice: order %s is %s, not shipped; nothing issued",
                            order.number, order.status)
             return None
         invoice = _build_invoice(order, actor=actor, today=today)
         _capture_and_apply(order, invoice, actor=actor, today=today)
-        if invoice.status == InvoiceStatus.PAID:
+        if invoice.is_settled:
             # The terms printed on the invoice say it was paid by the capture.
             Invoice.objects.filter(pk=invoice.pk).update(
                 payment_terms=payment_terms_text(
@@ -234,7 +228,7 @@ def invoice_shipped_order(*, order_id: int, actor=None, today: date | None = Non
         _number(invoice)  # last write on billing's tables: see the module docstring
         order_services.mark_invoiced(order_id=order.pk, invoice_number=invoice.number,
                                      actor=actor)
-        if invoice.status == InvoiceStatus.PAID:
+        if invoice.is_settled:
             order_services.mark_paid(order_id=order.pk, actor=actor)
     return invoice
 
@@ -271,14 +265,6 @@ def _capture_and_apply(order: Order, invoice: Invoice, *, actor, today: date) ->
 # --- applying money -------------------------------------------------------------
 
 
-def _settle_status(invoice: Invoice) -> str:
-    if invoice.amount_paid + invoice.amount_credited >= invoice.total_gross:
-        return InvoiceStatus.PAID
-    if invoice.amount_paid + invoice.amount_credited > 0:
-        return InvoiceStatus.PARTIALLY_PAID
-    return InvoiceStatus.OPEN
-
-
 def apply_payment(invoice: Invoice, *, amount: Decimal, method: str, received_on: date,
                   reference: str = "", payment: Payment | None = None,
                   actor=None) -> InvoicePayment:
@@ -295,8 +281,7 @@ def apply_payment(invoice: Invoice, *, amount: Decimal, method: str, received_on
             currency=invoice.currency, invoice=invoice, invoice_payment=record,
             reason=_("Overpayment of invoice %(number)s") % {"number": invoice.number or "-"},
             actor=record.actor)
-    invoice.amount_paid += applied
-    invoice.status = _settle_status(invoice)
+    invoice.receive_payment(applied)
     invoice.save(update_fields=["amount_paid", "status"])
     return record
 
@@ -311,14 +296,45 @@ class CreditLineInput:
     tax_rate: Decimal
 
 
+@dataclass(frozen=True)
+class CreditNoteInput:
+    """What a credit note corrects, checked once when it is built (by the form,
+    or any other caller): ApplicationError with field errors otherwise. The
+    rules that need the invoice (its tax rates, the room left) run in
+    `issue_credit_note`."""
+
+    reason: str
+    lines: tuple[CreditLineInput, ...]
+
+    def __post_init__(self) -> None:
+        reason = (self.reason or "").strip()
+        errors: dict[str, list[str]] = {}
+        if not reason:
+            errors["reason"] = [_("Give the reason for the credit note.")]
+        if not self.lines:
+            errors["lines"] = [_("Add at least one line.")]
+        for line in self.lines:
+            if not (line.description or "").strip():
+                errors.setdefault("description", []).append(_("Describe what is credited."))
+            try:
+                if to_decimal(line.net) <= 0:
+                    raise ValueError
+            except (TypeError, ValueError):
+                errors.setdefault("net", []).append(_("Enter an amount greater than zero."))
+        if errors:
+            raise ApplicationError(_("Please correct the credit note."), field_errors=errors)
+        object.__setattr__(self, "reason", reason)
+        object.__setattr__(self, "lines", tuple(self.lines))
+
+
 def credit_note_room(invoice: Invoice) -> Decimal:
     """Gross amount that may still be credited on the invoice."""
     credited = invoice.credit_notes.aggregate(total=Sum("total_gross"))["total"] or ZERO
     return invoice.total_gross - credited
 
 
-def issue_credit_note(*, invoice_id: int, lines: list[CreditLineInput], reason: str,
-                      actor, today: date | None = None) -> CreditNote:
+def issue_credit_note(*, invoice_id: int, data: CreditNoteInput, actor,
+                      today: date | None = None) -> CreditNote:
     """Correct an issued invoice with a credit note in its own number series.
 
     The credit settles what is still due on the invoice; any rest (the
@@ -326,28 +342,9 @@ def issue_credit_note(*, invoice_id: int, lines: list[CreditLineInput], reason: 
     then settled, the order becomes `paid`.
     """
     today = today or timezone.localdate()
-    reason = (reason or "").strip()
-    errors: dict[str, list[str]] = {}
-    if not reason:
-        errors["reason"] = [_("Give the reason for the credit note.")]
-    if not lines:
-        errors["lines"] = [_("Add at least one line.")]
-    for line in lines:
-        if not (line.description or "").strip():
-            errors.setdefault("description", []).append(_("Describe what is credited."))
-        try:
-            if to_decimal(line.net) <= 0:
-                raise ValueError
-        except (TypeError, ValueError):
-            errors.setdefault("net", []).append(_("Enter an amount greater than zero."))
-    if errors:
-        raise ApplicationError(_("Please correct the credit note."), field_errors=errors)
-    invoice = Invoice.objects.filter(pk=invoice_id).only("order_id").first()
-    if invoice is None:
-        raise ApplicationError(_("Invoice not found."), code="not_found")
+    reason, lines = data.reason, data.lines
     with transaction.atomic(durable=True):
-        order = _lock_order(invoice.order_id)
-        invoice = Invoice.objects.select_for_update().get(pk=invoice_id)
+        order, invoice = lock_order_and_invoice(invoice_id)
         if invoice.number is None:
             raise NotAllowed(_("The invoice is not issued."), code="not_issued")
         rates = set(invoice.tax_rates.values_list("rate", flat=True))
@@ -385,8 +382,7 @@ def issue_credit_note(*, invoice_id: int, lines: list[CreditLineInput], reason: 
                 currency=invoice.currency, invoice=invoice, credit_note=note,
                 reason=_("Credit note on the paid invoice %(number)s")
                 % {"number": invoice.number}, actor=note.issued_by)
-        invoice.amount_credited += applied
-        invoice.status = _settle_status(invoice)
+        invoice.receive_credit(applied)
         invoice.save(update_fields=["amount_credited", "status"])
         _number(note)  # last write on billing's tables: gapless credit note numbers
         order_events.credit_note_issued(order, actor=actor, invoice_number=invoice.number,
@@ -397,9 +393,9 @@ def issue_credit_note(*, invoice_id: int, lines: list[CreditLineInput], reason: 
 
 def _mark_paid_if_settled(order: Order, *, actor=None) -> bool:
     """invoiced -> paid once every invoice of the order is settled."""
-    if order.status != OrderStatus.INVOICED:
+    if not can_proceed(order.pay):
         return False
-    if Invoice.objects.filter(order=order).exclude(status=InvoiceStatus.PAID).exists():
+    if Invoice.objects.filter(order=order, status__in=UNSETTLED_STATUSES).exists():
         return False
     order_services.mark_paid(order_id=order.pk, actor=actor)
     return True

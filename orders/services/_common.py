@@ -66,8 +66,9 @@ def _actor_id(actor) -> int | None:
     return getattr(actor, "pk", None)
 
 
-def lock_order(*, order_id: int) -> Order:
-    """The order row, locked for the rest of the caller's transaction.
+def lock_order(*, order_id: int, related: tuple[str, ...] = ()) -> Order:
+    """The order row (not its `related` rows), locked for the rest of the
+    caller's transaction.
 
     Every write on an order takes it first, downstream apps before their own
     rows (shipments, invoices), so the lock order stays: order, then the
@@ -75,7 +76,8 @@ def lock_order(*, order_id: int) -> Order:
     """
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("lock_order() must run inside a transaction")
-    order = Order.objects.select_for_update(of=("self",)).filter(pk=order_id).first()
+    order = (Order.objects.select_for_update(of=("self",)).select_related(*related)
+             .filter(pk=order_id).first())
     if order is None:
         raise OrderNotFound(_("Order not found."), code="not_found")
     return order

@@ -249,8 +249,9 @@ def _ship_and_collect(order: Order, actor) -> None:
     invoice = Invoice.objects.filter(order=order, number__isnull=False).first()
     if invoice is not None and invoice.outstanding > 0:  # None: the worker has not invoiced yet
         billing_services.record_invoice_payment(
-            invoice_id=invoice.pk, amount=invoice.outstanding, method="bank_transfer",
-            received_on=timezone.localdate(), reference="DEMO-TRANSFER", actor=actor)
+            invoice_id=invoice.pk, actor=actor, data=billing_services.InvoicePaymentInput(
+                amount=invoice.outstanding, method="bank_transfer",
+                received_on=timezone.localdate(), reference="DEMO-TRANSFER"))
 
 
 # The expired order comes first: expiring "one hold period from now" would

@@ -32,10 +32,11 @@ def invoiced(django_capture_on_commit_callbacks):
 
 
 def _pay(invoice, amount, *, actor=None, capture=None, **extra):
-    kwargs = {"invoice_id": invoice.pk, "amount": Decimal(amount), "method": "bank_transfer",
-              "received_on": timezone.localdate(), "reference": "STMT-1", "actor": actor}
+    kwargs = {"amount": Decimal(amount), "method": "bank_transfer",
+              "received_on": timezone.localdate(), "reference": "STMT-1"}
     kwargs.update(extra)
-    record = services.record_invoice_payment(**kwargs)
+    record = services.record_invoice_payment(
+        invoice_id=invoice.pk, data=services.InvoicePaymentInput(**kwargs), actor=actor)
     invoice.refresh_from_db()
     return record
 
@@ -95,9 +96,10 @@ def test_bad_payment_input_is_refused_with_a_field_error_and_writes_nothing(invo
                                                                             kwargs):
     invoice = invoiced()
     with pytest.raises(ApplicationError) as caught:
-        services.record_invoice_payment(**{
-            "invoice_id": invoice.pk, "amount": Decimal("1.00"), "method": "bank_transfer",
-            "received_on": timezone.localdate(), "reference": "", "actor": None, **kwargs})
+        services.record_invoice_payment(invoice_id=invoice.pk, actor=None,
+                                        data=services.InvoicePaymentInput(**{
+            "amount": Decimal("1.00"), "method": "bank_transfer",
+            "received_on": timezone.localdate(), "reference": "", **kwargs}))
     assert field in caught.value.field_errors
     assert not invoice.payments.exists()
 

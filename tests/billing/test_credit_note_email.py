@@ -44,9 +44,9 @@ def credit(django_capture_on_commit_callbacks):
     def issue(invoice: Invoice, net: str, *, reason: str = "Damaged in transit") -> CreditNote:
         with django_capture_on_commit_callbacks(execute=True):
             return services.issue_credit_note(
-                invoice_id=invoice.pk, reason=reason, actor=None,
-                lines=[services.CreditLineInput(description="Refund", net=Decimal(net),
-                                                tax_rate=Decimal("20.00"))])
+                invoice_id=invoice.pk, actor=None, data=services.CreditNoteInput(
+                    reason=reason, lines=(services.CreditLineInput(
+                        description="Refund", net=Decimal(net), tax_rate=Decimal("20.00")),)))
 
     return issue
 
@@ -130,9 +130,10 @@ def test_a_french_customer_gets_the_credit_note_email_in_french(invoice_for, cre
 def test_a_credit_on_a_paid_invoice_tells_the_customer_it_is_kept_as_credit(invoice_for,
                                                                            credit):
     invoice = invoice_for()
-    services.record_invoice_payment(invoice_id=invoice.pk, amount=invoice.total_gross,
-                                    method="bank_transfer", received_on=timezone.localdate(),
-                                    actor=None)
+    services.record_invoice_payment(
+        invoice_id=invoice.pk, actor=None,
+        data=services.InvoicePaymentInput(amount=invoice.total_gross, method="bank_transfer",
+                                          received_on=timezone.localdate()))
     credit(invoice, "5.00")
 
     message, = _credit_note_mails()

@@ -25,9 +25,9 @@ def invoice(django_capture_on_commit_callbacks) -> Invoice:
 
 def _credit(invoice, net, *, rate="20.00", reason="Damaged in transit"):
     return services.issue_credit_note(
-        invoice_id=invoice.pk, reason=reason, actor=None,
-        lines=[services.CreditLineInput(description="Refund", net=Decimal(net),
-                                        tax_rate=Decimal(rate))])
+        invoice_id=invoice.pk, actor=None, data=services.CreditNoteInput(
+            reason=reason, lines=(services.CreditLineInput(description="Refund", net=Decimal(net),
+                                                           tax_rate=Decimal(rate)),)))
 
 
 def test_a_credit_note_has_its_own_series_and_references_the_invoice(invoice):
@@ -52,9 +52,10 @@ def test_crediting_the_whole_invoice_settles_it_and_the_order_is_paid(invoice):
 
 
 def test_a_credit_on_a_paid_invoice_becomes_customer_credit(invoice):
-    services.record_invoice_payment(invoice_id=invoice.pk, amount=invoice.total_gross,
-                                    method="bank_transfer", received_on=timezone.localdate(),
-                                    actor=None)
+    services.record_invoice_payment(
+        invoice_id=invoice.pk, actor=None,
+        data=services.InvoicePaymentInput(amount=invoice.total_gross, method="bank_transfer",
+                                          received_on=timezone.localdate()))
     note = _credit(invoice, "5.00")
     credit = CustomerCredit.objects.get()
     assert (credit.amount, credit.credit_note) == (Decimal("6.00"), note)

@@ -185,9 +185,10 @@ def test_list_pages_run_the_same_queries_for_few_and_many_invoices(client_for):
 def test_the_apply_credit_button_uses_the_customers_credit(invoice, client_for):
     from billing import services
 
-    services.record_invoice_payment(invoice_id=invoice.pk, amount=Decimal("30.00"),
-                                    method="cash", received_on=timezone.localdate(),
-                                    actor=None)
+    services.record_invoice_payment(
+        invoice_id=invoice.pk, actor=None,
+        data=services.InvoicePaymentInput(amount=Decimal("30.00"), method="cash",
+                                          received_on=timezone.localdate()))
     order = reserved_order(customer=invoice.customer)
     second = services.issue_invoice(order_id=order.pk, actor=None)
     client = client_for("Accounting")

@@ -38,10 +38,14 @@ def ledger():
         "d90_plus": invoice(bob, 91),
         "paid": invoice(alice, 100),
     }
-    services.record_invoice_payment(invoice_id=made["paid"].pk, amount=GROSS,
-                                    method="bank_transfer", received_on=today, actor=None)
-    services.record_invoice_payment(invoice_id=made["d31_60"].pk, amount=Decimal("4.00"),
-                                    method="bank_transfer", received_on=today, actor=None)
+    services.record_invoice_payment(
+        invoice_id=made["paid"].pk, actor=None,
+        data=services.InvoicePaymentInput(amount=GROSS, method="bank_transfer",
+                                          received_on=today))
+    services.record_invoice_payment(
+        invoice_id=made["d31_60"].pk, actor=None,
+        data=services.InvoicePaymentInput(amount=Decimal("4.00"), method="bank_transfer",
+                                          received_on=today))
     return {"today": today, "alice": alice, "bob": bob, **made}
 
 

@@ -71,9 +71,10 @@ def test_a_late_task_sends_only_the_highest_level_reached(overdue_invoice):
 def test_invoices_not_yet_overdue_or_settled_get_no_reminder(overdue_invoice):
     overdue_invoice(0)  # due today
     paid = overdue_invoice(20)
-    services.record_invoice_payment(invoice_id=paid.pk, amount=paid.total_gross,
-                                    method="bank_transfer", received_on=timezone.localdate(),
-                                    actor=None)
+    services.record_invoice_payment(
+        invoice_id=paid.pk, actor=None,
+        data=services.InvoicePaymentInput(amount=paid.total_gross, method="bank_transfer",
+                                          received_on=timezone.localdate()))
     assert services.send_overdue_reminders() == 0
     assert not Reminder.objects.exists()
 

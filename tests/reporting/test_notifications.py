@@ -168,7 +168,7 @@ def test_a_declined_card_sends_one_french_payment_link_and_no_hold_letter(mailou
 
 def test_invoice_with_pdf_and_payment_received_follow_the_real_services(mailoutbox):
     from billing.models import Invoice
-    from billing.services import record_invoice_payment
+    from billing.services import InvoicePaymentInput, record_invoice_payment
     from tests.billing.invoicing_support import reserved_order, ship, terms_customer
 
     order = reserved_order(on_terms=True, customer=terms_customer(preferred_language="fr"))
@@ -182,10 +182,10 @@ def test_invoice_with_pdf_and_payment_received_follow_the_real_services(mailoutb
     assert invoice_mail.attachments[0][1][:4] == b"%PDF"
 
     mailoutbox.clear()
-    record_invoice_payment(invoice_id=invoice.pk, amount=invoice.total_gross,
-                           method="bank_transfer",
-                           received_on=timezone.localdate(),
-                           reference="VIR-1", actor=None)
+    record_invoice_payment(
+        invoice_id=invoice.pk, actor=None,
+        data=InvoicePaymentInput(amount=invoice.total_gross, method="bank_transfer",
+                                 received_on=timezone.localdate(), reference="VIR-1"))
     [paid_mail] = [m for m in mailoutbox if m.to == [order.customer.email]]
     _assert_french_with_both_parts(paid_mail, order, "payment_received")
     order.refresh_from_db()
