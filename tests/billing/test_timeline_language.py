@@ -39,10 +39,10 @@ def test_a_payment_recorded_by_a_french_clerk_reads_in_each_readers_language(
     invoice = Invoice.objects.get(order=order)
     clerk = make_user("Accounting", username="comptable")
     with translation.override("fr"):
-        services.record_invoice_payment(invoice_id=invoice.pk, amount=Decimal("5.00"),
-                                        method="bank_transfer",
-                                        received_on=timezone.localdate(),
-                                        reference="STMT-1", actor=clerk)
+        services.record_invoice_payment(
+            invoice_id=invoice.pk, data=services.InvoicePaymentInput(
+                amount=Decimal("5.00"), method="bank_transfer",
+                received_on=timezone.localdate(), reference="STMT-1"), actor=clerk)
     # A free-text note (as the older rows of billing's facts are) reads as written.
     order_services.add_note(order_id=order.pk, actor=clerk, text="Payé en espèces.")
     client = client_for("Accounting")
