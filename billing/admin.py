@@ -38,9 +38,9 @@ class PaymentTransactionInline(admin.TabularInline):
     model = PaymentTransaction
     extra = 0
     can_delete = False
-    fields = ["created_at", "kind", "outcome", "amount", "currency", "payment_status",
-              "idempotency_key", "decline_code", "message", "actor"]
-    readonly_fields = fields
+    fields = readonly_fields = ("created_at", "kind", "outcome", "amount", "currency",
+                                "payment_status", "idempotency_key", "decline_code", "message",
+                                "actor")
     ordering = ["id"]
 
     def has_add_permission(self, request, obj=None):
@@ -123,12 +123,9 @@ class PaymentTransactionAdmin(ReadOnlyAdmin):
 # credit notes, payments are recorded through billing.services.
 
 
-class InvoiceLineInline(admin.TabularInline):
-    model = InvoiceLine
+class _ReadOnlyInline(admin.TabularInline):
     extra = 0
     can_delete = False
-    fields = ["position", "sku", "description", "quantity", "unit_price", "tax_rate", "net"]
-    readonly_fields = fields
 
     def has_add_permission(self, request, obj=None):
         return False
@@ -137,17 +134,21 @@ class InvoiceLineInline(admin.TabularInline):
         return False
 
 
-class InvoiceTaxRateInline(InvoiceLineInline):
+class InvoiceLineInline(_ReadOnlyInline):
+    model = InvoiceLine
+    fields = readonly_fields = ("position", "sku", "description", "quantity", "unit_price",
+                                "tax_rate", "net")
+
+
+class InvoiceTaxRateInline(_ReadOnlyInline):
     model = InvoiceTaxRate
-    fields = ["rate", "net", "tax"]
-    readonly_fields = fields
+    fields = readonly_fields = ("rate", "net", "tax")
 
 
-class InvoicePaymentInline(InvoiceLineInline):
+class InvoicePaymentInline(_ReadOnlyInline):
     model = InvoicePayment
-    fields = ["received_on", "method", "amount", "applied", "reference", "payment", "actor",
-              "created_at"]
-    readonly_fields = fields
+    fields = readonly_fields = ("received_on", "method", "amount", "applied", "reference",
+                                "payment", "actor", "created_at")
 
 
 @admin.register(Invoice)
@@ -172,10 +173,9 @@ class InvoiceAdmin(ReadOnlyAdmin):
                                             count) % {"count": count}, messages.SUCCESS)
 
 
-class CreditNoteLineInline(InvoiceLineInline):
+class CreditNoteLineInline(_ReadOnlyInline):
     model = CreditNoteLine
-    fields = ["description", "tax_rate", "net", "tax"]
-    readonly_fields = fields
+    fields = readonly_fields = ("description", "tax_rate", "net", "tax")
 
 
 @admin.register(CreditNote)

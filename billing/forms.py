@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from decimal import Decimal
+from typing import cast
 
 from django import forms
 from django.utils import timezone
@@ -86,7 +87,7 @@ class InvoicePaymentForm(forms.Form):
             raise forms.ValidationError(_("The date cannot be in the future."))
         return value
 
-    def add_service_errors(self, exc) -> None:
+    def add_service_errors(self: forms.Form, exc) -> None:  # shared with CreditNoteForm
         for field, errors in exc.field_errors.items():
             for error in errors:
                 self.add_error(field if field in self.fields else None, error)
@@ -108,6 +109,7 @@ class CreditNoteForm(forms.Form):
 
     def __init__(self, *args, rates: list[Decimal], **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["tax_rate"].choices = [(str(rate), f"{rate} %") for rate in rates]
+        tax_rate = cast(forms.ChoiceField, self.fields["tax_rate"])
+        tax_rate.choices = [(str(rate), f"{rate} %") for rate in rates]
 
     add_service_errors = InvoicePaymentForm.add_service_errors

@@ -21,6 +21,8 @@ Only the last four digits and the brand of a card are ever stored.
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
@@ -209,7 +211,7 @@ STORED_INVOICE_STATUSES = [InvoiceStatus.OPEN, InvoiceStatus.PARTIALLY_PAID,
                            InvoiceStatus.PAID]
 UNSETTLED_STATUSES = [InvoiceStatus.OPEN, InvoiceStatus.PARTIALLY_PAID]
 
-_money = {"max_digits": MONEY_DIGITS, "decimal_places": MONEY_PLACES}
+_money: dict[str, Any] = {"max_digits": MONEY_DIGITS, "decimal_places": MONEY_PLACES}
 
 
 class Invoice(models.Model):

@@ -22,7 +22,7 @@ from billing import selectors, services
 from billing.forms import CardForm, CreditNoteForm, DecisionForm, InvoicePaymentForm
 from billing.models import CreditNote, Invoice, PaymentStatus
 from billing.providers import PaymentError
-from oms.lib.auth import permission_required, public
+from oms.lib.auth import AuthenticatedRequest, permission_required, public
 from oms.lib.errors import ApplicationError
 from oms.lib.paging import parse_page
 from oms.templatetags.oms_tags import money
@@ -33,7 +33,7 @@ QUEUE_PAGE_SIZE = 25
 
 @require_GET
 @permission_required("orders.approve_order")
-def approval_queue(request: HttpRequest) -> HttpResponse:
+def approval_queue(request: AuthenticatedRequest) -> HttpResponse:
     page = Paginator(selectors.approval_queue(), QUEUE_PAGE_SIZE).get_page(
         request.GET.get("page"))
     context = {"page": page, "orders": page.object_list}
@@ -42,7 +42,7 @@ def approval_queue(request: HttpRequest) -> HttpResponse:
     return render(request, "billing/approval_queue.html", context)
 
 
-def _decided(request: HttpRequest, order: Order, message: str) -> HttpResponse:
+def _decided(request: AuthenticatedRequest, order: Order, message: str) -> HttpResponse:
     if request.htmx:
         return render(request, "billing/approval_queue.html#decided-row",
                       {"order": order, "message": message})
@@ -52,7 +52,7 @@ def _decided(request: HttpRequest, order: Order, message: str) -> HttpResponse:
 
 @require_POST
 @permission_required("orders.approve_order")
-def approve(request: HttpRequest, order_id: int) -> HttpResponse:
+def approve(request: AuthenticatedRequest, order_id: int) -> HttpResponse:
     get_object_or_404(Order, pk=order_id)
     form = DecisionForm(request.POST)
     form.is_valid()
@@ -64,7 +64,7 @@ def approve(request: HttpRequest, order_id: int) -> HttpResponse:
 
 @require_POST
 @permission_required("orders.approve_order")
-def reject(request: HttpRequest, order_id: int) -> HttpResponse:
+def reject(request: AuthenticatedRequest, order_id: int) -> HttpResponse:
     get_object_or_404(Order, pk=order_id)
     form = DecisionForm(request.POST)
     form.is_valid()
@@ -111,7 +111,7 @@ def card_retry(request: HttpRequest, token: str) -> HttpResponse:
                                    "masked_card": f"{result.brand} •••• {result.last4}"})
                 form.add_error(None, result.message or _("The card was not accepted."))
         # A fresh key per attempt: the next submit is a new authorisation.
-        form.data = form.data.copy()
+        form.data = request.POST.copy()
         form.data["attempt_key"] = services.new_attempt_key()
         return render(request, "billing/card_retry.html", {**context, "form": form},
                       status=400)
@@ -125,7 +125,7 @@ def card_retry(request: HttpRequest, token: str) -> HttpResponse:
 
 @require_GET
 @permission_required("billing.view_invoice")
-def invoice_list(request: HttpRequest) -> HttpResponse:
+def invoice_list(request: AuthenticatedRequest) -> HttpResponse:
     status = request.GET.get("status", "")
     if status not in selectors.INVOICE_FILTERS:
         status = ""
@@ -164,7 +164,7 @@ def invoice_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_GET
 @permission_required("billing.view_invoice")
-def invoice_pdf(request: HttpRequest, pk: int) -> HttpResponse:
+def invoice_pdf(request: HttpRequest, pk: int) -> HttpResponse | FileResponse:
     invoice = get_object_or_404(Invoice, pk=pk, number__isnull=False)
     if not invoice.pdf_path or not default_storage.exists(invoice.pdf_path):
         # Rendered by a background task right after issue; not there yet.
@@ -178,7 +178,7 @@ def invoice_pdf(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @permission_required("billing.view_invoice", "billing.add_payment")
-def record_payment(request: HttpRequest, pk: int) -> HttpResponse:
+def record_payment(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     invoice = _invoice_or_404(pk)
     form = InvoicePaymentForm(request.POST)
     if form.is_valid():
@@ -203,7 +203,7 @@ def record_payment(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @permission_required("billing.view_invoice", "billing.add_payment")
-def apply_credit(request: HttpRequest, pk: int) -> HttpResponse:
+def apply_credit(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     invoice = get_object_or_404(Invoice, pk=pk, number__isnull=False)
     record = services.apply_customer_credit(invoice_id=invoice.pk, actor=request.user)
     messages.success(request, _("%(amount)s of customer credit applied to %(number)s.")
@@ -214,7 +214,7 @@ def apply_credit(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @permission_required("billing.view_invoice", "billing.add_creditnote")
-def credit_note_create(request: HttpRequest, pk: int) -> HttpResponse:
+def credit_note_create(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     invoice = _invoice_or_404(pk)
     rates = [row.rate for row in invoice.tax_rates.all()]
     form = CreditNoteForm(request.POST or None, rates=rates)
@@ -250,7 +250,7 @@ def credit_note_pdf(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_GET
 @permission_required("billing.view_invoice")
-def receivables(request: HttpRequest) -> HttpResponse:
+def receivables(request: AuthenticatedRequest) -> HttpResponse:
     today = timezone.localdate()
     page = selectors.open_invoices(today=today, page=parse_page(request.GET.get("page")))
     customers = selectors.receivables_by_customer(

@@ -11,7 +11,7 @@ from customers.models import AddressKind, CustomerKind, PaymentPreference, Stand
 from oms.lib.errors import ApplicationError
 
 
-class ServiceErrorsMixin:
+class ServiceErrorsMixin(forms.BaseForm):
     def add_service_errors(self, exc: ApplicationError, *, prefix: str = "") -> None:
         """Show a service's field errors on the matching fields (or on top)."""
         for key, messages in exc.field_errors.items():

@@ -28,6 +28,7 @@ from customers.models import (
     PaymentPreference,
     Standing,
 )
+from oms.lib.actors import Actor
 from oms.lib.errors import ApplicationError
 
 ADDRESS_REQUIRED = ("name", "line1", "postal_code", "city", "country")
@@ -199,7 +200,7 @@ def _store_address(customer: Customer, data: dict) -> Address:
     return Address.objects.create(customer=customer, **{**data, "is_default": is_default})
 
 
-def create_customer(*, name: str, email: str, actor, addresses: list[dict] | None = None,
+def create_customer(*, name: str, email: str, actor: Actor, addresses: list[dict] | None = None,
                     **fields: Any) -> Customer:
     """Create a customer (and addresses). Extra `fields` are any of
     CUSTOMER_FIELDS (kind, phone, vat_id, payment terms, standing, ...)."""
@@ -220,7 +221,7 @@ def create_customer(*, name: str, email: str, actor, addresses: list[dict] | Non
     return customer
 
 
-def update_customer(*, customer: Customer, actor, **fields: Any) -> Customer:
+def update_customer(*, customer: Customer, actor: Actor, **fields: Any) -> Customer:
     """Change the given fields of a customer (validated like create)."""
     clean, errors = _clean_customer_fields(fields, partial=True)
     if errors:
@@ -238,7 +239,7 @@ def update_customer(*, customer: Customer, actor, **fields: Any) -> Customer:
 
 
 def upsert_customer(*, email: str, name: str, kind: str = CustomerKind.PERSON, phone: str = "",
-                    vat_id: str = "", addresses: list[dict] | None = None, actor,
+                    vat_id: str = "", addresses: list[dict] | None = None, actor: Actor,
                     **fields: Any) -> Customer:
     """The customer with this e-mail (any case), created if new.
 
@@ -279,7 +280,7 @@ def upsert_customer(*, email: str, name: str, kind: str = CustomerKind.PERSON, p
     return existing
 
 
-def add_address(*, customer: Customer, kind: str, actor, is_default: bool = False,
+def add_address(*, customer: Customer, kind: str, actor: Actor, is_default: bool = False,
                 **fields: Any) -> Address:
     prepared = _prepare_addresses([{**fields, "kind": kind, "is_default": is_default}])[0]
     with transaction.atomic():
@@ -288,7 +289,7 @@ def add_address(*, customer: Customer, kind: str, actor, is_default: bool = Fals
         return _store_address(customer, prepared)
 
 
-def update_address(*, address: Address, actor, **fields: Any) -> Address:
+def update_address(*, address: Address, actor: Actor, **fields: Any) -> Address:
     is_default = fields.pop("is_default", address.is_default)
     current = {**address.as_snapshot(), "kind": address.kind}
     prepared = _prepare_addresses([{**current, **fields, "is_default": is_default}])[0]
@@ -304,6 +305,6 @@ def update_address(*, address: Address, actor, **fields: Any) -> Address:
     return address
 
 
-def delete_address(*, address: Address, actor) -> None:
+def delete_address(*, address: Address, actor: Actor) -> None:
     with transaction.atomic():
         address.delete()

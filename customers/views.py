@@ -13,14 +13,14 @@ from django.views.decorators.http import require_GET, require_http_methods
 from customers import selectors, services
 from customers.forms import AddressForm, CustomerForm
 from customers.models import Address, Customer, Standing
-from oms.lib.auth import permission_required
+from oms.lib.auth import AuthenticatedRequest, permission_required
 from oms.lib.errors import ApplicationError
 from oms.lib.paging import parse_page
 
 
 @require_GET
 @permission_required("customers.view_customer")
-def customer_list(request: HttpRequest) -> HttpResponse:
+def customer_list(request: AuthenticatedRequest) -> HttpResponse:
     query = request.GET.get("q", "").strip()[:100]
     standing = request.GET.get("standing", "")
     if standing not in Standing.values:
@@ -47,7 +47,7 @@ def customer_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @permission_required("customers.add_customer")
-def customer_create(request: HttpRequest) -> HttpResponse:
+def customer_create(request: AuthenticatedRequest) -> HttpResponse:
     form = CustomerForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -64,7 +64,7 @@ def customer_create(request: HttpRequest) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @permission_required("customers.change_customer")
-def customer_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def customer_edit(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     customer = get_object_or_404(Customer, pk=pk)
     initial = {name: getattr(customer, name) for name in CustomerForm.base_fields}
     form = CustomerForm(request.POST or None, initial=initial)
@@ -84,7 +84,7 @@ def customer_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @permission_required("customers.change_customer")
-def address_add(request: HttpRequest, pk: int) -> HttpResponse:
+def address_add(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     customer = get_object_or_404(Customer, pk=pk)
     form = AddressForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -102,7 +102,7 @@ def address_add(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @permission_required("customers.change_customer")
-def address_edit(request: HttpRequest, pk: int, address_pk: int) -> HttpResponse:
+def address_edit(request: AuthenticatedRequest, pk: int, address_pk: int) -> HttpResponse:
     address = get_object_or_404(Address, pk=address_pk, customer_id=pk)
     initial = {name: getattr(address, name) for name in AddressForm.base_fields}
     form = AddressForm(request.POST or None, initial=initial)

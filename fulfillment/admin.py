@@ -70,8 +70,8 @@ class CarrierServiceAdmin(admin.ModelAdmin):
 class PickListLineInline(ReadOnlyMixin, admin.TabularInline):
     model = PickListLine
     extra = 0
-    fields = ["bin_code", "sku", "name", "order", "quantity", "quantity_picked", "status"]
-    readonly_fields = fields
+    fields = readonly_fields = ("bin_code", "sku", "name", "order", "quantity", "quantity_picked",
+                                "status")
 
 
 @admin.register(PickList)
@@ -115,15 +115,14 @@ class PickListLineAdmin(ReadOnlyMixin, admin.ModelAdmin):
 class ShipmentLineInline(ReadOnlyMixin, admin.TabularInline):
     model = ShipmentLine
     extra = 0
-    fields = ["sku", "name", "quantity", "is_fragile"]
-    readonly_fields = fields
+    fields = readonly_fields = ("sku", "name", "quantity", "is_fragile")
 
 
 class ShipmentEventInline(ReadOnlyMixin, admin.TabularInline):
     model = ShipmentEvent
     extra = 0
-    fields = ["occurred_at", "source", "status", "description", "actor", "created_at"]
-    readonly_fields = fields
+    fields = readonly_fields = ("occurred_at", "source", "status", "description", "actor",
+                                "created_at")
 
 
 @admin.register(Shipment)

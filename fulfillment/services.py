@@ -31,6 +31,8 @@ from fulfillment.models import (
 from inventory import api as inventory_api
 from inventory.models import BinLocation, Reservation, Warehouse
 from oms.lib import outbox
+from oms.lib.actors import Actor
+from oms.lib.actors import actor_id as _actor_id
 from oms.lib.errors import ApplicationError, Conflict, NotAllowed
 from oms.lib.money import quantize_money
 from orders import services as order_services
@@ -43,10 +45,6 @@ MAX_WEIGHT_KG = Decimal("5000")
 CARRIER_STATUSES = ("in_transit", "out_for_delivery", "delivered", "exception", "returned")
 
 
-def _actor_id(actor) -> int | None:
-    return getattr(actor, "pk", None)
-
-
 def _firm_reservations(order_ids: list[int], warehouse_id: int | None = None):
     filters = Q(order_id__in=order_ids, kind=Reservation.Kind.FIRM,
                 status=Reservation.Status.ACTIVE)
@@ -57,7 +55,7 @@ def _firm_reservations(order_ids: list[int], warehouse_id: int | None = None):
 
 # --- picking ----------------------------------------------------------------
 
-def create_pick_list(*, warehouse_id: int, order_ids: list[int], actor) -> PickList:
+def create_pick_list(*, warehouse_id: int, order_ids: list[int], actor: Actor) -> PickList:
     """One pick list for many orders' stock in one warehouse (batch picking).
 
     Takes each order's firm reservations in the warehouse that are not on a
@@ -130,7 +128,7 @@ def _lock_pick_list(pick_list_id: int) -> PickList:
     return pick_list
 
 
-def confirm_pick(*, pick_list_id: int, sku: str, quantity: int, actor) -> list[PickListLine]:
+def confirm_pick(*, pick_list_id: int, sku: str, quantity: int, actor: Actor) -> list[PickListLine]:
     """A scanned or typed SKU and quantity: fills the open lines of that SKU
     in walk order (bin, then order). Returns the lines it changed."""
     sku = (sku or "").strip()
@@ -171,7 +169,7 @@ def confirm_pick(*, pick_list_id: int, sku: str, quantity: int, actor) -> list[P
     return changed
 
 
-def complete_pick_list(*, pick_list_id: int, actor, reason: str = "") -> PickList:
+def complete_pick_list(*, pick_list_id: int, actor: Actor, reason: str = "") -> PickList:
     """Close the walk. Lines not fully found become short: their missing
     quantity is recorded on each order as backordered (with an event)."""
     with transaction.atomic(durable=True):
@@ -216,7 +214,7 @@ def _parse_weight(weight) -> Decimal | None:
     return value if Decimal("0") < value <= MAX_WEIGHT_KG else None
 
 
-def pack(*, order_id: int, warehouse_id: int, package_type: str, weight, actor) -> Shipment:
+def pack(*, order_id: int, warehouse_id: int, package_type: str, weight, actor: Actor) -> Shipment:
     """Pack one order's picked goods in one warehouse into a shipment. When
     every warehouse holding the order's stock has packed, the order is packed."""
     errors: dict[str, list[str]] = {}
@@ -227,6 +225,7 @@ def pack(*, order_id: int, warehouse_id: int, package_type: str, weight, actor) 
         errors["weight"] = [_("Enter the weight in kg (more than 0).")]
     if errors:
         raise ApplicationError(_("Please correct the package."), field_errors=errors)
+    assert weight_kg is not None  # an error above otherwise
     with transaction.atomic(durable=True):
         order = order_services.lock_order(order_id=order_id)
         if order.status != OrderStatus.PICKING:
@@ -294,7 +293,7 @@ def _parse_cost(cost) -> Decimal | None:
 
 
 def ship(*, shipment_id: int, carrier_service_id: int, tracking_number: str,
-         shipping_cost=None, actor) -> Shipment:
+         shipping_cost=None, actor: Actor) -> Shipment:
     """Hand a packed shipment to the carrier.
 
     Consumes the order's firm reservation in the shipment's warehouse for
@@ -319,6 +318,7 @@ def ship(*, shipment_id: int, carrier_service_id: int, tracking_number: str,
         errors["shipping_cost"] = [_("Enter an amount of 0 or more.")]
     if errors:
         raise ApplicationError(_("Please correct the shipment."), field_errors=errors)
+    assert service is not None  # an error above otherwise
     if cost is None:
         cost = service.price
     order_id = Shipment.objects.filter(pk=shipment_id).values_list("order_id", flat=True).first()
@@ -378,7 +378,7 @@ def ship(*, shipment_id: int, carrier_service_id: int, tracking_number: str,
 
 # --- delivery ---------------------------------------------------------------
 
-def _deliver(shipment: Shipment, *, at: datetime, actor, source: str,
+def _deliver(shipment: Shipment, *, at: datetime, actor: Actor, source: str,
              description: str = "") -> None:
     shipment.status = Shipment.Status.DELIVERED
     shipment.delivered_at = at
@@ -388,7 +388,7 @@ def _deliver(shipment: Shipment, *, at: datetime, actor, source: str,
                                  actor_id=_actor_id(actor))
 
 
-def confirm_delivery(*, shipment_id: int, actor, delivered_at: datetime | None = None,
+def confirm_delivery(*, shipment_id: int, actor: Actor, delivered_at: datetime | None = None,
                      note: str = "") -> Shipment:
     """A person confirms the parcel arrived (proof of delivery by phone, etc.)."""
     with transaction.atomic(durable=True):

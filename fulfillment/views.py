@@ -16,7 +16,7 @@ from django.views.decorators.http import require_GET, require_POST
 from fulfillment import documents, selectors, services
 from fulfillment.models import PackageType, PickList, Shipment
 from inventory.models import Warehouse
-from oms.lib.auth import permission_required
+from oms.lib.auth import AuthenticatedRequest, permission_required
 from oms.lib.errors import ApplicationError
 from oms.lib.paging import parse_page
 from orders.models import Order
@@ -58,10 +58,10 @@ def to_pick(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @permission_required("fulfillment.add_picklist")
-def create_pick_list(request: HttpRequest) -> HttpResponse:
+def create_pick_list(request: AuthenticatedRequest) -> HttpResponse:
     warehouses = selectors.warehouses()
     warehouse = _warehouse(request, warehouses)
-    order_ids = [value for value in request.POST.getlist("order") if value.isdigit()]
+    order_ids = [int(value) for value in request.POST.getlist("order") if value.isdigit()]
     try:
         pick_list = services.create_pick_list(
             warehouse_id=warehouse.pk if warehouse else 0, order_ids=order_ids,
@@ -88,7 +88,7 @@ def pick_lists(request: HttpRequest) -> HttpResponse:
         "status": status, "statuses": PickList.Status.choices})
 
 
-def _render_pick_list(request: HttpRequest, pk: int, *, error: str = "", notice: str = "",
+def _render_pick_list(request: AuthenticatedRequest, pk: int, *, error: str = "", notice: str = "",
                       status: int = 200, last_sku: str = "") -> HttpResponse:
     try:
         detail = selectors.pick_list_detail(pick_list_id=pk)
@@ -105,13 +105,13 @@ def _render_pick_list(request: HttpRequest, pk: int, *, error: str = "", notice:
 
 @require_GET
 @permission_required("fulfillment.view_picklist")
-def pick_list(request: HttpRequest, pk: int) -> HttpResponse:
+def pick_list(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     return _render_pick_list(request, pk)
 
 
 @require_POST
 @permission_required("fulfillment.change_picklist")
-def scan(request: HttpRequest, pk: int) -> HttpResponse:
+def scan(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     """One scan (or typed SKU) and a quantity, 1 when left empty."""
     sku = request.POST.get("sku", "").strip()
     raw_quantity = request.POST.get("quantity", "").strip() or "1"
@@ -126,7 +126,7 @@ def scan(request: HttpRequest, pk: int) -> HttpResponse:
     return _respond_pick(request, pk, notice=notice, last_sku=changed[0].sku)
 
 
-def _respond_pick(request: HttpRequest, pk: int, *, error: str = "", notice: str = "",
+def _respond_pick(request: AuthenticatedRequest, pk: int, *, error: str = "", notice: str = "",
                   status: int = 200, last_sku: str = "") -> HttpResponse:
     if request.htmx:
         response = _render_pick_list(request, pk, error=error, notice=notice, status=status,
@@ -144,7 +144,7 @@ def _respond_pick(request: HttpRequest, pk: int, *, error: str = "", notice: str
 
 @require_POST
 @permission_required("fulfillment.change_picklist")
-def complete(request: HttpRequest, pk: int) -> HttpResponse:
+def complete(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     try:
         pick_list_ = services.complete_pick_list(pick_list_id=pk, actor=request.user,
                                                  reason=request.POST.get("reason", ""))
@@ -200,7 +200,7 @@ def pack_form(request: HttpRequest, warehouse_id: int, order_id: int) -> HttpRes
 
 @require_POST
 @permission_required("fulfillment.add_shipment")
-def pack(request: HttpRequest, warehouse_id: int, order_id: int) -> HttpResponse:
+def pack(request: AuthenticatedRequest, warehouse_id: int, order_id: int) -> HttpResponse:
     try:
         shipment = services.pack(order_id=order_id, warehouse_id=warehouse_id,
                                  package_type=request.POST.get("package_type", ""),
@@ -217,7 +217,7 @@ def pack(request: HttpRequest, warehouse_id: int, order_id: int) -> HttpResponse
 
 @require_GET
 @permission_required("fulfillment.view_shipment")
-def shipments(request: HttpRequest) -> HttpResponse:
+def shipments(request: AuthenticatedRequest) -> HttpResponse:
     warehouses = selectors.warehouses()
     wanted = request.GET.get("warehouse", "")
     warehouse_id = int(wanted) if wanted.isdigit() else None
@@ -259,9 +259,11 @@ def shipment(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @permission_required("fulfillment.change_shipment")
-def ship(request: HttpRequest, pk: int) -> HttpResponse:
+def ship(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     try:
-        services.ship(shipment_id=pk, carrier_service_id=request.POST.get("carrier_service"),
+        carrier_service = request.POST.get("carrier_service", "")
+        services.ship(shipment_id=pk,
+                      carrier_service_id=int(carrier_service) if carrier_service.isdigit() else 0,
                       tracking_number=request.POST.get("tracking_number", ""),
                       shipping_cost=request.POST.get("shipping_cost", ""), actor=request.user)
     except ApplicationError as exc:
@@ -273,7 +275,7 @@ def ship(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @permission_required("fulfillment.change_shipment")
-def deliver(request: HttpRequest, pk: int) -> HttpResponse:
+def deliver(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     try:
         services.confirm_delivery(shipment_id=pk, actor=request.user,
                                   note=request.POST.get("note", "")[:500])

@@ -18,6 +18,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -449,7 +450,7 @@ def consume(*, order_id: int, warehouse_id: int | None = None, actor_id: int | N
     reserved in several warehouses and no `warehouse_id`, its shipped units
     are taken from its reservations in id order.
     """
-    filters = {"kind": Reservation.Kind.FIRM}
+    filters: dict[str, Any] = {"kind": Reservation.Kind.FIRM}
     if warehouse_id is not None:
         filters["warehouse_id"] = warehouse_id
     with transaction.atomic():

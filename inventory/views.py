@@ -12,7 +12,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from inventory import selectors, services
 from inventory.forms import StockAdjustmentForm, StockReceiptForm
 from inventory.models import Product, StockLevel
-from oms.lib.auth import permission_required
+from oms.lib.auth import AuthenticatedRequest, permission_required
 from oms.lib.errors import ApplicationError
 
 
@@ -22,7 +22,7 @@ def _active_filter(value: str | None) -> bool | None:
 
 @require_GET
 @permission_required("inventory.view_product")
-def product_list(request: HttpRequest) -> HttpResponse:
+def product_list(request: AuthenticatedRequest) -> HttpResponse:
     query = request.GET.get("q", "").strip()
     active = request.GET.get("active", "1")
     page = selectors.product_page(query=query, active=_active_filter(active),
@@ -43,7 +43,7 @@ def product_detail(request: HttpRequest, pk: int) -> HttpResponse:
     levels = list(product.stock_levels.all())
     bins = {b.warehouse_id: b.code for b in product.bins.all()}
     for level in levels:
-        level.bin_code = bins.get(level.warehouse_id, "")
+        level.bin_code = bins.get(level.warehouse_id, "")  # type: ignore[attr-defined]  # for the template
     context = {
         "product": product,
         "levels": levels,
@@ -59,7 +59,7 @@ def product_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_GET
 @permission_required("inventory.view_stocklevel")
-def stock_list(request: HttpRequest) -> HttpResponse:
+def stock_list(request: AuthenticatedRequest) -> HttpResponse:
     warehouses = list(selectors.warehouses())
     try:
         warehouse_id = int(request.GET.get("warehouse") or 0) or None
@@ -120,7 +120,7 @@ def _stock_form_view(request: HttpRequest, *, form_class, template: str, write, 
 
 @require_http_methods(["GET", "POST"])
 @permission_required("inventory.receive_stock")
-def receive(request: HttpRequest) -> HttpResponse:
+def receive(request: AuthenticatedRequest) -> HttpResponse:
     def write(*, form, data):
         return services.receive_stock(
             product=form.product, warehouse=data["warehouse"], quantity=data["quantity"],
@@ -133,7 +133,7 @@ def receive(request: HttpRequest) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @permission_required("inventory.adjust_stock")
-def adjust(request: HttpRequest) -> HttpResponse:
+def adjust(request: AuthenticatedRequest) -> HttpResponse:
     def write(*, form, data):
         return services.adjust_stock(
             product=form.product, warehouse=data["warehouse"], quantity=data["quantity"],

@@ -25,15 +25,15 @@ class ReadOnlyMixin:
 class OrderLineInline(ReadOnlyMixin, admin.TabularInline):
     model = OrderLine
     extra = 0
-    fields = ["position", "sku", "name", "unit_price", "tax_rate", "quantity", "line_net"]
-    readonly_fields = fields
+    fields = readonly_fields = ("position", "sku", "name", "unit_price", "tax_rate", "quantity",
+                                "line_net")
 
 
 class OrderEventInline(ReadOnlyMixin, admin.TabularInline):
     model = OrderEvent
     extra = 0
-    fields = ["created_at", "kind", "actor", "from_status", "to_status", "reason", "data"]
-    readonly_fields = fields
+    fields = readonly_fields = ("created_at", "kind", "actor", "from_status", "to_status", "reason",
+                                "data")
 
 
 def _run(modeladmin, request, queryset, call, done) -> None:

@@ -15,6 +15,7 @@ from django.db import transaction
 
 from customers.models import Customer
 from customers.services import upsert_customer
+from oms.lib.actors import Actor
 from oms.lib.errors import ApplicationError
 from orders.models import Order
 from orders.payments import PaymentDetails
@@ -48,7 +49,7 @@ def capture_order(*, customer: Customer | CustomerData, lines: list[tuple[str, i
                   channel: str, currency: str, shipping_address: dict,
                   billing_address: dict | None = None,
                   promised_delivery_date: date | None = None,
-                  payment: PaymentDetails | None = None, notes: str = "", actor=None,
+                  payment: PaymentDetails | None = None, notes: str = "", actor: Actor = None,
                   draft: bool = False, api_token_id: int | None = None,
                   requested_carrier: str = "") -> Order:
     """Find or create the customer (by e-mail) and place the order, in one

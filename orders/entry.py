@@ -13,6 +13,7 @@ import contextlib
 import re
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import cast
 
 from django import forms
 from django.conf import settings
@@ -29,7 +30,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from customers.models import Customer, CustomerKind
 from inventory import api as inventory_api
 from inventory.models import Product
-from oms.lib.auth import permission_required
+from oms.lib.auth import AuthenticatedRequest, permission_required
 from oms.lib.errors import ApplicationError
 from orders import imports
 from orders.capture import CustomerData, capture_order
@@ -87,8 +88,9 @@ class EntryForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["currency"].choices = [(c, c) for c in settings.CURRENCIES]
-        self.fields["currency"].initial = settings.DEFAULT_CURRENCY
+        currency = cast(forms.ChoiceField, self.fields["currency"])
+        currency.choices = [(c, c) for c in settings.CURRENCIES]
+        currency.initial = settings.DEFAULT_CURRENCY
 
     def clean_ship_country(self) -> str:
         country = self.cleaned_data["ship_country"].strip().upper()
@@ -103,7 +105,8 @@ class EntryForm(forms.Form):
         return number
 
     def clean(self):
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         customer = data.get("customer")
         if customer is None:
             if not data.get("new_name"):
@@ -172,7 +175,7 @@ def build_lines(skus: list[str], quantities: list[str]) -> EntryLines:
     products = inventory_api.products_by_sku(skus=[sku for sku, _q in raw])
     availability = inventory_api.availability(
         product_ids=[p.id for p in products.values()]) if products else {}
-    lines, seen = [], set()
+    lines, seen, priced = [], set(), []
     for sku, quantity_raw in raw:
         line = EntryLine(sku=sku, quantity_raw=quantity_raw)
         product = products.get(sku)
@@ -192,13 +195,13 @@ def build_lines(skus: list[str], quantities: list[str]) -> EntryLines:
             line.quantity = int(quantity_raw)
         else:
             line.errors.append(_("Enter a whole number above zero."))
-        if line.quantity and line.unit_price is not None:
-            line.net = PricedLine(unit_price=line.unit_price, tax_rate=line.tax_rate,
-                                  quantity=line.quantity).net
+        if line.quantity and line.unit_price is not None and line.tax_rate is not None:
+            priced_line = PricedLine(unit_price=line.unit_price, tax_rate=line.tax_rate,
+                                     quantity=line.quantity)
+            line.net = priced_line.net
+            if not line.errors:
+                priced.append(priced_line)
         lines.append(line)
-    priced = [PricedLine(unit_price=line.unit_price, tax_rate=line.tax_rate,
-                         quantity=line.quantity)
-              for line in lines if line.net is not None and not line.errors]
     return EntryLines(lines=lines, totals=compute_totals(priced) if priced else None)
 
 
@@ -328,7 +331,7 @@ def entry_lines(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @permission_required("orders.add_order")
-def entry_save(request: HttpRequest) -> HttpResponse:
+def entry_save(request: AuthenticatedRequest) -> HttpResponse:
     """Save as draft (`action=draft`) or place (`action=place`)."""
     action = request.POST.get("action", "place")
     if action not in {"draft", "place"}:
@@ -355,7 +358,7 @@ def entry_save(request: HttpRequest) -> HttpResponse:
             customer=CustomerData(email=data["new_email"], name=data["new_name"],
                                   kind=data["new_kind"] or CustomerKind.PERSON,
                                   phone=data["new_phone"]) if customer is None else customer,
-            lines=[(line.sku, line.quantity) for line in entry_lines.lines],
+            lines=[(line.sku, line.quantity) for line in entry_lines.lines if line.quantity],
             channel=data["channel"], currency=data["currency"],
             shipping_address=form.shipping_address(),
             promised_delivery_date=data["promised_delivery_date"],
@@ -427,7 +430,7 @@ def import_upload(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @permission_required("orders.import_orders", "orders.place_order")
-def import_confirm(request: HttpRequest) -> HttpResponse:
+def import_confirm(request: AuthenticatedRequest) -> HttpResponse:
     """Import the previewed file: every order or none."""
     try:
         ticket = signing.loads(request.POST.get("ticket", ""), salt=IMPORT_SALT,

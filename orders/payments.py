@@ -17,6 +17,8 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from oms.lib.actors import Actor
+
 logger = logging.getLogger(__name__)
 
 
@@ -43,7 +45,8 @@ def register_payment_approver(func: Callable[..., None] | None) -> None:
     _approver = func
 
 
-def request_payment_approval(*, order_id: int, payment: PaymentDetails | None, actor) -> None:
+def request_payment_approval(*, order_id: int, payment: PaymentDetails | None,
+                             actor: Actor) -> None:
     """Hand a freshly placed order to the registered approver (in-process).
 
     Called after the placement commits; a no-op when no approver is registered

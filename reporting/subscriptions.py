@@ -48,6 +48,7 @@ from django.utils.translation import gettext as _
 from django_celery_beat.models import CrontabSchedule, PeriodicTask
 
 from oms.lib import outbox
+from oms.lib.actors import Actor
 from oms.lib.errors import ApplicationError, NotAllowed
 from oms.lib.roles import ADMIN, MANAGER
 from reporting import reports
@@ -206,9 +207,11 @@ def _validate_filters(data: SubscriptionData, refuse) -> None:
 
 
 def _crontab_for(subscription: ReportSubscription) -> CrontabSchedule:
-    day_of_week = {ScheduleKind.DAILY: "*", ScheduleKind.WEEKDAYS: "1-5",
-                   ScheduleKind.MONTHLY: "*"}.get(subscription.schedule)
+    days: dict[str, str] = {ScheduleKind.DAILY: "*", ScheduleKind.WEEKDAYS: "1-5",
+                            ScheduleKind.MONTHLY: "*"}
+    day_of_week = days.get(subscription.schedule)
     if subscription.schedule == ScheduleKind.WEEKLY:
+        assert subscription.weekday is not None  # validated with the schedule
         day_of_week = str((subscription.weekday + 1) % 7)  # cron: 0 = Sunday
     day_of_month = (str(subscription.day_of_month)
                     if subscription.schedule == ScheduleKind.MONTHLY else "*")
@@ -248,7 +251,7 @@ def _apply(subscription: ReportSubscription, data: SubscriptionData) -> None:
     subscription.extra_emails = sorted({address.lower() for address in data.extra_emails})
 
 
-def create_subscription(*, data: SubscriptionData, actor) -> ReportSubscription:
+def create_subscription(*, data: SubscriptionData, actor: Actor) -> ReportSubscription:
     _validate(data)
     with transaction.atomic(durable=True):
         subscription = ReportSubscription(owner=actor)
@@ -260,7 +263,7 @@ def create_subscription(*, data: SubscriptionData, actor) -> ReportSubscription:
 
 
 def update_subscription(*, subscription_id: int, data: SubscriptionData,
-                        actor) -> ReportSubscription:
+                        actor: Actor) -> ReportSubscription:
     _validate(data)
     with transaction.atomic(durable=True):
         subscription = ReportSubscription.objects.select_for_update().get(pk=subscription_id)
@@ -271,7 +274,7 @@ def update_subscription(*, subscription_id: int, data: SubscriptionData,
     return subscription
 
 
-def delete_subscription(*, subscription_id: int, actor) -> None:
+def delete_subscription(*, subscription_id: int, actor: Actor) -> None:
     """Delete the subscription, its beat task and its runs (their files too)."""
     with transaction.atomic(durable=True):
         subscription = ReportSubscription.objects.select_for_update().get(pk=subscription_id)
@@ -346,7 +349,7 @@ def params_for(subscription: ReportSubscription, *, start: datetime,
 # --- runs ---------------------------------------------------------------------
 
 
-def request_run(*, subscription_id: int, actor) -> ReportRun:
+def request_run(*, subscription_id: int, actor: Actor) -> ReportRun:
     """"Send now": a run row for this very second, built by a task after commit."""
     with transaction.atomic(durable=True):
         subscription = ReportSubscription.objects.get(pk=subscription_id)
@@ -360,7 +363,7 @@ def request_run(*, subscription_id: int, actor) -> ReportRun:
     return run
 
 
-def retry_run(*, run_id: int, actor) -> ReportRun:
+def retry_run(*, run_id: int, actor: Actor) -> ReportRun:
     """A failed run goes again (same slot, same period); never one that was sent."""
     with transaction.atomic(durable=True):
         run = ReportRun.objects.select_for_update().get(pk=run_id)

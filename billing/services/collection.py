@@ -41,6 +41,7 @@ from billing.services.invoicing import (
 )
 from customers.models import Customer
 from oms.lib import outbox
+from oms.lib.actors import Actor
 from oms.lib.errors import ApplicationError, NotAllowed
 from oms.lib.money import quantize_money, to_decimal
 from oms.templatetags.oms_tags import money
@@ -58,7 +59,7 @@ def reminder_levels() -> list[int]:
 
 
 def record_invoice_payment(*, invoice_id: int, amount, method: str, received_on: date,
-                           reference: str = "", actor) -> InvoicePayment:
+                           reference: str = "", actor: Actor) -> InvoicePayment:
     """Record money received against an invoice (partial, full or over)."""
     errors: dict[str, list[str]] = {}
     try:
@@ -79,6 +80,7 @@ def record_invoice_payment(*, invoice_id: int, amount, method: str, received_on:
         errors["reference"] = [_("At most %(n)d characters.") % {"n": MAX_REFERENCE}]
     if errors:
         raise ApplicationError(_("Please correct the payment."), field_errors=errors)
+    assert value is not None  # an error above otherwise
     invoice = Invoice.objects.filter(pk=invoice_id).only("order_id").first()
     if invoice is None:
         raise ApplicationError(_("Invoice not found."), code="not_found")
@@ -111,7 +113,7 @@ def record_invoice_payment(*, invoice_id: int, amount, method: str, received_on:
     return record
 
 
-def apply_customer_credit(*, invoice_id: int, actor) -> InvoicePayment:
+def apply_customer_credit(*, invoice_id: int, actor: Actor) -> InvoicePayment:
     """Settle an invoice (partly) with the customer's credit in its currency.
 
     The customer row is locked (after the order and the invoice, the usual

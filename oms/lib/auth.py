@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import wraps
+from typing import TYPE_CHECKING
 from urllib.parse import urlencode
 
 from django.conf import settings
@@ -18,6 +19,18 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render, resolve_url
 from django.utils.translation import gettext as _
 from django_htmx.http import HttpResponseClientRedirect
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+    from django_htmx.middleware import HtmxDetails
+
+
+class AuthenticatedRequest(HttpRequest):
+    """The request a `permission_required` view receives: a logged-in user, and
+    django-htmx's details (its middleware runs on every request)."""
+
+    user: User
+    htmx: HtmxDetails
 
 
 def _to_login(request: HttpRequest) -> HttpResponse:
@@ -55,7 +68,7 @@ def permission_required(*perms: str) -> Callable:
                 raise PermissionDenied
             return view(request, *args, **kwargs)
 
-        guarded.required_permissions = perms
+        guarded.required_permissions = perms  # type: ignore[attr-defined]  # a function attribute
         return guarded
 
     return decorator
@@ -63,6 +76,6 @@ def permission_required(*perms: str) -> Callable:
 
 def public(view: Callable) -> Callable:
     """Mark a view as deliberately open (login page, signed customer links)."""
-    view.required_permissions = ()
-    view.is_public = True
+    view.required_permissions = ()  # type: ignore[attr-defined]  # function attributes
+    view.is_public = True  # type: ignore[attr-defined]
     return view

@@ -9,6 +9,8 @@ from django.utils.translation import gettext as _
 from django_fsm import can_proceed
 
 from oms.lib import outbox
+from oms.lib.actors import Actor
+from oms.lib.actors import actor_id as _actor_id
 from oms.lib.errors import ApplicationError, NotAllowed
 from orders.models import EventKind, Order, OrderEvent
 
@@ -31,10 +33,6 @@ class OrderNotFound(ApplicationError):
     status = 404
 
 
-def _actor_id(actor) -> int | None:
-    return getattr(actor, "pk", None)
-
-
 def _lock_order(order_id: int) -> Order:
     """The order row, locked for the rest of the transaction."""
     order = Order.objects.select_for_update(of=("self",)).filter(pk=order_id).first()
@@ -51,7 +49,7 @@ def _refuse(order: Order, action: str) -> NotAllowed:
         code="illegal_transition")
 
 
-def _new_event(order: Order, *, kind: str, actor, from_status: str = "",
+def _new_event(order: Order, *, kind: str, actor: Actor, from_status: str = "",
                to_status: str = "", reason: str = "", data: dict | None = None) -> OrderEvent:
     """An unsaved event (for one bulk INSERT of several)."""
     return OrderEvent(order=order, kind=kind, actor_id=_actor_id(actor),
@@ -59,7 +57,7 @@ def _new_event(order: Order, *, kind: str, actor, from_status: str = "",
                       data=data or {})
 
 
-def _event(order: Order, *, kind: str, actor, from_status: str = "", to_status: str = "",
+def _event(order: Order, *, kind: str, actor: Actor, from_status: str = "", to_status: str = "",
            reason: str = "", data: dict | None = None) -> OrderEvent:
     event = _new_event(order, kind=kind, actor=actor, from_status=from_status,
                        to_status=to_status, reason=reason, data=data)
@@ -80,7 +78,7 @@ def _run_transition(order: Order, method_name: str, *, refused_as: str, **kwargs
     return from_status, changed
 
 
-def _transition(order: Order, method_name: str, *, actor, reason: str = "",
+def _transition(order: Order, method_name: str, *, actor: Actor, reason: str = "",
                 data: dict | None = None, refused_as: str, **kwargs) -> OrderEvent:
     """Run the FSM transition `method_name`, save what it changed, and write its event."""
     from_status, changed = _run_transition(order, method_name, refused_as=refused_as,

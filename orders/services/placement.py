@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from customers.models import Customer, Standing
 from customers.services import clean_address
 from inventory import api as inventory_api
+from oms.lib.actors import Actor
 from oms.lib.errors import ApplicationError
 from oms.lib.money import is_supported_currency
 from orders.models import (
@@ -79,7 +80,7 @@ def _check_lines(lines, errors: dict[str, list[str]]
                 or not 0 < quantity <= MAX_QUANTITY):
             errors[f"lines.{index}.quantity"] = [
                 _("Enter a whole number from 1 to %(max)d.") % {"max": MAX_QUANTITY}]
-        if product is not None:
+        if product is not None and isinstance(quantity, int):
             priced.append((product, quantity))
     return priced
 
@@ -154,7 +155,7 @@ def _price_lines(order: Order, priced: list[tuple[inventory_api.ProductInfo, int
 
 
 def _hold_stock(order: Order, lines: list[OrderLine], *, customer: Customer,
-                expires_at, actor) -> dict:
+                expires_at, actor: Actor) -> dict:
     """Hold stock for every line; the data of the placement event.
 
     Out of stock: refused with per-line errors, unless the customer accepts
@@ -186,7 +187,7 @@ def _hold_expiry():
     return timezone.now() + timedelta(minutes=inventory_api.hold_minutes_default())
 
 
-def _after_commit_approval(order: Order, payment: PaymentDetails | None, actor) -> None:
+def _after_commit_approval(order: Order, payment: PaymentDetails | None, actor: Actor) -> None:
     """Hand the payment to the approver once the placement has committed."""
     transaction.on_commit(
         partial(request_payment_approval, order_id=order.pk, payment=payment, actor=actor),
@@ -196,7 +197,7 @@ def _after_commit_approval(order: Order, payment: PaymentDetails | None, actor) 
 def place_order(*, customer: Customer, lines: list[LineInput], channel: str, currency: str,
                 shipping_address: dict, billing_address: dict | None = None,
                 promised_delivery_date: date | None = None,
-                payment: PaymentDetails | None = None, notes: str = "", actor,
+                payment: PaymentDetails | None = None, notes: str = "", actor: Actor,
                 draft: bool = False, api_token_id: int | None = None,
                 requested_carrier: str = "") -> Order:
     """Validate, price from the catalogue, hold stock and place the order.
@@ -253,7 +254,7 @@ def place_order(*, customer: Customer, lines: list[LineInput], channel: str, cur
         return order
 
 
-def place_draft(*, order: Order, payment: PaymentDetails | None = None, actor) -> Order:
+def place_draft(*, order: Order, payment: PaymentDetails | None = None, actor: Actor) -> Order:
     """Place a draft: re-price its lines from today's catalogue and hold stock."""
     with transaction.atomic():
         order = _lock_order(order.pk)

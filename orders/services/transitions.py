@@ -10,6 +10,7 @@ from django_fsm import can_proceed
 from inventory import api as inventory_api
 from inventory.models import Reservation
 from oms.lib import events, outbox
+from oms.lib.actors import Actor
 from oms.lib.errors import ApplicationError, NotAllowed
 from orders.models import EventKind, HoldReason, Order, OrderEvent, OrderLine, OrderStatus
 from orders.services._common import (
@@ -26,7 +27,7 @@ from orders.services._common import (
 )
 
 
-def _firm_up(order: Order, lines: list[OrderLine], *, actor) -> bool:
+def _firm_up(order: Order, lines: list[OrderLine], *, actor: Actor) -> bool:
     """Make the order's stock firm; False when it cannot be had.
 
     Normally the holds are still there and are confirmed (one statement).
@@ -49,7 +50,7 @@ def _firm_up(order: Order, lines: list[OrderLine], *, actor) -> bool:
     return inventory_api.confirm(order_id=order.pk, actor_id=actor_id, required=required)
 
 
-def approve_order(*, order_id: int, actor, reason: str = "", locked: Order | None = None
+def approve_order(*, order_id: int, actor: Actor, reason: str = "", locked: Order | None = None
                   ) -> Order:
     """placed | on_hold -> reserved (stock made firm), or backordered when the
     stock is gone. Called by billing's approver and by the approval queue.
@@ -58,8 +59,7 @@ def approve_order(*, order_id: int, actor, reason: str = "", locked: Order | Non
     transaction (billing's approver does), so it is not read twice.
     """
     with transaction.atomic():
-        mine = locked is not None and locked.pk == order_id
-        order = locked if mine else _lock_order(order_id)
+        order = locked if locked is not None and locked.pk == order_id else _lock_order(order_id)
         if not can_proceed(order.approve):
             raise _refuse(order, _("approved"))
         lines = list(order.lines.all())
@@ -74,7 +74,7 @@ def approve_order(*, order_id: int, actor, reason: str = "", locked: Order | Non
     return order
 
 
-def allocate_backorder(*, order_id: int, actor) -> Order:
+def allocate_backorder(*, order_id: int, actor: Actor) -> Order:
     """backordered -> reserved once stock has arrived for every line."""
     with transaction.atomic():
         order = _lock_order(order_id)
@@ -104,7 +104,7 @@ def allocate_backorders(*, limit: int = 200) -> int:
     return allocated
 
 
-def hold_order(*, order_id: int, reason_code: str, reason_text: str = "", actor) -> Order:
+def hold_order(*, order_id: int, reason_code: str, reason_text: str = "", actor: Actor) -> Order:
     """placed -> on_hold with a reason; the approvers are e-mailed, and the
     customer is told what is needed (billing's payment link does that for a
     declined card)."""
@@ -126,7 +126,7 @@ def hold_order(*, order_id: int, reason_code: str, reason_text: str = "", actor)
     return order
 
 
-def _close(order_id: int, method_name: str, *, actor, reason: str, refused_as: str) -> Order:
+def _close(order_id: int, method_name: str, *, actor: Actor, reason: str, refused_as: str) -> Order:
     errors: dict[str, list[str]] = {}
     reason = _clean_text(reason, field="reason", limit=MAX_NOTE, required=True, errors=errors)
     if errors:
@@ -153,17 +153,17 @@ def _close(order_id: int, method_name: str, *, actor, reason: str, refused_as: s
     return order
 
 
-def reject_order(*, order_id: int, actor, reason: str) -> Order:
+def reject_order(*, order_id: int, actor: Actor, reason: str) -> Order:
     """on_hold -> cancelled, stock released, customer told."""
     return _close(order_id, "reject", actor=actor, reason=reason, refused_as=_("rejected"))
 
 
-def cancel_order(*, order_id: int, actor, reason: str) -> Order:
+def cancel_order(*, order_id: int, actor: Actor, reason: str) -> Order:
     """Any open state before fulfilment -> cancelled, stock released."""
     return _close(order_id, "cancel", actor=actor, reason=reason, refused_as=_("cancelled"))
 
 
-def add_note(*, order_id: int, text: str, actor) -> OrderEvent:
+def add_note(*, order_id: int, text: str, actor: Actor) -> OrderEvent:
     errors: dict[str, list[str]] = {}
     text = _clean_text(text, field="text", limit=MAX_NOTE, required=True, errors=errors)
     if errors:

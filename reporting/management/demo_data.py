@@ -30,6 +30,7 @@ from fulfillment import services as fulfillment_services
 from fulfillment.models import Carrier, CarrierService, PickList
 from inventory.models import BinLocation, Product, Reservation, StockLevel, Warehouse
 from inventory.services import receive_stock
+from oms.lib.actors import Actor
 from orders import services as order_services
 from orders.models import HoldReason, Order, OrderStatus
 from orders.payments import PaymentDetails
@@ -163,22 +164,23 @@ class DemoOrder:
     # Why the payment approver holds it; used by hand when no approver is
     # registered (billing not installed), like a person working the queue.
     hold_reason: str = ""
-    then: Callable[[Order, object], None] | None = None
+    then: Callable[[Order, Actor], object] | None = None
 
 
-def _cancel(order: Order, actor) -> None:
+def _cancel(order: Order, actor: Actor) -> None:
     order_services.cancel_order(order_id=order.pk, actor=actor,
                                 reason="Customer changed their mind (demo).")
 
 
-def _reject(order: Order, actor) -> None:
+def _reject(order: Order, actor: Actor) -> None:
     order_services.reject_order(order_id=order.pk, actor=actor,
                                 reason="Could not verify the customer's identity (demo).")
 
 
-def _expire(order: Order, actor) -> None:
+def _expire(order: Order, actor: Actor) -> None:
     # The beat task would do this one hold period later; run it for that moment.
     order.refresh_from_db(fields=["hold_expires_at"])
+    assert order.hold_expires_at is not None  # a placed order holds its stock
     order_services.expire_orders(now=order.hold_expires_at + timedelta(seconds=1))
 
 
@@ -188,13 +190,13 @@ def _firm_warehouses(order: Order) -> list[int]:
         .values_list("warehouse_id", flat=True)))
 
 
-def _start_picking(order: Order, actor) -> list[PickList]:
+def _start_picking(order: Order, actor: Actor) -> list[PickList]:
     return [fulfillment_services.create_pick_list(warehouse_id=warehouse_id,
                                                   order_ids=[order.pk], actor=actor)
             for warehouse_id in _firm_warehouses(order)]
 
 
-def _pack(order: Order, actor) -> None:
+def _pack(order: Order, actor: Actor) -> None:
     warehouses = _firm_warehouses(order)
     weights = {warehouse_id: Decimal("0.5") for warehouse_id in warehouses}
     for reservation in Reservation.objects.filter(
@@ -229,7 +231,7 @@ def _demo_carrier_service() -> CarrierService:
     return service
 
 
-def _ship(order: Order, actor) -> None:
+def _ship(order: Order, actor: Actor) -> None:
     """Pick, pack and ship; billing invoices the shipped order through the outbox
     (at once without Redis, from the worker with it)."""
     _pack(order, actor)
@@ -240,7 +242,7 @@ def _ship(order: Order, actor) -> None:
                                   actor=actor)
 
 
-def _ship_and_collect(order: Order, actor) -> None:
+def _ship_and_collect(order: Order, actor: Actor) -> None:
     """Ship, then record the customer's bank transfer against the invoice."""
     _ship(order, actor)
     invoice = Invoice.objects.filter(order=order, number__isnull=False).first()
@@ -306,7 +308,7 @@ ORDERS = [
 ]
 
 
-def seed_catalogue(*, actor) -> dict[str, int]:
+def seed_catalogue(*, actor: Actor) -> dict[str, int]:
     """Warehouses, products, bins and opening stock; returns counts created."""
     created = {"warehouses": 0, "products": 0, "stock_receipts": 0}
     with transaction.atomic(durable=True):
@@ -342,7 +344,7 @@ def seed_catalogue(*, actor) -> dict[str, int]:
     return created
 
 
-def seed_customers(*, actor) -> dict[str, Customer]:
+def seed_customers(*, actor: Actor) -> dict[str, Customer]:
     customers = {}
     for key, demo in CUSTOMERS.items():
         customers[key] = upsert_customer(
@@ -362,19 +364,21 @@ def _already_there(demo: DemoOrder) -> bool:
     return orders.exists()
 
 
-def seed_orders(*, customers: dict[str, Customer], actor) -> list[tuple[DemoOrder, Order]]:
+def seed_orders(*, customers: dict[str, Customer], actor: Actor) -> list[tuple[DemoOrder, Order]]:
     """Place each demo order not yet showing its state; returns what was placed."""
     placed = []
     for demo in ORDERS:
         if _already_there(demo):
             continue
         customer = customers[demo.customer]
+        address = customer.default_address("shipping")
+        assert address is not None  # every demo customer has one
         order = order_services.place_order(
             customer=customer,
             lines=[order_services.LineInput(sku=sku, quantity=quantity)
                    for sku, quantity in demo.lines],
             channel=demo.channel, currency="EUR",
-            shipping_address=customer.default_address("shipping").as_snapshot(),
+            shipping_address=address.as_snapshot(),
             payment=demo.payment, notes=demo.note, actor=actor, draft=demo.draft,
             promised_delivery_date=timezone.localdate() + timedelta(days=10))
         order.refresh_from_db(fields=["status"])
