@@ -11,6 +11,7 @@ order then leaves no new customer behind.
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -18,6 +19,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
+from django.db.models import Field, Model
 from django.utils.translation import gettext as _
 
 from customers.models import (
@@ -41,8 +43,10 @@ CUSTOMER_FIELDS = ("kind", "name", "email", "phone", "vat_id", "preferred_langua
                    "accepts_backorder", "notes")
 
 
-def _max_length(model, field: str) -> int:
-    return model._meta.get_field(field).max_length
+def _max_length(model: type[Model], field: str) -> int:
+    model_field = model._meta.get_field(field)
+    assert isinstance(model_field, Field) and model_field.max_length is not None
+    return model_field.max_length
 
 
 def clean_address(data: Any, *, prefix: str = "") -> tuple[dict, dict[str, list[str]]]:
@@ -105,7 +109,7 @@ def _clean_customer_fields(values: dict[str, Any], *, partial: bool) -> tuple[di
             return
         clean[field] = value
 
-    def choice(field: str, allowed) -> None:
+    def choice(field: str, allowed: Collection[str]) -> None:
         if field in values:
             if values[field] not in allowed:
                 errors[field] = [_("Choose one of: %(choices)s.")

@@ -15,7 +15,7 @@ from datetime import datetime
 from decimal import Decimal, InvalidOperation
 
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -45,7 +45,8 @@ MAX_WEIGHT_KG = Decimal("5000")
 CARRIER_STATUSES = ("in_transit", "out_for_delivery", "delivered", "exception", "returned")
 
 
-def _firm_reservations(order_ids: list[int], warehouse_id: int | None = None):
+def _firm_reservations(order_ids: list[int], warehouse_id: int | None = None
+                       ) -> QuerySet[Reservation]:
     filters = Q(order_id__in=order_ids, kind=Reservation.Kind.FIRM,
                 status=Reservation.Status.ACTIVE)
     if warehouse_id is not None:
@@ -206,7 +207,7 @@ def _warehouses_to_ship(order_id: int) -> set[int]:
     return set(_firm_reservations([order_id]).values_list("warehouse_id", flat=True))
 
 
-def _parse_weight(weight) -> Decimal | None:
+def _parse_weight(weight: object) -> Decimal | None:
     try:
         value = Decimal(str(weight).replace(",", ".")).quantize(Decimal("0.001"))
     except (InvalidOperation, ValueError):
@@ -214,7 +215,8 @@ def _parse_weight(weight) -> Decimal | None:
     return value if Decimal("0") < value <= MAX_WEIGHT_KG else None
 
 
-def pack(*, order_id: int, warehouse_id: int, package_type: str, weight, actor: Actor) -> Shipment:
+def pack(*, order_id: int, warehouse_id: int, package_type: str, weight: Decimal | str,
+         actor: Actor) -> Shipment:
     """Pack one order's picked goods in one warehouse into a shipment. When
     every warehouse holding the order's stock has packed, the order is packed."""
     errors: dict[str, list[str]] = {}
@@ -282,7 +284,7 @@ def pack(*, order_id: int, warehouse_id: int, package_type: str, weight, actor: 
 
 # --- shipping ---------------------------------------------------------------
 
-def _parse_cost(cost) -> Decimal | None:
+def _parse_cost(cost: object) -> Decimal | None:
     if cost in (None, ""):
         return None
     try:
@@ -293,7 +295,7 @@ def _parse_cost(cost) -> Decimal | None:
 
 
 def ship(*, shipment_id: int, carrier_service_id: int, tracking_number: str,
-         shipping_cost=None, actor: Actor) -> Shipment:
+         shipping_cost: Decimal | str | None = None, actor: Actor) -> Shipment:
     """Hand a packed shipment to the carrier.
 
     Consumes the order's firm reservation in the shipment's warehouse for

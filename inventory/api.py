@@ -22,6 +22,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
+from django.db.backends.utils import CursorWrapper
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -113,7 +114,7 @@ def hold_minutes_default() -> int:
     return int(getattr(settings, "RESERVATION_HOLD_MINUTES", 60))
 
 
-def lock_stock_levels(**filters) -> list[StockLevel]:
+def lock_stock_levels(**filters: Any) -> list[StockLevel]:
     """Lock and return the matching StockLevel rows, in primary-key order.
 
     The single place that takes stock-row locks: one statement, ascending id,
@@ -300,7 +301,8 @@ def _shortage(lines: list[LineRequest], levels: list[_Level],
     ])
 
 
-def _write_holds(cursor, order_id: int, allocations: list[tuple[LineRequest, _Level, int]], *,
+def _write_holds(cursor: CursorWrapper, order_id: int,
+                 allocations: list[tuple[LineRequest, _Level, int]], *,
                  expires_at: datetime, actor_id: int | None) -> list[ReservationInfo]:
     now = timezone.now()
     cursor.execute(_INSERT_HOLDS_SQL, {
@@ -329,7 +331,7 @@ def _info(reservation: Reservation) -> ReservationInfo:
                            expires_at=reservation.expires_at)
 
 
-def _lock_active_reservations(order_id: int, **filters) -> list[Reservation]:
+def _lock_active_reservations(order_id: int, **filters: Any) -> list[Reservation]:
     return list(
         Reservation.objects.select_for_update()
         .filter(order_id=order_id, status=Reservation.Status.ACTIVE, **filters)

@@ -19,7 +19,7 @@ from oms.lib.actors import Actor
 from oms.lib.errors import ApplicationError
 
 
-def _check_quantity(quantity, *, allow_negative: bool) -> None:
+def _check_quantity(quantity: object, *, allow_negative: bool) -> None:
     if not isinstance(quantity, int) or isinstance(quantity, bool):
         raise ApplicationError(_("Enter a whole number."),
                                field_errors={"quantity": [_("Enter a whole number.")]})

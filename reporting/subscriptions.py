@@ -27,10 +27,12 @@ import json
 import logging
 import traceback
 import zoneinfo
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from email.utils import parseaddr
 from functools import partial
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -40,7 +42,7 @@ from django.core.files.storage import default_storage
 from django.core.mail import EmailMultiAlternatives
 from django.core.validators import validate_email
 from django.db import transaction
-from django.db.models import F, Q, QuerySet
+from django.db.models import F, Model, Q, QuerySet
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -93,7 +95,8 @@ def drop_ineligible_recipients(*, user_ids: list[int] | None = None) -> int:
     return removed
 
 
-def on_groups_changed(sender, instance, action, reverse, pk_set, **kwargs) -> None:
+def on_groups_changed(sender: type, instance: Model, action: str, reverse: bool,
+                      pk_set: set[int] | None, **kwargs: Any) -> None:
     """m2m_changed receiver for User.groups (connected in ReportingConfig.ready)."""
     if action not in ("post_remove", "post_clear"):
         return
@@ -179,7 +182,7 @@ def _validate(data: SubscriptionData) -> None:
                                  "fields marked."), field_errors=errors)
 
 
-def _validate_filters(data: SubscriptionData, refuse) -> None:
+def _validate_filters(data: SubscriptionData, refuse: Callable[[str, str], None]) -> None:
     from inventory.models import Warehouse
     from orders.models import Channel
 

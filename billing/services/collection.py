@@ -58,8 +58,9 @@ def reminder_levels() -> list[int]:
     return sorted(set(getattr(settings, "BILLING_REMINDER_LEVELS", [1, 15, 30])))
 
 
-def record_invoice_payment(*, invoice_id: int, amount, method: str, received_on: date,
-                           reference: str = "", actor: Actor) -> InvoicePayment:
+def record_invoice_payment(*, invoice_id: int, amount: Decimal | str, method: str,
+                           received_on: date, reference: str = "", actor: Actor
+                           ) -> InvoicePayment:
     """Record money received against an invoice (partial, full or over)."""
     errors: dict[str, list[str]] = {}
     try:

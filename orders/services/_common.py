@@ -4,6 +4,7 @@ the one helper every transition goes through (FSM method, save, event)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from django.utils.translation import gettext as _
 from django_fsm import can_proceed
@@ -65,7 +66,7 @@ def _event(order: Order, *, kind: str, actor: Actor, from_status: str = "", to_s
     return event
 
 
-def _run_transition(order: Order, method_name: str, *, refused_as: str, **kwargs
+def _run_transition(order: Order, method_name: str, *, refused_as: str, **kwargs: Any
                     ) -> tuple[str, list[str]]:
     """Run the FSM transition in memory: (previous status, fields it changed)."""
     method = getattr(order, method_name)
@@ -79,7 +80,7 @@ def _run_transition(order: Order, method_name: str, *, refused_as: str, **kwargs
 
 
 def _transition(order: Order, method_name: str, *, actor: Actor, reason: str = "",
-                data: dict | None = None, refused_as: str, **kwargs) -> OrderEvent:
+                data: dict | None = None, refused_as: str, **kwargs: Any) -> OrderEvent:
     """Run the FSM transition `method_name`, save what it changed, and write its event."""
     from_status, changed = _run_transition(order, method_name, refused_as=refused_as,
                                            **kwargs)
@@ -93,7 +94,7 @@ def _email_customer(order: Order, kind: str, *, reason: str = "") -> None:
                    dedup_key=f"orders:email:{order.pk}:{kind}")
 
 
-def _clean_text(value, *, field: str, limit: int, required: bool = False,
+def _clean_text(value: object, *, field: str, limit: int, required: bool = False,
                 errors: dict[str, list[str]]) -> str:
     if value is None:
         value = ""

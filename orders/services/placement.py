@@ -55,7 +55,7 @@ class _CheckedOrder:
     requested_carrier: str = ""
 
 
-def _check_lines(lines, errors: dict[str, list[str]]
+def _check_lines(lines: object, errors: dict[str, list[str]]
                  ) -> list[tuple[inventory_api.ProductInfo, int]]:
     if not isinstance(lines, list | tuple) or not lines:
         errors["lines"] = [_("Add at least one line.")]
@@ -85,8 +85,9 @@ def _check_lines(lines, errors: dict[str, list[str]]
     return priced
 
 
-def _check_order(*, customer: Customer, lines, channel: str, currency: str,
-                 shipping_address, billing_address, promised_delivery_date,
+def _check_order(*, customer: Customer, lines: list[LineInput], channel: str, currency: str,
+                 shipping_address: dict, billing_address: dict | None,
+                 promised_delivery_date: date | None,
                  payment: PaymentDetails | None, notes: str,
                  requested_carrier: str = "") -> _CheckedOrder:
     """Every refusal that needs no write, raised as one ApplicationError."""
@@ -155,7 +156,7 @@ def _price_lines(order: Order, priced: list[tuple[inventory_api.ProductInfo, int
 
 
 def _hold_stock(order: Order, lines: list[OrderLine], *, customer: Customer,
-                expires_at, actor: Actor) -> dict:
+                expires_at: datetime, actor: Actor) -> dict:
     """Hold stock for every line; the data of the placement event.
 
     Out of stock: refused with per-line errors, unless the customer accepts
@@ -183,7 +184,7 @@ def _hold_stock(order: Order, lines: list[OrderLine], *, customer: Customer,
     return data
 
 
-def _hold_expiry():
+def _hold_expiry() -> datetime:
     return timezone.now() + timedelta(minutes=inventory_api.hold_minutes_default())
 
 
