@@ -17,7 +17,7 @@ from oms.models import OutboxMessage
 @permission_required("oms.view_dashboard")
 def dashboard(request: HttpRequest) -> HttpResponse:
     context: dict[str, Any] = {"roles": [ROLE_LABELS.get(group.name, group.name)
-                         for group in request.user.groups.order_by("name")]}
+                                         for group in request.user.groups.order_by("name")]}
     if request.user.has_perm("oms.view_outboxmessage"):
         # One aggregate over the partial "pending" index and the status column.
         context["outbox"] = OutboxMessage.objects.aggregate(
