@@ -43,10 +43,10 @@ CUSTOMER_FIELDS = ("kind", "name", "email", "phone", "vat_id", "preferred_langua
                    "accepts_backorder", "notes")
 
 
-def _max_length(model: type[Model], field: str) -> int:
+def _max_length(model: type[Model], field: str) -> int | None:
+    """The column's max_length; None for a text column (no limit)."""
     model_field = model._meta.get_field(field)
-    assert isinstance(model_field, Field) and model_field.max_length is not None
-    return model_field.max_length
+    return model_field.max_length if isinstance(model_field, Field) else None
 
 
 def clean_address(data: Any, *, prefix: str = "") -> tuple[dict, dict[str, list[str]]]:
@@ -67,11 +67,11 @@ def clean_address(data: Any, *, prefix: str = "") -> tuple[dict, dict[str, list[
             errors[prefix + field] = [_("Enter text.")]
             continue
         value = " ".join(value.split())
+        limit = _max_length(Address, field)
         if field in ADDRESS_REQUIRED and not value:
             errors[prefix + field] = [_("This field is required.")]
-        elif len(value) > _max_length(Address, field):
-            errors[prefix + field] = [_("At most %(n)d characters.")
-                                      % {"n": _max_length(Address, field)}]
+        elif limit is not None and len(value) > limit:
+            errors[prefix + field] = [_("At most %(n)d characters.") % {"n": limit}]
         clean[field] = value
     country = clean.get("country", "").upper()
     if country and not _COUNTRY.match(country):
