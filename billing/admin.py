@@ -98,21 +98,19 @@ class PaymentTransactionAdmin(ReadOnlyAdmin):
 
 class InvoiceLineInline(ReadOnlyInline):
     model = InvoiceLine
-    fields = ["position", "sku", "description", "quantity", "unit_price", "tax_rate", "net"]
-    readonly_fields = fields
+    fields = readonly_fields = ("position", "sku", "description", "quantity", "unit_price",
+                                "tax_rate", "net")
 
 
-class InvoiceTaxRateInline(InvoiceLineInline):
+class InvoiceTaxRateInline(ReadOnlyInline):
     model = InvoiceTaxRate
-    fields = ["rate", "net", "tax"]
-    readonly_fields = fields
+    fields = readonly_fields = ("rate", "net", "tax")
 
 
-class InvoicePaymentInline(InvoiceLineInline):
+class InvoicePaymentInline(ReadOnlyInline):
     model = InvoicePayment
-    fields = ["received_on", "method", "amount", "applied", "reference", "payment", "actor",
-              "created_at"]
-    readonly_fields = fields
+    fields = readonly_fields = ("received_on", "method", "amount", "applied", "reference",
+                                "payment", "actor", "created_at")
 
 
 @admin.register(Invoice)
@@ -137,10 +135,9 @@ class InvoiceAdmin(ReadOnlyAdmin):
                                             count) % {"count": count}, messages.SUCCESS)
 
 
-class CreditNoteLineInline(InvoiceLineInline):
+class CreditNoteLineInline(ReadOnlyInline):
     model = CreditNoteLine
-    fields = ["description", "tax_rate", "net", "tax"]
-    readonly_fields = fields
+    fields = readonly_fields = ("description", "tax_rate", "net", "tax")
 
 
 @admin.register(CreditNote)

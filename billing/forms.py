@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from decimal import Decimal
+from typing import cast
 
 from django import forms
 from django.utils import timezone
@@ -130,7 +131,8 @@ class CreditNoteForm(InputForm):
 
     def __init__(self, *args, rates: list[Decimal], **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["tax_rate"].choices = [(str(rate), f"{rate} %") for rate in rates]
+        tax_rate = cast(forms.ChoiceField, self.fields["tax_rate"])
+        tax_rate.choices = [(str(rate), f"{rate} %") for rate in rates]
 
     def build_input(self, data: dict) -> CreditNoteInput:
         return CreditNoteInput(reason=data["reason"], lines=(CreditLineInput(

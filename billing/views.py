@@ -22,7 +22,7 @@ from billing import selectors, services
 from billing.forms import CardForm, CreditNoteForm, DecisionForm, InvoicePaymentForm
 from billing.models import Invoice, PaymentStatus
 from billing.providers import PaymentError
-from oms.lib.auth import permission_required, public
+from oms.lib.auth import AuthenticatedRequest, permission_required, public
 from oms.lib.errors import ApplicationError
 from oms.lib.htmx import render_partial
 from oms.lib.http import get_or_404
@@ -36,7 +36,7 @@ QUEUE_PAGE_SIZE = 25
 
 @require_GET
 @permission_required("orders.approve_order")
-def approval_queue(request: HttpRequest) -> HttpResponse:
+def approval_queue(request: AuthenticatedRequest) -> HttpResponse:
     page = Paginator(selectors.approval_queue(), QUEUE_PAGE_SIZE).get_page(
         request.GET.get("page"))
     context = {"page": page, "orders": page.object_list}
@@ -44,7 +44,7 @@ def approval_queue(request: HttpRequest) -> HttpResponse:
                           target="queue")
 
 
-def _decided(request: HttpRequest, order: Order, message: str) -> HttpResponse:
+def _decided(request: AuthenticatedRequest, order: Order, message: str) -> HttpResponse:
     if request.htmx:
         return render(request, "billing/approval_queue.html#decided-row",
                       {"order": order, "message": message})
@@ -113,7 +113,7 @@ def card_retry(request: HttpRequest, token: str) -> HttpResponse:
                                    "masked_card": f"{result.brand} •••• {result.last4}"})
                 form.add_error(None, result.message or _("The card was not accepted."))
         # A fresh key per attempt: the next submit is a new authorisation.
-        form.data = form.data.copy()
+        form.data = request.POST.copy()
         form.data["attempt_key"] = services.new_attempt_key()
         return render(request, "billing/card_retry.html", {**context, "form": form},
                       status=400)
@@ -127,7 +127,7 @@ def card_retry(request: HttpRequest, token: str) -> HttpResponse:
 
 @require_GET
 @permission_required("billing.view_invoice")
-def invoice_list(request: HttpRequest) -> HttpResponse:
+def invoice_list(request: AuthenticatedRequest) -> HttpResponse:
     status = request.GET.get("status", "")
     if status not in selectors.INVOICE_FILTERS:
         status = ""
@@ -239,7 +239,7 @@ def credit_note_pdf(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_GET
 @permission_required("billing.view_invoice")
-def receivables(request: HttpRequest) -> HttpResponse:
+def receivables(request: AuthenticatedRequest) -> HttpResponse:
     today = timezone.localdate()
     page = selectors.open_invoices(today=today, page=parse_page(request.GET.get("page")))
     customers = selectors.receivables_by_customer(

@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 
 from customers.inputs import CustomerAddressInput, CustomerInput, NewCustomer
 from customers.models import Address, Customer
+from oms.lib.actors import Actor
 from oms.lib.errors import ApplicationError
 
 
@@ -118,7 +119,7 @@ def upsert_customer(data: NewCustomer, *, addresses: Sequence[CustomerAddressInp
     return existing
 
 
-def add_address(*, customer: Customer, kind: str, actor, is_default: bool = False,
+def add_address(*, customer: Customer, kind: str, actor: Actor, is_default: bool = False,
                 **fields: Any) -> Address:
     prepared = CustomerAddressInput.parse({**fields, "kind": kind, "is_default": is_default},
                                           prefix="addresses.0.").model_dump()
@@ -128,7 +129,7 @@ def add_address(*, customer: Customer, kind: str, actor, is_default: bool = Fals
         return _store_address(customer, prepared)
 
 
-def update_address(*, address: Address, actor, **fields: Any) -> Address:
+def update_address(*, address: Address, actor: Actor, **fields: Any) -> Address:
     is_default = fields.pop("is_default", address.is_default)
     current = {**address.as_snapshot(), "kind": address.kind}
     prepared = CustomerAddressInput.parse({**current, **fields, "is_default": is_default},
@@ -145,6 +146,6 @@ def update_address(*, address: Address, actor, **fields: Any) -> Address:
     return address
 
 
-def delete_address(*, address: Address, actor) -> None:
+def delete_address(*, address: Address, actor: Actor) -> None:
     with transaction.atomic():
         address.delete()

@@ -14,7 +14,7 @@ from customers import selectors, services
 from customers.forms import AddressForm, CustomerForm
 from customers.inputs import CustomerInput
 from customers.models import Standing
-from oms.lib.auth import permission_required
+from oms.lib.auth import AuthenticatedRequest, permission_required
 from oms.lib.errors import ApplicationError
 from oms.lib.htmx import render_partial
 from oms.lib.http import get_or_404
@@ -24,7 +24,7 @@ from oms.lib.validation import errors_onto_form
 
 @require_GET
 @permission_required("customers.view_customer")
-def customer_list(request: HttpRequest) -> HttpResponse:
+def customer_list(request: AuthenticatedRequest) -> HttpResponse:
     query = request.GET.get("q", "").strip()[:100]
     standing = request.GET.get("standing", "")
     if standing not in Standing.values:
@@ -47,7 +47,7 @@ def customer_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @permission_required("customers.add_customer")
-def customer_create(request: HttpRequest) -> HttpResponse:
+def customer_create(request: AuthenticatedRequest) -> HttpResponse:
     form = CustomerForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:

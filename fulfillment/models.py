@@ -248,7 +248,7 @@ class Shipment(FSMModelMixin, models.Model):
 
     @property
     def tracking_url(self) -> str:
-        if self.carrier_service_id is None:
+        if self.carrier_service is None:
             return ""
         return self.carrier_service.carrier.tracking_url(self.tracking_number)
 

@@ -45,7 +45,7 @@ def orders_to_pick(*, warehouse_id: int, limit: int = MAX_TO_PICK) -> list[Order
         kind=Reservation.Kind.FIRM, status=Reservation.Status.ACTIVE)
         .values("order_id").annotate(total=Sum("quantity")).values_list("order_id", "total"))
     for order in orders:
-        order.units = units.get(order.pk, 0)
+        order.units = units.get(order.pk, 0)  # type: ignore[attr-defined]  # for the template
     return orders
 
 

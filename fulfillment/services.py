@@ -30,16 +30,14 @@ from fulfillment.models import (
 from inventory import api as inventory_api
 from inventory.models import BinLocation, Reservation, Warehouse
 from oms.lib import outbox
+from oms.lib.actors import Actor
+from oms.lib.actors import actor_id as _actor_id
 from oms.lib.errors import ApplicationError, Conflict, NotAllowed
 from orders import services as order_services
 from orders.models import Order, OrderLine
 from orders.services import EMAIL_HANDLER
 
 MAX_ORDERS_PER_PICK_LIST = 200
-
-
-def _actor_id(actor) -> int | None:
-    return getattr(actor, "pk", None)
 
 
 def _refused(message: str, subject: Order | PickList | Shipment) -> NotAllowed:
@@ -77,7 +75,7 @@ def _firm_reservations(order_ids: list[int], warehouse_id: int | None = None):
 
 # --- picking ----------------------------------------------------------------
 
-def create_pick_list(*, warehouse_id: int, order_ids: list[int], actor) -> PickList:
+def create_pick_list(*, warehouse_id: int, order_ids: list[int], actor: Actor) -> PickList:
     """One pick list for many orders' stock in one warehouse (batch picking).
 
     Takes each order's firm reservations in the warehouse that are not on a
@@ -171,7 +169,7 @@ def confirm_pick(*, pick_list_id: int, data: PickScan, actor) -> list[PickListLi
     return changed
 
 
-def complete_pick_list(*, pick_list_id: int, actor, reason: str = "") -> PickList:
+def complete_pick_list(*, pick_list_id: int, actor: Actor, reason: str = "") -> PickList:
     """Close the walk. Lines not fully found become short: their missing
     quantity is recorded on each order as backordered (with an event)."""
     with transaction.atomic(durable=True):
@@ -319,7 +317,7 @@ def ship(*, shipment_id: int, data: Handover, actor) -> Shipment:
 
 # --- delivery ---------------------------------------------------------------
 
-def _deliver(shipment: Shipment, *, at: datetime, actor, source: str,
+def _deliver(shipment: Shipment, *, at: datetime, actor: Actor, source: str,
              description: str = "") -> None:
     shipment.deliver(at=at)
     shipment.save(update_fields=["status", "delivered_at", "updated_at"])
@@ -329,7 +327,7 @@ def _deliver(shipment: Shipment, *, at: datetime, actor, source: str,
                                  actor_id=_actor_id(actor))
 
 
-def confirm_delivery(*, shipment_id: int, actor, delivered_at: datetime | None = None,
+def confirm_delivery(*, shipment_id: int, actor: Actor, delivered_at: datetime | None = None,
                      note: str = "") -> Shipment:
     """A person confirms the parcel arrived (proof of delivery by phone, etc.)."""
     with transaction.atomic(durable=True):

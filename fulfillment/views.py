@@ -17,7 +17,7 @@ from django_htmx.http import HttpResponseClientRedirect
 from fulfillment import documents, selectors, services
 from fulfillment.inputs import Handover, Packing, PickScan
 from fulfillment.models import PackageType, PickList, Shipment
-from oms.lib.auth import permission_required
+from oms.lib.auth import AuthenticatedRequest, permission_required
 from oms.lib.errors import ApplicationError
 from oms.lib.htmx import render_partial, swap_error
 from oms.lib.http import get_or_404
@@ -60,10 +60,10 @@ def to_pick(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @permission_required("fulfillment.add_picklist")
-def create_pick_list(request: HttpRequest) -> HttpResponse:
+def create_pick_list(request: AuthenticatedRequest) -> HttpResponse:
     warehouses = selectors.warehouses()
     warehouse = _warehouse(request, warehouses)
-    order_ids = [value for value in request.POST.getlist("order") if value.isdigit()]
+    order_ids = [int(value) for value in request.POST.getlist("order") if value.isdigit()]
     try:
         pick_list = services.create_pick_list(
             warehouse_id=warehouse.pk if warehouse else 0, order_ids=order_ids,
@@ -90,7 +90,7 @@ def pick_lists(request: HttpRequest) -> HttpResponse:
         "status": status, "statuses": PickList.Status.choices})
 
 
-def _render_pick_list(request: HttpRequest, pk: int, *, error: str = "", notice: str = "",
+def _render_pick_list(request: AuthenticatedRequest, pk: int, *, error: str = "", notice: str = "",
                       status: int = 200, last_sku: str = "") -> HttpResponse:
     detail = get_or_404(selectors.pick_list_detail, pick_list_id=pk)
     context = {"detail": detail, "pick_list": detail.pick_list, "error": error,
@@ -102,13 +102,13 @@ def _render_pick_list(request: HttpRequest, pk: int, *, error: str = "", notice:
 
 @require_GET
 @permission_required("fulfillment.view_picklist")
-def pick_list(request: HttpRequest, pk: int) -> HttpResponse:
+def pick_list(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     return _render_pick_list(request, pk)
 
 
 @require_POST
 @permission_required("fulfillment.change_picklist")
-def scan(request: HttpRequest, pk: int) -> HttpResponse:
+def scan(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     """One scan (or typed SKU) and a quantity, 1 when left empty."""
     try:
         scan = PickScan.parse(sku=request.POST.get("sku", ""),
@@ -121,7 +121,7 @@ def scan(request: HttpRequest, pk: int) -> HttpResponse:
     return _respond_pick(request, pk, notice=notice, last_sku=changed[0].sku)
 
 
-def _respond_pick(request: HttpRequest, pk: int, *, error: str = "", notice: str = "",
+def _respond_pick(request: AuthenticatedRequest, pk: int, *, error: str = "", notice: str = "",
                   status: int = 200, last_sku: str = "") -> HttpResponse:
     if request.htmx:
         response = _render_pick_list(request, pk, error=error, notice=notice, status=status,
@@ -136,7 +136,7 @@ def _respond_pick(request: HttpRequest, pk: int, *, error: str = "", notice: str
 
 @require_POST
 @permission_required("fulfillment.change_picklist")
-def complete(request: HttpRequest, pk: int) -> HttpResponse:
+def complete(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     try:
         pick_list_ = services.complete_pick_list(pick_list_id=pk, actor=request.user,
                                                  reason=request.POST.get("reason", ""))
@@ -183,7 +183,7 @@ def pack_form(request: HttpRequest, warehouse_id: int, order_id: int) -> HttpRes
 
 @require_POST
 @permission_required("fulfillment.add_shipment")
-def pack(request: HttpRequest, warehouse_id: int, order_id: int) -> HttpResponse:
+def pack(request: AuthenticatedRequest, warehouse_id: int, order_id: int) -> HttpResponse:
     try:
         packing = Packing.parse(package_type=request.POST.get("package_type", ""),
                                 weight=request.POST.get("weight", ""))
@@ -201,7 +201,7 @@ def pack(request: HttpRequest, warehouse_id: int, order_id: int) -> HttpResponse
 
 @require_GET
 @permission_required("fulfillment.view_shipment")
-def shipments(request: HttpRequest) -> HttpResponse:
+def shipments(request: AuthenticatedRequest) -> HttpResponse:
     warehouses = selectors.warehouses()
     wanted = request.GET.get("warehouse", "")
     warehouse_id = int(wanted) if wanted.isdigit() else None
@@ -238,7 +238,7 @@ def shipment(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @permission_required("fulfillment.change_shipment")
-def ship(request: HttpRequest, pk: int) -> HttpResponse:
+def ship(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     try:
         handover = Handover.parse(carrier_service_id=request.POST.get("carrier_service"),
                                   tracking_number=request.POST.get("tracking_number", ""),
@@ -253,7 +253,7 @@ def ship(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @permission_required("fulfillment.change_shipment")
-def deliver(request: HttpRequest, pk: int) -> HttpResponse:
+def deliver(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     try:
         services.confirm_delivery(shipment_id=pk, actor=request.user,
                                   note=request.POST.get("note", ""))

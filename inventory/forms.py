@@ -5,6 +5,8 @@ Forms only parse and validate input; the services decide and write.
 
 from __future__ import annotations
 
+from typing import cast
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
@@ -22,8 +24,8 @@ class _StockForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["warehouse"].queryset = Warehouse.objects.filter(is_active=True).order_by(
-            "code")
+        warehouse = cast(forms.ModelChoiceField, self.fields["warehouse"])
+        warehouse.queryset = Warehouse.objects.filter(is_active=True).order_by("code")
 
     def clean_sku(self) -> str:
         sku = self.cleaned_data["sku"].strip()

@@ -4,6 +4,7 @@ warehouse, low stock. Every list is one query (plus one COUNT when paged)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, TypedDict
 
 from django.core.paginator import Page, Paginator
 from django.db.models import Count, F, IntegerField, Prefetch, Q, QuerySet, Sum, Value
@@ -11,7 +12,14 @@ from django.db.models.functions import Coalesce
 
 from inventory.models import BinLocation, Product, StockLevel, StockMovement, Warehouse
 
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
+
 PAGE_SIZE = 25
+
+
+class _Available(TypedDict):
+    available_qty: int
 
 
 def product_queryset(*, query: str = "", active: bool | None = None) -> QuerySet[Product]:
@@ -80,7 +88,7 @@ def warehouses(*, active_only: bool = True) -> QuerySet[Warehouse]:
 
 
 def stock_queryset(*, warehouse_id: int | None = None, query: str = "",
-                   low_only: bool = False) -> QuerySet[StockLevel]:
+                   low_only: bool = False) -> QuerySet[WithAnnotations[StockLevel, _Available]]:
     """Stock levels with `available` = on_hand - reserved annotated."""
     qs = StockLevel.objects.select_related("product", "warehouse").annotate(
         available_qty=F("on_hand") - F("reserved"))

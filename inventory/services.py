@@ -18,6 +18,7 @@ from pydantic import BeforeValidator
 
 from inventory.api import lock_stock_levels
 from inventory.models import Product, StockLevel, StockMovement, Warehouse
+from oms.lib.actors import Actor
 from oms.lib.errors import ApplicationError
 from oms.lib.validation import Input, LongText
 
@@ -80,7 +81,7 @@ def _locked_level(product: Product, warehouse: Warehouse) -> StockLevel:
 
 
 def _record(*, level: StockLevel, quantity: int, kind: str, reason: str, reference: str,
-            actor) -> StockMovement:
+            actor: Actor) -> StockMovement:
     StockLevel.objects.filter(pk=level.pk).update(on_hand=F("on_hand") + quantity,
                                                   updated_at=timezone.now())
     level.refresh_from_db(fields=["on_hand", "reserved", "updated_at"])
@@ -90,7 +91,7 @@ def _record(*, level: StockLevel, quantity: int, kind: str, reason: str, referen
         actor=actor if getattr(actor, "pk", None) else None)
 
 
-def receive_stock(*, product: Product, warehouse: Warehouse, quantity: int, actor,
+def receive_stock(*, product: Product, warehouse: Warehouse, quantity: int, actor: Actor,
                   reference: str = "", reason: str = "") -> StockMovement:
     """Goods arrived in `warehouse`: on_hand goes up by `quantity` (> 0)."""
     data = StockReceipt.parse({"quantity": quantity, "reference": reference, "reason": reason})
@@ -102,8 +103,8 @@ def receive_stock(*, product: Product, warehouse: Warehouse, quantity: int, acto
                        actor=actor)
 
 
-def adjust_stock(*, product: Product, warehouse: Warehouse, quantity: int, reason: str, actor,
-                 reference: str = "") -> StockMovement:
+def adjust_stock(*, product: Product, warehouse: Warehouse, quantity: int, reason: str,
+                 actor: Actor, reference: str = "") -> StockMovement:
     """Correct on_hand by a signed `quantity` (count difference, damage, loss).
 
     Refused when it would leave less on hand than is reserved for orders:

@@ -11,7 +11,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from inventory import selectors, services
 from inventory.forms import StockAdjustmentForm, StockReceiptForm
-from oms.lib.auth import permission_required
+from oms.lib.auth import AuthenticatedRequest, permission_required
 from oms.lib.errors import ApplicationError
 from oms.lib.htmx import render_partial
 from oms.lib.http import get_or_404
@@ -24,7 +24,7 @@ def _active_filter(value: str | None) -> bool | None:
 
 @require_GET
 @permission_required("inventory.view_product")
-def product_list(request: HttpRequest) -> HttpResponse:
+def product_list(request: AuthenticatedRequest) -> HttpResponse:
     query = request.GET.get("q", "").strip()
     active = request.GET.get("active", "1")
     page = selectors.product_page(query=query, active=_active_filter(active),
@@ -45,7 +45,7 @@ def product_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_GET
 @permission_required("inventory.view_stocklevel")
-def stock_list(request: HttpRequest) -> HttpResponse:
+def stock_list(request: AuthenticatedRequest) -> HttpResponse:
     warehouses = list(selectors.warehouses())
     try:
         warehouse_id = int(request.GET.get("warehouse") or 0) or None
@@ -87,7 +87,7 @@ def _stock_form_view(request: HttpRequest, *, form_class, template: str, write, 
 
 @require_http_methods(["GET", "POST"])
 @permission_required("inventory.receive_stock")
-def receive(request: HttpRequest) -> HttpResponse:
+def receive(request: AuthenticatedRequest) -> HttpResponse:
     def write(*, form, data):
         return services.receive_stock(
             product=form.product, warehouse=data["warehouse"], quantity=data["quantity"],
@@ -100,7 +100,7 @@ def receive(request: HttpRequest) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @permission_required("inventory.adjust_stock")
-def adjust(request: HttpRequest) -> HttpResponse:
+def adjust(request: AuthenticatedRequest) -> HttpResponse:
     def write(*, form, data):
         return services.adjust_stock(
             product=form.product, warehouse=data["warehouse"], quantity=data["quantity"],

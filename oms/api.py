@@ -149,7 +149,7 @@ def run_idempotent(request: HttpRequest, key: str | None,
                                      _("Use 1 to 255 characters.")]})
         error.status = 422
         raise error
-    token: ApiToken = request.auth
+    token: ApiToken = request.auth  # type: ignore[attr-defined]  # set by django-ninja's auth
     fingerprint = request_fingerprint(request)
     deadline = time.monotonic() + IDEMPOTENCY_WAIT_SECONDS
     while True:
@@ -235,7 +235,8 @@ def build_urls(*routers: tuple[str, Any]) -> tuple[list, str, str]:
         api.add_router(prefix, router)
     patterns, app_name, namespace = api.urls
     for pattern in patterns:
-        pattern.callback.required_permissions = ()
-        pattern.callback.is_public = True  # no session login: the bearer token guards it
-        pattern.callback.auth = "api-bearer-token"
+        view: Any = pattern.callback  # a function: it takes attributes
+        view.required_permissions = ()
+        view.is_public = True  # no session login: the bearer token guards it
+        view.auth = "api-bearer-token"
     return patterns, app_name, namespace

@@ -1,5 +1,7 @@
 """Project-level views: the dashboard shell and the health check."""
 
+from typing import Any
+
 from django.db import connection
 from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -14,8 +16,8 @@ from oms.models import OutboxMessage
 @require_GET
 @permission_required("oms.view_dashboard")
 def dashboard(request: HttpRequest) -> HttpResponse:
-    context = {"roles": [ROLE_LABELS.get(group.name, group.name)
-                         for group in request.user.groups.order_by("name")]}
+    context: dict[str, Any] = {"roles": [ROLE_LABELS.get(group.name, group.name)
+                                         for group in request.user.groups.order_by("name")]}
     if request.user.has_perm("oms.view_outboxmessage"):
         # One aggregate over the partial "pending" index and the status column.
         context["outbox"] = OutboxMessage.objects.aggregate(

@@ -45,6 +45,7 @@ from django.utils.translation import gettext as _
 
 from customers.models import Address, Customer
 from inventory import api as inventory_api
+from oms.lib.actors import Actor
 from oms.lib.errors import ApplicationError
 from orders.capture import capture_order
 from orders.inputs import CaptureOrder
@@ -301,7 +302,8 @@ def check(content: bytes) -> ImportPreview:
             groups.setdefault(row.values["order_ref"], []).append(row)
     orders = []
     for ref, group in groups.items():
-        first, seen_skus = group[0], {}
+        first = group[0]
+        seen_skus: dict[str, int] = {}
         for row in group:
             if row is not first:
                 for name in ORDER_COLUMNS:
@@ -333,7 +335,7 @@ def check(content: bytes) -> ImportPreview:
 
 # --- the import ---------------------------------------------------------------
 
-def import_orders(*, content: bytes, actor) -> list[Order]:
+def import_orders(*, content: bytes, actor: Actor) -> list[Order]:
     """Place every order of a clean file in ONE transaction: a failure on any
     order (say, stock gone since the preview) rolls back all of them."""
     preview = check(content)

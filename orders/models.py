@@ -480,6 +480,6 @@ class OrderEvent(models.Model):
 
     @property
     def actor_label(self) -> str:
-        if self.actor_id is None:
+        if self.actor is None:
             return str(_("System"))
         return self.actor.get_full_name() or self.actor.get_username()

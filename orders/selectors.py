@@ -10,7 +10,7 @@ orders.models, and search served by trigram / pattern indexes.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
@@ -114,7 +114,7 @@ def _filtered_orders(orders: QuerySet[Order], filters: OrderFilters) -> QuerySet
         # With the customer ids spelled out PostgreSQL combines the two index
         # scans (BitmapOr); a sub-select would make it filter the whole table.
         customers = search_customers(query=query).order_by().values_list("pk", flat=True)
-        customer_ids = list(customers[:MAX_CUSTOMER_MATCHES + 1])
+        customer_ids: Collection[int] = list(customers[:MAX_CUSTOMER_MATCHES + 1])
         if len(customer_ids) > MAX_CUSTOMER_MATCHES:  # vague query: let the planner choose
             customer_ids = customers
         orders = orders.filter(Q(number__icontains=query) | Q(customer_id__in=customer_ids))
@@ -165,7 +165,7 @@ def order_detail(*, order_id: int) -> OrderDetail:
         stock.setdefault(line_id, []).append((code, quantity, kind))
     for line in lines:
         # [(warehouse code, quantity, kind)] of the line's active reservations
-        line.reservations = stock.get(line.pk, [])
+        line.reservations = stock.get(line.pk, [])  # type: ignore[attr-defined]  # for the template
     return OrderDetail(order=order, lines=lines, events=events)
 
 

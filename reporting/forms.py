@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import zoneinfo
 from functools import cache
+from typing import Any, cast
 
 from django import forms
 from django.conf import settings
@@ -61,7 +62,7 @@ class SubscriptionForm(forms.Form):
     send_time = forms.TimeField(label=_("At"), widget=forms.TimeInput(attrs={"type": "time"}))
     weekday = forms.TypedChoiceField(label=_("Day of the week (weekly)"), required=False,
                                      coerce=int, empty_value=None,
-                                     choices=[("", "—")] + WEEKDAYS)
+                                     choices=[("", "—"), *WEEKDAYS])
     day_of_month = forms.IntegerField(label=_("Day of the month (monthly)"), required=False,
                                       min_value=1, max_value=28)
     timezone = forms.ChoiceField(label=_("Time zone"), choices=())
@@ -72,13 +73,14 @@ class SubscriptionForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["report"].choices = reports.choices()
-        self.fields["warehouse"].queryset = Warehouse.objects.filter(is_active=True)
-        self.fields["recipients"].queryset = eligible_recipients().order_by("username")
-        self.fields["recipients"].label_from_instance = (
+        fields = cast(dict[str, Any], self.fields)  # the declared fields' own types
+        fields["report"].choices = reports.choices()
+        fields["warehouse"].queryset = Warehouse.objects.filter(is_active=True)
+        fields["recipients"].queryset = eligible_recipients().order_by("username")
+        fields["recipients"].label_from_instance = (
             lambda user: f"{user.get_full_name() or user.username} <{user.email}>")
-        self.fields["timezone"].choices = _zones()
-        self.fields["language"].choices = settings.LANGUAGES
+        fields["timezone"].choices = _zones()
+        fields["language"].choices = settings.LANGUAGES
         if not self.is_bound and "timezone" not in self.initial:
             self.initial.setdefault("timezone", settings.TIME_ZONE)
 

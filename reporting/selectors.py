@@ -24,6 +24,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from decimal import Decimal
+from typing import Any
 
 from django.db.models import Avg, Count, F, Q, Sum
 from django.utils import timezone
@@ -190,7 +191,7 @@ def lead_times(*, now: datetime | None = None, days: int = LEAD_TIME_DAYS) -> di
             .order_by().values("to_status")
             .annotate(average=Avg(F("created_at") - F("order__placed_at")),
                       orders=Count("order_id", distinct=True)))
-    found = {row["to_status"]: row for row in rows}
+    found: dict[str, Any] = {row["to_status"]: row for row in rows}
     return {milestone: LeadTime(milestone=milestone,
                                 average=found.get(milestone, {}).get("average"),
                                 orders=found.get(milestone, {}).get("orders", 0))

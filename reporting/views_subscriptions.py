@@ -17,7 +17,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from oms.lib.auth import permission_required, public
+from oms.lib.auth import AuthenticatedRequest, permission_required, public
 from oms.lib.errors import ApplicationError
 from oms.lib.htmx import render_partial
 from reporting import subscriptions
@@ -42,7 +42,7 @@ def _form_page(request: HttpRequest, form: SubscriptionForm,
 
 @require_http_methods(["GET", "POST"])
 @permission_required("reporting.add_reportsubscription")
-def subscription_create(request: HttpRequest) -> HttpResponse:
+def subscription_create(request: AuthenticatedRequest) -> HttpResponse:
     if request.method == "GET":
         return _form_page(request, SubscriptionForm(initial={
             "report": "sales_summary", "recipients": [request.user.pk], "is_active": True,
@@ -62,7 +62,7 @@ def subscription_create(request: HttpRequest) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @permission_required("reporting.change_reportsubscription")
-def subscription_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def subscription_edit(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     subscription = get_object_or_404(ReportSubscription, pk=pk)
     if request.method == "GET":
         return _form_page(request, SubscriptionForm(
@@ -89,7 +89,7 @@ def subscription_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_GET
 @permission_required("reporting.view_reportsubscription")
-def subscription_preview(request: HttpRequest, pk: int) -> HttpResponse:
+def subscription_preview(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     """The headline figures and the first rows, for the period the next run
     would cover if it ran now; nothing is stored or sent."""
     context = selectors.subscription_preview(subscription_id=pk)
@@ -99,7 +99,7 @@ def subscription_preview(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @permission_required("reporting.change_reportsubscription")
-def subscription_send_now(request: HttpRequest, pk: int) -> HttpResponse:
+def subscription_send_now(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     get_object_or_404(ReportSubscription, pk=pk)
     subscriptions.request_run(subscription_id=pk, actor=request.user)
     messages.success(request, _("The report is being built and sent; the run history "
@@ -109,7 +109,7 @@ def subscription_send_now(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @permission_required("reporting.delete_reportsubscription")
-def subscription_delete(request: HttpRequest, pk: int) -> HttpResponse:
+def subscription_delete(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     get_object_or_404(ReportSubscription, pk=pk)
     subscriptions.delete_subscription(subscription_id=pk, actor=request.user)
     messages.success(request, _("Subscription deleted."))
@@ -118,7 +118,7 @@ def subscription_delete(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @permission_required("reporting.change_reportsubscription")
-def run_retry(request: HttpRequest, pk: int) -> HttpResponse:
+def run_retry(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     run = get_object_or_404(ReportRun, pk=pk)
     try:
         subscriptions.retry_run(run_id=pk, actor=request.user)
@@ -148,7 +148,7 @@ def run_file(request: HttpRequest, pk: int) -> FileResponse:
 
 @require_GET
 @public
-def run_download(request: HttpRequest, token: str) -> HttpResponse:
+def run_download(request: HttpRequest, token: str) -> HttpResponse | FileResponse:
     """The signed link of a report too large to attach. Public on purpose
     (recipients may be plain addresses without an account): the signature is
     the credential, valid REPORT_LINK_MAX_AGE_DAYS; expired -> 410."""

@@ -35,6 +35,7 @@ from billing.models import (
     TransactionKind,
     TransactionOutcome,
 )
+from oms.lib.actors import Actor
 from oms.lib.errors import ApplicationError, NotAllowed
 from oms.lib.money import quantize_money, to_decimal
 
@@ -137,7 +138,7 @@ class PaymentProvider(ABC):
     # -- the operations ---------------------------------------------------
     def authorise(self, *, order_id: int, method: str, amount: Decimal, currency: str,
                   idempotency_key: str, card_number: str | None = None,
-                  actor=None) -> ProviderResult:
+                  actor: Actor = None) -> ProviderResult:
         """Ask for `amount`; a decline is a result, not an error."""
         key = _check_key(idempotency_key)
         if method not in self.methods:
@@ -170,7 +171,7 @@ class PaymentProvider(ABC):
         return self._once(key, print_, record)
 
     def capture(self, *, reference: str, idempotency_key: str, amount: Decimal | None = None,
-                actor=None) -> ProviderResult:
+                actor: Actor = None) -> ProviderResult:
         """Take money that was authorised (all of it unless `amount` says less)."""
 
         def apply(payment: Payment) -> tuple[Decimal, str]:
@@ -188,7 +189,7 @@ class PaymentProvider(ABC):
         return self._follow_up(TransactionKind.CAPTURE, reference, idempotency_key, amount,
                                actor, apply)
 
-    def void(self, *, reference: str, idempotency_key: str, actor=None) -> ProviderResult:
+    def void(self, *, reference: str, idempotency_key: str, actor: Actor = None) -> ProviderResult:
         """Release an authorisation that will not be captured."""
 
         def apply(payment: Payment) -> tuple[Decimal, str]:
@@ -202,7 +203,7 @@ class PaymentProvider(ABC):
                                apply)
 
     def refund(self, *, reference: str, idempotency_key: str, amount: Decimal | None = None,
-               actor=None) -> ProviderResult:
+               actor: Actor = None) -> ProviderResult:
         """Pay back captured money, in one go or in parts."""
 
         def apply(payment: Payment) -> tuple[Decimal, str]:
@@ -226,7 +227,7 @@ class PaymentProvider(ABC):
 
     # -- shared machinery -------------------------------------------------
     def _follow_up(self, kind: str, reference: str, idempotency_key: str,
-                   amount: Decimal | None, actor,
+                   amount: Decimal | None, actor: Actor,
                    apply: Callable[[Payment], tuple[Decimal, str]]) -> ProviderResult:
         key = _check_key(idempotency_key)
         print_ = fingerprint(kind=kind, reference=reference,
@@ -299,6 +300,6 @@ class PaymentProvider(ABC):
         return value
 
 
-def _user(actor):
+def _user(actor: Actor) -> Actor:
     """Actors may be users, or None for the system."""
     return actor if getattr(actor, "pk", None) is not None else None

@@ -56,6 +56,7 @@ from billing.locks import lock_order, lock_payment
 from billing.models import OPEN_STATUSES, Payment, PaymentMethod, PaymentStatus
 from billing.providers import PaymentError, ProviderResult, get_provider, provider_for_method
 from oms.lib import outbox
+from oms.lib.actors import Actor
 from oms.lib.errors import ApplicationError, NotAllowed
 from oms.lib.money import format_money as money
 from orders import events as order_events
@@ -90,7 +91,7 @@ class Verdict:
 # --- the approver ---------------------------------------------------------------
 
 
-def approve_order_payment(*, order_id: int, payment: PaymentDetails | None, actor) -> None:
+def approve_order_payment(*, order_id: int, payment: PaymentDetails | None, actor: Actor) -> None:
     """Authorise the order's payment and approve or hold the order (rules above).
 
     Safe to call twice for the same order: a decided order is left alone and
@@ -127,7 +128,7 @@ def check_payment_details(payment: PaymentDetails) -> dict[str, list[str]]:
     return {}
 
 
-def run_payment_approval(*, order_id: int, payment: PaymentDetails | None, actor) -> None:
+def run_payment_approval(*, order_id: int, payment: PaymentDetails | None, actor: Actor) -> None:
     """The function registered with orders: `approve_order_payment` that never raises.
 
     It runs after the placement committed, inside the placing request; a
@@ -186,7 +187,7 @@ def open_exposure(*, customer_id: int, exclude_order_id: int | None = None) -> D
 
 
 def _authorise_for_order(order: Order, method: str, payment: PaymentDetails | None,
-                         actor) -> tuple[ProviderResult | None, str]:
+                         actor: Actor) -> tuple[ProviderResult | None, str]:
     """Authorise with the provider of `method`; (result, card problem text)."""
     card = payment and (payment.card_token or payment.card_number)
     if method == PaymentMethod.CARD and not card:
@@ -206,7 +207,7 @@ def _authorise_for_order(order: Order, method: str, payment: PaymentDetails | No
         raise
 
 
-def _apply(order: Order, verdict: Verdict, result: ProviderResult | None, actor) -> None:
+def _apply(order: Order, verdict: Verdict, result: ProviderResult | None, actor: Actor) -> None:
     if verdict.approve:
         order_services.approve_order(order_id=order.pk, actor=actor, reason=verdict.reason_text,
                                      locked=order)
@@ -247,7 +248,7 @@ def order_awaits_card(order: Order) -> bool:
 
 
 def retry_card_payment(*, order_id: int, card_number: str, attempt_key: str,
-                       actor=None) -> ProviderResult:
+                       actor: Actor = None) -> ProviderResult:
     """The customer's new card: authorise it and, when the rules allow, approve.
 
     `attempt_key` comes from the form so a double submit is one charge. On
@@ -287,7 +288,7 @@ def retry_card_payment(*, order_id: int, card_number: str, attempt_key: str,
 # --- the approval queue ---------------------------------------------------------
 
 
-def approve_held_order(*, order_id: int, actor, reason: str = "") -> Order:
+def approve_held_order(*, order_id: int, actor: Actor, reason: str = "") -> Order:
     """A person approves an order waiting for a decision (Sales, Accounting)."""
     with transaction.atomic(durable=True):
         order = lock_order(order_id)
@@ -300,7 +301,7 @@ def approve_held_order(*, order_id: int, actor, reason: str = "") -> Order:
                                             reason=reason.strip() or _("Approved by hand."))
 
 
-def reject_held_order(*, order_id: int, actor, reason: str) -> Order:
+def reject_held_order(*, order_id: int, actor: Actor, reason: str) -> Order:
     """A person rejects a waiting order: cancelled, stock released, payment voided."""
     reason = (reason or "").strip()
     if not reason:
@@ -324,7 +325,7 @@ def _no_decision(order: Order) -> NotAllowed:
                       code="illegal_transition")
 
 
-def record_payment_received(*, payment_id: int, actor) -> ProviderResult:
+def record_payment_received(*, payment_id: int, actor: Actor) -> ProviderResult:
     """Accounting records that the money of a payment arrived (capture).
 
     For an order held for its missing prepayment, the rules then run again:
@@ -351,7 +352,7 @@ def record_payment_received(*, payment_id: int, actor) -> ProviderResult:
     return result
 
 
-def void_payment(*, payment_id: int, actor) -> ProviderResult:
+def void_payment(*, payment_id: int, actor: Actor) -> ProviderResult:
     """Release one open authorisation or expectation by hand."""
     with transaction.atomic(durable=True):
         payment = lock_payment(pk=payment_id)
@@ -362,7 +363,7 @@ def void_payment(*, payment_id: int, actor) -> ProviderResult:
             idempotency_key=f"payment:{payment.pk}:void", actor=actor)
 
 
-def void_open_payments(*, order_id: int, actor) -> int:
+def void_open_payments(*, order_id: int, actor: Actor) -> int:
     """Release every authorisation or expectation still open on the order.
 
     Runs inside the caller's transaction (plain atomic)."""

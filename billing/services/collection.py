@@ -37,6 +37,7 @@ from billing.models import (
 from billing.services.invoicing import EMAIL_HANDLER, _mark_paid_if_settled, apply_payment
 from customers.models import Customer
 from oms.lib import outbox
+from oms.lib.actors import Actor
 from oms.lib.errors import ApplicationError, NotAllowed
 from oms.lib.money import quantize_money, to_decimal
 from orders import events as order_events
@@ -119,7 +120,7 @@ def record_invoice_payment(*, invoice_id: int, data: InvoicePaymentInput, actor
     return record
 
 
-def apply_customer_credit(*, invoice_id: int, actor) -> InvoicePayment:
+def apply_customer_credit(*, invoice_id: int, actor: Actor) -> InvoicePayment:
     """Settle an invoice (partly) with the customer's credit in its currency.
 
     The customer row is locked (after the order and the invoice, the usual

@@ -51,6 +51,7 @@ from billing.models import (
 )
 from billing.providers import get_provider
 from oms.lib import outbox
+from oms.lib.actors import Actor
 from oms.lib.errors import ApplicationError, NotAllowed
 from oms.lib.money import ZERO, quantize_money, tax_amount, to_decimal
 from oms.lib.money import format_money as money
@@ -129,11 +130,12 @@ def _take_number(series: str, year: int) -> int:
     return counter.last_number
 
 
-def _number(document: Invoice | CreditNote) -> None:
+def _number(document: Invoice | CreditNote) -> str:
     document.sequence = _take_number(document.series, document.year)
     document.number = format_document_number(document.series, document.year,
                                              document.sequence)
     document.save(update_fields=["sequence", "number"])
+    return document.number
 
 
 # --- invoices -------------------------------------------------------------------
@@ -176,7 +178,7 @@ def _build_invoice(order: Order, *, actor, today: date) -> Invoice:
     return invoice
 
 
-def issue_invoice(*, order_id: int, actor, today: date | None = None) -> Invoice:
+def issue_invoice(*, order_id: int, actor: Actor, today: date | None = None) -> Invoice:
     """Issue the invoice of an order's shipped goods (no status check, no
     payments): the building block of `invoice_shipped_order`.
 
@@ -195,7 +197,7 @@ def issue_invoice(*, order_id: int, actor, today: date | None = None) -> Invoice
     return invoice
 
 
-def invoice_shipped_order(*, order_id: int, actor=None, today: date | None = None
+def invoice_shipped_order(*, order_id: int, actor: Actor = None, today: date | None = None
                           ) -> Invoice | None:
     """Capture, invoice, apply the captured money, mark invoiced (and paid).
 
@@ -225,15 +227,15 @@ def invoice_shipped_order(*, order_id: int, actor=None, today: date | None = Non
             invoice.refresh_from_db()
         outbox.enqueue(RENDER_PDF_HANDLER, {"invoice_id": invoice.pk},
                        dedup_key=f"billing:invoice-pdf:{invoice.pk}")
-        _number(invoice)  # last write on billing's tables: see the module docstring
-        order_services.mark_invoiced(order_id=order.pk, invoice_number=invoice.number,
+        number = _number(invoice)  # last write on billing's tables: see the module docstring
+        order_services.mark_invoiced(order_id=order.pk, invoice_number=number,
                                      actor=actor)
         if invoice.is_settled:
             order_services.mark_paid(order_id=order.pk, actor=actor)
     return invoice
 
 
-def _capture_and_apply(order: Order, invoice: Invoice, *, actor, today: date) -> None:
+def _capture_and_apply(order: Order, invoice: Invoice, *, actor: Actor, today: date) -> None:
     """Capture the card authorised at approval (up to the invoice total) and
     apply every captured payment of the order (prepayments too) to it."""
     for payment in (Payment.objects.filter(order=order, method__in=CAPTURE_METHODS,
@@ -267,7 +269,7 @@ def _capture_and_apply(order: Order, invoice: Invoice, *, actor, today: date) ->
 
 def apply_payment(invoice: Invoice, *, amount: Decimal, method: str, received_on: date,
                   reference: str = "", payment: Payment | None = None,
-                  actor=None) -> InvoicePayment:
+                  actor: Actor = None) -> InvoicePayment:
     """Record money against a locked invoice; the part beyond what is still
     due becomes customer credit. Runs in the caller's transaction."""
     applied = min(amount, max(invoice.outstanding, ZERO))
@@ -391,7 +393,7 @@ def issue_credit_note(*, invoice_id: int, data: CreditNoteInput, actor,
     return note
 
 
-def _mark_paid_if_settled(order: Order, *, actor=None) -> bool:
+def _mark_paid_if_settled(order: Order, *, actor: Actor = None) -> bool:
     """invoiced -> paid once every invoice of the order is settled."""
     if not can_proceed(order.pay):
         return False

@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import connection, transaction
+from django.db.backends.utils import CursorWrapper
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -195,7 +196,8 @@ def _shortage(lines: list[LineRequest], levels: list[_Level],
     ])
 
 
-def _write_holds(cursor, order_id: int, allocations: list[tuple[LineRequest, _Level, int]], *,
+def _write_holds(cursor: CursorWrapper, order_id: int,
+                 allocations: list[tuple[LineRequest, _Level, int]], *,
                  expires_at: datetime, actor_id: int | None) -> list[ReservationInfo]:
     now = timezone.now()
     cursor.execute(_INSERT_HOLDS_SQL, {

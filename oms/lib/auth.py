@@ -54,7 +54,7 @@ def permission_required(*perms: str) -> Callable:
                 raise PermissionDenied
             return view(request, *args, **kwargs)
 
-        guarded.required_permissions = perms
+        guarded.required_permissions = perms  # type: ignore[attr-defined]  # a function attribute
         return guarded
 
     return decorator
@@ -62,6 +62,6 @@ def permission_required(*perms: str) -> Callable:
 
 def public(view: Callable) -> Callable:
     """Mark a view as deliberately open (login page, signed customer links)."""
-    view.required_permissions = ()
-    view.is_public = True
+    view.required_permissions = ()  # type: ignore[attr-defined]  # function attributes
+    view.is_public = True  # type: ignore[attr-defined]
     return view

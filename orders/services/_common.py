@@ -15,6 +15,8 @@ from psycopg.types.json import Jsonb
 from pydantic import BeforeValidator
 
 from oms.lib import outbox
+from oms.lib.actors import Actor
+from oms.lib.actors import actor_id as _actor_id
 from oms.lib.errors import ApplicationError, NotAllowed
 from oms.lib.validation import Input, LongText
 from orders import events
@@ -62,10 +64,6 @@ class OrderNotFound(ApplicationError):
     status = 404
 
 
-def _actor_id(actor) -> int | None:
-    return getattr(actor, "pk", None)
-
-
 def lock_order(*, order_id: int, related: tuple[str, ...] = ()) -> Order:
     """The order row (not its `related` rows), locked for the rest of the
     caller's transaction.
@@ -104,8 +102,8 @@ def _run_transition(order: Order, method_name: str, *, refused_as: str, **kwargs
     return from_status, changed
 
 
-def _transition(order: Order, method_name: str, *, actor, reason: str = "",
-                data: dict | None = None, refused_as: str, **kwargs) -> OrderEvent:
+def _transition(order: Order, method_name: str, *, actor: Actor, reason: str = "",
+                data: dict | None = None, refused_as: str, **kwargs: Any) -> OrderEvent:
     """Run the FSM transition `method_name`, save what it changed, and write its event."""
     from_status, changed = _run_transition(order, method_name, refused_as=refused_as,
                                            **kwargs)

@@ -13,6 +13,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from oms.lib import events
+from oms.lib.actors import Actor
 from oms.lib.errors import ApplicationError
 from orders import events as order_events
 from orders.models import Order, OrderStatus
@@ -36,7 +37,7 @@ def start_picking(*, order_id: int, actor, data: dict | None = None) -> Order:
     return order
 
 
-def mark_packed(*, order_id: int, actor, data: dict | None = None) -> Order:
+def mark_packed(*, order_id: int, actor: Actor, data: dict | None = None) -> Order:
     """picking -> packed: every warehouse's part of the order is packed."""
     with transaction.atomic():
         order = lock_order(order_id=order_id)
@@ -44,7 +45,7 @@ def mark_packed(*, order_id: int, actor, data: dict | None = None) -> Order:
     return order
 
 
-def mark_shipped(*, order_id: int, actor, data: dict | None = None) -> Order:
+def mark_shipped(*, order_id: int, actor: Actor, data: dict | None = None) -> Order:
     """packed -> shipped once every shipment has left; billing hears of it
     through the "order.shipped" domain event (invoice, card capture)."""
     with transaction.atomic():
@@ -55,7 +56,7 @@ def mark_shipped(*, order_id: int, actor, data: dict | None = None) -> Order:
     return order
 
 
-def record_short_pick(*, order_id: int, lines: dict[int, int], actor,
+def record_short_pick(*, order_id: int, lines: dict[int, int], actor: Actor,
                       reason: str = "") -> Order:
     """The picker found fewer units than ordered: the missing quantity of each
     line (`{order_line_id: short_quantity}`) is recorded as backordered on the
@@ -86,7 +87,7 @@ def record_short_pick(*, order_id: int, lines: dict[int, int], actor,
     return order
 
 
-def mark_invoiced(*, order_id: int, invoice_number: str, actor) -> Order:
+def mark_invoiced(*, order_id: int, invoice_number: str, actor: Actor) -> Order:
     """shipped -> invoiced. A repeat for an order already invoiced or paid
     (a retried outbox handler) changes nothing."""
     with transaction.atomic():
@@ -98,7 +99,7 @@ def mark_invoiced(*, order_id: int, invoice_number: str, actor) -> Order:
     return order
 
 
-def mark_paid(*, order_id: int, actor) -> Order:
+def mark_paid(*, order_id: int, actor: Actor) -> Order:
     """invoiced -> paid when the order's invoices are settled. A repeat for
     an order already paid changes nothing."""
     with transaction.atomic():

@@ -3,7 +3,7 @@ customer and the catalogue, price from the catalogue, hold stock, place."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.db import transaction
 from django.utils import timezone
@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 
 from customers.models import Customer, Standing
 from inventory import api as inventory_api
+from oms.lib.actors import Actor
 from oms.lib.errors import ApplicationError
 from orders import events as order_events
 from orders.inputs import LineInput, PlaceOrder
@@ -80,7 +81,7 @@ def _price_lines(order: Order, priced: list[tuple[inventory_api.ProductInfo, int
 
 
 def _hold_stock(order: Order, lines: list[OrderLine], *, customer: Customer,
-                expires_at, actor) -> dict:
+                expires_at: datetime, actor: Actor) -> dict:
     """Hold stock for every line; the data of the placement event.
 
     Out of stock: refused with per-line errors, unless the customer accepts
@@ -108,7 +109,7 @@ def _hold_stock(order: Order, lines: list[OrderLine], *, customer: Customer,
     return data
 
 
-def _hold_expiry():
+def _hold_expiry() -> datetime:
     return timezone.now() + timedelta(minutes=inventory_api.hold_minutes_default())
 
 
@@ -172,7 +173,7 @@ def place_order(data: PlaceOrder, *, actor, draft: bool = False,
         return order
 
 
-def place_draft(*, order: Order, payment: PaymentDetails | None = None, actor) -> Order:
+def place_draft(*, order: Order, payment: PaymentDetails | None = None, actor: Actor) -> Order:
     """Place a draft: re-price its lines from today's catalogue and hold stock."""
     with transaction.atomic():
         order = lock_order(order_id=order.pk)

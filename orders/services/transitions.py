@@ -10,6 +10,7 @@ from django_fsm import can_proceed
 from inventory import api as inventory_api
 from inventory.models import Reservation
 from oms.lib import events, outbox
+from oms.lib.actors import Actor
 from oms.lib.errors import NotAllowed
 from orders import events as order_events
 from orders.models import HoldReason, Order, OrderEvent, OrderLine, OrderStatus
@@ -27,7 +28,7 @@ from orders.services._common import (
 )
 
 
-def _firm_up(order: Order, lines: list[OrderLine], *, actor) -> bool:
+def _firm_up(order: Order, lines: list[OrderLine], *, actor: Actor) -> bool:
     """Make the order's stock firm; False when it cannot be had.
 
     Normally the holds are still there and are confirmed (one statement).
@@ -50,7 +51,7 @@ def _firm_up(order: Order, lines: list[OrderLine], *, actor) -> bool:
     return inventory_api.confirm(order_id=order.pk, actor_id=actor_id, required=required)
 
 
-def approve_order(*, order_id: int, actor, reason: str = "", locked: Order | None = None
+def approve_order(*, order_id: int, actor: Actor, reason: str = "", locked: Order | None = None
                   ) -> Order:
     """placed | on_hold -> reserved (stock made firm), or backordered when the
     stock is gone. Called by billing's approver and by the approval queue.
@@ -75,7 +76,7 @@ def approve_order(*, order_id: int, actor, reason: str = "", locked: Order | Non
     return order
 
 
-def allocate_backorder(*, order_id: int, actor) -> Order:
+def allocate_backorder(*, order_id: int, actor: Actor) -> Order:
     """backordered -> reserved once stock has arrived for every line."""
     with transaction.atomic():
         order = lock_order(order_id=order_id)
@@ -105,7 +106,7 @@ def allocate_backorders(*, limit: int = 200) -> int:
     return allocated
 
 
-def hold_order(*, order_id: int, reason_code: str, reason_text: str = "", actor) -> Order:
+def hold_order(*, order_id: int, reason_code: str, reason_text: str = "", actor: Actor) -> Order:
     """placed -> on_hold with a reason; the approvers are e-mailed, and the
     customer is told what is needed (billing's payment link does that for a
     declined card)."""
@@ -147,12 +148,12 @@ def _close(order_id: int, method_name: str, *, actor, reason: str, refused_as: s
     return order
 
 
-def reject_order(*, order_id: int, actor, reason: str) -> Order:
+def reject_order(*, order_id: int, actor: Actor, reason: str) -> Order:
     """on_hold -> cancelled, stock released, customer told."""
     return _close(order_id, "reject", actor=actor, reason=reason, refused_as=_("rejected"))
 
 
-def cancel_order(*, order_id: int, actor, reason: str) -> Order:
+def cancel_order(*, order_id: int, actor: Actor, reason: str) -> Order:
     """Any open state before fulfilment -> cancelled, stock released."""
     return _close(order_id, "cancel", actor=actor, reason=reason, refused_as=_("cancelled"))
 

@@ -32,6 +32,7 @@ from fulfillment.inputs import Handover, Packing, PickScan
 from fulfillment.models import Carrier, CarrierService, PickList
 from inventory.models import BinLocation, Product, Reservation, StockLevel, Warehouse
 from inventory.services import receive_stock
+from oms.lib.actors import Actor
 from orders import services as order_services
 from orders.models import HoldReason, Order, OrderStatus
 from orders.payments import PaymentDetails
@@ -165,22 +166,23 @@ class DemoOrder:
     # Why the payment approver holds it; used by hand when no approver is
     # registered (billing not installed), like a person working the queue.
     hold_reason: str = ""
-    then: Callable[[Order, object], None] | None = None
+    then: Callable[[Order, Actor], object] | None = None
 
 
-def _cancel(order: Order, actor) -> None:
+def _cancel(order: Order, actor: Actor) -> None:
     order_services.cancel_order(order_id=order.pk, actor=actor,
                                 reason="Customer changed their mind (demo).")
 
 
-def _reject(order: Order, actor) -> None:
+def _reject(order: Order, actor: Actor) -> None:
     order_services.reject_order(order_id=order.pk, actor=actor,
                                 reason="Could not verify the customer's identity (demo).")
 
 
-def _expire(order: Order, actor) -> None:
+def _expire(order: Order, actor: Actor) -> None:
     # The beat task would do this one hold period later; run it for that moment.
     order.refresh_from_db(fields=["hold_expires_at"])
+    assert order.hold_expires_at is not None  # a placed order holds its stock
     order_services.expire_orders(now=order.hold_expires_at + timedelta(seconds=1))
 
 
@@ -190,13 +192,13 @@ def _firm_warehouses(order: Order) -> list[int]:
         .values_list("warehouse_id", flat=True)))
 
 
-def _start_picking(order: Order, actor) -> list[PickList]:
+def _start_picking(order: Order, actor: Actor) -> list[PickList]:
     return [fulfillment_services.create_pick_list(warehouse_id=warehouse_id,
                                                   order_ids=[order.pk], actor=actor)
             for warehouse_id in _firm_warehouses(order)]
 
 
-def _pack(order: Order, actor) -> None:
+def _pack(order: Order, actor: Actor) -> None:
     warehouses = _firm_warehouses(order)
     weights = {warehouse_id: Decimal("0.5") for warehouse_id in warehouses}
     for reservation in Reservation.objects.filter(
@@ -232,7 +234,7 @@ def _demo_carrier_service() -> CarrierService:
     return service
 
 
-def _ship(order: Order, actor) -> None:
+def _ship(order: Order, actor: Actor) -> None:
     """Pick, pack and ship; billing invoices the shipped order through the outbox
     (at once without Redis, from the worker with it)."""
     _pack(order, actor)
@@ -243,7 +245,7 @@ def _ship(order: Order, actor) -> None:
         fulfillment_services.ship(shipment_id=shipment.pk, data=handover, actor=actor)
 
 
-def _ship_and_collect(order: Order, actor) -> None:
+def _ship_and_collect(order: Order, actor: Actor) -> None:
     """Ship, then record the customer's bank transfer against the invoice."""
     _ship(order, actor)
     invoice = Invoice.objects.filter(order=order, number__isnull=False).first()
@@ -310,7 +312,7 @@ ORDERS = [
 ]
 
 
-def seed_catalogue(*, actor) -> dict[str, int]:
+def seed_catalogue(*, actor: Actor) -> dict[str, int]:
     """Warehouses, products, bins and opening stock; returns counts created."""
     created = {"warehouses": 0, "products": 0, "stock_receipts": 0}
     with transaction.atomic(durable=True):
@@ -346,7 +348,7 @@ def seed_catalogue(*, actor) -> dict[str, int]:
     return created
 
 
-def seed_customers(*, actor) -> dict[str, Customer]:
+def seed_customers(*, actor: Actor) -> dict[str, Customer]:
     customers = {}
     for key, demo in CUSTOMERS.items():
         customers[key] = upsert_customer(
@@ -367,7 +369,7 @@ def _already_there(demo: DemoOrder) -> bool:
     return orders.exists()
 
 
-def seed_orders(*, customers: dict[str, Customer], actor) -> list[tuple[DemoOrder, Order]]:
+def seed_orders(*, customers: dict[str, Customer], actor: Actor) -> list[tuple[DemoOrder, Order]]:
     """Place each demo order not yet showing its state; returns what was placed."""
     placed = []
     for demo in ORDERS:
