@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import wraps
+from typing import TYPE_CHECKING
 from urllib.parse import urlencode
 
 from django.conf import settings
@@ -20,6 +21,18 @@ from django.utils.translation import gettext as _
 from django_htmx.http import HttpResponseClientRedirect
 
 from oms.lib.htmx import flash_error
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+    from django_htmx.middleware import HtmxDetails
+
+
+class AuthenticatedRequest(HttpRequest):
+    """The request a `permission_required` view receives: a logged-in user, and
+    django-htmx's details (its middleware runs on every request)."""
+
+    user: User
+    htmx: HtmxDetails
 
 
 def _to_login(request: HttpRequest) -> HttpResponse:
