@@ -25,7 +25,7 @@ from oms.lib.admin import ReadOnlyAdmin, ReadOnlyInline, run_action
 
 class PaymentTransactionInline(ReadOnlyInline):
     model = PaymentTransaction
-    fields = ["created_at", "kind", "outcome", "amount", "currency", "payment_status",
+    fields: list[str] = ["created_at", "kind", "outcome", "amount", "currency", "payment_status",
               "idempotency_key", "decline_code", "message", "actor"]
     readonly_fields = fields
     ordering = ["id"]

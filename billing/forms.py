@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 from decimal import Decimal
-from typing import cast
+from typing import TypedDict, cast
 
 from django import forms
 from django.utils import timezone
@@ -85,6 +85,7 @@ class InputForm(forms.Form):
 
     def clean(self) -> dict:
         cleaned = super().clean()
+        assert cleaned is not None  # forms.Form.clean returns cleaned_data
         if not self.errors:
             try:
                 self.input = self.build_input(cleaned)
@@ -100,7 +101,13 @@ class InputForm(forms.Form):
             self.add_error(None, exc.message)
 
 
-_AMOUNT = {"max_digits": 14, "decimal_places": 2,
+class _AmountField(TypedDict):
+    max_digits: int
+    decimal_places: int
+    widget: forms.Widget
+
+
+_AMOUNT: _AmountField = {"max_digits": 14, "decimal_places": 2,
            "widget": forms.NumberInput(attrs={"step": "0.01", "min": "0.01",
                                               "inputmode": "decimal"})}
 

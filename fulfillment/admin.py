@@ -45,7 +45,7 @@ class CarrierServiceAdmin(admin.ModelAdmin):
 
 class PickListLineInline(ReadOnlyInline):
     model = PickListLine
-    fields = ["bin_code", "sku", "name", "order", "quantity", "quantity_picked", "status"]
+    fields: list[str] = ["bin_code", "sku", "name", "order", "quantity", "quantity_picked", "status"]
     readonly_fields = fields
 
 
@@ -89,13 +89,13 @@ class PickListLineAdmin(ReadOnlyAdmin):
 
 class ShipmentLineInline(ReadOnlyInline):
     model = ShipmentLine
-    fields = ["sku", "name", "quantity", "is_fragile"]
+    fields: list[str] = ["sku", "name", "quantity", "is_fragile"]
     readonly_fields = fields
 
 
 class ShipmentEventInline(ReadOnlyInline):
     model = ShipmentEvent
-    fields = ["occurred_at", "source", "status", "description", "actor", "created_at"]
+    fields: list[str] = ["occurred_at", "source", "status", "description", "actor", "created_at"]
     readonly_fields = fields
 
 

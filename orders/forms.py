@@ -8,7 +8,7 @@ page; the rules live in `orders.inputs` and the services.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.conf import settings
@@ -47,7 +47,7 @@ class EntryForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["currency"].choices = [(c, c) for c in settings.CURRENCIES]
+        cast(forms.ChoiceField, self.fields["currency"]).choices = [(c, c) for c in settings.CURRENCIES]
         self.fields["currency"].initial = settings.DEFAULT_CURRENCY
         # Named by input path: dotted, so added here rather than declared.
         self.fields.update({
@@ -95,6 +95,7 @@ class EntryForm(forms.Form):
 
     def clean(self):
         data = super().clean()
+        assert data is not None  # forms.Form.clean returns cleaned_data
         # The clerk types the card number now: a card payment needs one here.
         if data.get("payment.method") == PaymentMethod.CARD \
                 and not data.get("payment.card_number") \

@@ -94,6 +94,7 @@ class SubscriptionForm(forms.Form):
 
     def clean(self) -> dict:
         data = super().clean()
+        assert data is not None  # forms.Form.clean returns cleaned_data
         if not self.errors:
             try:
                 self._input = self._build(data)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import TypedDict
 
 from django.conf import settings
 from django.db import models
@@ -57,7 +58,12 @@ STORED_INVOICE_STATUSES = [InvoiceStatus.OPEN, InvoiceStatus.PARTIALLY_PAID,
 UNSETTLED_STATUSES = [InvoiceStatus.OPEN, InvoiceStatus.PARTIALLY_PAID]
 _SETTLEMENT = RETURN_VALUE(*STORED_INVOICE_STATUSES)
 
-MONEY_FIELD = {"max_digits": MONEY_DIGITS, "decimal_places": MONEY_PLACES}
+class _MoneyField(TypedDict):
+    max_digits: int
+    decimal_places: int
+
+
+MONEY_FIELD: _MoneyField = {"max_digits": MONEY_DIGITS, "decimal_places": MONEY_PLACES}
 
 
 class Invoice(FSMModelMixin, models.Model):
