@@ -12,6 +12,7 @@ from django.contrib import messages
 from django.core.files.storage import default_storage
 from django.core.paginator import Paginator
 from django.http import FileResponse, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -54,7 +55,7 @@ def _decided(request: AuthenticatedRequest, order: Order, message: str) -> HttpR
 
 @require_POST
 @permission_required("orders.approve_order")
-def approve(request: HttpRequest, order_id: int) -> HttpResponse:
+def approve(request: AuthenticatedRequest, order_id: int) -> HttpResponse:
     get_or_404(order_selectors.get_order, order_id=order_id)
     form = DecisionForm(request.POST)
     form.is_valid()
@@ -66,7 +67,7 @@ def approve(request: HttpRequest, order_id: int) -> HttpResponse:
 
 @require_POST
 @permission_required("orders.approve_order")
-def reject(request: HttpRequest, order_id: int) -> HttpResponse:
+def reject(request: AuthenticatedRequest, order_id: int) -> HttpResponse:
     get_or_404(order_selectors.get_order, order_id=order_id)
     form = DecisionForm(request.POST)
     form.is_valid()
@@ -158,7 +159,7 @@ def invoice_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_GET
 @permission_required("billing.view_invoice")
-def invoice_pdf(request: HttpRequest, pk: int) -> HttpResponse:
+def invoice_pdf(request: HttpRequest, pk: int) -> HttpResponseBase:
     invoice = get_or_404(selectors.get_issued_invoice, invoice_id=pk)
     if not invoice.pdf_path or not default_storage.exists(invoice.pdf_path):
         # Rendered by a background task right after issue; not there yet.
@@ -196,7 +197,7 @@ def record_payment(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @permission_required("billing.view_invoice", "billing.add_payment")
-def apply_credit(request: HttpRequest, pk: int) -> HttpResponse:
+def apply_credit(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     invoice = get_or_404(selectors.get_issued_invoice, invoice_id=pk)
     record = services.apply_customer_credit(invoice_id=invoice.pk, actor=request.user)
     messages.success(request, _("%(amount)s of customer credit applied to %(number)s.")

@@ -85,7 +85,7 @@ def customer_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @permission_required("customers.change_customer")
-def address_add(request: HttpRequest, pk: int) -> HttpResponse:
+def address_add(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     customer = get_or_404(selectors.get_customer, customer_id=pk)
     form = AddressForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -103,7 +103,7 @@ def address_add(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @permission_required("customers.change_customer")
-def address_edit(request: HttpRequest, pk: int, address_pk: int) -> HttpResponse:
+def address_edit(request: AuthenticatedRequest, pk: int, address_pk: int) -> HttpResponse:
     address = get_or_404(selectors.get_address, customer_id=pk, address_id=address_pk)
     initial = {name: getattr(address, name) for name in AddressForm.base_fields}
     form = AddressForm(request.POST or None, initial=initial)

@@ -45,7 +45,8 @@ class CarrierServiceAdmin(admin.ModelAdmin):
 
 class PickListLineInline(ReadOnlyInline):
     model = PickListLine
-    fields: list[str] = ["bin_code", "sku", "name", "order", "quantity", "quantity_picked", "status"]
+    fields: list[str] = ["bin_code", "sku", "name", "order", "quantity", "quantity_picked",
+                         "status"]
     readonly_fields = fields
 
 

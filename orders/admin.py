@@ -13,13 +13,15 @@ from orders.models import HoldReason, Order, OrderEvent, OrderLine
 
 class OrderLineInline(ReadOnlyInline):
     model = OrderLine
-    fields: list[str] = ["position", "sku", "name", "unit_price", "tax_rate", "quantity", "line_net"]
+    fields: list[str] = ["position", "sku", "name", "unit_price", "tax_rate", "quantity",
+                         "line_net"]
     readonly_fields = fields
 
 
 class OrderEventInline(ReadOnlyInline):
     model = OrderEvent
-    fields: list[str] = ["created_at", "kind", "actor", "from_status", "to_status", "reason", "data"]
+    fields: list[str] = ["created_at", "kind", "actor", "from_status", "to_status", "reason",
+                         "data"]
     readonly_fields = fields
 
 

@@ -47,7 +47,8 @@ class EntryForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        cast(forms.ChoiceField, self.fields["currency"]).choices = [(c, c) for c in settings.CURRENCIES]
+        cast(forms.ChoiceField, self.fields["currency"]).choices = [
+            (c, c) for c in settings.CURRENCIES]
         self.fields["currency"].initial = settings.DEFAULT_CURRENCY
         # Named by input path: dotted, so added here rather than declared.
         self.fields.update({

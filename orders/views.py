@@ -346,7 +346,7 @@ def import_upload(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @permission_required("orders.import_orders", "orders.place_order")
-def import_confirm(request: HttpRequest) -> HttpResponse:
+def import_confirm(request: AuthenticatedRequest) -> HttpResponse:
     """Import the previewed file: every order or none."""
     try:
         ticket = signing.loads(request.POST.get("ticket", ""), salt=IMPORT_SALT,
