@@ -25,9 +25,9 @@ from oms.lib.admin import ReadOnlyAdmin, ReadOnlyInline, run_action
 
 class PaymentTransactionInline(ReadOnlyInline):
     model = PaymentTransaction
-    fields: list[str] = ["created_at", "kind", "outcome", "amount", "currency", "payment_status",
-              "idempotency_key", "decline_code", "message", "actor"]
-    readonly_fields = fields
+    fields = readonly_fields = ("created_at", "kind", "outcome", "amount", "currency",
+                                "payment_status", "idempotency_key", "decline_code", "message",
+                                "actor")
     ordering = ["id"]
 
 

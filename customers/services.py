@@ -61,12 +61,12 @@ def _create(values: dict[str, Any], addresses: Sequence[CustomerAddressInput]) -
     return customer
 
 
-def create_customer(data: CustomerInput, *, actor) -> Customer:
+def create_customer(data: CustomerInput, *, actor: Actor) -> Customer:
     """Create a customer and its addresses (the first of each kind is the default)."""
     return _create(data.model_dump(exclude={"addresses"}), data.addresses)
 
 
-def update_customer(*, customer: Customer, actor, **fields: Any) -> Customer:
+def update_customer(*, customer: Customer, actor: Actor, **fields: Any) -> Customer:
     """Change the given fields of a customer (validated like create)."""
     current = {name: getattr(customer, name)
                for name in CustomerInput.model_fields if name != "addresses"}
@@ -85,7 +85,7 @@ def update_customer(*, customer: Customer, actor, **fields: Any) -> Customer:
 
 
 def upsert_customer(data: NewCustomer, *, addresses: Sequence[CustomerAddressInput] = (),
-                    actor) -> Customer:
+                    actor: Actor) -> Customer:
     """The customer with this e-mail (any case), created if new.
 
     An existing customer keeps its name, standing and terms: an anonymous

@@ -45,9 +45,8 @@ class CarrierServiceAdmin(admin.ModelAdmin):
 
 class PickListLineInline(ReadOnlyInline):
     model = PickListLine
-    fields: list[str] = ["bin_code", "sku", "name", "order", "quantity", "quantity_picked",
-                         "status"]
-    readonly_fields = fields
+    fields = readonly_fields = ("bin_code", "sku", "name", "order", "quantity", "quantity_picked",
+                                "status")
 
 
 @admin.register(PickList)
@@ -90,14 +89,13 @@ class PickListLineAdmin(ReadOnlyAdmin):
 
 class ShipmentLineInline(ReadOnlyInline):
     model = ShipmentLine
-    fields: list[str] = ["sku", "name", "quantity", "is_fragile"]
-    readonly_fields = fields
+    fields = readonly_fields = ("sku", "name", "quantity", "is_fragile")
 
 
 class ShipmentEventInline(ReadOnlyInline):
     model = ShipmentEvent
-    fields: list[str] = ["occurred_at", "source", "status", "description", "actor", "created_at"]
-    readonly_fields = fields
+    fields = readonly_fields = ("occurred_at", "source", "status", "description", "actor",
+                                "created_at")
 
 
 @admin.register(Shipment)

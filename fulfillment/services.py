@@ -14,7 +14,7 @@ from collections import defaultdict
 from datetime import datetime
 
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_fsm import can_proceed
@@ -65,7 +65,8 @@ def lock_shipment(shipment_id: int) -> Shipment:
     return shipment
 
 
-def _firm_reservations(order_ids: list[int], warehouse_id: int | None = None):
+def _firm_reservations(order_ids: list[int], warehouse_id: int | None = None
+                       ) -> QuerySet[Reservation]:
     filters = Q(order_id__in=order_ids, kind=Reservation.Kind.FIRM,
                 status=Reservation.Status.ACTIVE)
     if warehouse_id is not None:
@@ -135,7 +136,7 @@ def create_pick_list(*, warehouse_id: int, order_ids: list[int], actor: Actor) -
     return pick_list
 
 
-def confirm_pick(*, pick_list_id: int, data: PickScan, actor) -> list[PickListLine]:
+def confirm_pick(*, pick_list_id: int, data: PickScan, actor: Actor) -> list[PickListLine]:
     """A scanned or typed SKU and quantity: fills the open lines of that SKU
     in walk order (bin, then order). Returns the lines it changed."""
     sku, quantity = data.sku, data.quantity
@@ -204,7 +205,7 @@ def _warehouses_to_ship(order_id: int) -> set[int]:
     return set(_firm_reservations([order_id]).values_list("warehouse_id", flat=True))
 
 
-def pack(*, order_id: int, warehouse_id: int, data: Packing, actor) -> Shipment:
+def pack(*, order_id: int, warehouse_id: int, data: Packing, actor: Actor) -> Shipment:
     """Pack one order's picked goods in one warehouse into a shipment. When
     every warehouse holding the order's stock has packed, the order is packed."""
     with transaction.atomic(durable=True):
@@ -256,7 +257,7 @@ def pack(*, order_id: int, warehouse_id: int, data: Packing, actor) -> Shipment:
 
 # --- shipping ---------------------------------------------------------------
 
-def ship(*, shipment_id: int, data: Handover, actor) -> Shipment:
+def ship(*, shipment_id: int, data: Handover, actor: Actor) -> Shipment:
     """Hand a packed shipment to the carrier.
 
     Consumes the order's firm reservation in the shipment's warehouse for

@@ -13,16 +13,14 @@ from orders.models import HoldReason, Order, OrderEvent, OrderLine
 
 class OrderLineInline(ReadOnlyInline):
     model = OrderLine
-    fields: list[str] = ["position", "sku", "name", "unit_price", "tax_rate", "quantity",
-                         "line_net"]
-    readonly_fields = fields
+    fields = readonly_fields = ("position", "sku", "name", "unit_price", "tax_rate", "quantity",
+                                "line_net")
 
 
 class OrderEventInline(ReadOnlyInline):
     model = OrderEvent
-    fields: list[str] = ["created_at", "kind", "actor", "from_status", "to_status", "reason",
-                         "data"]
-    readonly_fields = fields
+    fields = readonly_fields = ("created_at", "kind", "actor", "from_status", "to_status", "reason",
+                                "data")
 
 
 def _run(modeladmin, request, queryset, call, done) -> None:

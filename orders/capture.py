@@ -14,12 +14,13 @@ from django.db import transaction
 from customers.inputs import CustomerAddressInput
 from customers.models import AddressKind
 from customers.services import upsert_customer
+from oms.lib.actors import Actor
 from orders.inputs import CaptureOrder, PlaceOrder
 from orders.models import Order
 from orders.services import place_order
 
 
-def capture_order(data: CaptureOrder, *, actor=None, draft: bool = False,
+def capture_order(data: CaptureOrder, *, actor: Actor = None, draft: bool = False,
                   api_token_id: int | None = None) -> Order:
     """Find or create the customer (by e-mail) and place the order, in one
     transaction: a refused order leaves no new customer behind.

@@ -29,6 +29,7 @@ from dataclasses import asdict, dataclass, replace
 from django.contrib.auth import get_user_model
 
 from oms.lib import outbox
+from oms.lib.actors import Actor
 
 logger = logging.getLogger(__name__)
 
@@ -67,7 +68,8 @@ def register_payment_tokenizer(func: Callable[[PaymentDetails], str | None] | No
     _tokenizer = func
 
 
-def enqueue_payment_approval(*, order_id: int, payment: PaymentDetails | None, actor) -> None:
+def enqueue_payment_approval(*, order_id: int, payment: PaymentDetails | None,
+                             actor: Actor) -> None:
     """Write the order's payment approval into the placing transaction.
 
     Nothing is written when no approver is registered: the order then stays

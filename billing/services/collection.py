@@ -88,7 +88,7 @@ class InvoicePaymentInput:
         object.__setattr__(self, "reference", reference)
 
 
-def record_invoice_payment(*, invoice_id: int, data: InvoicePaymentInput, actor
+def record_invoice_payment(*, invoice_id: int, data: InvoicePaymentInput, actor: Actor
                            ) -> InvoicePayment:
     """Record money received against an invoice (partial, full or over)."""
     value, method, received_on, reference = (data.amount, data.method, data.received_on,

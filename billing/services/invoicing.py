@@ -141,7 +141,7 @@ def _number(document: Invoice | CreditNote) -> str:
 # --- invoices -------------------------------------------------------------------
 
 
-def _build_invoice(order: Order, *, actor, today: date) -> Invoice:
+def _build_invoice(order: Order, *, actor: Actor, today: date) -> Invoice:
     """The invoice of the shipped goods, without its number yet."""
     lines = []
     for line in order.lines.all().order_by("position"):
@@ -335,7 +335,7 @@ def credit_note_room(invoice: Invoice) -> Decimal:
     return invoice.total_gross - credited
 
 
-def issue_credit_note(*, invoice_id: int, data: CreditNoteInput, actor,
+def issue_credit_note(*, invoice_id: int, data: CreditNoteInput, actor: Actor,
                       today: date | None = None) -> CreditNote:
     """Correct an issued invoice with a credit note in its own number series.
 

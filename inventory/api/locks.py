@@ -4,13 +4,15 @@ stock levels."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db.models import F
 from django.utils import timezone
 
 from inventory.models import Reservation, StockLevel
 
 
-def lock_stock_levels(**filters) -> list[StockLevel]:
+def lock_stock_levels(**filters: Any) -> list[StockLevel]:
     """Lock and return the matching StockLevel rows, in primary-key order.
 
     The single place that takes stock-row locks: one statement, ascending id,
@@ -24,7 +26,7 @@ def lock_stock_levels(**filters) -> list[StockLevel]:
     )
 
 
-def lock_active_reservations(order_id: int, **filters) -> list[Reservation]:
+def lock_active_reservations(order_id: int, **filters: Any) -> list[Reservation]:
     return list(
         Reservation.objects.select_for_update()
         .filter(order_id=order_id, status=Reservation.Status.ACTIVE, **filters)

@@ -89,7 +89,7 @@ def _refuse(order: Order, action: str) -> NotAllowed:
         code="illegal_transition")
 
 
-def _run_transition(order: Order, method_name: str, *, refused_as: str, **kwargs
+def _run_transition(order: Order, method_name: str, *, refused_as: str, **kwargs: Any
                     ) -> tuple[str, list[str]]:
     """Run the FSM transition in memory: (previous status, fields it changed)."""
     method = getattr(order, method_name)
@@ -138,7 +138,7 @@ SELECT id, old_status FROM moved ORDER BY id
 
 
 def bulk_transition(*, order_ids: list[int], transition: str, fields: dict, now: datetime,
-                    actor=None, reason: str = "", data: dict | None = None
+                    actor: Actor = None, reason: str = "", data: dict | None = None
                     ) -> list[tuple[int, str]]:
     """Run the FSM transition `transition` on many orders in one statement,
     writing each order's status event as `_transition` does; returns

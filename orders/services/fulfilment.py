@@ -28,7 +28,7 @@ ORDER_SHIPPED = "order.shipped"
 ORDER_CANCELLED = "order.cancelled"
 
 
-def start_picking(*, order_id: int, actor, data: dict | None = None) -> Order:
+def start_picking(*, order_id: int, actor: Actor, data: dict | None = None) -> Order:
     """reserved -> picking: the order went onto a pick list."""
     with transaction.atomic():
         order = lock_order(order_id=order_id)

@@ -113,13 +113,13 @@ def _hold_expiry() -> datetime:
     return timezone.now() + timedelta(minutes=inventory_api.hold_minutes_default())
 
 
-def _after_commit_approval(order: Order, payment: PaymentDetails | None, actor) -> None:
+def _after_commit_approval(order: Order, payment: PaymentDetails | None, actor: Actor) -> None:
     """Hand the payment to the approver once the placement has committed
     (an outbox row of this transaction; the card number goes as a token)."""
     enqueue_payment_approval(order_id=order.pk, payment=payment, actor=actor)
 
 
-def place_order(data: PlaceOrder, *, actor, draft: bool = False,
+def place_order(data: PlaceOrder, *, actor: Actor, draft: bool = False,
                 api_token_id: int | None = None) -> Order:
     """Check against the customer and catalogue, price, hold stock and place.
 

@@ -124,7 +124,7 @@ def hold_order(*, order_id: int, reason_code: str, reason_text: str = "", actor:
     return order
 
 
-def _close(order_id: int, method_name: str, *, actor, reason: str, refused_as: str) -> Order:
+def _close(order_id: int, method_name: str, *, actor: Actor, reason: str, refused_as: str) -> Order:
     reason = Reason.parse({"reason": reason}).reason
     with transaction.atomic():
         order = lock_order(order_id=order_id)
@@ -158,7 +158,7 @@ def cancel_order(*, order_id: int, actor: Actor, reason: str) -> Order:
     return _close(order_id, "cancel", actor=actor, reason=reason, refused_as=_("cancelled"))
 
 
-def add_note(*, order_id: int, text: str, actor) -> OrderEvent:
+def add_note(*, order_id: int, text: str, actor: Actor) -> OrderEvent:
     text = Note.parse({"text": text}).text
     with transaction.atomic():
         order = Order.objects.filter(pk=order_id).first()

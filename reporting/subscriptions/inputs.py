@@ -4,6 +4,7 @@ built (the back-office form builds it; so do scripts and tests)."""
 from __future__ import annotations
 
 import zoneinfo
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import time
 
@@ -93,7 +94,7 @@ class SubscriptionData:
             refuse("recipients", _("Add at least one recipient (a user or an address)."))
         return errors
 
-    def _check_filters(self, refuse) -> None:
+    def _check_filters(self, refuse: Callable[[str, str], None]) -> None:
         for key in set(self.filters) - set(FILTERS):
             refuse("filters", _("Unknown filter %(name)s.") % {"name": key})
         warehouse = self.filters.get("warehouse")

@@ -9,6 +9,8 @@ a path that sends no signal (a raw SQL change) still gets nothing.
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
@@ -50,7 +52,8 @@ def drop_ineligible_recipients(*, user_ids: list[int] | None = None) -> int:
     return removed
 
 
-def on_groups_changed(sender, instance, action, reverse, pk_set, **kwargs) -> None:
+def on_groups_changed(sender: type, instance: Any, action: str, reverse: bool,
+                      pk_set: set[int] | None, **kwargs: Any) -> None:
     """m2m_changed receiver for User.groups (connected in ReportingConfig.ready)."""
     if action not in ("post_remove", "post_clear"):
         return

@@ -35,6 +35,7 @@ from django_celery_beat.models import CrontabSchedule, PeriodicTask
 from django_fsm import can_proceed
 
 from oms.lib import outbox
+from oms.lib.actors import Actor
 from oms.lib.errors import ApplicationError, NotAllowed
 from reporting import reports
 from reporting.models import ReportRun, ReportSubscription, RunStatus, ScheduleKind
@@ -99,7 +100,7 @@ def _apply(subscription: ReportSubscription, data: SubscriptionData) -> None:
     subscription.extra_emails = sorted({address.lower() for address in data.extra_emails})
 
 
-def create_subscription(*, data: SubscriptionData, actor) -> ReportSubscription:
+def create_subscription(*, data: SubscriptionData, actor: Actor) -> ReportSubscription:
     with transaction.atomic(durable=True):
         subscription = ReportSubscription(owner=actor)
         _apply(subscription, data)
@@ -110,7 +111,7 @@ def create_subscription(*, data: SubscriptionData, actor) -> ReportSubscription:
 
 
 def update_subscription(*, subscription_id: int, data: SubscriptionData,
-                        actor) -> ReportSubscription:
+                        actor: Actor) -> ReportSubscription:
     with transaction.atomic(durable=True):
         subscription = ReportSubscription.objects.select_for_update().get(pk=subscription_id)
         _apply(subscription, data)
@@ -120,7 +121,7 @@ def update_subscription(*, subscription_id: int, data: SubscriptionData,
     return subscription
 
 
-def delete_subscription(*, subscription_id: int, actor) -> None:
+def delete_subscription(*, subscription_id: int, actor: Actor) -> None:
     """Delete the subscription, its beat task and its runs (their files too)."""
     with transaction.atomic(durable=True):
         subscription = ReportSubscription.objects.select_for_update().get(pk=subscription_id)
@@ -143,7 +144,7 @@ def _queue_run(run: ReportRun, *, dedup_key: str | None = None) -> None:
                    dedup_key=dedup_key)
 
 
-def request_run(*, subscription_id: int, actor) -> ReportRun:
+def request_run(*, subscription_id: int, actor: Actor) -> ReportRun:
     """"Send now": a run row for this very second; the outbox queues its build after commit."""
     with transaction.atomic(durable=True):
         subscription = ReportSubscription.objects.get(pk=subscription_id)
@@ -157,7 +158,7 @@ def request_run(*, subscription_id: int, actor) -> ReportRun:
     return run
 
 
-def retry_run(*, run_id: int, actor) -> ReportRun:
+def retry_run(*, run_id: int, actor: Actor) -> ReportRun:
     """A failed run goes again (same slot, same period); never one that was sent."""
     with transaction.atomic(durable=True):
         run = ReportRun.objects.select_for_update().get(pk=run_id)
