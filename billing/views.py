@@ -173,7 +173,7 @@ def invoice_pdf(request: HttpRequest, pk: int) -> HttpResponseBase:
 
 @require_POST
 @permission_required("billing.view_invoice", "billing.add_payment")
-def record_payment(request: HttpRequest, pk: int) -> HttpResponse:
+def record_payment(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     invoice = get_or_404(selectors.invoice_detail, invoice_id=pk)
     form = InvoicePaymentForm(request.POST)
     if form.is_valid():
@@ -208,7 +208,7 @@ def apply_credit(request: AuthenticatedRequest, pk: int) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @permission_required("billing.view_invoice", "billing.add_creditnote")
-def credit_note_create(request: HttpRequest, pk: int) -> HttpResponse:
+def credit_note_create(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     invoice = get_or_404(selectors.invoice_detail, invoice_id=pk)
     rates = [row.rate for row in invoice.tax_rates.all()]
     form = CreditNoteForm(request.POST or None, rates=rates)

@@ -65,7 +65,7 @@ def customer_create(request: AuthenticatedRequest) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @permission_required("customers.change_customer")
-def customer_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def customer_edit(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     customer = get_or_404(selectors.get_customer, customer_id=pk)
     initial = {name: getattr(customer, name) for name in CustomerForm.base_fields}
     form = CustomerForm(request.POST or None, initial=initial)

@@ -108,6 +108,7 @@ class Handover:
 
     @property
     def cost(self) -> Decimal:
+        assert self.carrier_service is not None  # __post_init__ refuses a missing one
         return self.carrier_service.price if self.shipping_cost is None else self.shipping_cost
 
     @classmethod

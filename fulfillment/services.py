@@ -269,6 +269,7 @@ def ship(*, shipment_id: int, data: Handover, actor: Actor) -> Shipment:
     exactly one of the two wins.
     """
     service, tracking_number = data.carrier_service, data.tracking_number
+    assert service is not None  # a Handover always has its service
     order_id = Shipment.objects.filter(pk=shipment_id).values_list("order_id", flat=True).first()
     if order_id is None:
         raise ApplicationError(_("Shipment not found."), code="not_found")

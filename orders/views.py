@@ -276,7 +276,7 @@ def entry_lines_partial(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @permission_required("orders.add_order")
-def entry_save(request: HttpRequest) -> HttpResponse:
+def entry_save(request: AuthenticatedRequest) -> HttpResponse:
     """Save as draft (`action=draft`) or place (`action=place`)."""
     action = request.POST.get("action", "place")
     if action not in {"draft", "place"}:

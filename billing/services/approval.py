@@ -338,6 +338,7 @@ def record_payment_received(*, payment_id: int, actor: Actor) -> ProviderResult:
     with transaction.atomic(durable=True):
         order = lock_order(payment.order_id)
         payment = lock_payment(pk=payment_id)
+        assert payment is not None  # payments are never deleted
         result = get_provider(payment.provider).capture(
             reference=payment.provider_reference,
             idempotency_key=f"payment:{payment.pk}:capture", actor=actor)

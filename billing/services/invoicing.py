@@ -387,6 +387,7 @@ def issue_credit_note(*, invoice_id: int, data: CreditNoteInput, actor: Actor,
         invoice.receive_credit(applied)
         invoice.save(update_fields=["amount_credited", "status"])
         _number(note)  # last write on billing's tables: gapless credit note numbers
+        assert note.number is not None  # _number gave it one
         order_events.credit_note_issued(order, actor=actor, invoice_number=invoice.number,
                                         credit_note_number=note.number, reason=reason)
         _mark_paid_if_settled(order, actor=actor)

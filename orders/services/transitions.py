@@ -62,6 +62,7 @@ def approve_order(*, order_id: int, actor: Actor, reason: str = "", locked: Orde
     with transaction.atomic():
         mine = locked is not None and locked.pk == order_id
         order = locked if mine else lock_order(order_id=order_id)
+        assert order is not None  # `mine` implies `locked`
         if not can_proceed(order.approve):
             raise _refuse(order, _("approved"))
         lines = list(order.lines.all())
