@@ -233,6 +233,7 @@ def pack(*, order_id: int, warehouse_id: int, data: Packing, actor: Actor) -> Sh
             raise NotAllowed(_("Nothing of %(number)s was found on the shelves; it stays "
                                "backordered.") % {"number": order.number},
                              code="nothing_to_pack")
+        assert data.weight_kg is not None  # Packing refuses a missing weight
         try:
             with transaction.atomic():
                 shipment = Shipment.objects.create(

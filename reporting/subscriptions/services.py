@@ -61,6 +61,7 @@ def _crontab_for(subscription: ReportSubscription) -> CrontabSchedule:
     day_of_week = {ScheduleKind.DAILY: "*", ScheduleKind.WEEKDAYS: "1-5",
                    ScheduleKind.MONTHLY: "*"}.get(subscription.schedule)
     if subscription.schedule == ScheduleKind.WEEKLY:
+        assert subscription.weekday is not None  # SubscriptionData requires it when weekly
         day_of_week = str((subscription.weekday + 1) % 7)  # cron: 0 = Sunday
     day_of_month = (str(subscription.day_of_month)
                     if subscription.schedule == ScheduleKind.MONTHLY else "*")
