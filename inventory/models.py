@@ -117,6 +117,9 @@ class StockLevel(models.Model):
     reorder_level = models.PositiveIntegerField(_("reorder level"), default=0)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
+    # Set by inventory.selectors.product_with_stock, not stored.
+    bin_code: str
+
     class Meta:
         verbose_name = _("stock level")
         verbose_name_plural = _("stock levels")

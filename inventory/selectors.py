@@ -54,9 +54,9 @@ class ProductStock:
 
 def product_with_stock(*, product_id: int) -> ProductStock:
     """One product with its stock per warehouse, bins and totals: three queries."""
-    levels = StockLevel.objects.select_related("warehouse").order_by("warehouse__code")
+    by_warehouse = StockLevel.objects.select_related("warehouse").order_by("warehouse__code")
     product = Product.objects.prefetch_related(
-        Prefetch("stock_levels", queryset=levels),
+        Prefetch("stock_levels", queryset=by_warehouse),
         Prefetch("bins", queryset=BinLocation.objects.select_related("warehouse")),
     ).get(pk=product_id)
     bins = {b.warehouse_id: b.code for b in product.bins.all()}
@@ -125,15 +125,15 @@ def sku_options(*, limit: int = 500) -> list[str]:
 def stock_form_initial(*, level_id: str | None, product_id: str | None,
                        warehouse_id: str | None) -> dict:
     """Prefill a stock form from a stock level id, or a product and warehouse id."""
-    if (level_id or "").isdigit():
+    if level_id and level_id.isdigit():
         level = StockLevel.objects.select_related("product").filter(pk=level_id).first()
         if level:
             return {"sku": level.product.sku, "warehouse": level.warehouse_id}
     initial: dict = {}
-    if (product_id or "").isdigit():
+    if product_id and product_id.isdigit():
         product = Product.objects.filter(pk=product_id).first()
         if product:
             initial["sku"] = product.sku
-    if (warehouse_id or "").isdigit():
+    if warehouse_id and warehouse_id.isdigit():
         initial["warehouse"] = int(warehouse_id)
     return initial

@@ -9,6 +9,7 @@ writes an `OrderEvent` in the same transaction.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal
 
 from django.conf import settings
@@ -400,7 +401,7 @@ def _waiting_for(data: dict) -> str:
 
 # The timeline text of each kind (orders.events writes the payloads), in the
 # active language: the reader's. Other kinds show their text as written.
-_SUMMARIES = {
+_SUMMARIES: dict[str, Callable[..., str]] = {
     EventKind.STATUS_CHANGED: _status_reason,
     EventKind.EMAIL: lambda event: "",
     EventKind.PAYMENT: lambda event: gettext(

@@ -228,17 +228,20 @@ def entry_lines(skus: list[str], quantities: list[str]) -> EntryLines:
         else:
             line.errors.append(_("Enter a whole number above zero."))
         if line.quantity and line.unit_price is not None:
+            assert line.tax_rate is not None  # set with the unit price, from the product
             line.net = PricedLine(unit_price=line.unit_price, tax_rate=line.tax_rate,
                                   quantity=line.quantity).net
         lines.append(line)
     priced = [PricedLine(unit_price=line.unit_price, tax_rate=line.tax_rate,
                          quantity=line.quantity)
-              for line in lines if line.net is not None and not line.errors]
+              for line in lines if line.net is not None and not line.errors
+              # a net implies the three below (narrowed for the type checker)
+              and line.unit_price is not None and line.tax_rate is not None and line.quantity]
     return EntryLines(lines=lines, totals=compute_totals(priced) if priced else None)
 
-def entry_customer(customer_id: object) -> Customer | None:
+def entry_customer(customer_id: str | None) -> Customer | None:
     """The customer an entry page names (with its addresses), if any."""
-    if not str(customer_id or "").isdigit():
+    if not customer_id or not customer_id.isdigit():
         return None
     return Customer.objects.prefetch_related("addresses").filter(pk=customer_id).first()
 

@@ -4,6 +4,7 @@ customer returns come back, each written to the ledger."""
 from __future__ import annotations
 
 from collections import defaultdict
+from typing import Any
 
 from django.db import transaction
 from django.db.models import F
@@ -33,7 +34,7 @@ def consume(*, order_id: int, warehouse_id: int | None = None, actor_id: int | N
     reserved in several warehouses and no `warehouse_id`, its shipped units
     are taken from its reservations in id order.
     """
-    filters = {"kind": Reservation.Kind.FIRM}
+    filters: dict[str, Any] = {"kind": Reservation.Kind.FIRM}
     if warehouse_id is not None:
         filters["warehouse_id"] = warehouse_id
     with transaction.atomic():
