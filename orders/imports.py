@@ -320,6 +320,7 @@ def check(content: bytes) -> ImportPreview:
         if any(row.errors for row in group):
             planned.data = None
         else:
+            assert planned.data is not None  # parsed: its rows have no errors
             totals = compute_totals([
                 PricedLine(unit_price=products[line.sku].unit_price,
                            tax_rate=products[line.sku].tax_rate, quantity=line.quantity)
@@ -345,6 +346,7 @@ def import_orders(*, content: bytes, actor: Actor) -> list[Order]:
     with transaction.atomic(durable=True):
         for planned in preview.orders:
             # Parsed by the preview; the reference joins the notes afterwards.
+            assert planned.data is not None  # a clean preview parsed every order
             data = planned.data.model_copy(
                 update={"notes": _join_notes(planned.ref, planned.data.notes)})
             try:

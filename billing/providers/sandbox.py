@@ -119,7 +119,7 @@ class SandboxProvider(PaymentProvider):
         if method == PaymentMethod.PAYPAL:
             return Decision(outcome=TransactionOutcome.APPROVED, status=PaymentStatus.AUTHORISED,
                             message=_("Approved"), brand="PayPal")
-        if (card_number or "").startswith(TOKEN_PREFIX):
+        if card_number and card_number.startswith(TOKEN_PREFIX):
             behaviour, brand, last4 = card_number.removeprefix(TOKEN_PREFIX).split(":")
             if behaviour == "invalid":
                 message = _("This card number is not valid; please check it for typing errors.")

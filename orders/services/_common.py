@@ -5,9 +5,9 @@ method, save, event)."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, cast
 
-from django.db import transaction
+from django.db import models, transaction
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django_fsm import can_proceed
@@ -152,7 +152,9 @@ def bulk_transition(*, order_ids: list[int], transition: str, fields: dict, now:
     """
     declared = getattr(Order, transition)._django_fsm.transitions
     (target,) = {t.target for t in declared.values()}
-    columns = {Order._meta.get_field(name).column: value for name, value in fields.items()}
+    # `fields` names Order's own columns, never a reverse relation.
+    columns = {cast(models.Field, Order._meta.get_field(name)).column: value
+               for name, value in fields.items()}
     assignments = "".join(f", {column} = %(set_{column})s" for column in columns)
     with transaction.get_connection().cursor() as cursor:
         cursor.execute(_BULK_TRANSITION_SQL.format(assignments=assignments), {

@@ -60,6 +60,7 @@ def _check_on_file(*, customer_id: int, lines: list[LineInput],
     if errors:
         raise ApplicationError(_("The order has errors; nothing was saved."),
                                field_errors=errors)
+    assert customer is not None  # a missing one is refused above
     return customer, priced
 
 

@@ -376,12 +376,14 @@ def seed_orders(*, customers: dict[str, Customer], actor: Actor) -> list[tuple[D
         if _already_there(demo):
             continue
         customer = customers[demo.customer]
+        shipping = customer.default_address("shipping")
+        assert shipping is not None  # every demo customer has a shipping address
         order = order_services.place_order(order_services.PlaceOrder.parse({
             "customer": customer,
             "lines": [order_services.LineInput(sku=sku, quantity=quantity)
                       for sku, quantity in demo.lines],
             "channel": demo.channel, "currency": "EUR",
-            "shipping_address": customer.default_address("shipping").as_snapshot(),
+            "shipping_address": shipping.as_snapshot(),
             "payment": demo.payment, "notes": demo.note,
             "promised_delivery_date": timezone.localdate() + timedelta(days=10)}),
             actor=actor, draft=demo.draft)

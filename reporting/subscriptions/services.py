@@ -57,9 +57,12 @@ STALE_RUNNING = timedelta(minutes=30)
 # --- writes -------------------------------------------------------------------
 
 
+_DAY_OF_WEEK: dict[str, str] = {ScheduleKind.DAILY: "*", ScheduleKind.WEEKDAYS: "1-5",
+                                ScheduleKind.MONTHLY: "*"}
+
+
 def _crontab_for(subscription: ReportSubscription) -> CrontabSchedule:
-    day_of_week = {ScheduleKind.DAILY: "*", ScheduleKind.WEEKDAYS: "1-5",
-                   ScheduleKind.MONTHLY: "*"}.get(subscription.schedule)
+    day_of_week = _DAY_OF_WEEK.get(subscription.schedule)
     if subscription.schedule == ScheduleKind.WEEKLY:
         assert subscription.weekday is not None  # SubscriptionData requires it when weekly
         day_of_week = str((subscription.weekday + 1) % 7)  # cron: 0 = Sunday
