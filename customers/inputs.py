@@ -34,12 +34,12 @@ def _country(value: Any) -> str:
 
 
 class AddressInput(Input):
-    name: Text(200, required=True)
-    line1: Text(200, required=True)
-    line2: Text(200) = ""
-    postal_code: Text(20, required=True)
-    city: Text(100, required=True)
-    region: Text(100) = ""
+    name: Annotated[str, Text(200, required=True)]
+    line1: Annotated[str, Text(200, required=True)]
+    line2: Annotated[str, Text(200)] = ""
+    postal_code: Annotated[str, Text(20, required=True)]
+    city: Annotated[str, Text(100, required=True)]
+    region: Annotated[str, Text(100)] = ""
     country: Annotated[str, BeforeValidator(_country)]
 
     error_message = gettext_lazy("Please correct the address.")
@@ -61,11 +61,11 @@ def _email(value: str) -> str:
 class NewCustomer(Input):
     """A customer as a capture channel names it: found by e-mail, else created."""
 
-    email: Text(254, required=True)
-    name: Text(200, required=True)
+    email: Annotated[str, Text(254, required=True)]
+    name: Annotated[str, Text(200, required=True)]
     kind: CustomerKind = CustomerKind.PERSON
-    phone: Text(40) = ""
-    vat_id: Text(40) = ""
+    phone: Annotated[str, Text(40)] = ""
+    vat_id: Annotated[str, Text(40)] = ""
 
     error_message = gettext_lazy("Please correct the customer details.")
 
@@ -116,7 +116,7 @@ class CustomerInput(NewCustomer):
     credit_limit: Annotated[Decimal, BeforeValidator(_amount)] = Decimal("0.00")
     standing: Standing = Standing.NEW
     accepts_backorder: Annotated[bool, Field(strict=True)] = False
-    notes: LongText(None) = ""
+    notes: Annotated[str, LongText(None)] = ""
     addresses: list[CustomerAddressInput] = []
 
     error_message = gettext_lazy("Please correct the errors below.")

@@ -49,16 +49,16 @@ def _adjust_reason(value: Any) -> Any:
 
 class StockReceipt(Input):
     quantity: Annotated[int, BeforeValidator(_received)]
-    reference: LongText(100) = ""
-    reason: LongText(200) = ""
+    reference: Annotated[str, LongText(100)] = ""
+    reason: Annotated[str, LongText(200)] = ""
 
 
 class StockAdjustment(Input):
     """A signed correction of on_hand, with the reason it is made."""
 
     quantity: Annotated[int, BeforeValidator(_adjusted)]
-    reason: Annotated[LongText(200, required=True), BeforeValidator(_adjust_reason)]
-    reference: LongText(100) = ""
+    reason: Annotated[str, LongText(200, required=True), BeforeValidator(_adjust_reason)]
+    reference: Annotated[str, LongText(100)] = ""
 
 
 def _check_targets(product: Product, warehouse: Warehouse) -> None:

@@ -115,8 +115,8 @@ class OrderDetails(Input):
     billing_address: Annotated[AddressInput | None, BeforeValidator(lambda v: v or None)] = None
     promised_delivery_date: Annotated[date | None, BeforeValidator(_promised_date)] = None
     payment: PaymentInput | None = None
-    notes: LongText(MAX_NOTES) = ""
-    requested_carrier: LongText(MAX_CARRIER) = Field(
+    notes: Annotated[str, LongText(MAX_NOTES)] = ""
+    requested_carrier: Annotated[str, LongText(MAX_CARRIER)] = Field(
         "", description="The carrier the customer chose, e.g. \"UPS\"; the warehouse sees it "
                         "and the shipping screen preselects a matching carrier.")
 

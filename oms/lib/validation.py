@@ -10,13 +10,15 @@ words. The JSON API reports ninja's schema errors through `field_errors` too.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
 from functools import partial
-from typing import Annotated, Any, ClassVar, Self
+from typing import Any, ClassVar, Self
 
+import annotated_types
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from pydantic import BaseModel, BeforeValidator, ConfigDict, StringConstraints
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Strict
 from pydantic import ValidationError as PydanticValidationError
 
 from oms.lib.errors import ApplicationError
@@ -32,12 +34,21 @@ def _clean(value: Any, *, collapse: bool) -> Any:
     return " ".join(value.split()) if collapse else value.strip()
 
 
-def Text(max_length: int | None, *, required: bool = False,  # noqa: N802 (read as a type)
-         multiline: bool = False):
-    """Text up to `max_length` characters, stripped; on one line unless `multiline`."""
-    return Annotated[str, BeforeValidator(partial(_clean, collapse=not multiline)),
-                     StringConstraints(strict=True, min_length=1 if required else 0,
-                                       max_length=max_length)]
+@dataclass(frozen=True)
+class Text(annotated_types.GroupedMetadata):
+    """Text up to `max_length` characters, stripped; on one line unless `multiline`.
+    Used as `Annotated[str, Text(200)]`."""
+
+    max_length: int | None
+    required: bool = False
+    multiline: bool = False
+
+    def __iter__(self) -> Iterator[object]:
+        yield BeforeValidator(partial(_clean, collapse=not self.multiline))
+        yield Strict()
+        yield annotated_types.MinLen(1 if self.required else 0)
+        if self.max_length is not None:
+            yield annotated_types.MaxLen(self.max_length)
 
 
 LongText = partial(Text, multiline=True)  # notes and reasons keep their line breaks

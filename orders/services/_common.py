@@ -31,18 +31,18 @@ HOLD_NOTICE_HANDLER = "orders.notify_order_held"
 class Reason(Input):
     """Why an order is closed (rejected, cancelled)."""
 
-    reason: LongText(MAX_NOTE, required=True)
+    reason: Annotated[str, LongText(MAX_NOTE, required=True)]
     error_message = gettext_lazy("Please give a reason.")
 
 
 class Hold(Input):
     reason_code: HoldReason
-    reason_text: LongText(MAX_NOTE) = ""
+    reason_text: Annotated[str, LongText(MAX_NOTE)] = ""
     error_message = gettext_lazy("Please correct the hold reason.")
 
 
 class Note(Input):
-    text: LongText(MAX_NOTE, required=True)
+    text: Annotated[str, LongText(MAX_NOTE, required=True)]
     error_message = gettext_lazy("Please write a note.")
 
 
@@ -56,7 +56,7 @@ class ShortPick(Input):
     """`lines`: the missing quantity per order line id."""
 
     lines: Annotated[dict[int, int], BeforeValidator(_some_lines)]
-    reason: LongText(MAX_NOTE) = ""
+    reason: Annotated[str, LongText(MAX_NOTE)] = ""
     error_message = gettext_lazy("Please correct the short pick.")
 
 

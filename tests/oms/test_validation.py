@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import pytest
 from django.utils import translation
 
@@ -10,12 +12,12 @@ from oms.lib.validation import Input, LongText, Text, errors_onto_form, field_er
 
 
 class _Address(Input):
-    city: Text(10, required=True)
-    note: LongText(5) = ""
+    city: Annotated[str, Text(10, required=True)]
+    note: Annotated[str, LongText(5)] = ""
 
 
 class _Order(Input):
-    reference: Text(8, required=True)
+    reference: Annotated[str, Text(8, required=True)]
     address: _Address
 
 
