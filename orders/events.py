@@ -15,11 +15,13 @@ from collections.abc import Iterable
 from decimal import Decimal
 
 from django.utils import translation
+from django.utils.functional import Promise
 
+from oms.lib.actors import Actor
 from orders.models import EventKind, Order, OrderEvent, OrderStatus
 
 
-def _event(order: Order, kind: str, *, actor, save: bool = True, reason: str = "",
+def _event(order: Order, kind: str, *, actor: Actor, save: bool = True, reason: str = "",
            from_status: str = "", to_status: str = "", data: dict | None = None
            ) -> OrderEvent:
     event = OrderEvent(order=order, kind=kind, actor_id=getattr(actor, "pk", None),
@@ -30,28 +32,28 @@ def _event(order: Order, kind: str, *, actor, save: bool = True, reason: str = "
     return event
 
 
-def _msgid(label) -> str:
+def _msgid(label: str | Promise) -> str:
     """The untranslated text of a gettext_lazy label (a choice's label), so
     the reader's language can translate it again."""
     with translation.override(None):
         return str(label)
 
 
-def order_created(order: Order, *, actor, channel: str, lines: int,
+def order_created(order: Order, *, actor: Actor, channel: str, lines: int,
                   save: bool = True) -> OrderEvent:
     """`save=False`: unsaved, for one INSERT with the placement's status event."""
     return _event(order, EventKind.CREATED, actor=actor, save=save,
                   to_status=OrderStatus.DRAFT, data={"channel": channel, "lines": lines})
 
 
-def status_changed(order: Order, *, actor, from_status: str, to_status: str,
+def status_changed(order: Order, *, actor: Actor, from_status: str, to_status: str,
                    reason: str = "", data: dict | None = None,
                    save: bool = True) -> OrderEvent:
     return _event(order, EventKind.STATUS_CHANGED, actor=actor, save=save,
                   from_status=from_status, to_status=to_status, reason=reason, data=data)
 
 
-def note_added(order: Order, *, actor, text: str) -> OrderEvent:
+def note_added(order: Order, *, actor: Actor, text: str) -> OrderEvent:
     return _event(order, EventKind.NOTE, actor=actor, reason=text)
 
 
@@ -64,8 +66,8 @@ def email_sent(order: Order, *, kind: str, outbox_message_id: int, to: str, subj
                         "subject": subject, "attachments": list(attachments)})
 
 
-def payment_recorded(order: Order, *, actor, invoice_number: str, amount: Decimal,
-                     currency: str, method: str, method_label, reference: str = ""
+def payment_recorded(order: Order, *, actor: Actor, invoice_number: str, amount: Decimal,
+                     currency: str, method: str, method_label: str | Promise, reference: str = ""
                      ) -> OrderEvent:
     """Money received against one of the order's invoices; `method_label` is
     the method's (lazy) choice label."""
@@ -74,21 +76,21 @@ def payment_recorded(order: Order, *, actor, invoice_number: str, amount: Decima
         "method": method, "method_label": _msgid(method_label), "reference": reference})
 
 
-def credit_applied(order: Order, *, actor, invoice_number: str, amount: Decimal,
+def credit_applied(order: Order, *, actor: Actor, invoice_number: str, amount: Decimal,
                    currency: str) -> OrderEvent:
     """The customer's credit balance paid (part of) an invoice."""
     return _event(order, EventKind.CREDIT_APPLIED, actor=actor, data={
         "invoice_number": invoice_number, "amount": str(amount), "currency": currency})
 
 
-def credit_note_issued(order: Order, *, actor, invoice_number: str, credit_note_number: str,
+def credit_note_issued(order: Order, *, actor: Actor, invoice_number: str, credit_note_number: str,
                        reason: str) -> OrderEvent:
     """`reason`: as the issuer typed it."""
     return _event(order, EventKind.CREDIT_NOTE, actor=actor, reason=reason, data={
         "invoice_number": invoice_number, "credit_note_number": credit_note_number})
 
 
-def card_authorised(order: Order, *, actor, brand: str, last4: str, waiting_for: str
+def card_authorised(order: Order, *, actor: Actor, brand: str, last4: str, waiting_for: str
                     ) -> OrderEvent:
     """The customer re-entered card details and they were authorised, but the
     order still waits for a person: `waiting_for` is a HoldReason."""
@@ -96,21 +98,21 @@ def card_authorised(order: Order, *, actor, brand: str, last4: str, waiting_for:
         "brand": brand, "last4": last4, "waiting_for": waiting_for})
 
 
-def prepayment_received(order: Order, *, actor, waiting_for: str) -> OrderEvent:
+def prepayment_received(order: Order, *, actor: Actor, waiting_for: str) -> OrderEvent:
     """The prepayment arrived, but the order still waits for a person
     (`waiting_for`: a HoldReason)."""
     return _event(order, EventKind.PREPAYMENT, actor=actor,
                   data={"waiting_for": waiting_for})
 
 
-def capture_failed(order: Order, *, actor, payment_id: int, error: str) -> OrderEvent:
+def capture_failed(order: Order, *, actor: Actor, payment_id: int, error: str) -> OrderEvent:
     """The card payment could not be captured at shipment; `error`: the
     gateway's answer, as it gave it."""
     return _event(order, EventKind.CAPTURE_FAILED, actor=actor,
                   data={"payment_id": payment_id, "error": error})
 
 
-def short_picked(order: Order, *, actor, short: dict[int, int], skus: dict[int, str],
+def short_picked(order: Order, *, actor: Actor, short: dict[int, int], skus: dict[int, str],
                  reason: str = "") -> OrderEvent:
     """The picker found fewer units: `short` is the missing quantity per order
     line id, now backordered; `reason`: as the picker typed it."""
