@@ -381,11 +381,27 @@ class EventKind(models.TextChoices):
 class StatusCause(models.TextChoices):
     # A status change the system made, explained in the reader's language.
     HOLD_LAPSED = "hold_lapsed", _("The stock hold lapsed before the payment was approved.")
+    # The payment approval's verdicts (billing.services.approval.decide).
+    AUTO_APPROVED = "auto_approved", _("Payment approved automatically.")
+    NEW_CUSTOMER = "new_customer", _(
+        "First orders of a new customer need approval by Sales or Accounting.")
+    PREPAYMENT_MISSING = "prepayment_missing", _(
+        "Prepayment by bank transfer has not been received.")
+    GATEWAY_REVIEW = "gateway_review", _(
+        "The payment gateway flagged the payment for a manual review.")
+    NO_CARD = "no_card", _("No card details were given.")
+    # With `figures`: {"open"|"order"|"limit": {"amount", "currency"}}.
+    CREDIT_LIMIT = "credit_limit", _(
+        "Open orders %(open)s plus this order %(order)s exceed the credit limit %(limit)s.")
 
 
 def _status_reason(event: OrderEvent) -> str:
     cause = event.data.get("cause")
-    return str(StatusCause(cause).label) if cause in StatusCause.values else event.reason
+    if cause not in StatusCause.values:
+        return event.reason
+    text = str(StatusCause(cause).label)
+    figures = event.data.get("figures")
+    return text % {name: _amount(value) for name, value in figures.items()} if figures else text
 
 
 def _amount(data: dict) -> str:

@@ -41,9 +41,10 @@ from __future__ import annotations
 
 import logging
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 from django.core import signing
@@ -61,7 +62,7 @@ from oms.lib.errors import ApplicationError, NotAllowed
 from oms.lib.money import format_money as money
 from orders import events as order_events
 from orders import services as order_services
-from orders.models import HoldReason, Order
+from orders.models import HoldReason, Order, StatusCause
 from orders.payments import PaymentDetails
 
 logger = logging.getLogger(__name__)
@@ -86,6 +87,9 @@ class Verdict:
     reason_text: str = ""
     ask_for_card: bool = False
     signal_managers: bool = False
+    # The reason as an orders StatusCause with its figures, so the timeline
+    # says it in the reader's language (reason_text: the same, in this one).
+    cause: dict[str, Any] = field(default_factory=dict)
 
 
 # --- the approver ---------------------------------------------------------------
@@ -143,38 +147,46 @@ def run_payment_approval(*, order_id: int, payment: PaymentDetails | None, actor
                          order_id)
 
 
+def _verdict(approve: bool, reason_code: str, cause: StatusCause, *, currency: str = "",
+             figures: dict[str, Decimal] | None = None, **flags: bool) -> Verdict:
+    data: dict[str, Any] = {"cause": cause.value}
+    text = str(cause.label)
+    if figures:
+        data["figures"] = {name: {"amount": str(value), "currency": currency}
+                           for name, value in figures.items()}
+        text %= {name: money(value, currency) for name, value in figures.items()}
+    return Verdict(approve, reason_code, text, cause=data, **flags)
+
+
 def decide(*, order: Order, method: str, result: ProviderResult | None,
            card_problem: str = "") -> Verdict:
     """The rules, as a pure function of the order, its customer and the payment."""
     customer = order.customer
     if method in CARD_METHODS:
         if card_problem or result is None or result.status == PaymentStatus.DECLINED:
-            text = card_problem or (result.message if result else "") or _(
-                "No card details were given.")
+            text = card_problem or (result.message if result else "")
+            if not text:
+                return _verdict(False, HoldReason.PAYMENT_DECLINED, StatusCause.NO_CARD,
+                                ask_for_card=True)
             return Verdict(False, HoldReason.PAYMENT_DECLINED, text, ask_for_card=True)
         if result.status == PaymentStatus.REVIEW:
-            return Verdict(False, HoldReason.MANUAL,
-                           _("The payment gateway flagged the payment for a manual review."))
+            return _verdict(False, HoldReason.MANUAL, StatusCause.GATEWAY_REVIEW)
     if (method == PaymentMethod.BANK_TRANSFER and customer.is_prepaid
             and (result is None or result.status == PaymentStatus.PENDING)):
-        return Verdict(False, HoldReason.PREPAYMENT_MISSING,
-                       _("Prepayment by bank transfer has not been received."),
-                       signal_managers=True)
+        return _verdict(False, HoldReason.PREPAYMENT_MISSING, StatusCause.PREPAYMENT_MISSING,
+                        signal_managers=True)
     on_account = method == PaymentMethod.NET_TERMS or (
         method == PaymentMethod.BANK_TRANSFER and not customer.is_prepaid)
     if on_account:
         exposure = open_exposure(customer_id=customer.pk, exclude_order_id=order.pk)
         if exposure + order.total_gross > customer.credit_limit:
-            return Verdict(False, HoldReason.CREDIT_LIMIT, _(
-                "Open orders %(open)s plus this order %(order)s exceed the credit limit "
-                "%(limit)s.") % {"open": money(exposure, order.currency),
-                                 "order": money(order.total_gross, order.currency),
-                                 "limit": money(customer.credit_limit, order.currency)})
+            return _verdict(False, HoldReason.CREDIT_LIMIT, StatusCause.CREDIT_LIMIT,
+                            currency=order.currency,
+                            figures={"open": exposure, "order": order.total_gross,
+                                     "limit": customer.credit_limit})
     if not customer.is_trusted:
-        return Verdict(False, HoldReason.NEW_CUSTOMER,
-                       _("First orders of a new customer need approval by Sales or "
-                         "Accounting."))
-    return Verdict(True, reason_text=_("Payment approved automatically."))
+        return _verdict(False, HoldReason.NEW_CUSTOMER, StatusCause.NEW_CUSTOMER)
+    return _verdict(True, "", StatusCause.AUTO_APPROVED)
 
 
 def open_exposure(*, customer_id: int, exclude_order_id: int | None = None) -> Decimal:
@@ -210,10 +222,10 @@ def _authorise_for_order(order: Order, method: str, payment: PaymentDetails | No
 def _apply(order: Order, verdict: Verdict, result: ProviderResult | None, actor: Actor) -> None:
     if verdict.approve:
         order_services.approve_order(order_id=order.pk, actor=actor, reason=verdict.reason_text,
-                                     locked=order)
+                                     locked=order, cause=verdict.cause)
         return
     order_services.hold_order(order_id=order.pk, reason_code=verdict.reason_code,
-                              reason_text=verdict.reason_text, actor=actor)
+                              reason_text=verdict.reason_text, actor=actor, cause=verdict.cause)
     if verdict.ask_for_card:
         outbox.enqueue("billing.card_retry_email", {"order_id": order.pk},
                        dedup_key=f"billing:card-retry:{order.pk}:"

@@ -3,6 +3,8 @@ notes. Each locks the order row first (see the package docstring)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db import transaction
 from django.utils.translation import gettext as _
 from django_fsm import can_proceed
@@ -51,13 +53,15 @@ def _firm_up(order: Order, lines: list[OrderLine], *, actor: Actor) -> bool:
     return inventory_api.confirm(order_id=order.pk, actor_id=actor_id, required=required)
 
 
-def approve_order(*, order_id: int, actor: Actor, reason: str = "", locked: Order | None = None
-                  ) -> Order:
+def approve_order(*, order_id: int, actor: Actor, reason: str = "", locked: Order | None = None,
+                  cause: dict[str, Any] | None = None) -> Order:
     """placed | on_hold -> reserved (stock made firm), or backordered when the
     stock is gone. Called by billing's approver and by the approval queue.
 
     `locked`: the order row as the caller already locked it in this
-    transaction (billing's approver does), so it is not read twice.
+    transaction (billing's approver does), so it is not read twice. `cause`:
+    the system's reason as a StatusCause (`{"cause", "figures"}`) for the event,
+    which the timeline then says in the reader's language.
     """
     with transaction.atomic():
         mine = locked is not None and locked.pk == order_id
@@ -67,12 +71,12 @@ def approve_order(*, order_id: int, actor: Actor, reason: str = "", locked: Orde
             raise _refuse(order, _("approved"))
         lines = list(order.lines.all())
         if _firm_up(order, lines, actor=actor):
-            _transition(order, "approve", actor=actor, reason=reason,
+            _transition(order, "approve", actor=actor, reason=reason, data=cause,
                         refused_as=_("approved"))
             _email_customer(order, "confirmed")
         else:
             _transition(order, "backorder", actor=actor, reason=reason,
-                        data={"stock": "short"}, refused_as=_("approved"))
+                        data={"stock": "short", **(cause or {})}, refused_as=_("approved"))
             _email_customer(order, "backordered")
     return order
 
@@ -107,7 +111,8 @@ def allocate_backorders(*, limit: int = 200) -> int:
     return allocated
 
 
-def hold_order(*, order_id: int, reason_code: str, reason_text: str = "", actor: Actor) -> Order:
+def hold_order(*, order_id: int, reason_code: str, reason_text: str = "", actor: Actor,
+               cause: dict[str, Any] | None = None) -> Order:
     """placed -> on_hold with a reason; the approvers are e-mailed, and the
     customer is told what is needed (billing's payment link does that for a
     declined card)."""
@@ -116,7 +121,8 @@ def hold_order(*, order_id: int, reason_code: str, reason_text: str = "", actor:
     with transaction.atomic():
         order = lock_order(order_id=order_id)
         event = _transition(order, "hold", actor=actor, reason=reason_text,
-                            data={"hold_reason": reason_code}, refused_as=_("put on hold"),
+                            data={"hold_reason": reason_code, **(cause or {})},
+                            refused_as=_("put on hold"),
                             reason_code=reason_code, reason_text=reason_text)
         outbox.enqueue(HOLD_NOTICE_HANDLER, {"order_id": order.pk, "event_id": event.pk},
                        dedup_key=f"orders:held:{event.pk}")

@@ -56,3 +56,31 @@ def test_a_payment_recorded_by_a_french_clerk_reads_in_each_readers_language(
     assert (f"Paiement de 5,00 € (Virement bancaire, STMT-1) enregistré sur la facture "
             f"{invoice.number}.") in french
     assert "Payment of" not in french and "Payé en espèces." in french
+
+
+@pytest.mark.parametrize("customer_kw, english, french", [
+    ({"standing": "new", "credit_limit": Decimal("100000.00")},
+     "First orders of a new customer need approval by Sales or Accounting.",
+     "nouveau client doivent être approuvées"),
+    ({"credit_limit": Decimal("10.00")},
+     "exceed the credit limit €10.00.", "dépassent"),
+])
+def test_the_approvals_own_reason_reads_in_each_readers_language(
+        client_for, customer_kw, english, french):
+    from billing.services import approve_order_payment
+    from tests.factories.billing import net_terms
+    from tests.factories.customers import CustomerFactory
+    from tests.factories.orders import make_order
+
+    customer = CustomerFactory(payment_preference="net_terms", payment_terms_days=30,
+                               **customer_kw)
+    order = make_order(customer=customer, payment=net_terms())
+    with translation.override("fr"):  # the system decided while a French request ran
+        approve_order_payment(order_id=order.pk, payment=net_terms(), actor=None)
+    order.refresh_from_db()
+    assert order.status == "on_hold"
+    client = client_for("Accounting")
+
+    in_english = _timeline(client, order, "en")
+    assert english in in_english and french not in in_english
+    assert french in _timeline(client, order, "fr")
