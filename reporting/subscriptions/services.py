@@ -53,9 +53,6 @@ from reporting.subscriptions.schedule import params_for, period_bounds
 STALE_RUNNING = timedelta(minutes=30)
 
 
-# --- writes -------------------------------------------------------------------
-
-
 def _crontab_for(subscription: ReportSubscription) -> CrontabSchedule:
     day_of_week = {ScheduleKind.DAILY: "*", ScheduleKind.WEEKDAYS: "1-5",
                    ScheduleKind.MONTHLY: "*"}.get(subscription.schedule)
@@ -87,6 +84,7 @@ def _sync_beat(subscription: ReportSubscription) -> None:
 
 
 def _apply(subscription: ReportSubscription, data: SubscriptionData) -> None:
+    """Write `data` to the subscription, its recipients and its beat task."""
     for name in ("name", "report", "period", "format", "schedule", "send_time", "timezone",
                  "language", "send_only_if_data", "is_active"):
         setattr(subscription, name, getattr(data, name))
@@ -97,15 +95,15 @@ def _apply(subscription: ReportSubscription, data: SubscriptionData) -> None:
     subscription.filters = {key: value for key, value in data.filters.items()
                             if value not in (None, "")}
     subscription.extra_emails = sorted({address.lower() for address in data.extra_emails})
+    subscription.save()
+    subscription.recipients.set(data.recipient_ids)
+    _sync_beat(subscription)
 
 
 def create_subscription(*, data: SubscriptionData, actor) -> ReportSubscription:
     with transaction.atomic(durable=True):
         subscription = ReportSubscription(owner=actor)
         _apply(subscription, data)
-        subscription.save()
-        subscription.recipients.set(data.recipient_ids)
-        _sync_beat(subscription)
     return subscription
 
 
@@ -114,9 +112,6 @@ def update_subscription(*, subscription_id: int, data: SubscriptionData,
     with transaction.atomic(durable=True):
         subscription = ReportSubscription.objects.select_for_update().get(pk=subscription_id)
         _apply(subscription, data)
-        subscription.save()
-        subscription.recipients.set(data.recipient_ids)
-        _sync_beat(subscription)
     return subscription
 
 
@@ -132,9 +127,6 @@ def delete_subscription(*, subscription_id: int, actor) -> None:
             PeriodicTask.objects.filter(pk=task_id).delete()
         if paths:
             outbox.enqueue(DELETE_FILES_HANDLER, {"paths": paths})
-
-
-# --- runs ---------------------------------------------------------------------
 
 
 def _queue_run(run: ReportRun, *, dedup_key: str | None = None) -> None:
