@@ -126,35 +126,24 @@ def placed_orders_summary(*, now: datetime | None = None) -> tuple[dict[str, int
     currency (net and gross, cancelled and expired orders excluded). One
     query over the placed_at range since the earlier of week and month start."""
     today, week, month = period_starts(now)
-    since = min(week, month)
+    starts = {"today": today, "week": week, "month": month}
     sold = ~Q(status__in=NOT_SOLD)
-
-    def window(start: datetime) -> Q:
-        return Q(placed_at__gte=start)
-
-    rows = (Order.objects.filter(placed_at__gte=since).order_by().values("currency")
-            .annotate(
-                n_today=Count("pk", filter=window(today)),
-                n_week=Count("pk", filter=window(week)),
-                n_month=Count("pk", filter=window(month)),
-                net_today=Sum("total_net", filter=window(today) & sold),
-                gross_today=Sum("total_gross", filter=window(today) & sold),
-                net_week=Sum("total_net", filter=window(week) & sold),
-                gross_week=Sum("total_gross", filter=window(week) & sold),
-                net_month=Sum("total_net", filter=window(month) & sold),
-                gross_month=Sum("total_gross", filter=window(month) & sold))
-            .order_by("currency"))
-    counts = {"today": 0, "week": 0, "month": 0}
+    aggregates = {}
+    for name, start in starts.items():
+        placed = Q(placed_at__gte=start)
+        aggregates[f"n_{name}"] = Count("pk", filter=placed)
+        aggregates[f"net_{name}"] = Sum("total_net", filter=placed & sold)
+        aggregates[f"gross_{name}"] = Sum("total_gross", filter=placed & sold)
+    rows = (Order.objects.filter(placed_at__gte=min(week, month)).order_by().values("currency")
+            .annotate(**aggregates).order_by("currency"))
+    counts = dict.fromkeys(starts, 0)
     revenue = []
     for row in rows:  # one row per currency, not per order
-        counts["today"] += row["n_today"]
-        counts["week"] += row["n_week"]
-        counts["month"] += row["n_month"]
-        revenue.append(Revenue(
-            currency=row["currency"],
-            **{key: row[key] or ZERO for key in (
-                "net_today", "gross_today", "net_week", "gross_week", "net_month",
-                "gross_month")}))
+        for name in starts:
+            counts[name] += row[f"n_{name}"]
+        revenue.append(Revenue(currency=row["currency"], **{
+            f"{kind}_{name}": row[f"{kind}_{name}"] or ZERO
+            for name in starts for kind in ("net", "gross")}))
     return counts, revenue
 
 
