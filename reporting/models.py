@@ -33,9 +33,6 @@ class ReportingAccess(models.Model):
         ]
 
 
-# --- Scheduled report subscriptions -----------------------------------------
-
-
 class ReportFormat(models.TextChoices):
     CSV = "csv", _("CSV")
     XLSX = "xlsx", _("Excel (XLSX)")
