@@ -20,13 +20,7 @@ from django.utils.translation import gettext as _
 from django_fsm import can_proceed
 
 from fulfillment.inputs import CARRIER_STATUSES, MAX_NOTE, Handover, Packing, PickScan
-from fulfillment.models import (
-    PickList,
-    PickListLine,
-    Shipment,
-    ShipmentEvent,
-    ShipmentLine,
-)
+from fulfillment.models import PickList, PickListLine, Shipment, ShipmentEvent, ShipmentLine
 from inventory import api as inventory_api
 from inventory.models import BinLocation, Reservation, Warehouse
 from oms.lib import outbox
@@ -73,8 +67,6 @@ def _firm_reservations(order_ids: list[int], warehouse_id: int | None = None
         filters &= Q(warehouse_id=warehouse_id)
     return Reservation.objects.filter(filters)
 
-
-# --- picking ----------------------------------------------------------------
 
 def create_pick_list(*, warehouse_id: int, order_ids: list[int], actor: Actor) -> PickList:
     """One pick list for many orders' stock in one warehouse (batch picking).
@@ -199,8 +191,6 @@ def complete_pick_list(*, pick_list_id: int, actor: Actor, reason: str = "") -> 
     return pick_list
 
 
-# --- packing ----------------------------------------------------------------
-
 def _warehouses_to_ship(order_id: int) -> set[int]:
     return set(_firm_reservations([order_id]).values_list("warehouse_id", flat=True))
 
@@ -255,8 +245,6 @@ def pack(*, order_id: int, warehouse_id: int, data: Packing, actor: Actor) -> Sh
                                        data={"shipments": sorted(packed)})
     return shipment
 
-
-# --- shipping ---------------------------------------------------------------
 
 def ship(*, shipment_id: int, data: Handover, actor: Actor) -> Shipment:
     """Hand a packed shipment to the carrier.
@@ -318,8 +306,6 @@ def ship(*, shipment_id: int, data: Handover, actor: Actor) -> Shipment:
     return shipment
 
 
-# --- delivery ---------------------------------------------------------------
-
 def _deliver(shipment: Shipment, *, at: datetime, actor: Actor, source: str,
              description: str = "") -> None:
     shipment.deliver(at=at)
@@ -378,8 +364,6 @@ def record_carrier_event(*, tracking_number: str, status: str, occurred_at: date
     return shipment
 
 
-# --- cancellation (outbox handler of "order.cancelled") ---------------------
-
 def cancel_for_order(*, order_id: int) -> tuple[int, int]:
     """The order was cancelled: its open pick lines and packed shipments are
     dropped (the stock was released by the cancellation). Idempotent.
@@ -411,21 +395,3 @@ def cancel_for_order(*, order_id: int) -> tuple[int, int]:
             shipment.save(update_fields=["status", "cancelled_at", "updated_at"])
     return cancelled_lines, len(shipments)
 
-
-__all__ = [
-    "CARRIER_STATUSES",
-    "Handover",
-    "Packing",
-    "PickScan",
-    "ShipmentNotFound",
-    "cancel_for_order",
-    "complete_pick_list",
-    "confirm_delivery",
-    "confirm_pick",
-    "create_pick_list",
-    "lock_pick_list",
-    "lock_shipment",
-    "pack",
-    "record_carrier_event",
-    "ship",
-]

@@ -44,8 +44,6 @@ def _pdf(data: bytes, filename: str) -> HttpResponse:
     return response
 
 
-# --- picking ----------------------------------------------------------------
-
 @require_GET
 @permission_required("fulfillment.add_picklist")
 def to_pick(request: HttpRequest) -> HttpResponse:
@@ -154,8 +152,6 @@ def pick_list_pdf(request: HttpRequest, pk: int) -> HttpResponse:
     return _pdf(get_or_404(documents.pick_list_pdf, pick_list_id=pk), f"pick-list-{pk}.pdf")
 
 
-# --- packing ----------------------------------------------------------------
-
 @require_GET
 @permission_required("fulfillment.add_shipment")
 def to_pack(request: HttpRequest) -> HttpResponse:
@@ -196,8 +192,6 @@ def pack(request: AuthenticatedRequest, warehouse_id: int, order_id: int) -> Htt
                      % {"number": shipment.number})
     return redirect("fulfillment:shipment", shipment.pk)
 
-
-# --- shipping and delivery --------------------------------------------------
 
 @require_GET
 @permission_required("fulfillment.view_shipment")

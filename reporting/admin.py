@@ -35,8 +35,7 @@ class ReportSubscriptionAdmin(ReadOnlyAdmin):
 
     def delete_queryset(self, request, queryset):
         for subscription in queryset:
-            subscriptions.delete_subscription(subscription_id=subscription.pk,
-                                              actor=request.user)
+            self.delete_model(request, subscription)
 
 
 @admin.register(ReportRun)

@@ -33,9 +33,6 @@ class ReportingAccess(models.Model):
         ]
 
 
-# --- Scheduled report subscriptions -----------------------------------------
-
-
 class ReportFormat(models.TextChoices):
     CSV = "csv", _("CSV")
     XLSX = "xlsx", _("Excel (XLSX)")
@@ -165,7 +162,7 @@ class ReportRun(FSMModelMixin, models.Model):
     def __str__(self) -> str:
         return f"{self.subscription} @ {self.scheduled_for:%Y-%m-%d %H:%M}"
 
-    # Claimed (pending|failed -> running) by reporting.subscriptions.claim_run,
+    # Claimed (pending|failed -> running) by reporting.subscriptions.services.claim_run,
     # a conditional UPDATE; the rest goes through these transitions.
 
     @transition(field=status, source=RunStatus.RUNNING, target=RunStatus.SENT)

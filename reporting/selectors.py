@@ -21,12 +21,13 @@ queries with ten orders or a million. Each query is bounded by an index:
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
-from django.db.models import Avg, Count, F, Q, Sum
+from django.db.models import Aggregate, Avg, Count, F, Q, Sum
 from django.utils import timezone
 
 from billing.models import UNSETTLED_STATUSES, Invoice
@@ -127,35 +128,25 @@ def placed_orders_summary(*, now: datetime | None = None) -> tuple[dict[str, int
     currency (net and gross, cancelled and expired orders excluded). One
     query over the placed_at range since the earlier of week and month start."""
     today, week, month = period_starts(now)
-    since = min(week, month)
+    starts = {"today": today, "week": week, "month": month}
     sold = ~Q(status__in=NOT_SOLD)
-
-    def window(start: datetime) -> Q:
-        return Q(placed_at__gte=start)
-
-    rows = (Order.objects.filter(placed_at__gte=since).order_by().values("currency")
-            .annotate(
-                n_today=Count("pk", filter=window(today)),
-                n_week=Count("pk", filter=window(week)),
-                n_month=Count("pk", filter=window(month)),
-                net_today=Sum("total_net", filter=window(today) & sold),
-                gross_today=Sum("total_gross", filter=window(today) & sold),
-                net_week=Sum("total_net", filter=window(week) & sold),
-                gross_week=Sum("total_gross", filter=window(week) & sold),
-                net_month=Sum("total_net", filter=window(month) & sold),
-                gross_month=Sum("total_gross", filter=window(month) & sold))
-            .order_by("currency"))
-    counts = {"today": 0, "week": 0, "month": 0}
+    aggregates: dict[str, Aggregate] = {}
+    for name, start in starts.items():
+        placed = Q(placed_at__gte=start)
+        aggregates[f"n_{name}"] = Count("pk", filter=placed)
+        aggregates[f"net_{name}"] = Sum("total_net", filter=placed & sold)
+        aggregates[f"gross_{name}"] = Sum("total_gross", filter=placed & sold)
+    rows = cast(Iterable[dict[str, Any]], Order.objects.filter(
+        placed_at__gte=min(week, month)).order_by().values("currency")
+        .annotate(**aggregates).order_by("currency"))  # the stubs cannot type **aggregates
+    counts = dict.fromkeys(starts, 0)
     revenue = []
     for row in rows:  # one row per currency, not per order
-        counts["today"] += row["n_today"]
-        counts["week"] += row["n_week"]
-        counts["month"] += row["n_month"]
-        revenue.append(Revenue(
-            currency=row["currency"],
-            **{key: row[key] or ZERO for key in (
-                "net_today", "gross_today", "net_week", "gross_week", "net_month",
-                "gross_month")}))
+        for name in starts:
+            counts[name] += row[f"n_{name}"]
+        revenue.append(Revenue(currency=row["currency"], **{
+            f"{kind}_{name}": row[f"{kind}_{name}"] or ZERO
+            for name in starts for kind in ("net", "gross")}))
     return counts, revenue
 
 

@@ -7,6 +7,7 @@ selectors read (the preview: the report's own SQL, first rows only).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import time
 
 from django.contrib import messages
@@ -24,7 +25,7 @@ from reporting import subscriptions
 from reporting.forms import SubscriptionForm
 from reporting.models import ReportRun, ReportSubscription
 from reporting.reports import builders
-from reporting.subscriptions import selectors
+from reporting.subscriptions import SubscriptionData, selectors
 
 
 @require_GET
@@ -40,6 +41,21 @@ def _form_page(request: HttpRequest, form: SubscriptionForm,
                   {"form": form, "subscription": subscription}, status=status)
 
 
+def _submit(request: HttpRequest, subscription: ReportSubscription | None,
+            save: Callable[[SubscriptionData], ReportSubscription]) -> HttpResponse:
+    """The posted form saved through `save`, or shown again with its errors."""
+    form = SubscriptionForm(request.POST)
+    if form.is_valid():
+        try:
+            saved = save(form.to_data())
+        except ApplicationError as error:
+            form.add_service_errors(error)
+        else:
+            messages.success(request, _("Subscription saved."))
+            return redirect("reporting:report_subscription_detail", saved.pk)
+    return _form_page(request, form, subscription, status=400)
+
+
 @require_http_methods(["GET", "POST"])
 @permission_required("reporting.add_reportsubscription")
 def subscription_create(request: AuthenticatedRequest) -> HttpResponse:
@@ -47,17 +63,8 @@ def subscription_create(request: AuthenticatedRequest) -> HttpResponse:
         return _form_page(request, SubscriptionForm(initial={
             "report": "sales_summary", "recipients": [request.user.pk], "is_active": True,
             "send_time": time(7, 0), "language": request.LANGUAGE_CODE}), None)
-    form = SubscriptionForm(request.POST)
-    if form.is_valid():
-        try:
-            subscription = subscriptions.create_subscription(data=form.to_data(),
-                                                             actor=request.user)
-        except ApplicationError as error:
-            form.add_service_errors(error)
-        else:
-            messages.success(request, _("Subscription saved."))
-            return redirect("reporting:report_subscription_detail", subscription.pk)
-    return _form_page(request, form, None, status=400)
+    return _submit(request, None, lambda data: subscriptions.create_subscription(
+        data=data, actor=request.user))
 
 
 @require_http_methods(["GET", "POST"])
@@ -67,17 +74,8 @@ def subscription_edit(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     if request.method == "GET":
         return _form_page(request, SubscriptionForm(
             initial=SubscriptionForm.initial_for(subscription)), subscription)
-    form = SubscriptionForm(request.POST)
-    if form.is_valid():
-        try:
-            subscriptions.update_subscription(subscription_id=pk, data=form.to_data(),
-                                              actor=request.user)
-        except ApplicationError as error:
-            form.add_service_errors(error)
-        else:
-            messages.success(request, _("Subscription saved."))
-            return redirect("reporting:report_subscription_detail", pk)
-    return _form_page(request, form, subscription, status=400)
+    return _submit(request, subscription, lambda data: subscriptions.update_subscription(
+        subscription_id=pk, data=data, actor=request.user))
 
 
 @require_GET

@@ -79,17 +79,12 @@ PRODUCTS = [
 ]
 
 
-def _address(name, line1, postal_code, city, country) -> dict:
-    return {"name": name, "line1": line1, "postal_code": postal_code, "city": city,
-            "country": country}
-
-
 @dataclass(frozen=True)
 class DemoCustomer:
     email: str
     name: str
     kind: str
-    address: dict
+    address: tuple[str, str, str, str]  # line1, postal code, city, country (in its name)
     phone: str = ""
     vat_id: str = ""
     fields: dict = field(default_factory=dict)
@@ -98,56 +93,54 @@ class DemoCustomer:
 CUSTOMERS = {
     "atelier": DemoCustomer(
         "achats@atelier-dupont.example", "Atelier Dupont SARL", "company",
-        _address("Atelier Dupont SARL", "8 rue du Faubourg Saint-Antoine", "75011", "Paris",
-                 "FR"),
+        ("8 rue du Faubourg Saint-Antoine", "75011", "Paris", "FR"),
         phone="+33 1 43 55 20 10", vat_id="FR40123456789",
         fields={"standing": "trusted", "payment_preference": "net_terms",
                 "payment_terms_days": 30, "credit_limit": Decimal("25000.00")}),
     "camille": DemoCustomer(
         "camille.martin@example.org", "Camille Martin", "person",
-        _address("Camille Martin", "27 quai Saint-Antoine", "69002", "Lyon", "FR"),
+        ("27 quai Saint-Antoine", "69002", "Lyon", "FR"),
         phone="+33 6 12 34 56 78",
         fields={"standing": "trusted", "payment_preference": "card"}),
     "lucas": DemoCustomer(
         "lucas.bernard@example.org", "Lucas Bernard", "person",
-        _address("Lucas Bernard", "5 allée des Tilleuls", "33000", "Bordeaux", "FR"),
+        ("5 allée des Tilleuls", "33000", "Bordeaux", "FR"),
         fields={"standing": "new", "payment_preference": "card"}),
     "sophie": DemoCustomer(
         "sophie.laurent@example.org", "Sophie Laurent", "person",
-        _address("Sophie Laurent", "14 rue Nationale", "59000", "Lille", "FR"),
+        ("14 rue Nationale", "59000", "Lille", "FR"),
         phone="+33 6 98 76 54 32",
         fields={"standing": "trusted", "payment_preference": "card"}),
     "boulangerie": DemoCustomer(
         "compta@boulangerie-petit.example", "Boulangerie Petit", "company",
-        _address("Boulangerie Petit", "3 place du Marché", "44000", "Nantes", "FR"),
+        ("3 place du Marché", "44000", "Nantes", "FR"),
         vat_id="FR83987654321",
         fields={"standing": "trusted", "payment_preference": "net_terms",
                 "payment_terms_days": 30, "credit_limit": Decimal("500.00")}),
     "nordic": DemoCustomer(
         "orders@nordic-interiors.example", "Nordic Interiors BV", "company",
-        _address("Nordic Interiors BV", "Keizersgracht 120", "1015 CW", "Amsterdam", "NL"),
+        ("Keizersgracht 120", "1015 CW", "Amsterdam", "NL"),
         vat_id="NL123456789B01",
         fields={"standing": "trusted", "payment_preference": "bank_transfer",
                 "payment_terms_days": 0}),
     "belvedere": DemoCustomer(
         "achats@hotel-belvedere.example", "Hôtel Belvédère", "company",
-        _address("Hôtel Belvédère", "1 promenade des Anglais", "06000", "Nice", "FR"),
+        ("1 promenade des Anglais", "06000", "Nice", "FR"),
         fields={"standing": "trusted", "payment_preference": "card",
                 "accepts_backorder": True}),
     "lefevre": DemoCustomer(
         "comptabilite@lefevre-avocats.example", "Cabinet Lefèvre Avocats", "company",
-        _address("Cabinet Lefèvre Avocats", "45 cours Mirabeau", "13100", "Aix-en-Provence",
-                 "FR"),
+        ("45 cours Mirabeau", "13100", "Aix-en-Provence", "FR"),
         phone="+33 4 42 00 11 22", vat_id="FR12456789012",
         fields={"standing": "trusted", "payment_preference": "net_terms",
                 "payment_terms_days": 45, "credit_limit": Decimal("10000.00")}),
     "julien": DemoCustomer(
         "julien.moreau@example.org", "Julien Moreau", "person",
-        _address("Julien Moreau", "9 rue de la République", "13001", "Marseille", "FR"),
+        ("9 rue de la République", "13001", "Marseille", "FR"),
         fields={"standing": "new", "payment_preference": "card"}),
     "blocked": DemoCustomer(
         "impayes@mauvais-payeur.example", "Mauvais Payeur SAS", "company",
-        _address("Mauvais Payeur SAS", "1 impasse du Retard", "67000", "Strasbourg", "FR"),
+        ("1 impasse du Retard", "67000", "Strasbourg", "FR"),
         fields={"standing": "blocked", "payment_preference": "net_terms",
                 "payment_terms_days": 30,
                 "notes": "Blocked after three unpaid invoices."}),
@@ -186,10 +179,13 @@ def _expire(order: Order, actor: Actor) -> None:
     order_services.expire_orders(now=order.hold_expires_at + timedelta(seconds=1))
 
 
+def _firm_reservations(order: Order):
+    return Reservation.objects.filter(order_id=order.pk, kind=Reservation.Kind.FIRM,
+                                      status=Reservation.Status.ACTIVE)
+
+
 def _firm_warehouses(order: Order) -> list[int]:
-    return sorted(set(Reservation.objects.filter(
-        order_id=order.pk, kind=Reservation.Kind.FIRM, status=Reservation.Status.ACTIVE)
-        .values_list("warehouse_id", flat=True)))
+    return sorted(set(_firm_reservations(order).values_list("warehouse_id", flat=True)))
 
 
 def _start_picking(order: Order, actor: Actor) -> list[PickList]:
@@ -201,9 +197,7 @@ def _start_picking(order: Order, actor: Actor) -> list[PickList]:
 def _pack(order: Order, actor: Actor) -> None:
     warehouses = _firm_warehouses(order)
     weights = {warehouse_id: Decimal("0.5") for warehouse_id in warehouses}
-    for reservation in Reservation.objects.filter(
-            order_id=order.pk, kind=Reservation.Kind.FIRM,
-            status=Reservation.Status.ACTIVE).select_related("product"):
+    for reservation in _firm_reservations(order).select_related("product"):
         weights[reservation.warehouse_id] += reservation.product.weight_kg * reservation.quantity
     for pick_list in _start_picking(order, actor):
         for line in pick_list.lines.all():
@@ -351,10 +345,11 @@ def seed_catalogue(*, actor: Actor) -> dict[str, int]:
 def seed_customers(*, actor: Actor) -> dict[str, Customer]:
     customers = {}
     for key, demo in CUSTOMERS.items():
+        address = dict(zip(("line1", "postal_code", "city", "country"), demo.address, strict=True))
         customers[key] = upsert_customer(
             CustomerInput.parse({"email": demo.email, "name": demo.name, "kind": demo.kind,
                                  "phone": demo.phone, "vat_id": demo.vat_id, **demo.fields}),
-            addresses=[CustomerAddressInput.parse({**demo.address, "kind": kind,
+            addresses=[CustomerAddressInput.parse({**address, "name": demo.name, "kind": kind,
                                                    "is_default": True})
                        for kind in ("billing", "shipping")],
             actor=actor)

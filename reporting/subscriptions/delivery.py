@@ -48,7 +48,6 @@ def delete_files(payload: dict) -> None:
         default_storage.delete(path)
 
 
-
 def download_token(run: ReportRun) -> str:
     return signing.dumps({"run": run.pk}, salt=LINK_SALT)
 

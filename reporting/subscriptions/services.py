@@ -54,9 +54,6 @@ from reporting.subscriptions.schedule import params_for, period_bounds
 STALE_RUNNING = timedelta(minutes=30)
 
 
-# --- writes -------------------------------------------------------------------
-
-
 _DAY_OF_WEEK: dict[str, str] = {ScheduleKind.DAILY: "*", ScheduleKind.WEEKDAYS: "1-5",
                                 ScheduleKind.MONTHLY: "*"}
 
@@ -92,6 +89,7 @@ def _sync_beat(subscription: ReportSubscription) -> None:
 
 
 def _apply(subscription: ReportSubscription, data: SubscriptionData) -> None:
+    """Write `data` to the subscription, its recipients and its beat task."""
     for name in ("name", "report", "period", "format", "schedule", "send_time", "timezone",
                  "language", "send_only_if_data", "is_active"):
         setattr(subscription, name, getattr(data, name))
@@ -102,15 +100,15 @@ def _apply(subscription: ReportSubscription, data: SubscriptionData) -> None:
     subscription.filters = {key: value for key, value in data.filters.items()
                             if value not in (None, "")}
     subscription.extra_emails = sorted({address.lower() for address in data.extra_emails})
+    subscription.save()
+    subscription.recipients.set(data.recipient_ids)
+    _sync_beat(subscription)
 
 
 def create_subscription(*, data: SubscriptionData, actor: Actor) -> ReportSubscription:
     with transaction.atomic(durable=True):
         subscription = ReportSubscription(owner=actor)
         _apply(subscription, data)
-        subscription.save()
-        subscription.recipients.set(data.recipient_ids)
-        _sync_beat(subscription)
     return subscription
 
 
@@ -119,9 +117,6 @@ def update_subscription(*, subscription_id: int, data: SubscriptionData,
     with transaction.atomic(durable=True):
         subscription = ReportSubscription.objects.select_for_update().get(pk=subscription_id)
         _apply(subscription, data)
-        subscription.save()
-        subscription.recipients.set(data.recipient_ids)
-        _sync_beat(subscription)
     return subscription
 
 
@@ -137,9 +132,6 @@ def delete_subscription(*, subscription_id: int, actor: Actor) -> None:
             PeriodicTask.objects.filter(pk=task_id).delete()
         if paths:
             outbox.enqueue(DELETE_FILES_HANDLER, {"paths": paths})
-
-
-# --- runs ---------------------------------------------------------------------
 
 
 def _queue_run(run: ReportRun, *, dedup_key: str | None = None) -> None:
