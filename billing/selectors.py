@@ -57,8 +57,6 @@ def approval_queue(*, now: datetime | None = None) -> QuerySet[Order]:
     )
 
 
-# --- invoices -------------------------------------------------------------------
-
 INVOICE_FILTERS = [InvoiceStatus.OPEN, InvoiceStatus.PARTIALLY_PAID, InvoiceStatus.PAID,
                    InvoiceStatus.OVERDUE]
 
@@ -110,8 +108,6 @@ def customer_credit_balance(*, customer_id: int, currency: str | None = None) ->
         entries = entries.filter(currency=currency)
     return entries.aggregate(total=Sum("amount"))["total"] or Decimal("0.00")
 
-
-# --- accounts receivable --------------------------------------------------------
 
 _MONEY = DecimalField(max_digits=MONEY_DIGITS, decimal_places=MONEY_PLACES)
 

@@ -87,8 +87,6 @@ class Verdict:
     signal_managers: bool = False
 
 
-# --- the approver ---------------------------------------------------------------
-
 
 def approve_order_payment(*, order_id: int, payment: PaymentDetails | None, actor) -> None:
     """Authorise the order's payment and approve or hold the order (rules above).
@@ -283,8 +281,6 @@ def retry_card_payment(*, order_id: int, card_number: str, attempt_key: str,
                                          last4=result.last4, waiting_for=verdict.reason_code)
     return result
 
-
-# --- the approval queue ---------------------------------------------------------
 
 
 def approve_held_order(*, order_id: int, actor, reason: str = "") -> Order:
