@@ -123,7 +123,6 @@ def card_retry(request: HttpRequest, token: str) -> HttpResponse:
     return render(request, "billing/card_retry.html", {**context, "form": form})
 
 
-
 @require_GET
 @permission_required("billing.view_invoice")
 def invoice_list(request: HttpRequest) -> HttpResponse:

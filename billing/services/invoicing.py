@@ -108,7 +108,6 @@ def _terms(*, days: int, settled: bool) -> str:
                     "Payable within %(days)d days of the invoice date.", days) % {"days": days}
 
 
-
 def _take_number(series: str, year: int) -> int:
     """The next number of `series` in `year`, under the counter row's lock.
 
@@ -132,7 +131,6 @@ def _number(document: Invoice | CreditNote) -> None:
     document.number = format_document_number(document.series, document.year,
                                              document.sequence)
     document.save(update_fields=["sequence", "number"])
-
 
 
 def _build_invoice(order: Order, *, actor, today: date) -> Invoice:
@@ -258,7 +256,6 @@ def _capture_and_apply(order: Order, invoice: Invoice, *, actor, today: date) ->
                           reference=payment.provider_reference, payment=payment, actor=actor)
 
 
-
 def apply_payment(invoice: Invoice, *, amount: Decimal, method: str, received_on: date,
                   reference: str = "", payment: Payment | None = None,
                   actor=None) -> InvoicePayment:
@@ -278,7 +275,6 @@ def apply_payment(invoice: Invoice, *, amount: Decimal, method: str, received_on
     invoice.receive_payment(applied)
     invoice.save(update_fields=["amount_paid", "status"])
     return record
-
 
 
 @dataclass(frozen=True)
