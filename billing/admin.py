@@ -90,7 +90,6 @@ class PaymentTransactionAdmin(ReadOnlyAdmin):
                        "payment_status", "decline_code", "message", "created_at", "actor"]
 
 
-# --- invoicing ----------------------------------------------------------------------
 # Issued invoices and credit notes are legal documents (VAT directive art.
 # 226): read-only here and refused by a database trigger; corrections are
 # credit notes, payments are recorded through billing.services.

@@ -20,6 +20,7 @@ from billing.services import (
     InvoicePaymentInput,
 )
 from oms.lib.errors import ApplicationError
+from oms.lib.validation import errors_onto_form
 
 
 class DecisionForm(forms.Form):
@@ -70,9 +71,6 @@ class CardForm(forms.Form):
         return value
 
 
-# --- collection -------------------------------------------------------------------
-
-
 class InputForm(forms.Form):
     """A form that builds a service's typed input in `clean()`: the input's
     rules are the only ones, and its field errors land on the form's fields.
@@ -90,15 +88,8 @@ class InputForm(forms.Form):
             try:
                 self.input = self.build_input(cleaned)
             except ApplicationError as exc:
-                self.add_service_errors(exc)
+                errors_onto_form(self, exc)
         return cleaned
-
-    def add_service_errors(self, exc: ApplicationError) -> None:
-        for field, errors in exc.field_errors.items():
-            for error in errors:
-                self.add_error(field if field in self.fields else None, error)
-        if not exc.field_errors:
-            self.add_error(None, exc.message)
 
 
 class _AmountField(TypedDict):

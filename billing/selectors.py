@@ -57,12 +57,6 @@ def approval_queue(*, now: datetime | None = None) -> QuerySet[Order]:
     )
 
 
-def payments_of_order(*, order_id: int) -> QuerySet[Payment]:
-    return Payment.objects.filter(order_id=order_id).order_by("-id")
-
-
-# --- invoices -------------------------------------------------------------------
-
 INVOICE_FILTERS = [InvoiceStatus.OPEN, InvoiceStatus.PARTIALLY_PAID, InvoiceStatus.PAID,
                    InvoiceStatus.OVERDUE]
 
@@ -114,10 +108,6 @@ def customer_credit_balance(*, customer_id: int, currency: str | None = None) ->
         entries = entries.filter(currency=currency)
     return entries.aggregate(total=Sum("amount"))["total"] or Decimal("0.00")
 
-
-# --- accounts receivable --------------------------------------------------------
-
-BUCKETS = ["current", "d1_30", "d31_60", "d61_90", "d90_plus"]
 
 _MONEY = DecimalField(max_digits=MONEY_DIGITS, decimal_places=MONEY_PLACES)
 

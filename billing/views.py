@@ -29,6 +29,7 @@ from oms.lib.htmx import render_partial
 from oms.lib.http import get_or_404
 from oms.lib.money import format_money
 from oms.lib.paging import parse_page
+from oms.lib.validation import errors_onto_form
 from orders import selectors as order_selectors
 from orders.models import Order
 
@@ -123,9 +124,6 @@ def card_retry(request: HttpRequest, token: str) -> HttpResponse:
     return render(request, "billing/card_retry.html", {**context, "form": form})
 
 
-# --- invoices and receivables (Accounting) -----------------------------------------
-
-
 @require_GET
 @permission_required("billing.view_invoice")
 def invoice_list(request: AuthenticatedRequest) -> HttpResponse:
@@ -181,7 +179,7 @@ def record_payment(request: AuthenticatedRequest, pk: int) -> HttpResponse:
             record = services.record_invoice_payment(invoice_id=invoice.pk, data=form.input,
                                                      actor=request.user)
         except ApplicationError as exc:
-            form.add_service_errors(exc)
+            errors_onto_form(form, exc)
         else:
             message = _("Payment of %(amount)s recorded on %(number)s.") % {
                 "amount": format_money(record.amount, invoice.currency), "number": invoice.number}
@@ -217,7 +215,7 @@ def credit_note_create(request: AuthenticatedRequest, pk: int) -> HttpResponse:
             note = services.issue_credit_note(invoice_id=invoice.pk, data=form.input,
                                               actor=request.user)
         except ApplicationError as exc:
-            form.add_service_errors(exc)
+            errors_onto_form(form, exc)
         else:
             messages.success(request, _("Credit note %(number)s issued.")
                              % {"number": note.number})

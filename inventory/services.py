@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from pydantic import BeforeValidator
 
-from inventory.api import lock_stock_levels
+from inventory.api.locks import lock_stock_levels
 from inventory.models import Product, StockLevel, StockMovement, Warehouse
 from oms.lib.actors import Actor
 from oms.lib.errors import ApplicationError

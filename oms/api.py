@@ -40,8 +40,6 @@ IDEMPOTENCY_WAIT_SECONDS = 30.0
 IDEMPOTENCY_STALE_AFTER = timedelta(minutes=5)
 
 
-# --- tokens -----------------------------------------------------------------
-
 def hash_token(raw: str) -> str:
     return hashlib.sha256(raw.encode()).hexdigest()
 
@@ -86,8 +84,6 @@ class BearerToken(HttpBearer):
             api_token.last_used_at = now
         return api_token
 
-
-# --- idempotency ------------------------------------------------------------
 
 def request_fingerprint(request: HttpRequest) -> str:
     """SHA-256 of method, path and the JSON body in canonical form (key order
@@ -186,8 +182,6 @@ def run_idempotent(request: HttpRequest, key: str | None,
         IdempotencyRecord.objects.filter(pk=record_id).delete()
     return status, body
 
-
-# --- the API ----------------------------------------------------------------
 
 api = NinjaAPI(
     title="OMS API",

@@ -84,10 +84,6 @@ class ApiToken(models.Model):
     def __str__(self) -> str:
         return f"{self.name} ({self.prefix}…)"
 
-    @property
-    def is_revoked(self) -> bool:
-        return self.revoked_at is not None
-
 
 class IdempotencyRecord(models.Model):
     """The first response to an API request sent with an `Idempotency-Key`.

@@ -23,7 +23,6 @@ Only the last four digits and the brand of a card are ever stored.
 from billing.models.collection import CustomerCredit, InvoicePayment, Reminder, SettlementMethod
 from billing.models.credit_notes import CreditNote, CreditNoteLine
 from billing.models.invoices import (
-    STORED_INVOICE_STATUSES,
     UNSETTLED_STATUSES,
     DocumentCounter,
     Invoice,
@@ -42,7 +41,7 @@ from billing.models.payments import (
     TransactionOutcome,
 )
 
-__all__ = ["OPEN_STATUSES", "STORED_INVOICE_STATUSES", "UNSETTLED_STATUSES", "CreditNote",
+__all__ = ["OPEN_STATUSES", "UNSETTLED_STATUSES", "CreditNote",
            "CreditNoteLine", "CustomerCredit", "DocumentCounter", "Invoice", "InvoiceLine",
            "InvoicePayment", "InvoiceStatus", "InvoiceTaxRate", "Payment", "PaymentMethod",
            "PaymentStatus", "PaymentTransaction", "Reminder", "SettlementMethod",

@@ -117,7 +117,6 @@ class PaymentProvider(ABC):
     methods: tuple[str, ...] = ()
     reference_prefix: str = "pay"
 
-    # -- what a concrete provider decides ---------------------------------
     @abstractmethod
     def decide_authorisation(self, *, method: str, amount: Decimal, currency: str,
                              card_number: str | None) -> Decision:
@@ -135,7 +134,6 @@ class PaymentProvider(ABC):
         raise PaymentError(_("This provider does not take %(method)s payments.")
                            % {"method": "card"})
 
-    # -- the operations ---------------------------------------------------
     def authorise(self, *, order_id: int, method: str, amount: Decimal, currency: str,
                   idempotency_key: str, card_number: str | None = None,
                   actor: Actor = None) -> ProviderResult:
@@ -225,7 +223,6 @@ class PaymentProvider(ABC):
     capturable_statuses: tuple[str, ...] = (PaymentStatus.AUTHORISED, PaymentStatus.REVIEW)
     voidable_statuses: tuple[str, ...] = (PaymentStatus.AUTHORISED, PaymentStatus.REVIEW)
 
-    # -- shared machinery -------------------------------------------------
     def _follow_up(self, kind: str, reference: str, idempotency_key: str,
                    amount: Decimal | None, actor: Actor,
                    apply: Callable[[Payment], tuple[Decimal, str]]) -> ProviderResult:

@@ -1,7 +1,5 @@
 """Payment approval: decide whether a placed order may go to fulfilment.
 
-(billing.services.approval; the package re-exports these names.)
-
 `approve_order_payment` is the approver `orders` calls after a placement
 commits (registered in `BillingConfig.ready()` through
 `orders.payments.register_payment_approver`). It authorises the payment with
@@ -90,9 +88,6 @@ class Verdict:
     # The reason as an orders StatusCause with its figures, so the timeline
     # says it in the reader's language (reason_text: the same, in this one).
     cause: dict[str, Any] = field(default_factory=dict)
-
-
-# --- the approver ---------------------------------------------------------------
 
 
 def approve_order_payment(*, order_id: int, payment: PaymentDetails | None, actor: Actor) -> None:
@@ -235,9 +230,6 @@ def _apply(order: Order, verdict: Verdict, result: ProviderResult | None, actor:
                        dedup_key=f"billing:prepayment-missing:{order.pk}")
 
 
-# --- the signed link: the customer re-enters card details ------------------------
-
-
 def card_link_token(*, order_id: int) -> str:
     return signing.TimestampSigner(salt=CARD_LINK_SALT).sign_object({"order": order_id})
 
@@ -295,9 +287,6 @@ def retry_card_payment(*, order_id: int, card_number: str, attempt_key: str,
             order_events.card_authorised(order, actor=actor, brand=result.brand,
                                          last4=result.last4, waiting_for=verdict.reason_code)
     return result
-
-
-# --- the approval queue ---------------------------------------------------------
 
 
 def approve_held_order(*, order_id: int, actor: Actor, reason: str = "") -> Order:

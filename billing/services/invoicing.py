@@ -109,9 +109,6 @@ def _terms(*, days: int, settled: bool) -> str:
                     "Payable within %(days)d days of the invoice date.", days) % {"days": days}
 
 
-# --- numbering ------------------------------------------------------------------
-
-
 def _take_number(series: str, year: int) -> int:
     """The next number of `series` in `year`, under the counter row's lock.
 
@@ -136,9 +133,6 @@ def _number(document: Invoice | CreditNote) -> str:
                                              document.sequence)
     document.save(update_fields=["sequence", "number"])
     return document.number
-
-
-# --- invoices -------------------------------------------------------------------
 
 
 def _build_invoice(order: Order, *, actor: Actor, today: date) -> Invoice:
@@ -264,9 +258,6 @@ def _capture_and_apply(order: Order, invoice: Invoice, *, actor: Actor, today: d
                           reference=payment.provider_reference, payment=payment, actor=actor)
 
 
-# --- applying money -------------------------------------------------------------
-
-
 def apply_payment(invoice: Invoice, *, amount: Decimal, method: str, received_on: date,
                   reference: str = "", payment: Payment | None = None,
                   actor: Actor = None) -> InvoicePayment:
@@ -286,9 +277,6 @@ def apply_payment(invoice: Invoice, *, amount: Decimal, method: str, received_on
     invoice.receive_payment(applied)
     invoice.save(update_fields=["amount_paid", "status"])
     return record
-
-
-# --- credit notes -------------------------------------------------------------
 
 
 @dataclass(frozen=True)

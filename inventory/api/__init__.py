@@ -12,7 +12,7 @@ before its stock levels. The expiry sweep skips reservation rows that are
 locked and then locks stock levels in primary-key order as well.
 """
 
-from inventory.api.catalogue import active_warehouses, availability, products_by_sku
+from inventory.api.catalogue import availability, products_by_sku
 from inventory.api.holds import (
     confirm,
     expire_lapsed_holds,
@@ -20,32 +20,24 @@ from inventory.api.holds import (
     release,
     reserve,
 )
-from inventory.api.locks import lock_stock_levels
-from inventory.api.movements import SHORT_PICK_REASON, consume, return_stock
+from inventory.api.movements import consume, return_stock
 from inventory.api.types import (
     InsufficientStock,
     LineRequest,
     ProductInfo,
-    ReservationInfo,
     Shortage,
-    WarehouseAvailability,
 )
 
 __all__ = [
-    "SHORT_PICK_REASON",
     "InsufficientStock",
     "LineRequest",
     "ProductInfo",
-    "ReservationInfo",
     "Shortage",
-    "WarehouseAvailability",
-    "active_warehouses",
     "availability",
     "confirm",
     "consume",
     "expire_lapsed_holds",
     "hold_minutes_default",
-    "lock_stock_levels",
     "products_by_sku",
     "release",
     "reserve",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from inventory.api.types import ProductInfo, WarehouseAvailability
-from inventory.models import Product, StockLevel, Warehouse
+from inventory.models import Product, StockLevel
 
 
 def availability(*, product_ids: list[int]) -> dict[int, list[WarehouseAvailability]]:
@@ -30,6 +30,3 @@ def products_by_sku(*, skus: list[str]) -> dict[str, ProductInfo]:
         for row in Product.objects.filter(sku__in=set(skus)).values_list(*fields)
     }
 
-
-def active_warehouses() -> list[Warehouse]:
-    return list(Warehouse.objects.filter(is_active=True).order_by("code"))

@@ -218,14 +218,6 @@ def _write_holds(cursor: CursorWrapper, order_id: int,
             for line, level, quantity in allocations]
 
 
-def _info(reservation: Reservation) -> ReservationInfo:
-    return ReservationInfo(order_line_id=reservation.order_line_id,
-                           product_id=reservation.product_id,
-                           warehouse_id=reservation.warehouse_id,
-                           quantity=reservation.quantity, kind=str(reservation.kind),
-                           expires_at=reservation.expires_at)
-
-
 _CONFIRM_COVERED_SQL = """
 WITH active AS (
     SELECT id, order_line_id, quantity FROM inventory_reservation
@@ -347,7 +339,6 @@ def expire_lapsed_holds(*, now: datetime | None = None, limit: int | None = None
     if limit is not None:
         limit_sql = "LIMIT %(limit)s"
         params["limit"] = int(limit)
-    # A single statement is atomic on its own: no savepoint needed.
     with connection.cursor() as cursor:
         cursor.execute(_EXPIRE_SQL.format(limit=limit_sql), params)
         return [row[0] for row in cursor.fetchall()]

@@ -40,14 +40,6 @@ def tax_amount(net: Decimal, rate_percent: Decimal) -> Decimal:
     return quantize_money(to_decimal(net) * to_decimal(rate_percent) / Decimal(100))
 
 
-def default_currency() -> str:
-    return settings.DEFAULT_CURRENCY
-
-
-def is_supported_currency(code: str) -> bool:
-    return code in settings.CURRENCIES
-
-
 def format_money(amount: Decimal | str | None, currency: str | None = None, *,
                  code: bool = False) -> str:
     """An amount in the active language: "€1,234.50" / "1 234,50 €"; with
