@@ -143,8 +143,3 @@ def update_address(*, address: Address, actor, **fields: Any) -> Address:
             setattr(address, field, value)
         address.save()
     return address
-
-
-def delete_address(*, address: Address, actor) -> None:
-    with transaction.atomic():
-        address.delete()
