@@ -110,15 +110,14 @@ def hold_order(*, order_id: int, reason_code: str, reason_text: str = "", actor)
     customer is told what is needed (billing's payment link does that for a
     declined card)."""
     hold = Hold.parse({"reason_code": reason_code, "reason_text": reason_text})
-    reason_code, reason_text = hold.reason_code, hold.reason_text
     with transaction.atomic():
         order = lock_order(order_id=order_id)
-        event = _transition(order, "hold", actor=actor, reason=reason_text,
-                            data={"hold_reason": reason_code}, refused_as=_("put on hold"),
-                            reason_code=reason_code, reason_text=reason_text)
+        event = _transition(order, "hold", actor=actor, reason=hold.reason_text,
+                            data={"hold_reason": hold.reason_code}, refused_as=_("put on hold"),
+                            reason_code=hold.reason_code, reason_text=hold.reason_text)
         outbox.enqueue(HOLD_NOTICE_HANDLER, {"order_id": order.pk, "event_id": event.pk},
                        dedup_key=f"orders:held:{event.pk}")
-        if reason_code != HoldReason.PAYMENT_DECLINED:
+        if hold.reason_code != HoldReason.PAYMENT_DECLINED:
             _email_customer(order, "on_hold")
     return order
 
