@@ -191,19 +191,20 @@ def _posted_lines(request: HttpRequest) -> tuple[list[str], list[str]]:
     return skus, quantities
 
 
+def _currency(value: str | None) -> str:
+    return value if value in settings.CURRENCIES else settings.DEFAULT_CURRENCY
+
+
 def _render_entry(request: HttpRequest, form: EntryForm, entry_lines: selectors.EntryLines,
                   *, status: int = 200, error: str = "") -> HttpResponse:
     customer = (selectors.entry_customer(form.data.get("customer")) if form.is_bound
                 else form.initial.get("customer"))
-    currency = (form.data.get("currency") if form.is_bound else None) or settings.DEFAULT_CURRENCY
     return render(request, "orders/entry.html", {
         "form": form, "entry": entry_lines, "customer": customer, "error": error,
-        "currency": currency if currency in settings.CURRENCIES else settings.DEFAULT_CURRENCY,
+        "currency": _currency(form.data.get("currency") if form.is_bound else None),
         "can_place": request.user.has_perm("orders.place_order"),
     }, status=status)
 
-
-# --- entry views ----------------------------------------------------------------
 
 @require_GET
 @permission_required("orders.add_order")
@@ -264,11 +265,9 @@ def entry_lines_partial(request: HttpRequest) -> HttpResponse:
     """Recompute the lines table (add, remove, change quantity): live
     availability and totals, nothing written."""
     skus, quantities = _posted_lines(request)
-    currency = request.POST.get("currency") or settings.DEFAULT_CURRENCY
-    if currency not in settings.CURRENCIES:
-        currency = settings.DEFAULT_CURRENCY
     return render(request, "orders/entry.html#lines",
-                  {"entry": selectors.entry_lines(skus, quantities), "currency": currency,
+                  {"entry": selectors.entry_lines(skus, quantities),
+                   "currency": _currency(request.POST.get("currency")),
                    "added": bool(request.POST.get("add_sku"))})
 
 
@@ -292,23 +291,19 @@ def entry_save(request: HttpRequest) -> HttpResponse:
     if not form.is_valid() or error:
         # Field errors are listed by the form's own summary; `error` is for the lines.
         return _render_entry(request, form, entry_lines, status=422, error=error)
-    lines = [(line.sku, line.quantity) for line in entry_lines.lines]
+    data = form.input_data([(line.sku, line.quantity) for line in entry_lines.lines])
     draft = action == "draft"
     try:
         if form.cleaned_data["customer"] is not None:
-            order = services.place_order(PlaceOrder.parse(form.input_data(lines)),
-                                         actor=request.user, draft=draft)
+            order = services.place_order(PlaceOrder.parse(data), actor=request.user, draft=draft)
         else:
-            order = capture_order(CaptureOrder.parse(form.input_data(lines)),
-                                  actor=request.user, draft=draft)
+            order = capture_order(CaptureOrder.parse(data), actor=request.user, draft=draft)
     except ApplicationError as exc:
         errors_onto_form(form, exc, summary=False)
         return _render_entry(request, form, entry_lines, status=exc.status if
                              exc.status != 400 else 422, error=exc.message)
-    if action == "draft":
-        messages.success(request, _("Draft %(number)s saved.") % {"number": order.number})
-    else:
-        messages.success(request, _("Order %(number)s placed.") % {"number": order.number})
+    done = _("Draft %(number)s saved.") if draft else _("Order %(number)s placed.")
+    messages.success(request, done % {"number": order.number})
     return redirect("orders:detail", pk=order.pk)
 
 
@@ -319,27 +314,22 @@ def entry_save(request: HttpRequest) -> HttpResponse:
 def import_upload(request: HttpRequest) -> HttpResponse:
     """Upload, then preview: per-row errors, or the orders about to be made."""
     if request.method == "GET":
-        return render(request, "orders/import.html",
-                      {"form": ImportForm(), "columns": _column_docs()})
+        return _import_page(request, form=ImportForm())
     form = ImportForm(request.POST, request.FILES)
     if not form.is_valid():
-        return render(request, "orders/import.html",
-                      {"form": form, "columns": _column_docs()}, status=422)
+        return _import_page(request, status=422, form=form)
     content = form.cleaned_data["file"].read()
     try:
         preview = imports.check(content)
     except ApplicationError as exc:
         form.add_error("file", exc.message)
-        return render(request, "orders/import.html",
-                      {"form": form, "columns": _column_docs()}, status=422)
-    context = {"form": ImportForm(), "preview": preview, "columns": _column_docs(),
-               "filename": form.cleaned_data["file"].name}
-    if preview.is_clean:
-        stored = imports.store_upload(content)
-        context["ticket"] = signing.dumps({"file": stored, "user": request.user.pk},
-                                          salt=IMPORT_SALT)
-    return render(request, "orders/import.html", context,
-                  status=200 if preview.is_clean else 422)
+        return _import_page(request, status=422, form=form)
+    context = {"form": ImportForm(), "preview": preview, "filename": form.cleaned_data["file"].name}
+    if not preview.is_clean:
+        return _import_page(request, status=422, **context)
+    ticket = signing.dumps({"file": imports.store_upload(content), "user": request.user.pk},
+                           salt=IMPORT_SALT)
+    return _import_page(request, **context, ticket=ticket)
 
 
 @require_POST
@@ -361,13 +351,15 @@ def import_confirm(request: HttpRequest) -> HttpResponse:
         preview = None
         with contextlib.suppress(ApplicationError):
             preview = imports.check(imports.load_upload(ticket["file"]))
-        return render(request, "orders/import.html",
-                      {"form": ImportForm(), "preview": preview, "columns": _column_docs(),
-                       "import_error": exc.message}, status=exc.status)
+        return _import_page(request, status=exc.status, form=ImportForm(), preview=preview,
+                            import_error=exc.message)
     imports.discard_upload(ticket["file"])
     messages.success(request, _("%(count)d orders imported.") % {"count": len(orders)})
     return redirect("orders:import")
 
 
-def _column_docs() -> list[tuple[str, bool]]:
-    return [(name, name in imports.REQUIRED_COLUMNS) for name in imports.COLUMNS]
+def _import_page(request: HttpRequest, *, status: int = 200, **context) -> HttpResponse:
+    """The import page, with the file's column documentation."""
+    columns = [(name, name in imports.REQUIRED_COLUMNS) for name in imports.COLUMNS]
+    return render(request, "orders/import.html", {**context, "columns": columns},
+                  status=status)
