@@ -22,6 +22,7 @@ from django.core import signing
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -112,60 +113,40 @@ def _act(request: HttpRequest, pk: int, call: Callable[[], object], done: str) -
     return redirect("orders:detail", pk)
 
 
-@require_POST
-@permission_required("orders.place_order")
-def place(request: HttpRequest, pk: int) -> HttpResponse:
-    return _act(request, pk, lambda: services.place_draft(
-        order=selectors.get_order(order_id=pk), payment=None, actor=request.user),
-        _("Order placed."))
+def _action(permission: str, done: str | Promise, call: Callable[[HttpRequest, int], object]
+            ) -> Callable[[HttpRequest, int], HttpResponse]:
+    """A POST view that runs `call(request, pk)` through `_act`."""
+
+    @require_POST
+    @permission_required(permission)
+    def view(request: HttpRequest, pk: int) -> HttpResponse:
+        return _act(request, pk, lambda: call(request, pk), str(done))
+
+    return view
 
 
-@require_POST
-@permission_required("orders.approve_order")
-def approve(request: HttpRequest, pk: int) -> HttpResponse:
-    return _act(request, pk, lambda: services.approve_order(
-        order_id=pk, actor=request.user, reason=request.POST.get("reason", "")),
-        _("Order approved."))
-
-
-@require_POST
-@permission_required("orders.approve_order")
-def allocate(request: HttpRequest, pk: int) -> HttpResponse:
-    return _act(request, pk, lambda: services.allocate_backorder(order_id=pk, actor=request.user),
-                _("Stock allocated."))
-
-
-@require_POST
-@permission_required("orders.approve_order")
-def hold(request: HttpRequest, pk: int) -> HttpResponse:
-    return _act(request, pk, lambda: services.hold_order(
-        order_id=pk, reason_code=request.POST.get("reason_code", ""),
-        reason_text=request.POST.get("reason_text", ""), actor=request.user),
-        _("Order put on hold."))
-
-
-@require_POST
-@permission_required("orders.approve_order")
-def reject(request: HttpRequest, pk: int) -> HttpResponse:
-    return _act(request, pk, lambda: services.reject_order(
-        order_id=pk, actor=request.user, reason=request.POST.get("reason", "")),
-        _("Order rejected."))
-
-
-@require_POST
-@permission_required("orders.cancel_order")
-def cancel(request: HttpRequest, pk: int) -> HttpResponse:
-    return _act(request, pk, lambda: services.cancel_order(
-        order_id=pk, actor=request.user, reason=request.POST.get("reason", "")),
-        _("Order cancelled."))
-
-
-@require_POST
-@permission_required("orders.add_note")
-def note(request: HttpRequest, pk: int) -> HttpResponse:
-    return _act(request, pk, lambda: services.add_note(
-        order_id=pk, text=request.POST.get("text", ""), actor=request.user),
-        _("Note added."))
+place = _action("orders.place_order", gettext_lazy("Order placed."),
+                lambda request, pk: services.place_draft(
+                    order=selectors.get_order(order_id=pk), payment=None, actor=request.user))
+approve = _action("orders.approve_order", gettext_lazy("Order approved."),
+                  lambda request, pk: services.approve_order(
+                      order_id=pk, actor=request.user, reason=request.POST.get("reason", "")))
+allocate = _action("orders.approve_order", gettext_lazy("Stock allocated."),
+                   lambda request, pk: services.allocate_backorder(order_id=pk,
+                                                                   actor=request.user))
+hold = _action("orders.approve_order", gettext_lazy("Order put on hold."),
+               lambda request, pk: services.hold_order(
+                   order_id=pk, reason_code=request.POST.get("reason_code", ""),
+                   reason_text=request.POST.get("reason_text", ""), actor=request.user))
+reject = _action("orders.approve_order", gettext_lazy("Order rejected."),
+                 lambda request, pk: services.reject_order(
+                     order_id=pk, actor=request.user, reason=request.POST.get("reason", "")))
+cancel = _action("orders.cancel_order", gettext_lazy("Order cancelled."),
+                 lambda request, pk: services.cancel_order(
+                     order_id=pk, actor=request.user, reason=request.POST.get("reason", "")))
+note = _action("orders.add_note", gettext_lazy("Note added."),
+               lambda request, pk: services.add_note(
+                   order_id=pk, text=request.POST.get("text", ""), actor=request.user))
 
 
 # --- order entry -----------------------------------------------------------------
