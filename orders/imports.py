@@ -322,9 +322,8 @@ def check(content: bytes) -> ImportPreview:
                 PricedLine(unit_price=products[line.sku].unit_price,
                            tax_rate=products[line.sku].tax_rate, quantity=line.quantity)
                 for line in planned.data.lines])
-            planned.total_net = totals.net
-            planned.total_tax = totals.tax
-            planned.total_gross = totals.gross
+            planned.total_net, planned.total_tax, planned.total_gross = (
+                totals.net, totals.tax, totals.gross)
         orders.append(planned)
     if _done_marker(content).exists():
         file_errors.append(_("This exact file was already imported."))

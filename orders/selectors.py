@@ -207,7 +207,7 @@ def entry_lines(skus: list[str], quantities: list[str]) -> EntryLines:
     products = inventory_api.products_by_sku(skus=[sku for sku, _q in raw])
     availability = inventory_api.availability(
         product_ids=[p.id for p in products.values()]) if products else {}
-    lines, seen = [], set()
+    lines, priced, seen = [], [], set()
     for sku, quantity_raw in raw:
         line = EntryLine(sku=sku, quantity_raw=quantity_raw)
         product = products.get(sku)
@@ -228,12 +228,12 @@ def entry_lines(skus: list[str], quantities: list[str]) -> EntryLines:
         else:
             line.errors.append(_("Enter a whole number above zero."))
         if line.quantity and line.unit_price is not None:
-            line.net = PricedLine(unit_price=line.unit_price, tax_rate=line.tax_rate,
-                                  quantity=line.quantity).net
+            price = PricedLine(unit_price=line.unit_price, tax_rate=line.tax_rate,
+                               quantity=line.quantity)
+            line.net = price.net
+            if not line.errors:
+                priced.append(price)
         lines.append(line)
-    priced = [PricedLine(unit_price=line.unit_price, tax_rate=line.tax_rate,
-                         quantity=line.quantity)
-              for line in lines if line.net is not None and not line.errors]
     return EntryLines(lines=lines, totals=compute_totals(priced) if priced else None)
 
 def entry_customer(customer_id: object) -> Customer | None:

@@ -59,8 +59,8 @@ def approve_order(*, order_id: int, actor, reason: str = "", locked: Order | Non
     transaction (billing's approver does), so it is not read twice.
     """
     with transaction.atomic():
-        mine = locked is not None and locked.pk == order_id
-        order = locked if mine else lock_order(order_id=order_id)
+        order = (locked if locked is not None and locked.pk == order_id
+                 else lock_order(order_id=order_id))
         if not can_proceed(order.approve):
             raise _refuse(order, _("approved"))
         lines = list(order.lines.all())
