@@ -5,10 +5,6 @@ call a selector or a service, render.
 Entry is one page: pick or create the customer (search as you type), add
 lines (product search as you type) with live availability and totals from
 the server; every htmx request renders a partial of `orders/entry.html`.
-
-Every action answers an htmx request with the re-rendered order panel; a
-refused action answers with the panel, its message and the service's status
-(409 for an illegal transition).
 """
 
 from __future__ import annotations
@@ -99,7 +95,8 @@ def order_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _act(request: HttpRequest, pk: int, call: Callable[[], object], done: str) -> HttpResponse:
-    """Run one service call for the order and answer with its panel."""
+    """Run one service call for the order and answer with its panel (a refusal:
+    with its message and the service's status, 409 for an illegal transition)."""
     get_or_404(selectors.get_order, order_id=pk)
     try:
         call()
