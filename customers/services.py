@@ -120,9 +120,8 @@ def add_address(*, customer: Customer, kind: str, actor, is_default: bool = Fals
 
 
 def update_address(*, address: Address, actor, **fields: Any) -> Address:
-    is_default = fields.pop("is_default", address.is_default)
-    current = {**address.as_snapshot(), "kind": address.kind}
-    prepared = CustomerAddressInput.parse({**current, **fields, "is_default": is_default},
+    current = {**address.as_snapshot(), "kind": address.kind, "is_default": address.is_default}
+    prepared = CustomerAddressInput.parse({**current, **fields},
                                           prefix="addresses.0.").model_dump()
     with transaction.atomic():
         Customer.objects.select_for_update().filter(pk=address.customer_id).first()
