@@ -23,13 +23,6 @@ from oms.lib.actors import Actor
 from oms.lib.errors import ApplicationError
 
 
-def _email_taken(email: str, *, exclude_pk: int | None = None) -> bool:
-    qs = Customer.objects.filter(email__iexact=email)
-    if exclude_pk is not None:
-        qs = qs.exclude(pk=exclude_pk)
-    return qs.exists()
-
-
 def _duplicate_email_error(email: str) -> ApplicationError:
     return ApplicationError(
         _("A customer with the e-mail %(email)s already exists.") % {"email": email},
@@ -49,14 +42,14 @@ def _store_address(customer: Customer, data: dict) -> Address:
 
 
 def _create(values: dict[str, Any], addresses: Sequence[CustomerAddressInput]) -> Customer:
-    if _email_taken(values["email"]):
-        raise _duplicate_email_error(values["email"])
+    # The case-insensitive unique constraint refuses a taken e-mail, also
+    # against a concurrent create.
     try:
         with transaction.atomic():
             customer = Customer.objects.create(**values)
             for address in addresses:
                 _store_address(customer, address.model_dump())
-    except IntegrityError:  # a concurrent create with the same e-mail won
+    except IntegrityError:
         raise _duplicate_email_error(values["email"])
     return customer
 
@@ -72,8 +65,6 @@ def update_customer(*, customer: Customer, actor: Actor, **fields: Any) -> Custo
                for name in CustomerInput.model_fields if name != "addresses"}
     data = CustomerInput.parse({**current, **fields})
     changed = {name: getattr(data, name) for name in fields}
-    if "email" in changed and _email_taken(data.email, exclude_pk=customer.pk):
-        raise _duplicate_email_error(data.email)
     try:
         with transaction.atomic():
             for field, value in changed.items():
@@ -130,9 +121,8 @@ def add_address(*, customer: Customer, kind: str, actor: Actor, is_default: bool
 
 
 def update_address(*, address: Address, actor: Actor, **fields: Any) -> Address:
-    is_default = fields.pop("is_default", address.is_default)
-    current = {**address.as_snapshot(), "kind": address.kind}
-    prepared = CustomerAddressInput.parse({**current, **fields, "is_default": is_default},
+    current = {**address.as_snapshot(), "kind": address.kind, "is_default": address.is_default}
+    prepared = CustomerAddressInput.parse({**current, **fields},
                                           prefix="addresses.0.").model_dump()
     with transaction.atomic():
         Customer.objects.select_for_update().filter(pk=address.customer_id).first()
@@ -144,8 +134,3 @@ def update_address(*, address: Address, actor: Actor, **fields: Any) -> Address:
             setattr(address, field, value)
         address.save()
     return address
-
-
-def delete_address(*, address: Address, actor: Actor) -> None:
-    with transaction.atomic():
-        address.delete()

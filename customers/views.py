@@ -4,6 +4,8 @@ selector, render."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -45,22 +47,29 @@ def customer_detail(request: HttpRequest, pk: int) -> HttpResponse:
                   {"card": card, "customer": card.customer, "address_form": AddressForm()})
 
 
+def _save(request: HttpRequest, form, save: Callable[[], object], *, prefix: str = ""):
+    """On a valid POST, run the service: its result, or None with its field
+    errors on the form."""
+    if request.method != "POST" or not form.is_valid():
+        return None
+    try:
+        return save()
+    except ApplicationError as exc:
+        errors_onto_form(form, exc, prefix=prefix)
+        return None
+
+
 @require_http_methods(["GET", "POST"])
 @permission_required("customers.add_customer")
 def customer_create(request: AuthenticatedRequest) -> HttpResponse:
     form = CustomerForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            customer = services.create_customer(CustomerInput.parse(form.cleaned_data),
-                                                actor=request.user)
-        except ApplicationError as exc:
-            errors_onto_form(form, exc)
-        else:
-            messages.success(request, _("Customer %(name)s created.") % {"name": customer.name})
-            return redirect("customers:detail", customer.pk)
-    status = 400 if form.errors else 200
+    customer = _save(request, form, lambda: services.create_customer(
+        CustomerInput.parse(form.cleaned_data), actor=request.user))
+    if customer is not None:
+        messages.success(request, _("Customer %(name)s created.") % {"name": customer.name})
+        return redirect("customers:detail", customer.pk)
     return render(request, "customers/customer_form.html", {"form": form, "customer": None},
-                  status=status)
+                  status=400 if form.errors else 200)
 
 
 @require_http_methods(["GET", "POST"])
@@ -69,18 +78,13 @@ def customer_edit(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     customer = get_or_404(selectors.get_customer, customer_id=pk)
     initial = {name: getattr(customer, name) for name in CustomerForm.base_fields}
     form = CustomerForm(request.POST or None, initial=initial)
-    if request.method == "POST" and form.is_valid():
-        changed = {name: form.cleaned_data[name] for name in form.changed_data}
-        try:
-            services.update_customer(customer=customer, actor=request.user, **changed)
-        except ApplicationError as exc:
-            errors_onto_form(form, exc)
-        else:
-            messages.success(request, _("Customer %(name)s saved.") % {"name": customer.name})
-            return redirect("customers:detail", customer.pk)
-    status = 400 if form.errors else 200
+    if _save(request, form, lambda: services.update_customer(
+            customer=customer, actor=request.user,
+            **{name: form.cleaned_data[name] for name in form.changed_data})):
+        messages.success(request, _("Customer %(name)s saved.") % {"name": customer.name})
+        return redirect("customers:detail", customer.pk)
     return render(request, "customers/customer_form.html", {"form": form, "customer": customer},
-                  status=status)
+                  status=400 if form.errors else 200)
 
 
 @require_http_methods(["GET", "POST"])
@@ -88,17 +92,13 @@ def customer_edit(request: AuthenticatedRequest, pk: int) -> HttpResponse:
 def address_add(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     customer = get_or_404(selectors.get_customer, customer_id=pk)
     form = AddressForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.add_address(customer=customer, actor=request.user, **form.cleaned_data)
-        except ApplicationError as exc:
-            errors_onto_form(form, exc, prefix="addresses.0.")
-        else:
-            messages.success(request, _("Address added."))
-            return redirect("customers:detail", customer.pk)
-    status = 400 if form.errors else 200
+    if _save(request, form, lambda: services.add_address(
+            customer=customer, actor=request.user, **form.cleaned_data), prefix="addresses.0."):
+        messages.success(request, _("Address added."))
+        return redirect("customers:detail", customer.pk)
     return render(request, "customers/address_form.html",
-                  {"form": form, "customer": customer, "address": None}, status=status)
+                  {"form": form, "customer": customer, "address": None},
+                  status=400 if form.errors else 200)
 
 
 @require_http_methods(["GET", "POST"])
@@ -107,15 +107,10 @@ def address_edit(request: AuthenticatedRequest, pk: int, address_pk: int) -> Htt
     address = get_or_404(selectors.get_address, customer_id=pk, address_id=address_pk)
     initial = {name: getattr(address, name) for name in AddressForm.base_fields}
     form = AddressForm(request.POST or None, initial=initial)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.update_address(address=address, actor=request.user, **form.cleaned_data)
-        except ApplicationError as exc:
-            errors_onto_form(form, exc, prefix="addresses.0.")
-        else:
-            messages.success(request, _("Address saved."))
-            return redirect("customers:detail", pk)
-    status = 400 if form.errors else 200
+    if _save(request, form, lambda: services.update_address(
+            address=address, actor=request.user, **form.cleaned_data), prefix="addresses.0."):
+        messages.success(request, _("Address saved."))
+        return redirect("customers:detail", pk)
     return render(request, "customers/address_form.html",
                   {"form": form, "customer": address.customer, "address": address},
-                  status=status)
+                  status=400 if form.errors else 200)

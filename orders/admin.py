@@ -30,8 +30,6 @@ def _run(modeladmin, request, queryset, call, done) -> None:
 
 @admin.register(Order)
 class OrderAdmin(ReadOnlyAdmin):
-    # Orders are placed through order entry, the API or an import, and change
-    # only through the actions below, which call the services.
     list_display = ["number", "customer", "channel", "status", "hold_reason", "total_gross",
                     "currency", "created_at", "placed_at", "api_token"]
     list_filter = ["status", "channel", "hold_reason", "currency", "payment_method"]

@@ -22,14 +22,8 @@ from orders.services import place_order
 
 def capture_order(data: CaptureOrder, *, actor: Actor = None, draft: bool = False,
                   api_token_id: int | None = None) -> Order:
-    """Find or create the customer (by e-mail) and place the order, in one
-    transaction: a refused order leaves no new customer behind.
-
-    `api_token_id`: the JSON API's token, recorded on the order.
-
-    Plain `transaction.atomic()`: the CSV import runs many captures inside
-    its own all-or-nothing transaction; on its own this is the outermost one.
-    """
+    """Plain `transaction.atomic()`: the CSV import runs many captures inside
+    its own all-or-nothing transaction; on its own this is the outermost one."""
     addresses = [CustomerAddressInput.model_construct(**address.model_dump(), kind=kind)
                  for address, kind in [(data.shipping_address, AddressKind.SHIPPING),
                                        (data.billing_address, AddressKind.BILLING)] if address]

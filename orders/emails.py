@@ -17,37 +17,35 @@ from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 from django.utils import translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from oms.lib import outbox
 from orders import events as order_events
 from orders.models import EventKind, Order, OrderEvent
 
 # kind -> subject; the bodies are templates/emails/orders/<kind>.txt/.html
-CUSTOMER_EMAILS = {
-    "received": lambda o: _("We received your order %(number)s") % {"number": o.number},
-    "confirmed": lambda o: _("Your order %(number)s is confirmed") % {"number": o.number},
-    "backordered": lambda o: _("Your order %(number)s is waiting for stock")
-    % {"number": o.number},
-    "expired": lambda o: _("Your order %(number)s has expired") % {"number": o.number},
-    "cancelled": lambda o: _("Your order %(number)s has been cancelled")
-    % {"number": o.number},
-    "shipped": lambda o: _("Your order %(number)s is on its way") % {"number": o.number},
+_SUBJECTS = {
+    "received": gettext_lazy("We received your order %(number)s"),
+    "confirmed": gettext_lazy("Your order %(number)s is confirmed"),
+    "backordered": gettext_lazy("Your order %(number)s is waiting for stock"),
+    "expired": gettext_lazy("Your order %(number)s has expired"),
+    "cancelled": gettext_lazy("Your order %(number)s has been cancelled"),
+    "shipped": gettext_lazy("Your order %(number)s is on its way"),
     # What the customer must do for an order on hold (not for a declined
     # card: billing's "payment_link" asks for a new card instead).
-    "on_hold": lambda o: _("Your order %(number)s is on hold") % {"number": o.number},
+    "on_hold": gettext_lazy("Your order %(number)s is on hold"),
     # billing: a signed link to enter card details again after a decline
-    "payment_link": lambda o: _("Order %(number)s: please check your payment details")
-    % {"number": o.number},
+    "payment_link": gettext_lazy("Order %(number)s: please check your payment details"),
     # billing: the invoice (PDF attached), money received, overdue reminders
-    "invoice": lambda o: _("Your invoice for order %(number)s") % {"number": o.number},
-    "payment_received": lambda o: _("Payment received for order %(number)s")
-    % {"number": o.number},
-    "overdue_reminder": lambda o: _("Reminder: the invoice for order %(number)s is overdue")
-    % {"number": o.number},
+    "invoice": gettext_lazy("Your invoice for order %(number)s"),
+    "payment_received": gettext_lazy("Payment received for order %(number)s"),
+    "overdue_reminder": gettext_lazy("Reminder: the invoice for order %(number)s is overdue"),
     # billing: a credit note correcting the invoice (PDF attached)
-    "credit_note": lambda o: _("A credit note for your order %(number)s")
-    % {"number": o.number},
+    "credit_note": gettext_lazy("A credit note for your order %(number)s"),
 }
+# kind -> the subject for an order, in the active language
+CUSTOMER_EMAILS = {kind: (lambda order, subject=subject: str(subject) % {"number": order.number})
+                   for kind, subject in _SUBJECTS.items()}
 
 
 def _message_id(outbox_message_id: int) -> str:

@@ -43,7 +43,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from customers.models import Address, Customer
+from customers.models import Address, Customer, Standing
 from inventory import api as inventory_api
 from oms.lib.actors import Actor
 from oms.lib.errors import ApplicationError
@@ -267,8 +267,18 @@ def check(content: bytes) -> ImportPreview:
     rows, file_errors = parse(content)
     if file_errors:
         return ImportPreview(rows=rows, orders=[], file_errors=file_errors)
+    # Catalogue and blocked customers, in one query each, for the preview's totals.
+    skus = sorted({row.values["sku"] for row in rows if row.values.get("sku")})
+    products = inventory_api.products_by_sku(skus=skus)
+    emails = {row.values["customer_email"].lower() for row in rows
+              if row.values.get("customer_email")}
+    blocked = {email.lower() for email in Customer.objects.filter(
+        email__in=emails, standing=Standing.BLOCKED).values_list("email", flat=True)}
+    groups: OrderedDict[str, list[Row]] = OrderedDict()
     for row in rows:
         ref = row.values.get("order_ref")
+        if ref:
+            groups.setdefault(ref, []).append(row)
         if row.values and not ref:
             row.add_error("order_ref", _("Required."))
         elif ref and len(ref) > MAX_REF:
@@ -276,31 +286,15 @@ def check(content: bytes) -> ImportPreview:
         payment_method = row.values.get("payment_method")
         if payment_method and payment_method not in PAYMENT_METHODS:
             row.add_error("payment_method", _("Use bank_transfer, net_terms or paypal."))
-    # Catalogue and blocked customers, in one query each, for the preview's totals.
-    skus = sorted({row.values["sku"] for row in rows if row.values.get("sku")})
-    products = inventory_api.products_by_sku(skus=skus)
-    for row in rows:
         sku = row.values.get("sku")
-        if not sku:
-            continue
-        product = products.get(sku)
-        if product is None:
+        product = products.get(sku) if sku else None
+        if sku and product is None:
             row.add_error("sku", _("Unknown SKU %(sku)s.") % {"sku": sku})
-        elif not product.is_active:
+        elif product is not None and not product.is_active:
             row.add_error("sku", _("Product %(sku)s is no longer sold.") % {"sku": sku})
-    emails = {row.values["customer_email"].lower() for row in rows
-              if row.values.get("customer_email")}
-    blocked = {email.lower() for email in Customer.objects.filter(
-        email__in=emails, standing="blocked").values_list("email", flat=True)}
-    for row in rows:
         if row.values.get("customer_email", "").lower() in blocked:
             row.add_error("customer_email", _("This customer is blocked and cannot order."))
-    # Group into orders; order-level columns must agree with the order's first row.
-    groups: OrderedDict[str, list[Row]] = OrderedDict()
-    for row in rows:
-        if row.values.get("order_ref"):
-            groups.setdefault(row.values["order_ref"], []).append(row)
-    orders = []
+    orders = []  # order-level columns must agree with the order's first row
     for ref, group in groups.items():
         first = group[0]
         seen_skus: dict[str, int] = {}
@@ -325,9 +319,8 @@ def check(content: bytes) -> ImportPreview:
                 PricedLine(unit_price=products[line.sku].unit_price,
                            tax_rate=products[line.sku].tax_rate, quantity=line.quantity)
                 for line in planned.data.lines])
-            planned.total_net = totals.net
-            planned.total_tax = totals.tax
-            planned.total_gross = totals.gross
+            planned.total_net, planned.total_tax, planned.total_gross = (
+                totals.net, totals.tax, totals.gross)
         orders.append(planned)
     if _done_marker(content).exists():
         file_errors.append(_("This exact file was already imported."))

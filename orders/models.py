@@ -181,9 +181,8 @@ class Order(FSMModelMixin, models.Model):
     def __str__(self) -> str:
         return self.number
 
-    # --- Transitions. They only change fields; orders.services calls them,
-    # saves, and writes the OrderEvent. `permission` lets the detail page show
-    # exactly the buttons the user may press.
+    # --- Transitions: they only change fields. `permission` lets the detail
+    # page show exactly the buttons the user may press.
 
     @transition(field=status, source=OrderStatus.DRAFT, target=OrderStatus.PLACED,
                 permission="orders.place_order")
@@ -267,9 +266,8 @@ class Order(FSMModelMixin, models.Model):
         return self.status not in CLOSED
 
     # --- Fulfilment predicates: what the warehouse asks instead of reading
-    # the status. IN_WAREHOUSE: on a pick list, possibly packed, not gone yet.
+    # the status.
     PICKABLE = (OrderStatus.RESERVED, OrderStatus.PICKING)
-    IN_WAREHOUSE = (OrderStatus.PICKING, OrderStatus.PACKED)
 
     @property
     def is_pickable(self) -> bool:
@@ -283,7 +281,7 @@ class Order(FSMModelMixin, models.Model):
     @property
     def is_in_warehouse(self) -> bool:
         """Picked or packed: a packed shipment of it may leave."""
-        return self.status in self.IN_WAREHOUSE
+        return self.status in (OrderStatus.PICKING, OrderStatus.PACKED)
 
     @property
     def is_cancelled(self) -> bool:

@@ -14,10 +14,6 @@ Card numbers never enter the outbox table: before the row is written the
 number is swapped for the gateway's token (billing registers the
 tokenizer), and the approver authorises with the token. Without a token the
 row carries no card at all and the approver asks the customer for one.
-
-Billing also registers a checker of the payment details (a card number that
-cannot be a card number), which placement runs with its other validation so
-bad details are refused up front with a field error and nothing is saved.
 """
 
 from __future__ import annotations

@@ -207,7 +207,7 @@ def entry_lines(skus: list[str], quantities: list[str]) -> EntryLines:
     products = inventory_api.products_by_sku(skus=[sku for sku, _q in raw])
     availability = inventory_api.availability(
         product_ids=[p.id for p in products.values()]) if products else {}
-    lines, seen = [], set()
+    lines, priced, seen = [], [], set()
     for sku, quantity_raw in raw:
         line = EntryLine(sku=sku, quantity_raw=quantity_raw)
         product = products.get(sku)
@@ -227,17 +227,15 @@ def entry_lines(skus: list[str], quantities: list[str]) -> EntryLines:
             line.quantity = int(quantity_raw)
         else:
             line.errors.append(_("Enter a whole number above zero."))
-        if line.quantity and line.unit_price is not None:
-            assert line.tax_rate is not None  # set with the unit price, from the product
-            line.net = PricedLine(unit_price=line.unit_price, tax_rate=line.tax_rate,
-                                  quantity=line.quantity).net
+        if line.quantity and line.unit_price is not None and line.tax_rate is not None:
+            price = PricedLine(unit_price=line.unit_price, tax_rate=line.tax_rate,
+                               quantity=line.quantity)
+            line.net = price.net
+            if not line.errors:
+                priced.append(price)
         lines.append(line)
-    priced = [PricedLine(unit_price=line.unit_price, tax_rate=line.tax_rate,
-                         quantity=line.quantity)
-              for line in lines if line.net is not None and not line.errors
-              # a net implies the three below (narrowed for the type checker)
-              and line.unit_price is not None and line.tax_rate is not None and line.quantity]
     return EntryLines(lines=lines, totals=compute_totals(priced) if priced else None)
+
 
 def entry_customer(customer_id: str | None) -> Customer | None:
     """The customer an entry page names (with its addresses), if any."""

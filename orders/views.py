@@ -5,10 +5,6 @@ call a selector or a service, render.
 Entry is one page: pick or create the customer (search as you type), add
 lines (product search as you type) with live availability and totals from
 the server; every htmx request renders a partial of `orders/entry.html`.
-
-Every action answers an htmx request with the re-rendered order panel; a
-refused action answers with the panel, its message and the service's status
-(409 for an illegal transition).
 """
 
 from __future__ import annotations
@@ -22,6 +18,7 @@ from django.core import signing
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -100,7 +97,8 @@ def order_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
 
 def _act(request: AuthenticatedRequest, pk: int, call: Callable[[], object],
          done: str) -> HttpResponse:
-    """Run one service call for the order and answer with its panel."""
+    """Run one service call for the order and answer with its panel (a refusal:
+    with its message and the service's status, 409 for an illegal transition)."""
     get_or_404(selectors.get_order, order_id=pk)
     try:
         call()
@@ -114,60 +112,41 @@ def _act(request: AuthenticatedRequest, pk: int, call: Callable[[], object],
     return redirect("orders:detail", pk)
 
 
-@require_POST
-@permission_required("orders.place_order")
-def place(request: AuthenticatedRequest, pk: int) -> HttpResponse:
-    return _act(request, pk, lambda: services.place_draft(
-        order=selectors.get_order(order_id=pk), payment=None, actor=request.user),
-        _("Order placed."))
+def _action(permission: str, done: str | Promise,
+            call: Callable[[AuthenticatedRequest, int], object]
+            ) -> Callable[[AuthenticatedRequest, int], HttpResponse]:
+    """A POST view that runs `call(request, pk)` through `_act`."""
+
+    @require_POST
+    @permission_required(permission)
+    def view(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+        return _act(request, pk, lambda: call(request, pk), str(done))
+
+    return view
 
 
-@require_POST
-@permission_required("orders.approve_order")
-def approve(request: AuthenticatedRequest, pk: int) -> HttpResponse:
-    return _act(request, pk, lambda: services.approve_order(
-        order_id=pk, actor=request.user, reason=request.POST.get("reason", "")),
-        _("Order approved."))
-
-
-@require_POST
-@permission_required("orders.approve_order")
-def allocate(request: AuthenticatedRequest, pk: int) -> HttpResponse:
-    return _act(request, pk, lambda: services.allocate_backorder(order_id=pk, actor=request.user),
-                _("Stock allocated."))
-
-
-@require_POST
-@permission_required("orders.approve_order")
-def hold(request: AuthenticatedRequest, pk: int) -> HttpResponse:
-    return _act(request, pk, lambda: services.hold_order(
-        order_id=pk, reason_code=request.POST.get("reason_code", ""),
-        reason_text=request.POST.get("reason_text", ""), actor=request.user),
-        _("Order put on hold."))
-
-
-@require_POST
-@permission_required("orders.approve_order")
-def reject(request: AuthenticatedRequest, pk: int) -> HttpResponse:
-    return _act(request, pk, lambda: services.reject_order(
-        order_id=pk, actor=request.user, reason=request.POST.get("reason", "")),
-        _("Order rejected."))
-
-
-@require_POST
-@permission_required("orders.cancel_order")
-def cancel(request: AuthenticatedRequest, pk: int) -> HttpResponse:
-    return _act(request, pk, lambda: services.cancel_order(
-        order_id=pk, actor=request.user, reason=request.POST.get("reason", "")),
-        _("Order cancelled."))
-
-
-@require_POST
-@permission_required("orders.add_note")
-def note(request: AuthenticatedRequest, pk: int) -> HttpResponse:
-    return _act(request, pk, lambda: services.add_note(
-        order_id=pk, text=request.POST.get("text", ""), actor=request.user),
-        _("Note added."))
+place = _action("orders.place_order", gettext_lazy("Order placed."),
+                lambda request, pk: services.place_draft(
+                    order=selectors.get_order(order_id=pk), payment=None, actor=request.user))
+approve = _action("orders.approve_order", gettext_lazy("Order approved."),
+                  lambda request, pk: services.approve_order(
+                      order_id=pk, actor=request.user, reason=request.POST.get("reason", "")))
+allocate = _action("orders.approve_order", gettext_lazy("Stock allocated."),
+                   lambda request, pk: services.allocate_backorder(order_id=pk,
+                                                                   actor=request.user))
+hold = _action("orders.approve_order", gettext_lazy("Order put on hold."),
+               lambda request, pk: services.hold_order(
+                   order_id=pk, reason_code=request.POST.get("reason_code", ""),
+                   reason_text=request.POST.get("reason_text", ""), actor=request.user))
+reject = _action("orders.approve_order", gettext_lazy("Order rejected."),
+                 lambda request, pk: services.reject_order(
+                     order_id=pk, actor=request.user, reason=request.POST.get("reason", "")))
+cancel = _action("orders.cancel_order", gettext_lazy("Order cancelled."),
+                 lambda request, pk: services.cancel_order(
+                     order_id=pk, actor=request.user, reason=request.POST.get("reason", "")))
+note = _action("orders.add_note", gettext_lazy("Note added."),
+               lambda request, pk: services.add_note(
+                   order_id=pk, text=request.POST.get("text", ""), actor=request.user))
 
 
 # --- order entry -----------------------------------------------------------------
@@ -193,19 +172,20 @@ def _posted_lines(request: HttpRequest) -> tuple[list[str], list[str]]:
     return skus, quantities
 
 
+def _currency(value: str | None) -> str:
+    return value if value and value in settings.CURRENCIES else str(settings.DEFAULT_CURRENCY)
+
+
 def _render_entry(request: HttpRequest, form: EntryForm, entry_lines: selectors.EntryLines,
                   *, status: int = 200, error: str = "") -> HttpResponse:
     customer = (selectors.entry_customer(form.data.get("customer")) if form.is_bound
                 else form.initial.get("customer"))
-    currency = (form.data.get("currency") if form.is_bound else None) or settings.DEFAULT_CURRENCY
     return render(request, "orders/entry.html", {
         "form": form, "entry": entry_lines, "customer": customer, "error": error,
-        "currency": currency if currency in settings.CURRENCIES else settings.DEFAULT_CURRENCY,
+        "currency": _currency(form.data.get("currency") if form.is_bound else None),
         "can_place": request.user.has_perm("orders.place_order"),
     }, status=status)
 
-
-# --- entry views ----------------------------------------------------------------
 
 @require_GET
 @permission_required("orders.add_order")
@@ -266,11 +246,9 @@ def entry_lines_partial(request: HttpRequest) -> HttpResponse:
     """Recompute the lines table (add, remove, change quantity): live
     availability and totals, nothing written."""
     skus, quantities = _posted_lines(request)
-    currency = request.POST.get("currency") or settings.DEFAULT_CURRENCY
-    if currency not in settings.CURRENCIES:
-        currency = settings.DEFAULT_CURRENCY
     return render(request, "orders/entry.html#lines",
-                  {"entry": selectors.entry_lines(skus, quantities), "currency": currency,
+                  {"entry": selectors.entry_lines(skus, quantities),
+                   "currency": _currency(request.POST.get("currency")),
                    "added": bool(request.POST.get("add_sku"))})
 
 
@@ -294,23 +272,19 @@ def entry_save(request: AuthenticatedRequest) -> HttpResponse:
     if not form.is_valid() or error:
         # Field errors are listed by the form's own summary; `error` is for the lines.
         return _render_entry(request, form, entry_lines, status=422, error=error)
-    lines = [(line.sku, line.quantity) for line in entry_lines.lines]
+    data = form.input_data([(line.sku, line.quantity) for line in entry_lines.lines])
     draft = action == "draft"
     try:
         if form.cleaned_data["customer"] is not None:
-            order = services.place_order(PlaceOrder.parse(form.input_data(lines)),
-                                         actor=request.user, draft=draft)
+            order = services.place_order(PlaceOrder.parse(data), actor=request.user, draft=draft)
         else:
-            order = capture_order(CaptureOrder.parse(form.input_data(lines)),
-                                  actor=request.user, draft=draft)
+            order = capture_order(CaptureOrder.parse(data), actor=request.user, draft=draft)
     except ApplicationError as exc:
         errors_onto_form(form, exc, summary=False)
         return _render_entry(request, form, entry_lines, status=exc.status if
                              exc.status != 400 else 422, error=exc.message)
-    if action == "draft":
-        messages.success(request, _("Draft %(number)s saved.") % {"number": order.number})
-    else:
-        messages.success(request, _("Order %(number)s placed.") % {"number": order.number})
+    done = _("Draft %(number)s saved.") if draft else _("Order %(number)s placed.")
+    messages.success(request, done % {"number": order.number})
     return redirect("orders:detail", pk=order.pk)
 
 
@@ -321,27 +295,22 @@ def entry_save(request: AuthenticatedRequest) -> HttpResponse:
 def import_upload(request: HttpRequest) -> HttpResponse:
     """Upload, then preview: per-row errors, or the orders about to be made."""
     if request.method == "GET":
-        return render(request, "orders/import.html",
-                      {"form": ImportForm(), "columns": _column_docs()})
+        return _import_page(request, form=ImportForm())
     form = ImportForm(request.POST, request.FILES)
     if not form.is_valid():
-        return render(request, "orders/import.html",
-                      {"form": form, "columns": _column_docs()}, status=422)
+        return _import_page(request, status=422, form=form)
     content = form.cleaned_data["file"].read()
     try:
         preview = imports.check(content)
     except ApplicationError as exc:
         form.add_error("file", exc.message)
-        return render(request, "orders/import.html",
-                      {"form": form, "columns": _column_docs()}, status=422)
-    context = {"form": ImportForm(), "preview": preview, "columns": _column_docs(),
-               "filename": form.cleaned_data["file"].name}
-    if preview.is_clean:
-        stored = imports.store_upload(content)
-        context["ticket"] = signing.dumps({"file": stored, "user": request.user.pk},
-                                          salt=IMPORT_SALT)
-    return render(request, "orders/import.html", context,
-                  status=200 if preview.is_clean else 422)
+        return _import_page(request, status=422, form=form)
+    context = {"form": ImportForm(), "preview": preview, "filename": form.cleaned_data["file"].name}
+    if not preview.is_clean:
+        return _import_page(request, status=422, **context)
+    ticket = signing.dumps({"file": imports.store_upload(content), "user": request.user.pk},
+                           salt=IMPORT_SALT)
+    return _import_page(request, **context, ticket=ticket)
 
 
 @require_POST
@@ -363,13 +332,15 @@ def import_confirm(request: AuthenticatedRequest) -> HttpResponse:
         preview = None
         with contextlib.suppress(ApplicationError):
             preview = imports.check(imports.load_upload(ticket["file"]))
-        return render(request, "orders/import.html",
-                      {"form": ImportForm(), "preview": preview, "columns": _column_docs(),
-                       "import_error": exc.message}, status=exc.status)
+        return _import_page(request, status=exc.status, form=ImportForm(), preview=preview,
+                            import_error=exc.message)
     imports.discard_upload(ticket["file"])
     messages.success(request, _("%(count)d orders imported.") % {"count": len(orders)})
     return redirect("orders:import")
 
 
-def _column_docs() -> list[tuple[str, bool]]:
-    return [(name, name in imports.REQUIRED_COLUMNS) for name in imports.COLUMNS]
+def _import_page(request: HttpRequest, *, status: int = 200, **context) -> HttpResponse:
+    """The import page, with the file's column documentation."""
+    columns = [(name, name in imports.REQUIRED_COLUMNS) for name in imports.COLUMNS]
+    return render(request, "orders/import.html", {**context, "columns": columns},
+                  status=status)

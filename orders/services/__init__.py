@@ -1,9 +1,5 @@
-"""Writes of the orders app: placing an order and every later transition.
-
-A package: `placement` (place_order, place_draft), `transitions` (approve,
-hold, reject, cancel, backorders, notes), `fulfilment` (picking, packed,
-shipped, short picks, invoiced, paid), `expiry` (the beat sweep); the
-names below are the public API, import them from `orders.services`.
+"""Writes of the orders app: placing an order and every later transition;
+import them from `orders.services`.
 
 Each service locks the order row (`lock_order`, also for billing and
 fulfillment) before it reads its state, calls the FSM transition method,
@@ -17,35 +13,15 @@ billing records a payment and approves in one). Called on their own they are
 the outermost transaction. `expire_orders` is an entry point of the beat task
 and is durable.
 
-Inputs: `place_order` takes one `PlaceOrder` (orders.inputs), parsed once by
-whichever channel built it; the transitions parse their few fields through
-the small inputs of `_common` (Reason, Hold, Note, ShortPick).
-
 Lock order (keeps approval, cancellation and the expiry sweep deadlock-free):
 order row first, then the order's reservations, then stock levels (the last
 two inside inventory.api, stock levels in primary-key order).
 """
 
-from orders.inputs import (
-    MAX_LINES,
-    MAX_QUANTITY,
-    CaptureOrder,
-    LineInput,
-    OrderDetails,
-    PaymentInput,
-    PlaceOrder,
-)
-from orders.services._common import (
-    EMAIL_HANDLER,
-    HOLD_NOTICE_HANDLER,
-    MAX_NOTE,
-    OrderNotFound,
-    lock_order,
-)
+from orders.inputs import LineInput, PlaceOrder
+from orders.services._common import EMAIL_HANDLER, lock_order
 from orders.services.expiry import expire_orders
 from orders.services.fulfilment import (
-    ORDER_CANCELLED,
-    ORDER_SHIPPED,
     mark_invoiced,
     mark_packed,
     mark_paid,
@@ -66,17 +42,7 @@ from orders.services.transitions import (
 
 __all__ = [
     "EMAIL_HANDLER",
-    "HOLD_NOTICE_HANDLER",
-    "MAX_LINES",
-    "MAX_NOTE",
-    "MAX_QUANTITY",
-    "ORDER_CANCELLED",
-    "ORDER_SHIPPED",
-    "CaptureOrder",
     "LineInput",
-    "OrderDetails",
-    "OrderNotFound",
-    "PaymentInput",
     "PlaceOrder",
     "add_note",
     "allocate_backorder",

@@ -1,11 +1,6 @@
 """Transitions after reservation: picking, packing, shipping (driven by the
-fulfillment app), invoicing and payment (driven by billing).
-
-Every service locks the order row first (`lock_order`), so two requests on
-one order serialise: shipping and cancelling at once, exactly one wins.
-They use plain `transaction.atomic()`: fulfillment and billing call them
-inside their own transaction, after their own work, with the order locked.
-"""
+fulfillment app), invoicing and payment (driven by billing), which call them
+inside their own transaction with the order locked."""
 
 from __future__ import annotations
 
@@ -25,7 +20,6 @@ from orders.services._common import (
 )
 
 ORDER_SHIPPED = "order.shipped"
-ORDER_CANCELLED = "order.cancelled"
 
 
 def start_picking(*, order_id: int, actor: Actor, data: dict | None = None) -> Order:

@@ -9,7 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from customers.models import Customer, Standing
+from customers.models import Customer
 from inventory import api as inventory_api
 from oms.lib.actors import Actor
 from oms.lib.errors import ApplicationError
@@ -39,7 +39,7 @@ def _check_on_file(*, customer_id: int, lines: list[LineInput],
     customer = Customer.objects.filter(pk=customer_id).first()
     if customer is None:
         errors["customer"] = [_("Choose a customer.")]
-    elif customer.standing == Standing.BLOCKED:
+    elif customer.is_blocked:
         raise ApplicationError(
             _("Customer %(name)s is blocked and cannot order.") % {"name": customer.name},
             field_errors={"customer": [_("This customer is blocked.")]},
@@ -67,16 +67,14 @@ def _check_on_file(*, customer_id: int, lines: list[LineInput],
 def _price_lines(order: Order, priced: list[tuple[inventory_api.ProductInfo, int]]
                  ) -> list[OrderLine]:
     """Snapshot catalogue data into new lines and set the order totals."""
-    lines = []
-    for position, (product, quantity) in enumerate(priced, start=1):
-        line = PricedLine(unit_price=product.unit_price, tax_rate=product.tax_rate,
-                          quantity=quantity)
-        lines.append(OrderLine(order=order, position=position, product_id=product.id,
-                               sku=product.sku, name=product.name,
-                               unit_price=product.unit_price, tax_rate=product.tax_rate,
-                               quantity=quantity, line_net=line.net))
-    totals = compute_totals([PricedLine(unit_price=line.unit_price, tax_rate=line.tax_rate,
-                                        quantity=line.quantity) for line in lines])
+    prices = [PricedLine(unit_price=product.unit_price, tax_rate=product.tax_rate,
+                         quantity=quantity) for product, quantity in priced]
+    lines = [OrderLine(order=order, position=position, product_id=product.id, sku=product.sku,
+                       name=product.name, unit_price=price.unit_price, tax_rate=price.tax_rate,
+                       quantity=price.quantity, line_net=price.net)
+             for position, ((product, _q), price) in enumerate(zip(priced, prices, strict=True),
+                                                                start=1)]
+    totals = compute_totals(prices)
     order.total_net, order.total_tax, order.total_gross = totals.net, totals.tax, totals.gross
     return lines
 
@@ -112,12 +110,6 @@ def _hold_stock(order: Order, lines: list[OrderLine], *, customer: Customer,
 
 def _hold_expiry() -> datetime:
     return timezone.now() + timedelta(minutes=inventory_api.hold_minutes_default())
-
-
-def _after_commit_approval(order: Order, payment: PaymentDetails | None, actor: Actor) -> None:
-    """Hand the payment to the approver once the placement has committed
-    (an outbox row of this transaction; the card number goes as a token)."""
-    enqueue_payment_approval(order_id=order.pk, payment=payment, actor=actor)
 
 
 def place_order(data: PlaceOrder, *, actor: Actor, draft: bool = False,
@@ -170,7 +162,7 @@ def place_order(data: PlaceOrder, *, actor: Actor, draft: bool = False,
             order_events.status_changed(order, actor=actor, from_status=OrderStatus.DRAFT,
                                         to_status=OrderStatus.PLACED, data=placed,
                                         save=False)])
-        _after_commit_approval(order, payment, actor)
+        enqueue_payment_approval(order_id=order.pk, payment=payment, actor=actor)
         return order
 
 
@@ -198,5 +190,5 @@ def place_draft(*, order: Order, payment: PaymentDetails | None = None, actor: A
                            actor=actor)
         _transition(order, "place", actor=actor, data=data, refused_as=_("placed"),
                     hold_expires_at=None if "stock_short" in data else expires_at)
-        _after_commit_approval(order, payment, actor)
+        enqueue_payment_approval(order_id=order.pk, payment=payment, actor=actor)
         return order

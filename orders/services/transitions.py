@@ -64,9 +64,8 @@ def approve_order(*, order_id: int, actor: Actor, reason: str = "", locked: Orde
     which the timeline then says in the reader's language.
     """
     with transaction.atomic():
-        mine = locked is not None and locked.pk == order_id
-        order = locked if mine else lock_order(order_id=order_id)
-        assert order is not None  # `mine` implies `locked`
+        order = (locked if locked is not None and locked.pk == order_id
+                 else lock_order(order_id=order_id))
         if not can_proceed(order.approve):
             raise _refuse(order, _("approved"))
         lines = list(order.lines.all())
@@ -117,16 +116,15 @@ def hold_order(*, order_id: int, reason_code: str, reason_text: str = "", actor:
     customer is told what is needed (billing's payment link does that for a
     declined card)."""
     hold = Hold.parse({"reason_code": reason_code, "reason_text": reason_text})
-    reason_code, reason_text = hold.reason_code, hold.reason_text
     with transaction.atomic():
         order = lock_order(order_id=order_id)
-        event = _transition(order, "hold", actor=actor, reason=reason_text,
-                            data={"hold_reason": reason_code, **(cause or {})},
+        event = _transition(order, "hold", actor=actor, reason=hold.reason_text,
+                            data={"hold_reason": hold.reason_code, **(cause or {})},
                             refused_as=_("put on hold"),
-                            reason_code=reason_code, reason_text=reason_text)
+                            reason_code=hold.reason_code, reason_text=hold.reason_text)
         outbox.enqueue(HOLD_NOTICE_HANDLER, {"order_id": order.pk, "event_id": event.pk},
                        dedup_key=f"orders:held:{event.pk}")
-        if reason_code != HoldReason.PAYMENT_DECLINED:
+        if hold.reason_code != HoldReason.PAYMENT_DECLINED:
             _email_customer(order, "on_hold")
     return order
 
