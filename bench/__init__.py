@@ -1,4 +1,4 @@
-"""Benchmarks of the order-to-cash path (issue 5); run with `python -m bench`.
+"""Benchmarks of the order-to-cash path (targets in docs/benchmarks.md); run with `python -m bench`.
 
 See docs/benchmarks.md for what each scenario measures and the latest results.
 """

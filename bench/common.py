@@ -82,7 +82,7 @@ def median(values: list[float]) -> float:
 class Row:
     """One printed line of results and one entry of the JSON."""
 
-    scenario: str  # "1", "2", ... as in issue 5
+    scenario: str  # "1", "2", ... as numbered in docs/benchmarks.md
     name: str
     unit: str  # "orders/s", "ms", "s"
     median: float | None

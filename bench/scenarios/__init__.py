@@ -1,1 +1,1 @@
-"""One module per scenario of issue 5; each `run(scale, ctx)` returns Rows."""
+"""One module per benchmark scenario (docs/benchmarks.md); each `run(scale, ctx)` returns Rows."""
