@@ -20,19 +20,13 @@ from billing.services import (
     InvoicePaymentInput,
 )
 from oms.lib.errors import ApplicationError
+from oms.lib.forms import NeverEchoInput
 from oms.lib.validation import errors_onto_form
 
 
 class DecisionForm(forms.Form):
     reason = forms.CharField(label=_("Reason"), max_length=500, required=False,
                              widget=forms.TextInput(attrs={"autocomplete": "off"}))
-
-
-class NeverEchoInput(forms.TextInput):
-    """A card number is never sent back to the browser, not even after an error."""
-
-    def format_value(self, value):
-        return None
 
 
 class CardForm(forms.Form):

@@ -17,6 +17,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
+from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from billing import selectors, services
@@ -80,6 +81,7 @@ def reject(request: AuthenticatedRequest, order_id: int) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @never_cache  # the page carries a payment form and a bearer token in its URL
+@sensitive_post_parameters("card_number", "cvc")
 @public
 def card_retry(request: HttpRequest, token: str) -> HttpResponse:
     try:

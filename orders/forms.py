@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from customers.models import Address, Customer, CustomerKind
+from oms.lib.forms import NeverEchoInput
 from orders import imports
 from orders.models import Channel, PaymentMethod
 
@@ -74,7 +75,7 @@ class EntryForm(forms.Form):
             "payment.card_number": _text(
                 gettext_lazy("Card number"), max_length=30, required=False,
                 help_text=gettext_lazy("Cards only; never stored."),
-                widget=forms.TextInput(attrs={"autocomplete": "off", "inputmode": "numeric"})),
+                widget=NeverEchoInput(attrs={"autocomplete": "off", "inputmode": "numeric"})),
         })
 
     # Groups of fields for the template (dotted names cannot be looked up there).

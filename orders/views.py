@@ -21,6 +21,8 @@ from django.shortcuts import redirect, render
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from django.views.decorators.cache import never_cache
+from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from customers.models import Customer
@@ -253,6 +255,8 @@ def entry_lines_partial(request: HttpRequest) -> HttpResponse:
 
 
 @require_POST
+@sensitive_post_parameters("payment.card_number")
+@never_cache  # the answer may carry the form the card number was typed into
 @permission_required("orders.add_order")
 def entry_save(request: AuthenticatedRequest) -> HttpResponse:
     """Save as draft (`action=draft`) or place (`action=place`)."""

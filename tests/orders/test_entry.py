@@ -212,3 +212,23 @@ def test_placing_needs_the_place_permission(client_for, catalogue):
     response = client.post(reverse("orders:entry_save"), entry_data())
     assert response.status_code == 403
     assert written() == (0, 0)
+
+
+@pytest.mark.parametrize("changes", [
+    # The card is refused (a typing error) ...
+    {"payment.method": "card", "payment.card_number": "4242 4242 4242 4241"},
+    # ... or valid while another field is not.
+    {"payment.method": "card", "payment.card_number": "4242424242424242",
+     "shipping_address.city": ""},
+])
+def test_a_card_number_is_never_echoed_cached_or_reported(sales, catalogue, changes):
+    response = sales.post(reverse("orders:entry_save"), entry_data(**changes))
+    assert response.status_code == 422
+    page = response.content.decode()
+    assert changes["payment.card_number"] not in page
+    assert changes["payment.card_number"].replace(" ", "") not in page
+    assert 'name="payment.card_number"' in page  # the field is there, empty
+    assert "no-store" in response["Cache-Control"]
+    # Django's error reports leave the field out of the POST data they show.
+    assert list(response.wsgi_request.sensitive_post_parameters) == ["payment.card_number"]
+    assert written() == (0, 0)
