@@ -112,6 +112,10 @@ AXES_COOLOFF_TIME = env.float("AXES_COOLOFF_HOURS", default=0.5)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+# Behind the documented TLS proxy every request arrives from the proxy: the
+# lockout keys on the client address the proxy appends (oms.lib.auth.client_ip).
+BEHIND_TLS_PROXY = env.bool("BEHIND_TLS_PROXY", default=False)
+AXES_CLIENT_IP_CALLABLE = "oms.lib.auth.client_ip"
 
 # Internationalisation: English first, French shipped; the languages of the
 # source documents come next.
@@ -218,7 +222,7 @@ if not DEBUG:
     SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31536000)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=True)
-    if env.bool("BEHIND_TLS_PROXY", default=False):
+    if BEHIND_TLS_PROXY:
         SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 LOGGING = {

@@ -78,3 +78,16 @@ def public(view: Callable) -> Callable:
     view.required_permissions = ()  # type: ignore[attr-defined]  # function attributes
     view.is_public = True  # type: ignore[attr-defined]
     return view
+
+
+def client_ip(request: HttpRequest) -> str | None:
+    """The address a failed log-in counts against (django-axes).
+
+    Behind the TLS proxy (BEHIND_TLS_PROXY) REMOTE_ADDR is the proxy for
+    everyone, so one client could lock every account out. The proxy appends
+    the address it saw to X-Forwarded-For: the last entry is trusted, anything
+    before it is what the client sent and is not."""
+    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+    if settings.BEHIND_TLS_PROXY and forwarded.strip():
+        return forwarded.split(",")[-1].strip()
+    return request.META.get("REMOTE_ADDR")
