@@ -1,11 +1,15 @@
 """No money stays blocked or is taken twice: the card-retry link takes one card,
 capture stops at what is due and voids the rest, and a payment the gateway
-held for review ends captured (order approved) or voided (order closed)."""
+held for review ends captured (order approved) or voided (order rejected,
+cancelled or expired)."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from billing import services
 from billing.models import CustomerCredit, Invoice, InvoiceStatus, Payment, PaymentStatus
@@ -145,5 +149,12 @@ def test_rejecting_the_order_voids_its_review_payment(review_order, make_user):
 def test_a_cancelled_orders_review_payment_is_voided_by_the_sweep(review_order, make_user):
     order_services.cancel_order(order_id=review_order.pk, actor=make_user("Manager"),
                                 reason="customer called")
+    assert services.void_payments_of_closed_orders() == 1
+    assert Payment.objects.get(order=review_order).status == PaymentStatus.VOIDED
+
+
+def test_an_expired_orders_review_payment_is_voided_by_the_sweep(review_order):
+    assert order_services.expire_orders(now=timezone.now() + timedelta(days=30)) == 1
+    assert Order.objects.get(pk=review_order.pk).status == "expired"
     assert services.void_payments_of_closed_orders() == 1
     assert Payment.objects.get(order=review_order).status == PaymentStatus.VOIDED
