@@ -22,7 +22,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from billing import selectors, services
 from billing.forms import CardForm, CreditNoteForm, DecisionForm, InvoicePaymentForm
-from billing.models import Invoice, PaymentStatus
+from billing.models import Invoice
 from billing.providers import PaymentError
 from oms.lib.auth import AuthenticatedRequest, permission_required, public
 from oms.lib.errors import ApplicationError
@@ -110,7 +110,7 @@ def card_retry(request: HttpRequest, token: str) -> HttpResponse:
                 return render(request, "billing/card_retry.html",
                               {**context, "error": exc.message}, status=exc.status)
             else:
-                if result.status == PaymentStatus.AUTHORISED:
+                if result.status in services.CARD_ACCEPTED:
                     order.refresh_from_db()
                     return render(request, "billing/card_retry.html",
                                   {**context, "order": order, "success": True,

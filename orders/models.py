@@ -213,6 +213,14 @@ class Order(FSMModelMixin, models.Model):
         self.hold_reason = reason_code
         self.hold_note = reason_text
 
+    @transition(field=status, source=OrderStatus.ON_HOLD, target=OrderStatus.ON_HOLD,
+                permission="orders.approve_order")
+    def change_hold(self, *, reason_code: str, reason_text: str = "") -> None:
+        """Still held, now for another reason (the customer's new card was
+        authorised; the order waits for a person instead)."""
+        self.hold_reason = reason_code
+        self.hold_note = reason_text
+
     @transition(field=status, source=OrderStatus.ON_HOLD, target=OrderStatus.CANCELLED,
                 permission="orders.approve_order")
     def reject(self) -> None:

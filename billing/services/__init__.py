@@ -9,6 +9,7 @@
 """
 
 from billing.services.approval import (
+    CARD_ACCEPTED,
     CARD_LINK_SALT,
     approve_held_order,
     approve_order_payment,
@@ -56,7 +57,7 @@ from billing.services.invoicing import (
 )
 
 __all__ = [
-    "CARD_LINK_SALT", "CREDIT_NOTE_HANDLER", "CreditLineInput", "CreditNoteInput",
+    "CARD_ACCEPTED", "CARD_LINK_SALT", "CREDIT_NOTE_HANDLER", "CreditLineInput", "CreditNoteInput",
     "InvoicePaymentInput", "MAX_REFERENCE", "RECORDABLE_METHODS", "RENDER_PDF_HANDLER",
     "SHIPPED_HANDLER", "apply_customer_credit", "approve_held_order", "approve_order_payment",
     "card_link_max_age", "card_link_token", "check_payment_details", "credit_note_pdf_bytes",

@@ -66,6 +66,9 @@ from orders.payments import PaymentDetails
 logger = logging.getLogger(__name__)
 
 CARD_METHODS = (PaymentMethod.CARD, PaymentMethod.PAYPAL)
+# What the gateway accepted: the money is held on the card (a review ends in
+# a capture when a person approves the order, or a void).
+CARD_ACCEPTED = (PaymentStatus.AUTHORISED, PaymentStatus.REVIEW)
 ON_ACCOUNT_METHODS = (PaymentMethod.NET_TERMS, PaymentMethod.BANK_TRANSFER)
 CARD_LINK_SALT = "billing.card-retry"
 
@@ -257,13 +260,17 @@ def retry_card_payment(*, order_id: int, card_number: str, attempt_key: str,
 
     `attempt_key` comes from the form so a double submit is one charge. On
     a decline the order stays on hold and the customer may try again (up to
-    a limit). On success the other rules run again: a trusted customer's
-    order is approved; otherwise it keeps waiting in the queue, with the
-    authorised payment noted on its timeline.
+    a limit). A card the gateway accepts (authorised, or held for its review)
+    ends the wait for a card, so the link takes no second one: the other
+    rules run again, a trusted customer's order is approved, otherwise it is
+    held for the reason that remains, with the payment on its timeline.
     """
     with transaction.atomic(durable=True):
         order = lock_order(order_id)
-        if not order_awaits_card(order):
+        # The order lock serialises concurrent retries: the second one finds
+        # the first one's open payment (or the order no longer waiting).
+        if not order_awaits_card(order) or Payment.objects.filter(
+                order_id=order.pk, method__in=CARD_METHODS, status__in=OPEN_STATUSES).exists():
             raise NotAllowed(_("This order does not need new payment details any more."),
                              code="settled")
         # The link is public: cap the tries so it cannot be used to test stolen cards.
@@ -276,14 +283,18 @@ def retry_card_payment(*, order_id: int, card_number: str, attempt_key: str,
             order_id=order.pk, method=PaymentMethod.CARD, amount=order.total_gross,
             currency=order.currency, idempotency_key=f"order:{order.pk}:retry:{attempt_key}",
             card_number=card_number, actor=actor)
-        if result.status != PaymentStatus.AUTHORISED:
+        if result.status not in CARD_ACCEPTED:
             return result
         verdict = decide(order=order, method=PaymentMethod.CARD, result=result)
         if verdict.approve:
             order_services.approve_order(
                 order_id=order.pk, actor=actor,
                 reason=_("The customer re-entered card details; payment approved."))
-        else:
+            return result
+        order_services.change_hold_reason(order_id=order.pk, reason_code=verdict.reason_code,
+                                          reason_text=verdict.reason_text, actor=actor,
+                                          cause=verdict.cause)
+        if result.status == PaymentStatus.AUTHORISED:
             order_events.card_authorised(order, actor=actor, brand=result.brand,
                                          last4=result.last4, waiting_for=verdict.reason_code)
     return result

@@ -45,11 +45,11 @@ from billing.models import (
     InvoicePayment,
     InvoiceTaxRate,
     Payment,
-    PaymentMethod,
     PaymentStatus,
     format_document_number,
 )
 from billing.providers import get_provider
+from billing.services.approval import CARD_ACCEPTED, CARD_METHODS
 from oms.lib import outbox
 from oms.lib.actors import Actor
 from oms.lib.errors import ApplicationError, NotAllowed
@@ -66,7 +66,6 @@ SHIPPED_HANDLER = "billing.invoice_shipped_order"
 RENDER_PDF_HANDLER = "billing.render_invoice_pdf"
 CREDIT_NOTE_HANDLER = "billing.send_credit_note"
 EMAIL_HANDLER = "orders.send_order_email"
-CAPTURE_METHODS = (PaymentMethod.CARD, PaymentMethod.PAYPAL)
 
 
 def invoice_series() -> str:
@@ -230,28 +229,41 @@ def invoice_shipped_order(*, order_id: int, actor: Actor = None, today: date | N
 
 
 def _capture_and_apply(order: Order, invoice: Invoice, *, actor: Actor, today: date) -> None:
-    """Capture the card authorised at approval (up to the invoice total) and
-    apply every captured payment of the order (prepayments too) to it."""
-    for payment in (Payment.objects.filter(order=order, method__in=CAPTURE_METHODS,
-                                           status=PaymentStatus.AUTHORISED).order_by("pk")):
-        due = invoice.outstanding
-        if due <= 0:
-            break
-        try:
-            # Idempotent per payment: a re-run of this handler (or a crash
-            # after the gateway answered) replays the first capture.
-            get_provider(payment.provider).capture(
-                reference=payment.provider_reference, amount=min(due, payment.amount),
-                idempotency_key=f"order:{order.pk}:capture:{payment.pk}", actor=actor)
-        except ApplicationError as exc:
-            # The invoice is issued anyway; Accounting collects by hand.
-            logger.warning("invoice: capture of payment %s failed: %s", payment.pk, exc.message)
-            order_events.capture_failed(order, actor=actor, payment_id=payment.pk,
-                                        error=exc.message)
+    """Capture the cards accepted at approval (together never more than the
+    invoice total), void the rest, and apply every captured payment of the
+    order (prepayments too) to the invoice.
+
+    A payment the gateway held for review is captured like an authorised one:
+    the order only ships after a person approved it."""
     captured = (Payment.objects.filter(order=order, status__in=[PaymentStatus.CAPTURED,
                                                                 PaymentStatus.REFUNDED],
                                        invoice_payment__isnull=True).order_by("pk"))
-    for payment in captured:
+    due = invoice.outstanding - sum((p.captured_amount - p.refunded_amount for p in captured),
+                                    ZERO)
+    for payment in (Payment.objects.filter(order=order, method__in=CARD_METHODS,
+                                           status__in=CARD_ACCEPTED).order_by("pk")):
+        try:
+            if due <= 0:
+                # Nothing more is due: release the card instead of turning
+                # the money into a credit nobody can refund.
+                get_provider(payment.provider).void(
+                    reference=payment.provider_reference,
+                    idempotency_key=f"order:{order.pk}:void:{payment.pk}", actor=actor)
+                continue
+            # Idempotent per payment: a re-run of this handler (or a crash
+            # after the gateway answered) replays the first capture.
+            result = get_provider(payment.provider).capture(
+                reference=payment.provider_reference, amount=min(due, payment.amount),
+                idempotency_key=f"order:{order.pk}:capture:{payment.pk}", actor=actor)
+        except ApplicationError as exc:
+            # The invoice is issued anyway; Accounting collects (or voids) by hand.
+            logger.warning("invoice: capture or void of payment %s failed: %s", payment.pk,
+                           exc.message)
+            order_events.capture_failed(order, actor=actor, payment_id=payment.pk,
+                                        error=exc.message)
+        else:
+            due -= result.amount
+    for payment in captured.all():
         amount = payment.captured_amount - payment.refunded_amount
         if amount > 0:
             apply_payment(invoice, amount=amount, method=payment.method, received_on=today,

@@ -36,6 +36,7 @@ from orders.services.transitions import (
     allocate_backorders,
     approve_order,
     cancel_order,
+    change_hold_reason,
     hold_order,
     reject_order,
 )
@@ -49,6 +50,7 @@ __all__ = [
     "allocate_backorders",
     "approve_order",
     "cancel_order",
+    "change_hold_reason",
     "expire_orders",
     "hold_order",
     "lock_order",

@@ -115,10 +115,23 @@ def hold_order(*, order_id: int, reason_code: str, reason_text: str = "", actor:
     """placed -> on_hold with a reason; the approvers are e-mailed, and the
     customer is told what is needed (billing's payment link does that for a
     declined card)."""
+    return _hold(order_id, "hold", reason_code=reason_code, reason_text=reason_text,
+                 actor=actor, cause=cause)
+
+
+def change_hold_reason(*, order_id: int, reason_code: str, reason_text: str = "", actor: Actor,
+                       cause: dict[str, Any] | None = None) -> Order:
+    """on_hold -> on_hold for another reason, told like a new hold."""
+    return _hold(order_id, "change_hold", reason_code=reason_code, reason_text=reason_text,
+                 actor=actor, cause=cause)
+
+
+def _hold(order_id: int, method_name: str, *, reason_code: str, reason_text: str, actor: Actor,
+          cause: dict[str, Any] | None) -> Order:
     hold = Hold.parse({"reason_code": reason_code, "reason_text": reason_text})
     with transaction.atomic():
         order = lock_order(order_id=order_id)
-        event = _transition(order, "hold", actor=actor, reason=hold.reason_text,
+        event = _transition(order, method_name, actor=actor, reason=hold.reason_text,
                             data={"hold_reason": hold.reason_code, **(cause or {})},
                             refused_as=_("put on hold"),
                             reason_code=hold.reason_code, reason_text=hold.reason_text)

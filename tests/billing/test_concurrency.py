@@ -8,9 +8,10 @@ import pytest
 from django.db import connection
 
 from billing import services
-from billing.models import Payment
+from billing.models import OPEN_STATUSES, Payment
+from oms.lib.errors import NotAllowed
 from orders.models import Order
-from tests.factories.billing import APPROVE, card
+from tests.factories.billing import APPROVE, DECLINE, card
 from tests.factories.customers import CustomerFactory
 from tests.factories.orders import make_order
 
@@ -79,3 +80,17 @@ def test_approve_and_reject_racing_in_the_queue_one_wins(make_user, monkeypatch)
     assert order.events.filter(to_status__in=["reserved", "cancelled"]).count() == 1
     payment = Payment.objects.get(order=order)
     assert payment.status == ("authorised" if order.status == "reserved" else "voided")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_card_retries_at_once_leave_at_most_one_open_authorisation(monkeypatch):
+    order = placed_order(monkeypatch, customer=CustomerFactory(standing="new"))
+    services.approve_order_payment(order_id=order.pk, payment=card(DECLINE), actor=None)
+    assert Order.objects.get(pk=order.pk).hold_reason == "payment_declined"
+
+    errors = run_together(2, lambda i: services.retry_card_payment(
+        order_id=order.pk, card_number=APPROVE, attempt_key=f"{i}" * 32))
+    assert len(errors) == 1 and isinstance(errors[0], NotAllowed)
+    assert Payment.objects.filter(order=order, status__in=OPEN_STATUSES).count() == 1
+    order = Order.objects.get(pk=order.pk)
+    assert (order.status, order.hold_reason) == ("on_hold", "new_customer")
