@@ -12,6 +12,7 @@ from datetime import time
 
 from django.contrib import messages
 from django.core import signing
+from django.core.exceptions import PermissionDenied
 from django.core.files.storage import default_storage
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -80,9 +81,10 @@ def subscription_edit(request: AuthenticatedRequest, pk: int) -> HttpResponse:
 
 @require_GET
 @permission_required("reporting.view_reportsubscription")
-def subscription_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    return render(request, "reporting/subscription_detail.html",
-                  selectors.subscription_detail(subscription_id=pk))
+def subscription_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    context = selectors.subscription_detail(subscription_id=pk)
+    context["deletable"] = context["subscription"].is_deletable_by(request.user)
+    return render(request, "reporting/subscription_detail.html", context)
 
 
 @require_GET
@@ -106,9 +108,10 @@ def subscription_send_now(request: AuthenticatedRequest, pk: int) -> HttpRespons
 
 
 @require_POST
-@permission_required("reporting.delete_reportsubscription")
+@permission_required("reporting.change_reportsubscription")
 def subscription_delete(request: AuthenticatedRequest, pk: int) -> HttpResponse:
-    get_object_or_404(ReportSubscription, pk=pk)
+    if not get_object_or_404(ReportSubscription, pk=pk).is_deletable_by(request.user):
+        raise PermissionDenied
     subscriptions.delete_subscription(subscription_id=pk, actor=request.user)
     messages.success(request, _("Subscription deleted."))
     return redirect("reporting:report_subscription_list")
