@@ -12,7 +12,6 @@ from datetime import time
 
 from django.contrib import messages
 from django.core import signing
-from django.core.exceptions import PermissionDenied
 from django.core.files.storage import default_storage
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -110,9 +109,12 @@ def subscription_send_now(request: AuthenticatedRequest, pk: int) -> HttpRespons
 @require_POST
 @permission_required("reporting.change_reportsubscription")
 def subscription_delete(request: AuthenticatedRequest, pk: int) -> HttpResponse:
-    if not get_object_or_404(ReportSubscription, pk=pk).is_deletable_by(request.user):
-        raise PermissionDenied
-    subscriptions.delete_subscription(subscription_id=pk, actor=request.user)
+    get_object_or_404(ReportSubscription, pk=pk)
+    try:
+        subscriptions.delete_subscription(subscription_id=pk, actor=request.user)
+    except ApplicationError as error:
+        messages.error(request, error.message)
+        return redirect("reporting:report_subscription_detail", pk)
     messages.success(request, _("Subscription deleted."))
     return redirect("reporting:report_subscription_list")
 

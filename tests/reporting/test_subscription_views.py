@@ -129,7 +129,8 @@ def test_a_manager_deletes_their_own_subscription_but_not_another_managers(clien
                                                                            make_user):
     url = reverse("reporting:report_subscription_delete", args=[subscription.pk])
     client.force_login(make_user("Manager", username="other"))
-    assert client.post(url).status_code == 403
+    refused = client.post(url, follow=True)
+    assert "Only the owner of this subscription can delete it." in refused.content.decode()
     assert url.encode() not in client.get(
         reverse("reporting:report_subscription_detail", args=[subscription.pk])).content
     assert ReportSubscription.objects.filter(pk=subscription.pk).exists()
