@@ -12,6 +12,7 @@ the services call, then save, then record the event, in one transaction.
 from __future__ import annotations
 
 from decimal import Decimal
+from urllib.parse import quote
 
 from django.conf import settings
 from django.core.validators import MinValueValidator
@@ -41,7 +42,8 @@ class Carrier(models.Model):
     def tracking_url(self, tracking_number: str) -> str:
         if not self.tracking_url_template or not tracking_number:
             return ""
-        return self.tracking_url_template.replace("{tracking_number}", tracking_number)
+        return self.tracking_url_template.replace("{tracking_number}",
+                                                 quote(tracking_number, safe=""))
 
 
 class CarrierService(models.Model):

@@ -110,6 +110,12 @@ class ReportSubscription(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    def is_deletable_by(self, user) -> bool:
+        """Those who may delete any subscription, or its owner who may manage
+        subscriptions (a manager removes their own)."""
+        return user.has_perm("reporting.delete_reportsubscription") or (
+            self.owner_id == user.pk and user.has_perm("reporting.change_reportsubscription"))
+
 
 class RunStatus(models.TextChoices):
     PENDING = "pending", _("Pending")  # claimed row, not started (or waiting for a retry)

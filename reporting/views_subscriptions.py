@@ -80,9 +80,10 @@ def subscription_edit(request: AuthenticatedRequest, pk: int) -> HttpResponse:
 
 @require_GET
 @permission_required("reporting.view_reportsubscription")
-def subscription_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    return render(request, "reporting/subscription_detail.html",
-                  selectors.subscription_detail(subscription_id=pk))
+def subscription_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    context = selectors.subscription_detail(subscription_id=pk)
+    context["deletable"] = context["subscription"].is_deletable_by(request.user)
+    return render(request, "reporting/subscription_detail.html", context)
 
 
 @require_GET
@@ -106,10 +107,14 @@ def subscription_send_now(request: AuthenticatedRequest, pk: int) -> HttpRespons
 
 
 @require_POST
-@permission_required("reporting.delete_reportsubscription")
+@permission_required("reporting.change_reportsubscription")
 def subscription_delete(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     get_object_or_404(ReportSubscription, pk=pk)
-    subscriptions.delete_subscription(subscription_id=pk, actor=request.user)
+    try:
+        subscriptions.delete_subscription(subscription_id=pk, actor=request.user)
+    except ApplicationError as error:
+        messages.error(request, error.message)
+        return redirect("reporting:report_subscription_detail", pk)
     messages.success(request, _("Subscription deleted."))
     return redirect("reporting:report_subscription_list")
 

@@ -306,9 +306,6 @@ def approve_held_order(*, order_id: int, actor: Actor, reason: str = "") -> Orde
         order = lock_order(order_id)
         if not can_proceed(order.approve):
             raise _no_decision(order)
-        if order.customer.is_blocked:
-            raise NotAllowed(_("The customer is blocked; the order cannot be approved."),
-                             code="customer_blocked")
         return order_services.approve_order(order_id=order.pk, actor=actor,
                                             reason=reason.strip() or _("Approved by hand."))
 

@@ -68,6 +68,10 @@ def approve_order(*, order_id: int, actor: Actor, reason: str = "", locked: Orde
                  else lock_order(order_id=order_id))
         if not can_proceed(order.approve):
             raise _refuse(order, _("approved"))
+        # Every door (order page, admin, approval queue, billing) ends here.
+        if order.customer.is_blocked:
+            raise NotAllowed(_("The customer is blocked; the order cannot be approved."),
+                             code="customer_blocked")
         lines = list(order.lines.all())
         if _firm_up(order, lines, actor=actor):
             _transition(order, "approve", actor=actor, reason=reason, data=cause,

@@ -124,6 +124,9 @@ def delete_subscription(*, subscription_id: int, actor: Actor) -> None:
     """Delete the subscription, its beat task and its runs (their files too)."""
     with transaction.atomic(durable=True):
         subscription = ReportSubscription.objects.select_for_update().get(pk=subscription_id)
+        if actor is not None and not subscription.is_deletable_by(actor):
+            raise NotAllowed(_("Only the owner of this subscription can delete it."),
+                             code="not_owner")
         paths = list(subscription.runs.exclude(file_path="")
                      .values_list("file_path", flat=True))
         task_id = subscription.periodic_task_id

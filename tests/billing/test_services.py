@@ -229,8 +229,12 @@ def test_deciding_an_order_that_waits_for_nothing_is_refused(place, make_user):
 def test_held_order_of_a_customer_blocked_meanwhile_cannot_be_approved(place, make_user):
     order = place(customer=CustomerFactory(standing="new"), payment=card(APPROVE))
     Customer.objects.filter(pk=order.customer_id).update(standing="blocked")
-    with pytest.raises(NotAllowed):
+    with pytest.raises(NotAllowed) as info:
         services.approve_held_order(order_id=order.pk, actor=make_user("Sales"))
+    assert info.value.code == "customer_blocked"
+    order.refresh_from_db()
+    assert order.status == "on_hold"
+    assert Payment.objects.get(order=order).status == "authorised"
 
 
 def test_stale_placed_order_can_be_approved_or_rejected_by_hand(make_user):

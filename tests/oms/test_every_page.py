@@ -143,7 +143,7 @@ class _Reader:
 
 def test_every_page_renders_without_template_syntax_and_links_only_where_its_reader_may_go(
         client, make_user):
-    call_command("seed_demo", stdout=io.StringIO())
+    call_command("seed_demo", "--allow-without-debug", stdout=io.StringIO())
     make_reportrun()
     pages = _pages()
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
+from customers.models import Customer
 from orders.models import Order, OrderStatus
 from tests.factories.orders import make_order
 
@@ -51,3 +52,15 @@ def test_admin_actions_call_the_services_and_report_refusals(client_for):
     response = client.post(url, {"action": "approve_selected",
                                  "_selected_action": [to_cancel.pk]}, follow=True)
     assert "cannot be approved" in response.content.decode()
+
+
+def test_admin_approve_refuses_an_order_of_a_blocked_customer(client_for):
+    client = client_for("Admin")
+    order = make_order()
+    Customer.objects.filter(pk=order.customer_id).update(standing="blocked")
+    response = client.post(reverse("admin:orders_order_changelist"),
+                           {"action": "approve_selected", "_selected_action": [order.pk]},
+                           follow=True)
+    assert "The customer is blocked; the order cannot be approved." in response.content.decode()
+    assert Order.objects.get(pk=order.pk).status == OrderStatus.PLACED
+    assert not order.events.filter(to_status="reserved").exists()

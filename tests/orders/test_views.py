@@ -11,6 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from customers.models import Customer
 from orders.models import Order, OrderStatus
 from orders.services import approve_order, hold_order
 from tests.factories.customers import CustomerFactory
@@ -273,3 +274,16 @@ def test_detail_panels_are_left_out_for_roles_that_may_not_open_them(client_for)
     assert reverse("fulfillment:shipment", args=[shipment.pk]) not in page
     assert 'id="invoices-title"' not in page
     assert reverse("billing:invoice_detail", args=[invoice.pk]) not in page
+
+
+def test_approving_an_order_of_a_blocked_customer_is_refused_and_changes_nothing(client_for,
+                                                                                 product):
+    client = client_for("Manager")
+    order = make_order(lines=[(product, 1)])
+    Customer.objects.filter(pk=order.customer_id).update(standing="blocked")
+    events = order.events.count()
+    response = client.post(reverse("orders:approve", args=[order.pk]), **HTMX)
+    assert response.status_code == 409
+    assert "The customer is blocked; the order cannot be approved." in response.content.decode()
+    assert Order.objects.get(pk=order.pk).status == OrderStatus.PLACED
+    assert order.events.count() == events

@@ -2,7 +2,7 @@
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.db.models import Sum
 
 from billing.services import run_payment_approval
@@ -13,6 +13,12 @@ from orders import payments
 from orders.models import Order, OrderStatus
 from reporting.management import demo_data
 from reporting.management.commands.seed_demo import DEMO_PASSWORD, DEMO_USERS, seed_users
+
+
+@pytest.fixture(autouse=True)
+def _development(settings):
+    # The demo data is for development machines (pytest-django turns DEBUG off).
+    settings.DEBUG = True
 
 
 @pytest.fixture(autouse=True)
@@ -111,3 +117,13 @@ def test_demo_login_reaches_the_dashboard(client):
                            {"username": "manager", "password": DEMO_PASSWORD}, follow=True)
     assert response.status_code == 200
     assert response.wsgi_request.user.username == "manager"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_seed_demo_refuses_to_run_with_debug_off_unless_allowed(settings, capsys):
+    settings.DEBUG = False
+    with pytest.raises(CommandError, match="--allow-without-debug"):
+        call_command("seed_demo")
+    assert not get_user_model().objects.filter(username__in=list(DEMO_USERS)).exists()
+    call_command("seed_demo", "--allow-without-debug")
+    assert get_user_model().objects.filter(username="admin").exists()

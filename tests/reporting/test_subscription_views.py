@@ -7,6 +7,7 @@ from datetime import datetime, time
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.urls import reverse
 
 from reporting import subscriptions
 from reporting.models import ReportRun, ReportSubscription, RunStatus
@@ -122,3 +123,21 @@ def test_other_roles_may_not_open_or_send(client_for, subscription, role):
     assert client.get("/reports/subscriptions/").status_code == 403
     assert client.post(f"/reports/subscriptions/{subscription.pk}/send/").status_code == 403
     assert not ReportRun.objects.exists()
+
+
+def test_a_manager_deletes_their_own_subscription_but_not_another_managers(client, subscription,
+                                                                           make_user):
+    url = reverse("reporting:report_subscription_delete", args=[subscription.pk])
+    client.force_login(make_user("Manager", username="other"))
+    refused = client.post(url, follow=True)
+    assert "Only the owner of this subscription can delete it." in refused.content.decode()
+    assert url.encode() not in client.get(
+        reverse("reporting:report_subscription_detail", args=[subscription.pk])).content
+    assert ReportSubscription.objects.filter(pk=subscription.pk).exists()
+
+    client.force_login(subscription.owner)
+    detail = client.get(reverse("reporting:report_subscription_detail", args=[subscription.pk]))
+    assert url.encode() in detail.content
+    response = client.post(url)
+    assert response.status_code == 302
+    assert not ReportSubscription.objects.filter(pk=subscription.pk).exists()

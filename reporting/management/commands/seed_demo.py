@@ -6,9 +6,10 @@ app's services; the data goes in through those services, never around them.
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from oms.lib import roles
@@ -58,8 +59,14 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--reset-passwords", action="store_true",
                             help="Set the demo password again on existing demo users.")
+        parser.add_argument("--allow-without-debug", action="store_true",
+                            help="Run with DEBUG off too (creates logins with a published "
+                                 "password: never on a site customers use).")
 
-    def handle(self, *args, reset_passwords: bool, **options):
+    def handle(self, *args, reset_passwords: bool, allow_without_debug: bool, **options):
+        if not settings.DEBUG and not allow_without_debug:
+            raise CommandError("seed_demo creates logins with a published password; with "
+                               "DEBUG off it runs only with --allow-without-debug.")
         users = seed_users(reset_passwords=reset_passwords)
         created = sum(1 for _u, _r, was_created in users if was_created)
         self.stdout.write(f"demo users: {created} created, {len(users) - created} already there")
