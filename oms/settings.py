@@ -207,6 +207,9 @@ OUTBOX_RELAY_SECONDS = env.int("OUTBOX_RELAY_SECONDS", default=30)
 OUTBOX_MAX_ATTEMPTS = env.int("OUTBOX_MAX_ATTEMPTS", default=8)
 # A dispatched row still pending after this long was lost by the broker: re-send.
 OUTBOX_REDISPATCH_SECONDS = env.int("OUTBOX_REDISPATCH_SECONDS", default=300)
+# Done outbox rows and stored API answers are deleted after this many days.
+OUTBOX_RETENTION_DAYS = env.int("OUTBOX_RETENTION_DAYS", default=30)
+IDEMPOTENCY_RETENTION_DAYS = env.int("IDEMPOTENCY_RETENTION_DAYS", default=7)
 
 # Security: strict unless DEBUG. Behind a TLS-terminating proxy set
 # SECURE_PROXY_SSL_HEADER through the environment flag below.
@@ -254,4 +257,7 @@ CELERY_BEAT_SCHEDULE = {
     # report subscriptions themselves are PeriodicTasks in the database.
     "reporting-purge-old-report-files": {"task": "reporting.tasks.purge_old_report_files",
                                          "schedule": 24 * 3600.0},
+    # Done outbox rows, old API answers and expired sessions -> deleted, daily.
+    "oms-purge-old-records": {"task": "oms.tasks.purge_old_records",
+                              "schedule": 24 * 3600.0},
 }

@@ -1,8 +1,8 @@
-"""Thin Celery tasks of the project: the outbox runner and its relay."""
+"""Thin Celery tasks of the project: the outbox runner, its relay, housekeeping."""
 
 from celery import shared_task
 
-from oms.lib import outbox
+from oms.lib import outbox, retention
 
 
 # Safe with acks_late: the runner claims each row, so a redelivery of the
@@ -22,3 +22,8 @@ def run_outbox_message(message_id: int) -> bool:
 @shared_task(ignore_result=True)
 def relay_outbox() -> int:
     return outbox.relay()
+
+
+@shared_task(ignore_result=True)
+def purge_old_records() -> dict[str, int]:
+    return retention.purge_old_records()
