@@ -1,15 +1,19 @@
-"""Admin for the project's own rows: outbox messages, API tokens and idempotency records.
+"""Admin for the project's own rows: outbox messages, API tokens, idempotency
+records and users' preferences.
 
 Axes registers its own admin (access attempts, lockouts, failures).
 """
 
+from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from oms.api import revoke_api_tokens
 from oms.lib import outbox
-from oms.models import ApiToken, IdempotencyRecord, OutboxMessage
+from oms.lib.preferences import save_language
+from oms.models import ApiToken, IdempotencyRecord, OutboxMessage, UserPreference
 
 
 @admin.register(ApiToken)
@@ -81,3 +85,21 @@ class OutboxMessageAdmin(admin.ModelAdmin):
         self.message_user(request, ngettext("%(count)d message rescheduled.",
                                             "%(count)d messages rescheduled.", count)
                           % {"count": count}, messages.SUCCESS)
+
+
+@admin.register(UserPreference)
+class UserPreferenceAdmin(admin.ModelAdmin):
+    list_display = ["user", "language", "updated_at"]
+    list_filter = ["language"]
+    search_fields = ["user__username", "user__email"]
+    autocomplete_fields = ["user"]
+    readonly_fields = ["updated_at"]
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        form.base_fields["language"] = forms.ChoiceField(
+            label=_("language"), choices=settings.LANGUAGES)
+        return form
+
+    def save_model(self, request, obj, form, change):
+        save_language(user=obj.user, language=obj.language)

@@ -22,3 +22,9 @@ class OmsConfig(AppConfig):
 
         # After every migrate, so permissions of models added later reach roles.
         post_migrate.connect(_sync_roles, dispatch_uid="oms.sync_roles")
+
+        from django.contrib.auth.signals import user_logged_in
+
+        from oms.lib.preferences import restore_language
+
+        user_logged_in.connect(restore_language, dispatch_uid="oms.restore_language")

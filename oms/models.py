@@ -3,6 +3,7 @@
 `oms` owns cross-cutting rows only; it imports no domain app.
 """
 
+from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -57,6 +58,26 @@ class BackOffice(models.Model):
         permissions = [
             ("view_dashboard", _("Can view the back-office dashboard")),
         ]
+
+
+class UserPreference(models.Model):
+    """What a back-office user chose for themselves, kept across sessions and
+    devices: the language the back office speaks to them."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
+                                primary_key=True, related_name="preference",
+                                verbose_name=_("user"))
+    # One of settings.LANGUAGES, checked where it is written; not model choices,
+    # so adding a language needs no migration.
+    language = models.CharField(_("language"), max_length=10, blank=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("user preference")
+        verbose_name_plural = _("user preferences")
+
+    def __str__(self) -> str:
+        return str(self.user)
 
 
 class ApiToken(models.Model):

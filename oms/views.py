@@ -1,4 +1,4 @@
-"""Project-level views: the dashboard shell and the health check."""
+"""Project-level views: the dashboard shell, the language switch and the health check."""
 
 from typing import Any
 
@@ -6,9 +6,11 @@ from django.db import connection
 from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
-from django.views.decorators.http import require_GET
+from django.views import i18n
+from django.views.decorators.http import require_GET, require_POST
 
 from oms.lib.auth import permission_required, public
+from oms.lib.preferences import is_offered, save_language
 from oms.lib.roles import ROLE_LABELS
 from oms.models import OutboxMessage
 
@@ -33,3 +35,15 @@ def healthz(request: HttpRequest) -> HttpResponse:
     with connection.cursor() as cursor:
         cursor.execute("SELECT 1")
     return JsonResponse({"status": "ok"})
+
+
+@require_POST
+@public
+def set_language(request: HttpRequest) -> HttpResponse:
+    """Django's language switch (cookie and redirect); a signed-in user's
+    choice is also saved with the user, so it holds on every device."""
+    response = i18n.set_language(request)
+    language = request.POST.get("language")
+    if request.user.is_authenticated and is_offered(language):
+        save_language(user=request.user, language=language, request=request)
+    return response
