@@ -1,8 +1,9 @@
 """Reporting views: the manager dashboard and the CSV export of the order list.
 
-Thin: the figures come from reporting.selectors, the export rows from the
-same selector the order list uses (orders.selectors.search_orders), so the
-file holds exactly the orders the list shows for the same filters.
+Thin: the figures come from reporting.selectors, the charts from
+reporting.trends, the export rows from the same selector the order list uses
+(orders.selectors.search_orders), so the file holds exactly the orders the
+list shows for the same filters.
 """
 
 from __future__ import annotations
@@ -10,18 +11,25 @@ from __future__ import annotations
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from oms.lib.auth import permission_required
 from orders import selectors as order_selectors
-from reporting import exports, selectors
+from reporting import exports, selectors, trends
 
 
 @require_GET
 @permission_required("reporting.view_manager_dashboard")
 def manager_dashboard(request: HttpRequest) -> HttpResponse:
+    by = request.GET.get("by", "day")
+    error = None if by in trends.PERIODS else _(
+        "Unknown period “%(by)s”: the charts are by day or by week.") % {"by": by[:20]}
     return render(request, "reporting/manager_dashboard.html",
-                  {"report": selectors.manager_dashboard()})
+                  {"report": selectors.manager_dashboard(),
+                   "trends": trends.trends(by="day" if error else by),
+                   "periods": trends.PERIOD_CHOICES, "error": error},
+                  status=400 if error else 200)
 
 
 @require_GET

@@ -20,6 +20,8 @@ from datetime import datetime
 from django.db import connection
 from django.utils.translation import gettext_lazy as _
 
+from reporting.charts import Chart
+
 # filter value -> (customer column, value)
 GROUPS = {
     "person": ("kind", "person"),
@@ -98,6 +100,8 @@ class Report:
     rows_sql: str  # ordered; named parameters from ReportParams.sql()
     headline: Callable[[ReportParams], list[Headline]]
     uses_period: bool = True
+    # A picture of the period for the PDF, above the rows.
+    chart: Callable[[ReportParams], Chart] | None = None
     filters: tuple[str, ...] = field(default=("warehouse", "channel", "customer_group"))
 
 

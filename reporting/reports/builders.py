@@ -129,11 +129,11 @@ def _write_xlsx(report: Report, rows: Iterator[tuple], handle, zone: ZoneInfo,
 
 
 def _write_pdf(report: Report, rows: Iterator[tuple], handle, zone: ZoneInfo,
-               context: dict) -> int:
+               context: dict, params: ReportParams) -> int:
     lines = [text_row(report, row, zone) for row in rows]
     handle.write(render_pdf("pdf/reporting/report.html", {
         **context, "columns": [str(column.title) for column in report.columns],
-        "rows": lines}))
+        "rows": lines, "chart": report.chart(params) if report.chart else None}))
     handle.flush()
     return len(lines)
 
@@ -150,7 +150,7 @@ def build_file(*, report: Report, params: ReportParams, fmt: str, basename: str,
             elif fmt == "xlsx":
                 count = _write_xlsx(report, rows, handle, zone, str(report.label))
             elif fmt == "pdf":
-                count = _write_pdf(report, rows, handle, zone, context)
+                count = _write_pdf(report, rows, handle, zone, context, params)
             else:
                 raise ValueError(f"unknown report format {fmt!r}")
         handle.seek(0)

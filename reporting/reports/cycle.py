@@ -11,6 +11,8 @@ from __future__ import annotations
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from reporting import trends
+from reporting.charts import Chart
 from reporting.reports import (
     ORDER_FILTERS,
     Column,
@@ -83,6 +85,11 @@ def headline(params: ReportParams) -> list[Headline]:
     return result
 
 
+def chart(params: ReportParams) -> Chart:
+    return trends.stage_durations(today=params.end.date(), since=params.start,
+                                  until=params.end)
+
+
 register(Report(
     key="order_to_cash",
     label=gettext_lazy("Order-to-cash cycle"),
@@ -101,4 +108,5 @@ register(Report(
              Column(gettext_lazy("Stuck"), "bool")],
     rows_sql=ROWS,
     headline=headline,
+    chart=chart,
 ))

@@ -8,9 +8,14 @@ apply (an invoice belongs to a customer); the customer group does.
 
 from __future__ import annotations
 
+from datetime import timedelta
+from zoneinfo import ZoneInfo
+
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from reporting import trends
+from reporting.charts import Chart
 from reporting.reports import Column, Headline, Report, ReportParams, fetch_all, register
 from reporting.reports._format import count, money
 
@@ -59,6 +64,12 @@ def headline(params: ReportParams) -> list[Headline]:
     return figures
 
 
+def chart(params: ReportParams) -> Chart:
+    """Aging as of the period's last day."""
+    last_day = (params.end - timedelta(microseconds=1)).astimezone(ZoneInfo(params.timezone))
+    return trends.receivables_aging(today=last_day.date())
+
+
 register(Report(
     key="receivables_aging",
     label=gettext_lazy("Accounts receivable aging"),
@@ -74,4 +85,5 @@ register(Report(
     rows_sql=ROWS,
     headline=headline,
     filters=("customer_group",),
+    chart=chart,
 ))

@@ -8,9 +8,13 @@ within rounding.
 
 from __future__ import annotations
 
+from zoneinfo import ZoneInfo
+
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from reporting import trends
+from reporting.charts import Chart
 from reporting.reports import (
     ORDER_FILTERS,
     Column,
@@ -62,6 +66,11 @@ def headline(params: ReportParams) -> list[Headline]:
     return figures
 
 
+def chart(params: ReportParams) -> Chart:
+    return trends.orders_per_day(start=params.start, end=params.end,
+                                 zone=ZoneInfo(params.timezone))
+
+
 register(Report(
     key="sales_summary",
     label=gettext_lazy("Sales summary"),
@@ -73,4 +82,5 @@ register(Report(
              Column(gettext_lazy("Tax"), "money"), Column(gettext_lazy("Gross"), "money")],
     rows_sql=ROWS,
     headline=headline,
+    chart=chart,
 ))

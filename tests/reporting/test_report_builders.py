@@ -114,6 +114,13 @@ def test_pdf_text_holds_the_headline_and_every_row(known_sales):
     assert "58.00 EUR" in text
     assert "EVIL" in text and "MUG" in text
     assert "24.00" in text
+    assert "Orders placed per day" in text  # the period's chart, drawn above the rows
+
+
+def test_the_period_chart_counts_the_orders_of_each_local_day(known_sales):
+    chart = reports.get("sales_summary").chart(_params())
+    assert chart.categories == ["10 Mar"]
+    assert list(chart.series[0].values) == [2]  # the next day's order is outside the period
 
 
 def test_filters_by_channel_and_customer_group_narrow_the_rows(known_sales):

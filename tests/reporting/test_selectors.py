@@ -11,11 +11,12 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from orders.models import EventKind, Order, OrderEvent, OrderStatus
+from orders.models import Order, OrderStatus
 from orders.services import cancel_order
 from reporting import selectors
 from tests.factories.inventory import WarehouseFactory, stock
 from tests.factories.orders import ProductFactory, make_order
+from tests.reporting.support import milestone, placed_ago
 
 pytestmark = pytest.mark.django_db
 
@@ -27,19 +28,6 @@ def product():
     return item
 
 
-def _placed_ago(order: Order, delta: timedelta) -> Order:
-    Order.objects.filter(pk=order.pk).update(placed_at=timezone.now() - delta,
-                                             created_at=timezone.now() - delta)
-    order.refresh_from_db()
-    return order
-
-
-def _milestone(order: Order, to_status: str, after: timedelta) -> None:
-    OrderEvent.objects.create(order=order, kind=EventKind.STATUS_CHANGED,
-                              from_status="x", to_status=to_status,
-                              created_at=order.placed_at + after)
-
-
 def test_orders_today_week_and_month_with_revenue_per_currency(product):
     now = timezone.now()
     today, week, month = selectors.period_starts(now)
@@ -47,7 +35,7 @@ def test_orders_today_week_and_month_with_revenue_per_currency(product):
     make_order(lines=[(product, 2)], currency="USD")  # today, another currency
     cancelled = make_order(lines=[(product, 5)])
     cancel_order(order_id=cancelled.pk, actor=None, reason="changed mind")
-    older = _placed_ago(make_order(lines=[(product, 3)]), timedelta(days=400))
+    older = placed_ago(make_order(lines=[(product, 3)]), timedelta(days=400))
 
     counts, revenue = selectors.placed_orders_summary(now=now)
 
@@ -95,11 +83,11 @@ def test_orders_by_status_counts_open_states_and_recent_terminal_ones(product):
 
 def test_lead_times_average_the_milestone_events_from_placement(product):
     first, second = make_order(lines=[(product, 1)]), make_order(lines=[(product, 1)])
-    _milestone(first, "shipped", timedelta(hours=10))
-    _milestone(second, "shipped", timedelta(hours=30))
-    _milestone(first, "paid", timedelta(days=5))
-    old = _placed_ago(make_order(lines=[(product, 1)]), timedelta(days=200))
-    _milestone(old, "shipped", timedelta(days=1))  # shipped 199 days ago: outside the window
+    milestone(first, "shipped", timedelta(hours=10))
+    milestone(second, "shipped", timedelta(hours=30))
+    milestone(first, "paid", timedelta(days=5))
+    old = placed_ago(make_order(lines=[(product, 1)]), timedelta(days=200))
+    milestone(old, "shipped", timedelta(days=1))  # shipped 199 days ago: outside the window
 
     result = selectors.lead_times()
 
@@ -129,11 +117,11 @@ def test_low_stock_lists_products_at_or_below_their_reorder_level(product):
 def test_the_dashboard_costs_the_same_few_queries_for_3_or_30_orders(
         product, django_assert_max_num_queries):
     for _ in range(3):
-        _milestone(make_order(lines=[(product, 1)]), "shipped", timedelta(hours=5))
+        milestone(make_order(lines=[(product, 1)]), "shipped", timedelta(hours=5))
     with CaptureQueriesContext(connection) as few:
         selectors.manager_dashboard()
     for _ in range(27):
-        _milestone(make_order(lines=[(product, 1)]), "shipped", timedelta(hours=5))
+        milestone(make_order(lines=[(product, 1)]), "shipped", timedelta(hours=5))
     with CaptureQueriesContext(connection) as many:
         report = selectors.manager_dashboard()
     assert len(many) == len(few)
