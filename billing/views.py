@@ -161,14 +161,16 @@ def invoice_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @permission_required("billing.view_invoice")
 def invoice_pdf(request: HttpRequest, pk: int) -> HttpResponseBase:
     invoice = get_or_404(selectors.get_issued_invoice, invoice_id=pk)
-    if not invoice.pdf_path or not default_storage.exists(invoice.pdf_path):
-        # Rendered by a background task right after issue; not there yet.
-        return render(request, "error.html", {"error": _(
-            "The PDF of invoice %(number)s is still being prepared. Try again in a "
-            "minute.") % {"number": invoice.number}}, status=404)
-    return FileResponse(default_storage.open(invoice.pdf_path, "rb"),
-                        content_type="application/pdf", as_attachment=False,
-                        filename=f"{invoice.number}.pdf")
+    if invoice.pdf_path and default_storage.exists(invoice.pdf_path):
+        return FileResponse(default_storage.open(invoice.pdf_path, "rb"),
+                            content_type="application/pdf", as_attachment=False,
+                            filename=f"{invoice.number}.pdf")
+    # Not stored yet (the background rendering after issue has not run) or
+    # never stored (invoices loaded in bulk): an issued invoice never changes,
+    # so rendering it now gives the same document.
+    response = HttpResponse(services.invoice_pdf_bytes(invoice), content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="{invoice.number}.pdf"'
+    return response
 
 
 @require_POST

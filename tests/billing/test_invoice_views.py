@@ -3,12 +3,14 @@ and credit note forms (bad input writes nothing), permissions, menu."""
 
 from __future__ import annotations
 
+import io
 from datetime import timedelta
 from decimal import Decimal
 
 import pytest
 from django.urls import reverse
 from django.utils import timezone
+from pypdf import PdfReader
 
 from billing.models import CreditNote, Invoice, InvoicePayment
 from tests.billing.invoicing_support import reserved_order, ship
@@ -65,11 +67,13 @@ def test_the_pdf_downloads_from_the_invoice_and_order_pages(invoice, client_for)
     assert url in order_page.content.decode()
 
 
-def test_a_pdf_not_rendered_yet_answers_404_with_a_message(invoice, client_for):
+def test_a_pdf_not_stored_yet_is_rendered_on_demand(invoice, client_for):
     Invoice.objects.filter(pk=invoice.pk).update(pdf_path="")
     response = client_for("Accounting").get(reverse("billing:invoice_pdf", args=[invoice.pk]))
-    assert response.status_code == 404
-    assert "still being prepared" in response.content.decode()
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/pdf"
+    text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(response.content)).pages)
+    assert invoice.number in text
 
 
 def test_recording_a_payment_redirects_with_a_message(invoice, client_for):

@@ -1,17 +1,22 @@
 """seed_demo: one demo login per role and demo data in every order state; safe to run twice."""
 
+from datetime import timedelta
+
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
-from django.db.models import Sum
+from django.db.models import Max, Min, Sum
+from django.utils import timezone
 
+from billing.models import DocumentCounter, Invoice
 from billing.services import run_payment_approval
+from billing.services.invoicing import invoice_series
 from customers.models import Customer
 from inventory.models import Product, StockLevel, StockMovement, Warehouse
 from oms.lib.roles import ADMIN, ROLE_PERMISSIONS
 from orders import payments
-from orders.models import Order, OrderStatus
-from reporting.management import demo_data
+from orders.models import Channel, Order, OrderStatus
+from reporting.management import demo_data, demo_history
 from reporting.management.commands.seed_demo import DEMO_PASSWORD, DEMO_USERS, seed_users
 
 
@@ -30,9 +35,9 @@ def _billing_decides(monkeypatch):
 
 @pytest.mark.django_db(transaction=True)
 def test_seed_demo_twice_creates_users_catalogue_customers_and_orders_once(capsys):
-    call_command("seed_demo")
+    call_command("seed_demo", "--no-history")
     first = capsys.readouterr().out
-    call_command("seed_demo")
+    call_command("seed_demo", "--no-history")
     second = capsys.readouterr().out
 
     User = get_user_model()
@@ -51,7 +56,7 @@ def test_seed_demo_twice_creates_users_catalogue_customers_and_orders_once(capsy
 
 @pytest.mark.django_db(transaction=True)
 def test_seed_demo_covers_every_order_state_that_rests():
-    call_command("seed_demo")
+    call_command("seed_demo", "--no-history")
 
     # Left right after commit: `placed` once payment approval decides, `shipped`
     # once billing invoices (in-process here; a worker does it with Redis).
@@ -127,3 +132,38 @@ def test_seed_demo_refuses_to_run_with_debug_off_unless_allowed(settings, capsys
     assert not get_user_model().objects.filter(username__in=list(DEMO_USERS)).exists()
     call_command("seed_demo", "--allow-without-debug")
     assert get_user_model().objects.filter(username="admin").exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_demo_has_a_year_of_history_behind_it_and_a_second_run_adds_none(capsys):
+    call_command("seed_demo")
+    first = capsys.readouterr().out
+    history = Order.objects.filter(customer__email__endswith="@" + demo_history.HISTORY_DOMAIN)
+    count = history.count()
+    call_command("seed_demo")
+    second = capsys.readouterr().out
+
+    assert count == demo_history.ORDERS and history.count() == count
+    assert f"] {count:,} / {count:,} past orders" in first  # the terminal's progress bar
+    assert "demo history: already there" in second
+    oldest, newest = history.aggregate(Min("placed_at"), Max("placed_at")).values()
+    assert oldest < timezone.now() - timedelta(days=330)
+    assert newest < timezone.now() - timedelta(days=demo_history.RECENT_DAYS - 1)
+    assert set(history.values_list("channel", flat=True)) == set(Channel.values)
+    assert set(history.values_list("currency", flat=True)) == {"EUR", "GBP", "USD"}
+    assert set(history.values_list("status", flat=True)) == {
+        "paid", "invoiced", "cancelled", "expired"}
+    invoices = Invoice.objects.filter(order__in=history)
+    assert invoices.filter(status="partially_paid").exists()
+    assert invoices.filter(status="open", due_date__lt=timezone.localdate()).exists()  # overdue
+    # Numbers come from the same counters as live invoices: no gap, no clash.
+    for counter in DocumentCounter.objects.filter(series=invoice_series()):
+        numbers = Invoice.objects.filter(series=counter.series, year=counter.year)
+        assert numbers.aggregate(Max("sequence"))["sequence__max"] == counter.last_number
+        assert numbers.count() == counter.last_number
+    # Each paid order's status events run forward in time, from placement to payment.
+    paid = history.filter(status="paid").first()
+    times = list(paid.events.filter(kind="status_changed").order_by("created_at")
+                 .values_list("to_status", flat=True))
+    assert times == ["placed", *times[1:-5], "picking", "packed", "shipped", "invoiced", "paid"]
+    assert paid.invoices.get().amount_paid == paid.total_gross

@@ -13,7 +13,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from oms.lib import roles
-from reporting.management import demo_data
+from reporting.management import demo_data, demo_history
 
 DEMO_PASSWORD = "oms-demo-2026"  # noqa: S105 (documented in README.md; demo machines only)
 
@@ -59,11 +59,14 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--reset-passwords", action="store_true",
                             help="Set the demo password again on existing demo users.")
+        parser.add_argument("--no-history", action="store_true",
+                            help="Skip the year of past orders behind the demo.")
         parser.add_argument("--allow-without-debug", action="store_true",
                             help="Run with DEBUG off too (creates logins with a published "
                                  "password: never on a site customers use).")
 
-    def handle(self, *args, reset_passwords: bool, allow_without_debug: bool, **options):
+    def handle(self, *args, reset_passwords: bool, allow_without_debug: bool, no_history: bool,
+               **options):
         if not settings.DEBUG and not allow_without_debug:
             raise CommandError("seed_demo creates logins with a published password; with "
                                "DEBUG off it runs only with --allow-without-debug.")
@@ -81,8 +84,20 @@ class Command(BaseCommand):
         for demo, order in placed:
             mark = "" if order.status == demo.status else f"  (expected {demo.status}!)"
             self.stdout.write(f"  {order.number} {order.status:<12} {demo.note}{mark}")
+        if not no_history:
+            added = demo_history.seed_history(progress=self._progress)
+            self.stdout.write(f"demo history: {added} past orders over {demo_history.DAYS} days"
+                              if added else "demo history: already there")
         self.stdout.write("")
         self.stdout.write("Demo logins (username / password):")
         for username, role, _created in users:
             self.stdout.write(f"  {role:<18} {username:<12} / {DEMO_PASSWORD}")
         self.stdout.write("")
+
+    def _progress(self, done: int, total: int) -> None:
+        """A bar in the terminal: [#########.........] 1,500 / 3,000 past orders."""
+        width = 30
+        filled = width * done // max(total, 1)
+        self.stdout.write(f"\r  [{'#' * filled}{'.' * (width - filled)}] {done:,} / {total:,} "
+                          "past orders", ending="\n" if done >= total else "")
+        self.stdout.flush()
