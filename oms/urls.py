@@ -16,6 +16,7 @@ urlpatterns = [
     path("accounts/login/", public(auth_views.LoginView.as_view()), name="login"),
     path("accounts/logout/", public(auth_views.LogoutView.as_view()), name="logout"),
     path("i18n/setlang/", views.set_language, name="set_language"),
+    path("progress/<str:key>/", views.progress, name="progress"),
     path("admin/", admin.site.urls),
     path("api/v1/", build_urls(("", orders_api_router), ("", inventory_api_router),
                                  ("", fulfillment_api_router))),

@@ -1,16 +1,18 @@
-"""Project-level views: the dashboard shell, the language switch and the health check."""
+"""Project-level views: the dashboard shell, the language switch, the progress
+of long jobs and the health check."""
 
 from typing import Any
 
 from django.db import connection
 from django.db.models import Count, Q
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.views import i18n
 from django.views.decorators.http import require_GET, require_POST
 
-from oms.lib.auth import permission_required, public
+from oms.lib.auth import AuthenticatedRequest, permission_required, public
 from oms.lib.preferences import is_offered, save_language
+from oms.lib.progress import state_for
 from oms.lib.roles import ROLE_LABELS
 from oms.models import OutboxMessage
 
@@ -47,3 +49,13 @@ def set_language(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated and is_offered(language):
         save_language(user=request.user, language=language, request=request)
     return response
+
+
+@require_GET
+@permission_required()  # signed in; the job itself must be the reader's own
+def progress(request: AuthenticatedRequest, key: str) -> HttpResponse:
+    """A long job's bar (htmx partial): polled until the job is done."""
+    state = state_for(key, user_id=request.user.pk)
+    if state is None:
+        raise Http404
+    return render(request, "_partials/progress.html", {"job": state, "key": key})

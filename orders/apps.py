@@ -8,5 +8,6 @@ class OrdersConfig(AppConfig):
     verbose_name = _("Orders")
 
     def ready(self) -> None:
-        # Registers the outbox handlers (customer e-mails, hold notices, approval).
-        from orders import emails, payments  # noqa: F401
+        # Registers the outbox handlers (customer e-mails, hold notices,
+        # approval, background CSV imports).
+        from orders import emails, imports, payments  # noqa: F401

@@ -40,13 +40,18 @@ from decimal import Decimal
 from pathlib import Path
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.db import transaction
+from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from customers.models import Address, Customer, Standing
 from inventory import api as inventory_api
+from oms.lib import outbox
 from oms.lib.actors import Actor
 from oms.lib.errors import ApplicationError
+from oms.lib.progress import Progress
 from orders.capture import capture_order
 from orders.inputs import CaptureOrder
 from orders.models import Channel, Order
@@ -329,14 +334,20 @@ def check(content: bytes) -> ImportPreview:
 
 # --- the import ---------------------------------------------------------------
 
-def import_orders(*, content: bytes, actor: Actor) -> list[Order]:
+def import_orders(*, content: bytes, actor: Actor, progress: Progress | None = None
+                  ) -> list[Order]:
     """Place every order of a clean file in ONE transaction: a failure on any
-    order (say, stock gone since the preview) rolls back all of them."""
+    order (say, stock gone since the preview) rolls back all of them.
+
+    Plain `atomic()`: it runs inside the outbox runner's transaction when the
+    import runs in the background (`run_import`)."""
     preview = check(content)
     if not preview.is_clean:
         raise ApplicationError(_("The file has errors; nothing was imported."), code="dirty")
     placed: list[Order] = []
-    with transaction.atomic(durable=True):
+    if progress is not None:
+        progress.advance(0, total=len(preview.orders))
+    with transaction.atomic():
         for planned in preview.orders:
             # Parsed by the preview; the reference joins the notes afterwards.
             assert planned.data is not None  # a clean preview parsed every order
@@ -352,12 +363,55 @@ def import_orders(*, content: bytes, actor: Actor) -> list[Order]:
                 error.status = exc.status  # 409 for stock gone since the preview
                 raise error
             placed.append(order)
+            if progress is not None:
+                progress.advance()
         # Inside the transaction: the marker is written only if every order commits.
         marker = _done_marker(content)
         transaction.on_commit(lambda: marker.write_text("imported\n"))
     return placed
 
 
+IMPORT_HANDLER = "orders.import_file"
+
+
+def start_import(*, upload: str, actor: Actor, label: str) -> Progress:
+    """Queue the import of a previewed upload (see `store_upload`) for a
+    worker; returns the handle its progress bar follows."""
+    assert actor is not None and actor.pk is not None  # an import has a person behind it
+    progress = Progress.start(user_id=actor.pk, label=label)
+    outbox.enqueue(IMPORT_HANDLER, {"upload": upload, "user_id": actor.pk,
+                                    "progress": progress.key})
+    return progress
+
+
+def run_import(*, upload: str, user_id: int, progress_key: str) -> None:
+    """The background half of the import: place the orders, report the
+    outcome on the progress bar. A refusal (stock gone since the preview)
+    is an outcome, not an error to retry; a repeat after success does nothing."""
+    progress = Progress(progress_key)
+    state = progress.state()
+    if state is not None and state.finished:
+        return
+    try:
+        orders = import_orders(content=load_upload(upload),
+                               actor=get_user_model().objects.get(pk=user_id),
+                               progress=progress)
+    except ApplicationError as exc:
+        progress.finish(message=exc.message, failed=True)
+        return
+    transaction.on_commit(lambda: discard_upload(upload))
+    progress.finish(
+        message=ngettext("%(count)d order imported.", "%(count)d orders imported.",
+                         len(orders)) % {"count": len(orders)},
+        result_url=reverse("orders:list") + f"?channel={Channel.IMPORT.value}")
+
+
 def _join_notes(ref: str, notes: str) -> str:
     reference = _("Imported, reference %(ref)s") % {"ref": ref}
     return f"{reference}\n{notes}" if notes else reference
+
+
+@outbox.handler(IMPORT_HANDLER)
+def _import_file(payload: dict) -> None:
+    run_import(upload=payload["upload"], user_id=payload["user_id"],
+               progress_key=payload["progress"])

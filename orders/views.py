@@ -9,7 +9,6 @@ the server; every htmx request renders a partial of `orders/entry.html`.
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Callable
 
 from django.conf import settings
@@ -18,6 +17,7 @@ from django.core import signing
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -31,6 +31,7 @@ from oms.lib.errors import ApplicationError
 from oms.lib.htmx import render_partial
 from oms.lib.http import get_or_404
 from oms.lib.paging import parse_page
+from oms.lib.progress import state_for
 from oms.lib.validation import errors_onto_form
 from orders import imports, selectors, services
 from orders.capture import capture_order
@@ -296,10 +297,12 @@ def entry_save(request: AuthenticatedRequest) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @permission_required("orders.import_orders")
-def import_upload(request: HttpRequest) -> HttpResponse:
+def import_upload(request: AuthenticatedRequest) -> HttpResponse:
     """Upload, then preview: per-row errors, or the orders about to be made."""
     if request.method == "GET":
-        return _import_page(request, form=ImportForm())
+        key = request.GET.get("job", "")[:64]
+        return _import_page(request, form=ImportForm(), key=key,
+                            job=state_for(key, user_id=request.user.pk) if key else None)
     form = ImportForm(request.POST, request.FILES)
     if not form.is_valid():
         return _import_page(request, status=422, form=form)
@@ -329,18 +332,9 @@ def import_confirm(request: AuthenticatedRequest) -> HttpResponse:
         return redirect("orders:import")
     if ticket.get("user") != request.user.pk:
         raise PermissionDenied
-    try:
-        content = imports.load_upload(ticket["file"])
-        orders = imports.import_orders(content=content, actor=request.user)
-    except ApplicationError as exc:
-        preview = None
-        with contextlib.suppress(ApplicationError):
-            preview = imports.check(imports.load_upload(ticket["file"]))
-        return _import_page(request, status=exc.status, form=ImportForm(), preview=preview,
-                            import_error=exc.message)
-    imports.discard_upload(ticket["file"])
-    messages.success(request, _("%(count)d orders imported.") % {"count": len(orders)})
-    return redirect("orders:import")
+    progress = imports.start_import(upload=ticket["file"], actor=request.user,
+                                    label=_("Importing orders"))
+    return redirect(reverse("orders:import") + f"?job={progress.key}")
 
 
 def _import_page(request: HttpRequest, *, status: int = 200, **context) -> HttpResponse:

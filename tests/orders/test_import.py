@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
 from django.urls import reverse
 
 from customers.models import Customer
 from inventory.models import StockLevel
+from oms.lib.progress import Progress
+from oms.models import OutboxMessage
 from orders import imports
 from orders.models import Order
 from tests.orders.capture_support import catalogue, written  # noqa: F401
@@ -32,7 +35,18 @@ def upload(client, text: str, name: str = "orders.csv"):
                        {"file": SimpleUploadedFile(name, text.encode(), "text/csv")})
 
 
-def test_clean_file_previews_then_imports_every_order(client_for, catalogue):
+def confirm(client, ticket: str, capture) -> str:
+    """Confirm the previewed import, let the worker run it, and return the
+    page the browser is sent to (its progress bar, finished)."""
+    with capture(execute=True):  # the import runs in the background, after commit
+        response = client.post(reverse("orders:import_confirm"), {"ticket": ticket})
+    assert response.status_code == 302
+    assert response.url.startswith(reverse("orders:import") + "?job=")
+    return client.get(response.url).content.decode()
+
+
+def test_clean_file_previews_then_imports_every_order(client_for, catalogue,
+                                                      django_capture_on_commit_callbacks):
     client = client_for("Sales")
     preview = upload(client, CLEAN)
     assert preview.status_code == 200
@@ -40,10 +54,10 @@ def test_clean_file_previews_then_imports_every_order(client_for, catalogue):
     assert [o.ref for o in preview.context["preview"].orders] == ["A-1", "B-7"]
     assert written() == (0, 0)  # the preview writes nothing
 
-    response = client.post(reverse("orders:import_confirm"),
-                           {"ticket": preview.context["ticket"]})
+    page = confirm(client, preview.context["ticket"], django_capture_on_commit_callbacks)
 
-    assert response.status_code == 302
+    assert 'data-finished="true"' in page and 'value="100"' in page
+    assert "2 orders imported." in page
     orders = list(Order.objects.order_by("id"))
     assert [o.channel for o in orders] == ["import", "import"]
     assert [o.lines.count() for o in orders] == [2, 1]
@@ -133,25 +147,49 @@ def test_not_utf8_is_refused_on_the_upload_field(client_for, catalogue):
     assert response.context["form"].errors["file"]
 
 
-def test_stock_gone_between_preview_and_confirm_imports_nothing(client_for, catalogue):
+def test_stock_gone_between_preview_and_confirm_imports_nothing(
+        client_for, catalogue, django_capture_on_commit_callbacks):
     client = client_for("Sales")
     preview = upload(client, CLEAN)
     StockLevel.objects.filter(product=catalogue["TEA-1"]).update(reserved=49)
 
-    response = client.post(reverse("orders:import_confirm"),
-                           {"ticket": preview.context["ticket"]})
+    page = confirm(client, preview.context["ticket"], django_capture_on_commit_callbacks)
 
-    assert response.status_code == 409
-    assert b"A-1" in response.content and b"Nothing was imported" in response.content
+    assert 'data-finished="true"' in page and "flash error" in page
+    assert "A-1" in page and "Nothing was imported" in page
     assert written() == (0, 0)
+    assert OutboxMessage.objects.get(handler=imports.IMPORT_HANDLER).status == "done"  # no retry
+
+
+def test_the_bar_follows_the_orders_placed_and_only_its_owner_sees_it(
+        client_for, make_user, catalogue, django_capture_on_commit_callbacks):
+    client = client_for("Sales")
+    preview = upload(client, CLEAN)
+    with django_capture_on_commit_callbacks(execute=False):  # the worker has not started
+        response = client.post(reverse("orders:import_confirm"),
+                               {"ticket": preview.context["ticket"]})
+    key = response.url.split("job=")[1]
+    waiting = client.get(reverse("progress", args=[key])).content.decode()
+    assert 'data-finished="false"' in waiting and 'hx-trigger="every 1s"' in waiting
+
+    progress = Progress(key)
+    progress.advance(0, total=4)
+    progress.advance(1)
+    progress.advance(1, total=4)  # a new total writes at once
+    halfway = client.get(reverse("progress", args=[key])).content.decode()
+    assert "2 of 4 done (50 %)" in halfway and 'value="50"' in halfway
+
+    other = Client()
+    other.force_login(make_user("Sales", username="colleague"))
+    assert other.get(reverse("progress", args=[key])).status_code == 404
+    assert client.get(reverse("progress", args=["not-a-job"])).status_code == 404
 
 
 def test_the_same_file_cannot_be_imported_twice(client_for, catalogue,
                                                 django_capture_on_commit_callbacks):
     client = client_for("Sales")
     first = upload(client, CLEAN)
-    with django_capture_on_commit_callbacks(execute=True):
-        client.post(reverse("orders:import_confirm"), {"ticket": first.context["ticket"]})
+    confirm(client, first.context["ticket"], django_capture_on_commit_callbacks)
     again = upload(client, CLEAN)
     assert again.status_code == 422
     assert "ticket" not in again.context

@@ -56,7 +56,8 @@ def test_order_entry_saves_the_requested_carrier(client_for, catalogue):
     assert Order.objects.get().requested_carrier == "DHL"
 
 
-def test_the_csv_import_takes_a_requested_carrier_column(client_for, catalogue):
+def test_the_csv_import_takes_a_requested_carrier_column(client_for, catalogue,
+                                                         django_capture_on_commit_callbacks):
     client = client_for("Sales")
     text = ("order_ref,customer_email,customer_name,sku,quantity,currency,ship_name,"
             "ship_line1,ship_postal_code,ship_city,ship_country,requested_carrier\n"
@@ -64,6 +65,7 @@ def test_the_csv_import_takes_a_requested_carrier_column(client_for, catalogue):
     preview = client.post(reverse("orders:import"),
                           {"file": SimpleUploadedFile("o.csv", text.encode(), "text/csv")})
     assert preview.context["preview"].is_clean
-    client.post(reverse("orders:import_confirm"), {"ticket": preview.context["ticket"]})
+    with django_capture_on_commit_callbacks(execute=True):  # the import runs after commit
+        client.post(reverse("orders:import_confirm"), {"ticket": preview.context["ticket"]})
 
     assert Order.objects.get().requested_carrier == "GLS"

@@ -1,0 +1,84 @@
+"""Progress of a long job (a CSV import, a report), for a bar in the page.
+
+The job runs in a worker, often inside one transaction that other connections
+cannot see into, so its progress is kept in the cache (Redis, shared by the
+web and the workers; in-process memory when they are one process). The page
+polls `oms:progress` with htmx until the job says it is done.
+
+A job belongs to the user who started it: nobody else can watch it, and its
+key is a random token, so it cannot be guessed.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import asdict, dataclass
+
+from django.core.cache import cache
+
+KEY_PREFIX = "progress:"
+KEEP_SECONDS = 24 * 3600  # a finished job's result stays readable this long
+STEP_EVERY = 100  # write at most every this many units (not every row)
+
+
+@dataclass
+class State:
+    user_id: int
+    label: str  # what the bar shows above itself (already translated)
+    total: int = 0
+    done: int = 0
+    finished: bool = False
+    failed: bool = False
+    message: str = ""  # the outcome, shown when finished
+    result_url: str = ""  # where the outcome can be seen, if anywhere
+
+    @property
+    def percent(self) -> int:
+        if self.finished:
+            return 100
+        return min(99, 100 * self.done // self.total) if self.total else 0
+
+
+class Progress:
+    """A job's handle: `advance()` as units are done, `finish()` at the end."""
+
+    def __init__(self, key: str) -> None:
+        self.key = key
+        self._unsaved = 0
+
+    @classmethod
+    def start(cls, *, user_id: int, label: str, total: int = 0) -> Progress:
+        progress = cls(secrets.token_urlsafe(16))
+        progress._save(State(user_id=user_id, label=label, total=total))
+        return progress
+
+    def state(self) -> State | None:
+        data = cache.get(KEY_PREFIX + self.key)
+        return State(**data) if data else None
+
+    def advance(self, units: int = 1, *, total: int | None = None) -> None:
+        self._unsaved += units
+        if self._unsaved < STEP_EVERY and total is None:
+            return
+        state = self.state()
+        if state is not None:
+            state.done += self._unsaved
+            state.total = total if total is not None else state.total
+            self._save(state)
+        self._unsaved = 0
+
+    def finish(self, *, message: str, failed: bool = False, result_url: str = "") -> None:
+        state = self.state()
+        if state is not None:
+            state.done, state.finished, state.failed = state.total, True, failed
+            state.message, state.result_url = message, result_url
+            self._save(state)
+
+    def _save(self, state: State) -> None:
+        cache.set(KEY_PREFIX + self.key, asdict(state), KEEP_SECONDS)
+
+
+def state_for(key: str, *, user_id: int) -> State | None:
+    """The job's state, only for the user who started it."""
+    state = Progress(key).state()
+    return state if state is not None and state.user_id == user_id else None
