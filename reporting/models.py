@@ -198,6 +198,11 @@ class ReportRun(FSMModelMixin, models.Model):
         return self.status == RunStatus.FAILED
 
     @property
+    def is_under_way(self) -> bool:
+        """Waiting for a worker or being built: its page follows it."""
+        return self.status in (RunStatus.PENDING, RunStatus.RUNNING)
+
+    @property
     def period_first_day(self) -> datetime.date:
         zone = zoneinfo.ZoneInfo(self.subscription.timezone)
         return dj_timezone.localtime(self.period_start, zone).date()

@@ -26,6 +26,8 @@ urlpatterns = [
          name="report_subscription_delete"),
     path("runs/<int:pk>/retry/", views_subscriptions.run_retry, name="report_run_retry"),
     path("runs/<int:pk>/file/", views_subscriptions.run_file, name="report_run_file"),
+    path("runs/<int:pk>/progress/", views_subscriptions.run_progress,
+         name="report_run_progress"),
     path("runs/download/<str:token>/", views_subscriptions.run_download,
          name="report_run_download"),
 ]

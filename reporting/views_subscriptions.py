@@ -21,6 +21,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from oms.lib.auth import AuthenticatedRequest, permission_required, public
 from oms.lib.errors import ApplicationError
 from oms.lib.htmx import render_partial
+from oms.lib.progress import Progress
 from reporting import subscriptions
 from reporting.forms import SubscriptionForm
 from reporting.models import ReportRun, ReportSubscription
@@ -147,6 +148,16 @@ def _file_response(run: ReportRun) -> FileResponse:
 def run_file(request: HttpRequest, pk: int) -> FileResponse:
     return _file_response(get_object_or_404(ReportRun.objects.select_related("subscription"),
                                             pk=pk))
+
+
+@require_GET
+@permission_required("reporting.view_reportsubscription")
+def run_progress(request: HttpRequest, pk: int) -> HttpResponse:
+    """A run's status cell (htmx partial), with the rows written so far while
+    it is being built; polled until the run is done."""
+    run = get_object_or_404(ReportRun, pk=pk)
+    return render(request, "reporting/_run_progress.html", {
+        "run": run, "job": Progress(subscriptions.run_progress_key(run.pk)).state()})
 
 
 @require_GET

@@ -5,8 +5,10 @@ cannot see into, so its progress is kept in the cache (Redis, shared by the
 web and the workers; in-process memory when they are one process). The page
 polls `oms:progress` with htmx until the job says it is done.
 
-A job belongs to the user who started it: nobody else can watch it, and its
-key is a random token, so it cannot be guessed.
+A job started by a person belongs to them: nobody else can watch it, and its
+key is a random token, so it cannot be guessed. A job the system starts (a
+scheduled report) has no owner and a key its record names; the view showing
+it checks the reader's permission on that record.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ STEP_EVERY = 100  # write at most every this many units (not every row)
 
 @dataclass
 class State:
-    user_id: int
+    user_id: int | None  # None: a system job, shown by a permission-checked view
     label: str  # what the bar shows above itself (already translated)
     total: int = 0
     done: int = 0
@@ -47,8 +49,9 @@ class Progress:
         self._unsaved = 0
 
     @classmethod
-    def start(cls, *, user_id: int, label: str, total: int = 0) -> Progress:
-        progress = cls(secrets.token_urlsafe(16))
+    def start(cls, *, user_id: int | None, label: str, total: int = 0,
+              key: str | None = None) -> Progress:
+        progress = cls(key or secrets.token_urlsafe(16))
         progress._save(State(user_id=user_id, label=label, total=total))
         return progress
 
@@ -81,4 +84,5 @@ class Progress:
 def state_for(key: str, *, user_id: int) -> State | None:
     """The job's state, only for the user who started it."""
     state = Progress(key).state()
-    return state if state is not None and state.user_id == user_id else None
+    return state if state is not None and state.user_id is not None and (
+        state.user_id == user_id) else None

@@ -33,6 +33,7 @@ from django.db import connection, transaction
 from django.utils.translation import gettext as _
 
 from oms.lib.pdf import render_pdf
+from oms.lib.progress import Progress
 from reporting.exports import escape_cell
 from reporting.reports import Report, ReportParams
 
@@ -54,8 +55,10 @@ class BuiltFile:
 
 
 def stream_rows(report: Report, params: ReportParams, *,
-                chunk_size: int = CHUNK_SIZE) -> Iterator[tuple]:
-    """The report's rows, read chunk by chunk from a named cursor.
+                chunk_size: int = CHUNK_SIZE, progress: Progress | None = None
+                ) -> Iterator[tuple]:
+    """The report's rows, read chunk by chunk from a named cursor; each chunk
+    read moves `progress` on.
 
     Must be consumed inside a transaction (build_file opens one): a named
     cursor lives only as long as its transaction."""
@@ -65,6 +68,8 @@ def stream_rows(report: Report, params: ReportParams, *,
             chunk = cursor.fetchmany(chunk_size)
             if not chunk:
                 return
+            if progress is not None:
+                progress.advance(len(chunk))
             yield from chunk
 
 
@@ -139,12 +144,13 @@ def _write_pdf(report: Report, rows: Iterator[tuple], handle, zone: ZoneInfo,
 
 
 def build_file(*, report: Report, params: ReportParams, fmt: str, basename: str,
-               context: dict, chunk_size: int = CHUNK_SIZE) -> BuiltFile:
+               context: dict, chunk_size: int = CHUNK_SIZE,
+               progress: Progress | None = None) -> BuiltFile:
     """Write the report's file to default_storage; returns where and how big."""
     zone = ZoneInfo(params.timezone)
     with tempfile.NamedTemporaryFile(suffix=f".{fmt}") as handle:
         with transaction.atomic():  # the named cursor's lifetime; reads only
-            rows = stream_rows(report, params, chunk_size=chunk_size)
+            rows = stream_rows(report, params, chunk_size=chunk_size, progress=progress)
             if fmt == "csv":
                 count = _write_csv(report, rows, handle, zone)
             elif fmt == "xlsx":

@@ -19,6 +19,7 @@ from reporting.subscriptions.services import (
     purge_old_files,
     request_run,
     retry_run,
+    run_progress_key,
     update_subscription,
 )
 
@@ -26,5 +27,6 @@ __all__ = [
     "QUEUE_RUN_HANDLER", "SubscriptionData", "create_subscription", "delete_subscription",
     "eligible_recipients", "execute_run", "latest_slot",
     "on_groups_changed", "parse_addresses", "period_bounds", "purge_old_files",
-    "recipients_of", "request_run", "retry_run", "run_for_token", "update_subscription",
+    "recipients_of", "request_run", "retry_run", "run_for_token", "run_progress_key",
+    "update_subscription",
 ]

@@ -37,6 +37,7 @@ from django_fsm import can_proceed
 from oms.lib import outbox
 from oms.lib.actors import Actor
 from oms.lib.errors import ApplicationError, NotAllowed
+from oms.lib.progress import Progress
 from reporting import reports
 from reporting.models import ReportRun, ReportSubscription, RunStatus, ScheduleKind
 from reporting.reports import builders
@@ -191,6 +192,11 @@ def claim_run(*, subscription: ReportSubscription, slot: datetime) -> ReportRun 
     return ReportRun.objects.get(subscription=subscription, scheduled_for=slot)
 
 
+def run_progress_key(run_id: int) -> str:
+    """Where a running report's rows-written count is kept (oms.lib.progress)."""
+    return f"report-run-{run_id}"
+
+
 def execute_run(*, subscription_id: int, slot: datetime) -> ReportRun | None:
     """Claim, build, send (via the outbox) and record one run. Returns the run
     this call executed, None when the slot was already taken. Raises after
@@ -214,7 +220,8 @@ def execute_run(*, subscription_id: int, slot: datetime) -> ReportRun | None:
                 report=report, params=params, fmt=subscription.format,
                 basename=f"{report.key}-{stamp:%Y%m%d-%H%M}-{run.pk}",
                 context={"subscription": subscription, "run": run, "report": report,
-                         "headline": headline, "period_last_day": run.period_last_day})
+                         "headline": headline, "period_last_day": run.period_last_day},
+                progress=Progress.start(user_id=None, label="", key=run_progress_key(run.pk)))
         # Not durable: run by hand or eagerly (a shell, the tests), the task
         # runs inside the outbox runner's transaction.
         with transaction.atomic():

@@ -18,9 +18,11 @@ import pytest
 import time_machine
 from celery import current_app
 from django.core.files.storage import default_storage
+from django.urls import reverse
 
+from oms.lib.progress import Progress
 from oms.models import OutboxMessage
-from reporting import subscriptions, tasks
+from reporting import reports, subscriptions, tasks
 from reporting.models import ReportRun, RunStatus
 from reporting.reports import builders
 from tests.factories.inventory import WarehouseFactory, stock
@@ -289,3 +291,51 @@ def test_files_of_old_runs_are_purged_and_their_history_stays(
     run.refresh_from_db()
     assert run.file_path == "" and run.status == RunStatus.SENT
     assert not default_storage.exists(path)
+
+
+def test_a_run_being_built_shows_its_rows_written_until_it_is_done(
+        manager, product, client, django_capture_on_commit_callbacks):
+    subscription = _subscribe(manager)
+    with django_capture_on_commit_callbacks(execute=False) as waiting:  # no worker yet
+        run = subscriptions.request_run(subscription_id=subscription.pk, actor=manager)
+    Progress.start(user_id=None, label="", key=subscriptions.run_progress_key(run.pk)).advance(
+        1500, total=0)
+    client.force_login(manager)
+    progress_url = reverse("reporting:report_run_progress", args=[run.pk])
+
+    page = client.get(f"/reports/subscriptions/{subscription.pk}/").content.decode()
+    cell = client.get(progress_url).content.decode()
+
+    assert f'hx-get="{progress_url}"' in page and "<progress" in page  # polls from the page
+    assert "1,500 rows written" in cell and 'hx-trigger="every 2s"' in cell
+    with django_capture_on_commit_callbacks(execute=True):
+        for callback in waiting:  # the worker picks the run up
+            callback()
+    run.refresh_from_db()
+    done = client.get(progress_url).content.decode()
+    assert run.status == RunStatus.SENT
+    assert "Sent" in done and "hx-trigger" not in done and "<progress" not in done
+
+
+def test_building_a_file_counts_the_rows_it_writes(manager, product):
+    with time_machine.travel(YESTERDAY, tick=False):
+        for _ in range(3):
+            make_order(lines=[(product, 1)], channel="web")
+    report = reports.get("sales_summary")
+    params = reports.ReportParams(start=YESTERDAY - timedelta(hours=15),
+                                  end=YESTERDAY + timedelta(hours=9), timezone="Europe/Paris")
+    progress = Progress.start(user_id=None, label="", key="report-run-test")
+
+    built = builders.build_file(report=report, params=params, fmt="csv", basename="t",
+                                context={}, chunk_size=1, progress=progress)
+    progress.advance(0, total=0)  # flush what is below the write step
+
+    assert built.rows == 1 and progress.state().done == 1  # one row: web, MUG, that day
+
+
+def test_only_readers_of_subscriptions_see_a_runs_progress(manager, client_for,
+                                                          django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=False):
+        run = subscriptions.request_run(subscription_id=_subscribe(manager).pk, actor=manager)
+    assert client_for("Warehouse").get(
+        reverse("reporting:report_run_progress", args=[run.pk])).status_code == 403
