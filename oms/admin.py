@@ -1,4 +1,5 @@
-"""Admin for the project's own rows: outbox messages, API tokens and idempotency records.
+"""Admin for the project's own rows: outbox messages, API tokens, idempotency
+records and used one-time form keys.
 
 Axes registers its own admin (access attempts, lockouts, failures).
 """
@@ -9,7 +10,8 @@ from django.utils.translation import ngettext
 
 from oms.api import revoke_api_tokens
 from oms.lib import outbox
-from oms.models import ApiToken, IdempotencyRecord, OutboxMessage
+from oms.lib.admin import ReadOnlyAdmin
+from oms.models import ApiToken, FormSubmission, IdempotencyRecord, OutboxMessage
 
 
 @admin.register(ApiToken)
@@ -40,11 +42,12 @@ class ApiTokenAdmin(admin.ModelAdmin):
 
 @admin.register(IdempotencyRecord)
 class IdempotencyRecordAdmin(admin.ModelAdmin):
-    list_display = ["key", "token", "request_path", "response_status", "created_at"]
-    list_filter = ["response_status", "token"]
+    list_display = ["key", "token", "request_path", "response_status", "created_at",
+                    "completed_at"]
+    list_filter = ["response_status", "token", ("completed_at", admin.EmptyFieldListFilter)]
     search_fields = ["key"]
     readonly_fields = ["token", "key", "request_hash", "request_path", "response_status",
-                       "response_body", "created_at"]
+                       "response_body", "created_at", "completed_at"]
     list_select_related = ["token"]
 
     def has_add_permission(self, request):
@@ -52,6 +55,19 @@ class IdempotencyRecordAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+
+@admin.register(FormSubmission)
+class FormSubmissionAdmin(ReadOnlyAdmin):
+    """Used one-time keys of the back-office money forms: who submitted what, when."""
+
+    list_display = ["created_at", "purpose", "result_id", "actor", "key"]
+    list_filter = ["purpose", "created_at"]
+    search_fields = ["=key", "=result_id", "actor__username"]
+    readonly_fields = ["key", "purpose", "result_id", "actor", "created_at"]
+    list_select_related = ["actor"]
+    date_hierarchy = "created_at"
+    show_full_result_count = False  # the table grows with every payment
 
 
 @admin.register(OutboxMessage)
