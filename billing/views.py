@@ -227,7 +227,7 @@ def apply_credit(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     invoice = get_or_404(selectors.get_issued_invoice, invoice_id=pk)
     form = SubmissionForm(request.POST)
     if not form.is_valid():
-        raise ApplicationError(form.errors["submission_key"][0])
+        raise ApplicationError(" ".join(str(e) for e in form.errors["submission_key"]))
     try:
         record = services.apply_customer_credit(
             invoice_id=invoice.pk, actor=request.user,
