@@ -36,7 +36,7 @@ def capture_order(data: CaptureOrder, *, actor: Actor = None, draft: bool = Fals
                                       actor=actor)
         customer = upsert_customer(data.customer, addresses=addresses, actor=actor)
         # Parsed once already: build the placement input without re-checking it.
-        order = PlaceOrder.model_construct(**{**dict(data), "customer": customer.pk})
-        order = place_order(order, actor=actor, draft=draft, api_token_id=api_token_id)
+        placement = PlaceOrder.model_construct(**{**dict(data), "customer": customer.pk})
+        order = place_order(placement, actor=actor, draft=draft, api_token_id=api_token_id)
         record_submission_result(submission, order.pk)
         return order
