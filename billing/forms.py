@@ -78,10 +78,12 @@ class InputForm(forms.Form):
     def clean(self) -> dict:
         cleaned = super().clean()
         assert cleaned is not None  # forms.Form.clean returns cleaned_data
-        if not self.errors:
-            # The one-time key goes to the service beside the input, not in it.
-            data = {name: value for name, value in cleaned.items()
-                    if not isinstance(self.fields.get(name), SubmissionKeyField)}
+        # The one-time key goes to the service beside the input, not in it; its
+        # own error (an out-of-date page) does not hide the input's.
+        keys = {name for name, field in self.fields.items()
+                if isinstance(field, SubmissionKeyField)}
+        if not set(self.errors) - keys:
+            data = {name: value for name, value in cleaned.items() if name not in keys}
             try:
                 self.input = self.build_input(data)
             except ApplicationError as exc:

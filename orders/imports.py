@@ -47,6 +47,7 @@ from customers.models import Address, Customer, Standing
 from inventory import api as inventory_api
 from oms.lib.actors import Actor
 from oms.lib.errors import ApplicationError
+from oms.lib.submissions import claim_submission, record_submission_result
 from orders.capture import capture_order
 from orders.inputs import CaptureOrder
 from orders.models import Channel, Order
@@ -76,6 +77,8 @@ STORED_NAME = re.compile(r"^[0-9a-f]{32}\.csv$")
 TICKET_MAX_AGE = 60 * 60
 UPLOAD_KEEP_SECONDS = 24 * 60 * 60
 MAX_REF = 64
+# What a one-time form key was used for (`oms.lib.submissions`): the confirm button.
+IMPORT_SUBMISSION = "orders.import"
 
 
 @dataclass
@@ -329,14 +332,21 @@ def check(content: bytes) -> ImportPreview:
 
 # --- the import ---------------------------------------------------------------
 
-def import_orders(*, content: bytes, actor: Actor) -> list[Order]:
+def import_orders(*, content: bytes, actor: Actor,
+                  submission_key: str | None = None) -> list[Order]:
     """Place every order of a clean file in ONE transaction: a failure on any
-    order (say, stock gone since the preview) rolls back all of them."""
+    order (say, stock gone since the preview) rolls back all of them.
+
+    `submission_key`: the confirm form's one-time key; a second confirm with
+    it (a double click: both passed the preview's "already imported" check)
+    raises `AlreadySubmitted` and imports nothing."""
     preview = check(content)
     if not preview.is_clean:
         raise ApplicationError(_("The file has errors; nothing was imported."), code="dirty")
     placed: list[Order] = []
     with transaction.atomic(durable=True):
+        submission = claim_submission(key=submission_key, purpose=IMPORT_SUBMISSION,
+                                      actor=actor)
         for planned in preview.orders:
             # Parsed by the preview; the reference joins the notes afterwards.
             assert planned.data is not None  # a clean preview parsed every order
@@ -355,6 +365,8 @@ def import_orders(*, content: bytes, actor: Actor) -> list[Order]:
         # Inside the transaction: the marker is written only if every order commits.
         marker = _done_marker(content)
         transaction.on_commit(lambda: marker.write_text("imported\n"))
+        if placed:
+            record_submission_result(submission, placed[0].pk)
     return placed
 
 

@@ -31,7 +31,7 @@ from oms.lib.errors import ApplicationError
 from oms.lib.htmx import render_partial
 from oms.lib.http import get_or_404
 from oms.lib.paging import parse_page
-from oms.lib.submissions import AlreadySubmitted
+from oms.lib.submissions import AlreadySubmitted, submission_key_of
 from oms.lib.validation import errors_onto_form
 from orders import imports, selectors, services
 from orders.capture import capture_order
@@ -344,7 +344,14 @@ def import_confirm(request: AuthenticatedRequest) -> HttpResponse:
         raise PermissionDenied
     try:
         content = imports.load_upload(ticket["file"])
-        orders = imports.import_orders(content=content, actor=request.user)
+        # The signed ticket is new on every preview: it is the form's one-time key.
+        orders = imports.import_orders(
+            content=content, actor=request.user,
+            submission_key=submission_key_of(request.POST.get("ticket", "")))
+    except AlreadySubmitted:
+        messages.warning(request, _("This import was already confirmed; nothing was imported "
+                                    "again."))
+        return redirect("orders:import")
     except ApplicationError as exc:
         preview = None
         with contextlib.suppress(ApplicationError):

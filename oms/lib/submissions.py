@@ -17,6 +17,7 @@ claim back with it, so the corrected form may be sent again with its key.
 
 from __future__ import annotations
 
+import hashlib
 import re
 import secrets
 
@@ -33,6 +34,12 @@ KEY_PATTERN = re.compile(r"[0-9a-f]{32}")
 
 def new_submission_key() -> str:
     return secrets.token_hex(16)
+
+
+def submission_key_of(token: str) -> str:
+    """The key of a form whose own token is already new on every render (a
+    signed, timestamped ticket): the form needs no second hidden field."""
+    return hashlib.sha256(token.encode()).hexdigest()[:32]
 
 
 class AlreadySubmitted(Conflict):
