@@ -20,7 +20,7 @@ from billing.services import (
     InvoicePaymentInput,
 )
 from oms.lib.errors import ApplicationError
-from oms.lib.forms import NeverEchoInput
+from oms.lib.forms import NeverEchoInput, SubmissionKeyField
 from oms.lib.validation import errors_onto_form
 
 
@@ -78,9 +78,14 @@ class InputForm(forms.Form):
     def clean(self) -> dict:
         cleaned = super().clean()
         assert cleaned is not None  # forms.Form.clean returns cleaned_data
-        if not self.errors:
+        # The one-time key goes to the service beside the input, not in it; its
+        # own error (an out-of-date page) does not hide the input's.
+        keys = {name for name, field in self.fields.items()
+                if isinstance(field, SubmissionKeyField)}
+        if not set(self.errors) - keys:
+            data = {name: value for name, value in cleaned.items() if name not in keys}
             try:
-                self.input = self.build_input(cleaned)
+                self.input = self.build_input(data)
             except ApplicationError as exc:
                 errors_onto_form(self, exc)
         return cleaned
@@ -98,7 +103,8 @@ _AMOUNT: _AmountField = {"max_digits": 14, "decimal_places": 2,
 
 
 class InvoicePaymentForm(InputForm):
-    """Money received against an invoice. Nothing is written unless valid."""
+    """Money received against an invoice. Nothing is written unless valid,
+    and only once per rendered form (its one-time key)."""
 
     input_class = InvoicePaymentInput
 
@@ -110,16 +116,19 @@ class InvoicePaymentForm(InputForm):
                                   widget=forms.DateInput(attrs={"type": "date"}))
     reference = forms.CharField(label=_("Reference"), max_length=MAX_REFERENCE, required=False,
                                 help_text=_("Bank statement line, cheque number..."))
+    submission_key = SubmissionKeyField()
 
 
 class CreditNoteForm(InputForm):
-    """One credited line (net amount at one of the invoice's tax rates)."""
+    """One credited line (net amount at one of the invoice's tax rates),
+    issued once per rendered form (its one-time key)."""
 
     description = forms.CharField(label=_("What is credited"), max_length=200)
     net = forms.DecimalField(label=_("Net amount"), **_AMOUNT)
     tax_rate = forms.TypedChoiceField(label=_("Tax rate"), coerce=Decimal)
     reason = forms.CharField(label=_("Reason"), max_length=1000,
                              widget=forms.Textarea(attrs={"rows": 3}))
+    submission_key = SubmissionKeyField()
 
     def __init__(self, *args, rates: list[Decimal], **kwargs):
         super().__init__(*args, **kwargs)

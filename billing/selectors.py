@@ -27,6 +27,7 @@ from billing.models import (
     CreditNote,
     CustomerCredit,
     Invoice,
+    InvoicePayment,
     InvoiceStatus,
     Payment,
 )
@@ -95,6 +96,19 @@ def get_issued_invoice(*, invoice_id: int) -> Invoice:
 def get_credit_note(*, credit_note_id: int) -> CreditNote:
     return (CreditNote.objects.select_related("invoice__order", "customer")
             .get(pk=credit_note_id, number__isnull=False))
+
+
+def invoice_payment(*, invoice_id: int, payment_id: int | None) -> InvoicePayment | None:
+    """One payment recorded against the invoice (None: not one of its own)."""
+    if payment_id is None:
+        return None
+    return InvoicePayment.objects.filter(invoice_id=invoice_id, pk=payment_id).first()
+
+
+def credit_note_of_invoice(*, invoice_id: int, credit_note_id: int | None) -> CreditNote | None:
+    if credit_note_id is None:
+        return None
+    return CreditNote.objects.filter(invoice_id=invoice_id, pk=credit_note_id).first()
 
 
 def invoices_of_order(*, order_id: int) -> QuerySet[Invoice]:

@@ -1,6 +1,10 @@
 """Views of billing: the approval queue, the customer's card page, and
 Accounting's invoices, payments, credit notes and receivables.
 
+The forms that write money (record a payment, apply the customer's credit,
+issue a credit note) carry a one-time key: a replayed or doubled POST writes
+nothing and answers with the invoice page, saying what the first one did.
+
 The queue is for Sales and Accounting (`orders.approve_order`); each decision
 is one POST URL answering with the row's partial for htmx. The card page is
 public on purpose: the signed, expiring token in its URL is the credential.
@@ -14,11 +18,13 @@ from django.core.paginator import Paginator
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_htmx.http import HttpResponseClientRedirect
 
 from billing import selectors, services
 from billing.forms import CardForm, CreditNoteForm, DecisionForm, InvoicePaymentForm
@@ -26,10 +32,12 @@ from billing.models import Invoice
 from billing.providers import PaymentError
 from oms.lib.auth import AuthenticatedRequest, permission_required, public
 from oms.lib.errors import ApplicationError
+from oms.lib.forms import SubmissionForm
 from oms.lib.htmx import render_partial
 from oms.lib.http import get_or_404
 from oms.lib.money import format_money
 from oms.lib.paging import parse_page
+from oms.lib.submissions import AlreadySubmitted
 from oms.lib.validation import errors_onto_form
 from orders import selectors as order_selectors
 from orders.models import Order
@@ -146,6 +154,7 @@ def _detail_context(request: HttpRequest, invoice: Invoice, *, payment_form=None
             "payment_form": payment_form or InvoicePaymentForm(
                 initial={"amount": invoice.outstanding,
                          "received_on": timezone.localdate()}),
+            "credit_form": SubmissionForm(),
             "credit_balance": selectors.customer_credit_balance(
                 customer_id=invoice.customer_id, currency=invoice.currency)}
 
@@ -173,6 +182,16 @@ def invoice_pdf(request: HttpRequest, pk: int) -> HttpResponseBase:
     return response
 
 
+def _already_submitted(request: HttpRequest, invoice: Invoice, message: str) -> HttpResponse:
+    """The answer to a form submitted twice: back to the invoice, which shows
+    what the first submit wrote."""
+    messages.warning(request, message)
+    url = reverse("billing:invoice_detail", args=[invoice.pk])
+    if getattr(request, "htmx", False):
+        return HttpResponseClientRedirect(url)
+    return redirect(url)
+
+
 @require_POST
 @permission_required("billing.view_invoice", "billing.add_payment")
 def record_payment(request: AuthenticatedRequest, pk: int) -> HttpResponse:
@@ -180,8 +199,15 @@ def record_payment(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     form = InvoicePaymentForm(request.POST)
     if form.is_valid():
         try:
-            record = services.record_invoice_payment(invoice_id=invoice.pk, data=form.input,
-                                                     actor=request.user)
+            record = services.record_invoice_payment(
+                invoice_id=invoice.pk, data=form.input, actor=request.user,
+                submission_key=form.cleaned_data["submission_key"])
+        except AlreadySubmitted as exc:
+            earlier = selectors.invoice_payment(invoice_id=invoice.pk, payment_id=exc.result_id)
+            return _already_submitted(request, invoice, exc.message if earlier is None else _(
+                "This payment was already recorded: %(amount)s on %(number)s. It was not "
+                "recorded again.") % {"amount": format_money(earlier.amount, invoice.currency),
+                                      "number": invoice.number})
         except ApplicationError as exc:
             errors_onto_form(form, exc)
         else:
@@ -201,7 +227,19 @@ def record_payment(request: AuthenticatedRequest, pk: int) -> HttpResponse:
 @permission_required("billing.view_invoice", "billing.add_payment")
 def apply_credit(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     invoice = get_or_404(selectors.get_issued_invoice, invoice_id=pk)
-    record = services.apply_customer_credit(invoice_id=invoice.pk, actor=request.user)
+    form = SubmissionForm(request.POST)
+    if not form.is_valid():
+        raise ApplicationError(" ".join(str(e) for e in form.errors["submission_key"]))
+    try:
+        record = services.apply_customer_credit(
+            invoice_id=invoice.pk, actor=request.user,
+            submission_key=form.cleaned_data["submission_key"])
+    except AlreadySubmitted as exc:
+        earlier = selectors.invoice_payment(invoice_id=invoice.pk, payment_id=exc.result_id)
+        return _already_submitted(request, invoice, exc.message if earlier is None else _(
+            "%(amount)s of customer credit was already applied to %(number)s. Nothing was "
+            "applied again.") % {"amount": format_money(earlier.amount, invoice.currency),
+                                 "number": invoice.number})
     messages.success(request, _("%(amount)s of customer credit applied to %(number)s.")
                      % {"amount": format_money(record.amount, invoice.currency),
                         "number": invoice.number})
@@ -216,8 +254,15 @@ def credit_note_create(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     form = CreditNoteForm(request.POST or None, rates=rates)
     if request.method == "POST" and form.is_valid():
         try:
-            note = services.issue_credit_note(invoice_id=invoice.pk, data=form.input,
-                                              actor=request.user)
+            note = services.issue_credit_note(
+                invoice_id=invoice.pk, data=form.input, actor=request.user,
+                submission_key=form.cleaned_data["submission_key"])
+        except AlreadySubmitted as exc:
+            earlier = selectors.credit_note_of_invoice(invoice_id=invoice.pk,
+                                                       credit_note_id=exc.result_id)
+            return _already_submitted(request, invoice, exc.message if earlier is None else _(
+                "Credit note %(number)s was already issued from this form. No second credit "
+                "note was issued.") % {"number": earlier.number})
         except ApplicationError as exc:
             errors_onto_form(form, exc)
         else:

@@ -1,5 +1,5 @@
 """Admin for the project's own rows: outbox messages, API tokens, idempotency
-records and users' preferences.
+records, users' preferences and used one-time form keys.
 
 Axes registers its own admin (access attempts, lockouts, failures).
 """
@@ -12,8 +12,15 @@ from django.utils.translation import ngettext
 
 from oms.api import revoke_api_tokens
 from oms.lib import outbox
+from oms.lib.admin import ReadOnlyAdmin
 from oms.lib.preferences import save_language
-from oms.models import ApiToken, IdempotencyRecord, OutboxMessage, UserPreference
+from oms.models import (
+    ApiToken,
+    FormSubmission,
+    IdempotencyRecord,
+    OutboxMessage,
+    UserPreference,
+)
 
 
 @admin.register(ApiToken)
@@ -44,11 +51,12 @@ class ApiTokenAdmin(admin.ModelAdmin):
 
 @admin.register(IdempotencyRecord)
 class IdempotencyRecordAdmin(admin.ModelAdmin):
-    list_display = ["key", "token", "request_path", "response_status", "created_at"]
-    list_filter = ["response_status", "token"]
+    list_display = ["key", "token", "request_path", "response_status", "created_at",
+                    "completed_at"]
+    list_filter = ["response_status", "token", ("completed_at", admin.EmptyFieldListFilter)]
     search_fields = ["key"]
     readonly_fields = ["token", "key", "request_hash", "request_path", "response_status",
-                       "response_body", "created_at"]
+                       "response_body", "created_at", "completed_at"]
     list_select_related = ["token"]
 
     def has_add_permission(self, request):
@@ -56,6 +64,19 @@ class IdempotencyRecordAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+
+@admin.register(FormSubmission)
+class FormSubmissionAdmin(ReadOnlyAdmin):
+    """Used one-time keys of the back-office money forms: who submitted what, when."""
+
+    list_display = ["created_at", "purpose", "result_id", "actor", "key"]
+    list_filter = ["purpose", "created_at"]
+    search_fields = ["=key", "=result_id", "actor__username"]
+    readonly_fields = ["key", "purpose", "result_id", "actor", "created_at"]
+    list_select_related = ["actor"]
+    date_hierarchy = "created_at"
+    show_full_result_count = False  # the table grows with every payment
 
 
 @admin.register(OutboxMessage)

@@ -16,9 +16,9 @@ import secrets
 import time
 from collections.abc import Callable
 from datetime import timedelta
-from typing import Any
+from typing import Any, TypeVar
 
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, OperationalError, connection, transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -33,11 +33,18 @@ from oms.models import ApiToken, IdempotencyRecord
 TOKEN_PREFIX = "oms_"  # noqa: S105 (a public marker, not a secret)
 # last_used_at is informational: write it at most once a minute per token.
 LAST_USED_RESOLUTION = timedelta(minutes=1)
-# How long a request waits for a concurrent twin with the same key to finish.
+# How long a request waits for the final answer of a twin with the same key
+# (its wait for the twin's commit is bounded by the connection's lock_timeout).
 IDEMPOTENCY_WAIT_SECONDS = 30.0
-# A claim without an answer after this long belongs to a request that died
-# (worker killed mid-way; its transaction rolled back): it may be taken over.
+# The work commits with its answer; the final answer (after the after-commit
+# work) follows within this, unless the request died in between.
+IDEMPOTENCY_FINISH_WITHIN = timedelta(seconds=IDEMPOTENCY_WAIT_SECONDS)
+# An unanswered claim left by an earlier release (which claimed in its own
+# statement) after this long belongs to a request that died: taken over.
 IDEMPOTENCY_STALE_AFTER = timedelta(minutes=5)
+LOCK_NOT_AVAILABLE = "55P03"  # PostgreSQL: lock_timeout expired
+
+T = TypeVar("T")
 
 
 def hash_token(raw: str) -> str:
@@ -97,8 +104,11 @@ def request_fingerprint(request: HttpRequest) -> str:
 
 
 def _claim(token: ApiToken, key: str, fingerprint: str, path: str) -> int | None:
-    """INSERT ... ON CONFLICT DO NOTHING in its own (autocommit) statement:
-    of concurrent requests with one key exactly one gets the row id back."""
+    """INSERT ... ON CONFLICT DO NOTHING inside the work's transaction: of
+    concurrent requests with one key exactly one gets the row id back; the
+    others wait on the unique index until it commits (None: the key is taken)
+    or rolls back (then theirs goes in), at most the connection's
+    `lock_timeout`."""
     table = IdempotencyRecord._meta.db_table
     with connection.cursor() as cursor:
         cursor.execute(
@@ -126,18 +136,38 @@ def _key_mismatch() -> ApplicationError:
     return error
 
 
-def run_idempotent(request: HttpRequest, key: str | None,
-                   work: Callable[[], tuple[int, dict]]) -> HttpResponse | tuple[int, dict]:
-    """Run `work` once per (token, Idempotency-Key).
+def _in_progress() -> ApplicationError:
+    error = ApplicationError(
+        _("A request with this Idempotency-Key is still being processed."),
+        code="idempotency_in_progress")
+    error.status = 409
+    return error
 
-    The first request claims the key, runs `work` and stores its successful
-    answer; a repeat with the same body replays that answer, one with another
+
+def _storable(body: dict) -> dict:
+    return json.loads(json.dumps(body, default=str))
+
+
+def run_idempotent(request: HttpRequest, key: str | None, work: Callable[[], T],
+                   answer: Callable[[T], tuple[int, dict]]) -> HttpResponse | tuple[int, dict]:
+    """Run `work` once per (token, Idempotency-Key); `answer(result)` is the
+    response, (status, body).
+
+    `work` runs inside one transaction (durable, opened here; the work's own
+    `atomic()` blocks nest in it) together with the claim of the key and its
+    answer: the key is recorded exactly when the work is, so a process that
+    dies at any point either left nothing (rolled back: a retry does the work)
+    or left the work with its answer (a retry replays it). After commit the
+    answer is taken again, now with what ran after commit (the payment
+    decision of an order), and stored as final.
+
+    A repeat with the same body replays the stored answer; one with another
     body is refused with 422. Concurrent twins wait for the first to finish.
-    Refusals (4xx) are not stored: the claim is dropped, so the client may fix
+    Refusals (4xx) are not stored: the key stays free, so the client may fix
     the cause and retry with the same key.
     """
     if not key:
-        return work()
+        return answer(work())
     key = key.strip()
     if not key or len(key) > 255:
         error = ApplicationError(_("Invalid Idempotency-Key header."),
@@ -148,38 +178,53 @@ def run_idempotent(request: HttpRequest, key: str | None,
     token: ApiToken = request.auth  # type: ignore[attr-defined]  # set by django-ninja's auth
     fingerprint = request_fingerprint(request)
     deadline = time.monotonic() + IDEMPOTENCY_WAIT_SECONDS
+    status: int
+    body: dict
     while True:
-        record_id = _claim(token, key, fingerprint, request.path)
+        with transaction.atomic(durable=True):
+            try:
+                record_id = _claim(token, key, fingerprint, request.path)
+            except OperationalError as exc:
+                # A twin holds the key longer than any lock wait may last.
+                if getattr(exc.__cause__, "sqlstate", None) == LOCK_NOT_AVAILABLE:
+                    raise _in_progress() from exc
+                raise
+            if record_id is not None:
+                result = work()
+                status, body = answer(result)
+                if 200 <= status < 300:
+                    IdempotencyRecord.objects.filter(pk=record_id).update(
+                        response_status=status, response_body=_storable(body))
+                else:  # the work stands, its refusal is not replayed
+                    IdempotencyRecord.objects.filter(pk=record_id).delete()
         if record_id is not None:
             break
         record = IdempotencyRecord.objects.filter(token=token, key=key).first()
         if record is None:
-            continue  # the holder gave up its claim a moment ago: try again
+            continue  # the holder gave up the key a moment ago: try again
         if record.request_hash != fingerprint:
             raise _key_mismatch()
         if record.response_status is not None:
-            return _replay(record)
-        if record.created_at < timezone.now() - IDEMPOTENCY_STALE_AFTER:
+            # Committed with its work. Wait for the final answer while its
+            # request is finishing; one that died after its commit never
+            # completes, and the answer stored with the work stands.
+            if (record.completed_at is not None or time.monotonic() > deadline
+                    or record.created_at < timezone.now() - IDEMPOTENCY_FINISH_WITHIN):
+                return _replay(record)
+        elif record.created_at < timezone.now() - IDEMPOTENCY_STALE_AFTER:
+            # Claimed on its own by an earlier release and never answered: that
+            # request died and its work rolled back. Take the key over.
             IdempotencyRecord.objects.filter(pk=record.pk, response_status__isnull=True).delete()
             continue
-        if time.monotonic() > deadline:
-            error = ApplicationError(
-                _("A request with this Idempotency-Key is still being processed."),
-                code="idempotency_in_progress")
-            error.status = 409
-            raise error
+        elif time.monotonic() > deadline:
+            raise _in_progress()
         time.sleep(0.05)
 
-    try:
-        status, body = work()
-    except BaseException:
-        IdempotencyRecord.objects.filter(pk=record_id).delete()
-        raise
-    if 200 <= status < 300:
-        IdempotencyRecord.objects.filter(pk=record_id).update(
-            response_status=status, response_body=json.loads(json.dumps(body, default=str)))
-    else:
-        IdempotencyRecord.objects.filter(pk=record_id).delete()
+    if not 200 <= status < 300:
+        return status, body
+    status, body = answer(result)
+    IdempotencyRecord.objects.filter(pk=record_id).update(
+        response_status=status, response_body=_storable(body), completed_at=timezone.now())
     return status, body
 
 

@@ -1,4 +1,5 @@
-"""Models of the project itself: the outbox and the back-office permissions.
+"""Models of the project itself: the outbox, the back-office permissions, API
+tokens and idempotency records, one-time form keys.
 
 `oms` owns cross-cutting rows only; it imports no domain app.
 """
@@ -109,9 +110,10 @@ class ApiToken(models.Model):
 class IdempotencyRecord(models.Model):
     """The first response to an API request sent with an `Idempotency-Key`.
 
-    The row is claimed with INSERT ... ON CONFLICT DO NOTHING before the work
-    starts, so of many concurrent requests with one key exactly one does the
-    work; the others wait for `response_status` and replay the stored answer.
+    The row is claimed with INSERT ... ON CONFLICT DO NOTHING in the same
+    transaction as the work and its answer, so the key is recorded exactly when
+    the work is: of many concurrent requests with one key exactly one does the
+    work, the others wait on the unique index and replay the stored answer.
     """
 
     token = models.ForeignKey(ApiToken, on_delete=models.CASCADE, related_name="+",
@@ -119,11 +121,16 @@ class IdempotencyRecord(models.Model):
     key = models.CharField(_("idempotency key"), max_length=255)
     request_hash = models.CharField(_("request hash (SHA-256)"), max_length=64)
     request_path = models.CharField(_("request path"), max_length=255, blank=True)
-    # NULL while the first request is still being processed.
+    # Written in the transaction of the work itself (the order and its answer
+    # commit together); NULL only on rows claimed by an earlier release.
     response_status = models.PositiveSmallIntegerField(_("response status"), null=True,
                                                        blank=True)
     response_body = models.JSONField(_("response body"), null=True, blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    # Set once the answer was taken again after commit (with what ran after it,
+    # such as the payment decision). NULL: the request died right after its
+    # commit, or is finishing now; the answer stored with the work stands.
+    completed_at = models.DateTimeField(_("completed at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("idempotency record")
@@ -135,3 +142,28 @@ class IdempotencyRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.token_id}:{self.key}"
+
+
+class FormSubmission(models.Model):
+    """The one-time key of a back-office form that writes money, once used.
+
+    Every rendered form carries a fresh key; the service inserts this row in
+    the transaction of its write, so a replayed or doubled POST finds the key
+    taken and writes nothing (see `oms.lib.submissions`).
+    """
+
+    key = models.CharField(_("form key"), max_length=64, unique=True)
+    # What the form did ("billing.record_payment"); `result_id` is the row it wrote.
+    purpose = models.CharField(_("purpose"), max_length=100)
+    result_id = models.PositiveBigIntegerField(_("result id"), null=True, blank=True)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True,
+                              blank=True, related_name="+", verbose_name=_("submitted by"))
+    created_at = models.DateTimeField(_("submitted at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("form submission")
+        verbose_name_plural = _("form submissions")
+        ordering = ["-id"]
+
+    def __str__(self) -> str:
+        return f"{self.purpose} {self.key}"

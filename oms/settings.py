@@ -214,6 +214,9 @@ OUTBOX_REDISPATCH_SECONDS = env.int("OUTBOX_REDISPATCH_SECONDS", default=300)
 # Done outbox rows and stored API answers are deleted after this many days.
 OUTBOX_RETENTION_DAYS = env.int("OUTBOX_RETENTION_DAYS", default=30)
 IDEMPOTENCY_RETENTION_DAYS = env.int("IDEMPOTENCY_RETENTION_DAYS", default=7)
+# Used one-time keys of the back-office money forms: a form rendered longer ago
+# than this could be submitted a second time (keep it above the session age).
+FORM_KEY_RETENTION_DAYS = env.int("FORM_KEY_RETENTION_DAYS", default=30)
 
 # Security: strict unless DEBUG. Behind a TLS-terminating proxy set
 # SECURE_PROXY_SSL_HEADER through the environment flag below.

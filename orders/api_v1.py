@@ -104,17 +104,20 @@ def create_order(request, payload: OrderIn,
     replays the first answer; with another body it is refused (422).
     """
 
-    def work() -> tuple[int, dict]:
+    def work() -> Order:
         data = payload
         if payload.payment is not None:
             data = payload.model_copy(update={"payment": payload.payment.model_copy(
                 update={"idempotency_key": idempotency_key})})
-        order = capture_order(data, actor=None, api_token_id=request.auth.pk)
+        return capture_order(data, actor=None, api_token_id=request.auth.pk)
+
+    def answer(order: Order) -> tuple[int, dict]:
+        # Read again: after commit the payment decision has run (reserved, on hold).
         order = Order.objects.select_related("customer").prefetch_related("lines").get(
             pk=order.pk)
         return 201, order_out(order)
 
-    result = run_idempotent(request, idempotency_key, work)
+    result = run_idempotent(request, idempotency_key, work, answer)
     if isinstance(result, tuple):
         return Status(*result)
     return result  # a replayed response

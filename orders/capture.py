@@ -15,20 +15,28 @@ from customers.inputs import CustomerAddressInput
 from customers.models import AddressKind
 from customers.services import upsert_customer
 from oms.lib.actors import Actor
+from oms.lib.submissions import claim_submission, record_submission_result
 from orders.inputs import CaptureOrder, PlaceOrder
 from orders.models import Order
-from orders.services import place_order
+from orders.services import ENTRY_SUBMISSION, place_order
 
 
 def capture_order(data: CaptureOrder, *, actor: Actor = None, draft: bool = False,
-                  api_token_id: int | None = None) -> Order:
+                  api_token_id: int | None = None, submission_key: str | None = None
+                  ) -> Order:
     """Plain `transaction.atomic()`: the CSV import runs many captures inside
-    its own all-or-nothing transaction; on its own this is the outermost one."""
+    its own all-or-nothing transaction; on its own this is the outermost one.
+    `submission_key`: the entry form's one-time key (see `place_order`)."""
     addresses = [CustomerAddressInput.model_construct(**address.model_dump(), kind=kind)
                  for address, kind in [(data.shipping_address, AddressKind.SHIPPING),
                                        (data.billing_address, AddressKind.BILLING)] if address]
     with transaction.atomic():
+        # Before the customer upsert: a twin submit waits here for this one's commit.
+        submission = claim_submission(key=submission_key, purpose=ENTRY_SUBMISSION,
+                                      actor=actor)
         customer = upsert_customer(data.customer, addresses=addresses, actor=actor)
         # Parsed once already: build the placement input without re-checking it.
-        order = PlaceOrder.model_construct(**{**dict(data), "customer": customer.pk})
-        return place_order(order, actor=actor, draft=draft, api_token_id=api_token_id)
+        placement = PlaceOrder.model_construct(**{**dict(data), "customer": customer.pk})
+        order = place_order(placement, actor=actor, draft=draft, api_token_id=api_token_id)
+        record_submission_result(submission, order.pk)
+        return order

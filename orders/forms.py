@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from customers.models import Address, Customer, CustomerKind
-from oms.lib.forms import NeverEchoInput
+from oms.lib.forms import NeverEchoInput, SubmissionKeyField
 from orders import imports
 from orders.models import Channel, PaymentMethod
 
@@ -45,6 +45,8 @@ class EntryForm(forms.Form):
         help_text=gettext_lazy("If the customer asked for one; the warehouse sees it."))
     notes = forms.CharField(label=gettext_lazy("Notes"), required=False, max_length=2000,
                             widget=forms.Textarea(attrs={"rows": 2}))
+    # Saved or placed once per rendered form: a double submit makes no second order.
+    submission_key = SubmissionKeyField()
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -113,7 +115,7 @@ class EntryForm(forms.Form):
                                           for sku, quantity in lines]}
         for name, value in self.cleaned_data.items():
             *parents, leaf = name.split(".")
-            if name == "customer":
+            if name in ("customer", "submission_key"):  # the key goes beside the input
                 continue
             target = data
             for parent in parents:

@@ -52,6 +52,7 @@ from oms.lib import outbox
 from oms.lib.actors import Actor
 from oms.lib.errors import ApplicationError
 from oms.lib.progress import Progress
+from oms.lib.submissions import claim_submission
 from orders.capture import capture_order
 from orders.inputs import CaptureOrder
 from orders.models import Channel, Order
@@ -81,6 +82,8 @@ STORED_NAME = re.compile(r"^[0-9a-f]{32}\.csv$")
 TICKET_MAX_AGE = 60 * 60
 UPLOAD_KEEP_SECONDS = 24 * 60 * 60
 MAX_REF = 64
+# What a one-time form key was used for (`oms.lib.submissions`): the confirm button.
+IMPORT_SUBMISSION = "orders.import"
 
 
 @dataclass
@@ -374,13 +377,19 @@ def import_orders(*, content: bytes, actor: Actor, progress: Progress | None = N
 IMPORT_HANDLER = "orders.import_file"
 
 
-def start_import(*, upload: str, actor: Actor, label: str) -> Progress:
+def start_import(*, upload: str, actor: Actor, label: str, submission_key: str | None = None
+                 ) -> Progress:
     """Queue the import of a previewed upload (see `store_upload`) for a
-    worker; returns the handle its progress bar follows."""
+    worker; returns the handle its progress bar follows.
+
+    `submission_key`: the confirm form's one-time key; a second confirm with
+    it (a double click) raises `AlreadySubmitted` and queues nothing."""
     assert actor is not None and actor.pk is not None  # an import has a person behind it
-    progress = Progress.start(user_id=actor.pk, label=label)
-    outbox.enqueue(IMPORT_HANDLER, {"upload": upload, "user_id": actor.pk,
-                                    "progress": progress.key})
+    with transaction.atomic(durable=True):
+        claim_submission(key=submission_key, purpose=IMPORT_SUBMISSION, actor=actor)
+        progress = Progress.start(user_id=actor.pk, label=label)
+        outbox.enqueue(IMPORT_HANDLER, {"upload": upload, "user_id": actor.pk,
+                                        "progress": progress.key})
     return progress
 
 

@@ -32,6 +32,7 @@ from oms.lib.htmx import render_partial
 from oms.lib.http import get_or_404
 from oms.lib.paging import parse_page
 from oms.lib.progress import state_for
+from oms.lib.submissions import AlreadySubmitted, submission_key_of
 from oms.lib.validation import errors_onto_form
 from orders import imports, selectors, services
 from orders.capture import capture_order
@@ -279,11 +280,23 @@ def entry_save(request: AuthenticatedRequest) -> HttpResponse:
         return _render_entry(request, form, entry_lines, status=422, error=error)
     data = form.input_data([(line.sku, line.quantity) for line in entry_lines.lines])
     draft = action == "draft"
+    key = form.cleaned_data["submission_key"]
     try:
         if form.cleaned_data["customer"] is not None:
-            order = services.place_order(PlaceOrder.parse(data), actor=request.user, draft=draft)
+            order = services.place_order(PlaceOrder.parse(data), actor=request.user, draft=draft,
+                                         submission_key=key)
         else:
-            order = capture_order(CaptureOrder.parse(data), actor=request.user, draft=draft)
+            order = capture_order(CaptureOrder.parse(data), actor=request.user, draft=draft,
+                                  submission_key=key)
+    except AlreadySubmitted as exc:
+        # A double submit: show the order the first one made.
+        earlier = selectors.get_order(order_id=exc.result_id) if exc.result_id else None
+        if earlier is None:
+            messages.warning(request, exc.message)
+            return redirect("orders:entry")
+        messages.warning(request, _("Order %(number)s was already saved from this form; no "
+                                    "second order was made.") % {"number": earlier.number})
+        return redirect("orders:detail", pk=earlier.pk)
     except ApplicationError as exc:
         errors_onto_form(form, exc, summary=False)
         return _render_entry(request, form, entry_lines, status=exc.status if
@@ -332,8 +345,15 @@ def import_confirm(request: AuthenticatedRequest) -> HttpResponse:
         return redirect("orders:import")
     if ticket.get("user") != request.user.pk:
         raise PermissionDenied
-    progress = imports.start_import(upload=ticket["file"], actor=request.user,
-                                    label=_("Importing orders"))
+    try:
+        # The signed ticket is new on every preview: it is the form's one-time key.
+        progress = imports.start_import(
+            upload=ticket["file"], actor=request.user, label=_("Importing orders"),
+            submission_key=submission_key_of(request.POST.get("ticket", "")))
+    except AlreadySubmitted:
+        messages.warning(request, _("This import was already confirmed; nothing was imported "
+                                    "again."))
+        return redirect("orders:import")
     return redirect(reverse("orders:import") + f"?job={progress.key}")
 
 

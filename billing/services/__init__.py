@@ -28,7 +28,9 @@ from billing.services.approval import (
     void_payments_of_closed_orders,
 )
 from billing.services.collection import (
+    CREDIT_SUBMISSION,
     MAX_REFERENCE,
+    PAYMENT_SUBMISSION,
     RECORDABLE_METHODS,
     InvoicePaymentInput,
     apply_customer_credit,
@@ -46,6 +48,7 @@ from billing.services.documents import (
 )
 from billing.services.invoicing import (
     CREDIT_NOTE_HANDLER,
+    CREDIT_NOTE_SUBMISSION,
     RENDER_PDF_HANDLER,
     SHIPPED_HANDLER,
     CreditLineInput,
@@ -57,8 +60,9 @@ from billing.services.invoicing import (
 )
 
 __all__ = [
-    "CARD_ACCEPTED", "CARD_LINK_SALT", "CREDIT_NOTE_HANDLER", "CreditLineInput", "CreditNoteInput",
-    "InvoicePaymentInput", "MAX_REFERENCE", "RECORDABLE_METHODS", "RENDER_PDF_HANDLER",
+    "CARD_ACCEPTED", "CARD_LINK_SALT", "CREDIT_NOTE_HANDLER", "CREDIT_NOTE_SUBMISSION",
+    "CREDIT_SUBMISSION", "CreditLineInput", "CreditNoteInput", "InvoicePaymentInput",
+    "MAX_REFERENCE", "PAYMENT_SUBMISSION", "RECORDABLE_METHODS", "RENDER_PDF_HANDLER",
     "SHIPPED_HANDLER", "apply_customer_credit", "approve_held_order", "approve_order_payment",
     "card_link_max_age", "card_link_token", "check_payment_details", "credit_note_pdf_bytes",
     "credit_note_pdf_name", "credit_note_room", "decide", "invoice_pdf_bytes",

@@ -40,11 +40,15 @@ from oms.lib import outbox
 from oms.lib.actors import Actor
 from oms.lib.errors import ApplicationError, NotAllowed
 from oms.lib.money import quantize_money, to_decimal
+from oms.lib.submissions import claim_submission, record_submission_result
 from orders import events as order_events
 
 logger = logging.getLogger(__name__)
 
 MAX_REFERENCE = 100
+# What a one-time form key was used for (`oms.lib.submissions`).
+PAYMENT_SUBMISSION = "billing.record_payment"
+CREDIT_SUBMISSION = "billing.apply_credit"
 # Customer credit is applied with `apply_customer_credit`, not typed in.
 RECORDABLE_METHODS = [m for m in SettlementMethod.values if m != SettlementMethod.CUSTOMER_CREDIT]
 
@@ -88,12 +92,18 @@ class InvoicePaymentInput:
         object.__setattr__(self, "reference", reference)
 
 
-def record_invoice_payment(*, invoice_id: int, data: InvoicePaymentInput, actor: Actor
-                           ) -> InvoicePayment:
-    """Record money received against an invoice (partial, full or over)."""
+def record_invoice_payment(*, invoice_id: int, data: InvoicePaymentInput, actor: Actor,
+                           submission_key: str | None = None) -> InvoicePayment:
+    """Record money received against an invoice (partial, full or over).
+
+    `submission_key`: the form's one-time key; a second submit with it raises
+    `AlreadySubmitted` and records nothing."""
     value, method, received_on, reference = (data.amount, data.method, data.received_on,
                                              data.reference)
     with transaction.atomic(durable=True):
+        # First, before any lock: a twin submit waits here for this one's commit.
+        submission = claim_submission(key=submission_key, purpose=PAYMENT_SUBMISSION,
+                                      actor=actor)
         order, invoice = lock_order_and_invoice(invoice_id)
         if invoice.number is None:
             raise NotAllowed(_("The invoice is not issued."), code="not_issued")
@@ -117,16 +127,21 @@ def record_invoice_payment(*, invoice_id: int, data: InvoicePaymentInput, actor:
                       "received_on": received_on.isoformat()}},
             dedup_key=f"billing:payment-received:{record.pk}")
         _mark_paid_if_settled(order, actor=actor)
+        record_submission_result(submission, record.pk)
     return record
 
 
-def apply_customer_credit(*, invoice_id: int, actor: Actor) -> InvoicePayment:
+def apply_customer_credit(*, invoice_id: int, actor: Actor,
+                          submission_key: str | None = None) -> InvoicePayment:
     """Settle an invoice (partly) with the customer's credit in its currency.
 
     The customer row is locked (after the order and the invoice, the usual
     order) so two applications at once cannot spend the same credit twice.
+    `submission_key`: the button's one-time key (see `record_invoice_payment`).
     """
     with transaction.atomic(durable=True):
+        submission = claim_submission(key=submission_key, purpose=CREDIT_SUBMISSION,
+                                      actor=actor)
         order, invoice = lock_order_and_invoice(invoice_id)
         if invoice.number is None or invoice.is_settled:
             raise NotAllowed(_("Invoice %(number)s has nothing left to pay.")
@@ -149,6 +164,7 @@ def apply_customer_credit(*, invoice_id: int, actor: Actor) -> InvoicePayment:
         order_events.credit_applied(order, actor=actor, invoice_number=invoice.number,
                                     amount=amount, currency=invoice.currency)
         _mark_paid_if_settled(order, actor=actor)
+        record_submission_result(submission, record.pk)
     return record
 
 

@@ -15,7 +15,8 @@ locked first, follows it). So a rollback anywhere gives the number back
 unique constraint on (series, year, sequence) is a second guard.
 
 Lock order: order row, then invoice row, then the counter; the providers
-lock their payment rows in between (capture).
+lock their payment rows in between (capture). A back-office form's one-time
+key (`oms.lib.submissions`) is claimed before all of them.
 """
 
 from __future__ import annotations
@@ -55,6 +56,7 @@ from oms.lib.actors import Actor
 from oms.lib.errors import ApplicationError, NotAllowed
 from oms.lib.money import ZERO, quantize_money, tax_amount, to_decimal
 from oms.lib.money import format_money as money
+from oms.lib.submissions import claim_submission, record_submission_result
 from orders import events as order_events
 from orders import services as order_services
 from orders.models import Order
@@ -66,6 +68,8 @@ SHIPPED_HANDLER = "billing.invoice_shipped_order"
 RENDER_PDF_HANDLER = "billing.render_invoice_pdf"
 CREDIT_NOTE_HANDLER = "billing.send_credit_note"
 EMAIL_HANDLER = "orders.send_order_email"
+# What a one-time form key was used for (`oms.lib.submissions`).
+CREDIT_NOTE_SUBMISSION = "billing.issue_credit_note"
 
 
 def invoice_series() -> str:
@@ -336,16 +340,22 @@ def credit_note_room(invoice: Invoice) -> Decimal:
 
 
 def issue_credit_note(*, invoice_id: int, data: CreditNoteInput, actor: Actor,
-                      today: date | None = None) -> CreditNote:
+                      today: date | None = None, submission_key: str | None = None
+                      ) -> CreditNote:
     """Correct an issued invoice with a credit note in its own number series.
 
     The credit settles what is still due on the invoice; any rest (the
     invoice was paid already) becomes customer credit. When the invoice is
-    then settled, the order becomes `paid`.
+    then settled, the order becomes `paid`. `submission_key`: the form's
+    one-time key; a second submit with it raises `AlreadySubmitted` and
+    issues nothing (a credit note, once numbered, can never be taken back).
     """
     today = today or timezone.localdate()
     reason, lines = data.reason, data.lines
     with transaction.atomic(durable=True):
+        # First, before any lock: a twin submit waits here for this one's commit.
+        submission = claim_submission(key=submission_key, purpose=CREDIT_NOTE_SUBMISSION,
+                                      actor=actor)
         order, invoice = lock_order_and_invoice(invoice_id)
         if invoice.number is None:
             raise NotAllowed(_("The invoice is not issued."), code="not_issued")
@@ -391,6 +401,7 @@ def issue_credit_note(*, invoice_id: int, data: CreditNoteInput, actor: Actor,
         order_events.credit_note_issued(order, actor=actor, invoice_number=invoice.number,
                                         credit_note_number=note.number, reason=reason)
         _mark_paid_if_settled(order, actor=actor)
+        record_submission_result(submission, note.pk)
     return note
 
 

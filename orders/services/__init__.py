@@ -29,7 +29,7 @@ from orders.services.fulfilment import (
     record_short_pick,
     start_picking,
 )
-from orders.services.placement import place_draft, place_order
+from orders.services.placement import ENTRY_SUBMISSION, place_draft, place_order
 from orders.services.transitions import (
     add_note,
     allocate_backorder,
@@ -43,6 +43,7 @@ from orders.services.transitions import (
 
 __all__ = [
     "EMAIL_HANDLER",
+    "ENTRY_SUBMISSION",
     "LineInput",
     "PlaceOrder",
     "add_note",

@@ -13,6 +13,7 @@ from customers.models import Customer
 from inventory import api as inventory_api
 from oms.lib.actors import Actor
 from oms.lib.errors import ApplicationError
+from oms.lib.submissions import claim_submission, record_submission_result
 from orders import events as order_events
 from orders.inputs import LineInput, PlaceOrder
 from orders.models import Order, OrderEvent, OrderLine, OrderStatus, next_order_number
@@ -28,6 +29,8 @@ from orders.services._common import (
 from orders.totals import PricedLine, compute_totals
 
 Priced = list[tuple[inventory_api.ProductInfo, int]]
+# What a one-time form key was used for (`oms.lib.submissions`): order entry.
+ENTRY_SUBMISSION = "orders.entry"
 
 
 def _check_on_file(*, customer_id: int, lines: list[LineInput],
@@ -113,13 +116,15 @@ def _hold_expiry() -> datetime:
 
 
 def place_order(data: PlaceOrder, *, actor: Actor, draft: bool = False,
-                api_token_id: int | None = None) -> Order:
+                api_token_id: int | None = None, submission_key: str | None = None) -> Order:
     """Check against the customer and catalogue, price, hold stock and place.
 
     Field errors are keyed by input path (`lines.0.sku`, `customer`).
     `draft=True` saves a draft without holds, to be placed later with
     `place_draft`. `api_token_id`: the JSON API token placing it (recorded on
-    the order; it alone may read it back there).
+    the order; it alone may read it back there). `submission_key`: the entry
+    form's one-time key; a second submit with it raises `AlreadySubmitted`
+    and makes no second order.
     """
     payment = data.payment_details()
     customer, priced = _check_on_file(customer_id=data.customer, lines=data.lines,
@@ -127,6 +132,8 @@ def place_order(data: PlaceOrder, *, actor: Actor, draft: bool = False,
     shipping = data.shipping_address.model_dump()
     payment_method = payment.method if payment else customer.payment_preference
     with transaction.atomic():
+        submission = claim_submission(key=submission_key, purpose=ENTRY_SUBMISSION,
+                                      actor=actor)
         order = Order(number=next_order_number(), customer=customer, channel=data.channel,
                       currency=data.currency, shipping_address=shipping,
                       billing_address=(data.billing_address.model_dump()
@@ -142,6 +149,7 @@ def place_order(data: PlaceOrder, *, actor: Actor, draft: bool = False,
             order.save(force_insert=True)
             OrderLine.objects.bulk_create(order_lines)
             created.save(force_insert=True)
+            record_submission_result(submission, order.pk)
             return order
         # Placed in memory through the state machine, then written once: the
         # placed order, its lines and the e-mail, the holds last (the stock
@@ -163,6 +171,7 @@ def place_order(data: PlaceOrder, *, actor: Actor, draft: bool = False,
                                         to_status=OrderStatus.PLACED, data=placed,
                                         save=False)])
         enqueue_payment_approval(order_id=order.pk, payment=payment, actor=actor)
+        record_submission_result(submission, order.pk)
         return order
 
 

@@ -94,3 +94,33 @@ def test_two_card_retries_at_once_leave_at_most_one_open_authorisation(monkeypat
     assert Payment.objects.filter(order=order, status__in=OPEN_STATUSES).count() == 1
     order = Order.objects.get(pk=order.pk)
     assert (order.status, order.hold_reason) == ("on_hold", "new_customer")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_same_form_key_at_once_records_one_payment_and_one_credit_note(make_user):
+    from decimal import Decimal
+
+    from django.utils import timezone
+
+    from billing.models import CreditNote, Invoice, InvoicePayment
+    from oms.lib.submissions import AlreadySubmitted, new_submission_key
+    from tests.billing.invoicing_support import reserved_order, ship
+
+    invoice = Invoice.objects.get(order=ship(reserved_order()))
+    accountant = make_user("Accounting")
+    payment = services.InvoicePaymentInput(amount=Decimal("5.00"), method="cash",
+                                           received_on=timezone.localdate())
+    payment_key, note_key = new_submission_key(), new_submission_key()
+
+    errors = run_together(3, lambda i: services.record_invoice_payment(
+        invoice_id=invoice.pk, data=payment, actor=accountant, submission_key=payment_key))
+    errors += run_together(3, lambda i: services.issue_credit_note(
+        invoice_id=invoice.pk, actor=accountant, submission_key=note_key,
+        data=services.CreditNoteInput(reason="Damaged", lines=(services.CreditLineInput(
+            description="Scratched", net=Decimal("1.00"), tax_rate=Decimal("20.00")),))))
+
+    assert len(errors) == 4 and all(isinstance(e, AlreadySubmitted) for e in errors)
+    assert InvoicePayment.objects.filter(invoice=invoice).count() == 1
+    assert CreditNote.objects.filter(invoice=invoice).count() == 1
+    invoice.refresh_from_db()
+    assert (invoice.amount_paid, invoice.amount_credited) == (Decimal("5.00"), Decimal("1.20"))

@@ -13,6 +13,7 @@ from django.utils import timezone
 from pypdf import PdfReader
 
 from billing.models import CreditNote, Invoice, InvoicePayment
+from oms.lib.submissions import new_submission_key
 from tests.billing.invoicing_support import reserved_order, ship
 
 pytestmark = pytest.mark.django_db
@@ -80,7 +81,8 @@ def test_recording_a_payment_redirects_with_a_message(invoice, client_for):
     client = client_for("Accounting")
     response = client.post(reverse("billing:record_payment", args=[invoice.pk]), {
         "amount": "10.00", "method": "bank_transfer",
-        "received_on": timezone.localdate().isoformat(), "reference": "STMT-42"})
+        "received_on": timezone.localdate().isoformat(), "reference": "STMT-42",
+        "submission_key": new_submission_key()})
     assert response.status_code == 302
     payment = InvoicePayment.objects.get()
     assert (payment.amount, payment.reference, payment.actor) == (
@@ -101,7 +103,8 @@ def test_bad_payment_input_shows_field_errors_and_writes_nothing(invoice, client
     client = client_for("Accounting")
     response = client.post(reverse("billing:record_payment", args=[invoice.pk]), {
         "amount": "10.00", "method": "bank_transfer",
-        "received_on": timezone.localdate().isoformat(), "reference": "", **data})
+        "received_on": timezone.localdate().isoformat(), "reference": "",
+        "submission_key": new_submission_key(), **data})
     assert response.status_code == 400
     assert field in response.context["payment_form"].errors
     assert 'class="form-errors"' in response.content.decode()
@@ -131,7 +134,8 @@ def test_the_credit_note_form_issues_a_credit_note(invoice, client_for):
     url = reverse("billing:credit_note", args=[invoice.pk])
     assert client.get(url).status_code == 200
     response = client.post(url, {"description": "Scratched", "net": "5.00",
-                                 "tax_rate": "20.00", "reason": "Damaged in transit"})
+                                 "tax_rate": "20.00", "reason": "Damaged in transit",
+                                 "submission_key": new_submission_key()})
     assert response.status_code == 302
     note = CreditNote.objects.get()
     assert note.total_gross == Decimal("6.00") and note.issued_by == client.user
@@ -149,7 +153,7 @@ def test_bad_credit_note_input_shows_field_errors_and_writes_nothing(invoice, cl
     response = client_for("Accounting").post(
         reverse("billing:credit_note", args=[invoice.pk]),
         {"description": "Scratched", "net": "5.00", "tax_rate": "20.00",
-         "reason": "Damaged", **data})
+         "reason": "Damaged", "submission_key": new_submission_key(), **data})
     assert response.status_code == 400
     assert field in response.context["form"].errors
     assert not CreditNote.objects.exists()
@@ -198,10 +202,12 @@ def test_the_apply_credit_button_uses_the_customers_credit(invoice, client_for):
     client = client_for("Accounting")
     page = client.get(reverse("billing:invoice_detail", args=[second.pk])).content.decode()
     assert 'data-action="apply-credit"' in page
-    response = client.post(reverse("billing:apply_credit", args=[second.pk]))
+    response = client.post(reverse("billing:apply_credit", args=[second.pk]),
+                           {"submission_key": new_submission_key()})
     assert response.status_code == 302
     second.refresh_from_db()
     assert second.amount_paid == Decimal("6.00")
-    # Nothing left: a second press answers 409 with the reason.
-    response = client.post(reverse("billing:apply_credit", args=[second.pk]))
+    # Nothing left: a second press (a freshly rendered button) answers 409 with the reason.
+    response = client.post(reverse("billing:apply_credit", args=[second.pk]),
+                           {"submission_key": new_submission_key()})
     assert response.status_code == 409

@@ -14,6 +14,7 @@ from billing.forms import CreditNoteForm, InvoicePaymentForm
 from billing.locks import lock_invoice
 from billing.models import Invoice, InvoiceStatus, Payment, PaymentStatus
 from oms.lib.errors import ApplicationError
+from oms.lib.submissions import new_submission_key
 from orders.models import HoldReason, Order, OrderStatus
 from tests.factories.orders import make_order
 
@@ -105,7 +106,8 @@ def test_the_payment_form_shows_the_inputs_rules_on_its_fields():
 
 def test_a_valid_payment_form_builds_the_services_input():
     form = InvoicePaymentForm({"amount": "12.5", "method": "cash", "reference": " R-1 ",
-                               "received_on": timezone.localdate()})
+                               "received_on": timezone.localdate(),
+                               "submission_key": new_submission_key()})
     assert form.is_valid(), form.errors
     assert (form.input.amount, form.input.method, form.input.reference) == (
         Decimal("12.50"), "cash", "R-1")
@@ -116,7 +118,8 @@ def test_the_credit_note_form_builds_one_line_and_refuses_a_zero_amount():
     form = CreditNoteForm(data, rates=[Decimal("20.00")])
     assert not form.is_valid()
     assert form.errors["net"] == ["Enter an amount greater than zero."]
-    form = CreditNoteForm({**data, "net": "5.00"}, rates=[Decimal("20.00")])
+    form = CreditNoteForm({**data, "net": "5.00", "submission_key": new_submission_key()},
+                          rates=[Decimal("20.00")])
     assert form.is_valid(), form.errors
     (line,) = form.input.lines
     assert (form.input.reason, line.net, line.tax_rate) == ("Damaged", Decimal("5.00"),

@@ -138,3 +138,100 @@ def test_a_claim_abandoned_by_a_dead_request_is_taken_over(api, catalogue):
     assert response.status_code == 201
     assert response.json()["number"] != first.json()["number"]
     assert IdempotencyRecord.objects.get(key="dead").response_status == 201
+
+
+class ProcessDied(BaseException):
+    """The worker killed (SIGKILL, out of memory): nothing after it runs, not
+    even `except Exception` or `finally` blocks that catch it."""
+
+
+def _die() -> None:
+    raise ProcessDied
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_retry_after_the_process_died_right_after_the_commit_replays_the_first_order(
+        catalogue, api_token, monkeypatch):
+    from datetime import timedelta
+
+    from django.db import transaction
+    from django.db.models import F
+
+    import orders.api_v1
+
+    real_capture = orders.api_v1.capture_order
+
+    def capture_then_die_at_commit(*args, **kwargs):
+        with transaction.atomic():
+            # Registered before the placement's own after-commit work, so it
+            # runs first once the outermost transaction has committed.
+            transaction.on_commit(_die)
+            return real_capture(*args, **kwargs)
+
+    client = Client()
+    headers = {"HTTP_AUTHORIZATION": f"Bearer {api_token}", "HTTP_IDEMPOTENCY_KEY": "crash-1"}
+    with monkeypatch.context() as patch:
+        patch.setattr(orders.api_v1, "capture_order", capture_then_die_at_commit)
+        with pytest.raises(ProcessDied):
+            client.post("/api/v1/orders", data=order_body(), content_type="application/json",
+                        **headers)
+    order = Order.objects.get()  # committed before the process died
+    record = IdempotencyRecord.objects.get()
+    assert (record.response_status, record.completed_at) == (201, None)
+    assert record.response_body["number"] == order.number
+    # The client retries after its timeout.
+    IdempotencyRecord.objects.update(created_at=F("created_at") - timedelta(minutes=1))
+
+    retry = client.post("/api/v1/orders", data=order_body(), content_type="application/json",
+                        **headers)
+
+    assert retry.status_code == 201
+    assert retry["Idempotent-Replayed"] == "true"
+    assert retry.json()["number"] == order.number
+    assert Order.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_a_process_dying_before_the_commit_leaves_the_key_free(api, catalogue, monkeypatch):
+    import orders.api_v1
+
+    real_capture = orders.api_v1.capture_order
+
+    def capture_then_die(*args, **kwargs):
+        real_capture(*args, **kwargs)
+        raise ProcessDied
+
+    with monkeypatch.context() as patch:
+        patch.setattr(orders.api_v1, "capture_order", capture_then_die)
+        with pytest.raises(ProcessDied):
+            api.post("/orders", order_body(), HTTP_IDEMPOTENCY_KEY="crash-2")
+    assert not Order.objects.exists() and not IdempotencyRecord.objects.exists()
+
+    retry = api.post("/orders", order_body(), HTTP_IDEMPOTENCY_KEY="crash-2")
+
+    assert retry.status_code == 201 and "Idempotent-Replayed" not in retry
+    assert Order.objects.count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_replayed_answer_carries_the_payment_decision_taken_after_commit(
+        catalogue, api_token, monkeypatch):
+    from billing.services import run_payment_approval
+    from customers.models import Customer
+    from orders import payments
+
+    monkeypatch.setattr(payments, "_approver", run_payment_approval)
+    Customer.objects.create(name="Ada", email="ada@example.com", standing="trusted")
+    body = order_body(payment={"method": "card", "card_number": "4242424242424242"})
+    client = Client()
+    headers = {"HTTP_AUTHORIZATION": f"Bearer {api_token}", "HTTP_IDEMPOTENCY_KEY": "paid-1"}
+
+    first = client.post("/api/v1/orders", data=body, content_type="application/json", **headers)
+    replay = client.post("/api/v1/orders", data=body, content_type="application/json",
+                         **headers)
+
+    assert first.status_code == replay.status_code == 201
+    assert first.json()["status"] == "reserved"
+    assert replay.json() == first.json()
+    assert IdempotencyRecord.objects.get().completed_at is not None
+    assert Order.objects.count() == 1

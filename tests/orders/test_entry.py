@@ -10,6 +10,7 @@ import pytest
 from django.urls import reverse
 
 from customers.models import Address, Customer
+from oms.lib.submissions import new_submission_key
 from orders.models import Order
 from tests.orders.capture_support import catalogue, written  # noqa: F401
 
@@ -39,6 +40,7 @@ def entry_data(**changes) -> dict:
         "payment.method": "bank_transfer", "payment.card_number": "", "notes": "",
         "line_sku": ["MUG-1", "TEA-1"], "line_qty": ["2", "3"],
         "action": "place",
+        "submission_key": new_submission_key(),  # a freshly rendered form
     }
     data.update(changes)
     return data
@@ -232,3 +234,72 @@ def test_a_card_number_is_never_echoed_cached_or_reported(sales, catalogue, chan
     # Django's error reports leave the field out of the POST data they show.
     assert list(response.wsgi_request.sensitive_post_parameters) == ["payment.card_number"]
     assert written() == (0, 0)
+
+
+def test_every_render_of_the_entry_page_carries_a_new_form_key(sales):
+    keys = [re.findall(r'name="submission_key" value="([0-9a-f]{32})"',
+                       sales.get(reverse("orders:entry")).content.decode()) for _ in range(2)]
+    assert len(keys[0]) == len(keys[1]) == 1 and keys[0] != keys[1]
+
+
+@pytest.mark.parametrize("customer", ["new", "existing"])
+def test_a_replayed_entry_post_makes_one_order_and_shows_it(sales, catalogue, customer):
+    from django.contrib.messages import get_messages
+
+    changes = {}
+    if customer == "existing":
+        ada = Customer.objects.create(name="Ada", email="ada@example.com")
+        changes = {"customer": ada.pk, "customer.name": "", "customer.email": ""}
+    data = entry_data(**changes)
+
+    first = sales.post(reverse("orders:entry_save"), data)
+    replay = sales.post(reverse("orders:entry_save"), data)
+
+    order = Order.objects.get()
+    assert first.status_code == replay.status_code == 302
+    assert replay["Location"] == reverse("orders:detail", args=[order.pk])
+    assert [str(m) for m in get_messages(replay.wsgi_request)][-1] == (
+        f"Order {order.number} was already saved from this form; no second order was made.")
+    assert Customer.objects.count() == 1
+    from inventory.models import Reservation
+
+    assert Reservation.objects.count() == 2  # stock held once, for the order's two lines
+
+
+def test_an_entry_post_without_its_form_key_writes_nothing(sales, catalogue):
+    response = sales.post(reverse("orders:entry_save"), entry_data(submission_key=""))
+    assert response.status_code == 422
+    assert "This form is out of date" in response.content.decode()
+    assert not Order.objects.exists() and not Customer.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_three_simultaneous_entry_submits_make_one_order(catalogue, make_user):
+    import threading
+
+    from django.db import connection
+    from django.test import Client
+
+    user = make_user("Sales")
+    clients = [Client() for _ in range(3)]
+    for client in clients:
+        client.force_login(user)
+    data = entry_data()
+    barrier = threading.Barrier(len(clients))
+    statuses: list[int] = []
+
+    def send(client: Client) -> None:
+        try:
+            barrier.wait(timeout=10)
+            statuses.append(client.post(reverse("orders:entry_save"), data).status_code)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=send, args=(client,)) for client in clients]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    assert statuses == [302] * 3
+    assert Order.objects.count() == 1 and Customer.objects.count() == 1

@@ -227,3 +227,39 @@ def test_a_past_promised_date_is_refused_in_the_preview_not_at_import(catalogue)
     preview = imports.check(f"{header}\nA-1,{ADA},MUG-1,1,EUR,{ADDRESS},,2000-01-31\n".encode())
     assert not preview.is_clean
     assert "promised_delivery_date" in preview.rows[0].errors
+
+
+@pytest.mark.django_db(transaction=True)
+def test_confirming_twice_at_once_imports_the_file_once(make_user, catalogue):
+    import threading
+
+    from django.db import connection
+    from django.test import Client
+
+    user = make_user("Sales")
+    clients = [Client() for _ in range(3)]
+    for client in clients:
+        client.force_login(user)
+    ticket = upload(clients[0], CLEAN).context["ticket"]
+    barrier = threading.Barrier(len(clients))
+    statuses: list[int] = []
+
+    def confirm(client: Client) -> None:
+        try:
+            barrier.wait(timeout=10)
+            statuses.append(client.post(reverse("orders:import_confirm"),
+                                        {"ticket": ticket}).status_code)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=confirm, args=(client,)) for client in clients]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    # The first imports; the others were told so (or found the file gone after it).
+    assert len(statuses) == 3 and statuses.count(302) >= 1
+    assert set(statuses) <= {302, 400}
+    assert Order.objects.count() == 2
+    assert Customer.objects.count() == 2
