@@ -53,7 +53,7 @@ lock:
 	cd requirements && uv pip compile dev.in --python-version 3.11 -q --generate-hashes -o dev.txt --no-header
 
 messages: $(VENV)/.dev-installed
-	DEBUG=true $(BIN)/python manage.py makemessages -l fr --ignore=.venv --ignore=.data --no-obsolete
+	DEBUG=true $(BIN)/python manage.py makemessages -l fr -l es -l nl -l ro -l ru --ignore=.venv --ignore=.data --no-obsolete
 	DEBUG=true $(BIN)/python manage.py compilemessages --ignore=.venv
 
 clean-data:

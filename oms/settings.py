@@ -119,12 +119,16 @@ AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 BEHIND_TLS_PROXY = env.bool("BEHIND_TLS_PROXY", default=False)
 AXES_CLIENT_IP_CALLABLE = "oms.lib.auth.client_ip"
 
-# Internationalisation: English first, French shipped; the languages of the
-# source documents come next.
+# Internationalisation: English first, then the languages of the documents the
+# product comes from.
 LANGUAGE_CODE = "en"
 LANGUAGES = [
     ("en", _("English")),
     ("fr", _("French")),
+    ("es", _("Spanish")),
+    ("nl", _("Dutch")),
+    ("ro", _("Romanian")),
+    ("ru", _("Russian")),
 ]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 # English dates as written in Europe (day/month); see oms/formats/en/formats.py.

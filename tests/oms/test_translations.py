@@ -3,6 +3,7 @@ escapes translation: a catalogue with an untranslated or fuzzy entry fails,
 and so does a template or a Python message written without gettext."""
 
 import ast
+import io
 import re
 from pathlib import Path
 
@@ -10,6 +11,9 @@ import pytest
 from babel.messages.pofile import read_po
 from django.conf import settings
 from django.template.base import Lexer, TokenType
+from django.utils import translation
+from django.utils.translation import gettext, ngettext
+from pypdf import PdfReader
 
 ROOT = Path(__file__).resolve().parents[2]
 APPS = ["oms", "customers", "inventory", "orders", "billing", "fulfillment", "reporting"]
@@ -121,3 +125,40 @@ def test_the_checks_catch_what_they_are_for():
     assert untranslated_python_messages('logger.info("done %s", x)') == []
     assert untranslated_python_messages('models.CharField(verbose_name="name")') == [
         "1: verbose_name='name'"]
+
+
+@pytest.mark.parametrize(("language", "counts"), [
+    ("ro", {1: 0, 2: 1, 19: 1, 20: 2, 101: 1}),  # one, few (2-19, x01-x19), "de" form (20+)
+    ("ru", {1: 0, 21: 0, 2: 1, 24: 1, 5: 2, 11: 2, 111: 2}),  # one, few, many
+])
+def test_plural_forms_follow_each_languages_grammar(language, counts):
+    with translation.override(language):
+        forms = {n: ngettext("%(n)s invoice", "%(n)s invoices", n) % {"n": n} for n in counts}
+    words = {n: text.split(" ", 1)[1] for n, text in forms.items()}
+    by_form: dict[int, set[str]] = {}
+    for n, form in counts.items():
+        by_form.setdefault(form, set()).add(words[n])
+    assert all(len(found) == 1 for found in by_form.values())  # one word per grammatical form
+    assert len({next(iter(found)) for found in by_form.values()}) == len(by_form)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("language", TRANSLATED)
+def test_a_customer_gets_the_invoice_pdf_in_their_own_language(
+        language, django_capture_on_commit_callbacks):
+    from billing.models import Invoice
+    from billing.services import invoice_pdf_bytes
+    from tests.billing.invoicing_support import reserved_order, ship, terms_customer
+
+    order = reserved_order(on_terms=True, customer=terms_customer(preferred_language=language))
+    with django_capture_on_commit_callbacks(execute=True):  # billing invoices on shipment
+        ship(order)
+    invoice = Invoice.objects.get(order=order)
+    pdf = PdfReader(io.BytesIO(invoice_pdf_bytes(invoice)))
+    text = " ".join(" ".join(page.extract_text() for page in pdf.pages).split())
+
+    with translation.override(language):
+        heading, due = gettext("Invoice"), gettext("Due date")
+    assert heading != "Invoice" and due != "Due date"  # the catalogue speaks the language
+    assert f"{heading} {invoice.number}" in text
+    assert due.upper() in text.upper()  # labels are printed in capitals

@@ -19,3 +19,14 @@ def milestone(order: Order, to_status: str, after: timedelta) -> None:
     OrderEvent.objects.create(order=order, kind=EventKind.STATUS_CHANGED,
                               from_status="x", to_status=to_status,
                               created_at=order.placed_at + after)
+
+
+def invoice_on_terms(capture_on_commit):
+    """A shipped order on 30-day terms and the open invoice billing issued for it."""
+    from billing.models import Invoice
+    from tests.billing.invoicing_support import reserved_order, ship
+
+    order = reserved_order(on_terms=True)
+    with capture_on_commit(execute=True):  # billing invoices on shipment
+        ship(order)
+    return Invoice.objects.get(order=order)

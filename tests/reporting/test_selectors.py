@@ -16,7 +16,7 @@ from orders.services import cancel_order
 from reporting import selectors
 from tests.factories.inventory import WarehouseFactory, stock
 from tests.factories.orders import ProductFactory, make_order
-from tests.reporting.support import milestone, placed_ago
+from tests.reporting.support import invoice_on_terms, milestone, placed_ago
 
 pytestmark = pytest.mark.django_db
 
@@ -132,13 +132,7 @@ def test_the_dashboard_costs_the_same_few_queries_for_3_or_30_orders(
 
 def test_overdue_receivables_sum_what_is_still_owed_past_the_due_date(
         django_capture_on_commit_callbacks):
-    from billing.models import Invoice
-    from tests.billing.invoicing_support import reserved_order, ship
-
-    order = reserved_order(on_terms=True)
-    with django_capture_on_commit_callbacks(execute=True):  # billing invoices on shipment
-        ship(order)
-    invoice = Invoice.objects.get(order=order)
+    invoice = invoice_on_terms(django_capture_on_commit_callbacks)
     assert selectors.overdue_receivables() == []  # not due yet
 
     later = timezone.now() + timedelta(days=(invoice.due_date - timezone.localdate()).days + 2)

@@ -15,7 +15,7 @@ from reporting import trends
 from reporting.charts import Chart, Series, nice_ceiling
 from tests.factories.inventory import WarehouseFactory, stock
 from tests.factories.orders import ProductFactory, make_order
-from tests.reporting.support import milestone, placed_ago
+from tests.reporting.support import invoice_on_terms, milestone, placed_ago
 
 NOW = datetime(2026, 3, 18, 11, 0, tzinfo=UTC)  # a Wednesday
 
@@ -114,13 +114,7 @@ def test_stage_durations_count_each_order_in_the_bucket_of_each_step(product):
 @pytest.mark.django_db
 def test_aging_puts_what_is_owed_in_the_bucket_of_its_days_past_due(
         django_capture_on_commit_callbacks):
-    from billing.models import Invoice
-    from tests.billing.invoicing_support import reserved_order, ship
-
-    order = reserved_order(on_terms=True)
-    with django_capture_on_commit_callbacks(execute=True):  # billing invoices on shipment
-        ship(order)
-    invoice = Invoice.objects.get(order=order)
+    invoice = invoice_on_terms(django_capture_on_commit_callbacks)
 
     assert _series(trends.receivables_aging(today=timezone.localdate()))[invoice.currency] == [
         invoice.total_gross, 0, 0, 0, 0]
