@@ -15,15 +15,18 @@ from customers.inputs import CustomerAddressInput
 from customers.models import AddressKind
 from customers.services import upsert_customer
 from oms.lib.actors import Actor
+from oms.models import ApiToken
 from orders.inputs import CaptureOrder, PlaceOrder
 from orders.models import Order
 from orders.services import place_order
 
 
 def capture_order(data: CaptureOrder, *, actor: Actor = None, draft: bool = False,
-                  api_token_id: int | None = None) -> Order:
+                  api_token: ApiToken | None = None) -> Order:
     """Plain `transaction.atomic()`: the CSV import runs many captures inside
-    its own all-or-nothing transaction; on its own this is the outermost one."""
+    its own all-or-nothing transaction; on its own this is the outermost one.
+    `api_token`: the JSON API token placing it; whether it may use the
+    account of the customer it names is `place_order`'s rule."""
     addresses = [CustomerAddressInput.model_construct(**address.model_dump(), kind=kind)
                  for address, kind in [(data.shipping_address, AddressKind.SHIPPING),
                                        (data.billing_address, AddressKind.BILLING)] if address]
@@ -31,4 +34,4 @@ def capture_order(data: CaptureOrder, *, actor: Actor = None, draft: bool = Fals
         customer = upsert_customer(data.customer, addresses=addresses, actor=actor)
         # Parsed once already: build the placement input without re-checking it.
         order = PlaceOrder.model_construct(**{**dict(data), "customer": customer.pk})
-        return place_order(order, actor=actor, draft=draft, api_token_id=api_token_id)
+        return place_order(order, actor=actor, draft=draft, api_token=api_token)
