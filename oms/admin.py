@@ -25,7 +25,7 @@ class ApiTokenForm(forms.ModelForm):
                                         "with the carrier events scope may update.")}
 
     def clean(self):
-        cleaned = super().clean()
+        cleaned = super().clean() or {}
         try:
             cleaned["scopes"] = check_token_scopes(cleaned.get("scopes") or [],
                                                    cleaned.get("carrier_code") or "")

@@ -23,9 +23,9 @@ from pydantic import Field, field_validator
 from pydantic.json_schema import SkipJsonSchema
 
 from oms.api import AUTH_ERRORS, ErrorOut, require_scope, run_idempotent
+from oms.models import ApiScope
 from orders.capture import capture_order
 from orders.inputs import CaptureOrder
-from oms.models import ApiScope
 from orders.models import Channel, Order
 
 router = Router(tags=["orders"], auth=require_scope(ApiScope.ORDERS))

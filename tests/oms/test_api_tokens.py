@@ -185,9 +185,10 @@ def test_existing_tokens_keep_orders_and_catalogue_scopes_after_the_migration():
     # what it could use before scopes existed. Found by its function, not
     # by the migration's number.
     loader = MigrationExecutor(connection).loader
-    (key, step), = [((app, name), op) for (app, name), migration in loader.disk_migrations.items()
-                    if app == "oms" for op in migration.operations
-                    if getattr(getattr(op, "code", None), "__name__", "") == "grant_existing_scopes"]
+    (key, step), = [
+        ((app, name), op) for (app, name), migration in loader.disk_migrations.items()
+        if app == "oms" for op in migration.operations
+        if getattr(getattr(op, "code", None), "__name__", "") == "grant_existing_scopes"]
     ApiToken.objects.create(name="legacy", token_hash="0" * 64, prefix="oms_legacy")
     step.code(loader.project_state(key).apps, None)
     assert ApiToken.objects.get(name="legacy").scopes == ["catalogue:read", "orders"]

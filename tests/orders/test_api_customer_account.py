@@ -1,3 +1,4 @@
+# ruff: noqa: F811  (pytest fixtures imported from capture_support)
 """An e-mail address is not an identity: API orders for a customer on file
 use the customer's account (terms, credit limit, standing) only with a token
 the customer allows or a token for every customer; otherwise they are

@@ -10,8 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext, override
 
 from oms.api import create_api_token
-from oms.models import ApiScope
-from oms.models import ApiToken
+from oms.models import ApiScope, ApiToken
 from orders.models import Order
 from tests.factories.orders import make_order
 from tests.orders.capture_support import api, api_token, catalogue, order_body  # noqa: F401
