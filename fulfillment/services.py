@@ -363,7 +363,9 @@ def record_carrier_event(data: CarrierEvent) -> Shipment:
     """
     tracking_number = data.tracking_number.strip()
     with transaction.atomic(durable=True):
-        shipment = (Shipment.objects.select_for_update()
+        # of=self: the join must not lock the carrier's rows (every event of
+        # that carrier would queue behind this one).
+        shipment = (Shipment.objects.select_for_update(of=("self",))
                     .filter(tracking_number=tracking_number,
                             carrier_service__carrier__code=data.carrier_code).first()
                     if tracking_number and data.carrier_code else None)
