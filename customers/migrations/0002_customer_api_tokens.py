@@ -7,7 +7,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('customers', '0001_initial'),
-        ('oms', '0004_api_token_scopes_expiry'),
+        ('oms', '0003_api_tokens'),
     ]
 
     operations = [
