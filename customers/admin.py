@@ -24,10 +24,16 @@ class CustomerAdmin(admin.ModelAdmin):
     readonly_fields = ["created_at", "updated_at"]
     show_full_result_count = False
     inlines = [AddressInline]
+    filter_horizontal = ["api_tokens"]
     fieldsets = [
         (None, {"fields": ["kind", "name", "email", "phone", "vat_id", "preferred_language"]}),
         (_("Terms"), {"fields": ["payment_preference", "payment_terms_days", "credit_limit",
                                  "standing", "accepts_backorder"]}),
+        (_("API"), {"fields": ["api_tokens"],
+                    "description": _("API orders for this customer use its terms, credit "
+                                     "limit and standing only when placed with one of these "
+                                     "tokens or a token for every customer; others are held "
+                                     "for review.")}),
         (_("Notes"), {"fields": ["notes"]}),
         (_("Audit"), {"fields": ["created_at", "updated_at"]}),
     ]

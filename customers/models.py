@@ -60,6 +60,12 @@ class Customer(models.Model):
     # Accepts that out-of-stock lines wait for stock instead of being refused.
     accepts_backorder = models.BooleanField(_("accepts backorders"), default=False)
     notes = models.TextField(_("notes"), blank=True)
+    # An e-mail address in an API order proves nothing: only these tokens
+    # (the customer's own integration) and tokens for every customer order
+    # on this account; any other token's orders are held for review.
+    api_tokens = models.ManyToManyField(
+        "oms.ApiToken", blank=True, related_name="customers",
+        verbose_name=_("API tokens that may order on this account"))
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
@@ -100,6 +106,11 @@ class Customer(models.Model):
     @property
     def is_prepaid(self) -> bool:
         return self.payment_terms_days == 0
+
+    def allows_api_token(self, token) -> bool:
+        """May orders placed with this `oms.ApiToken` use this account (its
+        terms, credit limit and standing)?"""
+        return token.all_customers or self.api_tokens.filter(pk=token.pk).exists()
 
     def default_address(self, kind: str) -> Address | None:
         """The default address of `kind`, else the newest one (uses prefetched rows)."""

@@ -1,8 +1,10 @@
 """Shipment endpoints of the JSON API (`/api/v1/`): carriers' status updates.
 
 `POST /shipments/{tracking_number}/events` records a carrier's scan
-(in transit, delivered, ...); "delivered" confirms the delivery. Bearer
-token as for every endpoint; unknown tracking number 404, bad body 422.
+(in transit, delivered, ...); "delivered" confirms the delivery. The token
+needs the `carrier_events` scope and updates only its own carrier's
+shipments: another carrier's tracking number answers 404 exactly like an
+unknown one. The rules live in `fulfillment.services.record_carrier_event`.
 """
 
 from __future__ import annotations
@@ -11,20 +13,24 @@ from datetime import datetime
 from typing import Annotated
 
 from ninja import Router, Schema
-from pydantic import ConfigDict, StringConstraints
+from pydantic import ConfigDict, Field, StringConstraints
 
 from fulfillment import services
-from fulfillment.inputs import CarrierStatus
+from fulfillment.inputs import CarrierEvent, CarrierStatus
 from fulfillment.models import Shipment
+from oms.api import AUTH_ERRORS, ErrorOut, require_scope
+from oms.models import ApiScope
 
-router = Router(tags=["shipments"])
+router = Router(tags=["shipments"], auth=require_scope(ApiScope.CARRIER_EVENTS))
 
 
 class CarrierEventIn(Schema):
     model_config = ConfigDict(extra="forbid")
 
     status: CarrierStatus
-    occurred_at: datetime | None = None
+    occurred_at: datetime | None = Field(
+        None, description="When the carrier scanned the parcel, with its UTC offset; between "
+                          "the handover to the carrier and now. Default: now.")
     description: Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)] = ""
 
 
@@ -35,11 +41,6 @@ class ShipmentOut(Schema):
     status: str
     shipped_at: str | None
     delivered_at: str | None
-
-
-class ErrorOut(Schema):
-    detail: str
-    errors: dict[str, list[str]]
 
 
 def shipment_out(shipment: Shipment) -> dict:
@@ -54,17 +55,21 @@ def shipment_out(shipment: Shipment) -> dict:
 
 
 @router.post("/shipments/{tracking_number}/events",
-             response={200: ShipmentOut, 401: ErrorOut, 404: ErrorOut, 409: ErrorOut,
-                       422: ErrorOut},
+             response={200: ShipmentOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut,
+                       **AUTH_ERRORS},
              summary="Record a carrier status update")
 def carrier_event(request, tracking_number: str, payload: CarrierEventIn):
     """A carrier's status update for the shipment with this tracking number.
 
-    `delivered` confirms the delivery (a repeat changes nothing); other
-    statuses are kept on the shipment's history.
+    Scope: `carrier_events`, for the carrier of the shipment: a shipment of
+    another carrier answers 404 like an unknown tracking number. `delivered`
+    confirms the delivery (a repeat changes nothing); other statuses are kept
+    on the shipment's history. A time before the handover or in the future
+    is refused (422, on `occurred_at`); a parcel not handed over yet 409.
     """
-    shipment = services.record_carrier_event(
-        tracking_number=tracking_number, status=payload.status,
-        occurred_at=payload.occurred_at, description=payload.description)
+    shipment = services.record_carrier_event(CarrierEvent(
+        carrier_code=request.auth.carrier_code, tracking_number=tracking_number,
+        status=payload.status, occurred_at=payload.occurred_at,
+        description=payload.description))
     shipment = Shipment.objects.select_related("order").get(pk=shipment.pk)
     return shipment_out(shipment)

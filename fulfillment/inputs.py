@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Literal, get_args
 
@@ -125,3 +126,34 @@ class Handover:
                 cost = Decimal("-1")
         return cls(carrier_service=service, tracking_number=(tracking_number or "").strip(),
                    shipping_cost=cost)
+
+
+@dataclass(frozen=True)
+class CarrierEvent:
+    """A carrier's status update for the shipment with `tracking_number`,
+    sent with a token of the carrier `carrier_code` (the only carrier whose
+    shipments it may update; blank matches none). `occurred_at` None: now.
+    Whether the time fits the shipment (after it shipped, not in the
+    future) is checked against the shipment, by the service."""
+
+    carrier_code: str
+    tracking_number: str
+    status: str
+    occurred_at: datetime | None = None
+    description: str = ""
+
+    def __post_init__(self) -> None:
+        errors = {
+            "status": None if self.status in CARRIER_STATUSES else ", ".join(CARRIER_STATUSES),
+            "occurred_at": (None if self.occurred_at is None
+                            or self.occurred_at.tzinfo is not None
+                            else _("Give the time with its UTC offset.")),
+            "description": (None if len(self.description) <= MAX_NOTE
+                            else _("At most %(n)d characters.") % {"n": MAX_NOTE}),
+        }
+        field_errors = {name: [error] for name, error in errors.items() if error}
+        if field_errors:
+            error = ApplicationError(_("Please correct the status update."),
+                                     field_errors=field_errors)
+            error.status = 422
+            raise error

@@ -11,15 +11,17 @@ Orders move only through `orders.services`; stock only through
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import datetime
+from dataclasses import replace
+from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_fsm import can_proceed
 
-from fulfillment.inputs import CARRIER_STATUSES, MAX_NOTE, Handover, Packing, PickScan
+from fulfillment.inputs import MAX_NOTE, CarrierEvent, Handover, Packing, PickScan
 from fulfillment.models import PickList, PickListLine, Shipment, ShipmentEvent, ShipmentLine
 from inventory import api as inventory_api
 from inventory.models import BinLocation, Reservation, Warehouse
@@ -333,33 +335,63 @@ class ShipmentNotFound(ApplicationError):
     status = 404
 
 
-def record_carrier_event(*, tracking_number: str, status: str, occurred_at: datetime | None,
-                         description: str = "") -> Shipment:
+def _event_time_error(data: CarrierEvent, shipment: Shipment) -> ApplicationError | None:
+    """A refusal when the event's time does not fit the shipment: from its
+    handover to now (plus the allowed clock skew of the carrier)."""
+    assert data.occurred_at is not None and shipment.shipped_at is not None
+    skew = timedelta(seconds=getattr(settings, "CARRIER_EVENT_CLOCK_SKEW_SECONDS", 300))
+    if data.occurred_at < shipment.shipped_at - skew:
+        message = _("The time is before the shipment was handed to the carrier.")
+    elif data.occurred_at > timezone.now() + skew:
+        message = _("The time is in the future.")
+    else:
+        return None
+    error = ApplicationError(_("Please correct the status update."),
+                             field_errors={"occurred_at": [message]})
+    error.status = 422
+    return error
+
+
+def record_carrier_event(data: CarrierEvent) -> Shipment:
     """A carrier's status update (API). "delivered" confirms the delivery; a
-    repeat of it is recorded once and changes nothing."""
-    if status not in CARRIER_STATUSES:
-        error = ApplicationError(_("Unknown carrier status."),
-                                 field_errors={"status": [", ".join(CARRIER_STATUSES)]})
-        error.status = 422
-        raise error
-    at = occurred_at or timezone.now()
+    repeat of it is recorded once and changes nothing.
+
+    A shipment of another carrier is answered exactly like a tracking number
+    nobody has (`ShipmentNotFound`), so a carrier's token learns nothing
+    about other carriers' parcels. The event's time must lie between the
+    handover and now (see `_event_time_error`).
+    """
+    tracking_number = data.tracking_number.strip()
     with transaction.atomic(durable=True):
-        shipment = (Shipment.objects.select_for_update()
-                    .filter(tracking_number=tracking_number.strip()).first()
-                    if tracking_number.strip() else None)
+        # of=self: the join must not lock the carrier's rows (every event of
+        # that carrier would queue behind this one).
+        shipment = (Shipment.objects.select_for_update(of=("self",))
+                    .filter(tracking_number=tracking_number,
+                            carrier_service__carrier__code=data.carrier_code).first()
+                    if tracking_number and data.carrier_code else None)
         if shipment is None:
             raise ShipmentNotFound(_("No shipment has this tracking number."),
                                    code="not_found")
-        if status == Shipment.Status.DELIVERED:
+        if shipment.shipped_at is None:
+            raise _refused(_("Shipment %(number)s is %(status)s."), shipment)
+        if data.occurred_at is None:
+            data = replace(data, occurred_at=timezone.now())
+        error = _event_time_error(data, shipment)
+        if error is not None:
+            raise error
+        at = data.occurred_at
+        assert at is not None
+        if data.status == Shipment.Status.DELIVERED:
             if shipment.is_delivered:
                 return shipment
             if not can_proceed(shipment.deliver):
                 raise _refused(_("Shipment %(number)s is %(status)s."), shipment)
             _deliver(shipment, at=at, actor=None, source=ShipmentEvent.Source.CARRIER,
-                     description=description)
+                     description=data.description)
         else:
             ShipmentEvent.objects.create(shipment=shipment, source=ShipmentEvent.Source.CARRIER,
-                                         status=status, description=description[:MAX_NOTE],
+                                         status=data.status,
+                                         description=data.description[:MAX_NOTE],
                                          occurred_at=at)
     return shipment
 

@@ -1,7 +1,8 @@
 """Read-only catalogue and stock endpoints of the JSON API (`/api/v1/`).
 
-Mounted by `oms/urls.py` on the NinjaAPI of `oms.api`. Amounts are strings
-(Decimal, never float); `available` is on_hand - reserved.
+Mounted by `oms/urls.py` on the NinjaAPI of `oms.api`; every endpoint needs
+the token's `catalogue:read` scope. Amounts are strings (Decimal, never
+float); `available` is on_hand - reserved.
 """
 
 from __future__ import annotations
@@ -12,8 +13,10 @@ from ninja import Query, Router, Schema
 from pydantic import ConfigDict, Field
 
 from inventory.models import Product, StockLevel
+from oms.api import AUTH_ERRORS, ErrorOut, require_scope
+from oms.models import ApiScope
 
-router = Router(tags=["catalogue"])
+router = Router(tags=["catalogue"], auth=require_scope(ApiScope.CATALOGUE_READ))
 
 MAX_PAGE = 200
 
@@ -94,8 +97,10 @@ def _available_totals(product_ids: list[int]) -> dict[int, int]:
     return {row["product_id"]: row["on_hand"] - row["reserved"] for row in totals}
 
 
-@router.get("/products", response=ProductPage, summary="List and search products")
+@router.get("/products", response={200: ProductPage, 422: ErrorOut, **AUTH_ERRORS},
+            summary="List and search products")
 def list_products(request, filters: Query[ProductFilters]):
+    """Products by SKU, a page at a time. Scope: `catalogue:read`."""
     products = Product.objects.order_by("sku")
     if filters.q:
         products = products.filter(Q(sku__icontains=filters.q) | Q(name__icontains=filters.q))
@@ -113,16 +118,19 @@ def list_products(request, filters: Query[ProductFilters]):
     }
 
 
-@router.get("/products/{sku}", response=ProductDetailOut, summary="One product with its stock")
+@router.get("/products/{sku}", response={200: ProductDetailOut, 404: ErrorOut, **AUTH_ERRORS},
+            summary="One product with its stock")
 def product_detail(request, sku: str):
+    """One product and its stock per warehouse. Scope: `catalogue:read`."""
     product = get_object_or_404(Product, sku=sku)
     stock = _stock_rows([product.pk])[product.pk]
     return {**_product_out(product, sum(row.available for row in stock)), "stock": stock}
 
 
-@router.get("/stock", response=list[StockOut], summary="Stock per warehouse for some SKUs")
+@router.get("/stock", response={200: list[StockOut], 422: ErrorOut, **AUTH_ERRORS},
+            summary="Stock per warehouse for some SKUs")
 def stock(request, sku: Query[list[str]]):
-    """`?sku=A&sku=B`: unknown SKUs are left out of the answer."""
+    """`?sku=A&sku=B`: unknown SKUs are left out of the answer. Scope: `catalogue:read`."""
     products = list(Product.objects.filter(sku__in=sku[:MAX_PAGE]).order_by("sku"))
     rows = _stock_rows([p.pk for p in products])
     return [

@@ -10,11 +10,13 @@ from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from oms.api import revoke_api_tokens
+from oms.api import check_token_scopes, revoke_api_tokens
 from oms.lib import outbox
 from oms.lib.admin import ReadOnlyAdmin
+from oms.lib.errors import ApplicationError
 from oms.lib.preferences import save_language
 from oms.models import (
+    ApiScope,
     ApiToken,
     FormSubmission,
     IdempotencyRecord,
@@ -23,13 +25,37 @@ from oms.models import (
 )
 
 
+class ApiTokenForm(forms.ModelForm):
+    scopes = forms.MultipleChoiceField(label=_("scopes"), choices=ApiScope.choices,
+                                       widget=forms.CheckboxSelectMultiple, required=False)
+
+    class Meta:
+        model = ApiToken
+        fields = ["name", "scopes", "carrier_code", "all_customers", "expires_at"]
+        help_texts = {"carrier_code": _("Code of the one carrier whose shipments a token "
+                                        "with the carrier events scope may update.")}
+
+    def clean(self):
+        cleaned = super().clean() or {}
+        try:
+            cleaned["scopes"] = check_token_scopes(cleaned.get("scopes") or [],
+                                                   cleaned.get("carrier_code") or "")
+        except ApplicationError as exc:
+            for field, errors in exc.field_errors.items():
+                self.add_error(field if field in self.fields else None, errors)
+        return cleaned
+
+
 @admin.register(ApiToken)
 class ApiTokenAdmin(admin.ModelAdmin):
-    list_display = ["name", "prefix", "created_at", "last_used_at", "revoked_at"]
-    list_filter = [("revoked_at", admin.EmptyFieldListFilter), "created_at"]
+    form = ApiTokenForm
+    list_display = ["name", "prefix", "scopes", "carrier_code", "all_customers", "expires_at",
+                    "last_used_at", "revoked_at"]
+    list_filter = [("revoked_at", admin.EmptyFieldListFilter), "all_customers", "created_at"]
     search_fields = ["name", "prefix"]
     readonly_fields = ["prefix", "created_at", "last_used_at", "revoked_at"]
-    fields = ["name", "prefix", "created_at", "last_used_at", "revoked_at"]
+    fields = ["name", "prefix", "scopes", "carrier_code", "all_customers", "expires_at",
+              "created_at", "last_used_at", "revoked_at"]
     actions = ["revoke"]
 
     def has_add_permission(self, request):

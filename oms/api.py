@@ -5,30 +5,36 @@ The apps contribute their endpoints as ninja Routers in `<app>/api_v1.py`;
 
 Errors always have the shape `{"detail": str, "errors": {field: [messages]}}`:
 schema validation answers 422, business refusals (`ApplicationError`) their
-own status, a missing or revoked token 401.
+own status, a missing, unknown, revoked or expired token 401, a token
+without the endpoint's scope 403, a token over its rate limit 429 (with
+`Retry-After`). Every endpoint declares these answers (`AUTH_ERRORS`).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import math
 import secrets
 import time
-from collections.abc import Callable
-from datetime import timedelta
+from collections.abc import Callable, Iterable
+from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
+from django.conf import settings
+from django.core.cache import caches
 from django.db import IntegrityError, OperationalError, connection, transaction
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.db.models import Q
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from ninja import NinjaAPI
+from ninja import NinjaAPI, Schema
 from ninja.errors import AuthenticationError, ValidationError
 from ninja.security import HttpBearer
 
 from oms.lib.errors import ApplicationError
 from oms.lib.validation import field_errors
-from oms.models import ApiToken, IdempotencyRecord
+from oms.models import ApiScope, ApiToken, IdempotencyRecord
 
 TOKEN_PREFIX = "oms_"  # noqa: S105 (a public marker, not a secret)
 # last_used_at is informational: write it at most once a minute per token.
@@ -51,17 +57,46 @@ def hash_token(raw: str) -> str:
     return hashlib.sha256(raw.encode()).hexdigest()
 
 
-def create_api_token(*, name: str) -> tuple[ApiToken, str]:
+def check_token_scopes(scopes: Iterable[str], carrier_code: str) -> list[str]:
+    """The scopes, sorted and known; `carrier_events` only with a carrier."""
+    scopes = sorted(set(scopes))
+    unknown = [scope for scope in scopes if scope not in ApiScope.values]
+    if unknown:
+        raise ApplicationError(
+            _("Unknown scope %(scopes)s; use %(allowed)s.")
+            % {"scopes": ", ".join(unknown), "allowed": ", ".join(ApiScope.values)},
+            field_errors={"scopes": [_("Unknown scope.")]})
+    if (ApiScope.CARRIER_EVENTS in scopes) != bool(carrier_code):
+        message = _("The carrier events scope and a carrier go together.")
+        raise ApplicationError(message, field_errors={"carrier_code": [message]})
+    return scopes
+
+
+def create_api_token(*, name: str, scopes: Iterable[str], carrier_code: str = "",
+                     expires_at: datetime | None = None,
+                     all_customers: bool = False) -> tuple[ApiToken, str]:
     """Create a token for an integration; returns the row and the secret,
-    which is not stored and cannot be shown again."""
+    which is not stored and cannot be shown again.
+
+    `scopes`: ApiScope values; `carrier_events` needs `carrier_code` (the one
+    carrier whose shipments it may update). `all_customers`: a trusted
+    integration that orders on customers' accounts (see `ApiToken`).
+    """
     name = name.strip()
     if not name:
         raise ApplicationError(_("A token needs a name."), field_errors={"name": [_("Required.")]})
+    carrier_code = carrier_code.strip()
+    checked = check_token_scopes(scopes, carrier_code)
+    if expires_at is not None and expires_at <= timezone.now():
+        message = _("Choose a time in the future.")
+        raise ApplicationError(message, field_errors={"expires_at": [message]})
     raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
     try:
         with transaction.atomic(durable=True):
             token = ApiToken.objects.create(name=name, token_hash=hash_token(raw),
-                                            prefix=raw[:12])
+                                            prefix=raw[:12], scopes=checked,
+                                            carrier_code=carrier_code, expires_at=expires_at,
+                                            all_customers=all_customers)
     except IntegrityError:
         raise ApplicationError(_("A token named %(name)s already exists.") % {"name": name},
                                field_errors={"name": [_("Already in use.")]})
@@ -75,21 +110,85 @@ def revoke_api_tokens(*, token_ids: list[int]) -> int:
             revoked_at=timezone.now())
 
 
+class RateLimited(Exception):
+    """The token sent more requests this minute than it may (429)."""
+
+    def __init__(self, retry_after: int):
+        super().__init__(retry_after)
+        self.retry_after = retry_after
+
+
+RATE_WINDOW_SECONDS = 60
+
+
+def rate_limit_per_minute() -> int:
+    return getattr(settings, "API_RATE_LIMIT_PER_MINUTE", 600)
+
+
+def count_request(token: ApiToken) -> None:
+    """Count a request of `token` in the current minute (a fixed window in the
+    shared cache, Redis in production, so every worker counts together);
+    raise `RateLimited` once the minute's allowance is used up.
+
+    The key holds a piece of the token's hash, not its id: ids repeat
+    between test databases, hashes do not.
+    """
+    limit = rate_limit_per_minute()
+    if limit <= 0:  # 0: no limit
+        return
+    now = time.time()
+    window = int(now // RATE_WINDOW_SECONDS)
+    cache = caches["api"]
+    key = f"api-rate:{token.token_hash[:24]}:{window}"
+    # add() is SET NX: the first request of the window creates the counter;
+    # incr() is atomic, so concurrent workers never lose a count.
+    cache.add(key, 0, timeout=RATE_WINDOW_SECONDS * 2)
+    try:
+        count = cache.incr(key)
+    except ValueError:  # evicted between the two calls: count from here
+        cache.add(key, 1, timeout=RATE_WINDOW_SECONDS * 2)
+        count = 1
+    if count > limit:
+        raise RateLimited(max(1, math.ceil((window + 1) * RATE_WINDOW_SECONDS - now)))
+
+
 class BearerToken(HttpBearer):
-    """`Authorization: Bearer <token>`; `request.auth` becomes the ApiToken."""
+    """`Authorization: Bearer <token>`; `request.auth` becomes the ApiToken.
+
+    Unknown, revoked and expired tokens answer 401 alike; a valid token
+    without `scope` (when given) 403. Every authenticated request counts
+    against the token's rate limit, refused ones included.
+    """
+
+    def __init__(self, scope: ApiScope | None = None):
+        super().__init__()
+        self.scope = scope
 
     def authenticate(self, request: HttpRequest, token: str) -> ApiToken | None:
         if not token:
             return None
-        api_token = ApiToken.objects.filter(token_hash=hash_token(token),
-                                            revoked_at__isnull=True).first()
+        now = timezone.now()
+        api_token = ApiToken.objects.filter(
+            Q(expires_at__isnull=True) | Q(expires_at__gt=now),
+            token_hash=hash_token(token), revoked_at__isnull=True).first()
         if api_token is None:
             return None
-        now = timezone.now()
         if api_token.last_used_at is None or now - api_token.last_used_at > LAST_USED_RESOLUTION:
             ApiToken.objects.filter(pk=api_token.pk).update(last_used_at=now)
             api_token.last_used_at = now
+        count_request(api_token)
+        if self.scope is not None and not api_token.has_scope(self.scope):
+            error = ApplicationError(
+                _("This API token does not have the %(scope)s scope.") % {"scope": self.scope},
+                code="missing_scope")
+            error.status = 403
+            raise error
         return api_token
+
+
+def require_scope(scope: ApiScope) -> BearerToken:
+    """The `auth=` of a router or endpoint that needs `scope`."""
+    return BearerToken(scope=scope)
 
 
 def request_fingerprint(request: HttpRequest) -> str:
@@ -228,18 +327,53 @@ def run_idempotent(request: HttpRequest, key: str | None, work: Callable[[], T],
     return status, body
 
 
+API_DESCRIPTION = """\
+Order capture, catalogue reads and carrier status updates for storefronts and
+other systems.
+
+**Authentication.** `Authorization: Bearer <token>`, one token per integration
+(`manage.py create_api_token NAME --scope ...`). A missing, unknown, revoked
+or expired token answers 401.
+
+**Scopes.** Each endpoint needs one scope of the token; without it the answer
+is 403.
+
+- `orders`: place orders (`POST /orders`) and read back the orders this token
+  placed (`GET /orders/{number}`). An order for a customer already on file
+  uses the customer's payment terms, credit limit and standing only when the
+  token may order on that customer's account (a token for every customer, or
+  one the customer allows); otherwise it is placed as prepaid and held for
+  review by Sales (`hold_reason` `account_review`).
+- `catalogue:read`: products and stock (`/products`, `/stock`).
+- `carrier_events`: status updates of one carrier's shipments
+  (`POST /shipments/{tracking_number}/events`). A shipment of another
+  carrier answers 404, like an unknown tracking number.
+
+**Rate limit.** Each token may send a fixed number of requests per minute;
+beyond it the answer is 429 with a `Retry-After` header (seconds).
+
+**Errors** have the shape `{"detail": "...", "errors": {"field": ["..."]}}`.
+Send `Idempotency-Key` on POST to retry safely.
+"""
+
 api = NinjaAPI(
     title="OMS API",
     version="1.0.0",
-    description=(
-        "Order capture and catalogue reads for storefronts and other systems. "
-        "Authenticate with `Authorization: Bearer <token>` (one token per integration, "
-        "`manage.py create_api_token NAME`). Send `Idempotency-Key` on POST to retry safely."
-    ),
+    description=API_DESCRIPTION,
     auth=BearerToken(),
     urls_namespace="api-v1",
     docs_url="/docs",
 )
+
+
+class ErrorOut(Schema):
+    detail: str
+    errors: dict[str, list[str]]
+
+
+# The answers of authentication, scope and rate limit, which every endpoint
+# can give: its `response=` map includes them.
+AUTH_ERRORS: dict[int, type[Schema]] = {401: ErrorOut, 403: ErrorOut, 429: ErrorOut}
 
 
 def error_body(detail: str, errors: dict[str, list[str]] | None = None) -> dict:
@@ -258,11 +392,25 @@ def _application_error(request: HttpRequest, exc: ApplicationError) -> HttpRespo
                                status=exc.status)
 
 
+@api.exception_handler(Http404)
+def _not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
+    return api.create_response(request, error_body(_("Not found.")), status=404)
+
+
 @api.exception_handler(AuthenticationError)
 def _unauthorized(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
     response = api.create_response(
-        request, error_body(_("Missing, unknown or revoked API token.")), status=401)
+        request, error_body(_("Missing, unknown, revoked or expired API token.")), status=401)
     response["WWW-Authenticate"] = "Bearer"
+    return response
+
+
+@api.exception_handler(RateLimited)
+def _rate_limited(request: HttpRequest, exc: RateLimited) -> HttpResponse:
+    response = api.create_response(
+        request, error_body(_("Too many requests with this API token; retry in %(seconds)d "
+                              "seconds.") % {"seconds": exc.retry_after}), status=429)
+    response["Retry-After"] = str(exc.retry_after)
     return response
 
 

@@ -5,7 +5,9 @@ tokens and idempotency records, one-time form keys.
 """
 
 from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
@@ -79,13 +81,20 @@ class UserPreference(models.Model):
 
     def __str__(self) -> str:
         return str(self.user)
+class ApiScope(models.TextChoices):
+    """What a token may do; each endpoint of the JSON API needs one scope."""
+
+    ORDERS = "orders", _("Orders: place orders and read them back")
+    CATALOGUE_READ = "catalogue:read", _("Catalogue: read products and stock")
+    CARRIER_EVENTS = "carrier_events", _("Carrier events: status updates for one carrier")
 
 
 class ApiToken(models.Model):
-    """One bearer token per integration (storefront, ERP...).
+    """One bearer token per integration (storefront, ERP, carrier...).
 
     Only the SHA-256 of the token is stored; the token itself is shown once
-    by `manage.py create_api_token`. A revoked token answers 401.
+    by `manage.py create_api_token`. A revoked or expired token answers 401,
+    a token without the scope an endpoint needs 403.
     """
 
     name = models.CharField(_("name"), max_length=100, unique=True)
@@ -93,6 +102,19 @@ class ApiToken(models.Model):
                                   editable=False)
     # The first characters, so an admin can tell tokens apart without the secret.
     prefix = models.CharField(_("prefix"), max_length=12, editable=False)
+    scopes = ArrayField(models.CharField(max_length=30, choices=ApiScope.choices),
+                        verbose_name=_("scopes"), default=list, blank=True)
+    # `fulfillment.Carrier.code` (a code, not a key: oms imports no domain
+    # app). Carrier events are accepted only for this carrier's shipments.
+    carrier_code = models.CharField(_("carrier code"), max_length=20, blank=True)
+    # A trusted integration (the ERP) that may order on any customer's
+    # account; other tokens only on the accounts customers allow them.
+    all_customers = models.BooleanField(
+        _("orders on every customer's account"), default=False,
+        help_text=_("Orders for existing customers use their payment terms, credit limit "
+                    "and standing. Without this (or the customer allowing the token), "
+                    "such orders are held for review by Sales."))
+    expires_at = models.DateTimeField(_("expires at"), null=True, blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     last_used_at = models.DateTimeField(_("last used at"), null=True, blank=True,
                                         editable=False)
@@ -102,9 +124,23 @@ class ApiToken(models.Model):
         verbose_name = _("API token")
         verbose_name_plural = _("API tokens")
         ordering = ["name"]
+        constraints = [
+            # The carrier scope means nothing without its carrier.
+            models.CheckConstraint(
+                condition=~models.Q(scopes__contains=[ApiScope.CARRIER_EVENTS.value])
+                | ~models.Q(carrier_code=""),
+                name="oms_apitoken_carrier_scope_has_carrier"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.name} ({self.prefix}…)"
+
+    def has_scope(self, scope: str) -> bool:
+        return scope in self.scopes
+
+    @property
+    def is_expired(self) -> bool:
+        return self.expires_at is not None and self.expires_at <= timezone.now()
 
 
 class IdempotencyRecord(models.Model):

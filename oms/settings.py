@@ -222,6 +222,20 @@ IDEMPOTENCY_RETENTION_DAYS = env.int("IDEMPOTENCY_RETENTION_DAYS", default=7)
 # than this could be submitted a second time (keep it above the session age).
 FORM_KEY_RETENTION_DAYS = env.int("FORM_KEY_RETENTION_DAYS", default=30)
 
+# The JSON API: requests per minute and token (0: no limit), counted in the
+# "api" cache, Redis when REDIS_URL is set so that every worker counts
+# together (in-process without Redis). Carrier events may be stamped this
+# many seconds after "now" (the carrier's clock runs ahead of ours).
+API_RATE_LIMIT_PER_MINUTE = env.int("API_RATE_LIMIT_PER_MINUTE", default=600)
+CARRIER_EVENT_CLOCK_SKEW_SECONDS = env.int("CARRIER_EVENT_CLOCK_SKEW_SECONDS", default=300)
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "api": ({"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL,
+             "KEY_PREFIX": "oms"}
+            if REDIS_URL else
+            {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "api"}),
+}
+
 # Security: strict unless DEBUG. Behind a TLS-terminating proxy set
 # SECURE_PROXY_SSL_HEADER through the environment flag below.
 SESSION_COOKIE_HTTPONLY = True

@@ -1,7 +1,11 @@
 """Order endpoints of the JSON API (`/api/v1/`), channel "api".
 
-`POST /orders` places an order for a customer named by e-mail (created if
-new) and records the token on it; `GET /orders/{number}` reads one back, only
+Every endpoint needs the token's `orders` scope. `POST /orders` places an
+order for a customer named by e-mail (created if new) and records the token
+on it; an e-mail is no proof of identity, so an order for a customer on
+file uses the customer's account (terms, credit, standing) only if the
+token may order on it (`orders.services.placement`), else it is held for
+review; `GET /orders/{number}` reads one back, only
 with the token that placed it: any other order (another integration's, or one
 entered in the back office or imported) answers 404 like a missing one.
 Prices and totals always come from the catalogue: a body carrying
@@ -18,12 +22,13 @@ from ninja import Header, Router, Schema, Status
 from pydantic import Field, field_validator
 from pydantic.json_schema import SkipJsonSchema
 
-from oms.api import run_idempotent
+from oms.api import AUTH_ERRORS, ErrorOut, require_scope, run_idempotent
+from oms.models import ApiScope
 from orders.capture import capture_order
 from orders.inputs import CaptureOrder
 from orders.models import Channel, Order
 
-router = Router(tags=["orders"])
+router = Router(tags=["orders"], auth=require_scope(ApiScope.ORDERS))
 
 
 class OrderIn(CaptureOrder):
@@ -64,11 +69,6 @@ class OrderOut(Schema):
     placed_at: str | None
 
 
-class ErrorOut(Schema):
-    detail: str
-    errors: dict[str, list[str]]
-
-
 def order_out(order: Order) -> dict:
     return {
         "number": order.number,
@@ -91,7 +91,7 @@ def order_out(order: Order) -> dict:
     }
 
 
-ERRORS = {400: ErrorOut, 401: ErrorOut, 409: ErrorOut, 422: ErrorOut}
+ERRORS = {400: ErrorOut, 409: ErrorOut, 422: ErrorOut, **AUTH_ERRORS}
 
 
 @router.post("/orders", response={201: OrderOut, **ERRORS},
@@ -99,6 +99,12 @@ ERRORS = {400: ErrorOut, 401: ErrorOut, 409: ErrorOut, 422: ErrorOut}
 def create_order(request, payload: OrderIn,
                  idempotency_key: str | None = Header(None, alias="Idempotency-Key")):  # noqa: B008
     """Place an order. Prices, tax and totals come from the catalogue.
+    Scope: `orders`.
+
+    For a customer already on file (same e-mail), the customer's payment
+    terms, credit limit and standing apply only when this token may order on
+    the customer's account; otherwise the order is treated as prepaid and
+    held for review by Sales (`on_hold`, `hold_reason` `account_review`).
 
     Send `Idempotency-Key` to retry safely: the same key with the same body
     replays the first answer; with another body it is refused (422).
@@ -109,7 +115,7 @@ def create_order(request, payload: OrderIn,
         if payload.payment is not None:
             data = payload.model_copy(update={"payment": payload.payment.model_copy(
                 update={"idempotency_key": idempotency_key})})
-        return capture_order(data, actor=None, api_token_id=request.auth.pk)
+        return capture_order(data, actor=None, api_token=request.auth)
 
     def answer(order: Order) -> tuple[int, dict]:
         # Read again: after commit the payment decision has run (reserved, on hold).
@@ -123,10 +129,10 @@ def create_order(request, payload: OrderIn,
     return result  # a replayed response
 
 
-@router.get("/orders/{number}", response={200: OrderOut, 401: ErrorOut, 404: ErrorOut},
+@router.get("/orders/{number}", response={200: OrderOut, 404: ErrorOut, **AUTH_ERRORS},
             summary="Read an order")
 def get_order(request, number: str):
-    """Read an order placed with this token. Orders placed with another
+    """Read an order placed with this token (scope: `orders`). Orders placed with another
     token, entered in the back office or imported answer 404, the same as a
     number that does not exist."""
     order = get_object_or_404(

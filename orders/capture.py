@@ -16,16 +16,19 @@ from customers.models import AddressKind
 from customers.services import upsert_customer
 from oms.lib.actors import Actor
 from oms.lib.submissions import claim_submission, record_submission_result
+from oms.models import ApiToken
 from orders.inputs import CaptureOrder, PlaceOrder
 from orders.models import Order
 from orders.services import ENTRY_SUBMISSION, place_order
 
 
 def capture_order(data: CaptureOrder, *, actor: Actor = None, draft: bool = False,
-                  api_token_id: int | None = None, submission_key: str | None = None
+                  api_token: ApiToken | None = None, submission_key: str | None = None
                   ) -> Order:
     """Plain `transaction.atomic()`: the CSV import runs many captures inside
     its own all-or-nothing transaction; on its own this is the outermost one.
+    `api_token`: the JSON API token placing it; whether it may use the
+    account of the customer it names is `place_order`'s rule.
     `submission_key`: the entry form's one-time key (see `place_order`)."""
     addresses = [CustomerAddressInput.model_construct(**address.model_dump(), kind=kind)
                  for address, kind in [(data.shipping_address, AddressKind.SHIPPING),
@@ -37,6 +40,6 @@ def capture_order(data: CaptureOrder, *, actor: Actor = None, draft: bool = Fals
         customer = upsert_customer(data.customer, addresses=addresses, actor=actor)
         # Parsed once already: build the placement input without re-checking it.
         placement = PlaceOrder.model_construct(**{**dict(data), "customer": customer.pk})
-        order = place_order(placement, actor=actor, draft=draft, api_token_id=api_token_id)
+        order = place_order(placement, actor=actor, draft=draft, api_token=api_token)
         record_submission_result(submission, order.pk)
         return order

@@ -67,6 +67,8 @@ class HoldReason(models.TextChoices):
     PREPAYMENT_MISSING = "prepayment_missing", _("Prepayment missing")
     LATE_DELIVERY = "late_delivery", _("Cannot be delivered by the promised date")
     MANUAL = "manual", _("Held by hand")
+    # An API token the customer does not allow placed it: did the customer order?
+    ACCOUNT_REVIEW = "account_review", _("Placed through the API: confirm with the customer")
 
 
 class PaymentMethod(models.TextChoices):
@@ -136,6 +138,11 @@ class Order(FSMModelMixin, models.Model):
     api_token = models.ForeignKey("oms.ApiToken", on_delete=models.SET_NULL, null=True,
                                   blank=True, related_name="+", db_index=False,
                                   verbose_name=_("API token"))
+    # Placed through the API with a token the customer does not allow on its
+    # account (`Customer.allows_api_token`): the customer's payment terms,
+    # credit limit and standing do not apply; payment approval holds it
+    # for review (HoldReason.ACCOUNT_REVIEW) instead of approving.
+    account_unverified = models.BooleanField(_("account not verified"), default=False)
 
     class Meta:
         verbose_name = _("order")
@@ -399,6 +406,9 @@ class StatusCause(models.TextChoices):
     # With `figures`: {"open"|"order"|"limit": {"amount", "currency"}}.
     CREDIT_LIMIT = "credit_limit", _(
         "Open orders %(open)s plus this order %(order)s exceed the credit limit %(limit)s.")
+    ACCOUNT_REVIEW = "account_review", _(
+        "Placed through an API token this customer does not allow on its account: its "
+        "payment terms and standing do not apply until Sales confirm the order.")
 
 
 def _status_reason(event: OrderEvent) -> str:

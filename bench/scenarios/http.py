@@ -58,8 +58,10 @@ class Gunicorn:
 
     def __init__(self, *, workers: int = WORKERS, app: str = "oms.wsgi:application"):
         self.port = free_port()
+        # No per-token rate limit: the bench measures placement, one token
+        # sending as fast as the workers answer.
         env = {**os.environ, **child_environment(db_settings()), "CONN_MAX_AGE": "60",
-               "PYTHONPATH": str(ROOT)}
+               "API_RATE_LIMIT_PER_MINUTE": "0", "PYTHONPATH": str(ROOT)}
         self.log = open(ROOT / "bench" / "results" / "gunicorn.log.tmp", "w")  # noqa: SIM115
         self.process = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "--workers", str(workers), "--bind",
@@ -165,7 +167,9 @@ def run(scale: Scale, ctx: dict) -> list[Row]:
         catalogue = asdict(build_catalogue(products=scale.catalogue_products,
                                            customers=scale.catalogue_customers))
         ctx["catalogue"] = catalogue
-    _token, raw = create_api_token(name=f"bench-{uuid.uuid4().hex[:8]}")
+    # An ERP-like token: orders for the catalogue's customers use their terms.
+    _token, raw = create_api_token(name=f"bench-{uuid.uuid4().hex[:8]}",
+                                   scopes=["orders", "catalogue:read"], all_customers=True)
     return [
         _compare(scale, catalogue, raw, app="bench.wsgi_placement:application",
                  name=f"POST /api/v1/orders (holds taken), gunicorn {WORKERS} workers",

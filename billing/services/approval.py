@@ -19,7 +19,11 @@ the provider for its method and applies the rules of the source documents
    and the open orders on account plus this one exceed the credit limit
                                     -> on_hold (credit_limit)
 6. new customer                     -> on_hold (new_customer)
-7. otherwise (trusted, payment fine) -> approved (orders.services.approve_order)
+7. placed through an API token the customer does not allow on its account
+   (`Order.account_unverified`)     -> on_hold (account_review); such an
+                                       order is also prepaid for rules 4 and
+                                       5: no net terms, no credit limit
+8. otherwise (trusted, payment fine) -> approved (orders.services.approve_order)
 
 The held orders wait in the approval queue (`billing.selectors`) for Sales or
 Accounting: `approve_held_order` / `reject_held_order`.
@@ -169,12 +173,16 @@ def decide(*, order: Order, method: str, result: ProviderResult | None,
             return Verdict(False, HoldReason.PAYMENT_DECLINED, text, ask_for_card=True)
         if result.status == PaymentStatus.REVIEW:
             return _verdict(False, HoldReason.MANUAL, StatusCause.GATEWAY_REVIEW)
-    if (method == PaymentMethod.BANK_TRANSFER and customer.is_prepaid
+    # An unverified caller gets no terms: whatever the customer's are.
+    prepaid = customer.is_prepaid or order.account_unverified
+    if (method == PaymentMethod.BANK_TRANSFER and prepaid
             and (result is None or result.status == PaymentStatus.PENDING)):
         return _verdict(False, HoldReason.PREPAYMENT_MISSING, StatusCause.PREPAYMENT_MISSING,
                         signal_managers=True)
+    if order.account_unverified and method == PaymentMethod.NET_TERMS:
+        return _verdict(False, HoldReason.ACCOUNT_REVIEW, StatusCause.ACCOUNT_REVIEW)
     on_account = method == PaymentMethod.NET_TERMS or (
-        method == PaymentMethod.BANK_TRANSFER and not customer.is_prepaid)
+        method == PaymentMethod.BANK_TRANSFER and not prepaid)
     if on_account:
         exposure = open_exposure(customer_id=customer.pk, exclude_order_id=order.pk)
         if exposure + order.total_gross > customer.credit_limit:
@@ -184,6 +192,8 @@ def decide(*, order: Order, method: str, result: ProviderResult | None,
                                      "limit": customer.credit_limit})
     if not customer.is_trusted:
         return _verdict(False, HoldReason.NEW_CUSTOMER, StatusCause.NEW_CUSTOMER)
+    if order.account_unverified:
+        return _verdict(False, HoldReason.ACCOUNT_REVIEW, StatusCause.ACCOUNT_REVIEW)
     return _verdict(True, "", StatusCause.AUTO_APPROVED)
 
 

@@ -14,6 +14,7 @@ from inventory import api as inventory_api
 from oms.lib.actors import Actor
 from oms.lib.errors import ApplicationError
 from oms.lib.submissions import claim_submission, record_submission_result
+from oms.models import ApiToken
 from orders import events as order_events
 from orders.inputs import LineInput, PlaceOrder
 from orders.models import Order, OrderEvent, OrderLine, OrderStatus, next_order_number
@@ -97,7 +98,8 @@ def _hold_stock(order: Order, lines: list[OrderLine], *, customer: Customer,
         inventory_api.reserve(order_id=order.pk, lines=requests, expires_at=expires_at,
                               actor_id=_actor_id(actor))
     except inventory_api.InsufficientStock as exc:
-        if not customer.accepts_backorder:
+        # Backorders are the customer's term, not an unverified caller's.
+        if not customer.accepts_backorder or order.account_unverified:
             short = {s.product_id: s for s in exc.shortages}
             exc.field_errors = {
                 f"lines.{index}.quantity": [
@@ -116,19 +118,26 @@ def _hold_expiry() -> datetime:
 
 
 def place_order(data: PlaceOrder, *, actor: Actor, draft: bool = False,
-                api_token_id: int | None = None, submission_key: str | None = None) -> Order:
+                api_token: ApiToken | None = None, submission_key: str | None = None) -> Order:
     """Check against the customer and catalogue, price, hold stock and place.
 
     Field errors are keyed by input path (`lines.0.sku`, `customer`).
     `draft=True` saves a draft without holds, to be placed later with
-    `place_draft`. `api_token_id`: the JSON API token placing it (recorded on
+    `place_draft`. `api_token`: the JSON API token placing it (recorded on
     the order; it alone may read it back there). `submission_key`: the entry
     form's one-time key; a second submit with it raises `AlreadySubmitted`
     and makes no second order.
+
+    An API caller names the customer by e-mail, which anyone can type: unless
+    the customer allows the token (`Customer.allows_api_token`) the order is
+    `account_unverified`: it gets no backorder, and payment approval treats
+    it as prepaid and holds it for Sales (`account_review`) instead of
+    using the customer's terms, credit limit and standing.
     """
     payment = data.payment_details()
     customer, priced = _check_on_file(customer_id=data.customer, lines=data.lines,
                                       payment=payment)
+    account_unverified = api_token is not None and not customer.allows_api_token(api_token)
     shipping = data.shipping_address.model_dump()
     payment_method = payment.method if payment else customer.payment_preference
     with transaction.atomic():
@@ -141,7 +150,8 @@ def place_order(data: PlaceOrder, *, actor: Actor, draft: bool = False,
                       promised_delivery_date=data.promised_delivery_date,
                       payment_method=payment_method, notes=data.notes,
                       requested_carrier=data.requested_carrier,
-                      created_by_id=_actor_id(actor), api_token_id=api_token_id)
+                      created_by_id=_actor_id(actor), api_token=api_token,
+                      account_unverified=account_unverified)
         order_lines = _price_lines(order, priced)
         created = order_events.order_created(order, actor=actor, channel=data.channel,
                                              lines=len(order_lines), save=False)

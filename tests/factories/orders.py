@@ -30,10 +30,10 @@ def make_order(*, customer=None, lines: list[tuple[Product, int]] | None = None,
     customer = customer or CustomerFactory()
     if lines is None:
         lines = [(stocked_product(unit_price=Decimal("10.00")), 2)]
-    api_token_id = kwargs.pop("api_token_id", None)
+    api_token = kwargs.pop("api_token", None)
     data = PlaceOrder.parse({
         "customer": customer, "lines": [LineInput(sku=p.sku, quantity=q) for p, q in lines],
         "channel": channel, "currency": currency,
         "shipping_address": kwargs.pop("shipping_address", address_data(name=customer.name)),
         "payment": payment, **kwargs})
-    return place_order(data, actor=actor, draft=draft, api_token_id=api_token_id)
+    return place_order(data, actor=actor, draft=draft, api_token=api_token)

@@ -17,12 +17,13 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def shipped(db):
     order, shipment = packed_order(warehouse=WarehouseFactory(code="MAIN"))
+    service = CarrierServiceFactory()
     services.ship(shipment_id=shipment.pk,
-                  data=services.Handover.parse(carrier_service_id=CarrierServiceFactory().pk,
+                  data=services.Handover.parse(carrier_service_id=service.pk,
                                                tracking_number="ADM-1"),
                   actor=None)
-    services.record_carrier_event(tracking_number="ADM-1", status="in_transit",
-                                  occurred_at=None)
+    services.record_carrier_event(services.CarrierEvent(
+        carrier_code=service.carrier.code, tracking_number="ADM-1", status="in_transit"))
     return order, shipment
 
 

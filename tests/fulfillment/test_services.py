@@ -369,9 +369,9 @@ def test_finishing_a_list_skips_lines_of_an_order_cancelled_meanwhile(main):
 
 def test_carrier_update_with_unknown_status_or_tracking_is_refused(main):
     with pytest.raises(services.ShipmentNotFound):
-        services.record_carrier_event(tracking_number="NOPE", status="delivered",
-                                      occurred_at=None)
+        services.record_carrier_event(services.CarrierEvent(
+            carrier_code="UPS", tracking_number="NOPE", status="delivered"))
     with pytest.raises(ApplicationError) as refused:
-        services.record_carrier_event(tracking_number="NOPE", status="lost in space",
-                                      occurred_at=None)
+        services.record_carrier_event(services.CarrierEvent(
+            carrier_code="UPS", tracking_number="NOPE", status="lost in space"))
     assert refused.value.status == 422

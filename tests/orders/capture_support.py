@@ -14,6 +14,7 @@ import pytest
 from customers.models import Customer
 from inventory.models import Product, Warehouse
 from oms.api import create_api_token
+from oms.models import ApiScope
 from orders.models import Order
 from tests.factories.inventory import ProductFactory, WarehouseFactory, stock
 
@@ -49,7 +50,8 @@ def catalogue(db) -> dict[str, Product]:
 
 @pytest.fixture
 def api_token(db) -> str:
-    _token, raw = create_api_token(name="webshop")
+    _token, raw = create_api_token(name="webshop",
+                                   scopes=[ApiScope.ORDERS, ApiScope.CATALOGUE_READ])
     return raw
 
 

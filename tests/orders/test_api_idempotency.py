@@ -73,8 +73,9 @@ def test_a_refused_request_releases_its_key_for_a_corrected_retry(api, catalogue
 @pytest.mark.django_db
 def test_the_key_is_per_token(api, catalogue, client):
     from oms.api import create_api_token
+    from oms.models import ApiScope
 
-    _t, other_token = create_api_token(name="erp")
+    _t, other_token = create_api_token(name="erp", scopes=[ApiScope.ORDERS])
     api.post("/orders", order_body(), HTTP_IDEMPOTENCY_KEY="shared")
     response = client.post("/api/v1/orders", data=order_body(), content_type="application/json",
                            HTTP_AUTHORIZATION=f"Bearer {other_token}",

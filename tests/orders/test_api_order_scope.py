@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext, override
 
 from oms.api import create_api_token
-from oms.models import ApiToken
+from oms.models import ApiScope, ApiToken
 from orders.models import Order
 from tests.factories.orders import make_order
 from tests.orders.capture_support import api, api_token, catalogue, order_body  # noqa: F401
@@ -20,7 +20,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def other_token(db) -> str:
-    _token, raw = create_api_token(name="erp")
+    _token, raw = create_api_token(name="erp", scopes=[ApiScope.ORDERS])
     return raw
 
 

@@ -192,7 +192,9 @@ def test_the_response_carries_the_payment_decision(api, catalogue, monkeypatch, 
     from orders import payments
 
     monkeypatch.setattr(payments, "_approver", run_payment_approval)
-    Customer.objects.create(name="Ada", email="ada@example.com", standing="trusted")
+    customer = Customer.objects.create(name="Ada", email="ada@example.com", standing="trusted")
+    # The customer's own shop integration: its trusted standing applies.
+    customer.api_tokens.add(ApiToken.objects.get(name="webshop"))
 
     response = api.post("/orders", order_body(payment={"method": "card", "card_number": card}))
 
