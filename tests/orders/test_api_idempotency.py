@@ -9,7 +9,7 @@ import pytest
 from django.db import connection
 from django.test import Client
 
-from oms.models import IdempotencyRecord
+from oms.models import ApiToken, IdempotencyRecord
 from orders.models import Order
 from tests.orders.capture_support import api, api_token, catalogue, order_body  # noqa: F401
 
@@ -222,7 +222,8 @@ def test_the_replayed_answer_carries_the_payment_decision_taken_after_commit(
     from orders import payments
 
     monkeypatch.setattr(payments, "_approver", run_payment_approval)
-    Customer.objects.create(name="Ada", email="ada@example.com", standing="trusted")
+    customer = Customer.objects.create(name="Ada", email="ada@example.com", standing="trusted")
+    customer.api_tokens.add(ApiToken.objects.get(name="webshop"))  # the shop's own customer
     body = order_body(payment={"method": "card", "card_number": "4242424242424242"})
     client = Client()
     headers = {"HTTP_AUTHORIZATION": f"Bearer {api_token}", "HTTP_IDEMPOTENCY_KEY": "paid-1"}
