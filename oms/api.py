@@ -5,7 +5,8 @@ The apps contribute their endpoints as ninja Routers in `<app>/api_v1.py`;
 
 Errors always have the shape `{"detail": str, "errors": {field: [messages]}}`:
 schema validation answers 422, business refusals (`ApplicationError`) their
-own status, a missing or revoked token 401.
+own status, a missing or revoked token 401, a database that cannot be
+reached 503 with Retry-After.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, ValidationError
 from ninja.security import HttpBearer
 
-from oms.lib.errors import ApplicationError
+from oms.lib.errors import DATABASE_UNAVAILABLE, RETRY_AFTER_SECONDS, ApplicationError
 from oms.lib.validation import field_errors
 from oms.models import ApiToken, IdempotencyRecord
 
@@ -97,8 +98,9 @@ def request_fingerprint(request: HttpRequest) -> str:
 
 
 def _claim(token: ApiToken, key: str, fingerprint: str, path: str) -> int | None:
-    """INSERT ... ON CONFLICT DO NOTHING in its own (autocommit) statement:
-    of concurrent requests with one key exactly one gets the row id back."""
+    """INSERT ... ON CONFLICT DO NOTHING, in the transaction of the work: of
+    concurrent requests with one key exactly one gets the row id back, the
+    others wait on the unique index until its transaction ends."""
     table = IdempotencyRecord._meta.db_table
     with connection.cursor() as cursor:
         cursor.execute(
@@ -126,8 +128,9 @@ def _key_mismatch() -> ApplicationError:
     return error
 
 
-def run_idempotent(request: HttpRequest, key: str | None,
-                   work: Callable[[], tuple[int, dict]]) -> HttpResponse | tuple[int, dict]:
+def run_idempotent(request: HttpRequest, key: str | None, work: Callable[[], tuple[int, dict]],
+                   *, refresh: Callable[[dict], dict] | None = None,
+                   ) -> HttpResponse | tuple[int, dict]:
     """Run `work` once per (token, Idempotency-Key).
 
     The first request claims the key, runs `work` and stores its successful
@@ -135,9 +138,16 @@ def run_idempotent(request: HttpRequest, key: str | None,
     body is refused with 422. Concurrent twins wait for the first to finish.
     Refusals (4xx) are not stored: the claim is dropped, so the client may fix
     the cause and retry with the same key.
+
+    Claim, work and answer commit together: a request cut off half-way (the
+    database restarted, the process killed) leaves no claim behind to block
+    the client's retry, and an order is never committed without the answer
+    its retry must replay. What the commit itself sets off (a placement's
+    payment approval runs on commit) happens after `work` built its answer:
+    `refresh` rebuilds a successful answer then, and the stored one with it.
     """
     if not key:
-        return work()
+        return work()  # committed when it returns: its answer is already final
     key = key.strip()
     if not key or len(key) > 255:
         error = ApplicationError(_("Invalid Idempotency-Key header."),
@@ -149,9 +159,15 @@ def run_idempotent(request: HttpRequest, key: str | None,
     fingerprint = request_fingerprint(request)
     deadline = time.monotonic() + IDEMPOTENCY_WAIT_SECONDS
     while True:
-        record_id = _claim(token, key, fingerprint, request.path)
+        with transaction.atomic():
+            record_id = _claim(token, key, fingerprint, request.path)
+            if record_id is not None:
+                status, body = _run_claimed(record_id, work)
         if record_id is not None:
-            break
+            if refresh and 200 <= status < 300:
+                body = refresh(body)
+                _store_answer(record_id, status, body)
+            return status, body
         record = IdempotencyRecord.objects.filter(token=token, key=key).first()
         if record is None:
             continue  # the holder gave up its claim a moment ago: try again
@@ -170,17 +186,20 @@ def run_idempotent(request: HttpRequest, key: str | None,
             raise error
         time.sleep(0.05)
 
-    try:
-        status, body = work()
-    except BaseException:
-        IdempotencyRecord.objects.filter(pk=record_id).delete()
-        raise
+
+def _run_claimed(record_id: int, work: Callable[[], tuple[int, dict]]) -> tuple[int, dict]:
+    """Inside the claim's transaction; an exception rolls the claim back too."""
+    status, body = work()
     if 200 <= status < 300:
-        IdempotencyRecord.objects.filter(pk=record_id).update(
-            response_status=status, response_body=json.loads(json.dumps(body, default=str)))
+        _store_answer(record_id, status, body)
     else:
         IdempotencyRecord.objects.filter(pk=record_id).delete()
     return status, body
+
+
+def _store_answer(record_id: int, status: int, body: dict) -> None:
+    IdempotencyRecord.objects.filter(pk=record_id).update(
+        response_status=status, response_body=json.loads(json.dumps(body, default=str)))
 
 
 api = NinjaAPI(
@@ -219,6 +238,18 @@ def _unauthorized(request: HttpRequest, exc: AuthenticationError) -> HttpRespons
         request, error_body(_("Missing, unknown or revoked API token.")), status=401)
     response["WWW-Authenticate"] = "Bearer"
     return response
+
+
+def _database_unavailable(request: HttpRequest, exc: object) -> HttpResponse:
+    response = api.create_response(
+        request, error_body(_("The service is temporarily unavailable. Retry the request in "
+                              "a few seconds, with the same Idempotency-Key.")), status=503)
+    response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response
+
+
+for _unavailable in DATABASE_UNAVAILABLE:  # ninja looks handlers up by exact class and its bases
+    api.add_exception_handler(_unavailable, _database_unavailable)
 
 
 def build_urls(*routers: tuple[str, Any]) -> tuple[list, str, str]:

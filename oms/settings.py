@@ -58,6 +58,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "oms.lib.errors.ApplicationErrorMiddleware",
+    "oms.lib.errors.DatabaseUnavailableMiddleware",
     # axes last: it turns a lockout into a response before the view runs.
     "axes.middleware.AxesMiddleware",
 ]
@@ -86,6 +87,9 @@ DATABASES = {
     "default": env.db_url("DATABASE_URL", default="postgres://postgres@127.0.0.1:5432/oms"),
 }
 DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=0))
+# A persistent connection broken by a database restart is replaced before the
+# next request uses it, instead of failing that request.
+DATABASES["default"].setdefault("CONN_HEALTH_CHECKS", True)
 DATABASES["default"].setdefault("OPTIONS", {})
 # A stuck lock must surface as an error, never as a request that hangs for ever.
 DATABASES["default"]["OPTIONS"].setdefault(

@@ -110,11 +110,15 @@ def create_order(request, payload: OrderIn,
             data = payload.model_copy(update={"payment": payload.payment.model_copy(
                 update={"idempotency_key": idempotency_key})})
         order = capture_order(data, actor=None, api_token_id=request.auth.pk)
-        order = Order.objects.select_related("customer").prefetch_related("lines").get(
-            pk=order.pk)
-        return 201, order_out(order)
+        return 201, answer({"number": order.number})
 
-    result = run_idempotent(request, idempotency_key, work)
+    def answer(body: dict) -> dict:
+        # Read again after the commit too: the payment decision is taken on commit.
+        order = Order.objects.select_related("customer").prefetch_related("lines").get(
+            number=body["number"])
+        return order_out(order)
+
+    result = run_idempotent(request, idempotency_key, work, refresh=answer)
     if isinstance(result, tuple):
         return Status(*result)
     return result  # a replayed response
