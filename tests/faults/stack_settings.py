@@ -9,6 +9,7 @@ STORAGES = {
     # No collectstatic in a test: the pages find their files through the finders.
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+STATIC_ROOT = None  # nothing collected: no directory for WhiteNoise to look for
 EMAIL_BACKEND = "tests.faults.mailbox.MailboxBackend"
 # The sandbox card gateway and a loopback SITE_URL are what a test stack has;
 # production refuses both at start-up.
