@@ -58,6 +58,18 @@ def wait_until(condition: Callable[[], Any], *, timeout: float, what: str,
         time.sleep(interval)
 
 
+def order_body(email: str) -> dict:
+    """An API placement of one mug (the seeded catalogue) for `email`."""
+    return {
+        "customer": {"email": email, "name": "Grace Hopper"},
+        "lines": [{"sku": "MUG-1", "quantity": 1}],
+        "shipping_address": {"name": "Grace Hopper", "line1": "1 Rue de Rivoli",
+                             "postal_code": "75001", "city": "Paris", "country": "FR"},
+        "currency": "EUR",
+        "payment": {"method": "bank_transfer"},
+    }
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))

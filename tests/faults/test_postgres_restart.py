@@ -17,24 +17,13 @@ from dataclasses import dataclass, field
 import psutil
 import requests
 
-from tests.faults.conftest import Stack, wait_until
+from tests.faults.conftest import Stack, order_body, wait_until
 
 API_CLIENTS = 3
 PAGE_CLIENTS = 2
 # What the French 503 page and API error say (locale/fr/LC_MESSAGES/django.po).
 FRENCH_PAGE_TITLE = "Le service est momentanément indisponible"
 API_DETAIL_START = "The service is temporarily unavailable."
-
-
-def order_body(email: str) -> dict:
-    return {
-        "customer": {"email": email, "name": "Grace Hopper"},
-        "lines": [{"sku": "MUG-1", "quantity": 1}],
-        "shipping_address": {"name": "Grace Hopper", "line1": "1 Rue de Rivoli",
-                             "postal_code": "75001", "city": "Paris", "country": "FR"},
-        "currency": "EUR",
-        "payment": {"method": "bank_transfer"},
-    }
 
 
 @dataclass

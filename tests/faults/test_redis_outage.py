@@ -22,8 +22,7 @@ from collections import Counter
 
 import requests
 
-from tests.faults.conftest import Stack, wait_until
-from tests.faults.test_postgres_restart import order_body
+from tests.faults.conftest import Stack, order_body, wait_until
 
 OUTAGE_SECONDS = float(os.environ.get("FAULT_REDIS_OUTAGE_SECONDS", "60"))
 CLIENTS = 4

@@ -17,10 +17,10 @@ import re
 import signal
 
 import pytest
+import redis
 import requests
 
-from tests.faults.conftest import Stack, wait_until
-from tests.faults.test_postgres_restart import order_body
+from tests.faults.conftest import Stack, order_body, wait_until
 
 TIMEOUT = 90
 
@@ -52,8 +52,6 @@ def _message_ids(stack: Stack) -> list[str]:
 
 
 def _queue_drained(stack: Stack) -> bool:
-    import redis
-
     client = redis.Redis.from_url(stack.redis.url)
     return client.llen("celery") == 0
 
