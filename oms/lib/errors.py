@@ -20,9 +20,10 @@ from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse, HttpResponseServerError
 from django.shortcuts import render
 from django.template import loader
+from django.utils.translation import gettext as _
 from django.views import defaults
 
-from oms.lib.htmx import flash_error
+from oms.lib.htmx import flash_error, swap_error
 
 logger = logging.getLogger(__name__)
 
@@ -80,10 +81,16 @@ class ApplicationErrorMiddleware:
                       status=exception.status)
 
 
-def database_unavailable_page() -> HttpResponse:
-    """The 503 page. Rendered without a request context: the session, the
-    user and the navigation all live in the database that is away."""
-    response = HttpResponse(loader.render_to_string("503.html"), status=503)
+def database_unavailable_page(request: HttpRequest) -> HttpResponse:
+    """The 503 page, or for htmx the message in the page's flash box.
+    Rendered without a request context: the session, the user and the
+    navigation all live in the database that is away."""
+    if getattr(request, "htmx", False):
+        message = _("The service is temporarily unavailable. Try again in a few seconds.")
+        response = swap_error(HttpResponse(loader.render_to_string(
+            "_partials/error.html", {"error": message}), status=503), "#flash", "innerHTML")
+    else:
+        response = HttpResponse(loader.render_to_string("503.html"), status=503)
     response["Retry-After"] = str(RETRY_AFTER_SECONDS)
     return response
 
@@ -105,7 +112,7 @@ class DatabaseUnavailableMiddleware:
             return None
         logger.warning("database unavailable during %s %s: %s", request.method,
                        request.path, exception)
-        return database_unavailable_page()
+        return database_unavailable_page(request)
 
 
 def server_error(request: HttpRequest) -> HttpResponse:
@@ -113,6 +120,6 @@ def server_error(request: HttpRequest) -> HttpResponse:
     the session) is a 503 too; anything else is Django's 500 page."""
     exception = sys.exc_info()[1]
     if isinstance(exception, DATABASE_UNAVAILABLE):
-        return database_unavailable_page()
+        return database_unavailable_page(request)
     response: HttpResponseServerError = defaults.server_error(request)
     return response

@@ -45,6 +45,20 @@ def test_a_page_answers_503_translated_when_the_database_connection_is_lost(
     assert "Le service est momentanément indisponible" in response.content.decode()
 
 
+def test_an_htmx_request_gets_the_message_in_the_flash_box(client_for, cut_connection):
+    client = client_for("Manager")
+    assert client.get("/").status_code == 200
+    cut_connection()
+
+    response = client.get("/", HTTP_HX_REQUEST="true")
+
+    assert response.status_code == 503
+    assert response["Retry-After"] == str(RETRY_AFTER_SECONDS)
+    assert response["HX-Retarget"] == "#flash"
+    assert "temporarily unavailable" in response.content.decode()
+    assert "<html" not in response.content.decode()
+
+
 def test_the_api_answers_503_json_when_the_database_connection_is_lost(client, cut_connection):
     _token, raw = create_api_token(name="shop")
     cut_connection()
