@@ -7,13 +7,15 @@ Errors always have the shape `{"detail": str, "errors": {field: [messages]}}`:
 schema validation answers 422, business refusals (`ApplicationError`) their
 own status, a missing, unknown, revoked or expired token 401, a token
 without the endpoint's scope 403, a token over its rate limit 429 (with
-`Retry-After`). Every endpoint declares these answers (`AUTH_ERRORS`).
+`Retry-After`), a database that cannot be reached 503 (with `Retry-After`).
+Every endpoint declares these answers (`AUTH_ERRORS`).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import math
 import secrets
 import time
@@ -32,9 +34,11 @@ from ninja import NinjaAPI, Schema
 from ninja.errors import AuthenticationError, ValidationError
 from ninja.security import HttpBearer
 
-from oms.lib.errors import ApplicationError
+from oms.lib.errors import DATABASE_UNAVAILABLE, RETRY_AFTER_SECONDS, ApplicationError
 from oms.lib.validation import field_errors
 from oms.models import ApiScope, ApiToken, IdempotencyRecord
+
+logger = logging.getLogger(__name__)
 
 TOKEN_PREFIX = "oms_"  # noqa: S105 (a public marker, not a secret)
 # last_used_at is informational: write it at most once a minute per token.
@@ -138,16 +142,21 @@ def count_request(token: ApiToken) -> None:
         return
     now = time.time()
     window = int(now // RATE_WINDOW_SECONDS)
-    cache = caches["api"]
+    cache = caches["shared"]
     key = f"api-rate:{token.token_hash[:24]}:{window}"
     # add() is SET NX: the first request of the window creates the counter;
     # incr() is atomic, so concurrent workers never lose a count.
-    cache.add(key, 0, timeout=RATE_WINDOW_SECONDS * 2)
     try:
-        count = cache.incr(key)
-    except ValueError:  # evicted between the two calls: count from here
-        cache.add(key, 1, timeout=RATE_WINDOW_SECONDS * 2)
-        count = 1
+        cache.add(key, 0, timeout=RATE_WINDOW_SECONDS * 2)
+        try:
+            count = cache.incr(key)
+        except ValueError:  # evicted between the two calls: count from here
+            cache.add(key, 1, timeout=RATE_WINDOW_SECONDS * 2)
+            count = 1
+    except Exception:  # noqa: BLE001  Redis unreachable: serve rather than refuse every order
+        logger.warning("API rate limit not counted: the shared cache is unreachable",
+                       exc_info=True)
+        return
     if count > limit:
         raise RateLimited(max(1, math.ceil((window + 1) * RATE_WINDOW_SECONDS - now)))
 
@@ -403,6 +412,18 @@ def _unauthorized(request: HttpRequest, exc: AuthenticationError) -> HttpRespons
         request, error_body(_("Missing, unknown, revoked or expired API token.")), status=401)
     response["WWW-Authenticate"] = "Bearer"
     return response
+
+
+def _database_unavailable(request: HttpRequest, exc: object) -> HttpResponse:
+    response = api.create_response(
+        request, error_body(_("The service is temporarily unavailable. Retry the request in "
+                              "a few seconds, with the same Idempotency-Key.")), status=503)
+    response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response
+
+
+for _unavailable in DATABASE_UNAVAILABLE:  # ninja looks handlers up by exact class and its bases
+    api.add_exception_handler(_unavailable, _database_unavailable)
 
 
 @api.exception_handler(RateLimited)

@@ -60,6 +60,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "oms.lib.errors.ApplicationErrorMiddleware",
+    "oms.lib.errors.DatabaseUnavailableMiddleware",
     # axes last: it turns a lockout into a response before the view runs.
     "axes.middleware.AxesMiddleware",
 ]
@@ -88,6 +89,9 @@ DATABASES = {
     "default": env.db_url("DATABASE_URL", default="postgres://postgres@127.0.0.1:5432/oms"),
 }
 DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=0))
+# A persistent connection broken by a database restart is replaced before the
+# next request uses it, instead of failing that request.
+DATABASES["default"].setdefault("CONN_HEALTH_CHECKS", True)
 DATABASES["default"].setdefault("OPTIONS", {})
 # A stuck lock must surface as an error, never as a request that hangs for ever.
 DATABASES["default"]["OPTIONS"].setdefault(
@@ -223,17 +227,19 @@ IDEMPOTENCY_RETENTION_DAYS = env.int("IDEMPOTENCY_RETENTION_DAYS", default=7)
 FORM_KEY_RETENTION_DAYS = env.int("FORM_KEY_RETENTION_DAYS", default=30)
 
 # The JSON API: requests per minute and token (0: no limit), counted in the
-# "api" cache, Redis when REDIS_URL is set so that every worker counts
-# together (in-process without Redis). Carrier events may be stamped this
-# many seconds after "now" (the carrier's clock runs ahead of ours).
+# "shared" cache, Redis when REDIS_URL is set so that every worker counts
+# together (in-process without Redis); long jobs keep their progress there
+# too. Carrier events may be stamped this many seconds after "now" (the
+# carrier's clock runs ahead of ours).
 API_RATE_LIMIT_PER_MINUTE = env.int("API_RATE_LIMIT_PER_MINUTE", default=600)
 CARRIER_EVENT_CLOCK_SKEW_SECONDS = env.int("CARRIER_EVENT_CLOCK_SKEW_SECONDS", default=300)
 CACHES = {
     "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
-    "api": ({"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL,
-             "KEY_PREFIX": "oms"}
-            if REDIS_URL else
-            {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "api"}),
+    "shared": ({"BACKEND": "django.core.cache.backends.redis.RedisCache",
+                "LOCATION": REDIS_URL, "KEY_PREFIX": "oms"}
+               if REDIS_URL else
+               {"BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+                "LOCATION": "shared"}),
 }
 
 # Security: strict unless DEBUG. Behind a TLS-terminating proxy set

@@ -10,6 +10,8 @@ from oms.api import build_urls
 from oms.lib.auth import public
 from orders.api_v1 import router as orders_api_router
 
+handler500 = "oms.lib.errors.server_error"
+
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
     path("healthz", views.healthz, name="healthz"),

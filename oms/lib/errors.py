@@ -3,15 +3,36 @@
 A service raises `ApplicationError` (or a subclass) with a translatable,
 user-facing message; nothing has been written when it propagates because the
 service's transaction rolls back. Views map it to a message and a 4xx.
+
+A database that cannot be reached (restarting, failing over, out of
+connections) is no bug of the request: it answers 503 with Retry-After, from
+the view (`DatabaseUnavailableMiddleware`, the API's handler in oms.api) or
+from any other layer (`server_error`, the project's handler500).
 """
 
 from __future__ import annotations
 
-from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+import logging
+import sys
 
-from oms.lib.htmx import flash_error
+from django.contrib import messages
+from django.db import InterfaceError, OperationalError
+from django.http import HttpRequest, HttpResponse, HttpResponseServerError
+from django.shortcuts import render
+from django.template import loader
+from django.utils.translation import gettext as _
+from django.views import defaults
+
+from oms.lib.htmx import flash_error, swap_error
+
+logger = logging.getLogger(__name__)
+
+# What a lost or refused database connection raises. Not DatabaseError as a
+# whole: an IntegrityError or a DataError is a bug or a business refusal.
+DATABASE_UNAVAILABLE = (OperationalError, InterfaceError)
+# Long enough for a restart or a failover to finish, short enough that a
+# client retrying after it does not wait for nothing.
+RETRY_AFTER_SECONDS = 5
 
 
 class ApplicationError(Exception):
@@ -58,3 +79,47 @@ class ApplicationErrorMiddleware:
         messages.error(request, exception.message)
         return render(request, "error.html", {"error": exception.message},
                       status=exception.status)
+
+
+def database_unavailable_page(request: HttpRequest) -> HttpResponse:
+    """The 503 page, or for htmx the message in the page's flash box.
+    Rendered without a request context: the session, the user and the
+    navigation all live in the database that is away."""
+    if getattr(request, "htmx", False):
+        message = _("The service is temporarily unavailable. Try again in a few seconds.")
+        response = swap_error(HttpResponse(loader.render_to_string(
+            "_partials/error.html", {"error": message}), status=503), "#flash", "innerHTML")
+    else:
+        response = HttpResponse(loader.render_to_string("503.html"), status=503)
+    response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response
+
+
+class DatabaseUnavailableMiddleware:
+    """A view that lost its database answers 503 with Retry-After instead of
+    500. Django closes the broken connection when the request ends (and checks
+    a persistent one before the next request, CONN_HEALTH_CHECKS), so the
+    process recovers by itself once the database is back."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception):
+        if not isinstance(exception, DATABASE_UNAVAILABLE):
+            return None
+        logger.warning("database unavailable during %s %s: %s", request.method,
+                       request.path, exception)
+        return database_unavailable_page(request)
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    """handler500: a lost database raised outside a view (a middleware saving
+    the session) is a 503 too; anything else is Django's 500 page."""
+    exception = sys.exc_info()[1]
+    if isinstance(exception, DATABASE_UNAVAILABLE):
+        return database_unavailable_page(request)
+    response: HttpResponseServerError = defaults.server_error(request)
+    return response

@@ -25,7 +25,6 @@ import traceback
 import weakref
 from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
-from functools import partial
 from typing import TYPE_CHECKING
 
 from celery import current_app
@@ -141,7 +140,13 @@ def _insert(handler_name: str, items: list[tuple[dict, str | None]], *, now: dat
         })
         ids = [row[0] for row in cursor.fetchall()]
     if run_here and ids:
-        transaction.on_commit(partial(run_messages, ids), robust=True)
+        def run_here_after_commit() -> None:
+            run_messages(ids)
+
+        # A function, not a functools.partial: when a robust hook fails (the
+        # database went away right after the commit), Django logs it by its
+        # __qualname__, which a partial lacks, and the request would 500.
+        transaction.on_commit(run_here_after_commit, robust=True)
     else:
         _send_after_commit(ids)
     return ids

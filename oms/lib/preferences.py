@@ -18,6 +18,7 @@ from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.utils import translation
 
+from oms.lib.errors import DATABASE_UNAVAILABLE
 from oms.models import UserPreference
 
 SESSION_KEY = "oms_language"
@@ -56,7 +57,12 @@ class UserLanguageMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         session = getattr(request, "session", None)
-        language = session.get(SESSION_KEY) if session is not None else None
+        try:
+            language = session.get(SESSION_KEY) if session is not None else None
+        except DATABASE_UNAVAILABLE:
+            # The session could not be read: the view meets the same error and
+            # answers 503 (oms.lib.errors.DatabaseUnavailableMiddleware).
+            language = None
         if is_offered(language):
             translation.activate(language)
             request.LANGUAGE_CODE = language

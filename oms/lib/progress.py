@@ -1,9 +1,11 @@
 """Progress of a long job (a CSV import, a report), for a bar in the page.
 
 The job runs in a worker, often inside one transaction that other connections
-cannot see into, so its progress is kept in the cache (Redis, shared by the
-web and the workers; in-process memory when they are one process). The page
-polls `oms:progress` with htmx until the job says it is done.
+cannot see into, so its progress is kept in the "shared" cache (Redis,
+shared by the web and the workers; in-process memory when they are one
+process). The page polls `oms:progress` with htmx until the job says it is
+done. The bar is information only: a cache that cannot be reached never
+stops the job.
 
 A job started by a person belongs to them: nobody else can watch it, and its
 key is a random token, so it cannot be guessed. A job the system starts (a
@@ -13,10 +15,13 @@ it checks the reader's permission on that record.
 
 from __future__ import annotations
 
+import logging
 import secrets
 from dataclasses import asdict, dataclass
 
-from django.core.cache import cache
+from django.core.cache import caches
+
+logger = logging.getLogger(__name__)
 
 KEY_PREFIX = "progress:"
 KEEP_SECONDS = 24 * 3600  # a finished job's result stays readable this long
@@ -56,7 +61,11 @@ class Progress:
         return progress
 
     def state(self) -> State | None:
-        data = cache.get(KEY_PREFIX + self.key)
+        try:
+            data = caches["shared"].get(KEY_PREFIX + self.key)
+        except Exception:  # noqa: BLE001  the bar is information only
+            logger.warning("progress of %s unreadable", self.key, exc_info=True)
+            return None
         return State(**data) if data else None
 
     def advance(self, units: int = 1, *, total: int | None = None) -> None:
@@ -78,7 +87,10 @@ class Progress:
             self._save(state)
 
     def _save(self, state: State) -> None:
-        cache.set(KEY_PREFIX + self.key, asdict(state), KEEP_SECONDS)
+        try:
+            caches["shared"].set(KEY_PREFIX + self.key, asdict(state), KEEP_SECONDS)
+        except Exception:  # noqa: BLE001  the bar is information only
+            logger.warning("progress of %s not saved", self.key, exc_info=True)
 
 
 def state_for(key: str, *, user_id: int) -> State | None:

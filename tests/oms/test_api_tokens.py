@@ -197,7 +197,7 @@ def test_existing_tokens_keep_orders_and_catalogue_scopes_after_the_migration():
 @pytest.fixture
 def rate_limit(settings):
     """A small limit, counted in the real Redis (REDIS_URL)."""
-    assert settings.CACHES["api"]["BACKEND"].endswith("RedisCache"), "tests need REDIS_URL"
+    assert settings.CACHES["shared"]["BACKEND"].endswith("RedisCache"), "tests need REDIS_URL"
     settings.API_RATE_LIMIT_PER_MINUTE = 5
     return 5
 

@@ -329,3 +329,32 @@ def test_a_row_run_here_is_run_by_the_committing_process_and_never_published(
     assert calls("tests.record") == [{"token": "here", "outbox_message_id": message.pk}]
     assert OutboxMessage.objects.get(pk=message.pk).status == OutboxMessage.Status.DONE
     assert real_broker.llen(TEST_QUEUE) == 0
+
+
+def _terminate_this_connection() -> None:
+    """Another session ends the server process behind Django's connection, as
+    a database restart right after a commit would."""
+    import psycopg
+
+    pid = connection.connection.info.backend_pid
+    params = connection.get_connection_params()
+    for key in ("cursor_factory", "context"):
+        params.pop(key, None)
+    with psycopg.connect(**params, autocommit=True) as other:
+        other.execute("SELECT pg_terminate_backend(%s)", [pid])
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_run_here_row_the_database_loses_after_commit_is_left_to_the_relay():
+    try:
+        with transaction.atomic():
+            # Registered first, so it runs first: the run-here hook finds no database.
+            transaction.on_commit(_terminate_this_connection)
+            message = outbox.enqueue("tests.record", {"token": "here"}, run_here=True)
+        # The caller's commit stands; the failed run is logged, not raised.
+    finally:
+        connection.close()
+
+    assert calls("tests.record") == []
+    row = OutboxMessage.objects.get(pk=message.pk)
+    assert (row.status, row.attempts) == (OutboxMessage.Status.PENDING, 0)

@@ -237,3 +237,52 @@ def test_the_replayed_answer_carries_the_payment_decision_taken_after_commit(
     assert replay.json() == first.json()
     assert IdempotencyRecord.objects.get().completed_at is not None
     assert Order.objects.count() == 1
+@pytest.mark.django_db(transaction=True)
+def test_a_request_cut_off_mid_way_leaves_its_key_free_for_the_retry(api, catalogue):
+    """The database connection dies while the order is being placed (a
+    restart): the client gets 503, and its retry with the same key places the
+    order at once instead of waiting on a claim nobody will finish."""
+    import time
+
+    import psycopg
+
+    params = connection.get_connection_params()
+    for key in ("cursor_factory", "context"):
+        params.pop(key, None)
+    outcome: dict = {}
+
+    def send():
+        try:
+            outcome["response"] = Client().post(
+                "/api/v1/orders", data=order_body(), content_type="application/json",
+                HTTP_AUTHORIZATION=f"Bearer {api.token}", HTTP_IDEMPOTENCY_KEY="cut")
+        finally:
+            connection.close()
+
+    with psycopg.connect(**params) as holder, psycopg.connect(**params, autocommit=True) as dba:
+        # The placement will wait on the stock rows this transaction locks...
+        holder.execute("SELECT 1 FROM inventory_stocklevel FOR UPDATE")
+        request = threading.Thread(target=send)
+        request.start()
+        deadline = time.monotonic() + 10
+        blocked = None
+        while blocked is None and time.monotonic() < deadline:
+            blocked = dba.execute(
+                "SELECT pid FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
+                " AND datname = current_database() AND pid <> pg_backend_pid()").fetchone()
+            time.sleep(0.02)
+        assert blocked is not None
+        # ...where its connection is cut, after the key was claimed.
+        dba.execute("SELECT pg_terminate_backend(%s)", blocked)
+        request.join(timeout=30)
+        holder.rollback()
+
+    assert outcome["response"].status_code == 503
+    assert outcome["response"]["Retry-After"]
+    assert Order.objects.count() == 0
+
+    retry = api.post("/orders", order_body(), HTTP_IDEMPOTENCY_KEY="cut")
+
+    assert retry.status_code == 201, retry.json()  # not 409 "still being processed"
+    assert Order.objects.count() == 1
+    assert IdempotencyRecord.objects.get(key="cut").response_status == 201

@@ -181,12 +181,13 @@ def test_out_of_stock_is_refused_and_leaves_no_new_customer(api, catalogue):
 
 
 @pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("idempotency_key", [None, "card-1"])
 @pytest.mark.parametrize(("card", "status", "hold_reason"), [
     ("4242424242424242", "reserved", ""),
     ("4000000000000002", "on_hold", "payment_declined"),
 ])
 def test_the_response_carries_the_payment_decision(api, catalogue, monkeypatch, card, status,
-                                                   hold_reason):
+                                                   hold_reason, idempotency_key):
     # tests/orders/conftest.py removes billing's approver; this test wants the real one.
     from billing.services import run_payment_approval
     from orders import payments
@@ -196,11 +197,15 @@ def test_the_response_carries_the_payment_decision(api, catalogue, monkeypatch, 
     # The customer's own shop integration: its trusted standing applies.
     customer.api_tokens.add(ApiToken.objects.get(name="webshop"))
 
-    response = api.post("/orders", order_body(payment={"method": "card", "card_number": card}))
+    headers = {"HTTP_IDEMPOTENCY_KEY": idempotency_key} if idempotency_key else {}
+    body = order_body(payment={"method": "card", "card_number": card})
+    response = api.post("/orders", body, **headers)
 
     assert response.status_code == 201
     assert (response.json()["status"], response.json()["hold_reason"]) == (status, hold_reason)
     assert Order.objects.get().status == status
+    if idempotency_key:  # the stored answer, replayed, carries it too
+        assert api.post("/orders", body, **headers).json() == response.json()
 
 
 @pytest.mark.parametrize(("number", "status", "message"), [
