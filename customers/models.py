@@ -10,7 +10,9 @@ standing (`CREDIT_TERMS_FIELDS`) are Accounting's: only an actor with
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal
+from typing import cast
 
 from django.conf import settings
 from django.contrib.postgres.indexes import GinIndex, OpClass
@@ -197,7 +199,7 @@ def _credit_terms_summary(event: CustomerEvent) -> str:
     for name in names:
         change = changes[name]
         try:
-            label = str(Customer._meta.get_field(name).verbose_name)
+            label = str(cast(models.Field, Customer._meta.get_field(name)).verbose_name)
         except FieldDoesNotExist:
             label = name
         parts.append(gettext("%(field)s: %(before)s → %(after)s") % {
@@ -207,7 +209,8 @@ def _credit_terms_summary(event: CustomerEvent) -> str:
     return "; ".join(parts)
 
 
-_SUMMARIES = {CustomerEventKind.CREDIT_TERMS: _credit_terms_summary}
+_SUMMARIES: dict[str, Callable[[CustomerEvent], str]] = {
+    CustomerEventKind.CREDIT_TERMS: _credit_terms_summary}
 
 
 class CustomerEvent(models.Model):

@@ -19,9 +19,10 @@ request came through (form, admin, import), and records each change as a
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
 from django.db import IntegrityError, transaction
+from django.db.models import Field
 from django.utils.translation import gettext as _
 
 from customers import events
@@ -65,7 +66,8 @@ def check_credit_terms_allowed(*, actor: Actor, fields: Sequence[str]) -> None:
 
 
 def _term_defaults() -> dict[str, Any]:
-    return {name: Customer._meta.get_field(name).get_default() for name in CREDIT_TERMS_FIELDS}
+    return {name: cast(Field, Customer._meta.get_field(name)).get_default()
+            for name in CREDIT_TERMS_FIELDS}
 
 
 def _create(values: dict[str, Any], addresses: Sequence[CustomerAddressInput], *,

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from decimal import Decimal
+from typing import cast
 
 from django.conf import settings
 from django.contrib.postgres.indexes import GinIndex, OpClass
@@ -75,11 +76,11 @@ CREDIT_HOLDS = (HoldReason.CREDIT_LIMIT, HoldReason.PREPAYMENT_MISSING)
 RELEASE_CREDIT_HOLD = "orders.release_credit_hold"
 
 
-def may_approve(order: Order, user) -> bool:
+def may_approve(order: models.Model, user) -> bool:
     """The approve/backorder transitions' permission: approvers, and for a
     credit or prepayment hold only those who may release it."""
     return user.has_perm("orders.approve_order") and (
-        not order.is_credit_hold or user.has_perm(RELEASE_CREDIT_HOLD))
+        not cast(Order, order).is_credit_hold or user.has_perm(RELEASE_CREDIT_HOLD))
 
 
 class PaymentMethod(models.TextChoices):
