@@ -106,3 +106,14 @@ def test_the_order_page_offers_approve_only_to_who_may_release(client_for, role,
     body = response.content.decode()
     assert ('data-action="approve"' in body) == may_approve
     assert (reverse("orders:approve", args=[order.pk]) in body) == may_approve
+
+
+def test_the_admin_approve_action_refuses_a_credit_hold_to_staff_sales(client, make_user):
+    staff = make_user("Sales", username="sales_staff", is_staff=True)
+    client.force_login(staff)
+    order = _held("credit_limit")
+    response = client.post(reverse("admin:orders_order_changelist"),
+                           {"action": "approve_selected", "_selected_action": [order.pk]},
+                           follow=True)
+    assert "Only Accounting or a manager may release it." in response.content.decode()
+    assert Order.objects.get(pk=order.pk).status == OrderStatus.ON_HOLD
