@@ -6,7 +6,10 @@ issue a credit note) carry a one-time key: a replayed or doubled POST writes
 nothing and answers with the invoice page, saying what the first one did.
 
 The queue is for Sales and Accounting (`orders.approve_order`); each decision
-is one POST URL answering with the row's partial for htmx. The card page is
+is one POST URL answering with the row's partial for htmx. Orders held for
+credit or a missing prepayment are released by Accounting or a manager only
+(`orders.release_credit_hold`, checked by `orders.services.approve_order`):
+the others see no Approve button on them. The card page is
 public on purpose: the signed, expiring token in its URL is the credential.
 """
 
@@ -40,7 +43,7 @@ from oms.lib.paging import parse_page
 from oms.lib.submissions import AlreadySubmitted
 from oms.lib.validation import errors_onto_form
 from orders import selectors as order_selectors
-from orders.models import Order
+from orders.models import RELEASE_CREDIT_HOLD, Order
 
 QUEUE_PAGE_SIZE = 25
 
@@ -50,7 +53,8 @@ QUEUE_PAGE_SIZE = 25
 def approval_queue(request: AuthenticatedRequest) -> HttpResponse:
     page = Paginator(selectors.approval_queue(), QUEUE_PAGE_SIZE).get_page(
         request.GET.get("page"))
-    context = {"page": page, "orders": page.object_list}
+    context = {"page": page, "orders": page.object_list,
+               "can_release_credit": request.user.has_perm(RELEASE_CREDIT_HOLD)}
     return render_partial(request, "billing/approval_queue.html", context, partial="queue",
                           target="queue")
 

@@ -1,17 +1,36 @@
-"""Admin for customers and addresses. Plain edits are fine here: a
-customer has no state machine; the model constraints (case-insensitive
-unique e-mail, one default address per kind) are validated by the forms."""
+"""Admin for customers and addresses. Plain edits are fine here for the
+contact details: a customer has no state machine; the model constraints
+(case-insensitive unique e-mail, one default address per kind) are
+validated by the forms. The credit terms and standing are not: they are
+read-only without `customers.change_credit_terms`, and a change goes
+through `customers.services.update_customer`, which checks that permission
+again and records the change."""
 
 from django.contrib import admin
+from django.core.exceptions import PermissionDenied
 from django.utils.translation import gettext_lazy as _
 
-from customers.models import Address, Customer
+from customers import services
+from customers.models import (
+    CHANGE_CREDIT_TERMS,
+    CREDIT_TERMS_FIELDS,
+    Address,
+    Customer,
+    CustomerEvent,
+)
+from oms.lib.admin import ReadOnlyAdmin, ReadOnlyInline
+from oms.lib.errors import Forbidden
 
 
 class AddressInline(admin.StackedInline):
     model = Address
     extra = 0
     readonly_fields = ["created_at"]
+
+
+class CustomerEventInline(ReadOnlyInline):
+    model = CustomerEvent
+    fields = readonly_fields = ("created_at", "kind", "actor", "data")
 
 
 @admin.register(Customer)
@@ -23,7 +42,7 @@ class CustomerAdmin(admin.ModelAdmin):
     search_fields = ["name", "email", "phone", "vat_id"]
     readonly_fields = ["created_at", "updated_at"]
     show_full_result_count = False
-    inlines = [AddressInline]
+    inlines = [AddressInline, CustomerEventInline]
     filter_horizontal = ["api_tokens"]
     fieldsets = [
         (None, {"fields": ["kind", "name", "email", "phone", "vat_id", "preferred_language"]}),
@@ -38,6 +57,29 @@ class CustomerAdmin(admin.ModelAdmin):
         (_("Audit"), {"fields": ["created_at", "updated_at"]}),
     ]
 
+    def get_readonly_fields(self, request, obj=None):
+        readonly = list(super().get_readonly_fields(request, obj))
+        if not request.user.has_perm(CHANGE_CREDIT_TERMS):
+            readonly += CREDIT_TERMS_FIELDS
+        return readonly
+
+    def save_model(self, request, obj, form, change):
+        """Save the contact details as the admin does, then the credit terms
+        through the service (permission, audit event); one transaction, the
+        admin's."""
+        terms = {name: getattr(obj, name) for name in CREDIT_TERMS_FIELDS}
+        stored = (Customer.objects.only(*CREDIT_TERMS_FIELDS).get(pk=obj.pk) if change
+                  else Customer())
+        for name in CREDIT_TERMS_FIELDS:
+            setattr(obj, name, getattr(stored, name))
+        super().save_model(request, obj, form, change)
+        changed = {name: value for name, value in terms.items() if value != getattr(obj, name)}
+        if changed:
+            try:
+                services.update_customer(customer=obj, actor=request.user, **changed)
+            except Forbidden as exc:
+                raise PermissionDenied(exc.message) from exc
+
 
 @admin.register(Address)
 class AddressAdmin(admin.ModelAdmin):
@@ -49,3 +91,13 @@ class AddressAdmin(admin.ModelAdmin):
     list_select_related = ["customer"]
     autocomplete_fields = ["customer"]
     readonly_fields = ["created_at"]
+
+
+@admin.register(CustomerEvent)
+class CustomerEventAdmin(ReadOnlyAdmin):
+    list_display = ["customer", "created_at", "kind", "actor"]
+    list_filter = ["kind"]
+    search_fields = ["customer__name", "customer__email"]
+    list_select_related = ["customer", "actor"]
+    date_hierarchy = "created_at"
+    show_full_result_count = False

@@ -8,7 +8,13 @@ from django import forms
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
-from customers.models import AddressKind, CustomerKind, PaymentPreference, Standing
+from customers.models import (
+    CREDIT_TERMS_FIELDS,
+    AddressKind,
+    CustomerKind,
+    PaymentPreference,
+    Standing,
+)
 
 
 class CustomerForm(forms.Form):
@@ -32,6 +38,16 @@ class CustomerForm(forms.Form):
     accepts_backorder = forms.BooleanField(label=_("Accepts backorders"), required=False)
     notes = forms.CharField(label=_("Notes"), widget=forms.Textarea(attrs={"rows": 3}),
                             required=False)
+
+    def __init__(self, *args, may_change_credit_terms: bool = False, **kwargs):
+        """Without the permission, the credit terms show read-only: disabled
+        fields keep their initial value whatever is posted (the view refuses
+        such a post outright, see customers.views)."""
+        super().__init__(*args, **kwargs)
+        if not may_change_credit_terms:
+            for name in CREDIT_TERMS_FIELDS:
+                self.fields[name].disabled = True
+                self.fields[name].help_text = _("Set by Accounting.")
 
 
 class AddressForm(forms.Form):

@@ -2,19 +2,29 @@
 what payment terms and standing they buy.
 
 `customers` imports nothing but `oms`; orders and billing read these models
-and write them only through `customers.services`.
+and write them only through `customers.services`. The credit terms and
+standing (`CREDIT_TERMS_FIELDS`) are Accounting's: only an actor with
+`customers.change_credit_terms` changes them, and every change is a
+`CustomerEvent` with the values before and after.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal
+from typing import cast
 
 from django.conf import settings
 from django.contrib.postgres.indexes import GinIndex, OpClass
+from django.core.exceptions import FieldDoesNotExist
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models.functions import Lower, Upper
+from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
+
+from oms.lib.money import format_money
 
 
 class CustomerKind(models.TextChoices):
@@ -33,6 +43,12 @@ class Standing(models.TextChoices):
     NEW = "new", _("New")  # first orders go through payment approval
     TRUSTED = "trusted", _("Trusted")  # returning customer, straight to fulfilment
     BLOCKED = "blocked", _("Blocked")  # may not place orders
+
+
+# What a customer may buy on credit and whether it may buy at all: changed by
+# Accounting only (permission customers.change_credit_terms).
+CREDIT_TERMS_FIELDS = ("payment_terms_days", "credit_limit", "standing")
+CHANGE_CREDIT_TERMS = "customers.change_credit_terms"
 
 
 class Customer(models.Model):
@@ -73,6 +89,9 @@ class Customer(models.Model):
         verbose_name = _("customer")
         verbose_name_plural = _("customers")
         ordering = ["name", "id"]
+        permissions = [
+            ("change_credit_terms", _("Can change credit limit, payment terms and standing")),
+        ]
         constraints = [
             models.UniqueConstraint(Lower("email"), name="customers_customer_email_ci_uniq",
                                     violation_error_message=_(
@@ -161,3 +180,80 @@ class Address(models.Model):
 
     def as_snapshot(self) -> dict:
         return {name: getattr(self, name) for name in self.SNAPSHOT_FIELDS}
+
+
+class CustomerEventKind(models.TextChoices):
+    # Each kind has one writer in customers.events; CustomerEvent.summary renders it.
+    CREDIT_TERMS = "credit_terms", _("Credit terms changed")
+
+
+def _term_value(name: str, value) -> str:
+    """One credit term as the reader reads it (in the active language)."""
+    if value is None:
+        return "—"
+    if name == "credit_limit":
+        return format_money(Decimal(value))
+    if name == "standing":
+        try:
+            return str(Standing(value).label)
+        except ValueError:
+            return str(value)
+    return str(value)
+
+
+def _credit_terms_summary(event: CustomerEvent) -> str:
+    parts = []
+    changes = event.data.get("changes", {})
+    # jsonb keeps no key order: show the fields in the form's order.
+    names = sorted(changes, key=lambda n: CREDIT_TERMS_FIELDS.index(n)
+                   if n in CREDIT_TERMS_FIELDS else len(CREDIT_TERMS_FIELDS))
+    for name in names:
+        change = changes[name]
+        try:
+            label = str(cast(models.Field, Customer._meta.get_field(name)).verbose_name)
+        except FieldDoesNotExist:
+            label = name
+        parts.append(gettext("%(field)s: %(before)s → %(after)s") % {
+            "field": label[:1].upper() + label[1:],
+            "before": _term_value(name, change.get("before")),
+            "after": _term_value(name, change.get("after"))})
+    return "; ".join(parts)
+
+
+_SUMMARIES: dict[str, Callable[[CustomerEvent], str]] = {
+    CustomerEventKind.CREDIT_TERMS: _credit_terms_summary}
+
+
+class CustomerEvent(models.Model):
+    """One row of a customer's audit timeline, written in the transaction of
+    the change; `data` holds the facts (values before and after), rendered
+    in the reader's language by `summary`."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="events",
+                                 verbose_name=_("customer"), db_index=False)
+    kind = models.CharField(_("kind"), max_length=20, choices=CustomerEventKind.choices)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True,
+                              blank=True, related_name="+", verbose_name=_("actor"))
+    created_at = models.DateTimeField(_("at"), default=timezone.now)
+    data = models.JSONField(_("data"), default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("customer event")
+        verbose_name_plural = _("customer events")
+        ordering = ["customer_id", "created_at", "id"]
+        indexes = [models.Index(fields=["customer", "created_at", "id"],
+                                name="customers_event_timeline_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.customer_id}: {self.kind}"
+
+    @property
+    def summary(self) -> str:
+        render = _SUMMARIES.get(self.kind)
+        return render(self) if render is not None else ""
+
+    @property
+    def actor_label(self) -> str:
+        if self.actor is None:
+            return str(_("System"))
+        return self.actor.get_full_name() or self.actor.get_username()

@@ -13,7 +13,7 @@ from decimal import Decimal
 
 from django.db.models import Count, Max, Q, QuerySet, Sum
 
-from customers.models import Address, Customer
+from customers.models import Address, Customer, CustomerEvent
 from oms.lib.paging import HasNextPage, has_next_page
 
 # Orders in these states count in the history but not in the revenue.
@@ -67,11 +67,13 @@ class CustomerCard:
     order_count: int
     last_order_at: datetime | None
     recent_orders: list = field(default_factory=list)
+    events: list[CustomerEvent] = field(default_factory=list)  # newest first
 
 
-def customer_card(*, customer_id: int, recent: int = 20) -> CustomerCard:
-    """The customer, addresses, order counts and totals per currency, and
-    the latest orders: four queries whatever the history's length."""
+def customer_card(*, customer_id: int, recent: int = 20, events: int = 50) -> CustomerCard:
+    """The customer, addresses, order counts and totals per currency, the
+    latest orders and the latest changes of its terms: five queries whatever
+    the history's length."""
     customer = Customer.objects.get(pk=customer_id)
     addresses = list(customer.addresses.order_by("kind", "-is_default", "id"))
     counted = ~Q(status__in=NOT_YET_ORDERED)
@@ -89,4 +91,6 @@ def customer_card(*, customer_id: int, recent: int = 20) -> CustomerCard:
     return CustomerCard(customer=customer, addresses=addresses, totals=totals,
                         order_count=sum(t.orders for t in totals),
                         last_order_at=max(last_dates, default=None),
-                        recent_orders=recent_orders)
+                        recent_orders=recent_orders,
+                        events=list(customer.events.select_related("actor")
+                                    .order_by("-created_at", "-id")[:events]))

@@ -7,20 +7,29 @@ with field-level errors, so nothing is written on bad input. They use plain
 `transaction.atomic()` (a savepoint when nested) because order capture calls
 `upsert_customer` inside the transaction that places the order: a refused
 order then leaves no new customer behind.
+
+Credit terms and standing (`CREDIT_TERMS_FIELDS`) are Accounting's: every
+write here refuses to change them for an actor without
+`customers.change_credit_terms` (`Forbidden`, 403), whichever door the
+request came through (form, admin, import), and records each change as a
+`credit_terms_changed` event with the values before and after. The system
+(actor None: migrations, scheduled tasks) may change them.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
 from django.db import IntegrityError, transaction
+from django.db.models import Field
 from django.utils.translation import gettext as _
 
+from customers import events
 from customers.inputs import CustomerAddressInput, CustomerInput, NewCustomer
-from customers.models import Address, Customer
+from customers.models import CHANGE_CREDIT_TERMS, CREDIT_TERMS_FIELDS, Address, Customer
 from oms.lib.actors import Actor
-from oms.lib.errors import ApplicationError
+from oms.lib.errors import ApplicationError, Forbidden
 
 
 def _duplicate_email_error(email: str) -> ApplicationError:
@@ -41,7 +50,34 @@ def _store_address(customer: Customer, data: dict) -> Address:
     return Address.objects.create(customer=customer, **{**data, "is_default": is_default})
 
 
-def _create(values: dict[str, Any], addresses: Sequence[CustomerAddressInput]) -> Customer:
+def may_change_credit_terms(actor: Actor) -> bool:
+    """Whether `actor` may change credit limit, payment terms and standing."""
+    return actor is None or actor.has_perm(CHANGE_CREDIT_TERMS)
+
+
+def check_credit_terms_allowed(*, actor: Actor, fields: Sequence[str]) -> None:
+    """Refuse (403) when `fields` name credit terms `actor` may not change."""
+    names = [name for name in fields if name in CREDIT_TERMS_FIELDS]
+    if not names or may_change_credit_terms(actor):
+        return
+    message = _("Only Accounting may change the credit limit, payment terms or standing.")
+    raise Forbidden(message, field_errors={name: [message] for name in names},
+                    code="credit_terms_forbidden")
+
+
+def _term_defaults() -> dict[str, Any]:
+    return {name: cast(Field, Customer._meta.get_field(name)).get_default()
+            for name in CREDIT_TERMS_FIELDS}
+
+
+def _create(values: dict[str, Any], addresses: Sequence[CustomerAddressInput], *,
+            actor: Actor) -> Customer:
+    # A new customer starts on the model's terms; anything else is a change
+    # of terms like an edit, Accounting's to make.
+    defaults = _term_defaults()
+    terms = {name: values[name] for name in CREDIT_TERMS_FIELDS
+             if name in values and values[name] != defaults[name]}
+    check_credit_terms_allowed(actor=actor, fields=list(terms))
     # The case-insensitive unique constraint refuses a taken e-mail, also
     # against a concurrent create.
     try:
@@ -49,6 +85,8 @@ def _create(values: dict[str, Any], addresses: Sequence[CustomerAddressInput]) -
             customer = Customer.objects.create(**values)
             for address in addresses:
                 _store_address(customer, address.model_dump())
+            if terms:
+                events.credit_terms_changed(customer, actor=actor, before=defaults, after=terms)
     except IntegrityError:
         raise _duplicate_email_error(values["email"])
     return customer
@@ -56,20 +94,33 @@ def _create(values: dict[str, Any], addresses: Sequence[CustomerAddressInput]) -
 
 def create_customer(data: CustomerInput, *, actor: Actor) -> Customer:
     """Create a customer and its addresses (the first of each kind is the default)."""
-    return _create(data.model_dump(exclude={"addresses"}), data.addresses)
+    return _create(data.model_dump(exclude={"addresses"}), data.addresses, actor=actor)
 
 
 def update_customer(*, customer: Customer, actor: Actor, **fields: Any) -> Customer:
-    """Change the given fields of a customer (validated like create)."""
+    """Change the given fields of a customer (validated like create).
+
+    A credit term whose value changes needs `customers.change_credit_terms`
+    and is recorded with its value before and after; one given unchanged is
+    not a change."""
     current = {name: getattr(customer, name)
                for name in CustomerInput.model_fields if name != "addresses"}
     data = CustomerInput.parse({**current, **fields})
     changed = {name: getattr(data, name) for name in fields}
     try:
         with transaction.atomic():
+            # Locked so the "before" of the audit row is what this change replaced.
+            stored = Customer.objects.select_for_update().only(*CREDIT_TERMS_FIELDS).get(
+                pk=customer.pk)
+            before = {name: getattr(stored, name) for name in CREDIT_TERMS_FIELDS}
+            terms = {name: value for name, value in changed.items()
+                     if name in CREDIT_TERMS_FIELDS and value != before[name]}
+            check_credit_terms_allowed(actor=actor, fields=list(terms))
             for field, value in changed.items():
                 setattr(customer, field, value)
             customer.save(update_fields=[*changed, "updated_at"])
+            if terms:
+                events.credit_terms_changed(customer, actor=actor, before=before, after=terms)
     except IntegrityError:
         raise _duplicate_email_error(data.email)
     return customer
@@ -87,7 +138,7 @@ def upsert_customer(data: NewCustomer, *, addresses: Sequence[CustomerAddressInp
     existing = Customer.objects.filter(email__iexact=data.email).first()
     if existing is None:
         try:
-            return _create(data.model_dump(exclude={"addresses"}), addresses)
+            return _create(data.model_dump(exclude={"addresses"}), addresses, actor=actor)
         except ApplicationError as exc:
             if exc.code != "duplicate_email":
                 raise

@@ -15,7 +15,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from customers import selectors, services
 from customers.forms import AddressForm, CustomerForm
 from customers.inputs import CustomerInput
-from customers.models import Standing
+from customers.models import CHANGE_CREDIT_TERMS, CREDIT_TERMS_FIELDS, Customer, Standing
 from oms.lib.auth import AuthenticatedRequest, permission_required
 from oms.lib.errors import ApplicationError
 from oms.lib.htmx import render_partial
@@ -59,10 +59,32 @@ def _save(request: HttpRequest, form, save: Callable[[], object], *, prefix: str
         return None
 
 
+def _forged_terms(request: AuthenticatedRequest, form: CustomerForm, *,
+                  customer: Customer | None) -> HttpResponse | None:
+    """A POST naming credit terms from a user who may not change them (the
+    form shows them read-only, so only a forged request sends them): refused
+    with 403 and the reason on those fields, nothing saved."""
+    posted = [name for name in CREDIT_TERMS_FIELDS if name in request.POST]
+    if request.method != "POST" or not posted:
+        return None
+    try:
+        services.check_credit_terms_allowed(actor=request.user, fields=posted)
+    except ApplicationError as exc:
+        form.is_valid()
+        errors_onto_form(form, exc)
+        return render(request, "customers/customer_form.html",
+                      {"form": form, "customer": customer},
+                      status=exc.status)
+    return None
+
+
 @require_http_methods(["GET", "POST"])
 @permission_required("customers.add_customer")
 def customer_create(request: AuthenticatedRequest) -> HttpResponse:
-    form = CustomerForm(request.POST or None)
+    form = CustomerForm(request.POST or None,
+                        may_change_credit_terms=request.user.has_perm(CHANGE_CREDIT_TERMS))
+    if (refused := _forged_terms(request, form, customer=None)) is not None:
+        return refused
     customer = _save(request, form, lambda: services.create_customer(
         CustomerInput.parse(form.cleaned_data), actor=request.user))
     if customer is not None:
@@ -77,7 +99,10 @@ def customer_create(request: AuthenticatedRequest) -> HttpResponse:
 def customer_edit(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     customer = get_or_404(selectors.get_customer, customer_id=pk)
     initial = {name: getattr(customer, name) for name in CustomerForm.base_fields}
-    form = CustomerForm(request.POST or None, initial=initial)
+    form = CustomerForm(request.POST or None, initial=initial,
+                        may_change_credit_terms=request.user.has_perm(CHANGE_CREDIT_TERMS))
+    if (refused := _forged_terms(request, form, customer=customer)) is not None:
+        return refused
     if _save(request, form, lambda: services.update_customer(
             customer=customer, actor=request.user,
             **{name: form.cleaned_data[name] for name in form.changed_data})):

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from decimal import Decimal
+from typing import cast
 
 from django.conf import settings
 from django.contrib.postgres.indexes import GinIndex, OpClass
@@ -69,6 +70,19 @@ class HoldReason(models.TextChoices):
     MANUAL = "manual", _("Held by hand")
     # An API token the customer does not allow placed it: did the customer order?
     ACCOUNT_REVIEW = "account_review", _("Placed through the API: confirm with the customer")
+
+
+# Holds on the customer's money: released (approved) only by an actor with
+# orders.release_credit_hold, never by the Sales who took the order.
+CREDIT_HOLDS = (HoldReason.CREDIT_LIMIT, HoldReason.PREPAYMENT_MISSING)
+RELEASE_CREDIT_HOLD = "orders.release_credit_hold"
+
+
+def may_approve(order: models.Model, user) -> bool:
+    """The approve/backorder transitions' permission: approvers, and for a
+    credit or prepayment hold only those who may release it."""
+    return user.has_perm("orders.approve_order") and (
+        not cast(Order, order).is_credit_hold or user.has_perm(RELEASE_CREDIT_HOLD))
 
 
 class PaymentMethod(models.TextChoices):
@@ -152,6 +166,7 @@ class Order(FSMModelMixin, models.Model):
             ("place_order", _("Can place orders")),
             ("cancel_order", _("Can cancel orders")),
             ("approve_order", _("Can approve, hold and reject orders")),
+            ("release_credit_hold", _("Can release orders held for credit or prepayment")),
             ("add_note", _("Can add notes to orders")),
             ("import_orders", _("Can import orders from files")),
         ]
@@ -198,13 +213,13 @@ class Order(FSMModelMixin, models.Model):
         self.hold_expires_at = hold_expires_at
 
     @transition(field=status, source=[OrderStatus.PLACED, OrderStatus.ON_HOLD],
-                target=OrderStatus.RESERVED, permission="orders.approve_order")
+                target=OrderStatus.RESERVED, permission=may_approve)
     def approve(self) -> None:
         self.hold_reason = ""
         self.hold_expires_at = None
 
     @transition(field=status, source=[OrderStatus.PLACED, OrderStatus.ON_HOLD],
-                target=OrderStatus.BACKORDERED, permission="orders.approve_order")
+                target=OrderStatus.BACKORDERED, permission=may_approve)
     def backorder(self) -> None:
         self.hold_reason = ""
         self.hold_expires_at = None
@@ -317,6 +332,11 @@ class Order(FSMModelMixin, models.Model):
     def is_held_for(self, reason: str) -> bool:
         return self.is_on_hold and self.hold_reason == reason
 
+    @property
+    def is_credit_hold(self) -> bool:
+        """Held for its credit limit or a missing prepayment (CREDIT_HOLDS)."""
+        return self.is_on_hold and self.hold_reason in CREDIT_HOLDS
+
     @staticmethod
     def owing_q() -> models.Q:
         """Orders that count against the customer's credit: placed, not yet paid or closed."""
@@ -414,10 +434,18 @@ class StatusCause(models.TextChoices):
 def _status_reason(event: OrderEvent) -> str:
     cause = event.data.get("cause")
     if cause not in StatusCause.values:
-        return event.reason
-    text = str(StatusCause(cause).label)
-    figures = event.data.get("figures")
-    return text % {name: _amount(value) for name, value in figures.items()} if figures else text
+        text = event.reason
+    else:
+        text = str(StatusCause(cause).label)
+        figures = event.data.get("figures")
+        if figures:
+            text %= {name: _amount(value) for name, value in figures.items()}
+    released = event.data.get("released_hold")
+    if released in CREDIT_HOLDS:
+        # Who released a credit hold matters to the audit: say which hold it was.
+        hold = gettext("Hold released: %(hold)s.") % {"hold": HoldReason(released).label}
+        return f"{hold} {text}" if text else hold
+    return text
 
 
 def _amount(data: dict) -> str:

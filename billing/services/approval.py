@@ -26,7 +26,9 @@ the provider for its method and applies the rules of the source documents
 8. otherwise (trusted, payment fine) -> approved (orders.services.approve_order)
 
 The held orders wait in the approval queue (`billing.selectors`) for Sales or
-Accounting: `approve_held_order` / `reject_held_order`.
+Accounting: `approve_held_order` / `reject_held_order`. Holds for the credit
+limit or a missing prepayment are released by Accounting or a manager only
+(`orders.services.approve_order` checks `orders.release_credit_hold`).
 
 Transactions: each entry point (`approve_order_payment`, `retry_card_payment`,
 `approve_held_order`, `reject_held_order`) is one durable transaction that
@@ -311,7 +313,8 @@ def retry_card_payment(*, order_id: int, card_number: str, attempt_key: str,
 
 
 def approve_held_order(*, order_id: int, actor: Actor, reason: str = "") -> Order:
-    """A person approves an order waiting for a decision (Sales, Accounting)."""
+    """A person approves an order waiting for a decision (Sales, Accounting;
+    a credit or prepayment hold: Accounting or a manager only)."""
     with transaction.atomic(durable=True):
         order = lock_order(order_id)
         if not can_proceed(order.approve):

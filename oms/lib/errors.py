@@ -48,6 +48,12 @@ class ApplicationError(Exception):
         self.code = code
 
 
+class Forbidden(ApplicationError):
+    """The actor's roles do not allow this change (separation of duties)."""
+
+    status = 403
+
+
 class NotAllowed(ApplicationError):
     """The transition or action is illegal in the object's current state."""
 

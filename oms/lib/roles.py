@@ -1,6 +1,10 @@
 """The back-office roles: Django groups with explicit permissions.
 
-`ROLE_PERMISSIONS` is the single source of truth. A data migration creates
+`ROLE_PERMISSIONS` is the single source of truth. Separation of duties:
+Sales and Customer service edit customers but not their credit terms and
+standing (`customers.change_credit_terms`, Accounting's), and approve held
+orders but not those held for credit or a missing prepayment
+(`orders.release_credit_hold`, Accounting's and managers'). A data migration creates
 the groups and `sync_roles()` runs after every `migrate` so permissions of
 models added later reach their roles too. Admins get every permission.
 """
@@ -56,7 +60,8 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     ],
     ACCOUNTING: _EVERYONE + [
         "customers.view_customer", "customers.change_customer",
-        "orders.view_order", "orders.approve_order",
+        "customers.change_credit_terms",
+        "orders.view_order", "orders.approve_order", "orders.release_credit_hold",
         "billing.view_invoice", "billing.add_payment", "billing.view_payment",
         "billing.add_creditnote", "billing.view_creditnote",
         "reporting.view_reports",
@@ -64,7 +69,8 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     MANAGER: _EVERYONE + [
         "customers.view_customer", "inventory.view_product", "inventory.view_stocklevel",
         "inventory.view_warehouse",
-        "orders.view_order", "orders.approve_order", "orders.cancel_order",
+        "orders.view_order", "orders.approve_order", "orders.release_credit_hold",
+        "orders.cancel_order",
         "fulfillment.view_picklist", "fulfillment.view_shipment",
         "billing.view_invoice", "billing.view_payment",
         "reporting.view_reports", "reporting.view_manager_dashboard",

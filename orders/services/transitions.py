@@ -13,9 +13,16 @@ from inventory import api as inventory_api
 from inventory.models import Reservation
 from oms.lib import events, outbox
 from oms.lib.actors import Actor
-from oms.lib.errors import NotAllowed
+from oms.lib.errors import Forbidden, NotAllowed
 from orders import events as order_events
-from orders.models import HoldReason, Order, OrderEvent, OrderLine, OrderStatus
+from orders.models import (
+    RELEASE_CREDIT_HOLD,
+    HoldReason,
+    Order,
+    OrderEvent,
+    OrderLine,
+    OrderStatus,
+)
 from orders.services._common import (
     HOLD_NOTICE_HANDLER,
     Hold,
@@ -53,6 +60,17 @@ def _firm_up(order: Order, lines: list[OrderLine], *, actor: Actor) -> bool:
     return inventory_api.confirm(order_id=order.pk, actor_id=actor_id, required=required)
 
 
+def _check_may_release(order: Order, *, actor: Actor) -> None:
+    """A credit or prepayment hold is released by Accounting or a manager
+    (or the system, e.g. when the prepayment arrives), never by Sales."""
+    if order.is_credit_hold and actor is not None and not actor.has_perm(RELEASE_CREDIT_HOLD):
+        raise Forbidden(
+            _("Order %(number)s is held: %(reason)s. Only Accounting or a manager may "
+              "release it.") % {"number": order.number,
+                                "reason": order.get_hold_reason_display().lower()},
+            code="credit_hold")
+
+
 def approve_order(*, order_id: int, actor: Actor, reason: str = "", locked: Order | None = None,
                   cause: dict[str, Any] | None = None) -> Order:
     """placed | on_hold -> reserved (stock made firm), or backordered when the
@@ -69,17 +87,21 @@ def approve_order(*, order_id: int, actor: Actor, reason: str = "", locked: Orde
         if not can_proceed(order.approve):
             raise _refuse(order, _("approved"))
         # Every door (order page, admin, approval queue, billing) ends here.
+        _check_may_release(order, actor=actor)
         if order.customer.is_blocked:
             raise NotAllowed(_("The customer is blocked; the order cannot be approved."),
                              code="customer_blocked")
+        # The event says which hold was released (the actor and reason are its own).
+        data = {**({"released_hold": order.hold_reason} if order.is_on_hold else {}),
+                **(cause or {})}
         lines = list(order.lines.all())
         if _firm_up(order, lines, actor=actor):
-            _transition(order, "approve", actor=actor, reason=reason, data=cause,
+            _transition(order, "approve", actor=actor, reason=reason, data=data or None,
                         refused_as=_("approved"))
             _email_customer(order, "confirmed")
         else:
             _transition(order, "backorder", actor=actor, reason=reason,
-                        data={"stock": "short", **(cause or {})}, refused_as=_("approved"))
+                        data={"stock": "short", **data}, refused_as=_("approved"))
             _email_customer(order, "backordered")
     return order
 
@@ -135,6 +157,9 @@ def _hold(order_id: int, method_name: str, *, reason_code: str, reason_text: str
     hold = Hold.parse({"reason_code": reason_code, "reason_text": reason_text})
     with transaction.atomic():
         order = lock_order(order_id=order_id)
+        if hold.reason_code != order.hold_reason:
+            # Turning a credit hold into another reason would release it by the back door.
+            _check_may_release(order, actor=actor)
         event = _transition(order, method_name, actor=actor, reason=hold.reason_text,
                             data={"hold_reason": hold.reason_code, **(cause or {})},
                             refused_as=_("put on hold"),

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import pytest
 from django.urls import reverse
 
-from customers.models import Customer
+from customers.models import Customer, CustomerEvent
 from tests.factories.customers import AddressFactory, CustomerFactory
 
 pytestmark = pytest.mark.django_db
@@ -35,3 +37,47 @@ def test_admin_refuses_a_duplicate_email_in_another_case(client_for):
     assert response.status_code == 200
     assert "already exists" in response.content.decode()
     assert Customer.objects.count() == 1
+
+
+def _change_form(customer, **changes) -> dict:
+    return {"kind": customer.kind, "name": customer.name, "email": customer.email,
+            "phone": customer.phone, "vat_id": customer.vat_id,
+            "preferred_language": customer.preferred_language,
+            "payment_preference": customer.payment_preference,
+            "payment_terms_days": customer.payment_terms_days,
+            "credit_limit": str(customer.credit_limit), "standing": customer.standing,
+            "notes": customer.notes,
+            "addresses-TOTAL_FORMS": 0, "addresses-INITIAL_FORMS": 0,
+            "events-TOTAL_FORMS": 0, "events-INITIAL_FORMS": 0, **changes}
+
+
+def test_admin_changes_credit_terms_through_the_service_with_an_audit_event(client_for):
+    client = client_for("Admin")
+    customer = CustomerFactory(standing="new", credit_limit="0.00")
+    response = client.post(reverse("admin:customers_customer_change", args=[customer.pk]),
+                           _change_form(customer, standing="trusted", credit_limit="750.00"))
+    assert response.status_code == 302
+    customer.refresh_from_db()
+    assert (customer.standing, customer.credit_limit) == ("trusted", Decimal("750.00"))
+    event = CustomerEvent.objects.get()
+    assert event.actor == client.user and event.data["changes"] == {
+        "credit_limit": {"before": "0.00", "after": "750.00"},
+        "standing": {"before": "new", "after": "trusted"}}
+
+
+def test_staff_without_the_credit_permission_sees_terms_read_only_and_cannot_forge(
+        client, make_user):
+    staff = make_user("Sales", username="sales_staff", is_staff=True)
+    client.force_login(staff)
+    customer = CustomerFactory(name="Old", standing="blocked", credit_limit="0.00")
+    url = reverse("admin:customers_customer_change", args=[customer.pk])
+    page = client.get(url)
+    assert page.status_code == 200
+    assert 'name="credit_limit"' not in page.content.decode()
+    response = client.post(url, _change_form(customer, name="New", standing="trusted",
+                                             credit_limit="99999.00"))
+    assert response.status_code == 302
+    customer.refresh_from_db()
+    assert (customer.name, customer.standing, customer.credit_limit) == (
+        "New", "blocked", Decimal("0.00"))
+    assert not CustomerEvent.objects.exists()

@@ -78,7 +78,8 @@ class Command(BaseCommand):
         self.stdout.write("demo catalogue: " + ", ".join(
             f"{count} {what.replace('_', ' ')} created" for what, count in catalogue.items()))
         sales = User.objects.get(username="sales")
-        customers = demo_data.seed_customers(actor=sales)
+        # Credit terms and standing are Accounting's to set (customers.services).
+        customers = demo_data.seed_customers(actor=User.objects.get(username="accounting"))
         placed = demo_data.seed_orders(customers=customers, actor=sales)
         self.stdout.write(f"demo customers: {len(customers)}; demo orders placed: {len(placed)}")
         for demo, order in placed:
