@@ -4,6 +4,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 export DATABASE_URL_TEST := $(or $(DATABASE_URL),postgres://postgres@127.0.0.1:5432/oms)
 export REDIS_URL_TEST := $(or $(REDIS_URL),redis://127.0.0.1:6379/0)
+# Two pytest workers (pytest-xdist): each has its own test database.
+PYTEST_ARGS ?= -n 2
 
 .PHONY: run test lint bench bench-full lock messages clean-data system-run system-test
 
