@@ -74,8 +74,8 @@ ORDER_COLUMNS = [
     "ship_country", "payment_method", "promised_delivery_date", "requested_carrier", "notes",
 ]
 PAYMENT_METHODS = {"bank_transfer", "net_terms", "paypal"}
-MAX_ROWS = 5000
-MAX_BYTES = 5 * 1024 * 1024
+MAX_ROWS = 20_000  # placed in the background with a progress bar (run_import)
+MAX_BYTES = 10 * 1024 * 1024
 IMPORT_DIR = "order-imports"
 STORED_NAME = re.compile(r"^[0-9a-f]{32}\.csv$")
 # The confirm ticket is valid for an hour; unconfirmed uploads go after a day.

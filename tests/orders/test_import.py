@@ -263,3 +263,10 @@ def test_confirming_twice_at_once_imports_the_file_once(make_user, catalogue):
     assert set(statuses) <= {302, 400}
     assert Order.objects.count() == 2
     assert Customer.objects.count() == 2
+
+
+def test_a_file_over_the_row_limit_is_refused_whole(monkeypatch, catalogue):
+    monkeypatch.setattr(imports, "MAX_ROWS", 2)
+    preview = imports.check(CLEAN.encode())  # three rows
+    assert not preview.is_clean and preview.orders == []
+    assert preview.file_errors == ["More than 2 rows; split the file."]
