@@ -9,15 +9,19 @@ from pathlib import Path
 import environ
 from django.utils.translation import gettext_lazy as _
 
+from oms.lib.secret import local_secret_key
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
 environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
 DEBUG = env.bool("DEBUG", default=False)
-# Development gets a throw-away key; production must set its own.
-SECRET_KEY = (env.str("SECRET_KEY", default="django-insecure-dev-only-key") if DEBUG
-              else env.str("SECRET_KEY"))
+# Development gets a random key of its own, kept in the checkout's data dir
+# (never a fixed one: it signs the customers' payment links); production must
+# set its own.
+SECRET_KEY = (env.str("SECRET_KEY", default="") or local_secret_key(BASE_DIR / ".data")
+              if DEBUG else env.str("SECRET_KEY"))
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
