@@ -3,6 +3,10 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+
 import pytest
 from django.conf import settings
 from django.core.files.storage import default_storage
@@ -24,9 +28,25 @@ def invoice_with_stored_pdf(django_capture_on_commit_callbacks) -> Invoice:
     return invoice
 
 
+def _resolves_with_debug_on(path: str) -> bool:
+    """Whether `path` has a view in the URL configuration `make run` builds
+    (DEBUG on): the test runner turns DEBUG off, which alone would hide a
+    DEBUG-only media route, so a fresh process imports the URLs."""
+    script = ("import django; django.setup()\n"
+              "from django.urls import Resolver404, resolve\n"
+              "try:\n    resolve(%r)\nexcept Resolver404:\n    print('none')\n"
+              "else:\n    print('served')\n" % path)
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120,
+        cwd=settings.BASE_DIR, check=True,
+        env={**os.environ, "DEBUG": "true", "DJANGO_SETTINGS_MODULE": "oms.test_settings"})
+    return result.stdout.strip().splitlines()[-1] == "served"
+
+
 def test_a_stored_file_is_not_served_under_the_media_url(client, client_for,
                                                           invoice_with_stored_pdf):
     media_path = f"/{settings.MEDIA_URL.strip('/')}/{invoice_with_stored_pdf.pdf_path}"
+    assert not _resolves_with_debug_on(media_path)
     assert client.get(media_path).status_code == 404
     # Not even to a signed-in user allowed to see the invoice.
     assert client_for("Accounting").get(media_path).status_code == 404
