@@ -9,6 +9,7 @@ from pathlib import Path
 import environ
 from django.utils.translation import gettext_lazy as _
 
+from oms.lib.roles import ACCOUNTING, ADMIN
 from oms.lib.secret import local_secret_key
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -41,6 +42,8 @@ INSTALLED_APPS = [
     "ninja",  # serves the API docs' Swagger UI from static files, not a CDN
     "django_celery_beat",
     "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "oms",
     "customers",
     "inventory",
@@ -58,11 +61,17 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     # After the session: a signed-in user's saved language wins over the cookie.
     "oms.lib.preferences.UserLanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # Signed out after SESSION_IDLE_TIMEOUT_MINUTES without a request (after
+    # messages: it says why).
+    "oms.lib.idle.IdleSessionMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Admin and Accounting confirm a one-time code before any back-office page.
+    "oms.lib.second_factor.SecondFactorMiddleware",
     "oms.lib.errors.ApplicationErrorMiddleware",
     "oms.lib.errors.DatabaseUnavailableMiddleware",
     # axes last: it turns a lockout into a response before the view runs.
@@ -126,6 +135,16 @@ AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 # lockout keys on the client address the proxy appends (oms.lib.auth.client_ip).
 BEHIND_TLS_PROXY = env.bool("BEHIND_TLS_PROXY", default=False)
 AXES_CLIENT_IP_CALLABLE = "oms.lib.auth.client_ip"
+
+# Second factor (TOTP, django-otp): these roles confirm a one-time code after
+# the password. OTP_REQUIRED=false switches it off in DEBUG only (`make run`'s
+# demo logins); production turns it off, if it must, with OTP_REQUIRED_ROLES=.
+OTP_REQUIRED = env.bool("OTP_REQUIRED", default=True) or not DEBUG
+OTP_REQUIRED_ROLES = (env.list("OTP_REQUIRED_ROLES", default=[ADMIN, ACCOUNTING])
+                      if OTP_REQUIRED else [])
+OTP_TOTP_ISSUER = env.str("OTP_TOTP_ISSUER", default="OMS")
+# A signed-in session with no request for this long is signed out.
+SESSION_IDLE_TIMEOUT_MINUTES = env.int("SESSION_IDLE_TIMEOUT_MINUTES", default=30)
 
 # Internationalisation: English first, then the languages of the documents the
 # product comes from.

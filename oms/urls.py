@@ -16,6 +16,8 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("accounts/login/", public(auth_views.LoginView.as_view()), name="login"),
     path("accounts/logout/", public(auth_views.LogoutView.as_view()), name="logout"),
+    path("accounts/second-factor/setup/", views.otp_setup, name="otp_setup"),
+    path("accounts/second-factor/verify/", views.otp_verify, name="otp_verify"),
     path("i18n/setlang/", views.set_language, name="set_language"),
     path("progress/<str:key>/", views.progress, name="progress"),
     path("admin/", admin.site.urls),

@@ -7,6 +7,7 @@ signed payment and customer links of any of them.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 import tempfile
@@ -27,10 +28,8 @@ def local_secret_key(data_dir: Path) -> str:
         try:
             with os.fdopen(fd, "w") as key_file:
                 key_file.write(secrets.token_urlsafe(50))
-            try:
+            with contextlib.suppress(FileExistsError):  # the other process won
                 os.link(temporary, path)
-            except FileExistsError:
-                pass
         finally:
             os.unlink(temporary)
     return path.read_text().strip()

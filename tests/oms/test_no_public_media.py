@@ -34,8 +34,8 @@ def _resolves_with_debug_on(path: str) -> bool:
     DEBUG-only media route, so a fresh process imports the URLs."""
     script = ("import django; django.setup()\n"
               "from django.urls import Resolver404, resolve\n"
-              "try:\n    resolve(%r)\nexcept Resolver404:\n    print('none')\n"
-              "else:\n    print('served')\n" % path)
+              f"try:\n    resolve({path!r})\nexcept Resolver404:\n    print('none')\n"
+              "else:\n    print('served')\n")
     result = subprocess.run(
         [sys.executable, "-c", script], capture_output=True, text=True, timeout=120,
         cwd=settings.BASE_DIR, check=True,
