@@ -13,4 +13,4 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 # The suite signs users in with force_login and the log-in page: the second
 # factor is switched on by its own tests (tests/oms/test_second_factor.py).
-OTP_REQUIRED_ROLES: list[str] = []
+OTP_REQUIRED_ROLES = []
