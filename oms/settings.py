@@ -65,11 +65,11 @@ MIDDLEWARE = [
     # After the session: a signed-in user's saved language wins over the cookie.
     "oms.lib.preferences.UserLanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
-    # Signed out after SESSION_IDLE_TIMEOUT_MINUTES without a request (after
-    # messages: it says why).
-    "oms.lib.idle.IdleSessionMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Signed out after SESSION_IDLE_TIMEOUT_MINUTES without a request (after
+    # messages, to say why, and htmx, to answer a lost database as a view would).
+    "oms.lib.idle.IdleSessionMiddleware",
     # Admin and Accounting confirm a one-time code before any back-office page.
     "oms.lib.second_factor.SecondFactorMiddleware",
     "oms.lib.errors.ApplicationErrorMiddleware",

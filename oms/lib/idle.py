@@ -16,6 +16,8 @@ from django.contrib.auth import logout
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 
+from oms.lib.errors import DATABASE_UNAVAILABLE, database_unavailable_page
+
 LAST_SEEN_SESSION_KEY = "oms_last_seen"
 WRITE_EVERY_SECONDS = 60
 
@@ -28,6 +30,16 @@ class IdleSessionMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
+        try:
+            self._sign_out_when_idle(request)
+        except DATABASE_UNAVAILABLE:
+            # The session and the user live in the database: answer as a view
+            # that lost it would (DatabaseUnavailableMiddleware), not with a 500.
+            return database_unavailable_page(request)
+        return self.get_response(request)
+
+    @staticmethod
+    def _sign_out_when_idle(request: HttpRequest) -> None:
         if request.user.is_authenticated:
             now = time.time()
             last_seen = request.session.get(LAST_SEEN_SESSION_KEY)
@@ -39,4 +51,3 @@ class IdleSessionMiddleware:
                               % {"minutes": settings.SESSION_IDLE_TIMEOUT_MINUTES})
             elif not isinstance(last_seen, (int, float)) or now - last_seen >= WRITE_EVERY_SECONDS:
                 request.session[LAST_SEEN_SESSION_KEY] = int(now)
-        return self.get_response(request)

@@ -25,6 +25,8 @@ from django_htmx.http import HttpResponseClientRedirect
 from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from oms.lib.errors import DATABASE_UNAVAILABLE, database_unavailable_page
+
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 
@@ -109,9 +111,14 @@ class SecondFactorMiddleware:
                                                                False):
             return None
         user = request.user
-        if not requires_second_factor(user) or user.is_verified():  # type: ignore[union-attr]
-            return None
-        return _to_second_factor(request)
+        try:
+            if not requires_second_factor(user) or user.is_verified():  # type: ignore[union-attr]
+                return None
+            return _to_second_factor(request)
+        except DATABASE_UNAVAILABLE:
+            # Raised before the view, where DatabaseUnavailableMiddleware would
+            # not see it: the same 503 answer.
+            return database_unavailable_page(request)
 
 
 def _to_second_factor(request: HttpRequest) -> HttpResponse:

@@ -214,3 +214,23 @@ def test_anonymous_users_never_need_a_code():
     from oms.lib.second_factor import requires_second_factor
 
     assert not requires_second_factor(AnonymousUser())
+
+
+def test_a_lost_database_before_the_view_answers_503(client_for, transactional_db):
+    import psycopg
+    from django.db import connection
+
+    client = client_for("Accounting")
+    connection.ensure_connection()
+    pid = connection.connection.info.backend_pid
+    params = connection.get_connection_params()
+    params.pop("cursor_factory", None)
+    params.pop("context", None)
+    with psycopg.connect(**params, autocommit=True) as other:
+        other.execute("SELECT pg_terminate_backend(%s)", [pid])
+    try:
+        response = client.get(reverse("dashboard"), HTTP_HX_REQUEST="true")
+    finally:
+        connection.close()
+    assert response.status_code == 503
+    assert response["HX-Retarget"] == "#flash"
