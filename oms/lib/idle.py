@@ -22,6 +22,13 @@ LAST_SEEN_SESSION_KEY = "oms_last_seen"
 WRITE_EVERY_SECONDS = 60
 
 
+def start_idle_clock(sender: object, request: HttpRequest, **kwargs: object) -> None:
+    """On log-in (user_logged_in): the session is being written anyway, so the
+    first requests after it need not write again."""
+    if request is not None and hasattr(request, "session"):
+        request.session[LAST_SEEN_SESSION_KEY] = int(time.time())
+
+
 class IdleSessionMiddleware:
     """After AuthenticationMiddleware: the view then sees an anonymous user and
     sends it to the log-in page its own way (HX-Redirect for htmx)."""

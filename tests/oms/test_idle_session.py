@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from oms.lib.idle import LAST_SEEN_SESSION_KEY
+from tests.conftest import PASSWORD
 
 pytestmark = pytest.mark.django_db
 
@@ -68,3 +69,13 @@ def test_the_session_is_written_at_most_once_a_minute(signed_in):
     signed_in.clock.shift(timedelta(seconds=31))
     signed_in.get(reverse("orders:list"))
     assert signed_in.session[LAST_SEEN_SESSION_KEY] > first_seen
+
+
+def test_the_first_request_after_logging_in_writes_no_session(client, make_user):
+    make_user("Sales")
+    assert client.post(reverse("login"), {"username": "sales", "password": PASSWORD}
+                       ).status_code == 302
+    assert LAST_SEEN_SESSION_KEY in client.session
+    response = client.get(reverse("orders:list"))
+    assert response.status_code == 200
+    assert "sessionid" not in response.cookies
