@@ -234,3 +234,27 @@ def test_a_lost_database_before_the_view_answers_503(client_for, transactional_d
         connection.close()
     assert response.status_code == 503
     assert response["HX-Retarget"] == "#flash"
+
+
+def _required_roles_with(**environment: str) -> list[str]:
+    import json
+    import os
+    import subprocess
+    import sys
+
+    from django.conf import settings
+
+    script = ("import json; from django.conf import settings; "
+              "print(json.dumps(settings.OTP_REQUIRED_ROLES))")
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120,
+        cwd=settings.BASE_DIR, check=True,
+        env={**os.environ, "DJANGO_SETTINGS_MODULE": "oms.settings", "SECRET_KEY": "x" * 50,
+             **environment})
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def test_otp_required_false_switches_the_second_factor_off_in_debug_only():
+    assert _required_roles_with(DEBUG="true") == [ADMIN, ACCOUNTING]
+    assert _required_roles_with(DEBUG="true", OTP_REQUIRED="false") == []
+    assert _required_roles_with(DEBUG="false", OTP_REQUIRED="false") == [ADMIN, ACCOUNTING]
