@@ -26,9 +26,10 @@ from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from oms.lib.errors import DATABASE_UNAVAILABLE, database_unavailable_page
+from oms.lib.roles import ADMIN
 
 if TYPE_CHECKING:
-    from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+    from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, User
 
 TOKEN_DIGITS = 6
 
@@ -40,12 +41,15 @@ def second_factor_page(view: Callable) -> Callable:
     return view
 
 
-def requires_second_factor(user: AbstractBaseUser | AnonymousUser) -> bool:
-    """Whether `user` must confirm a one-time code: a member of a required role."""
+def requires_second_factor(user: User | AnonymousUser) -> bool:
+    """Whether `user` must confirm a one-time code: a member of a required
+    role, or a superuser when Admin is one."""
     required = settings.OTP_REQUIRED_ROLES
     if not required or not user.is_authenticated:
         return False
-    return user.groups.filter(name__in=required).exists()  # type: ignore[attr-defined]
+    if user.is_superuser and ADMIN in required:
+        return True  # every permission, with or without the Admin group
+    return user.groups.filter(name__in=required).exists()
 
 
 def confirmed_device(user: AbstractBaseUser) -> TOTPDevice | None:

@@ -163,6 +163,14 @@ def test_the_admin_site_is_guarded_until_verified(client_for):
     assert client.get("/admin/").status_code == 200
 
 
+def test_a_superuser_without_the_admin_group_needs_the_code_too(client, make_user):
+    user = make_user(None, username="root", is_superuser=True, is_staff=True)
+    client.force_login(user)
+    response = client.get("/admin/")
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("otp_setup"))
+
+
 def test_an_htmx_request_moves_the_whole_browser_to_the_code_page(client_for):
     client = client_for("Accounting")
     confirmed_device_of(client.user)
