@@ -143,6 +143,9 @@ OTP_REQUIRED = env.bool("OTP_REQUIRED", default=True) or not DEBUG
 OTP_REQUIRED_ROLES = (env.list("OTP_REQUIRED_ROLES", default=[ADMIN, ACCOUNTING])
                       if OTP_REQUIRED else [])
 OTP_TOTP_ISSUER = env.str("OTP_TOTP_ISSUER", default="OMS")
+# The admin may delete a lost phone's device (the user sets up again at the
+# next log-in) but never reads anyone's secret or QR code.
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 # A signed-in session with no request for this long is signed out.
 SESSION_IDLE_TIMEOUT_MINUTES = env.int("SESSION_IDLE_TIMEOUT_MINUTES", default=30)
 

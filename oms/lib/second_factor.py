@@ -10,6 +10,7 @@ API) and the second-factor pages themselves stay reachable.
 
 from __future__ import annotations
 
+from base64 import b32encode
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
@@ -59,12 +60,13 @@ def confirmed_device(user: AbstractBaseUser) -> TOTPDevice | None:
 def pending_device(*, user: AbstractBaseUser) -> TOTPDevice:
     """The user's device not confirmed yet, created on first use: reloading the
     setup page shows the same secret instead of a new one each time."""
-    with transaction.atomic(durable=True):
-        device = (TOTPDevice.objects.devices_for_user(user, confirmed=False)
-                  .select_for_update().order_by("pk").first())
-        if device is None:
-            device = TOTPDevice.objects.create(user=user, name="authenticator",
-                                               confirmed=False, digits=TOKEN_DIGITS)
+    # Two first visits at once may each create one; both pick the oldest
+    # after that, and the spare is never confirmed.
+    device = (TOTPDevice.objects.devices_for_user(user, confirmed=False)
+              .order_by("pk").first())
+    if device is None:
+        device = TOTPDevice.objects.create(user=user, name="authenticator",
+                                           confirmed=False, digits=TOKEN_DIGITS)
     return device
 
 
@@ -93,8 +95,6 @@ def qr_code_svg(device: TOTPDevice) -> SafeString:
 
 def base32_secret(device: TOTPDevice) -> str:
     """The secret as authenticator apps take it typed in, in groups of four."""
-    from base64 import b32encode
-
     secret = b32encode(device.bin_key).decode().rstrip("=")
     return " ".join(secret[i:i + 4] for i in range(0, len(secret), 4))
 

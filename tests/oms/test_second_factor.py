@@ -266,3 +266,15 @@ def test_otp_required_false_switches_the_second_factor_off_in_debug_only():
     assert _required_roles_with(DEBUG="true") == [ADMIN, ACCOUNTING]
     assert _required_roles_with(DEBUG="true", OTP_REQUIRED="false") == []
     assert _required_roles_with(DEBUG="false", OTP_REQUIRED="false") == [ADMIN, ACCOUNTING]
+
+
+def test_the_admin_never_shows_a_users_secret(client_for, make_user):
+    admin = client_for("Admin")
+    confirmed_device_of(admin.user)
+    other = TOTPDevice.objects.create(user=make_user("Accounting"), name="phone", confirmed=True)
+    device = TOTPDevice.objects.get(user=admin.user)
+    admin.post(reverse("otp_verify"), {"token": code_for(device)})
+
+    page = admin.get(reverse("admin:otp_totp_totpdevice_change", args=[other.pk]))
+    assert page.status_code == 200
+    assert other.key not in page.content.decode()
