@@ -25,6 +25,8 @@ class OmsConfig(AppConfig):
 
         from django.contrib.auth.signals import user_logged_in
 
+        from oms.lib.idle import start_idle_clock
         from oms.lib.preferences import restore_language
 
         user_logged_in.connect(restore_language, dispatch_uid="oms.restore_language")
+        user_logged_in.connect(start_idle_clock, dispatch_uid="oms.start_idle_clock")

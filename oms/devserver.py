@@ -150,6 +150,9 @@ def main() -> int:
     logging.basicConfig(level=logging.WARNING)
     env = dict(os.environ)
     env.setdefault("DEBUG", "true")
+    # The printed demo logins work with their password alone; OTP_REQUIRED=true
+    # shows the Admin and Accounting second factor (settings: DEBUG only).
+    env.setdefault("OTP_REQUIRED", "false")
     env.setdefault("DJANGO_SETTINGS_MODULE", "oms.settings")
     env["PYTHONUNBUFFERED"] = "1"
     host = env.get("HOST", "127.0.0.1")

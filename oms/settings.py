@@ -9,15 +9,20 @@ from pathlib import Path
 import environ
 from django.utils.translation import gettext_lazy as _
 
+from oms.lib.roles import ACCOUNTING, ADMIN
+from oms.lib.secret import local_secret_key
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
 environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
 DEBUG = env.bool("DEBUG", default=False)
-# Development gets a throw-away key; production must set its own.
-SECRET_KEY = (env.str("SECRET_KEY", default="django-insecure-dev-only-key") if DEBUG
-              else env.str("SECRET_KEY"))
+# Development gets a random key of its own, kept in the checkout's data dir
+# (never a fixed one: it signs the customers' payment links); production must
+# set its own.
+SECRET_KEY = (env.str("SECRET_KEY", default="") or local_secret_key(BASE_DIR / ".data")
+              if DEBUG else env.str("SECRET_KEY"))
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
@@ -37,6 +42,8 @@ INSTALLED_APPS = [
     "ninja",  # serves the API docs' Swagger UI from static files, not a CDN
     "django_celery_beat",
     "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "oms",
     "customers",
     "inventory",
@@ -54,11 +61,17 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     # After the session: a signed-in user's saved language wins over the cookie.
     "oms.lib.preferences.UserLanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Signed out after SESSION_IDLE_TIMEOUT_MINUTES without a request (after
+    # messages, to say why, and htmx, to answer a lost database as a view would).
+    "oms.lib.idle.IdleSessionMiddleware",
+    # Admin and Accounting confirm a one-time code before any back-office page.
+    "oms.lib.second_factor.SecondFactorMiddleware",
     "oms.lib.errors.ApplicationErrorMiddleware",
     "oms.lib.errors.DatabaseUnavailableMiddleware",
     # axes last: it turns a lockout into a response before the view runs.
@@ -122,6 +135,19 @@ AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 # lockout keys on the client address the proxy appends (oms.lib.auth.client_ip).
 BEHIND_TLS_PROXY = env.bool("BEHIND_TLS_PROXY", default=False)
 AXES_CLIENT_IP_CALLABLE = "oms.lib.auth.client_ip"
+
+# Second factor (TOTP, django-otp): these roles confirm a one-time code after
+# the password. OTP_REQUIRED=false switches it off in DEBUG only (`make run`'s
+# demo logins); production turns it off, if it must, with OTP_REQUIRED_ROLES=.
+OTP_REQUIRED = env.bool("OTP_REQUIRED", default=True) or not DEBUG
+OTP_REQUIRED_ROLES = (env.list("OTP_REQUIRED_ROLES", default=[ADMIN, ACCOUNTING])
+                      if OTP_REQUIRED else [])
+OTP_TOTP_ISSUER = env.str("OTP_TOTP_ISSUER", default="OMS")
+# The admin may delete a lost phone's device (the user sets up again at the
+# next log-in) but never reads anyone's secret or QR code.
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
+# A signed-in session with no request for this long is signed out.
+SESSION_IDLE_TIMEOUT_MINUTES = env.int("SESSION_IDLE_TIMEOUT_MINUTES", default=30)
 
 # Internationalisation: English first, then the languages of the documents the
 # product comes from.

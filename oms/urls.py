@@ -1,4 +1,3 @@
-from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
@@ -17,6 +16,8 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("accounts/login/", public(auth_views.LoginView.as_view()), name="login"),
     path("accounts/logout/", public(auth_views.LogoutView.as_view()), name="logout"),
+    path("accounts/second-factor/setup/", views.otp_setup, name="otp_setup"),
+    path("accounts/second-factor/verify/", views.otp_verify, name="otp_verify"),
     path("i18n/setlang/", views.set_language, name="set_language"),
     path("progress/<str:key>/", views.progress, name="progress"),
     path("admin/", admin.site.urls),
@@ -29,8 +30,3 @@ urlpatterns = [
     path("fulfillment/", include("fulfillment.urls")),
     path("reports/", include("reporting.urls")),
 ]
-
-if settings.DEBUG:
-    from django.conf.urls.static import static
-
-    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)

@@ -1,16 +1,23 @@
 """Project-level views: the dashboard shell, the language switch, the progress
-of long jobs and the health check."""
+of long jobs, the health check and the second-factor pages."""
 
 from typing import Any
 
+from django.conf import settings
 from django.db import connection
 from django.db.models import Count, Q
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import render
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.shortcuts import render, resolve_url
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
+from django.utils.translation import gettext_lazy
 from django.views import i18n
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from oms.lib import second_factor
 from oms.lib.auth import AuthenticatedRequest, permission_required, public
+from oms.lib.forms import OneTimeCodeForm
 from oms.lib.preferences import is_offered, save_language
 from oms.lib.progress import state_for
 from oms.lib.roles import ROLE_LABELS
@@ -59,3 +66,67 @@ def progress(request: AuthenticatedRequest, key: str) -> HttpResponse:
     if state is None:
         raise Http404
     return render(request, "_partials/progress.html", {"job": state, "key": key})
+
+
+_WRONG_CODE = gettext_lazy(
+    "This code is not right, or came too soon after a wrong one. Check the time on your "
+    "phone and enter the code your app shows now.")
+
+
+def _next_page(request: HttpRequest) -> str:
+    wanted = request.POST.get("next") or request.GET.get("next", "")
+    if url_has_allowed_host_and_scheme(wanted, allowed_hosts={request.get_host()},
+                                       require_https=request.is_secure()):
+        return wanted
+    return resolve_url(settings.LOGIN_REDIRECT_URL)
+
+
+def _with_next(page: str, request: HttpRequest) -> str:
+    return f"{reverse(page)}?{urlencode({'next': _next_page(request)})}"
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+@permission_required()  # signed in
+@second_factor.second_factor_page
+def otp_setup(request: AuthenticatedRequest) -> HttpResponse:
+    """First time: scan the QR code (or type the secret), confirm one code."""
+    if request.user.is_verified() or not second_factor.requires_second_factor(request.user):  # type: ignore[attr-defined]
+        return HttpResponseRedirect(_next_page(request))
+    if second_factor.confirmed_device(request.user):
+        # A second device only from a verified session: the password alone
+        # must never be enough to enrol a new authenticator.
+        return HttpResponseRedirect(_with_next("otp_verify", request))
+    device = second_factor.pending_device(user=request.user)
+    form = OneTimeCodeForm(request.POST or None)
+    if form.is_valid():
+        if second_factor.confirm_device(request=request, device=device,
+                                        token=form.cleaned_data["token"]):
+            return HttpResponseRedirect(_next_page(request))
+        form.add_error("token", _WRONG_CODE)
+    return render(request, "registration/otp_setup.html", {
+        "form": form, "next": _next_page(request),
+        "qr_code": second_factor.qr_code_svg(device),
+        "secret": second_factor.base32_secret(device),
+    })
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+@permission_required()  # signed in
+@second_factor.second_factor_page
+def otp_verify(request: AuthenticatedRequest) -> HttpResponse:
+    """Every session: the code the authenticator app shows now."""
+    if request.user.is_verified() or not second_factor.requires_second_factor(request.user):  # type: ignore[attr-defined]
+        return HttpResponseRedirect(_next_page(request))
+    device = second_factor.confirmed_device(request.user)
+    if device is None:
+        return HttpResponseRedirect(_with_next("otp_setup", request))
+    form = OneTimeCodeForm(request.POST or None)
+    if form.is_valid():
+        if second_factor.confirm_device(request=request, device=device,
+                                        token=form.cleaned_data["token"]):
+            return HttpResponseRedirect(_next_page(request))
+        form.add_error("token", _WRONG_CODE)
+    return render(request, "registration/otp_verify.html",
+                  {"form": form, "next": _next_page(request)})

@@ -44,3 +44,13 @@ class SubmissionForm(forms.Form):
     """A form that is only a button (apply the customer's credit): its key."""
 
     submission_key = SubmissionKeyField()
+
+
+class OneTimeCodeForm(forms.Form):
+    """The six digits an authenticator app shows (the second factor)."""
+
+    token = forms.RegexField(
+        label=_("Code from your authenticator app"), regex=r"^\d{6}$", strip=True,
+        error_messages={"invalid": _("Enter the six digits your app shows.")},
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric",
+                                      "maxlength": "6", "autofocus": True}))

@@ -93,6 +93,10 @@ class Command(BaseCommand):
         self.stdout.write("Demo logins (username / password):")
         for username, role, _created in users:
             self.stdout.write(f"  {role:<18} {username:<12} / {DEMO_PASSWORD}")
+        if settings.OTP_REQUIRED_ROLES:
+            self.stdout.write("  (" + ", ".join(settings.OTP_REQUIRED_ROLES) + ": an authenticator "
+                              "app code too, set up at the first login; OTP_REQUIRED=false "
+                              "turns it off in DEBUG)")
         self.stdout.write("")
 
     def _progress(self, done: int, total: int) -> None:
