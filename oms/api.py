@@ -383,9 +383,10 @@ class ErrorOut(Schema):
     errors: dict[str, list[str]]
 
 
-# The answers of authentication, scope and rate limit, which every endpoint
-# can give: its `response=` map includes them.
-AUTH_ERRORS: dict[int, type[Schema]] = {401: ErrorOut, 403: ErrorOut, 429: ErrorOut}
+# The answers of authentication, scope, rate limit and a database out of
+# reach, which every endpoint can give: its `response=` map includes them.
+AUTH_ERRORS: dict[int, type[Schema]] = {401: ErrorOut, 403: ErrorOut, 429: ErrorOut,
+                                        503: ErrorOut}
 # And of an endpoint that reads a JSON body: not JSON (400), not its schema (422).
 BODY_ERRORS: dict[int, type[Schema]] = {400: ErrorOut, 422: ErrorOut}
 
