@@ -65,7 +65,8 @@ class NewCustomer(Input):
     email: Annotated[str, Text(254, required=True), Field(json_schema_extra={"format": "email"})]
     name: Annotated[str, Text(200, required=True)]
     kind: CustomerKind = CustomerKind.PERSON
-    phone: Annotated[str, Text(40)] = ""
+    phone: Annotated[str, Text(40), Field(json_schema_extra={
+        "pattern": r"^(\+?[0-9 ()./-]{4,40})?$"})] = ""
     vat_id: Annotated[str, Text(40)] = ""
 
     error_message = gettext_lazy("Please correct the customer details.")

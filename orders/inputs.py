@@ -46,6 +46,8 @@ def _sku(value: Any) -> str:
 
 
 def _quantity(value: Any) -> int:
+    if isinstance(value, float) and value.is_integer():  # JSON's 3.0 is the integer 3
+        value = int(value)
     if isinstance(value, bool) or not isinstance(value, int) or not 0 < value <= MAX_QUANTITY:
         raise ValueError(_("Enter a whole number from 1 to %(max)d.") % {"max": MAX_QUANTITY})
     return value
