@@ -127,7 +127,8 @@ def list_products(request, filters: Query[ProductFilters]):
     }
 
 
-@router.get("/products/{sku}", response={200: ProductDetailOut, 404: ErrorOut, **AUTH_ERRORS},
+@router.get("/products/{sku}",
+            response={200: ProductDetailOut, 404: ErrorOut, 422: ErrorOut, **AUTH_ERRORS},
             summary="One product with its stock")
 def product_detail(request, sku: Sku):
     """One product and its stock per warehouse. Scope: `catalogue:read`."""

@@ -130,7 +130,8 @@ def create_order(request, payload: OrderIn,
     return result  # a replayed response
 
 
-@router.get("/orders/{number}", response={200: OrderOut, 404: ErrorOut, **AUTH_ERRORS},
+@router.get("/orders/{number}",
+            response={200: OrderOut, 404: ErrorOut, 422: ErrorOut, **AUTH_ERRORS},
             summary="Read an order")
 def get_order(request, number: Annotated[str, StringConstraints(max_length=32,  # Order.number
                                                                 pattern=NO_NUL)]):

@@ -67,7 +67,8 @@ class PaymentInput(Input):
 
     method: PaymentMethod
     card_number: str | None = Field(
-        None, description="Cards only. Sandbox test numbers decide the outcome; never stored.")
+        None, description="Cards only. Sandbox test numbers decide the outcome; never stored.",
+        json_schema_extra={"pattern": r"^((?:[ -]*[0-9]){12,19}[ -]*)?$"})  # as _digits reads it
     # From the API's Idempotency-Key header, never from a body.
     idempotency_key: SkipJsonSchema[str | None] = Field(None, exclude=True)
 
