@@ -37,9 +37,9 @@ from tests.factories.inventory import ProductFactory, WarehouseFactory, stock
 UNSTATED_RULES = {"promised_delivery_date"}
 CARRIER = "COLISSIMO"
 TRACKING = "6A12345678901"
-# Per operation and generation mode (valid, invalid): about a minute in all;
+# Per operation and generation mode (valid, invalid): under a minute in all;
 # API_FUZZ_EXAMPLES=500 for a deeper search.
-EXAMPLES_PER_MODE = int(os.environ.get("API_FUZZ_EXAMPLES", "25"))
+EXAMPLES_PER_MODE = int(os.environ.get("API_FUZZ_EXAMPLES", "60"))
 
 
 @pytest.fixture
