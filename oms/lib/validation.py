@@ -60,7 +60,6 @@ class Text(annotated_types.GroupedMetadata):
             yield annotated_types.MaxLen(self.max_length)
 
 
-
 LongText = partial(Text, multiline=True)  # notes and reasons keep their line breaks
 
 
