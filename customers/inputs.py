@@ -15,7 +15,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from pydantic import BeforeValidator, Field, field_validator
+from pydantic import BeforeValidator, Field, WithJsonSchema, field_validator
 
 from customers.models import AddressKind, CustomerKind, PaymentPreference, Standing
 from oms.lib.validation import Input, LongText, Text
@@ -40,7 +40,8 @@ class AddressInput(Input):
     postal_code: Annotated[str, Text(20, required=True)]
     city: Annotated[str, Text(100, required=True)]
     region: Annotated[str, Text(100)] = ""
-    country: Annotated[str, BeforeValidator(_country)]
+    country: Annotated[str, BeforeValidator(_country), WithJsonSchema(
+        {"type": "string", "pattern": r"^[A-Za-z]{2}$", "description": "ISO 3166 code."})]
 
     error_message = gettext_lazy("Please correct the address.")
 
@@ -61,10 +62,11 @@ def _email(value: str) -> str:
 class NewCustomer(Input):
     """A customer as a capture channel names it: found by e-mail, else created."""
 
-    email: Annotated[str, Text(254, required=True)]
+    email: Annotated[str, Text(254, required=True), Field(json_schema_extra={"format": "email"})]
     name: Annotated[str, Text(200, required=True)]
     kind: CustomerKind = CustomerKind.PERSON
-    phone: Annotated[str, Text(40)] = ""
+    phone: Annotated[str, Text(40), Field(json_schema_extra={
+        "pattern": r"^(\+?[0-9 ()./-]{4,40})?$"})] = ""
     vat_id: Annotated[str, Text(40)] = ""
 
     error_message = gettext_lazy("Please correct the customer details.")

@@ -18,7 +18,8 @@ from pydantic import ConfigDict, Field, StringConstraints
 from fulfillment import services
 from fulfillment.inputs import CarrierEvent, CarrierStatus
 from fulfillment.models import Shipment
-from oms.api import AUTH_ERRORS, ErrorOut, require_scope
+from oms.api import AUTH_ERRORS, BODY_ERRORS, ErrorOut, require_scope
+from oms.lib.validation import NO_NUL
 from oms.models import ApiScope
 
 router = Router(tags=["shipments"], auth=require_scope(ApiScope.CARRIER_EVENTS))
@@ -31,7 +32,8 @@ class CarrierEventIn(Schema):
     occurred_at: datetime | None = Field(
         None, description="When the carrier scanned the parcel, with its UTC offset; between "
                           "the handover to the carrier and now. Default: now.")
-    description: Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)] = ""
+    description: Annotated[str, StringConstraints(strip_whitespace=True, max_length=500,
+                                                  pattern=NO_NUL)] = ""
 
 
 class ShipmentOut(Schema):
@@ -55,10 +57,13 @@ def shipment_out(shipment: Shipment) -> dict:
 
 
 @router.post("/shipments/{tracking_number}/events",
-             response={200: ShipmentOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut,
+             response={200: ShipmentOut, 404: ErrorOut, 409: ErrorOut, **BODY_ERRORS,
                        **AUTH_ERRORS},
              summary="Record a carrier status update")
-def carrier_event(request, tracking_number: str, payload: CarrierEventIn):
+def carrier_event(request,
+                  tracking_number: Annotated[str, StringConstraints(max_length=64,  # Shipment
+                                                                    pattern=NO_NUL)],
+                  payload: CarrierEventIn):
     """A carrier's status update for the shipment with this tracking number.
 
     Scope: `carrier_events`, for the carrier of the shipment: a shipment of

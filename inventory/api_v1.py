@@ -7,18 +7,26 @@ float); `available` is on_hand - reserved.
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from django.db.models import Q, Sum
 from django.shortcuts import get_object_or_404
 from ninja import Query, Router, Schema
-from pydantic import ConfigDict, Field
+from pydantic import ConfigDict, Field, StringConstraints
 
 from inventory.models import Product, StockLevel
-from oms.api import AUTH_ERRORS, ErrorOut, require_scope
+from oms.api import AUTH_ERRORS, ErrorOut, check_query, require_scope
+from oms.lib.validation import NO_NUL
 from oms.models import ApiScope
 
 router = Router(tags=["catalogue"], auth=require_scope(ApiScope.CATALOGUE_READ))
 
 MAX_PAGE = 200
+# Deeper pages are refused (422), not passed on to PostgreSQL's OFFSET.
+MAX_OFFSET = 2**31 - 1
+
+Sku = Annotated[str, StringConstraints(min_length=1, max_length=64,  # Product.sku
+                                       pattern=NO_NUL)]
 
 
 class WarehouseStockOut(Schema):
@@ -56,10 +64,10 @@ class ProductPage(Schema):
 class ProductFilters(Schema):
     model_config = ConfigDict(extra="forbid")
 
-    q: str = Field("", max_length=100, description="Search in SKU and name.")
+    q: str = Field("", max_length=100, pattern=NO_NUL, description="Search in SKU and name.")
     active: bool | None = Field(None, description="Only active (true) or inactive (false).")
     limit: int = Field(50, ge=1, le=MAX_PAGE)
-    offset: int = Field(0, ge=0)
+    offset: int = Field(0, ge=0, le=MAX_OFFSET)
 
 
 class StockOut(Schema):
@@ -101,6 +109,7 @@ def _available_totals(product_ids: list[int]) -> dict[int, int]:
             summary="List and search products")
 def list_products(request, filters: Query[ProductFilters]):
     """Products by SKU, a page at a time. Scope: `catalogue:read`."""
+    check_query(request, ProductFilters.model_fields)
     products = Product.objects.order_by("sku")
     if filters.q:
         products = products.filter(Q(sku__icontains=filters.q) | Q(name__icontains=filters.q))
@@ -118,9 +127,10 @@ def list_products(request, filters: Query[ProductFilters]):
     }
 
 
-@router.get("/products/{sku}", response={200: ProductDetailOut, 404: ErrorOut, **AUTH_ERRORS},
+@router.get("/products/{sku}",
+            response={200: ProductDetailOut, 404: ErrorOut, 422: ErrorOut, **AUTH_ERRORS},
             summary="One product with its stock")
-def product_detail(request, sku: str):
+def product_detail(request, sku: Sku):
     """One product and its stock per warehouse. Scope: `catalogue:read`."""
     product = get_object_or_404(Product, sku=sku)
     stock = _stock_rows([product.pk])[product.pk]
@@ -129,9 +139,12 @@ def product_detail(request, sku: str):
 
 @router.get("/stock", response={200: list[StockOut], 422: ErrorOut, **AUTH_ERRORS},
             summary="Stock per warehouse for some SKUs")
-def stock(request, sku: Query[list[str]]):
-    """`?sku=A&sku=B`: unknown SKUs are left out of the answer. Scope: `catalogue:read`."""
-    products = list(Product.objects.filter(sku__in=sku[:MAX_PAGE]).order_by("sku"))
+def stock(request,
+          sku: list[Sku] = Query(..., max_length=MAX_PAGE)):  # noqa: B008
+    """`?sku=A&sku=B`, up to 200 SKUs: unknown SKUs are left out of the answer.
+    Scope: `catalogue:read`."""
+    check_query(request, ["sku"])
+    products = list(Product.objects.filter(sku__in=sku).order_by("sku"))
     rows = _stock_rows([p.pk for p in products])
     return [
         {"sku": p.sku, "available": max(sum(r.available for r in rows[p.pk]), 0),

@@ -7,8 +7,9 @@ Errors always have the shape `{"detail": str, "errors": {field: [messages]}}`:
 schema validation answers 422, business refusals (`ApplicationError`) their
 own status, a missing, unknown, revoked or expired token 401, a token
 without the endpoint's scope 403, a token over its rate limit 429 (with
-`Retry-After`), a database that cannot be reached 503 (with `Retry-After`).
-Every endpoint declares these answers (`AUTH_ERRORS`).
+`Retry-After`), a database that cannot be reached 503 (with `Retry-After`),
+a body that is not JSON 400. Every endpoint declares these answers
+(`AUTH_ERRORS`, `BODY_ERRORS`).
 """
 
 from __future__ import annotations
@@ -17,11 +18,13 @@ import hashlib
 import json
 import logging
 import math
+import re
 import secrets
 import time
 from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
+from urllib.parse import unquote_to_bytes
 
 from django.conf import settings
 from django.core.cache import caches
@@ -31,7 +34,7 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI, Schema
-from ninja.errors import AuthenticationError, ValidationError
+from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.security import HttpBearer
 
 from oms.lib.errors import DATABASE_UNAVAILABLE, RETRY_AFTER_SECONDS, ApplicationError
@@ -380,9 +383,36 @@ class ErrorOut(Schema):
     errors: dict[str, list[str]]
 
 
-# The answers of authentication, scope and rate limit, which every endpoint
-# can give: its `response=` map includes them.
-AUTH_ERRORS: dict[int, type[Schema]] = {401: ErrorOut, 403: ErrorOut, 429: ErrorOut}
+# The answers of authentication, scope, rate limit and a database out of
+# reach, which every endpoint can give: its `response=` map includes them.
+AUTH_ERRORS: dict[int, type[Schema]] = {401: ErrorOut, 403: ErrorOut, 429: ErrorOut,
+                                        503: ErrorOut}
+# And of an endpoint that reads a JSON body: not JSON (400), not its schema (422).
+BODY_ERRORS: dict[int, type[Schema]] = {400: ErrorOut, 422: ErrorOut}
+
+
+_BAD_PERCENT = re.compile(r"%(?![0-9A-Fa-f]{2})")
+
+
+def check_query(request: HttpRequest, known: Iterable[str]) -> None:
+    """Refuse (422) a query string that is not percent-encoded UTF-8 (which
+    Django would read with replacement characters) and parameters the endpoint
+    does not know, so a misspelt filter is an error instead of ignored."""
+    raw = request.META.get("QUERY_STRING", "")
+    try:
+        if _BAD_PERCENT.search(raw):
+            raise ValueError(raw)
+        unquote_to_bytes(raw.replace("+", " ")).decode()
+    except (UnicodeDecodeError, ValueError):
+        error = ApplicationError(_("The query string is not percent-encoded UTF-8."))
+        error.status = 422
+        raise error from None
+    unknown = sorted(set(request.GET) - set(known))
+    if unknown:
+        error = ApplicationError(_("Unknown query parameter."), field_errors={
+            name: [_("Unknown parameter.")] for name in unknown})
+        error.status = 422
+        raise error
 
 
 def error_body(detail: str, errors: dict[str, list[str]] | None = None) -> dict:
@@ -399,6 +429,13 @@ def _validation_error(request: HttpRequest, exc: ValidationError) -> HttpRespons
 def _application_error(request: HttpRequest, exc: ApplicationError) -> HttpResponse:
     return api.create_response(request, error_body(exc.message, exc.field_errors),
                                status=exc.status)
+
+
+@api.exception_handler(HttpError)
+def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    # ninja's own refusals; a body that is not JSON is the one it raises (400).
+    detail = _("The request body is not valid JSON.") if exc.status_code == 400 else str(exc)
+    return api.create_response(request, error_body(detail), status=exc.status_code)
 
 
 @api.exception_handler(Http404)

@@ -15,14 +15,15 @@ Prices and totals always come from the catalogue: a body carrying
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from django.shortcuts import get_object_or_404
 from ninja import Header, Router, Schema, Status
-from pydantic import Field, field_validator
+from pydantic import Field, StringConstraints, field_validator
 from pydantic.json_schema import SkipJsonSchema
 
-from oms.api import AUTH_ERRORS, ErrorOut, require_scope, run_idempotent
+from oms.api import AUTH_ERRORS, BODY_ERRORS, ErrorOut, require_scope, run_idempotent
+from oms.lib.validation import NO_NUL
 from oms.models import ApiScope
 from orders.capture import capture_order
 from orders.inputs import CaptureOrder
@@ -91,7 +92,7 @@ def order_out(order: Order) -> dict:
     }
 
 
-ERRORS = {400: ErrorOut, 409: ErrorOut, 422: ErrorOut, **AUTH_ERRORS}
+ERRORS = {409: ErrorOut, **BODY_ERRORS, **AUTH_ERRORS}
 
 
 @router.post("/orders", response={201: OrderOut, **ERRORS},
@@ -129,9 +130,11 @@ def create_order(request, payload: OrderIn,
     return result  # a replayed response
 
 
-@router.get("/orders/{number}", response={200: OrderOut, 404: ErrorOut, **AUTH_ERRORS},
+@router.get("/orders/{number}",
+            response={200: OrderOut, 404: ErrorOut, 422: ErrorOut, **AUTH_ERRORS},
             summary="Read an order")
-def get_order(request, number: str):
+def get_order(request, number: Annotated[str, StringConstraints(max_length=32,  # Order.number
+                                                                pattern=NO_NUL)]):
     """Read an order placed with this token (scope: `orders`). Orders placed with another
     token, entered in the back office or imported answer 404, the same as a
     number that does not exist."""

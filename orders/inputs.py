@@ -16,11 +16,18 @@ from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from pydantic import BeforeValidator, ConfigDict, Field, field_validator, with_config
+from pydantic import (
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    WithJsonSchema,
+    field_validator,
+    with_config,
+)
 from pydantic.json_schema import SkipJsonSchema
 
 from customers.inputs import AddressInput, NewCustomer
-from oms.lib.validation import Input, LongText
+from oms.lib.validation import NOT_BLANK, Input, LongText
 from orders.models import Channel, PaymentMethod
 from orders.payments import PaymentDetails
 
@@ -39,6 +46,8 @@ def _sku(value: Any) -> str:
 
 
 def _quantity(value: Any) -> int:
+    if isinstance(value, float) and value.is_integer():  # JSON's 3.0 is the integer 3
+        value = int(value)
     if isinstance(value, bool) or not isinstance(value, int) or not 0 < value <= MAX_QUANTITY:
         raise ValueError(_("Enter a whole number from 1 to %(max)d.") % {"max": MAX_QUANTITY})
     return value
@@ -47,8 +56,9 @@ def _quantity(value: Any) -> int:
 @with_config(ConfigDict(extra="forbid", revalidate_instances="always"))
 @dataclass(frozen=True)
 class LineInput:
-    sku: Annotated[str, BeforeValidator(_sku)]
-    quantity: Annotated[int, BeforeValidator(_quantity)]
+    # The Field constraints, first, are the schema's and hold after the validators.
+    sku: Annotated[str, Field(max_length=64, pattern=NOT_BLANK), BeforeValidator(_sku)]
+    quantity: Annotated[int, Field(ge=1, le=MAX_QUANTITY), BeforeValidator(_quantity)]
 
 
 class PaymentInput(Input):
@@ -57,7 +67,8 @@ class PaymentInput(Input):
 
     method: PaymentMethod
     card_number: str | None = Field(
-        None, description="Cards only. Sandbox test numbers decide the outcome; never stored.")
+        None, description="Cards only. Sandbox test numbers decide the outcome; never stored.",
+        json_schema_extra={"pattern": r"^((?:[ -]*[0-9]){12,19}[ -]*)?$"})  # as _digits reads it
     # From the API's Idempotency-Key header, never from a body.
     idempotency_key: SkipJsonSchema[str | None] = Field(None, exclude=True)
 
@@ -109,8 +120,10 @@ class OrderDetails(Input):
     """Everything about an order but who orders it."""
 
     channel: Channel
-    currency: Annotated[str, BeforeValidator(_currency)]
-    lines: Annotated[list[LineInput], BeforeValidator(_lines)]
+    currency: Annotated[str, BeforeValidator(_currency), WithJsonSchema(
+        {"type": "string", "enum": list(settings.CURRENCIES)})]
+    lines: Annotated[list[LineInput], Field(min_length=1, max_length=MAX_LINES),
+                     BeforeValidator(_lines)]
     shipping_address: AddressInput
     billing_address: Annotated[AddressInput | None, BeforeValidator(lambda v: v or None)] = None
     promised_delivery_date: Annotated[date | None, BeforeValidator(_promised_date)] = None

@@ -18,10 +18,17 @@ from typing import Any, ClassVar, Self
 import annotated_types
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Strict
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, Strict
 from pydantic import ValidationError as PydanticValidationError
 
 from oms.lib.errors import ApplicationError
+
+# Text without NUL characters, which PostgreSQL cannot store or compare: a
+# string field or parameter that reaches the database carries this pattern,
+# so a NUL is refused (422) and the OpenAPI schema says so.
+NO_NUL = r"^[^\x00]*$"
+# The same for required text: something besides white space.
+NOT_BLANK = r"^[^\x00]*[^\s\x00][^\x00]*$"
 
 # Where ninja puts the request part and the parameter name in front of the path.
 _REQUEST_PARTS = {"body", "query", "path", "header", "cookie", "form", "file"}
@@ -44,6 +51,8 @@ class Text(annotated_types.GroupedMetadata):
     multiline: bool = False
 
     def __iter__(self) -> Iterator[object]:
+        # First: in the schema, and checked on the cleaned text.
+        yield Field(pattern=NOT_BLANK if self.required else NO_NUL)
         yield BeforeValidator(partial(_clean, collapse=not self.multiline))
         yield Strict()
         yield annotated_types.MinLen(1 if self.required else 0)
@@ -67,6 +76,12 @@ def _message(error: Mapping[str, Any]) -> str:
         return _("At most %(n)d characters.") % {"n": ctx["max_length"]}
     if kind == "string_type":
         return _("Enter text.")
+    if kind == "string_pattern_mismatch" and ctx.get("pattern") in {NO_NUL, NOT_BLANK}:
+        if "\x00" in str(error.get("input", "")):
+            return _("Remove the NUL characters.")
+        return _("This field is required.")
+    if kind == "string_unicode":
+        return _("Enter valid Unicode text.")
     if kind in {"literal_error", "enum"}:
         return _("Choose one of: %(choices)s.") % {
             "choices": ", ".join(re.findall(r"'([^']*)'", str(ctx.get("expected", ""))))}

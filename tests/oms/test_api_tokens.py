@@ -251,7 +251,7 @@ def test_every_operation_declares_the_auth_scope_and_rate_limit_answers(client):
                   for method, operation in item.items()]
     assert operations
     for path, method, operation in operations:
-        for status in ("401", "403", "429"):
+        for status in ("401", "403", "429", "503"):
             declared = operation["responses"].get(status)
             assert declared, f"{method.upper()} {path} does not declare {status}"
             ref = declared["content"]["application/json"]["schema"]["$ref"]
