@@ -81,6 +81,12 @@ def _next_page(request: HttpRequest) -> str:
     return resolve_url(settings.LOGIN_REDIRECT_URL)
 
 
+def _needs_no_code(request: AuthenticatedRequest) -> bool:
+    """Verified already, or a role the second factor does not apply to."""
+    verified: bool = request.user.is_verified()  # type: ignore[attr-defined]  # OTPMiddleware
+    return verified or not second_factor.requires_second_factor(request.user)
+
+
 def _with_next(page: str, request: HttpRequest) -> str:
     return f"{reverse(page)}?{urlencode({'next': _next_page(request)})}"
 
@@ -91,7 +97,7 @@ def _with_next(page: str, request: HttpRequest) -> str:
 @second_factor.second_factor_page
 def otp_setup(request: AuthenticatedRequest) -> HttpResponse:
     """First time: scan the QR code (or type the secret), confirm one code."""
-    if request.user.is_verified() or not second_factor.requires_second_factor(request.user):  # type: ignore[attr-defined]
+    if _needs_no_code(request):
         return HttpResponseRedirect(_next_page(request))
     if second_factor.confirmed_device(request.user):
         # A second device only from a verified session: the password alone
@@ -117,7 +123,7 @@ def otp_setup(request: AuthenticatedRequest) -> HttpResponse:
 @second_factor.second_factor_page
 def otp_verify(request: AuthenticatedRequest) -> HttpResponse:
     """Every session: the code the authenticator app shows now."""
-    if request.user.is_verified() or not second_factor.requires_second_factor(request.user):  # type: ignore[attr-defined]
+    if _needs_no_code(request):
         return HttpResponseRedirect(_next_page(request))
     device = second_factor.confirmed_device(request.user)
     if device is None:

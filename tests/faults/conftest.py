@@ -361,6 +361,13 @@ class Stack:
     def api_headers(self, **extra: str) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.seed['api_token']}", **extra}
 
+    def place_order(self, client, email: str, key: str | None = None):
+        """POST one order through the API (`client`: requests or a Session);
+        with `key`, as an idempotent retry-safe request."""
+        headers = self.api_headers(**({"Idempotency-Key": key} if key else {}))
+        return client.post(f"{self.base_url}/api/v1/orders", json=order_body(email),
+                           headers=headers, timeout=60)
+
 
 @pytest.fixture(scope="session")
 def fault_postgres() -> Iterator[PostgresServer]:

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 import psutil
 import requests
 
-from tests.faults.conftest import Stack, order_body, wait_until
+from tests.faults.conftest import Stack, wait_until
 
 API_CLIENTS = 3
 PAGE_CLIENTS = 2
@@ -74,10 +74,7 @@ def api_client(stack: Stack, load: Load, name: str) -> None:
         key = f"{name}-{number}"
         while True:
             try:
-                response = session.post(f"{stack.base_url}/api/v1/orders",
-                                        json=order_body(f"{key}@example.com"),
-                                        headers=stack.api_headers(**{"Idempotency-Key": key}),
-                                        timeout=60)
+                response = stack.place_order(session, f"{key}@example.com", key)
             except requests.RequestException as error:
                 load.problem(f"api {key}: {error!r}")
                 return

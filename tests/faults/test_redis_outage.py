@@ -22,7 +22,7 @@ from collections import Counter
 
 import requests
 
-from tests.faults.conftest import Stack, order_body, wait_until
+from tests.faults.conftest import Stack, wait_until
 
 OUTAGE_SECONDS = float(os.environ.get("FAULT_REDIS_OUTAGE_SECONDS", "60"))
 CLIENTS = 4
@@ -36,10 +36,7 @@ def place_orders(stack: Stack, stop: threading.Event, placed: list[str], problem
         number += 1
         key = f"{name}-{number}"
         try:
-            response = session.post(f"{stack.base_url}/api/v1/orders",
-                                    json=order_body(f"{key}@example.com"),
-                                    headers=stack.api_headers(**{"Idempotency-Key": key}),
-                                    timeout=60)
+            response = stack.place_order(session, f"{key}@example.com", key)
         except requests.RequestException as error:
             problems.append(f"{key}: {error!r}")
             return

@@ -20,15 +20,13 @@ import pytest
 import redis
 import requests
 
-from tests.faults.conftest import Stack, order_body, wait_until
+from tests.faults.conftest import Stack, wait_until
 
 TIMEOUT = 90
 
 
 def _place_order(stack: Stack) -> str:
-    response = requests.post(f"{stack.base_url}/api/v1/orders",
-                             json=order_body("ada@example.com"),
-                             headers=stack.api_headers(), timeout=60)
+    response = stack.place_order(requests, "ada@example.com")
     assert response.status_code == 201, response.text
     return response.json()["number"]
 
