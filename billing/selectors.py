@@ -8,9 +8,11 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db.models import (
+    BooleanField,
     Case,
     Count,
     DecimalField,
+    ExpressionWrapper,
     F,
     Min,
     Prefetch,
@@ -33,7 +35,8 @@ from billing.models import (
 )
 from oms.lib.money import MONEY_DIGITS, MONEY_PLACES
 from oms.lib.paging import HasNextPage, has_next_page
-from orders.models import Order
+from orders import holds
+from orders.models import Order, OrderStatus
 
 
 def placed_grace() -> timedelta:
@@ -46,11 +49,17 @@ def approval_queue(*, now: datetime | None = None) -> QuerySet[Order]:
     Every order on hold, plus orders still `placed` after the grace period:
     their automatic approval never finished (provider down, a crash), so a
     person must decide. Payments come prefetched, newest first, for the
-    "why" column.
+    "why" column; `overdue_review`: a review waiting past the managers'
+    alert threshold (orders.holds).
     """
-    cutoff = (now or timezone.now()) - placed_grace()
+    now = now or timezone.now()
+    cutoff = now - placed_grace()
     return (
         Order.objects.filter(Order.awaiting_decision_q(placed_before=cutoff))
+        .annotate(overdue_review=ExpressionWrapper(
+            Q(status=OrderStatus.ON_HOLD, hold_reason__in=holds.REVIEW_HOLDS,
+              held_since__lte=now - holds.review_alert_after()),
+            output_field=BooleanField()))
         .select_related("customer")
         .prefetch_related(Prefetch("payments", queryset=Payment.objects.order_by("-id"),
                                    to_attr="payments_newest_first"))

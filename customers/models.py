@@ -10,6 +10,7 @@ standing (`CREDIT_TERMS_FIELDS`) are Accounting's: only an actor with
 
 from __future__ import annotations
 
+import zoneinfo
 from collections.abc import Callable
 from decimal import Decimal
 from typing import cast
@@ -63,6 +64,9 @@ class Customer(models.Model):
     # as model choices so adding a language needs no migration.
     preferred_language = models.CharField(_("preferred language"), max_length=10,
                                           default=settings.LANGUAGE_CODE)
+    # An IANA zone ("Europe/Bucharest") for the times e-mails promise;
+    # blank: the company's TIME_ZONE. Checked by the services and forms.
+    time_zone = models.CharField(_("time zone"), max_length=64, blank=True)
     payment_preference = models.CharField(_("payment preference"), max_length=20,
                                           choices=PaymentPreference.choices,
                                           default=PaymentPreference.CARD)
@@ -113,6 +117,14 @@ class Customer(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} <{self.email}>"
+
+    @property
+    def zone(self) -> zoneinfo.ZoneInfo:
+        """The customer's time zone, or the company's."""
+        try:
+            return zoneinfo.ZoneInfo(self.time_zone or settings.TIME_ZONE)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            return zoneinfo.ZoneInfo(settings.TIME_ZONE)
 
     @property
     def is_blocked(self) -> bool:

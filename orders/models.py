@@ -139,8 +139,15 @@ class Order(FSMModelMixin, models.Model):
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
     placed_at = models.DateTimeField(_("placed at"), null=True, blank=True)
-    # When the stock hold lapses unless payment is approved (placed/on_hold only).
-    hold_expires_at = models.DateTimeField(_("stock hold expires at"), null=True, blank=True)
+    # When the order lapses unless approved (placed/on_hold only; orders.holds):
+    # None while on hold means it waits until a person decides.
+    hold_expires_at = models.DateTimeField(_("hold expires at"), null=True, blank=True)
+    # When the order began waiting for its current hold reason (the queue's age).
+    held_since = models.DateTimeField(_("held since"), null=True, blank=True)
+    # The once-per-hold messages (orders.services.holds): the customer's
+    # prepayment reminder and the managers' alert for a long review.
+    hold_reminded_at = models.DateTimeField(_("hold reminder sent at"), null=True, blank=True)
+    hold_alerted_at = models.DateTimeField(_("managers alerted at"), null=True, blank=True)
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
     shipped_at = models.DateTimeField(_("shipped at"), null=True, blank=True)
     # The carrier the customer asked for (free text from the channel); the
@@ -231,17 +238,26 @@ class Order(FSMModelMixin, models.Model):
 
     @transition(field=status, source=OrderStatus.PLACED, target=OrderStatus.ON_HOLD,
                 permission="orders.approve_order")
-    def hold(self, *, reason_code: str, reason_text: str = "") -> None:
-        self.hold_reason = reason_code
+    def hold(self, *, reason_code: str, reason_text: str = "", hold_expires_at) -> None:
+        self._start_wait(reason_code, hold_expires_at)
         self.hold_note = reason_text
 
     @transition(field=status, source=OrderStatus.ON_HOLD, target=OrderStatus.ON_HOLD,
                 permission="orders.approve_order")
-    def change_hold(self, *, reason_code: str, reason_text: str = "") -> None:
+    def change_hold(self, *, reason_code: str, reason_text: str = "", hold_expires_at) -> None:
         """Still held, now for another reason (the customer's new card was
-        authorised; the order waits for a person instead)."""
-        self.hold_reason = reason_code
+        authorised; the order waits for a person instead). The same reason
+        again only changes the note: the wait and its deadline go on."""
+        if reason_code != self.hold_reason:
+            self._start_wait(reason_code, hold_expires_at)
         self.hold_note = reason_text
+
+    def _start_wait(self, reason_code: str, hold_expires_at) -> None:
+        self.hold_reason = reason_code
+        self.hold_expires_at = hold_expires_at
+        self.held_since = timezone.now()
+        self.hold_reminded_at = None
+        self.hold_alerted_at = None
 
     @transition(field=status, source=OrderStatus.ON_HOLD, target=OrderStatus.CANCELLED,
                 permission="orders.approve_order")

@@ -19,6 +19,7 @@ from inventory.api.holds import (
     hold_minutes_default,
     release,
     reserve,
+    set_hold_expiry,
 )
 from inventory.api.movements import consume, return_stock
 from inventory.api.types import (
@@ -42,4 +43,5 @@ __all__ = [
     "release",
     "reserve",
     "return_stock",
+    "set_hold_expiry",
 ]

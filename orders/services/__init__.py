@@ -29,6 +29,10 @@ from orders.services.fulfilment import (
     record_short_pick,
     start_picking,
 )
+from orders.services.holds import (
+    alert_managers_of_long_reviews,
+    send_prepayment_reminders,
+)
 from orders.services.placement import ENTRY_SUBMISSION, place_draft, place_order
 from orders.services.transitions import (
     add_note,
@@ -47,6 +51,7 @@ __all__ = [
     "LineInput",
     "PlaceOrder",
     "add_note",
+    "alert_managers_of_long_reviews",
     "allocate_backorder",
     "allocate_backorders",
     "approve_order",
@@ -63,5 +68,6 @@ __all__ = [
     "place_order",
     "record_short_pick",
     "reject_order",
+    "send_prepayment_reminders",
     "start_picking",
 ]

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_fsm import can_proceed
 
@@ -15,6 +16,7 @@ from oms.lib import events, outbox
 from oms.lib.actors import Actor
 from oms.lib.errors import Forbidden, NotAllowed
 from orders import events as order_events
+from orders import holds
 from orders.models import (
     RELEASE_CREDIT_HOLD,
     HoldReason,
@@ -160,15 +162,33 @@ def _hold(order_id: int, method_name: str, *, reason_code: str, reason_text: str
         if hold.reason_code != order.hold_reason:
             # Turning a credit hold into another reason would release it by the back door.
             _check_may_release(order, actor=actor)
+        new_wait = not order.is_held_for(hold.reason_code)
+        expires_at = (holds.hold_deadline(hold.reason_code, now=timezone.now()) if new_wait
+                      else order.hold_expires_at)
         event = _transition(order, method_name, actor=actor, reason=hold.reason_text,
                             data={"hold_reason": hold.reason_code, **(cause or {})},
                             refused_as=_("put on hold"),
-                            reason_code=hold.reason_code, reason_text=hold.reason_text)
+                            reason_code=hold.reason_code, reason_text=hold.reason_text,
+                            hold_expires_at=expires_at)
+        if new_wait:
+            _stock_for_wait(order, actor=actor)
         outbox.enqueue(HOLD_NOTICE_HANDLER, {"order_id": order.pk, "event_id": event.pk},
                        dedup_key=f"orders:held:{event.pk}")
         if hold.reason_code != HoldReason.PAYMENT_DECLINED:
             _email_customer(order, "on_hold")
     return order
+
+
+def _stock_for_wait(order: Order, *, actor: Actor) -> None:
+    """The order's stock while it waits: back to the shelf for a reason that
+    releases it (approval reserves again), else held until the order's
+    deadline (none: until decided)."""
+    if holds.releases_stock(order.hold_reason):
+        inventory_api.release(order_id=order.pk, reason=f"on hold: {order.hold_reason}",
+                              actor_id=_actor_id(actor))
+    else:
+        inventory_api.set_hold_expiry(order_id=order.pk, expires_at=order.hold_expires_at,
+                                      actor_id=_actor_id(actor))
 
 
 def _close(order_id: int, method_name: str, *, actor: Actor, reason: str, refused_as: str) -> Order:
