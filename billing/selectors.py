@@ -22,6 +22,7 @@ from django.db.models import (
     When,
 )
 from django.db.models.functions import Coalesce
+from django.urls import reverse
 from django.utils import timezone
 
 from billing.models import (
@@ -35,6 +36,7 @@ from billing.models import (
 )
 from oms.lib.money import MONEY_DIGITS, MONEY_PLACES
 from oms.lib.paging import HasNextPage, has_next_page
+from oms.lib.search import Hit
 from orders import holds
 from orders.models import Order, OrderStatus
 
@@ -195,3 +197,33 @@ def open_invoices(*, today: date | None = None, page: int = 1, page_size: int = 
     for invoice in page_rows.object_list:
         invoice.overdue_days = max(0, (today - invoice.due_date).days)
     return page_rows
+
+
+def invoice_hits(query: str, limit: int) -> list[Hit]:
+    """Invoices for the search box, by the beginning of their number."""
+    invoices = (Invoice.objects.filter(number__startswith=query.upper())
+                .select_related("customer").only("pk", "number", "customer__name")
+                .order_by("number")[:limit])
+    return [Hit(invoice.number or "", invoice.customer.name,
+                reverse("billing:invoice_detail", args=[invoice.pk])) for invoice in invoices]
+
+
+def invoice_exact(query: str) -> str | None:
+    invoice_id = Invoice.objects.filter(number=query.upper()).values_list("pk", flat=True).first()
+    return reverse("billing:invoice_detail", args=[invoice_id]) if invoice_id else None
+
+
+def credit_note_hits(query: str, limit: int) -> list[Hit]:
+    """Credit notes for the search box; each opens the invoice it corrects."""
+    notes = (CreditNote.objects.filter(number__startswith=query.upper())
+             .select_related("customer", "invoice").only(
+                 "pk", "number", "customer__name", "invoice__id", "invoice__number")
+             .order_by("number")[:limit])
+    return [Hit(note.number or "", f"{note.customer.name} · {note.invoice.number}",
+                reverse("billing:invoice_detail", args=[note.invoice_id])) for note in notes]
+
+
+def credit_note_exact(query: str) -> str | None:
+    invoice_id = (CreditNote.objects.filter(number=query.upper())
+                  .values_list("invoice_id", flat=True).first())
+    return reverse("billing:invoice_detail", args=[invoice_id]) if invoice_id else None

@@ -12,9 +12,11 @@ from datetime import datetime
 from decimal import Decimal
 
 from django.db.models import Count, Max, Q, QuerySet, Sum
+from django.urls import reverse
 
 from customers.models import Address, Customer, CustomerEvent
 from oms.lib.paging import HasNextPage, has_next_page
+from oms.lib.search import Hit
 
 # Orders in these states count in the history but not in the revenue.
 CLOSED_ORDER_STATUSES = ("cancelled", "expired")
@@ -94,3 +96,10 @@ def customer_card(*, customer_id: int, recent: int = 20, events: int = 50) -> Cu
                         recent_orders=recent_orders,
                         events=list(customer.events.select_related("actor")
                                     .order_by("-created_at", "-id")[:events]))
+
+
+def search_hits(query: str, limit: int) -> list[Hit]:
+    """Customers for the search box: name, e-mail or phone contains the query."""
+    customers = search_customers(query=query).only("pk", "name", "email", "phone")[:limit]
+    return [Hit(customer.name, " · ".join(filter(None, [customer.email, customer.phone])),
+                reverse("customers:detail", args=[customer.pk])) for customer in customers]

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from django.db.models import Count, Exists, OuterRef, Q, Sum
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
+from django.urls import reverse
 
 from fulfillment.models import CarrierService, PickList, PickListLine, Shipment
 from inventory.models import Reservation, Warehouse
 from oms.lib.paging import HasNextPage, has_next_page
+from oms.lib.search import Hit
 from orders.models import Order, OrderLine, OrderStatus
 
 PAGE_SIZE = 50
@@ -226,3 +228,23 @@ def backordered_lines(*, order_id: int) -> list[OrderLine]:
 
 
 
+
+
+def _by_tracking(query: str) -> QuerySet[Shipment]:
+    # Carriers print tracking numbers in capitals; people type them either way.
+    # The partial unique index answers only when its condition is repeated.
+    return Shipment.objects.filter(~Q(tracking_number=""),
+                                   tracking_number__in={query, query.upper()})
+
+
+def tracking_hits(query: str, limit: int) -> list[Hit]:
+    """Shipments for the search box: a whole tracking number."""
+    shipments = _by_tracking(query).select_related("order").only(
+        "pk", "tracking_number", "order__number")[:limit]
+    return [Hit(shipment.tracking_number, shipment.order.number,
+                reverse("fulfillment:shipment", args=[shipment.pk])) for shipment in shipments]
+
+
+def tracking_exact(query: str) -> str | None:
+    shipment_id = _by_tracking(query).values_list("pk", flat=True).first()
+    return reverse("fulfillment:shipment", args=[shipment_id]) if shipment_id else None

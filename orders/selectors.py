@@ -16,6 +16,7 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 from django.db.models import Q, QuerySet
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -24,6 +25,7 @@ from customers.selectors import search_customers
 from inventory import api as inventory_api
 from inventory.models import Product, Reservation
 from oms.lib.paging import HasNextPage, has_next_page_by_keys
+from oms.lib.search import Hit
 from orders.models import Channel, Order, OrderEvent, OrderLine, OrderStatus
 from orders.totals import PricedLine, Totals, compute_totals
 
@@ -261,3 +263,21 @@ def entry_product_results(query: str) -> list[tuple[Product, int]]:
         if products else {}
     return [(p, sum(max(w.available, 0) for w in availability.get(p.pk, [])))
             for p in products]
+
+
+def search_hits(query: str, limit: int) -> list[Hit]:
+    """Orders for the search box: by number, or a fragment of it (trigram index)."""
+    orders = Order.objects.select_related("customer").only(
+        "pk", "number", "status", "created_at", "customer__name")
+    if query.upper().startswith(NUMBER_PREFIX):
+        orders = orders.filter(number__startswith=query.upper())
+    else:
+        orders = orders.filter(number__icontains=query)
+    return [Hit(order.number, f"{order.customer.name} · {order.get_status_display()}",
+                reverse("orders:detail", args=[order.pk]))
+            for order in orders.order_by("-created_at", "-id")[:limit]]
+
+
+def exact_hit(query: str) -> str | None:
+    order_id = Order.objects.filter(number=query.upper()).values_list("pk", flat=True).first()
+    return reverse("orders:detail", args=[order_id]) if order_id else None
