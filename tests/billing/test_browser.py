@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 import time_machine
@@ -10,9 +11,9 @@ from django.utils import timezone, translation
 from playwright.sync_api import Page, expect
 
 from billing import services
+from oms.lib.dates import format_deadline
 from orders.models import Order
 from tests.conftest import PASSWORD
-from oms.lib.dates import format_deadline
 from tests.factories.billing import APPROVE, DECLINE, bank_transfer, card
 from tests.factories.customers import CustomerFactory
 from tests.factories.orders import make_order
@@ -82,7 +83,8 @@ def test_customer_re_enters_a_card_through_the_signed_link(page: Page, live_serv
 
 
 def test_queue_shows_each_orders_age_and_deadline_oldest_first(page: Page, live_server,
-                                                                make_user, settings):
+                                                                make_user, settings,
+                                                                pytestconfig):
     settings.HOLD_REVIEW_ALERT_HOURS = 24
     now = timezone.now()
     with time_machine.travel(now - timedelta(days=3), tick=False):
@@ -109,6 +111,8 @@ def test_queue_shows_each_orders_age_and_deadline_oldest_first(page: Page, live_
     expect(rows.nth(2)).to_contain_text(declined.number)
     # A review past the managers' alert threshold stands out.
     expect(rows.nth(0).locator(".badge.bad")).to_have_count(1)
-    page.screenshot(path="/tmp/holds-approval-queue.png", full_page=True)
+    folder = Path(pytestconfig.getoption("--output")).absolute()
+    folder.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(folder / "approval-queue-deadlines.png"), full_page=True)
     overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
     assert overflow <= 0
