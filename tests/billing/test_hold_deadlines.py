@@ -268,3 +268,24 @@ def test_managers_are_alerted_once_of_a_review_waiting_past_the_threshold(
     assert alert.to == [manager.email]
     assert order.number in alert.subject and "1\xa0day" in alert.subject
     assert reverse("billing:approval_queue") in alert.body
+
+
+def test_a_declined_card_paid_again_by_a_new_customer_then_waits_until_decided(
+        place, run, settings):
+    settings.HOLD_RELEASE_STOCK_REASONS = []
+    product = stocked_product(10)
+    with time_machine.travel(T0, tick=False):
+        order = place(customer=CustomerFactory(standing="new"), lines=[(product, 2)],
+                      payment=card(DECLINE))
+    assert order.hold_expires_at == T0 + timedelta(hours=72)
+    from billing.services import retry_card_payment
+
+    with time_machine.travel(T0 + timedelta(hours=70), tick=False):
+        run(retry_card_payment, order_id=order.pk, card_number=APPROVE, attempt_key="c" * 32)
+    order.refresh_from_db()
+    assert (order.hold_reason, order.hold_expires_at) == (HoldReason.NEW_CUSTOMER, None)
+    assert order.held_since == T0 + timedelta(hours=70)
+    assert list(Reservation.objects.filter(order_id=order.pk)
+                .values_list("status", "expires_at")) == [("active", None)]
+    assert sweep_at(T0 + timedelta(days=30), run) == 0
+    assert StockLevel.objects.get(product=product).reserved == 2
