@@ -45,7 +45,8 @@ class CustomerAdmin(admin.ModelAdmin):
     inlines = [AddressInline, CustomerEventInline]
     filter_horizontal = ["api_tokens"]
     fieldsets = [
-        (None, {"fields": ["kind", "name", "email", "phone", "vat_id", "preferred_language"]}),
+        (None, {"fields": ["kind", "name", "email", "phone", "vat_id", "preferred_language",
+                           "time_zone"]}),
         (_("Terms"), {"fields": ["payment_preference", "payment_terms_days", "credit_limit",
                                  "standing", "accepts_backorder"]}),
         (_("API"), {"fields": ["api_tokens"],

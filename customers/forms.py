@@ -14,6 +14,7 @@ from customers.models import (
     CustomerKind,
     PaymentPreference,
     Standing,
+    time_zones,
 )
 
 
@@ -26,6 +27,11 @@ class CustomerForm(forms.Form):
                              help_text=_("Companies in the EU: the intra-community VAT number."))
     preferred_language = forms.ChoiceField(label=_("Preferred language"),
                                            choices=settings.LANGUAGES)
+    time_zone = forms.ChoiceField(
+        label=_("Time zone"), required=False,
+        choices=lambda: [("", _("The company's time zone")),
+                         *((zone, zone) for zone in time_zones())],
+        help_text=_("The deadlines in the customer's e-mails are given in this time zone."))
     payment_preference = forms.ChoiceField(label=_("Payment preference"),
                                            choices=PaymentPreference.choices)
     payment_terms_days = forms.IntegerField(label=_("Payment terms (days)"), min_value=0,

@@ -7,6 +7,7 @@ is what any capture channel may say about a customer (never its terms).
 from __future__ import annotations
 
 import re
+import zoneinfo
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any
 
@@ -108,11 +109,21 @@ def _language(value: Any) -> str:
     return value
 
 
+def _time_zone(value: Any) -> str:
+    if value in (None, ""):
+        return ""
+    if not isinstance(value, str) or value not in zoneinfo.available_timezones():
+        raise ValueError(_("Choose a time zone such as Europe/Paris."))
+    return value
+
+
 class CustomerInput(NewCustomer):
     """A customer as the back office edits it, with its terms and addresses."""
 
     preferred_language: Annotated[str, BeforeValidator(_language)] = Field(
         default_factory=lambda: settings.LANGUAGE_CODE)
+    # Blank: the company's TIME_ZONE.
+    time_zone: Annotated[str, BeforeValidator(_time_zone)] = ""
     payment_preference: PaymentPreference = PaymentPreference.CARD
     payment_terms_days: Annotated[int, BeforeValidator(_days)] = 0
     credit_limit: Annotated[Decimal, BeforeValidator(_amount)] = Decimal("0.00")

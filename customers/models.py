@@ -17,7 +17,7 @@ from typing import cast
 
 from django.conf import settings
 from django.contrib.postgres.indexes import GinIndex, OpClass
-from django.core.exceptions import FieldDoesNotExist
+from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models.functions import Lower, Upper
@@ -52,6 +52,17 @@ CREDIT_TERMS_FIELDS = ("payment_terms_days", "credit_limit", "standing")
 CHANGE_CREDIT_TERMS = "customers.change_credit_terms"
 
 
+def time_zones() -> list[str]:
+    """The IANA zones a customer may live in, sorted."""
+    return sorted(zoneinfo.available_timezones() - {"Factory", "localtime"})
+
+
+def validate_time_zone(value: str) -> None:
+    if value and value not in zoneinfo.available_timezones():
+        raise ValidationError(_("Choose a time zone such as Europe/Paris."),
+                              code="invalid_time_zone")
+
+
 class Customer(models.Model):
     kind = models.CharField(_("kind"), max_length=10, choices=CustomerKind.choices,
                             default=CustomerKind.PERSON)
@@ -66,7 +77,8 @@ class Customer(models.Model):
                                           default=settings.LANGUAGE_CODE)
     # An IANA zone ("Europe/Bucharest") for the times e-mails promise;
     # blank: the company's TIME_ZONE. Checked by the services and forms.
-    time_zone = models.CharField(_("time zone"), max_length=64, blank=True)
+    time_zone = models.CharField(_("time zone"), max_length=64, blank=True,
+                                 validators=[validate_time_zone])
     payment_preference = models.CharField(_("payment preference"), max_length=20,
                                           choices=PaymentPreference.choices,
                                           default=PaymentPreference.CARD)

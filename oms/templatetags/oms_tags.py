@@ -20,6 +20,7 @@ def money(amount: Decimal | None, currency: str | None = None) -> str:
 
 
 @register.filter
-def deadline(moment: datetime | None) -> str:
-    """`{{ order.hold_expires_at|deadline }}` -> "12 December 2026, 15:41 CET"."""
-    return format_deadline(moment)
+def deadline(moment: datetime | None, format_name: str = "DATETIME_FORMAT") -> str:
+    """`{{ order.hold_expires_at|deadline }}` -> "12 December 2026, 15:41 CET";
+    `|deadline:"SHORT_DATETIME_FORMAT"` -> "12/12/2026 15:41 CET"."""
+    return format_deadline(moment, format_name)
