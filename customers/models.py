@@ -91,6 +91,9 @@ class Customer(models.Model):
                                 default=Standing.NEW)
     # Accepts that out-of-stock lines wait for stock instead of being refused.
     accepts_backorder = models.BooleanField(_("accepts backorders"), default=False)
+    # True: the customer's orders leave whole; False: what is ready ships now
+    # and the rest follows. An order may say otherwise (Order.ship_complete).
+    ship_complete = models.BooleanField(_("ship complete"), default=True)
     notes = models.TextField(_("notes"), blank=True)
     # An e-mail address in an API order proves nothing: only these tokens
     # (the customer's own integration) and tokens for every customer order

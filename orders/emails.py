@@ -25,6 +25,7 @@ from oms.lib import outbox
 from oms.lib.roles import MANAGER
 from orders import events as order_events
 from orders.models import EventKind, Order, OrderEvent
+from orders.selectors import following_units
 from orders.services.holds import REVIEW_ALERT_HANDLER
 
 # kind -> subject; the bodies are templates/emails/orders/<kind>.txt/.html
@@ -32,6 +33,8 @@ _SUBJECTS = {
     "received": gettext_lazy("We received your order %(number)s"),
     "confirmed": gettext_lazy("Your order %(number)s is confirmed"),
     "backordered": gettext_lazy("Your order %(number)s is waiting for stock"),
+    # waiting units reserved; the rest (named, with expected dates) follows
+    "allocated": gettext_lazy("Your order %(number)s: more items reserved"),
     "expired": gettext_lazy("Your order %(number)s has expired"),
     "cancelled": gettext_lazy("Your order %(number)s has been cancelled"),
     "shipped": gettext_lazy("Your order %(number)s is on its way"),
@@ -110,7 +113,7 @@ def send_customer_email(*, order_id: int, kind: str, outbox_message_id: int, rea
         subject = CUSTOMER_EMAILS[kind](order)
         _send(subject=subject, template=f"emails/orders/{kind}",
               context={"order": order, "customer": order.customer, "reason": reason,
-                       "extra": extra or {},
+                       "extra": extra or {}, "following": following_units(order),
                        "deadline": order.hold_expires_at if order.is_on_hold else None},
               to=[order.customer.email], outbox_message_id=outbox_message_id,
               attachments=attachments)

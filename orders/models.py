@@ -164,6 +164,13 @@ class Order(FSMModelMixin, models.Model):
     # credit limit and standing do not apply; payment approval holds it
     # for review (HoldReason.ACCOUNT_REVIEW) instead of approving.
     account_unverified = models.BooleanField(_("account not verified"), default=False)
+    # Stock that arrives for waiting lines goes to the highest priority first,
+    # then first come first served (placed_at); default 0, negative allowed.
+    priority = models.SmallIntegerField(_("allocation priority"), default=0)
+    # True: the order leaves in one parcel once every line is reserved; False:
+    # what is ready ships now, the rest follows. None: the customer's choice
+    # (Customer.ship_complete).
+    ship_complete = models.BooleanField(_("ship complete"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("order")
@@ -321,6 +328,14 @@ class Order(FSMModelMixin, models.Model):
         return self.status in self.PICKABLE
 
     @property
+    def ships_complete(self) -> bool:
+        """The order leaves in one parcel (its own choice, else its customer's);
+        False: the ready part may leave and the rest follows."""
+        if self.ship_complete is not None:
+            return self.ship_complete
+        return self.customer.ship_complete
+
+    @property
     def is_picking(self) -> bool:
         return self.status == OrderStatus.PICKING
 
@@ -384,9 +399,13 @@ class OrderLine(models.Model):
     quantity = models.PositiveIntegerField(_("quantity"))
     # quantize(unit_price * quantity); tax is computed per rate on the order.
     line_net = models.DecimalField(_("line net"), max_digits=14, decimal_places=2)
-    # Units the picker could not find (short pick): they wait for stock
-    # instead of being silently dropped; see orders.services.record_short_pick.
+    # Units waiting for stock: not reserved anywhere yet (short at approval,
+    # or not found by the picker). orders.services.allocate_waiting reserves
+    # them as stock arrives; quantity = shipped + reserved + backordered +
+    # cancelled at all times.
     backordered_quantity = models.PositiveIntegerField(_("backordered quantity"), default=0)
+    # Backordered units the customer no longer waits for (cancel_backordered_rest).
+    cancelled_quantity = models.PositiveIntegerField(_("cancelled quantity"), default=0)
 
     class Meta:
         verbose_name = _("order line")
@@ -399,6 +418,15 @@ class OrderLine(models.Model):
                                    name="orders_orderline_quantity_positive"),
             models.CheckConstraint(condition=models.Q(unit_price__gte=0),
                                    name="orders_orderline_unit_price_non_negative"),
+            models.CheckConstraint(
+                condition=models.Q(backordered_quantity__lte=models.F("quantity")
+                                   - models.F("cancelled_quantity")),
+                name="orders_orderline_waiting_within_quantity"),
+        ]
+        indexes = [
+            # allocate_waiting reads only the lines that wait.
+            models.Index(fields=["product", "order"], name="orders_orderline_waiting_idx",
+                         condition=models.Q(backordered_quantity__gt=0)),
         ]
 
     def __str__(self) -> str:
@@ -425,6 +453,8 @@ class EventKind(models.TextChoices):
     PREPAYMENT = "prepayment", _("Prepayment")  # received, still waiting
     CAPTURE_FAILED = "capture_failed", _("Capture")
     STOCK = "stock", _("Stock")  # a short pick
+    ALLOCATED = "allocated", _("Stock allocated")  # waiting units reserved
+    LINE_CANCELLED = "line_cancelled", _("Line cancelled")  # backordered rest dropped
 
 
 class StatusCause(models.TextChoices):
@@ -504,7 +534,21 @@ _SUMMARIES: dict[str, Callable[..., str]] = {
         "why": event.data["error"]},
     EventKind.STOCK: lambda event: event.reason or gettext(
         "Short pick: missing units backordered."),
+    EventKind.ALLOCATED: lambda event: _allocated(event.data),
+    EventKind.LINE_CANCELLED: lambda event: gettext(
+        "Backordered rest cancelled: %(quantity)d x %(sku)s.") % {
+        "quantity": event.data["quantity"], "sku": event.data["sku"]}
+        + (f" {event.reason}" if event.reason else ""),
 }
+
+
+def _allocated(data: dict) -> str:
+    units = ", ".join(f"{quantity} x {data['skus'].get(line_id, line_id)}"
+                      for line_id, quantity in data["allocated"].items())
+    text = gettext("Stock reserved: %(units)s.") % {"units": units}
+    if data.get("waiting"):
+        text += " " + gettext("%(n)d units still waiting.") % {"n": data["waiting"]}
+    return text
 
 
 class OrderEvent(models.Model):

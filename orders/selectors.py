@@ -10,7 +10,7 @@ orders.models, and search served by trigram / pattern indexes.
 from __future__ import annotations
 
 import re
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
@@ -281,3 +281,43 @@ def search_hits(query: str, limit: int) -> list[Hit]:
 def exact_hit(query: str) -> str | None:
     order_id = Order.objects.filter(number=query.upper()).values_list("pk", flat=True).first()
     return reverse("orders:detail", args=[order_id]) if order_id else None
+
+
+# --- Units that follow later (backordered), with the date they are expected.
+
+# Filled at start-up by whichever app knows when goods arrive (purchase
+# orders): product ids -> the expected arrival date of each product that has
+# one. Unset, no date is promised.
+_expected_arrivals: Callable[[Collection[int]], Mapping[int, date]] | None = None
+
+
+def register_expected_arrivals(provider: Callable[[Collection[int]], Mapping[int, date]]
+                               ) -> None:
+    """Let a higher app (purchasing) say when waiting products arrive."""
+    global _expected_arrivals
+    _expected_arrivals = provider
+
+
+def expected_arrivals(*, product_ids: Collection[int]) -> Mapping[int, date]:
+    """When each product is expected in stock; a product without a known date
+    is absent (the customer is then told "we will tell you")."""
+    if _expected_arrivals is None or not product_ids:
+        return {}
+    return _expected_arrivals(product_ids)
+
+
+@dataclass(frozen=True)
+class FollowingUnits:
+    line: OrderLine
+    quantity: int
+    expected: date | None
+
+
+def following_units(order: Order) -> list[FollowingUnits]:
+    """The order's backordered units, line by line, with the expected date
+    where one is known (for e-mails, the packing slip and the order page)."""
+    lines = [line for line in order.lines.all() if line.backordered_quantity > 0]
+    expected = expected_arrivals(product_ids={line.product_id for line in lines})
+    return [FollowingUnits(line=line, quantity=line.backordered_quantity,
+                           expected=expected.get(line.product_id))
+            for line in sorted(lines, key=lambda li: li.position)]

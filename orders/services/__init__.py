@@ -20,6 +20,7 @@ two inside inventory.api, stock levels in primary-key order).
 
 from orders.inputs import LineInput, PlaceOrder
 from orders.services._common import EMAIL_HANDLER, lock_order
+from orders.services.allocation import allocate_waiting
 from orders.services.expiry import expire_orders
 from orders.services.fulfilment import (
     mark_invoiced,
@@ -54,6 +55,7 @@ __all__ = [
     "alert_managers_of_long_reviews",
     "allocate_backorder",
     "allocate_backorders",
+    "allocate_waiting",
     "approve_order",
     "cancel_order",
     "change_hold_reason",
