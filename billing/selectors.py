@@ -227,3 +227,27 @@ def credit_note_exact(query: str) -> str | None:
     invoice_id = (CreditNote.objects.filter(number=query.upper())
                   .values_list("invoice_id", flat=True).first())
     return reverse("billing:invoice_detail", args=[invoice_id]) if invoice_id else None
+
+
+CUSTOMER_CARD_INVOICES = 10
+
+
+def customer_receivables(*, customer_id: int, today: date | None = None) -> dict:
+    """The customer card's billing panel: open and overdue balance per
+    currency, the customer credit, and the latest invoices (three queries)."""
+    today = today or timezone.localdate()
+    balances = list(
+        unsettled_invoices().filter(customer_id=customer_id).values("currency")
+        .annotate(open=Coalesce(Sum(_outstanding(), output_field=_MONEY), Decimal("0.00"),
+                                output_field=_MONEY),
+                  overdue=Coalesce(Sum(Case(When(due_date__lt=today, then=_outstanding()),
+                                            output_field=_MONEY)),
+                                   Decimal("0.00"), output_field=_MONEY),
+                  invoices=Count("id"))
+        .order_by("currency"))
+    credit = list(CustomerCredit.objects.filter(customer_id=customer_id).values("currency")
+                  .annotate(balance=Sum("amount")).filter(balance__gt=0).order_by("currency"))
+    latest = list(Invoice.objects.filter(customer_id=customer_id, number__isnull=False)
+                  .select_related("order").annotate(outstanding_amount=_outstanding())
+                  .order_by("-issue_date", "-id")[:CUSTOMER_CARD_INVOICES])
+    return {"balances": balances, "credit": credit, "invoices": latest}

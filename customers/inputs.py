@@ -18,7 +18,13 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from pydantic import BeforeValidator, Field, WithJsonSchema, field_validator
 
-from customers.models import AddressKind, CustomerKind, PaymentPreference, Standing
+from customers.models import (
+    AddressKind,
+    CustomerKind,
+    InteractionKind,
+    PaymentPreference,
+    Standing,
+)
 from oms.lib.validation import Input, LongText, Text
 
 _COUNTRY = re.compile(r"^[A-Z]{2}$")
@@ -52,6 +58,12 @@ class CustomerAddressInput(AddressInput):
     is_default: bool = False
 
 
+def _phone(value: str) -> str:
+    if value and not _PHONE.match(value):
+        raise ValueError(_("Enter a phone number: digits, spaces and + ( ) - . / only."))
+    return value
+
+
 def _email(value: str) -> str:
     try:
         validate_email(value)
@@ -74,12 +86,7 @@ class NewCustomer(Input):
 
     _valid_email = field_validator("email")(_email)
 
-    @field_validator("phone")
-    @classmethod
-    def _valid_phone(cls, value: str) -> str:
-        if value and not _PHONE.match(value):
-            raise ValueError(_("Enter a phone number: digits, spaces and + ( ) - . / only."))
-        return value
+    _valid_phone = field_validator("phone")(_phone)
 
 
 def _amount(value: Any) -> Decimal:
@@ -133,3 +140,31 @@ class CustomerInput(NewCustomer):
     addresses: list[CustomerAddressInput] = []
 
     error_message = gettext_lazy("Please correct the errors below.")
+
+
+class InteractionInput(Input):
+    """A call, an incoming e-mail or a note, logged on the customer card."""
+
+    kind: InteractionKind
+    text: Annotated[str, LongText(5000, required=True)]
+    order_number: Annotated[str, Text(32)] = ""
+
+    error_message = gettext_lazy("Please correct the entry below.")
+
+
+class ContactInput(Input):
+    """A person at a company customer."""
+
+    name: Annotated[str, Text(200, required=True)]
+    role: Annotated[str, Text(100)] = ""
+    email: Annotated[str, Text(254)] = ""
+    phone: Annotated[str, Text(40)] = ""
+
+    error_message = gettext_lazy("Please correct the contact.")
+
+    _valid_phone = field_validator("phone")(_phone)
+
+    @field_validator("email")
+    @classmethod
+    def _valid_email(cls, value: str) -> str:
+        return _email(value) if value else value

@@ -284,3 +284,61 @@ class CustomerEvent(models.Model):
         if self.actor is None:
             return str(_("System"))
         return self.actor.get_full_name() or self.actor.get_username()
+
+
+class InteractionKind(models.TextChoices):
+    CALL_IN = "call_in", _("Call from the customer")
+    CALL_OUT = "call_out", _("Call to the customer")
+    EMAIL_IN = "email_in", _("E-mail from the customer")
+    NOTE = "note", _("Note")
+
+
+class Interaction(models.Model):
+    """A call, an incoming e-mail or a note logged by staff on the customer
+    card. `order_number` is a plain reference: customers never import orders."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE,
+                                 related_name="interactions", verbose_name=_("customer"),
+                                 db_index=False)
+    kind = models.CharField(_("kind"), max_length=10, choices=InteractionKind.choices)
+    text = models.TextField(_("text"))
+    order_number = models.CharField(_("order number"), max_length=32, blank=True)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True,
+                              blank=True, related_name="+", verbose_name=_("logged by"))
+    created_at = models.DateTimeField(_("at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("interaction")
+        verbose_name_plural = _("interactions")
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["customer", "-created_at", "-id"],
+                                name="customers_interaction_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.customer_id}: {self.get_kind_display()}"
+
+    @property
+    def actor_label(self) -> str:
+        if self.actor is None:
+            return str(_("System"))
+        return self.actor.get_full_name() or self.actor.get_username()
+
+
+class Contact(models.Model):
+    """A person to talk to at a company customer (buyer, accounts payable)."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="contacts",
+                                 verbose_name=_("customer"))
+    name = models.CharField(_("name"), max_length=200)
+    role = models.CharField(_("role"), max_length=100, blank=True,
+                            help_text=_("E.g. buyer, accounts payable."))
+    email = models.EmailField(_("e-mail"), blank=True)
+    phone = models.CharField(_("phone"), max_length=40, blank=True)
+
+    class Meta:
+        verbose_name = _("contact")
+        verbose_name_plural = _("contacts")
+        ordering = ["customer_id", "name", "id"]
+
+    def __str__(self) -> str:
+        return self.name

@@ -210,6 +210,16 @@ def shipments_of_order(*, order_id: int) -> list[Shipment]:
                 .select_related("warehouse", "carrier_service__carrier"))
 
 
+CUSTOMER_CARD_SHIPMENTS = 10
+
+
+def shipments_of_customer(*, customer_id: int) -> list[Shipment]:
+    """The customer's latest parcels, with their order and carrier (one query)."""
+    return list(Shipment.objects.filter(order__customer_id=customer_id)
+                .select_related("order", "warehouse", "carrier_service__carrier")
+                .order_by("-packed_at", "-id")[:CUSTOMER_CARD_SHIPMENTS])
+
+
 def carrier_services() -> list[CarrierService]:
     return list(CarrierService.objects.filter(is_active=True, carrier__is_active=True)
                 .select_related("carrier").order_by("carrier__name", "transit_days", "price"))

@@ -63,7 +63,8 @@ def _message_id(outbox_message_id: int) -> str:
 
 
 def _send(*, subject: str, template: str, context: dict, to: list[str],
-          outbox_message_id: int, attachments: list[dict] | None = None) -> None:
+          outbox_message_id: int, attachments: list[dict] | None = None) -> str:
+    """Send the e-mail; returns its text body."""
     text = render_to_string(f"{template}.txt", context)
     html = render_to_string(f"{template}.html", context)
     message = EmailMultiAlternatives(
@@ -76,6 +77,7 @@ def _send(*, subject: str, template: str, context: dict, to: list[str],
             message.attach(attachment["filename"], handle.read(),
                            attachment.get("mimetype", "application/pdf"))
     message.send()
+    return text
 
 
 @outbox.handler("orders.send_order_email")
@@ -111,15 +113,15 @@ def send_customer_email(*, order_id: int, kind: str, outbox_message_id: int, rea
     # Times (a deadline) in the customer's language and time zone.
     with translation.override(language), timezone.override(order.customer.zone):
         subject = CUSTOMER_EMAILS[kind](order)
-        _send(subject=subject, template=f"emails/orders/{kind}",
-              context={"order": order, "customer": order.customer, "reason": reason,
-                       "extra": extra or {}, "following": following_units(order),
-                       "deadline": order.hold_expires_at if order.is_on_hold else None},
-              to=[order.customer.email], outbox_message_id=outbox_message_id,
-              attachments=attachments)
+        body = _send(subject=subject, template=f"emails/orders/{kind}",
+                     context={"order": order, "customer": order.customer, "reason": reason,
+                              "extra": extra or {}, "following": following_units(order),
+                              "deadline": order.hold_expires_at if order.is_on_hold else None},
+                     to=[order.customer.email], outbox_message_id=outbox_message_id,
+                     attachments=attachments)
     # The timeline shows what was sent, to whom, with which files.
     order_events.email_sent(order, kind=kind, outbox_message_id=outbox_message_id,
-                            to=order.customer.email, subject=subject,
+                            to=order.customer.email, subject=subject, body=body,
                             attachments=[a["filename"] for a in attachments or []])
     return True
 
