@@ -33,6 +33,7 @@ def test_admin_refuses_a_duplicate_email_in_another_case(client_for):
         "preferred_language": "en", "payment_preference": "card", "payment_terms_days": 0,
         "credit_limit": "0", "standing": "new",
         "addresses-TOTAL_FORMS": 0, "addresses-INITIAL_FORMS": 0,
+        "contacts-TOTAL_FORMS": 0, "contacts-INITIAL_FORMS": 0,
     })
     assert response.status_code == 200
     assert "already exists" in response.content.decode()
@@ -48,6 +49,7 @@ def _change_form(customer, **changes) -> dict:
             "credit_limit": str(customer.credit_limit), "standing": customer.standing,
             "notes": customer.notes,
             "addresses-TOTAL_FORMS": 0, "addresses-INITIAL_FORMS": 0,
+            "contacts-TOTAL_FORMS": 0, "contacts-INITIAL_FORMS": 0,
             "events-TOTAL_FORMS": 0, "events-INITIAL_FORMS": 0, **changes}
 
 
