@@ -21,7 +21,7 @@ from inventory.api.holds import (
     release,
     reserve,
 )
-from inventory.api.movements import consume, return_stock
+from inventory.api.movements import consume, return_stock, write_off_short_pick
 from inventory.api.types import (
     InsufficientStock,
     LineRequest,
@@ -46,4 +46,5 @@ __all__ = [
     "reserve",
     "reserve_available",
     "return_stock",
+    "write_off_short_pick",
 ]

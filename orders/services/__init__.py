@@ -26,10 +26,12 @@ from orders.services.fulfilment import (
     mark_invoiced,
     mark_packed,
     mark_paid,
+    mark_part_shipped,
     mark_shipped,
     record_short_pick,
     start_picking,
 )
+from orders.services.lines import cancel_backordered_rest
 from orders.services.placement import ENTRY_SUBMISSION, place_draft, place_order
 from orders.services.transitions import (
     add_note,
@@ -52,6 +54,7 @@ __all__ = [
     "allocate_backorders",
     "allocate_waiting",
     "approve_order",
+    "cancel_backordered_rest",
     "cancel_order",
     "change_hold_reason",
     "expire_orders",
@@ -60,6 +63,7 @@ __all__ = [
     "mark_invoiced",
     "mark_packed",
     "mark_paid",
+    "mark_part_shipped",
     "mark_shipped",
     "place_draft",
     "place_order",
