@@ -221,3 +221,29 @@ def test_a_short_pick_and_a_cancel_of_the_same_line_never_lose_a_unit(main):
         # first: the cancel drops all 4 waiting units.
         assert (line.cancelled_quantity, line.backordered_quantity) in {(2, 2), (4, 0)}
         assert_books_balance()
+
+
+def test_the_packing_slip_says_what_follows_and_when(main, monkeypatch):
+    from datetime import date
+
+    from fulfillment import documents
+    from orders import selectors as order_selectors
+    from tests.fulfillment.test_documents import _text
+
+    ready = shelved_product(main, 2, bin_code="A-1", sku="SLIP-READY")
+    dated = shelved_product(main, 0, bin_code="A-2", sku="SLIP-DATED")
+    undated = shelved_product(main, 0, bin_code="A-3", sku="SLIP-UNDATED")
+    # Purchasing says when SLIP-DATED arrives; nobody knows for SLIP-UNDATED.
+    monkeypatch.setattr(order_selectors, "_expected_arrivals",
+                        lambda ids: {dated.pk: date(2027, 1, 15)} if dated.pk in ids else {})
+    order = _order([(ready, 2), (dated, 3), (undated, 1)])
+    _pick(order, main)
+    shipment = services.pack(order_id=order.pk, warehouse_id=main.pk,
+                             data=services.Packing.parse(package_type="box", weight="1"),
+                             actor=None)
+    slip = _text(documents.packing_slip_pdf(shipment_id=shipment.pk))
+    contents, follow = slip.split("To follow")
+    assert "SLIP-READY" in contents and "SLIP-DATED" not in contents
+    assert "SLIP-READY" not in follow
+    assert "SLIP-DATED" in follow and "expected 15 January 2027" in follow
+    assert "SLIP-UNDATED" in follow and "we will tell you" in follow
