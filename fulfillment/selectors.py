@@ -32,11 +32,15 @@ def _live_pick_lines(warehouse_id: int):
 
 def orders_to_pick(*, warehouse_id: int, limit: int = MAX_TO_PICK) -> list[Order]:
     """Approved orders with firm stock in this warehouse not on a pick list
-    yet, oldest first, each with `units` and `line_count` to pick here."""
+    yet, oldest first, each with `units` and `line_count` to pick here.
+    `order.ships_complete` False: the order may leave partly (what is
+    listed is what is ready; the rest follows)."""
     waiting = (Reservation.objects.filter(
         order_id=OuterRef("pk"), warehouse_id=warehouse_id, kind=Reservation.Kind.FIRM,
         status=Reservation.Status.ACTIVE)
-        .exclude(order_line_id__in=_live_pick_lines(warehouse_id).values("order_line_id")))
+        .exclude(order_line_id__in=_live_pick_lines(warehouse_id).filter(
+            Q(shipment__isnull=True) | Q(shipment__status=Shipment.Status.PACKED))
+            .values("order_line_id")))
     orders = list(
         Order.objects.filter(status__in=Order.PICKABLE)
         .filter(Exists(waiting))
