@@ -7,6 +7,10 @@ saves, and writes its event through `orders.events`, all in one
 transaction; e-mails and the payment approval go through the outbox. A
 set-based sweep moves many orders at once through `bulk_transition`.
 
+Stock for waiting lines: `allocate_waiting` (orders.services.allocation)
+serves backordered line quantities as stock arrives, in the caller's
+transaction; goods receipts, the short pick and the beat task call it.
+
 Transactions: the services use plain `transaction.atomic()`, so a caller may
 compose them (the CSV import places every row of a file in one transaction;
 billing records a payment and approves in one). Called on their own they are
