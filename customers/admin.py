@@ -45,7 +45,7 @@ class CustomerAdmin(admin.ModelAdmin):
     list_display = ["name", "email", "phone", "kind", "standing", "payment_preference",
                     "payment_terms_days", "credit_limit", "created_at"]
     list_filter = ["standing", "kind", "payment_preference", "preferred_language",
-                   "accepts_backorder"]
+                   "accepts_backorder", "ship_complete"]
     search_fields = ["name", "email", "phone", "vat_id"]
     readonly_fields = ["created_at", "updated_at"]
     show_full_result_count = False
@@ -55,7 +55,7 @@ class CustomerAdmin(admin.ModelAdmin):
         (None, {"fields": ["kind", "name", "email", "phone", "vat_id", "preferred_language",
                            "time_zone"]}),
         (_("Terms"), {"fields": ["payment_preference", "payment_terms_days", "credit_limit",
-                                 "standing", "accepts_backorder"]}),
+                                 "standing", "accepts_backorder", "ship_complete"]}),
         (_("API"), {"fields": ["api_tokens"],
                     "description": _("API orders for this customer use its terms, credit "
                                      "limit and standing only when placed with one of these "

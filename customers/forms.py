@@ -43,6 +43,9 @@ class CustomerForm(forms.Form):
     standing = forms.ChoiceField(label=_("Standing"), choices=Standing.choices,
                                  initial=Standing.NEW)
     accepts_backorder = forms.BooleanField(label=_("Accepts backorders"), required=False)
+    ship_complete = forms.BooleanField(
+        label=_("Ship complete"), required=False, initial=True,
+        help_text=_("Unticked: what is in stock ships now and the rest follows."))
     notes = forms.CharField(label=_("Notes"), widget=forms.Textarea(attrs={"rows": 3}),
                             required=False)
 

@@ -136,6 +136,7 @@ class CustomerInput(NewCustomer):
     credit_limit: Annotated[Decimal, BeforeValidator(_amount)] = Decimal("0.00")
     standing: Standing = Standing.NEW
     accepts_backorder: Annotated[bool, Field(strict=True)] = False
+    ship_complete: Annotated[bool, Field(strict=True)] = True
     notes: Annotated[str, LongText(None)] = ""
     addresses: list[CustomerAddressInput] = []
 

@@ -19,7 +19,7 @@ def _shipment_context(shipment_id: int) -> dict:
     return {"shipment": shipment, "order": shipment.order, "warehouse": shipment.warehouse,
             "service": shipment.carrier_service, "lines": lines,
             "fragile": any(line.is_fragile for line in lines),
-            "backordered": selectors.backordered_lines(order_id=shipment.order_id)}
+            "to_follow": selectors.to_follow(shipment=shipment)}
 
 
 def packing_slip_pdf(*, shipment_id: int) -> bytes:

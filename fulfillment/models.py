@@ -156,6 +156,10 @@ class PickListLine(models.Model):
     quantity_picked = models.PositiveIntegerField(_("quantity picked"), default=0)
     status = models.CharField(_("status"), max_length=10, choices=Status.choices,
                               default=Status.OPEN)
+    # The parcel its picked units went into (None: not packed yet); a line
+    # shipped in parts is picked and packed once per part.
+    shipment = models.ForeignKey("Shipment", on_delete=models.SET_NULL, null=True, blank=True,
+                                 related_name="+", verbose_name=_("shipment"))
 
     class Meta:
         verbose_name = _("pick list line")
@@ -227,10 +231,11 @@ class Shipment(FSMModelMixin, models.Model):
             models.UniqueConstraint(fields=["tracking_number"],
                                     condition=~models.Q(tracking_number=""),
                                     name="fulfillment_shipment_tracking_uniq"),
-            # One live shipment per order and warehouse: packing twice is refused.
+            # One parcel per order and warehouse waiting for the carrier:
+            # packing twice is refused (a later part is packed after it left).
             models.UniqueConstraint(fields=["order", "warehouse"],
-                                    condition=~models.Q(status="cancelled"),
-                                    name="fulfillment_shipment_one_per_warehouse"),
+                                    condition=models.Q(status="packed"),
+                                    name="fulfillment_shipment_one_packed_per_warehouse"),
             models.CheckConstraint(condition=models.Q(weight_kg__gt=0),
                                    name="fulfillment_shipment_weight_positive"),
             models.CheckConstraint(

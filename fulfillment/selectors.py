@@ -7,6 +7,7 @@ select_related / prefetch_related, counts with annotations.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
 from django.urls import reverse
@@ -15,6 +16,7 @@ from fulfillment.models import CarrierService, PickList, PickListLine, Shipment
 from inventory.models import Reservation, Warehouse
 from oms.lib.paging import HasNextPage, has_next_page
 from oms.lib.search import Hit
+from orders import selectors as order_selectors
 from orders.models import Order, OrderLine, OrderStatus
 
 PAGE_SIZE = 50
@@ -32,11 +34,15 @@ def _live_pick_lines(warehouse_id: int):
 
 def orders_to_pick(*, warehouse_id: int, limit: int = MAX_TO_PICK) -> list[Order]:
     """Approved orders with firm stock in this warehouse not on a pick list
-    yet, oldest first, each with `units` and `line_count` to pick here."""
+    yet, oldest first, each with `units` and `line_count` to pick here.
+    `order.ships_complete` False: the order may leave partly (what is
+    listed is what is ready; the rest follows)."""
     waiting = (Reservation.objects.filter(
         order_id=OuterRef("pk"), warehouse_id=warehouse_id, kind=Reservation.Kind.FIRM,
         status=Reservation.Status.ACTIVE)
-        .exclude(order_line_id__in=_live_pick_lines(warehouse_id).values("order_line_id")))
+        .exclude(order_line_id__in=_live_pick_lines(warehouse_id).filter(
+            Q(shipment__isnull=True) | Q(shipment__status=Shipment.Status.PACKED))
+            .values("order_line_id")))
     orders = list(
         Order.objects.filter(status__in=Order.PICKABLE)
         .filter(Exists(waiting))
@@ -232,9 +238,40 @@ def suggested_service(services: list[CarrierService], *, requested: str) -> int 
         requested in s.carrier.name.lower() or requested == s.carrier.code.lower())), None)
 
 
-def backordered_lines(*, order_id: int) -> list[OrderLine]:
-    return list(OrderLine.objects.filter(order_id=order_id, backordered_quantity__gt=0)
-                .order_by("position"))
+@dataclass(frozen=True)
+class ToFollow:
+    """Units of an order line that are not in this parcel and will follow:
+    `waiting` of them for stock (expected on `expected`, None when unknown),
+    the rest already reserved for a later parcel."""
+
+    line: OrderLine
+    quantity: int
+    waiting: int
+    expected: date | None
+
+
+def to_follow(*, shipment: Shipment) -> list[ToFollow]:
+    """What the packing slip and the shipment page say follows this parcel:
+    each line's units not cancelled, not shipped before and not in it."""
+    lines = list(OrderLine.objects.filter(order_id=shipment.order_id).order_by("position"))
+    shipped = dict(Reservation.objects.filter(order_id=shipment.order_id,
+                                              status=Reservation.Status.CONSUMED)
+                   .values_list("order_line_id").annotate(units=Sum("quantity")))
+    here: dict[int, int] = {}
+    if shipment.is_packed:  # not consumed yet: its units leave with it
+        for line_id, quantity in shipment.lines.values_list("order_line_id", "quantity"):
+            here[line_id] = here.get(line_id, 0) + quantity
+    expected = order_selectors.expected_arrivals(
+        product_ids={line.product_id for line in lines if line.backordered_quantity})
+    follow = []
+    for line in lines:
+        quantity = (line.quantity - line.cancelled_quantity - shipped.get(line.pk, 0)
+                    - here.get(line.pk, 0))
+        if quantity > 0:
+            follow.append(ToFollow(line=line, quantity=quantity,
+                                   waiting=min(line.backordered_quantity, quantity),
+                                   expected=expected.get(line.product_id)))
+    return follow
 
 
 

@@ -25,7 +25,7 @@ from fulfillment.inputs import MAX_NOTE, CarrierEvent, Handover, Packing, PickSc
 from fulfillment.models import PickList, PickListLine, Shipment, ShipmentEvent, ShipmentLine
 from inventory import api as inventory_api
 from inventory.models import BinLocation, Reservation, Warehouse
-from oms.lib import outbox
+from oms.lib import events, outbox
 from oms.lib.actors import Actor
 from oms.lib.actors import actor_id as _actor_id
 from oms.lib.errors import ApplicationError, Conflict, NotAllowed
@@ -34,6 +34,8 @@ from orders.models import Order, OrderLine
 from orders.services import EMAIL_HANDLER
 
 MAX_ORDERS_PER_PICK_LIST = 200
+# Domain event: one shipment of an order left (payload order_id, shipment_id).
+SHIPMENT_LEFT = "shipment.left"
 
 
 def _refused(message: str, subject: Order | PickList | Shipment) -> NotAllowed:
@@ -96,15 +98,20 @@ def create_pick_list(*, warehouse_id: int, order_ids: list[int], actor: Actor) -
         if refused:
             raise NotAllowed(_("Not ready to pick: %(orders)s.") % {"orders": ", ".join(refused)},
                              code="illegal_transition")
-        already = set(PickListLine.objects.filter(order_id__in=order_ids)
-                      .exclude(status=PickListLine.Status.CANCELLED)
-                      .filter(pick_list__warehouse_id=warehouse.pk)
-                      .values_list("order_line_id", flat=True))
+        # A line's reserved units here, less those already on a pick list
+        # and not shipped yet (open: to pick; picked or short: what was found).
         quantities: dict[int, int] = defaultdict(int)
         for line_id, quantity in _firm_reservations(order_ids, warehouse.pk).values_list(
                 "order_line_id", "quantity"):
-            if line_id not in already:
-                quantities[line_id] += quantity
+            quantities[line_id] += quantity
+        for line_id, status, quantity, picked in (
+                PickListLine.objects.filter(order_id__in=order_ids,
+                                            pick_list__warehouse_id=warehouse.pk)
+                .exclude(status=PickListLine.Status.CANCELLED)
+                .filter(Q(shipment__isnull=True) | Q(shipment__status=Shipment.Status.PACKED))
+                .values_list("order_line_id", "status", "quantity", "quantity_picked")):
+            quantities[line_id] -= quantity if status == PickListLine.Status.OPEN else picked
+        quantities = defaultdict(int, {pk: q for pk, q in quantities.items() if q > 0})
         if not quantities:
             raise NotAllowed(_("These orders have nothing left to pick in %(warehouse)s.")
                              % {"warehouse": warehouse.code}, code="nothing_to_pick")
@@ -187,6 +194,7 @@ def complete_pick_list(*, pick_list_id: int, actor: Actor, reason: str = "") -> 
         for order_id, missing in sorted(short.items()):
             order_services.record_short_pick(
                 order_id=order_id, lines=missing, actor=actor,
+                warehouse_id=pick_list.warehouse_id,
                 reason=reason or _("Short pick on %(number)s.") % {"number": pick_list.number})
         pick_list.complete()
         pick_list.save(update_fields=["status", "completed_at"])
@@ -205,7 +213,8 @@ def pack(*, order_id: int, warehouse_id: int, data: Packing, actor: Actor) -> Sh
         if not can_proceed(order.pack):
             raise _refused(_("Order %(number)s is %(status)s and cannot be packed."), order)
         picks = list(PickListLine.objects.select_related("pick_list")
-                     .filter(order_id=order.pk, pick_list__warehouse_id=warehouse_id)
+                     .filter(order_id=order.pk, pick_list__warehouse_id=warehouse_id,
+                             shipment__isnull=True)
                      .exclude(status=PickListLine.Status.CANCELLED))
         if not picks:
             raise NotAllowed(_("Nothing of %(number)s was picked in this warehouse.")
@@ -213,7 +222,8 @@ def pack(*, order_id: int, warehouse_id: int, data: Packing, actor: Actor) -> Sh
         if not all(p.pick_list.is_done for p in picks):
             raise NotAllowed(_("Finish the pick list of %(number)s before packing.")
                              % {"number": order.number}, code="still_picking")
-        if Shipment.objects.live().filter(order=order, warehouse_id=warehouse_id).exists():
+        if Shipment.objects.filter(order=order, warehouse_id=warehouse_id,
+                                   status=Shipment.Status.PACKED).exists():
             raise NotAllowed(_("Order %(number)s is already packed here.")
                              % {"number": order.number}, code="already_packed")
         picked: dict[int, int] = defaultdict(int)
@@ -240,7 +250,8 @@ def pack(*, order_id: int, warehouse_id: int, data: Packing, actor: Actor) -> Sh
                          is_fragile=line.product.is_fragile)
             for line in sorted(lines.values(), key=lambda li: li.position)
         ])
-        packed = dict(Shipment.objects.live().filter(order=order)
+        PickListLine.objects.filter(pk__in=[p.pk for p in picks]).update(shipment=shipment)
+        packed = dict(Shipment.objects.filter(order=order, status=Shipment.Status.PACKED)
                       .values_list("pk", "warehouse_id"))
         if _warehouses_to_ship(order.pk) <= set(packed.values()):
             order_services.mark_packed(order_id=order.pk, actor=actor,
@@ -252,10 +263,13 @@ def ship(*, shipment_id: int, data: Handover, actor: Actor) -> Shipment:
     """Hand a packed shipment to the carrier.
 
     Consumes the order's firm reservation in the shipment's warehouse for
-    the units on the shipment's lines (what was picked there) and releases
-    the units short picked there (the stock movement is written by
-    inventory.api in this same transaction), tells the customer with the
-    tracking link, and marks the order shipped once nothing is left to ship.
+    the units on the shipment's lines (what was picked there; units reserved
+    for a later part stay reserved, short-picked ones were written off when
+    the pick list closed), tells the customer with the tracking link and
+    what follows, publishes "shipment.left" (billing invoices per shipment
+    when so set), and moves the order on once nothing packed waits: shipped
+    when nothing is left, else back to reserved or backordered for its next
+    part.
     Cancelling the order at the same moment waits on the order row lock:
     exactly one of the two wins.
     """
@@ -272,14 +286,13 @@ def ship(*, shipment_id: int, data: Handover, actor: Actor) -> Shipment:
                            shipment)
         if not order.is_in_warehouse:
             raise _refused(_("Order %(number)s is %(status)s and cannot be shipped."), order)
-        # What leaves is what was packed here: a short-picked unit (backordered
-        # on its line) is released from the reservation, not shipped.
+        # What leaves is what was packed here.
         shipped: dict[int, int] = defaultdict(int)
         for line_id, quantity in shipment.lines.values_list("order_line_id", "quantity"):
             shipped[line_id] += quantity
         inventory_api.consume(order_id=order.pk, warehouse_id=shipment.warehouse_id,
                               actor_id=_actor_id(actor), reference=f"{order.number}/{shipment}",
-                              shipped=dict(shipped))
+                              shipped=dict(shipped), keep_rest=True)
         shipment.ship(carrier_service=service, tracking_number=tracking_number,
                       shipping_cost=data.cost)
         try:
@@ -297,14 +310,20 @@ def ship(*, shipment_id: int, data: Handover, actor: Actor) -> Shipment:
                       "tracking_number": tracking_number,
                       "tracking_url": shipment.tracking_url}},
             dedup_key=f"orders:email:{order.pk}:shipped:{shipment.pk}")
+        events.publish(SHIPMENT_LEFT, {"order_id": order.pk, "shipment_id": shipment.pk},
+                       dedup_key=f"shipment:{shipment.pk}:left")
         unshipped = Shipment.objects.filter(order=order, status=Shipment.Status.PACKED).exists()
-        if (can_proceed(order.ship) and not unshipped
-                and not _firm_reservations([order.pk]).exists()):
-            order_services.mark_shipped(order_id=order.pk, actor=actor,
-                                        data={"shipments": sorted(
-                                            Shipment.objects.filter(
-                                                order=order, status=Shipment.Status.SHIPPED)
-                                            .values_list("pk", flat=True))})
+        if can_proceed(order.ship) and not unshipped:
+            shipments = {"shipments": sorted(
+                Shipment.objects.filter(order=order, status=Shipment.Status.SHIPPED)
+                .values_list("pk", flat=True))}
+            more = (_firm_reservations([order.pk]).exists()
+                    or OrderLine.objects.filter(order=order, backordered_quantity__gt=0).exists())
+            if more:  # a part left; the rest follows (reserved or still waiting)
+                order_services.mark_part_shipped(order_id=order.pk, actor=actor,
+                                                 data=shipments)
+            else:
+                order_services.mark_shipped(order_id=order.pk, actor=actor, data=shipments)
     return shipment
 
 

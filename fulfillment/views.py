@@ -220,7 +220,7 @@ def _render_shipment(request: HttpRequest, pk: int, *, error: str = "",
         "error": error, "errors": errors or {},
         "values": request.POST if request.method == "POST" else {},
         "can_ship": request.user.has_perm("fulfillment.change_shipment"),
-        "backordered": selectors.backordered_lines(order_id=shipment.order_id)},
+        "to_follow": selectors.to_follow(shipment=shipment)},
         status=status)
 
 

@@ -32,7 +32,8 @@ def _run(modeladmin, request, queryset, call, done) -> None:
 class OrderAdmin(ReadOnlyAdmin):
     list_display = ["number", "customer", "channel", "status", "hold_reason", "total_gross",
                     "currency", "created_at", "placed_at", "hold_expires_at", "api_token"]
-    list_filter = ["status", "channel", "hold_reason", "currency", "payment_method"]
+    list_filter = ["status", "channel", "hold_reason", "currency", "payment_method",
+                   "ship_complete", "priority"]
     search_fields = ["number", "customer__name", "customer__email"]
     # api_token: a column, not a list filter, since filtering on it would
     # need an index orders_order does not have (and placements would maintain).

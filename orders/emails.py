@@ -35,6 +35,8 @@ _SUBJECTS = {
     "backordered": gettext_lazy("Your order %(number)s is waiting for stock"),
     # waiting units reserved; the rest (named, with expected dates) follows
     "allocated": gettext_lazy("Your order %(number)s: more items reserved"),
+    # the backordered rest of one line will not come (extra: sku, name, quantity)
+    "line_cancelled": gettext_lazy("Your order %(number)s: an item was cancelled"),
     "expired": gettext_lazy("Your order %(number)s has expired"),
     "cancelled": gettext_lazy("Your order %(number)s has been cancelled"),
     "shipped": gettext_lazy("Your order %(number)s is on its way"),

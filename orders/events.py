@@ -18,7 +18,7 @@ from django.utils import translation
 from django.utils.functional import Promise
 
 from oms.lib.actors import Actor
-from orders.models import EventKind, Order, OrderEvent, OrderStatus
+from orders.models import EventKind, Order, OrderEvent, OrderLine, OrderStatus
 
 
 def _event(order: Order, kind: str, *, actor: Actor, save: bool = True, reason: str = "",
@@ -120,3 +120,11 @@ def short_picked(order: Order, *, actor: Actor, short: dict[int, int], skus: dic
     return _event(order, EventKind.STOCK, actor=actor, reason=reason, data={
         "short_pick": {str(pk): quantity for pk, quantity in short.items()},
         "skus": {str(pk): sku for pk, sku in skus.items()}})
+
+
+def line_cancelled(order: Order, *, actor: Actor, line: OrderLine, quantity: int,
+                   reason: str = "") -> OrderEvent:
+    """The backordered rest of a line (`quantity` units) was cancelled;
+    `reason`: as typed."""
+    return _event(order, EventKind.LINE_CANCELLED, actor=actor, reason=reason, data={
+        "line_id": line.pk, "sku": line.sku, "quantity": quantity})

@@ -43,6 +43,12 @@ class EntryForm(forms.Form):
     requested_carrier = forms.CharField(
         label=gettext_lazy("Requested carrier"), required=False, max_length=100,
         help_text=gettext_lazy("If the customer asked for one; the warehouse sees it."))
+    ship_complete = forms.ChoiceField(
+        label=gettext_lazy("Shipping"), required=False, choices=[
+            ("", gettext_lazy("As the customer prefers")),
+            ("true", gettext_lazy("Ship complete (one parcel)")),
+            ("false", gettext_lazy("Ship what is ready, the rest follows"))],
+        help_text=gettext_lazy("When an item is out of stock."))
     notes = forms.CharField(label=gettext_lazy("Notes"), required=False, max_length=2000,
                             widget=forms.Textarea(attrs={"rows": 2}))
     # Saved or placed once per rendered form: a double submit makes no second order.

@@ -21,6 +21,7 @@ order-level columns must agree on every row of an order.
 | payment_method | no | bank_transfer, net_terms or paypal (never cards in a file) |
 | promised_delivery_date | no | YYYY-MM-DD |
 | requested_carrier | no | the carrier the customer chose (free text) |
+| ship_complete | no | yes: one parcel; no: ship what is ready; empty: the customer's |
 | notes | no | free text on the order |
 
 Prices and totals are never read from the file: unknown columns are refused.
@@ -64,14 +65,15 @@ REQUIRED_COLUMNS = [
 ]
 OPTIONAL_COLUMNS = [
     "customer_phone", "customer_kind", "ship_line2", "ship_region", "payment_method",
-    "promised_delivery_date", "requested_carrier", "notes",
+    "promised_delivery_date", "requested_carrier", "ship_complete", "notes",
 ]
 COLUMNS = REQUIRED_COLUMNS + OPTIONAL_COLUMNS
 # Columns that describe the order, not the line: equal on every row of an order.
 ORDER_COLUMNS = [
     "customer_email", "customer_name", "customer_phone", "customer_kind", "currency",
     "ship_name", "ship_line1", "ship_line2", "ship_postal_code", "ship_city", "ship_region",
-    "ship_country", "payment_method", "promised_delivery_date", "requested_carrier", "notes",
+    "ship_country", "payment_method", "promised_delivery_date", "requested_carrier",
+    "ship_complete", "notes",
 ]
 PAYMENT_METHODS = {"bank_transfer", "net_terms", "paypal"}
 MAX_ROWS = 20_000  # placed in the background with a progress bar (run_import)
@@ -242,6 +244,7 @@ def _capture_input(rows: list[Row]) -> dict:
         "payment": {"method": values["payment_method"]} if values["payment_method"] else None,
         "promised_delivery_date": values["promised_delivery_date"] or None,
         "requested_carrier": values["requested_carrier"],
+        "ship_complete": values["ship_complete"],
         "notes": values["notes"],
     }
 

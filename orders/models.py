@@ -304,6 +304,25 @@ class Order(FSMModelMixin, models.Model):
     def ship(self) -> None:
         self.shipped_at = timezone.now()
 
+    # A partial shipment ("ship what is ready", or a short pick): the order
+    # goes back to wait for its next shipment.
+    @transition(field=status, source=[OrderStatus.PICKING, OrderStatus.PACKED],
+                target=OrderStatus.RESERVED, permission="fulfillment.change_shipment")
+    def part_shipped(self) -> None:
+        """A part left; stock for the next shipment is reserved."""
+
+    @transition(field=status, source=[OrderStatus.PICKING, OrderStatus.PACKED],
+                target=OrderStatus.BACKORDERED, permission="fulfillment.change_shipment")
+    def part_shipped_waiting(self) -> None:
+        """A part left; the rest waits for stock."""
+
+    # No permission: the system, when the last waiting units of a partly
+    # shipped order are cancelled and what left is all there is.
+    @transition(field=status, source=[OrderStatus.BACKORDERED, OrderStatus.RESERVED],
+                target=OrderStatus.SHIPPED, permission=lambda order, user: False)
+    def close_shipped(self) -> None:
+        self.shipped_at = timezone.now()
+
     @transition(field=status, source=OrderStatus.SHIPPED, target=OrderStatus.INVOICED,
                 permission=lambda order, user: False)
     def invoice(self) -> None:
@@ -326,6 +345,12 @@ class Order(FSMModelMixin, models.Model):
     def is_pickable(self) -> bool:
         """Its reserved stock may go onto a pick list."""
         return self.status in self.PICKABLE
+
+    @property
+    def may_cancel_waiting(self) -> bool:
+        """Approved and not yet shipped: a line's backordered rest may be dropped."""
+        return self.status in (OrderStatus.BACKORDERED, OrderStatus.RESERVED,
+                               OrderStatus.PICKING, OrderStatus.PACKED)
 
     @property
     def ships_complete(self) -> bool:

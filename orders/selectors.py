@@ -160,14 +160,20 @@ def order_detail(*, order_id: int) -> OrderDetail:
     lines = list(order.lines.order_by("position"))
     events = list(order.events.select_related("actor").order_by("created_at", "id"))
     stock: dict[int, list[tuple[str, int, str]]] = {}
-    for line_id, code, quantity, kind in (
-            Reservation.objects.filter(order_id=order.pk, status=Reservation.Status.ACTIVE)
+    shipped: dict[int, int] = {}
+    for line_id, code, quantity, kind, status in (
+            Reservation.objects.filter(order_id=order.pk, status__in=[
+                Reservation.Status.ACTIVE, Reservation.Status.CONSUMED])
             .order_by("order_line_id", "warehouse__code")
-            .values_list("order_line_id", "warehouse__code", "quantity", "kind")):
-        stock.setdefault(line_id, []).append((code, quantity, kind))
+            .values_list("order_line_id", "warehouse__code", "quantity", "kind", "status")):
+        if status == Reservation.Status.CONSUMED:
+            shipped[line_id] = shipped.get(line_id, 0) + quantity
+        else:
+            stock.setdefault(line_id, []).append((code, quantity, kind))
     for line in lines:
         # [(warehouse code, quantity, kind)] of the line's active reservations
         line.reservations = stock.get(line.pk, [])  # type: ignore[attr-defined]  # for the template
+        line.shipped_quantity = shipped.get(line.pk, 0)  # type: ignore[attr-defined]
     return OrderDetail(order=order, lines=lines, events=events)
 
 

@@ -15,6 +15,7 @@ urlpatterns = [
     path("<int:pk>/reject/", views.reject, name="reject"),
     path("<int:pk>/cancel/", views.cancel, name="cancel"),
     path("<int:pk>/note/", views.note, name="note"),
+    path("<int:pk>/lines/<int:line_id>/cancel-rest/", views.cancel_rest, name="cancel_rest"),
     # Capture: order entry (htmx partials) and the CSV import.
     path("entry/", views.entry, name="entry"),
     path("entry/customers/", views.customer_search, name="entry_customer_search"),

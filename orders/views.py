@@ -87,6 +87,8 @@ def _render_detail(request: AuthenticatedRequest, order_id: int, *, error: str =
         "actions": [(name, *ACTIONS[name])
                     for name in available_actions(detail.order, request.user)],
         "can_note": request.user.has_perm("orders.add_note"),
+        "can_cancel_rest": (detail.order.may_cancel_waiting
+                            and request.user.has_perm("orders.cancel_order")),
         "hold_reasons": HoldReason.choices, "error": error, "notice": notice,
     }
     return render_partial(request, "orders/order_detail.html", context, partial="panel",
@@ -148,6 +150,17 @@ reject = _action("orders.approve_order", gettext_lazy("Order rejected."),
 cancel = _action("orders.cancel_order", gettext_lazy("Order cancelled."),
                  lambda request, pk: services.cancel_order(
                      order_id=pk, actor=request.user, reason=request.POST.get("reason", "")))
+
+
+@require_POST
+@permission_required("orders.cancel_order")
+def cancel_rest(request: AuthenticatedRequest, pk: int, line_id: int) -> HttpResponse:
+    """Cancel the backordered rest of one line (the customer is e-mailed)."""
+    return _act(request, pk, lambda: services.cancel_backordered_rest(
+        order_id=pk, line_id=line_id, actor=request.user,
+        reason=request.POST.get("reason", "")), str(_("Backordered rest cancelled.")))
+
+
 note = _action("orders.add_note", gettext_lazy("Note added."),
                lambda request, pk: services.add_note(
                    order_id=pk, text=request.POST.get("text", ""), actor=request.user))

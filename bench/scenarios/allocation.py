@@ -4,7 +4,7 @@ written with COPY; then stock arrives for every line (one receipt per stock
 level, on_hand and ledger) and one `orders.services.allocate_waiting` call
 (what a goods receipt runs, in one transaction) reserves it first come
 first served, writes each order's event and status change and queues its
-e-mail. Timed to its COMMIT.
+e-mail. Timed to its COMMIT, and with the after-commit outbox dispatch.
 
 Baseline in the same run: plain SQL doing the same writes on a fresh, equal
 set (the reservations inserted from the waiting lines, the stock levels
@@ -160,13 +160,26 @@ def run(scale: Scale, ctx: dict) -> list[Row]:
 
     from orders.services import allocate_waiting
 
-    ours, baseline, checks, allocated = [], [], [], []
+    ours, whole, baseline, checks, allocated = [], [], [], [], []
     for _run in range(scale.runs):
         created = waiting_orders(scale.allocation_orders, scale.allocation_lines)
-        started = time.perf_counter()
-        with transaction.atomic(durable=True):
-            allocated.append(allocate_waiting(actor=None))
-        ours.append(time.perf_counter() - started)
+        committed: list[float] = []
+        original_commit = connection.commit
+
+        def timed_commit(original=original_commit, committed=committed):
+            original()
+            committed.append(time.perf_counter())
+
+        connection.commit = timed_commit
+        try:
+            started = time.perf_counter()
+            with transaction.atomic(durable=True):
+                allocated.append(allocate_waiting(actor=None))
+            finished = time.perf_counter()
+        finally:
+            del connection.commit  # back to the class's method
+        ours.append((committed[0] if committed else finished) - started)
+        whole.append(finished - started)
         checks.append(_check(created["first_order"]))
         _release_bench_orders(created["first_order"])
 
@@ -187,4 +200,7 @@ def run(scale: Scale, ctx: dict) -> list[Row]:
                 median=ours_s, p95=max(ours), baseline=base_s,
                 ratio=(ours_s / base_s) if base_s else None, runs=len(ours),
                 target=f"< {TARGET_S:.0f} s", met=(max(ours) < TARGET_S and ok) if judged else None,
-                extra={"lines_allocated": allocated, "checks": checks, "all_covered": ok})]
+                extra={"lines_allocated": allocated, "checks": checks, "all_covered": ok}),
+            Row(scenario="7", name="allocate_waiting incl. after-commit outbox dispatch",
+                unit="s", median=median(whole), p95=max(whole), runs=len(whole),
+                extra={"emails_queued_per_run": scale.allocation_orders})]

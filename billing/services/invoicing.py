@@ -142,9 +142,8 @@ def _build_invoice(order: Order, *, actor: Actor, today: date) -> Invoice:
     """The invoice of the shipped goods, without its number yet."""
     lines = []
     for line in order.lines.all().order_by("position"):
-        # A short pick left units backordered: they were not supplied, so
-        # they are not invoiced now.
-        shipped = line.quantity - getattr(line, "backordered_quantity", 0)
+        # Units still waiting or cancelled were not supplied: not invoiced.
+        shipped = line.quantity - line.backordered_quantity - line.cancelled_quantity
         if shipped > 0:
             lines.append((line, shipped))
     if not lines:

@@ -22,7 +22,7 @@ from inventory.api.holds import (
     reserve,
     set_hold_expiry,
 )
-from inventory.api.movements import consume, return_stock
+from inventory.api.movements import consume, return_stock, write_off_short_pick
 from inventory.api.types import (
     InsufficientStock,
     LineRequest,
@@ -48,4 +48,5 @@ __all__ = [
     "reserve_available",
     "return_stock",
     "set_hold_expiry",
+    "write_off_short_pick",
 ]

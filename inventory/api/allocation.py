@@ -17,12 +17,14 @@ from dataclasses import dataclass
 from django.db import connection, transaction
 from django.utils import timezone
 
+from oms.lib.sqlarrays import int_array
+
 _LOCK_LEVELS_SQL = """
 SELECT s.id, s.product_id, s.warehouse_id, s.on_hand - s.reserved
   FROM inventory_stocklevel s
   JOIN inventory_warehouse w ON w.id = s.warehouse_id
- WHERE s.product_id = ANY(%(products)s) AND w.is_active
-   AND NOT (s.warehouse_id = ANY(%(excluded)s))
+ WHERE s.product_id = ANY(%(products)s::bigint[]) AND w.is_active
+   AND NOT (s.warehouse_id = ANY(%(excluded)s::bigint[]))
  ORDER BY s.id
    FOR UPDATE OF s
 """
@@ -82,8 +84,9 @@ def reserve_available(*, lines: Sequence[WaitingLine], actor_id: int | None = No
     if not wanted:
         return []
     with transaction.atomic(savepoint=False), connection.cursor() as cursor:
-        cursor.execute(_LOCK_LEVELS_SQL, {"products": sorted({w.product_id for w in wanted}),
-                                          "excluded": list(exclude_warehouses)})
+        cursor.execute(_LOCK_LEVELS_SQL, {
+            "products": int_array(sorted({w.product_id for w in wanted})),
+            "excluded": int_array(exclude_warehouses)})
         by_product: dict[int, list[list[int]]] = defaultdict(list)
         for pk, product_id, warehouse_id, available in cursor.fetchall():
             if available > 0:
@@ -94,14 +97,14 @@ def reserve_available(*, lines: Sequence[WaitingLine], actor_id: int | None = No
         now = timezone.now()
         cursor.execute(_INSERT_FIRM_SQL, {
             "now": now, "reason": reason[:200], "actor": actor_id,
-            "orders": [a.order_id for a in allocations],
-            "lines": [a.order_line_id for a in allocations],
-            "products": [a.product_id for a in allocations],
-            "warehouses": [a.warehouse_id for a in allocations],
-            "quantities": [a.quantity for a in allocations]})
+            "orders": int_array(a.order_id for a in allocations),
+            "lines": int_array(a.order_line_id for a in allocations),
+            "products": int_array(a.product_id for a in allocations),
+            "warehouses": int_array(a.warehouse_id for a in allocations),
+            "quantities": int_array(a.quantity for a in allocations)})
         level_ids = sorted(added)
-        cursor.execute(_ADD_RESERVED_SQL, {"ids": level_ids, "now": now,
-                                           "quantities": [added[pk] for pk in level_ids]})
+        cursor.execute(_ADD_RESERVED_SQL, {"ids": int_array(level_ids), "now": now,
+                                           "quantities": int_array(added[pk] for pk in level_ids)})
     return allocations
 
 

@@ -19,7 +19,8 @@ SHORT_PICK_REASON = "short pick"
 
 
 def consume(*, order_id: int, warehouse_id: int | None = None, actor_id: int | None = None,
-            reference: str = "", shipped: dict[int, int] | None = None) -> None:
+            reference: str = "", shipped: dict[int, int] | None = None,
+            keep_rest: bool = False) -> None:
     """Ship the order's firm reservations (optionally of one warehouse).
 
     The goods leave: on_hand and reserved both drop and the ledger gets one
@@ -33,6 +34,10 @@ def consume(*, order_id: int, warehouse_id: int | None = None, actor_id: int | N
     they are on a shelf) until a stock count adjusts them. With a line
     reserved in several warehouses and no `warehouse_id`, its shipped units
     are taken from its reservations in id order.
+
+    `keep_rest`: the units that do not leave stay reserved for a later
+    shipment (a partial shipment; short picks are written off when found,
+    see `write_off_short_pick`) instead of being released.
     """
     filters: dict[str, Any] = {"kind": Reservation.Kind.FIRM}
     if warehouse_id is not None:
@@ -55,20 +60,26 @@ def consume(*, order_id: int, warehouse_id: int | None = None, actor_id: int | N
             Reservation.objects.filter(pk=r.pk).update(
                 quantity=leaving[r.pk], status=Reservation.Status.CONSUMED,
                 status_reason=reference[:200], actor_id=actor_id, updated_at=now)
+        rest_status = Reservation.Status.ACTIVE if keep_rest else Reservation.Status.RELEASED
         Reservation.objects.bulk_create([
             Reservation(order_id=r.order_id, order_line_id=r.order_line_id,
                         product_id=r.product_id, warehouse_id=r.warehouse_id,
                         quantity=r.quantity - leaving[r.pk], kind=r.kind, expires_at=None,
-                        status=Reservation.Status.RELEASED, status_reason=SHORT_PICK_REASON,
+                        status=rest_status,
+                        status_reason="" if keep_rest else SHORT_PICK_REASON,
                         actor_id=actor_id)
             for r in cut])
-        Reservation.objects.filter(pk__in=short).update(
-            status=Reservation.Status.RELEASED, status_reason=SHORT_PICK_REASON,
-            actor_id=actor_id, updated_at=now)
+        if not keep_rest:
+            Reservation.objects.filter(pk__in=short).update(
+                status=Reservation.Status.RELEASED, status_reason=SHORT_PICK_REASON,
+                actor_id=actor_id, updated_at=now)
         reserved: dict[tuple[int, int], int] = defaultdict(int)
         out: dict[tuple[int, int], int] = defaultdict(int)
         for r in firm:
-            reserved[(r.product_id, r.warehouse_id)] += r.quantity
+            if keep_rest and not leaving[r.pk]:
+                continue
+            reserved[(r.product_id, r.warehouse_id)] += (
+                leaving[r.pk] if keep_rest else r.quantity)
             out[(r.product_id, r.warehouse_id)] += leaving[r.pk]
         lower_levels(reserved=reserved, on_hand=out)
         StockMovement.objects.bulk_create([
@@ -77,6 +88,49 @@ def consume(*, order_id: int, warehouse_id: int | None = None, actor_id: int | N
                           actor_id=actor_id, reference=reference[:100])
             for (p, w), q in sorted(out.items()) if q
         ])
+
+
+def write_off_short_pick(*, order_id: int, warehouse_id: int, lines: dict[int, int],
+                         actor_id: int | None = None, reference: str = "") -> dict[int, int]:
+    """The picker did not find `lines` (order line id -> units) on the shelves
+    of `warehouse_id`: those units leave the order's firm reservations there
+    (cut, the rest stays reserved) and leave the stock (on_hand and reserved
+    drop, one 'adjustment' movement per product), so no other order is
+    promised them again. Returns the units written off per line (at most
+    what the line had reserved there)."""
+    with transaction.atomic():
+        firm = lock_active_reservations(order_id, warehouse_id=warehouse_id,
+                                        kind=Reservation.Kind.FIRM)
+        left = dict(lines)
+        now = timezone.now()
+        gone: dict[tuple[int, int], int] = defaultdict(int)
+        written: dict[int, int] = defaultdict(int)
+        for r in reversed(firm):  # the newest reservation gives first
+            take = min(left.get(r.order_line_id, 0), r.quantity)
+            if not take:
+                continue
+            left[r.order_line_id] -= take
+            written[r.order_line_id] += take
+            gone[(r.product_id, r.warehouse_id)] += take
+            if take == r.quantity:
+                Reservation.objects.filter(pk=r.pk).update(
+                    status=Reservation.Status.RELEASED, status_reason=SHORT_PICK_REASON,
+                    actor_id=actor_id, updated_at=now)
+            else:
+                Reservation.objects.filter(pk=r.pk).update(quantity=r.quantity - take,
+                                                           updated_at=now)
+                Reservation.objects.create(
+                    order_id=r.order_id, order_line_id=r.order_line_id,
+                    product_id=r.product_id, warehouse_id=r.warehouse_id, quantity=take,
+                    kind=r.kind, status=Reservation.Status.RELEASED,
+                    status_reason=SHORT_PICK_REASON, actor_id=actor_id)
+        lower_levels(reserved=gone, on_hand=gone)
+        StockMovement.objects.bulk_create([
+            StockMovement(product_id=p, warehouse_id=w, quantity=-q,
+                          kind=StockMovement.Kind.ADJUSTMENT, reason=_("Not found when picking"),
+                          actor_id=actor_id, reference=reference[:100])
+            for (p, w), q in sorted(gone.items())])
+    return dict(written)
 
 
 def _units_leaving(firm: list[Reservation], shipped: dict[int, int]) -> dict[int, int]:

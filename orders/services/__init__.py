@@ -7,6 +7,10 @@ saves, and writes its event through `orders.events`, all in one
 transaction; e-mails and the payment approval go through the outbox. A
 set-based sweep moves many orders at once through `bulk_transition`.
 
+Stock for waiting lines: `allocate_waiting` (orders.services.allocation)
+serves backordered line quantities as stock arrives, in the caller's
+transaction; goods receipts, the short pick and the beat task call it.
+
 Transactions: the services use plain `transaction.atomic()`, so a caller may
 compose them (the CSV import places every row of a file in one transaction;
 billing records a payment and approves in one). Called on their own they are
@@ -26,6 +30,7 @@ from orders.services.fulfilment import (
     mark_invoiced,
     mark_packed,
     mark_paid,
+    mark_part_shipped,
     mark_shipped,
     record_short_pick,
     start_picking,
@@ -34,6 +39,7 @@ from orders.services.holds import (
     alert_managers_of_long_reviews,
     send_prepayment_reminders,
 )
+from orders.services.lines import cancel_backordered_rest
 from orders.services.placement import ENTRY_SUBMISSION, place_draft, place_order
 from orders.services.transitions import (
     add_note,
@@ -57,6 +63,7 @@ __all__ = [
     "allocate_backorders",
     "allocate_waiting",
     "approve_order",
+    "cancel_backordered_rest",
     "cancel_order",
     "change_hold_reason",
     "expire_orders",
@@ -65,6 +72,7 @@ __all__ = [
     "mark_invoiced",
     "mark_packed",
     "mark_paid",
+    "mark_part_shipped",
     "mark_shipped",
     "place_draft",
     "place_order",

@@ -29,6 +29,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from django.db import connection, transaction
@@ -37,7 +38,8 @@ from django.utils import timezone
 from inventory import api as inventory_api
 from oms.lib import outbox
 from oms.lib.actors import Actor
-from orders.models import EventKind, OrderEvent, OrderStatus
+from oms.lib.sqlarrays import int_array
+from orders.models import EventKind, OrderStatus
 from orders.services._common import EMAIL_HANDLER, _actor_id, bulk_transition
 
 # Orders whose waiting lines take arriving stock.
@@ -51,18 +53,18 @@ SELECT o.id, o.status, coalesce(o.ship_complete, c.ship_complete)
  WHERE o.status = ANY(%(states)s)
    AND o.id IN (SELECT l.order_id FROM orders_orderline l
                  WHERE l.backordered_quantity > 0
-                   AND (%(all_products)s OR l.product_id = ANY(%(products)s)))
-   AND (%(all_orders)s OR o.id = ANY(%(orders)s))
+                   AND (%(all_products)s OR l.product_id = ANY(%(products)s::bigint[])))
+   AND (%(all_orders)s OR o.id = ANY(%(orders)s::bigint[]))
  ORDER BY o.id
    FOR UPDATE OF o SKIP LOCKED
 """
 
 _WAITING_LINES_SQL = """
-SELECT l.id, l.order_id, l.product_id, l.backordered_quantity, l.sku
+SELECT l.id, l.order_id, l.product_id, l.backordered_quantity
   FROM orders_orderline l
   JOIN orders_order o ON o.id = l.order_id
- WHERE l.order_id = ANY(%(orders)s) AND l.backordered_quantity > 0
-   AND (%(all_products)s OR l.product_id = ANY(%(products)s))
+ WHERE l.order_id = ANY(%(orders)s::bigint[]) AND l.backordered_quantity > 0
+   AND (%(all_products)s OR l.product_id = ANY(%(products)s::bigint[]))
  ORDER BY o.priority DESC, o.placed_at NULLS LAST, o.id, l.position
 """
 
@@ -73,10 +75,23 @@ UPDATE orders_orderline l
  WHERE l.id = taken.id
 """
 
-_STILL_WAITING_SQL = """
-SELECT order_id, sum(backordered_quantity) FROM orders_orderline
- WHERE order_id = ANY(%(orders)s) AND backordered_quantity > 0
- GROUP BY order_id
+# One "allocated" event per order served, its payload built in SQL: the
+# units per line, their SKUs, and what the order still waits for.
+_ALLOCATED_EVENTS_SQL = """
+INSERT INTO orders_orderevent (order_id, kind, actor_id, created_at, from_status, to_status,
+                               reason, data)
+SELECT t.order_id, %(kind)s, %(actor)s, %(now)s, '', '', '',
+       jsonb_build_object(
+           'allocated', jsonb_object_agg(t.line_id::text, t.quantity),
+           'skus', jsonb_object_agg(t.line_id::text, l.sku),
+           'waiting', (SELECT coalesce(sum(w.backordered_quantity), 0)::integer
+                         FROM orders_orderline w WHERE w.order_id = t.order_id))
+  FROM unnest(%(orders)s::bigint[], %(lines)s::bigint[], %(quantities)s::integer[])
+       AS t(order_id, line_id, quantity)
+  JOIN orders_orderline l ON l.id = t.line_id
+ GROUP BY t.order_id
+ ORDER BY t.order_id
+RETURNING id, order_id, (data ->> 'waiting')::integer
 """
 
 
@@ -112,61 +127,56 @@ def _allocate_waiting(*, product_ids: Sequence[int] | None, actor: Actor,
     products = sorted({int(pk) for pk in product_ids}) if product_ids is not None else []
     if product_ids is not None and not products:
         return 0
-    filters: dict[str, Any] = {"all_products": product_ids is None, "products": products}
+    filters: dict[str, Any] = {"all_products": product_ids is None,
+                               "products": int_array(products)}
     with connection.cursor() as cursor:
         cursor.execute(_LOCK_WAITING_ORDERS_SQL, {
             **filters, "states": [str(s) for s in ALLOCATING_STATES],
-            "all_orders": order_ids is None, "orders": list(order_ids or [])})
+            "all_orders": order_ids is None, "orders": int_array(order_ids or [])})
         orders = {pk: _LockedOrder(pk, status, complete) for pk, status, complete in cursor}
         if not orders:
             return 0
-        cursor.execute(_WAITING_LINES_SQL, {**filters, "orders": sorted(orders)})
+        cursor.execute(_WAITING_LINES_SQL, {**filters, "orders": int_array(sorted(orders))})
         waiting = cursor.fetchall()
-    skus = {line_id: sku for line_id, _o, _p, _q, sku in waiting}
     allocations = inventory_api.reserve_available(
         lines=[inventory_api.WaitingLine(order_id=order_id, order_line_id=line_id,
                                          product_id=product_id, quantity=quantity)
-               for line_id, order_id, product_id, quantity, _sku in waiting],
+               for line_id, order_id, product_id, quantity in waiting],
         actor_id=_actor_id(actor), reason="allocated to a waiting line",
         exclude_warehouses=exclude_warehouses)
     if not allocations:
         return 0
     taken: dict[int, int] = defaultdict(int)
-    served: dict[int, dict[int, int]] = defaultdict(lambda: defaultdict(int))
+    order_of: dict[int, int] = {}
     for a in allocations:
         taken[a.order_line_id] += a.quantity
-        served[a.order_id][a.order_line_id] += a.quantity
+        order_of[a.order_line_id] = a.order_id
     line_ids = sorted(taken)
+    now = timezone.now()
     with connection.cursor() as cursor:
         cursor.execute(_TAKE_FROM_WAITING_SQL, {
-            "ids": line_ids, "quantities": [taken[pk] for pk in line_ids]})
-        cursor.execute(_STILL_WAITING_SQL, {"orders": sorted(served)})
-        still_waiting = dict(cursor.fetchall())
-    _record(orders, served, still_waiting, skus, actor=actor)
+            "ids": int_array(line_ids), "quantities": int_array(taken[pk] for pk in line_ids)})
+        cursor.execute(_ALLOCATED_EVENTS_SQL, {
+            "orders": int_array(order_of[pk] for pk in line_ids), "lines": int_array(line_ids),
+            "quantities": int_array(taken[pk] for pk in line_ids), "now": now,
+            "actor": _actor_id(actor), "kind": EventKind.ALLOCATED.value})
+        events = cursor.fetchall()
+    _move_and_tell(orders, events, now=now, actor=actor)
     return len(taken)
 
 
-def _record(orders: dict[int, _LockedOrder], served: dict[int, dict[int, int]],
-            still_waiting: dict[int, int], skus: dict[int, str], *, actor: Actor) -> None:
-    """The events, the status moves and the e-mails of the orders served."""
-    now = timezone.now()
-    actor_id = _actor_id(actor)
-    events = OrderEvent.objects.bulk_create([
-        OrderEvent(order_id=order_id, kind=EventKind.ALLOCATED, actor_id=actor_id,
-                   created_at=now, data={
-                       "allocated": {str(pk): q for pk, q in sorted(lines.items())},
-                       "skus": {str(pk): skus[pk] for pk in sorted(lines)},
-                       "waiting": int(still_waiting.get(order_id, 0))})
-        for order_id, lines in sorted(served.items())])
-    pickable = [order_id for order_id in sorted(served)
+def _move_and_tell(orders: dict[int, _LockedOrder], events: list[tuple[int, int, int]], *,
+                   now: datetime, actor: Actor) -> None:
+    """The status moves and the e-mails of the orders served (`events`: the
+    allocated event id, order id, units still waiting)."""
+    pickable = [order_id for _event, order_id, waiting in events
                 if orders[order_id].status == OrderStatus.BACKORDERED
-                and (not still_waiting.get(order_id) or not orders[order_id].ships_complete)]
+                and (not waiting or not orders[order_id].ships_complete)]
     if pickable:
-        bulk_transition(order_ids=pickable, transition="allocate", fields={}, now=now,
+        bulk_transition(order_ids=sorted(pickable), transition="allocate", fields={}, now=now,
                         actor=actor, data={"allocated": True})
     outbox.enqueue_many(EMAIL_HANDLER, [
-        ({"order_id": event.order_id,
-          "kind": "allocated" if still_waiting.get(event.order_id) else "confirmed",
-          "reason": "", "extra": {"event_id": event.pk}},
-         f"orders:email:{event.order_id}:allocated:{event.pk}")
-        for event in events])
+        ({"order_id": order_id, "kind": "allocated" if waiting else "confirmed",
+          "reason": "", "extra": {"event_id": event_id}},
+         f"orders:email:{order_id}:allocated:{event_id}")
+        for event_id, order_id, waiting in events])

@@ -1,6 +1,6 @@
 """Low stock and backorders, now: stock levels at or under their reorder
-level, and products with units waiting for stock on open orders (lines
-backordered by a short pick, or orders backordered as a whole)."""
+level, and products with units waiting for stock on open orders (each line's
+backordered quantity: short at approval or at picking)."""
 
 from __future__ import annotations
 
@@ -12,11 +12,9 @@ from reporting.reports._format import count
 
 WAITING = """
 WITH waiting AS (
-    SELECT l.product_id,
-           sum(CASE WHEN o.status = 'backordered' THEN l.quantity
-                    ELSE l.backordered_quantity END) AS units
+    SELECT l.product_id, sum(l.backordered_quantity) AS units
     FROM orders_orderline l JOIN orders_order o ON o.id = l.order_id
-    WHERE (o.status = 'backordered' OR l.backordered_quantity > 0)
+    WHERE l.backordered_quantity > 0
       AND o.status NOT IN ('cancelled', 'expired', 'shipped', 'invoiced', 'paid')
     GROUP BY l.product_id
 ), levels AS (

@@ -117,6 +117,7 @@ def _set(path: str, value):
     ("payment.method", _set("payment.method", "cash")),
     ("payment.card_number", _set("payment", {"method": "card", "card_number": "12ab"})),
     ("promised_delivery_date", _set("promised_delivery_date", "next week")),
+    ("ship_complete", _set("ship_complete", "perhaps")),
     ("surprise", _set("surprise", True)),
 ])
 def test_every_bad_field_is_a_422_with_its_field_error_and_nothing_written(
@@ -233,3 +234,11 @@ def test_schema_errors_speak_the_request_language_without_pydantic_prefixes(api_
     assert errors["payment.card_number"] == ["Saisissez de 12 à 19 chiffres."]
     assert errors["currency"][0].startswith("Devise non prise en charge : XYZ")
     assert written() == (0, 0)
+
+
+def test_the_order_says_whether_it_may_ship_in_parts(api, catalogue):
+    body = order_body()
+    body["ship_complete"] = False
+    response = api.post("/orders", body)
+    assert response.status_code == 201, response.content
+    assert Order.objects.get().ship_complete is False

@@ -163,6 +163,7 @@ def test_save_as_draft_holds_no_stock(sales, catalogue):
     ({"payment.method": "card", "payment.card_number": "4242 4242 4242 4241"},
      "payment.card_number"),
     ({"promised_delivery_date": "tomorrow"}, "promised_delivery_date"),
+    ({"ship_complete": "maybe"}, "ship_complete"),
 ])
 def test_bad_header_fields_give_field_errors_and_write_nothing(sales, catalogue, changes,
                                                                field):
@@ -303,3 +304,9 @@ def test_three_simultaneous_entry_submits_make_one_order(catalogue, make_user):
 
     assert statuses == [302] * 3
     assert Order.objects.count() == 1 and Customer.objects.count() == 1
+
+
+def test_the_clerk_chooses_how_the_order_ships(sales, catalogue):
+    response = sales.post(reverse("orders:entry_save"), entry_data(ship_complete="false"))
+    assert response.status_code == 302
+    assert Order.objects.get().ship_complete is False

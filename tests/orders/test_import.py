@@ -270,3 +270,13 @@ def test_a_file_over_the_row_limit_is_refused_whole(monkeypatch, catalogue):
     preview = imports.check(CLEAN.encode())  # three rows
     assert not preview.is_clean and preview.orders == []
     assert preview.file_errors == ["More than 2 rows; split the file."]
+
+
+def test_ship_complete_is_read_and_a_bad_value_is_a_field_error(catalogue):
+    header = HEADER + ",ship_complete"
+    good = imports.check(f"{header}\nA-1,{ADA},MUG-1,1,EUR,{ADDRESS},,no\n".encode())
+    assert good.is_clean and good.orders[0].data.ship_complete is False
+    blank = imports.check(f"{header}\nA-1,{ADA},MUG-1,1,EUR,{ADDRESS},,\n".encode())
+    assert blank.is_clean and blank.orders[0].data.ship_complete is None
+    bad = imports.check(f"{header}\nA-1,{ADA},MUG-1,1,EUR,{ADDRESS},,perhaps\n".encode())
+    assert not bad.is_clean and "ship_complete" in bad.rows[0].errors

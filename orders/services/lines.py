@@ -1,0 +1,99 @@
+"""Changes to one line of an order once it is approved: the customer no
+longer waits for a line's backordered rest."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from django.db import transaction
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from inventory.models import Reservation
+from oms.lib import events, outbox
+from oms.lib.actors import Actor
+from oms.lib.errors import ApplicationError, NotAllowed
+from oms.lib.validation import Input, LongText
+from orders import events as order_events
+from orders.models import Order, OrderLine, OrderStatus
+from orders.services._common import EMAIL_HANDLER, MAX_NOTE, _refuse, _transition, lock_order
+from orders.services.fulfilment import ORDER_SHIPPED
+from orders.totals import PricedLine, compute_totals
+
+
+class CancelRest(Input):
+    reason: Annotated[str, LongText(MAX_NOTE)] = ""
+    error_message = gettext_lazy("Please correct the reason.")
+
+
+def cancel_backordered_rest(*, order_id: int, line_id: int, actor: Actor,
+                            reason: str = "") -> Order:
+    """Drop the units of one line that still wait for stock, in one action.
+
+    The line keeps what shipped or is reserved; the waiting units become
+    `cancelled_quantity`, the order's totals drop by them (the invoice and
+    the card capture follow the totals and the shipped units), the
+    timeline and the customer are told. The order then moves on: reserved
+    when what is left is all reserved, shipped when what left already is
+    all there is, cancelled when nothing of it remains at all.
+    """
+    reason = CancelRest.parse({"reason": reason}).reason
+    with transaction.atomic():
+        order = lock_order(order_id=order_id, related=("customer",))
+        line = OrderLine.objects.filter(pk=line_id, order_id=order.pk).first()
+        if line is None:
+            raise ApplicationError(_("This line does not belong to the order."),
+                                   field_errors={"line": [_("Unknown line.")]},
+                                   code="not_found")
+        if not order.may_cancel_waiting:
+            raise _refuse(order, _("changed"))
+        quantity = line.backordered_quantity
+        if quantity == 0:
+            raise NotAllowed(_("%(sku)s: no units of this line are waiting for stock.")
+                             % {"sku": line.sku}, code="nothing_waiting")
+        line.cancelled_quantity += quantity
+        line.backordered_quantity = 0
+        line.save(update_fields=["cancelled_quantity", "backordered_quantity"])
+        lines = list(order.lines.all())
+        totals = compute_totals([
+            PricedLine(unit_price=li.unit_price, tax_rate=li.tax_rate,
+                       quantity=li.quantity - li.cancelled_quantity) for li in lines])
+        order.total_net, order.total_tax, order.total_gross = totals.net, totals.tax, totals.gross
+        order.save(update_fields=["total_net", "total_tax", "total_gross", "updated_at"])
+        event = order_events.line_cancelled(order, actor=actor, line=line, quantity=quantity,
+                                            reason=reason)
+        outbox.enqueue(EMAIL_HANDLER, {
+            "order_id": order.pk, "kind": "line_cancelled", "reason": reason,
+            "extra": {"sku": line.sku, "name": line.name, "quantity": quantity}},
+            dedup_key=f"orders:email:{order.pk}:line_cancelled:{event.pk}")
+        _move_on(order, lines, actor=actor)
+    return order
+
+
+def _move_on(order: Order, lines: list[OrderLine], *, actor: Actor) -> None:
+    waiting = any(li.backordered_quantity for li in lines)
+    held = dict(Reservation.objects.filter(order_id=order.pk).exclude(
+        status__in=[Reservation.Status.RELEASED, Reservation.Status.EXPIRED])
+        .values_list("status", "pk"))
+    reserved = Reservation.Status.ACTIVE in held
+    shipped = Reservation.Status.CONSUMED in held
+    if waiting:
+        return
+    if reserved:
+        if order.status == OrderStatus.BACKORDERED:
+            _transition(order, "allocate", actor=actor, refused_as=_("allocated"))
+        return
+    if order.status not in (OrderStatus.BACKORDERED, OrderStatus.RESERVED):
+        return  # in the warehouse: its shipment ends it
+    if shipped:
+        _transition(order, "close_shipped", actor=actor, refused_as=_("shipped"))
+        events.publish(ORDER_SHIPPED, {"order_id": order.pk},
+                       dedup_key=f"order:{order.pk}:shipped")
+    else:
+        _transition(order, "cancel", actor=actor, refused_as=_("cancelled"),
+                    reason=_("Every line was cancelled."))
+        outbox.enqueue(EMAIL_HANDLER, {"order_id": order.pk, "kind": "cancelled",
+                                       "reason": ""},
+                       dedup_key=f"orders:email:{order.pk}:cancelled")
+        events.publish("order.cancelled", {"order_id": order.pk},
+                       dedup_key=f"order:{order.pk}:cancelled")
