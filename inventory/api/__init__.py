@@ -20,7 +20,8 @@ from inventory.api.holds import (
     release,
     reserve,
 )
-from inventory.api.movements import consume, return_stock
+from inventory.api.incoming import Incoming, covering_date, incoming
+from inventory.api.movements import consume, receive_purchased, return_stock
 from inventory.api.types import (
     InsufficientStock,
     LineRequest,
@@ -29,6 +30,7 @@ from inventory.api.types import (
 )
 
 __all__ = [
+    "Incoming",
     "InsufficientStock",
     "LineRequest",
     "ProductInfo",
@@ -36,9 +38,12 @@ __all__ = [
     "availability",
     "confirm",
     "consume",
+    "covering_date",
     "expire_lapsed_holds",
     "hold_minutes_default",
+    "incoming",
     "products_by_sku",
+    "receive_purchased",
     "release",
     "reserve",
     "return_stock",
