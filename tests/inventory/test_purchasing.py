@@ -89,7 +89,7 @@ def test_an_expected_date_in_the_past_is_refused(offer, warehouse):
     assert "lines.0.expected_date" in caught.value.field_errors
 
 
-def test_sending_queues_the_supplier_email_once(offer, warehouse, django_capture_on_commit_callbacks):
+def test_sending_queues_the_supplier_email_once(offer, warehouse):
     po = purchase_order(offer.supplier, warehouse, [(offer.product, 5)], send=False)
     po = services.send_purchase_order(purchase_order_id=po.pk, actor=None)
     assert po.status == "sent" and po.sent_at is not None
