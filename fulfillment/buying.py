@@ -45,6 +45,9 @@ class ProposalLine:
     expected_date: date
     # The earliest promised delivery date among the orders waiting for it.
     promised_by: date | None
+    # What the buyer typed and its errors, when the form comes back.
+    value: str = ""
+    errors: list[str] = field(default_factory=list)
 
     @property
     def field_name(self) -> str:

@@ -18,6 +18,7 @@ from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django_fsm import FSMField, FSMModelMixin, transition
 
@@ -290,6 +291,36 @@ class PurchaseOrderEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.purchase_order_id}: {self.kind}"
+
+    @property
+    def summary(self) -> str:
+        """What happened, in the reader's language, from the payload."""
+        data = self.data or {}
+        if self.kind == PurchaseEventKind.RECEIVED:
+            text = gettext("%(quantity)d x %(sku)s received.") % data
+            if data.get("over"):
+                text += " " + gettext("%(over)d more than ordered.") % data
+            return text
+        if self.kind == PurchaseEventKind.RESCHEDULED:
+            return gettext("%(sku)s now expected on %(to)s (was %(from)s).") % data
+        if self.kind == PurchaseEventKind.EMAIL:
+            return gettext("PDF e-mailed to %(to)s.") % data
+        if self.kind == PurchaseEventKind.STATUS_CHANGED:
+            short = [gettext("%(sku)s: %(received)d of %(ordered)d") % line
+                     for line in data.get("lines", [])]
+            parts = [self.reason] if self.reason else []
+            if short:
+                parts.append(gettext("Received against ordered: %(lines)s.")
+                             % {"lines": "; ".join(short)})
+            return " ".join(parts)
+        return ""
+
+    @property
+    def to_label(self) -> str:
+        try:
+            return str(PurchaseOrderStatus(self.to_status).label)
+        except ValueError:
+            return self.to_status
 
     @property
     def actor_label(self) -> str:

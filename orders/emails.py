@@ -28,6 +28,8 @@ _SUBJECTS = {
     "received": gettext_lazy("We received your order %(number)s"),
     "confirmed": gettext_lazy("Your order %(number)s is confirmed"),
     "backordered": gettext_lazy("Your order %(number)s is waiting for stock"),
+    # fulfillment.lateness: the promised date cannot be met; the new date
+    "delayed": gettext_lazy("Your order %(number)s will arrive later than promised"),
     "expired": gettext_lazy("Your order %(number)s has expired"),
     "cancelled": gettext_lazy("Your order %(number)s has been cancelled"),
     "shipped": gettext_lazy("Your order %(number)s is on its way"),

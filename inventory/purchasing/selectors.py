@@ -56,6 +56,9 @@ class PurchaseOrderDetail:
     def total(self):
         return sum((line.line_cost for line in self.lines), start=0)
 
+    def has_line(self, line_id: int) -> bool:
+        return any(line.pk == line_id for line in self.lines)
+
     @property
     def units_outstanding(self) -> int:
         return sum(line.outstanding for line in self.lines)

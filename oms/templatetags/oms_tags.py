@@ -15,3 +15,17 @@ register = template.Library()
 def money(amount: Decimal | None, currency: str | None = None) -> str:
     """`{{ order.total_gross|money:order.currency }}` -> "€1,234.50" / "1 234,50 €"."""
     return format_money(amount, currency)
+
+
+@register.filter
+def isodate(value: str | None) -> str:
+    """`{{ extra.new_date|isodate }}`: a "YYYY-MM-DD" string from a JSON
+    payload as a date in the reader's locale ("4 December 2026" / "4 décembre 2026")."""
+    from datetime import date
+
+    from django.utils.formats import date_format
+
+    try:
+        return date_format(date.fromisoformat(value or ""), "DATE_FORMAT")
+    except ValueError:
+        return value or ""
