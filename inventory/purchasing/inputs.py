@@ -4,6 +4,7 @@ build them; a refusal comes back as field errors under the input's paths
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any
@@ -20,7 +21,7 @@ MAX_QUANTITY = 1_000_000
 
 def _quantity(value: Any) -> int:
     """A whole number of units, 1 or more (typed text is accepted)."""
-    if isinstance(value, str) and value.strip().isdigit():
+    if isinstance(value, str) and re.fullmatch(r"[+-]?\d{1,12}", value.strip()):
         value = int(value.strip())
     if isinstance(value, bool) or not isinstance(value, int):
         raise ValueError(_("Enter a whole number."))

@@ -15,6 +15,7 @@ Lock order: purchase order row, then its lines (id order), then stock levels
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from django.db import connection, transaction
@@ -135,12 +136,19 @@ def create_purchase_order(*, data: NewPurchaseOrder, actor: Actor) -> PurchaseOr
                 sku=product.sku, name=product.name,
                 supplier_sku=offer.supplier_sku if offer else "",
                 quantity_ordered=line.quantity,
-                unit_cost=line.unit_cost if line.unit_cost is not None else offer.unit_cost,
+                unit_cost=_cost(line.unit_cost, offer),
                 expected_date=line.expected_date or expected_date_for(
                     offer.lead_time_days if offer else 0)))
         PurchaseOrderLine.objects.bulk_create(lines)
         events.created(purchase_order, actor=actor, lines=len(lines))
     return purchase_order
+
+
+def _cost(typed: Decimal | None, offer: SupplierProduct | None) -> Decimal:
+    if typed is not None:
+        return typed
+    assert offer is not None  # create_purchase_order refuses a line with neither
+    return offer.unit_cost
 
 
 def create_purchase_orders(*, orders: list[NewPurchaseOrder], actor: Actor
