@@ -11,6 +11,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 
 from fulfillment import buying, lateness, selectors
@@ -182,7 +183,9 @@ def receive_scan(request: AuthenticatedRequest, pk: int) -> HttpResponse:
             notice += " " + _("%(n)d more than ordered.") % {
                 "n": result.receipt.receipt.over_quantity}
         if result.allocated:
-            notice += " " + _("%(n)d waiting orders got their stock.") % {"n": result.allocated}
+            notice += " " + ngettext("%(n)d waiting order got its stock.",
+                                     "%(n)d waiting orders got their stock.",
+                                     result.allocated) % {"n": result.allocated}
         error, status, sku = "", 200, line.sku
     if request.htmx:
         response = _render_receiving(request, pk, error=error, notice=notice, status=status,
