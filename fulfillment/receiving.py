@@ -22,37 +22,27 @@ from django.db import transaction
 from inventory.purchasing import services as purchasing
 from inventory.purchasing.inputs import PurchaseScan
 from oms.lib.actors import Actor
-from oms.lib.errors import NotAllowed
 from orders import services as order_services
-from orders.models import Order, OrderLine, OrderStatus
+from orders.models import Order, OrderLine
+from orders.services.allocation import ALLOCATING_STATES
 
 
 @dataclass(frozen=True)
 class Received:
     receipt: purchasing.Receipt
-    # Orders that got their stock from this receipt.
+    # Waiting order lines that got units from this receipt.
     allocated: int
 
 
-def _lock_waiting_orders(product_ids: list[int]) -> list[int]:
+def _lock_waiting_orders(product_ids: list[int]) -> None:
+    """Lock the orders with lines waiting for these products, in id order,
+    before any stock row: `allocate_waiting` skips orders another
+    transaction holds, so locking them here (waiting for a concurrent
+    cancellation, say) makes every one of them take its turn."""
     waiting = OrderLine.objects.filter(product_id__in=product_ids,
-                                       order__status=OrderStatus.BACKORDERED).values("order_id")
-    return list(Order.objects.select_for_update().filter(pk__in=waiting)
-                .order_by("pk").values_list("pk", flat=True))
-
-
-def _allocate_waiting(*, product_ids: list[int], actor: Actor) -> int:
-    order_ids = (Order.objects.filter(status=OrderStatus.BACKORDERED,
-                                      lines__product_id__in=product_ids)
-                 .order_by("placed_at", "pk").values_list("pk", flat=True).distinct())
-    allocated = 0
-    for order_id in order_ids:
-        try:
-            order_services.allocate_backorder(order_id=order_id, actor=actor)
-        except NotAllowed:
-            continue
-        allocated += 1
-    return allocated
+                                       backordered_quantity__gt=0).values("order_id")
+    list(Order.objects.select_for_update().filter(pk__in=waiting, status__in=ALLOCATING_STATES)
+         .order_by("pk").values_list("pk", flat=True))
 
 
 def receive_goods(*, purchase_order_id: int, data: PurchaseScan, actor: Actor) -> Received:
@@ -64,5 +54,6 @@ def receive_goods(*, purchase_order_id: int, data: PurchaseScan, actor: Actor) -
         _lock_waiting_orders(product_ids)
         receipt = purchasing.receive_on_purchase_order(
             purchase_order_id=purchase_order_id, data=data, actor=actor)
-        allocated = _allocate_waiting(product_ids=[receipt.product_id], actor=actor)
+        allocated = order_services.allocate_waiting(product_ids=[receipt.product_id],
+                                                    actor=actor)
     return Received(receipt=receipt, allocated=allocated)

@@ -183,8 +183,8 @@ def receive_scan(request: AuthenticatedRequest, pk: int) -> HttpResponse:
             notice += " " + _("%(n)d more than ordered.") % {
                 "n": result.receipt.receipt.over_quantity}
         if result.allocated:
-            notice += " " + ngettext("%(n)d waiting order got its stock.",
-                                     "%(n)d waiting orders got their stock.",
+            notice += " " + ngettext("%(n)d waiting order line got its units.",
+                                     "%(n)d waiting order lines got their units.",
                                      result.allocated) % {"n": result.allocated}
         error, status, sku = "", 200, line.sku
     if request.htmx:

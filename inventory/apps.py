@@ -8,5 +8,11 @@ class InventoryConfig(AppConfig):
     verbose_name = _("Inventory")
 
     def ready(self) -> None:
+        from inventory import selectors
+        from oms.lib import search
+
+        search.register(search.Provider("products", _("Products"), "inventory.view_product",
+                                        selectors.product_hits, selectors.product_exact,
+                                        rank=60))
         # Registers the outbox handler that e-mails purchase orders to suppliers.
         from inventory.purchasing import documents  # noqa: F401

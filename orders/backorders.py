@@ -1,6 +1,7 @@
-"""The backorder queue: order lines waiting for stock, first come, first
-served (placed earliest first), and when the stock that covers each of
-them is expected (stock free now, then open purchase orders by date).
+"""The backorder queue: order lines waiting for stock, in the order
+`allocate_waiting` serves them (priority, then first come, first served),
+and when the stock that covers each of them is expected (stock free now,
+then open purchase orders by date).
 
 Reads only. The order page shows the expected date next to a backordered
 line; the buying proposal and the late-order check build on the queue.
@@ -9,14 +10,15 @@ line; the buying proposal and the late-order check build on the queue.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from django.db.models import Q, Sum
+from django.db.models import F, Sum
 from django.utils import timezone
 
 from inventory import api as inventory_api
-from inventory.models import Reservation, StockLevel
+from inventory.models import StockLevel
 from orders.models import CLOSED, Order, OrderLine, OrderStatus
 
 
@@ -33,35 +35,21 @@ class WaitingLine:
 
 
 def waiting_lines(*, product_ids: list[int] | set[int] | None = None) -> list[WaitingLine]:
-    """Every line still waiting for units, in queue order: a backordered
-    order's lines for what is not reserved, and other open orders' short
-    picked units."""
+    """Every line still waiting for units (`backordered_quantity`), in the
+    order `allocate_waiting` serves them: priority, then placed earliest,
+    then order and position."""
     lines = (OrderLine.objects.select_related("order")
-             .filter(Q(order__status=OrderStatus.BACKORDERED)
-                     | Q(backordered_quantity__gt=0))
+             .filter(backordered_quantity__gt=0)
              .exclude(order__status__in=[*CLOSED, OrderStatus.DRAFT])
-             .order_by("order__placed_at", "order_id", "position"))
+             .order_by("-order__priority", F("order__placed_at").asc(nulls_last=True),
+                       "order_id", "position"))
     if product_ids is not None:
         lines = lines.filter(product_id__in=list(product_ids))
-    lines_list = list(lines)
-    backordered = [line.pk for line in lines_list if line.order.status == OrderStatus.BACKORDERED]
-    reserved = dict(Reservation.objects.filter(order_line_id__in=backordered,
-                                               status=Reservation.Status.ACTIVE)
-                    .values("order_line_id").annotate(units=Sum("quantity"))
-                    .values_list("order_line_id", "units"))
-    waiting = []
-    for line in lines_list:
-        if line.order.status == OrderStatus.BACKORDERED:
-            units = line.quantity - reserved.get(line.pk, 0)
-        else:
-            units = line.backordered_quantity
-        if units > 0:
-            waiting.append(WaitingLine(
-                order_id=line.order_id, number=line.order.number, line_id=line.pk,
-                product_id=line.product_id, sku=line.sku, units=units,
-                placed_at=line.order.placed_at,
-                promised_delivery_date=line.order.promised_delivery_date))
-    return waiting
+    return [WaitingLine(order_id=line.order_id, number=line.order.number, line_id=line.pk,
+                        product_id=line.product_id, sku=line.sku,
+                        units=line.backordered_quantity, placed_at=line.order.placed_at,
+                        promised_delivery_date=line.order.promised_delivery_date)
+            for line in lines]
 
 
 def waiting_units(*, product_ids: list[int] | set[int] | None = None) -> dict[int, int]:
@@ -106,3 +94,21 @@ def backorder_expected_dates(*, order: Order) -> dict[int, date | None]:
         return {}
     dates = expected_dates(waiting=queue)
     return {line.line_id: dates[line.line_id] for line in queue if line.order_id == order.pk}
+
+
+def expected_arrival_per_product(product_ids: Collection[int]) -> dict[int, date]:
+    """Per product, the day the stock covering every unit its queue waits
+    for is expected (free stock now, then open purchase orders by date);
+    products the orders placed do not cover are absent. The customer
+    e-mails' "to follow" date: never earlier than any waiting line's."""
+    queue = waiting_lines(product_ids=set(product_ids))
+    dates = expected_dates(waiting=queue)
+    result: dict[int, date] = {}
+    missing: set[int] = set()
+    for line in queue:
+        day = dates[line.line_id]
+        if day is None:
+            missing.add(line.product_id)
+        elif line.product_id not in result or day > result[line.product_id]:
+            result[line.product_id] = day
+    return {pk: day for pk, day in result.items() if pk not in missing}

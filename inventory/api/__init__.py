@@ -12,6 +12,7 @@ before its stock levels. The expiry sweep skips reservation rows that are
 locked and then locks stock levels in primary-key order as well.
 """
 
+from inventory.api.allocation import Allocation, WaitingLine, reserve_available
 from inventory.api.catalogue import availability, products_by_sku
 from inventory.api.holds import (
     confirm,
@@ -19,6 +20,7 @@ from inventory.api.holds import (
     hold_minutes_default,
     release,
     reserve,
+    set_hold_expiry,
 )
 from inventory.api.incoming import Incoming, covering_date, incoming
 from inventory.api.movements import consume, receive_purchased, return_stock
@@ -30,11 +32,13 @@ from inventory.api.types import (
 )
 
 __all__ = [
+    "Allocation",
     "Incoming",
     "InsufficientStock",
     "LineRequest",
     "ProductInfo",
     "Shortage",
+    "WaitingLine",
     "availability",
     "confirm",
     "consume",
@@ -46,5 +50,7 @@ __all__ = [
     "receive_purchased",
     "release",
     "reserve",
+    "reserve_available",
     "return_stock",
+    "set_hold_expiry",
 ]

@@ -150,6 +150,7 @@ def place_order(data: PlaceOrder, *, actor: Actor, draft: bool = False,
                       promised_delivery_date=data.promised_delivery_date,
                       payment_method=payment_method, notes=data.notes,
                       requested_carrier=data.requested_carrier,
+                      ship_complete=data.ship_complete,
                       created_by_id=_actor_id(actor), api_token=api_token,
                       account_unverified=account_unverified)
         order_lines = _price_lines(order, priced)

@@ -84,7 +84,7 @@ def test_warehouse_receives_by_scan_and_the_waiting_order_gets_its_stock(client_
     assert response.status_code == 200
     body = response.content.decode()
     assert 'id="receive-panel"' in body and "<html" not in body
-    assert "3 x" in body and "1 waiting order got its stock" in body
+    assert "3 x" in body and "1 waiting order line got its units" in body
     order.refresh_from_db()
     assert order.status == OrderStatus.RESERVED
     po.refresh_from_db()

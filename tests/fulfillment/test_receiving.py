@@ -46,17 +46,20 @@ def test_received_units_go_to_the_oldest_waiting_order_first(offer, warehouse):
     result = _scan(po, product.sku, 4)
     first.refresh_from_db()
     second.refresh_from_db()
+    # The older order is served in full, the younger one gets what is left.
     assert first.status == OrderStatus.RESERVED
     assert second.status == OrderStatus.BACKORDERED
-    assert result.allocated == 1
+    assert first.lines.get().backordered_quantity == 0
+    assert second.lines.get().backordered_quantity == 2
+    assert result.allocated == 2
     level = StockLevel.objects.get(product=product, warehouse=warehouse)
-    assert (level.on_hand, level.reserved) == (4, 3)
-    assert waiting_units(product_ids=[product.pk]) == {product.pk: 3}
-    # The customer whose order got the stock is told.
+    assert (level.on_hand, level.reserved) == (4, 4)
+    assert waiting_units(product_ids=[product.pk]) == {product.pk: 2}
+    # Both customers are told, in the transaction of the receipt.
     assert OutboxMessage.objects.filter(payload__order_id=first.pk,
                                         payload__kind="confirmed").exists()
-    assert not OutboxMessage.objects.filter(payload__order_id=second.pk,
-                                            payload__kind="confirmed").exists()
+    assert OutboxMessage.objects.filter(payload__order_id=second.pk,
+                                        payload__kind="allocated").exists()
 
 
 def test_a_refused_scan_allocates_nothing(offer, warehouse):
@@ -87,3 +90,22 @@ def test_a_backordered_line_shows_the_date_of_the_purchase_order_that_covers_it(
     assert backorder_expected_dates(order=second) == {line[second]: later}
     # Nothing ordered covers the third order yet.
     assert backorder_expected_dates(order=third) == {line[third]: None}
+
+
+def test_customer_emails_get_the_date_that_covers_the_whole_queue(offer, warehouse):
+    from orders.selectors import following_units
+
+    soon = timezone.localdate() + timedelta(days=3)
+    later = timezone.localdate() + timedelta(days=20)
+    first = backordered_order(offer.product, 4)
+    assert [f.expected for f in following_units(first)] == [None]  # nothing ordered yet
+    purchase_order(offer.supplier, warehouse, [(offer.product, 5)], expected_date=soon)
+    assert [f.expected for f in following_units(first)] == [soon]
+    second = backordered_order(offer.product, 4)
+    # 8 units wait, 5 are coming: no date is promised for the product...
+    assert [f.expected for f in following_units(second)] == [None]
+    other = SupplierProductFactory(product=offer.product, is_preferred=False)
+    purchase_order(other.supplier, warehouse, [(offer.product, 3)], expected_date=later)
+    # ...until the purchase orders cover the whole queue: the later date, for both.
+    assert [f.expected for f in following_units(second)] == [later]
+    assert [f.expected for f in following_units(first)] == [later]

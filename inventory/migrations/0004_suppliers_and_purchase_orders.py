@@ -12,7 +12,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('inventory', '0002_stocklevel_reorder_level'),
+        ('inventory', '0003_reservation_hold_until_decided'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
