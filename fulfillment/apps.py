@@ -10,8 +10,13 @@ class FulfillmentConfig(AppConfig):
     def ready(self) -> None:
         from fulfillment import handlers, selectors
         from oms.lib import events, search
+        from orders import backorders
+        from orders.selectors import register_expected_arrivals
 
         events.subscribe("order.cancelled", handlers.ORDER_CANCELLED_HANDLER)
         search.register(search.Provider("shipments", _("Shipments"), "fulfillment.view_shipment",
                                         selectors.tracking_hits, selectors.tracking_exact,
                                         rank=50))
+        # Customer e-mails say when backordered units follow: from the
+        # purchase orders on their way, first come, first served.
+        register_expected_arrivals(backorders.expected_arrival_per_product)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from fulfillment import views
+from fulfillment import views, views_purchasing
 
 app_name = "fulfillment"
 
@@ -21,4 +21,21 @@ urlpatterns = [
     path("shipments/<int:pk>/deliver/", views.deliver, name="deliver"),
     path("shipments/<int:pk>/packing-slip.pdf", views.packing_slip_pdf, name="packing_slip"),
     path("shipments/<int:pk>/label.pdf", views.shipping_label_pdf, name="label"),
+    path("to-buy/", views_purchasing.to_buy, name="to_buy"),
+    path("to-buy/create/", views_purchasing.create_from_proposal, name="create_from_proposal"),
+    path("purchase-orders/", views_purchasing.purchase_orders, name="purchase_orders"),
+    path("purchase-orders/<int:pk>/", views_purchasing.purchase_order, name="purchase_order"),
+    path("purchase-orders/<int:pk>/send/", views_purchasing.send, name="send_purchase_order"),
+    path("purchase-orders/<int:pk>/cancel/", views_purchasing.cancel,
+         name="cancel_purchase_order"),
+    path("purchase-orders/<int:pk>/lines/<int:line_id>/reschedule/",
+         views_purchasing.reschedule, name="reschedule_line"),
+    path("purchase-orders/<int:pk>/close/", views_purchasing.close_receiving,
+         name="close_receiving"),
+    path("purchase-orders/<int:pk>/pdf/", views_purchasing.purchase_order_pdf,
+         name="purchase_order_pdf"),
+    path("purchase-orders/<int:pk>/receive/", views_purchasing.receiving, name="receiving"),
+    path("purchase-orders/<int:pk>/receive/scan/", views_purchasing.receive_scan,
+         name="receive_scan"),
+    path("late-orders/", views_purchasing.late_orders, name="late_orders"),
 ]

@@ -119,3 +119,6 @@ class StockMovementAdmin(ReadOnlyAdmin):
     search_fields = ["product__sku", "product__name", "reference", "reason"]
     list_select_related = ["product", "warehouse", "actor"]
     date_hierarchy = "created_at"
+
+
+from inventory.purchasing import admin as purchasing_admin  # noqa: E402,F401  suppliers, POs

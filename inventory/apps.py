@@ -14,3 +14,5 @@ class InventoryConfig(AppConfig):
         search.register(search.Provider("products", _("Products"), "inventory.view_product",
                                         selectors.product_hits, selectors.product_exact,
                                         rank=60))
+        # Registers the outbox handler that e-mails purchase orders to suppliers.
+        from inventory.purchasing import documents  # noqa: F401

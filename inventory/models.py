@@ -246,3 +246,23 @@ class StockMovement(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.quantity:+d} {self.product_id}@{self.warehouse_id}"
+
+
+# Suppliers and purchasing live in their own module; importing them here
+# registers them with the app.
+from inventory.purchase_models import (  # noqa: E402
+    PurchaseEventKind,
+    PurchaseOrder,
+    PurchaseOrderEvent,
+    PurchaseOrderLine,
+    PurchaseOrderStatus,
+    PurchaseReceipt,
+    Supplier,
+    SupplierProduct,
+)
+
+__all__ = [
+    "BinLocation", "Product", "PurchaseEventKind", "PurchaseOrder", "PurchaseOrderEvent",
+    "PurchaseOrderLine", "PurchaseOrderStatus", "PurchaseReceipt", "Reservation",
+    "StockLevel", "StockMovement", "Supplier", "SupplierProduct", "Warehouse",
+]

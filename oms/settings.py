@@ -320,6 +320,10 @@ CELERY_BEAT_SCHEDULE = {
     # Backordered orders whose stock has arrived -> reserved.
     "orders-allocate-backorders": {"task": "orders.tasks.allocate_backorders",
                                    "schedule": 300.0},
+    # Waiting orders the expected stock cannot deliver by their promised date
+    # -> the customer is told the new date (once per date).
+    "fulfillment-notify-late-orders": {"task": "fulfillment.tasks.notify_late_orders",
+                                       "schedule": 3600.0},
     # Authorisations left open by expired or cancelled orders -> voided.
     "billing-void-closed-order-payments": {
         "task": "billing.tasks.void_payments_of_closed_orders", "schedule": 300.0},

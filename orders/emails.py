@@ -37,6 +37,8 @@ _SUBJECTS = {
     "allocated": gettext_lazy("Your order %(number)s: more items reserved"),
     # the backordered rest of one line will not come (extra: sku, name, quantity)
     "line_cancelled": gettext_lazy("Your order %(number)s: an item was cancelled"),
+    # fulfillment.lateness: the promised date cannot be met; the new date
+    "delayed": gettext_lazy("Your order %(number)s will arrive later than promised"),
     "expired": gettext_lazy("Your order %(number)s has expired"),
     "cancelled": gettext_lazy("Your order %(number)s has been cancelled"),
     "shipped": gettext_lazy("Your order %(number)s is on its way"),

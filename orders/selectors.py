@@ -26,6 +26,7 @@ from inventory import api as inventory_api
 from inventory.models import Product, Reservation
 from oms.lib.paging import HasNextPage, has_next_page_by_keys
 from oms.lib.search import Hit
+from orders.backorders import backorder_expected_dates
 from orders.models import Channel, Order, OrderEvent, OrderLine, OrderStatus
 from orders.totals import PricedLine, Totals, compute_totals
 
@@ -174,7 +175,22 @@ def order_detail(*, order_id: int) -> OrderDetail:
         # [(warehouse code, quantity, kind)] of the line's active reservations
         line.reservations = stock.get(line.pk, [])  # type: ignore[attr-defined]  # for the template
         line.shipped_quantity = shipped.get(line.pk, 0)  # type: ignore[attr-defined]
+    _add_expected_dates(order, lines)
     return OrderDetail(order=order, lines=lines, events=events)
+
+
+def _add_expected_dates(order: Order, lines: list[OrderLine]) -> None:
+    """Lines waiting for stock get `waiting_units` and `expected_on` (the date
+    the stock that covers them is expected, None: nothing ordered covers
+    them). No query for an order that waits for nothing."""
+    for line in lines:
+        line.waiting = None  # type: ignore[attr-defined]  # for the template
+    if not any(line.backordered_quantity for line in lines):
+        return
+    dates = backorder_expected_dates(order=order)
+    for line in lines:
+        if line.pk in dates:
+            line.waiting = {"expected_on": dates[line.pk]}  # type: ignore[attr-defined]
 
 
 # --- order entry ---------------------------------------------------------------

@@ -22,7 +22,8 @@ from inventory.api.holds import (
     reserve,
     set_hold_expiry,
 )
-from inventory.api.movements import consume, return_stock, write_off_short_pick
+from inventory.api.incoming import Incoming, covering_date, incoming
+from inventory.api.movements import consume, receive_purchased, return_stock, write_off_short_pick
 from inventory.api.types import (
     InsufficientStock,
     LineRequest,
@@ -32,6 +33,7 @@ from inventory.api.types import (
 
 __all__ = [
     "Allocation",
+    "Incoming",
     "InsufficientStock",
     "LineRequest",
     "ProductInfo",
@@ -40,9 +42,12 @@ __all__ = [
     "availability",
     "confirm",
     "consume",
+    "covering_date",
     "expire_lapsed_holds",
     "hold_minutes_default",
+    "incoming",
     "products_by_sku",
+    "receive_purchased",
     "release",
     "reserve",
     "reserve_available",

@@ -177,3 +177,24 @@ def return_stock(*, product_id: int, warehouse_id: int, quantity: int, reference
             product_id=product_id, warehouse_id=warehouse_id, quantity=quantity,
             kind=StockMovement.Kind.RETURN, reason=(reason or _("Customer return"))[:200],
             reference=reference[:100], actor_id=actor_id)
+
+
+def receive_purchased(*, product_id: int, warehouse_id: int, quantity: int, reference: str,
+                      actor_id: int | None = None, reason: str = "") -> StockMovement:
+    """Goods from a supplier arrived in `warehouse_id` (a purchase order
+    receipt): on_hand goes up and the ledger gets a 'receipt' movement, in
+    the caller's transaction."""
+    if not isinstance(quantity, int) or isinstance(quantity, bool) or quantity <= 0:
+        msg = _("Enter a quantity greater than zero.")
+        raise ApplicationError(msg, field_errors={"quantity": [msg]})
+    with transaction.atomic():
+        StockLevel.objects.bulk_create(
+            [StockLevel(product_id=product_id, warehouse_id=warehouse_id)],
+            ignore_conflicts=True)
+        level = lock_stock_levels(product_id=product_id, warehouse_id=warehouse_id)[0]
+        StockLevel.objects.filter(pk=level.pk).update(on_hand=F("on_hand") + quantity,
+                                                      updated_at=timezone.now())
+        return StockMovement.objects.create(
+            product_id=product_id, warehouse_id=warehouse_id, quantity=quantity,
+            kind=StockMovement.Kind.RECEIPT, reason=(reason or _("Goods received"))[:200],
+            reference=reference[:100], actor_id=actor_id)

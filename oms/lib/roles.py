@@ -22,6 +22,7 @@ WAREHOUSE = "Warehouse"
 CUSTOMER_SERVICE = "Customer service"
 ACCOUNTING = "Accounting"
 MANAGER = "Manager"
+BUYER = "Buyer"
 ADMIN = "Admin"
 
 ROLE_LABELS = {
@@ -30,6 +31,7 @@ ROLE_LABELS = {
     CUSTOMER_SERVICE: _("Customer service"),
     ACCOUNTING: _("Accounting"),
     MANAGER: _("Manager"),
+    BUYER: _("Buyer"),
     ADMIN: _("Admin"),
 }
 
@@ -49,6 +51,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     WAREHOUSE: _EVERYONE + [
         "inventory.view_product", "inventory.view_stocklevel", "inventory.receive_stock",
         "inventory.adjust_stock", "inventory.view_warehouse",
+        "inventory.view_purchaseorder", "inventory.receive_purchaseorder",
         "orders.view_order",
         "fulfillment.view_picklist", "fulfillment.add_picklist", "fulfillment.change_picklist",
         "fulfillment.view_shipment", "fulfillment.add_shipment", "fulfillment.change_shipment",
@@ -69,7 +72,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     ],
     MANAGER: _EVERYONE + [
         "customers.view_customer", "inventory.view_product", "inventory.view_stocklevel",
-        "inventory.view_warehouse",
+        "inventory.view_warehouse", "inventory.view_supplier", "inventory.view_purchaseorder",
         "orders.view_order", "orders.approve_order", "orders.release_credit_hold",
         "orders.cancel_order",
         "fulfillment.view_picklist", "fulfillment.view_shipment",
@@ -77,6 +80,16 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "reporting.view_reports", "reporting.view_manager_dashboard",
         "reporting.add_reportsubscription", "reporting.change_reportsubscription",
         "reporting.view_reportsubscription",
+    ],
+    # Suppliers and purchase orders: what to buy, send, chase, cancel.
+    BUYER: _EVERYONE + [
+        "inventory.view_product", "inventory.view_stocklevel", "inventory.view_warehouse",
+        "inventory.view_supplier", "inventory.add_supplier", "inventory.change_supplier",
+        "inventory.view_supplierproduct", "inventory.add_supplierproduct",
+        "inventory.change_supplierproduct", "inventory.delete_supplierproduct",
+        "inventory.view_purchaseorder", "inventory.add_purchaseorder",
+        "inventory.change_purchaseorder", "inventory.send_purchaseorder",
+        "orders.view_order",
     ],
     ADMIN: [],  # every permission, see sync_roles()
 }

@@ -24,3 +24,17 @@ def deadline(moment: datetime | None, format_name: str = "DATETIME_FORMAT") -> s
     """`{{ order.hold_expires_at|deadline }}` -> "12 December 2026, 15:41 CET";
     `|deadline:"SHORT_DATETIME_FORMAT"` -> "12/12/2026 15:41 CET"."""
     return format_deadline(moment, format_name)
+
+
+@register.filter
+def isodate(value: str | None) -> str:
+    """`{{ extra.new_date|isodate }}`: a "YYYY-MM-DD" string from a JSON
+    payload as a date in the reader's locale ("4 December 2026" / "4 décembre 2026")."""
+    from datetime import date
+
+    from django.utils.formats import date_format
+
+    try:
+        return date_format(date.fromisoformat(value or ""), "DATE_FORMAT")
+    except ValueError:
+        return value or ""

@@ -12,11 +12,19 @@ from billing.models import DocumentCounter, Invoice
 from billing.services import run_payment_approval
 from billing.services.invoicing import invoice_series
 from customers.models import Customer
-from inventory.models import Product, StockLevel, StockMovement, Warehouse
+from inventory.models import (
+    Product,
+    PurchaseOrder,
+    StockLevel,
+    StockMovement,
+    Supplier,
+    SupplierProduct,
+    Warehouse,
+)
 from oms.lib.roles import ADMIN, ROLE_PERMISSIONS
 from orders import payments
 from orders.models import Channel, Order, OrderStatus
-from reporting.management import demo_data, demo_history
+from reporting.management import demo_data, demo_history, demo_purchasing
 from reporting.management.commands.seed_demo import DEMO_PASSWORD, DEMO_USERS, seed_users
 
 
@@ -50,6 +58,11 @@ def test_seed_demo_twice_creates_users_catalogue_customers_and_orders_once(capsy
         order = Order.objects.get(notes=demo.note)
         assert order.status == demo.status, demo.note
     assert "demo orders placed: 0" in second
+    # Suppliers and the one sent purchase order behind the backordered order.
+    assert Supplier.objects.count() == len(demo_purchasing.SUPPLIERS)
+    assert SupplierProduct.objects.count() == len(demo_purchasing.OFFERS)
+    assert list(PurchaseOrder.objects.values_list("status", flat=True)) == ["sent"]
+    assert "0 purchase orders created" in second
     assert f"sales        / {DEMO_PASSWORD}" in first
     assert f"sales        / {DEMO_PASSWORD}" in second
 

@@ -13,7 +13,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from oms.lib import roles
-from reporting.management import demo_data, demo_history
+from reporting.management import demo_data, demo_history, demo_purchasing
 
 DEMO_PASSWORD = "oms-demo-2026"  # noqa: S105 (documented in README.md; demo machines only)
 
@@ -24,6 +24,7 @@ DEMO_USERS: dict[str, str] = {
     "service": roles.CUSTOMER_SERVICE,
     "accounting": roles.ACCOUNTING,
     "manager": roles.MANAGER,
+    "buyer": roles.BUYER,
     "admin": roles.ADMIN,
 }
 
@@ -85,6 +86,9 @@ class Command(BaseCommand):
         for demo, order in placed:
             mark = "" if order.status == demo.status else f"  (expected {demo.status}!)"
             self.stdout.write(f"  {order.number} {order.status:<12} {demo.note}{mark}")
+        bought = demo_purchasing.seed_purchasing(actor=User.objects.get(username="buyer"))
+        self.stdout.write("demo purchasing: " + ", ".join(
+            f"{count} {what.replace('_', ' ')} created" for what, count in bought.items()))
         if not no_history:
             added = demo_history.seed_history(progress=self._progress)
             self.stdout.write(f"demo history: {added} past orders over {demo_history.DAYS} days"
