@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_fsm import can_proceed
 
@@ -43,7 +44,11 @@ def _firm_up(order: Order, lines: list[OrderLine], *, actor: Actor) -> bool:
     Normally the holds are still there and are confirmed (one statement).
     When they are gone (lapsed, or the order was placed short for a
     backorder customer) a fresh reservation is tried before giving up.
+    A pre-order line before its release date is never allocated.
     """
+    today = timezone.localdate()
+    if any(line.waits_for_release(today) for line in lines):
+        return False
     actor_id = _actor_id(actor)
     required = {line.pk: line.quantity for line in lines}
     if inventory_api.confirm(order_id=order.pk, actor_id=actor_id, required=required):
