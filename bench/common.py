@@ -39,6 +39,9 @@ class Scale:
     # (6) expiry
     expiry_holds: int
     expiry_runs: int
+    # (7) allocation on receipt: backordered orders x waiting lines each
+    allocation_orders: int = 1_000
+    allocation_lines: int = 10
 
 
 SCALES = {
@@ -46,7 +49,8 @@ SCALES = {
     "tiny": Scale(name="tiny", runs=1, placement_clients=(1, 2), placement_orders={1: 4, 2: 3},
                   catalogue_products=30, catalogue_customers=20, http_orders=12, http_threads=2,
                   hot_clients=4, hot_processes=1, hot_stock=6, orders=600, customers=100,
-                  products=50, samples=3, expiry_holds=90, expiry_runs=1),
+                  products=50, samples=3, expiry_holds=90, expiry_runs=1,
+                  allocation_orders=20, allocation_lines=3),
     # `make bench`: a few minutes.
     "small": Scale(name="small", runs=3, placement_clients=(1, 2, 8),
                    placement_orders={1: 150, 2: 100, 8: 40}, catalogue_products=1000,

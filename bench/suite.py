@@ -18,6 +18,7 @@ SCENARIOS = [
     ("4", "backoffice"),
     ("5", "invoices"),
     ("6", "expiry"),
+    ("7", "allocation"),
 ]
 
 

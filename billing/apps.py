@@ -8,10 +8,10 @@ class BillingConfig(AppConfig):
     verbose_name = _("Billing")
 
     def ready(self) -> None:
-        from billing import emails, handlers  # noqa: F401  registers the outbox handlers
+        from billing import emails, handlers, selectors  # noqa: F401  registers the outbox handlers
         from billing.providers import card_token
         from billing.services import SHIPPED_HANDLER, check_payment_details, run_payment_approval
-        from oms.lib import events
+        from oms.lib import events, search
         from orders.payments import (
             register_payment_approver,
             register_payment_checker,
@@ -23,3 +23,9 @@ class BillingConfig(AppConfig):
         register_payment_tokenizer(card_token)
         # orders publishes "order.shipped" without knowing billing exists.
         events.subscribe("order.shipped", SHIPPED_HANDLER)
+        search.register(search.Provider("invoices", _("Invoices"), "billing.view_invoice",
+                                        selectors.invoice_hits, selectors.invoice_exact,
+                                        rank=30))
+        search.register(search.Provider("credit_notes", _("Credit notes"),
+                                        "billing.view_invoice", selectors.credit_note_hits,
+                                        selectors.credit_note_exact, rank=40))

@@ -17,7 +17,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import translation
 
-from billing.services import card_link_max_age, card_link_token, order_awaits_card
+from billing.services import card_link_token, order_awaits_card
 from oms.lib import outbox
 from oms.lib.roles import MANAGER
 from orders.emails import send_customer_email
@@ -56,10 +56,10 @@ def send_card_retry_email(payload: dict) -> None:
         return  # resolved before the mail went out: nothing to ask for
     link = site_url() + reverse("billing:card_retry",
                                 kwargs={"token": card_link_token(order_id=order.pk)})
-    hours = int(card_link_max_age().total_seconds() // 3600)
+    # The e-mail states the order's deadline (orders.holds: the link's lifetime
+    # from the hold), which the link, signed now, outlives.
     send_customer_email(order_id=order.pk, kind="payment_link",
-                        outbox_message_id=payload["outbox_message_id"],
-                        extra={"link": link, "hours": hours})
+                        outbox_message_id=payload["outbox_message_id"], extra={"link": link})
 
 
 @outbox.handler("billing.prepayment_missing_email")

@@ -8,9 +8,11 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db.models import (
+    BooleanField,
     Case,
     Count,
     DecimalField,
+    ExpressionWrapper,
     F,
     Min,
     Prefetch,
@@ -20,6 +22,7 @@ from django.db.models import (
     When,
 )
 from django.db.models.functions import Coalesce
+from django.urls import reverse
 from django.utils import timezone
 
 from billing.models import (
@@ -33,7 +36,9 @@ from billing.models import (
 )
 from oms.lib.money import MONEY_DIGITS, MONEY_PLACES
 from oms.lib.paging import HasNextPage, has_next_page
-from orders.models import Order
+from oms.lib.search import Hit
+from orders import holds
+from orders.models import Order, OrderStatus
 
 
 def placed_grace() -> timedelta:
@@ -46,11 +51,17 @@ def approval_queue(*, now: datetime | None = None) -> QuerySet[Order]:
     Every order on hold, plus orders still `placed` after the grace period:
     their automatic approval never finished (provider down, a crash), so a
     person must decide. Payments come prefetched, newest first, for the
-    "why" column.
+    "why" column; `overdue_review`: a review waiting past the managers'
+    alert threshold (orders.holds).
     """
-    cutoff = (now or timezone.now()) - placed_grace()
+    now = now or timezone.now()
+    cutoff = now - placed_grace()
     return (
         Order.objects.filter(Order.awaiting_decision_q(placed_before=cutoff))
+        .annotate(overdue_review=ExpressionWrapper(
+            Q(status=OrderStatus.ON_HOLD, hold_reason__in=holds.REVIEW_HOLDS,
+              held_since__lte=now - holds.review_alert_after()),
+            output_field=BooleanField()))
         .select_related("customer")
         .prefetch_related(Prefetch("payments", queryset=Payment.objects.order_by("-id"),
                                    to_attr="payments_newest_first"))
@@ -186,3 +197,57 @@ def open_invoices(*, today: date | None = None, page: int = 1, page_size: int = 
     for invoice in page_rows.object_list:
         invoice.overdue_days = max(0, (today - invoice.due_date).days)
     return page_rows
+
+
+def invoice_hits(query: str, limit: int) -> list[Hit]:
+    """Invoices for the search box, by the beginning of their number."""
+    invoices = (Invoice.objects.filter(number__startswith=query.upper())
+                .select_related("customer").only("pk", "number", "customer__name")
+                .order_by("number")[:limit])
+    return [Hit(invoice.number or "", invoice.customer.name,
+                reverse("billing:invoice_detail", args=[invoice.pk])) for invoice in invoices]
+
+
+def invoice_exact(query: str) -> str | None:
+    invoice_id = Invoice.objects.filter(number=query.upper()).values_list("pk", flat=True).first()
+    return reverse("billing:invoice_detail", args=[invoice_id]) if invoice_id else None
+
+
+def credit_note_hits(query: str, limit: int) -> list[Hit]:
+    """Credit notes for the search box; each opens the invoice it corrects."""
+    notes = (CreditNote.objects.filter(number__startswith=query.upper())
+             .select_related("customer", "invoice").only(
+                 "pk", "number", "customer__name", "invoice__id", "invoice__number")
+             .order_by("number")[:limit])
+    return [Hit(note.number or "", f"{note.customer.name} · {note.invoice.number}",
+                reverse("billing:invoice_detail", args=[note.invoice_id])) for note in notes]
+
+
+def credit_note_exact(query: str) -> str | None:
+    invoice_id = (CreditNote.objects.filter(number=query.upper())
+                  .values_list("invoice_id", flat=True).first())
+    return reverse("billing:invoice_detail", args=[invoice_id]) if invoice_id else None
+
+
+CUSTOMER_CARD_INVOICES = 10
+
+
+def customer_receivables(*, customer_id: int, today: date | None = None) -> dict:
+    """The customer card's billing panel: open and overdue balance per
+    currency, the customer credit, and the latest invoices (three queries)."""
+    today = today or timezone.localdate()
+    balances = list(
+        unsettled_invoices().filter(customer_id=customer_id).values("currency")
+        .annotate(open=Coalesce(Sum(_outstanding(), output_field=_MONEY), Decimal("0.00"),
+                                output_field=_MONEY),
+                  overdue=Coalesce(Sum(Case(When(due_date__lt=today, then=_outstanding()),
+                                            output_field=_MONEY)),
+                                   Decimal("0.00"), output_field=_MONEY),
+                  invoices=Count("id"))
+        .order_by("currency"))
+    credit = list(CustomerCredit.objects.filter(customer_id=customer_id).values("currency")
+                  .annotate(balance=Sum("amount")).filter(balance__gt=0).order_by("currency"))
+    latest = list(Invoice.objects.filter(customer_id=customer_id, number__isnull=False)
+                  .select_related("order").annotate(outstanding_amount=_outstanding())
+                  .order_by("-issue_date", "-id")[:CUSTOMER_CARD_INVOICES])
+    return {"balances": balances, "credit": credit, "invoices": latest}

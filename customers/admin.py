@@ -15,8 +15,10 @@ from customers.models import (
     CHANGE_CREDIT_TERMS,
     CREDIT_TERMS_FIELDS,
     Address,
+    Contact,
     Customer,
     CustomerEvent,
+    Interaction,
 )
 from oms.lib.admin import ReadOnlyAdmin, ReadOnlyInline
 from oms.lib.errors import Forbidden
@@ -26,6 +28,11 @@ class AddressInline(admin.StackedInline):
     model = Address
     extra = 0
     readonly_fields = ["created_at"]
+
+
+class ContactInline(admin.TabularInline):
+    model = Contact
+    extra = 0
 
 
 class CustomerEventInline(ReadOnlyInline):
@@ -42,10 +49,11 @@ class CustomerAdmin(admin.ModelAdmin):
     search_fields = ["name", "email", "phone", "vat_id"]
     readonly_fields = ["created_at", "updated_at"]
     show_full_result_count = False
-    inlines = [AddressInline, CustomerEventInline]
+    inlines = [AddressInline, ContactInline, CustomerEventInline]
     filter_horizontal = ["api_tokens"]
     fieldsets = [
-        (None, {"fields": ["kind", "name", "email", "phone", "vat_id", "preferred_language"]}),
+        (None, {"fields": ["kind", "name", "email", "phone", "vat_id", "preferred_language",
+                           "time_zone"]}),
         (_("Terms"), {"fields": ["payment_preference", "payment_terms_days", "credit_limit",
                                  "standing", "accepts_backorder"]}),
         (_("API"), {"fields": ["api_tokens"],
@@ -101,3 +109,23 @@ class CustomerEventAdmin(ReadOnlyAdmin):
     list_select_related = ["customer", "actor"]
     date_hierarchy = "created_at"
     show_full_result_count = False
+
+
+@admin.register(Interaction)
+class InteractionAdmin(ReadOnlyAdmin):
+    """Calls and notes are logged on the customer card; the admin reads them."""
+
+    list_display = ["customer", "created_at", "kind", "order_number", "actor"]
+    list_filter = ["kind"]
+    search_fields = ["customer__name", "customer__email", "order_number", "text"]
+    list_select_related = ["customer", "actor"]
+    date_hierarchy = "created_at"
+    show_full_result_count = False
+
+
+@admin.register(Contact)
+class ContactAdmin(admin.ModelAdmin):
+    list_display = ["name", "role", "email", "phone", "customer"]
+    search_fields = ["name", "email", "phone", "customer__name"]
+    list_select_related = ["customer"]
+    autocomplete_fields = ["customer"]

@@ -6,3 +6,10 @@ class CustomersConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "customers"
     verbose_name = _("Customers")
+
+    def ready(self) -> None:
+        from customers import selectors
+        from oms.lib import search
+
+        search.register(search.Provider("customers", _("Customers"), "customers.view_customer",
+                                        selectors.search_hits, rank=20))

@@ -12,8 +12,10 @@ from customers.models import (
     CREDIT_TERMS_FIELDS,
     AddressKind,
     CustomerKind,
+    InteractionKind,
     PaymentPreference,
     Standing,
+    time_zones,
 )
 
 
@@ -26,6 +28,11 @@ class CustomerForm(forms.Form):
                              help_text=_("Companies in the EU: the intra-community VAT number."))
     preferred_language = forms.ChoiceField(label=_("Preferred language"),
                                            choices=settings.LANGUAGES)
+    time_zone = forms.ChoiceField(
+        label=_("Time zone"), required=False,
+        choices=lambda: [("", _("The company's time zone")),
+                         *((zone, zone) for zone in time_zones())],
+        help_text=_("The deadlines in the customer's e-mails are given in this time zone."))
     payment_preference = forms.ChoiceField(label=_("Payment preference"),
                                            choices=PaymentPreference.choices)
     payment_terms_days = forms.IntegerField(label=_("Payment terms (days)"), min_value=0,
@@ -61,3 +68,19 @@ class AddressForm(forms.Form):
     country = forms.CharField(label=_("Country"), max_length=2, min_length=2,
                               help_text=_("Two letters, e.g. FR."))
     is_default = forms.BooleanField(label=_("Default address"), required=False)
+
+
+class InteractionForm(forms.Form):
+    kind = forms.ChoiceField(label=_("What"), choices=InteractionKind.choices,
+                             initial=InteractionKind.CALL_IN)
+    text = forms.CharField(label=_("What was said"), widget=forms.Textarea(attrs={"rows": 3}),
+                           max_length=5000)
+    order_number = forms.CharField(label=_("About order"), max_length=32, required=False,
+                                   help_text=_("Optional, e.g. SO-2026-000123."))
+
+
+class ContactForm(forms.Form):
+    name = forms.CharField(label=_("Name"), max_length=200)
+    role = forms.CharField(label=_("Role"), max_length=100, required=False)
+    email = forms.CharField(label=_("E-mail"), max_length=254, required=False)
+    phone = forms.CharField(label=_("Phone"), max_length=40, required=False)

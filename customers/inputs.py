@@ -7,6 +7,7 @@ is what any capture channel may say about a customer (never its terms).
 from __future__ import annotations
 
 import re
+import zoneinfo
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any
 
@@ -17,7 +18,13 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from pydantic import BeforeValidator, Field, WithJsonSchema, field_validator
 
-from customers.models import AddressKind, CustomerKind, PaymentPreference, Standing
+from customers.models import (
+    AddressKind,
+    CustomerKind,
+    InteractionKind,
+    PaymentPreference,
+    Standing,
+)
 from oms.lib.validation import Input, LongText, Text
 
 _COUNTRY = re.compile(r"^[A-Z]{2}$")
@@ -51,6 +58,12 @@ class CustomerAddressInput(AddressInput):
     is_default: bool = False
 
 
+def _phone(value: str) -> str:
+    if value and not _PHONE.match(value):
+        raise ValueError(_("Enter a phone number: digits, spaces and + ( ) - . / only."))
+    return value
+
+
 def _email(value: str) -> str:
     try:
         validate_email(value)
@@ -73,12 +86,7 @@ class NewCustomer(Input):
 
     _valid_email = field_validator("email")(_email)
 
-    @field_validator("phone")
-    @classmethod
-    def _valid_phone(cls, value: str) -> str:
-        if value and not _PHONE.match(value):
-            raise ValueError(_("Enter a phone number: digits, spaces and + ( ) - . / only."))
-        return value
+    _valid_phone = field_validator("phone")(_phone)
 
 
 def _amount(value: Any) -> Decimal:
@@ -108,11 +116,21 @@ def _language(value: Any) -> str:
     return value
 
 
+def _time_zone(value: Any) -> str:
+    if value in (None, ""):
+        return ""
+    if not isinstance(value, str) or value not in zoneinfo.available_timezones():
+        raise ValueError(_("Choose a time zone such as Europe/Paris."))
+    return value
+
+
 class CustomerInput(NewCustomer):
     """A customer as the back office edits it, with its terms and addresses."""
 
     preferred_language: Annotated[str, BeforeValidator(_language)] = Field(
         default_factory=lambda: settings.LANGUAGE_CODE)
+    # Blank: the company's TIME_ZONE.
+    time_zone: Annotated[str, BeforeValidator(_time_zone)] = ""
     payment_preference: PaymentPreference = PaymentPreference.CARD
     payment_terms_days: Annotated[int, BeforeValidator(_days)] = 0
     credit_limit: Annotated[Decimal, BeforeValidator(_amount)] = Decimal("0.00")
@@ -122,3 +140,31 @@ class CustomerInput(NewCustomer):
     addresses: list[CustomerAddressInput] = []
 
     error_message = gettext_lazy("Please correct the errors below.")
+
+
+class InteractionInput(Input):
+    """A call, an incoming e-mail or a note, logged on the customer card."""
+
+    kind: InteractionKind
+    text: Annotated[str, LongText(5000, required=True)]
+    order_number: Annotated[str, Text(32)] = ""
+
+    error_message = gettext_lazy("Please correct the entry below.")
+
+
+class ContactInput(Input):
+    """A person at a company customer."""
+
+    name: Annotated[str, Text(200, required=True)]
+    role: Annotated[str, Text(100)] = ""
+    email: Annotated[str, Text(254)] = ""
+    phone: Annotated[str, Text(40)] = ""
+
+    error_message = gettext_lazy("Please correct the contact.")
+
+    _valid_phone = field_validator("phone")(_phone)
+
+    @field_validator("email")
+    @classmethod
+    def _valid_email(cls, value: str) -> str:
+        return _email(value) if value else value

@@ -10,13 +10,14 @@ standing (`CREDIT_TERMS_FIELDS`) are Accounting's: only an actor with
 
 from __future__ import annotations
 
+import zoneinfo
 from collections.abc import Callable
 from decimal import Decimal
 from typing import cast
 
 from django.conf import settings
 from django.contrib.postgres.indexes import GinIndex, OpClass
-from django.core.exceptions import FieldDoesNotExist
+from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models.functions import Lower, Upper
@@ -51,6 +52,17 @@ CREDIT_TERMS_FIELDS = ("payment_terms_days", "credit_limit", "standing")
 CHANGE_CREDIT_TERMS = "customers.change_credit_terms"
 
 
+def time_zones() -> list[str]:
+    """The IANA zones a customer may live in, sorted."""
+    return sorted(zoneinfo.available_timezones() - {"Factory", "localtime"})
+
+
+def validate_time_zone(value: str) -> None:
+    if value and value not in zoneinfo.available_timezones():
+        raise ValidationError(_("Choose a time zone such as Europe/Paris."),
+                              code="invalid_time_zone")
+
+
 class Customer(models.Model):
     kind = models.CharField(_("kind"), max_length=10, choices=CustomerKind.choices,
                             default=CustomerKind.PERSON)
@@ -63,6 +75,10 @@ class Customer(models.Model):
     # as model choices so adding a language needs no migration.
     preferred_language = models.CharField(_("preferred language"), max_length=10,
                                           default=settings.LANGUAGE_CODE)
+    # An IANA zone ("Europe/Bucharest") for the times e-mails promise;
+    # blank: the company's TIME_ZONE. Checked by the services and forms.
+    time_zone = models.CharField(_("time zone"), max_length=64, blank=True,
+                                 validators=[validate_time_zone])
     payment_preference = models.CharField(_("payment preference"), max_length=20,
                                           choices=PaymentPreference.choices,
                                           default=PaymentPreference.CARD)
@@ -75,6 +91,9 @@ class Customer(models.Model):
                                 default=Standing.NEW)
     # Accepts that out-of-stock lines wait for stock instead of being refused.
     accepts_backorder = models.BooleanField(_("accepts backorders"), default=False)
+    # True: the customer's orders leave whole; False: what is ready ships now
+    # and the rest follows. An order may say otherwise (Order.ship_complete).
+    ship_complete = models.BooleanField(_("ship complete"), default=True)
     notes = models.TextField(_("notes"), blank=True)
     # An e-mail address in an API order proves nothing: only these tokens
     # (the customer's own integration) and tokens for every customer order
@@ -113,6 +132,14 @@ class Customer(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} <{self.email}>"
+
+    @property
+    def zone(self) -> zoneinfo.ZoneInfo:
+        """The customer's time zone, or the company's."""
+        try:
+            return zoneinfo.ZoneInfo(self.time_zone or settings.TIME_ZONE)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            return zoneinfo.ZoneInfo(settings.TIME_ZONE)
 
     @property
     def is_blocked(self) -> bool:
@@ -257,3 +284,61 @@ class CustomerEvent(models.Model):
         if self.actor is None:
             return str(_("System"))
         return self.actor.get_full_name() or self.actor.get_username()
+
+
+class InteractionKind(models.TextChoices):
+    CALL_IN = "call_in", _("Call from the customer")
+    CALL_OUT = "call_out", _("Call to the customer")
+    EMAIL_IN = "email_in", _("E-mail from the customer")
+    NOTE = "note", _("Note")
+
+
+class Interaction(models.Model):
+    """A call, an incoming e-mail or a note logged by staff on the customer
+    card. `order_number` is a plain reference: customers never import orders."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE,
+                                 related_name="interactions", verbose_name=_("customer"),
+                                 db_index=False)
+    kind = models.CharField(_("kind"), max_length=10, choices=InteractionKind.choices)
+    text = models.TextField(_("text"))
+    order_number = models.CharField(_("order number"), max_length=32, blank=True)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True,
+                              blank=True, related_name="+", verbose_name=_("logged by"))
+    created_at = models.DateTimeField(_("at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("interaction")
+        verbose_name_plural = _("interactions")
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["customer", "-created_at", "-id"],
+                                name="customers_interaction_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.customer_id}: {self.get_kind_display()}"
+
+    @property
+    def actor_label(self) -> str:
+        if self.actor is None:
+            return str(_("System"))
+        return self.actor.get_full_name() or self.actor.get_username()
+
+
+class Contact(models.Model):
+    """A person to talk to at a company customer (buyer, accounts payable)."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="contacts",
+                                 verbose_name=_("customer"))
+    name = models.CharField(_("name"), max_length=200)
+    role = models.CharField(_("role"), max_length=100, blank=True,
+                            help_text=_("E.g. buyer, accounts payable."))
+    email = models.EmailField(_("e-mail"), blank=True)
+    phone = models.CharField(_("phone"), max_length=40, blank=True)
+
+    class Meta:
+        verbose_name = _("contact")
+        verbose_name_plural = _("contacts")
+        ordering = ["customer_id", "name", "id"]
+
+    def __str__(self) -> str:
+        return self.name

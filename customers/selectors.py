@@ -12,9 +12,11 @@ from datetime import datetime
 from decimal import Decimal
 
 from django.db.models import Count, Max, Q, QuerySet, Sum
+from django.urls import reverse
 
-from customers.models import Address, Customer, CustomerEvent
+from customers.models import Address, Contact, Customer, CustomerEvent, Interaction
 from oms.lib.paging import HasNextPage, has_next_page
+from oms.lib.search import Hit
 
 # Orders in these states count in the history but not in the revenue.
 CLOSED_ORDER_STATUSES = ("cancelled", "expired")
@@ -45,6 +47,10 @@ def get_address(*, customer_id: int, address_id: int) -> Address:
     return Address.objects.select_related("customer").get(pk=address_id, customer_id=customer_id)
 
 
+def get_contact(*, customer_id: int, contact_id: int) -> Contact:
+    return Contact.objects.get(pk=contact_id, customer_id=customer_id)
+
+
 def customer_page(*, query: str = "", standing: str = "", page: int = 1,
                   page_size: int = 25) -> HasNextPage:
     return has_next_page(search_customers(query=query, standing=standing), page=page,
@@ -68,12 +74,15 @@ class CustomerCard:
     last_order_at: datetime | None
     recent_orders: list = field(default_factory=list)
     events: list[CustomerEvent] = field(default_factory=list)  # newest first
+    interactions: list[Interaction] = field(default_factory=list)  # newest first
+    contacts: list[Contact] = field(default_factory=list)
 
 
-def customer_card(*, customer_id: int, recent: int = 20, events: int = 50) -> CustomerCard:
-    """The customer, addresses, order counts and totals per currency, the
-    latest orders and the latest changes of its terms: five queries whatever
-    the history's length."""
+def customer_card(*, customer_id: int, recent: int = 20, events: int = 50,
+                  interactions: int = 30) -> CustomerCard:
+    """The customer, addresses, contacts, order counts and totals per
+    currency, the latest orders, calls and notes, and the latest changes of
+    its terms: seven queries whatever the history's length."""
     customer = Customer.objects.get(pk=customer_id)
     addresses = list(customer.addresses.order_by("kind", "-is_default", "id"))
     counted = ~Q(status__in=NOT_YET_ORDERED)
@@ -93,4 +102,14 @@ def customer_card(*, customer_id: int, recent: int = 20, events: int = 50) -> Cu
                         last_order_at=max(last_dates, default=None),
                         recent_orders=recent_orders,
                         events=list(customer.events.select_related("actor")
-                                    .order_by("-created_at", "-id")[:events]))
+                                    .order_by("-created_at", "-id")[:events]),
+                        interactions=list(customer.interactions.select_related("actor")
+                                          .order_by("-created_at", "-id")[:interactions]),
+                        contacts=list(customer.contacts.order_by("name", "id")))
+
+
+def search_hits(query: str, limit: int) -> list[Hit]:
+    """Customers for the search box: name, e-mail or phone contains the query."""
+    customers = search_customers(query=query).only("pk", "name", "email", "phone")[:limit]
+    return [Hit(customer.name, " · ".join(filter(None, [customer.email, customer.phone])),
+                reverse("customers:detail", args=[customer.pk])) for customer in customers]

@@ -1,5 +1,5 @@
-"""Writes of the customers app: create, update and upsert customers and
-their addresses.
+"""Writes of the customers app: create, update and upsert customers, their
+addresses and contacts, and the calls and notes logged on their card.
 
 Creates take a typed input (customers.inputs) parsed once by the caller;
 the patch-style updates parse theirs here. Refusals are `ApplicationError`
@@ -26,8 +26,21 @@ from django.db.models import Field
 from django.utils.translation import gettext as _
 
 from customers import events
-from customers.inputs import CustomerAddressInput, CustomerInput, NewCustomer
-from customers.models import CHANGE_CREDIT_TERMS, CREDIT_TERMS_FIELDS, Address, Customer
+from customers.inputs import (
+    ContactInput,
+    CustomerAddressInput,
+    CustomerInput,
+    InteractionInput,
+    NewCustomer,
+)
+from customers.models import (
+    CHANGE_CREDIT_TERMS,
+    CREDIT_TERMS_FIELDS,
+    Address,
+    Contact,
+    Customer,
+    Interaction,
+)
 from oms.lib.actors import Actor
 from oms.lib.errors import ApplicationError, Forbidden
 
@@ -185,3 +198,16 @@ def update_address(*, address: Address, actor: Actor, **fields: Any) -> Address:
             setattr(address, field, value)
         address.save()
     return address
+
+
+def log_interaction(*, customer: Customer, data: InteractionInput, actor: Actor) -> Interaction:
+    """Log a call, an incoming e-mail or a note on the customer card."""
+    return Interaction.objects.create(customer=customer, actor=actor, **data.model_dump())
+
+
+def add_contact(*, customer: Customer, data: ContactInput, actor: Actor) -> Contact:
+    return Contact.objects.create(customer=customer, **data.model_dump())
+
+
+def remove_contact(*, contact: Contact, actor: Actor) -> None:
+    contact.delete()

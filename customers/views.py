@@ -9,12 +9,13 @@ from collections.abc import Callable
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from customers import selectors, services
-from customers.forms import AddressForm, CustomerForm
-from customers.inputs import CustomerInput
+from customers.forms import AddressForm, ContactForm, CustomerForm, InteractionForm
+from customers.inputs import ContactInput, CustomerInput, InteractionInput
 from customers.models import CHANGE_CREDIT_TERMS, CREDIT_TERMS_FIELDS, Customer, Standing
 from oms.lib.auth import AuthenticatedRequest, permission_required
 from oms.lib.errors import ApplicationError
@@ -42,9 +43,49 @@ def customer_list(request: AuthenticatedRequest) -> HttpResponse:
 @require_GET
 @permission_required("customers.view_customer")
 def customer_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    return _card(request, pk)
+
+
+def _card(request: HttpRequest, pk: int, *, status: int = 200, **forms) -> HttpResponse:
     card = get_or_404(selectors.customer_card, customer_id=pk)
-    return render(request, "customers/customer_detail.html",
-                  {"card": card, "customer": card.customer, "address_form": AddressForm()})
+    context = {"card": card, "customer": card.customer, "address_form": AddressForm(),
+               "interaction_form": InteractionForm(), "contact_form": ContactForm(), **forms}
+    return render(request, "customers/customer_detail.html", context, status=status)
+
+
+@require_POST
+@permission_required("customers.add_interaction")
+def log_interaction(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    """Log a call, an incoming e-mail or a note from the customer card."""
+    customer = get_or_404(selectors.get_customer, customer_id=pk)
+    form = InteractionForm(request.POST)
+    if _save(request, form, lambda: services.log_interaction(
+            customer=customer, actor=request.user,
+            data=InteractionInput.parse(form.cleaned_data))):
+        messages.success(request, _("Logged."))
+        return redirect(f"{reverse('customers:detail', args=[pk])}#interactions-title")
+    return _card(request, pk, status=400, interaction_form=form)
+
+
+@require_POST
+@permission_required("customers.change_customer")
+def contact_add(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    customer = get_or_404(selectors.get_customer, customer_id=pk)
+    form = ContactForm(request.POST)
+    if _save(request, form, lambda: services.add_contact(
+            customer=customer, actor=request.user, data=ContactInput.parse(form.cleaned_data))):
+        messages.success(request, _("Contact added."))
+        return redirect(f"{reverse('customers:detail', args=[pk])}#contacts-title")
+    return _card(request, pk, status=400, contact_form=form)
+
+
+@require_POST
+@permission_required("customers.change_customer")
+def contact_remove(request: AuthenticatedRequest, pk: int, contact_pk: int) -> HttpResponse:
+    contact = get_or_404(selectors.get_contact, customer_id=pk, contact_id=contact_pk)
+    services.remove_contact(contact=contact, actor=request.user)
+    messages.success(request, _("Contact removed."))
+    return redirect(f"{reverse('customers:detail', args=[pk])}#contacts-title")
 
 
 def _save(request: HttpRequest, form, save: Callable[[], object], *, prefix: str = ""):

@@ -8,7 +8,10 @@ class FulfillmentConfig(AppConfig):
     verbose_name = _("Fulfillment")
 
     def ready(self) -> None:
-        from fulfillment import handlers
-        from oms.lib import events
+        from fulfillment import handlers, selectors
+        from oms.lib import events, search
 
         events.subscribe("order.cancelled", handlers.ORDER_CANCELLED_HANDLER)
+        search.register(search.Provider("shipments", _("Shipments"), "fulfillment.view_shipment",
+                                        selectors.tracking_hits, selectors.tracking_exact,
+                                        rank=50))

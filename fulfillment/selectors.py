@@ -8,11 +8,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from django.db.models import Count, Exists, OuterRef, Q, Sum
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
+from django.urls import reverse
 
 from fulfillment.models import CarrierService, PickList, PickListLine, Shipment
 from inventory.models import Reservation, Warehouse
 from oms.lib.paging import HasNextPage, has_next_page
+from oms.lib.search import Hit
 from orders.models import Order, OrderLine, OrderStatus
 
 PAGE_SIZE = 50
@@ -208,6 +210,16 @@ def shipments_of_order(*, order_id: int) -> list[Shipment]:
                 .select_related("warehouse", "carrier_service__carrier"))
 
 
+CUSTOMER_CARD_SHIPMENTS = 10
+
+
+def shipments_of_customer(*, customer_id: int) -> list[Shipment]:
+    """The customer's latest parcels, with their order and carrier (one query)."""
+    return list(Shipment.objects.filter(order__customer_id=customer_id)
+                .select_related("order", "warehouse", "carrier_service__carrier")
+                .order_by("-packed_at", "-id")[:CUSTOMER_CARD_SHIPMENTS])
+
+
 def carrier_services() -> list[CarrierService]:
     return list(CarrierService.objects.filter(is_active=True, carrier__is_active=True)
                 .select_related("carrier").order_by("carrier__name", "transit_days", "price"))
@@ -226,3 +238,23 @@ def backordered_lines(*, order_id: int) -> list[OrderLine]:
 
 
 
+
+
+def _by_tracking(query: str) -> QuerySet[Shipment]:
+    # Carriers print tracking numbers in capitals; people type them either way.
+    # The partial unique index answers only when its condition is repeated.
+    return Shipment.objects.filter(~Q(tracking_number=""),
+                                   tracking_number__in={query, query.upper()})
+
+
+def tracking_hits(query: str, limit: int) -> list[Hit]:
+    """Shipments for the search box: a whole tracking number."""
+    shipments = _by_tracking(query).select_related("order").only(
+        "pk", "tracking_number", "order__number")[:limit]
+    return [Hit(shipment.tracking_number, shipment.order.number,
+                reverse("fulfillment:shipment", args=[shipment.pk])) for shipment in shipments]
+
+
+def tracking_exact(query: str) -> str | None:
+    shipment_id = _by_tracking(query).values_list("pk", flat=True).first()
+    return reverse("fulfillment:shipment", args=[shipment_id]) if shipment_id else None

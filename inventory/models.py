@@ -161,13 +161,14 @@ class StockLevel(models.Model):
 class Reservation(models.Model):
     """Stock set aside for one order line in one warehouse.
 
-    A hold lapses at `expires_at`; a firm reservation (payment approved) has
-    no expiry. `order_id`/`order_line_id` are plain ids: inventory never
-    depends on orders.
+    A hold lapses at `expires_at` (none: it waits for a decision on the
+    order); a firm reservation (payment approved) has no expiry.
+    `order_id`/`order_line_id` are plain ids: inventory never depends on
+    orders.
     """
 
     class Kind(models.TextChoices):
-        HOLD = "hold", _("Hold")  # placed, waiting for payment approval; lapses
+        HOLD = "hold", _("Hold")  # waiting for payment approval; lapses at expires_at, if set
         FIRM = "firm", _("Firm")  # payment approved; kept until shipped or released
 
     class Status(models.TextChoices):
@@ -201,10 +202,11 @@ class Reservation(models.Model):
         constraints = [
             models.CheckConstraint(condition=models.Q(quantity__gt=0),
                                    name="reservation_quantity_positive"),
+            # A hold with no expiry waits for a person's decision on its order.
             models.CheckConstraint(
                 condition=models.Q(kind="firm", expires_at__isnull=True)
-                | models.Q(kind="hold", expires_at__isnull=False),
-                name="reservation_hold_has_expiry"),
+                | models.Q(kind="hold"),
+                name="reservation_firm_has_no_expiry"),
         ]
         indexes = [
             # The expiry sweep reads only lapsing holds.

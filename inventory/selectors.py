@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, TypedDict
 from django.core.paginator import Page, Paginator
 from django.db.models import Count, F, IntegerField, Prefetch, Q, QuerySet, Sum, Value
 from django.db.models.functions import Coalesce
+from django.urls import reverse
 
 from inventory.models import (
     BinLocation,
@@ -20,6 +21,7 @@ from inventory.models import (
     StockTransfer,
     Warehouse,
 )
+from oms.lib.search import Hit
 
 if TYPE_CHECKING:
     from django_stubs_ext import WithAnnotations
@@ -187,3 +189,17 @@ def count_sheet(*, count_id: int) -> CountSheet:
             line.below_reserved = line.counted < line.level_reserved
     return CountSheet(count=count, lines=lines,
                       variance_units=sum(abs(line.shown_variance) for line in lines))
+
+
+def product_hits(query: str, limit: int) -> list[Hit]:
+    """Products for the search box: SKU or name contains the query (trigram indexes)."""
+    products = (Product.objects.filter(Q(sku__icontains=query) | Q(name__icontains=query))
+                .only("pk", "sku", "name").order_by("sku")[:limit])
+    return [Hit(product.sku, product.name,
+                reverse("inventory:product_detail", args=[product.pk])) for product in products]
+
+
+def product_exact(query: str) -> str | None:
+    product_id = (Product.objects.filter(sku__in={query, query.upper()})
+                  .values_list("pk", flat=True).first())
+    return reverse("inventory:product_detail", args=[product_id]) if product_id else None

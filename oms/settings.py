@@ -173,6 +173,18 @@ CURRENCIES = env.list("CURRENCIES", default=["EUR", "USD", "GBP"])
 
 # How long a placed order holds its stock before the hold lapses (minutes).
 RESERVATION_HOLD_MINUTES = env.int("RESERVATION_HOLD_MINUTES", default=60)
+# How long an order on hold waits, by hold reason (orders.holds): a declined
+# card as long as its payment link (BILLING_CARD_LINK_MAX_AGE_HOURS); a
+# bank-transfer prepayment this many days, the customer reminded this many
+# days before the end; a review by Sales or a manager until decided, the
+# managers alerted once when it waits longer than HOLD_REVIEW_ALERT_HOURS.
+HOLD_PREPAYMENT_DAYS = env.int("HOLD_PREPAYMENT_DAYS", default=7)
+HOLD_PREPAYMENT_REMINDER_DAYS = env.int("HOLD_PREPAYMENT_REMINDER_DAYS", default=2)
+HOLD_REVIEW_ALERT_HOURS = env.int("HOLD_REVIEW_ALERT_HOURS", default=24)
+# The hold reasons whose wait gives the stock back (it is reserved again on
+# approval, or the order is backordered when it is short by then).
+HOLD_RELEASE_STOCK_REASONS = env.list("HOLD_RELEASE_STOCK_REASONS",
+                                      default=["prepayment_missing"])
 
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
@@ -301,6 +313,10 @@ CELERY_BEAT_SCHEDULE = {
     # Lapsed stock holds -> orders expired, set-based (orders.services.expire_orders).
     "orders-expire-reservations": {"task": "orders.tasks.expire_reservations",
                                    "schedule": 60.0},
+    # Prepayments near their deadline -> one reminder each; reviews waiting
+    # past HOLD_REVIEW_ALERT_HOURS -> one managers' alert each.
+    "orders-hold-reminders": {"task": "orders.tasks.send_hold_reminders",
+                              "schedule": 900.0},
     # Backordered orders whose stock has arrived -> reserved.
     "orders-allocate-backorders": {"task": "orders.tasks.allocate_backorders",
                                    "schedule": 300.0},

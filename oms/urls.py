@@ -14,6 +14,7 @@ handler500 = "oms.lib.errors.server_error"
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
     path("healthz", views.healthz, name="healthz"),
+    path("search/", views.search, name="search"),
     path("accounts/login/", public(auth_views.LoginView.as_view()), name="login"),
     path("accounts/logout/", public(auth_views.LogoutView.as_view()), name="logout"),
     path("accounts/second-factor/setup/", views.otp_setup, name="otp_setup"),

@@ -1,5 +1,6 @@
-"""Project-level views: the dashboard shell, the language switch, the progress
-of long jobs, the health check and the second-factor pages."""
+"""Project-level views: the dashboard shell, the search box, the language
+switch, the progress of long jobs, the health check and the second-factor
+pages."""
 
 from typing import Any
 
@@ -15,9 +16,11 @@ from django.views import i18n
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from oms.lib import search as search_box
 from oms.lib import second_factor
 from oms.lib.auth import AuthenticatedRequest, permission_required, public
 from oms.lib.forms import OneTimeCodeForm
+from oms.lib.htmx import render_partial
 from oms.lib.preferences import is_offered, save_language
 from oms.lib.progress import state_for
 from oms.lib.roles import ROLE_LABELS
@@ -36,6 +39,25 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             failed=Count("pk", filter=Q(status=OutboxMessage.Status.FAILED)),
         )
     return render(request, "oms/dashboard.html", context)
+
+
+@require_GET
+@permission_required()  # signed in; each kind of record needs its own view permission
+def search(request: AuthenticatedRequest) -> HttpResponse:
+    """The search box: results grouped by kind (an htmx partial while typing);
+    submitted, a query that is exactly one record's number opens that record."""
+    error = ""
+    try:
+        query = search_box.clean_query(request.GET.get("q"))
+    except search_box.QueryError as refused:
+        query, error = "", str(refused)
+    if query and not request.htmx and (url := search_box.exact_match(query, user=request.user)):
+        return HttpResponseRedirect(url)
+    context = {"query": query, "error": error,
+               "groups": search_box.search(query, user=request.user),
+               "too_short": 0 < len(query) < search_box.MIN_FRAGMENT_LENGTH}
+    return render_partial(request, "oms/search.html", context, partial="results",
+                          status=400 if error else 200)
 
 
 @require_GET

@@ -31,7 +31,7 @@ def _run(modeladmin, request, queryset, call, done) -> None:
 @admin.register(Order)
 class OrderAdmin(ReadOnlyAdmin):
     list_display = ["number", "customer", "channel", "status", "hold_reason", "total_gross",
-                    "currency", "created_at", "placed_at", "api_token"]
+                    "currency", "created_at", "placed_at", "hold_expires_at", "api_token"]
     list_filter = ["status", "channel", "hold_reason", "currency", "payment_method"]
     search_fields = ["number", "customer__name", "customer__email"]
     # api_token: a column, not a list filter, since filtering on it would

@@ -10,4 +10,8 @@ class OrdersConfig(AppConfig):
     def ready(self) -> None:
         # Registers the outbox handlers (customer e-mails, hold notices,
         # approval, background CSV imports).
-        from orders import emails, imports, payments  # noqa: F401
+        from oms.lib import search
+        from orders import emails, imports, payments, selectors  # noqa: F401
+
+        search.register(search.Provider("orders", _("Orders"), "orders.view_order",
+                                        selectors.search_hits, selectors.exact_hit, rank=10))

@@ -15,25 +15,34 @@ from django.contrib.auth import get_user_model
 from django.core.files.storage import default_storage
 from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
-from django.utils import translation
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.timesince import timesince
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from oms.lib import outbox
+from oms.lib.roles import MANAGER
 from orders import events as order_events
 from orders.models import EventKind, Order, OrderEvent
+from orders.selectors import following_units
+from orders.services.holds import REVIEW_ALERT_HANDLER
 
 # kind -> subject; the bodies are templates/emails/orders/<kind>.txt/.html
 _SUBJECTS = {
     "received": gettext_lazy("We received your order %(number)s"),
     "confirmed": gettext_lazy("Your order %(number)s is confirmed"),
     "backordered": gettext_lazy("Your order %(number)s is waiting for stock"),
+    # waiting units reserved; the rest (named, with expected dates) follows
+    "allocated": gettext_lazy("Your order %(number)s: more items reserved"),
     "expired": gettext_lazy("Your order %(number)s has expired"),
     "cancelled": gettext_lazy("Your order %(number)s has been cancelled"),
     "shipped": gettext_lazy("Your order %(number)s is on its way"),
     # What the customer must do for an order on hold (not for a declined
     # card: billing's "payment_link" asks for a new card instead).
     "on_hold": gettext_lazy("Your order %(number)s is on hold"),
+    # Before the prepayment deadline (orders.services.holds), once per wait.
+    "prepayment_reminder": gettext_lazy("Reminder: order %(number)s waits for your payment"),
     # billing: a signed link to enter card details again after a decline
     "payment_link": gettext_lazy("Order %(number)s: please check your payment details"),
     # billing: the invoice (PDF attached), money received, overdue reminders
@@ -54,7 +63,8 @@ def _message_id(outbox_message_id: int) -> str:
 
 
 def _send(*, subject: str, template: str, context: dict, to: list[str],
-          outbox_message_id: int, attachments: list[dict] | None = None) -> None:
+          outbox_message_id: int, attachments: list[dict] | None = None) -> str:
+    """Send the e-mail; returns its text body."""
     text = render_to_string(f"{template}.txt", context)
     html = render_to_string(f"{template}.html", context)
     message = EmailMultiAlternatives(
@@ -67,6 +77,7 @@ def _send(*, subject: str, template: str, context: dict, to: list[str],
             message.attach(attachment["filename"], handle.read(),
                            attachment.get("mimetype", "application/pdf"))
     message.send()
+    return text
 
 
 @outbox.handler("orders.send_order_email")
@@ -99,16 +110,18 @@ def send_customer_email(*, order_id: int, kind: str, outbox_message_id: int, rea
                                  data__outbox_message_id=outbox_message_id).exists():
         return False  # already sent and recorded by an earlier run
     language = order.customer.preferred_language or settings.LANGUAGE_CODE
-    with translation.override(language):
+    # Times (a deadline) in the customer's language and time zone.
+    with translation.override(language), timezone.override(order.customer.zone):
         subject = CUSTOMER_EMAILS[kind](order)
-        _send(subject=subject, template=f"emails/orders/{kind}",
-              context={"order": order, "customer": order.customer, "reason": reason,
-                       "extra": extra or {}},
-              to=[order.customer.email], outbox_message_id=outbox_message_id,
-              attachments=attachments)
+        body = _send(subject=subject, template=f"emails/orders/{kind}",
+                     context={"order": order, "customer": order.customer, "reason": reason,
+                              "extra": extra or {}, "following": following_units(order),
+                              "deadline": order.hold_expires_at if order.is_on_hold else None},
+                     to=[order.customer.email], outbox_message_id=outbox_message_id,
+                     attachments=attachments)
     # The timeline shows what was sent, to whom, with which files.
     order_events.email_sent(order, kind=kind, outbox_message_id=outbox_message_id,
-                            to=order.customer.email, subject=subject,
+                            to=order.customer.email, subject=subject, body=body,
                             attachments=[a["filename"] for a in attachments or []])
     return True
 
@@ -129,4 +142,25 @@ def notify_order_held(payload: dict) -> None:
               % {"number": order.number, "reason": order.get_hold_reason_display()},
               template="emails/orders/held_staff",
               context={"order": order, "customer": order.customer},
+              to=recipients, outbox_message_id=payload["outbox_message_id"])
+
+
+@outbox.handler(REVIEW_ALERT_HANDLER)
+def alert_managers_of_review(payload: dict) -> None:
+    """Tell the managers an order has waited too long for a person's decision."""
+    order = Order.objects.select_related("customer").get(pk=payload["order_id"])
+    if not order.is_on_hold:
+        return  # decided before the alert went out
+    recipients = sorted(
+        get_user_model().objects.filter(groups__name=MANAGER, is_active=True)
+        .exclude(email="").values_list("email", flat=True).distinct())
+    if not recipients:
+        return
+    since = order.held_since or order.placed_at or order.created_at
+    link = settings.SITE_URL.rstrip("/") + reverse("billing:approval_queue")
+    with translation.override(settings.LANGUAGE_CODE):
+        _send(subject=_("Order %(number)s has waited %(age)s for a decision")
+              % {"number": order.number, "age": timesince(since)},
+              template="emails/orders/review_alert",
+              context={"order": order, "customer": order.customer, "link": link},
               to=recipients, outbox_message_id=payload["outbox_message_id"])

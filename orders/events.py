@@ -58,12 +58,13 @@ def note_added(order: Order, *, actor: Actor, text: str) -> OrderEvent:
 
 
 def email_sent(order: Order, *, kind: str, outbox_message_id: int, to: str, subject: str,
-               attachments: Iterable[str] = ()) -> OrderEvent:
-    """A customer e-mail went out; `outbox_message_id` makes a re-run send
-    nothing twice (see orders.emails)."""
+               body: str = "", attachments: Iterable[str] = ()) -> OrderEvent:
+    """A customer e-mail went out, subject and text body as sent (customer
+    service reads them on the customer card); `outbox_message_id` makes a
+    re-run send nothing twice (see orders.emails)."""
     return _event(order, EventKind.EMAIL, actor=None, reason=kind,
                   data={"outbox_message_id": outbox_message_id, "to": to,
-                        "subject": subject, "attachments": list(attachments)})
+                        "subject": subject, "body": body, "attachments": list(attachments)})
 
 
 def payment_recorded(order: Order, *, actor: Actor, invoice_number: str, amount: Decimal,

@@ -116,6 +116,10 @@ def _promised_date(value: Any) -> date | None:
     return value
 
 
+def _blank_is_none(value: Any) -> Any:
+    return None if isinstance(value, str) and not value.strip() else value
+
+
 class OrderDetails(Input):
     """Everything about an order but who orders it."""
 
@@ -132,6 +136,9 @@ class OrderDetails(Input):
     requested_carrier: Annotated[str, LongText(MAX_CARRIER)] = Field(
         "", description="The carrier the customer chose, e.g. \"UPS\"; the warehouse sees it "
                         "and the shipping screen preselects a matching carrier.")
+    ship_complete: Annotated[bool | None, BeforeValidator(_blank_is_none)] = Field(
+        None, description="true: ship in one parcel once every line is in stock; false: ship "
+                          "what is ready now, the rest follows; null: the customer's choice.")
 
     error_message = gettext_lazy("The order has errors; nothing was saved.")
 

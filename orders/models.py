@@ -140,8 +140,15 @@ class Order(FSMModelMixin, models.Model):
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
     placed_at = models.DateTimeField(_("placed at"), null=True, blank=True)
-    # When the stock hold lapses unless payment is approved (placed/on_hold only).
-    hold_expires_at = models.DateTimeField(_("stock hold expires at"), null=True, blank=True)
+    # When the order lapses unless approved (placed/on_hold only; orders.holds):
+    # None while on hold means it waits until a person decides.
+    hold_expires_at = models.DateTimeField(_("hold expires at"), null=True, blank=True)
+    # When the order began waiting for its current hold reason (the queue's age).
+    held_since = models.DateTimeField(_("held since"), null=True, blank=True)
+    # The once-per-hold messages (orders.services.holds): the customer's
+    # prepayment reminder and the managers' alert for a long review.
+    hold_reminded_at = models.DateTimeField(_("hold reminder sent at"), null=True, blank=True)
+    hold_alerted_at = models.DateTimeField(_("managers alerted at"), null=True, blank=True)
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
     shipped_at = models.DateTimeField(_("shipped at"), null=True, blank=True)
     # The carrier the customer asked for (free text from the channel); the
@@ -158,6 +165,13 @@ class Order(FSMModelMixin, models.Model):
     # credit limit and standing do not apply; payment approval holds it
     # for review (HoldReason.ACCOUNT_REVIEW) instead of approving.
     account_unverified = models.BooleanField(_("account not verified"), default=False)
+    # Stock that arrives for waiting lines goes to the highest priority first,
+    # then first come first served (placed_at); default 0, negative allowed.
+    priority = models.SmallIntegerField(_("allocation priority"), default=0)
+    # True: the order leaves in one parcel once every line is reserved; False:
+    # what is ready ships now, the rest follows. None: the customer's choice
+    # (Customer.ship_complete).
+    ship_complete = models.BooleanField(_("ship complete"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("order")
@@ -232,17 +246,26 @@ class Order(FSMModelMixin, models.Model):
 
     @transition(field=status, source=OrderStatus.PLACED, target=OrderStatus.ON_HOLD,
                 permission="orders.approve_order")
-    def hold(self, *, reason_code: str, reason_text: str = "") -> None:
-        self.hold_reason = reason_code
+    def hold(self, *, reason_code: str, reason_text: str = "", hold_expires_at) -> None:
+        self._start_wait(reason_code, hold_expires_at)
         self.hold_note = reason_text
 
     @transition(field=status, source=OrderStatus.ON_HOLD, target=OrderStatus.ON_HOLD,
                 permission="orders.approve_order")
-    def change_hold(self, *, reason_code: str, reason_text: str = "") -> None:
+    def change_hold(self, *, reason_code: str, reason_text: str = "", hold_expires_at) -> None:
         """Still held, now for another reason (the customer's new card was
-        authorised; the order waits for a person instead)."""
-        self.hold_reason = reason_code
+        authorised; the order waits for a person instead). The same reason
+        again only changes the note: the wait and its deadline go on."""
+        if reason_code != self.hold_reason:
+            self._start_wait(reason_code, hold_expires_at)
         self.hold_note = reason_text
+
+    def _start_wait(self, reason_code: str, hold_expires_at) -> None:
+        self.hold_reason = reason_code
+        self.hold_expires_at = hold_expires_at
+        self.held_since = timezone.now()
+        self.hold_reminded_at = None
+        self.hold_alerted_at = None
 
     @transition(field=status, source=OrderStatus.ON_HOLD, target=OrderStatus.CANCELLED,
                 permission="orders.approve_order")
@@ -304,6 +327,14 @@ class Order(FSMModelMixin, models.Model):
     def is_pickable(self) -> bool:
         """Its reserved stock may go onto a pick list."""
         return self.status in self.PICKABLE
+
+    @property
+    def ships_complete(self) -> bool:
+        """The order leaves in one parcel (its own choice, else its customer's);
+        False: the ready part may leave and the rest follows."""
+        if self.ship_complete is not None:
+            return self.ship_complete
+        return self.customer.ship_complete
 
     @property
     def is_picking(self) -> bool:
@@ -369,9 +400,13 @@ class OrderLine(models.Model):
     quantity = models.PositiveIntegerField(_("quantity"))
     # quantize(unit_price * quantity); tax is computed per rate on the order.
     line_net = models.DecimalField(_("line net"), max_digits=14, decimal_places=2)
-    # Units the picker could not find (short pick): they wait for stock
-    # instead of being silently dropped; see orders.services.record_short_pick.
+    # Units waiting for stock: not reserved anywhere yet (short at approval,
+    # or not found by the picker). orders.services.allocate_waiting reserves
+    # them as stock arrives; quantity = shipped + reserved + backordered +
+    # cancelled at all times.
     backordered_quantity = models.PositiveIntegerField(_("backordered quantity"), default=0)
+    # Backordered units the customer no longer waits for (cancel_backordered_rest).
+    cancelled_quantity = models.PositiveIntegerField(_("cancelled quantity"), default=0)
     # Set when the product was ordered before its release date (a pre-order):
     # the line waits and is allocated once stock is in and the date is reached.
     available_from = models.DateField(_("pre-order, available from"), null=True, blank=True)
@@ -387,6 +422,15 @@ class OrderLine(models.Model):
                                    name="orders_orderline_quantity_positive"),
             models.CheckConstraint(condition=models.Q(unit_price__gte=0),
                                    name="orders_orderline_unit_price_non_negative"),
+            models.CheckConstraint(
+                condition=models.Q(backordered_quantity__lte=models.F("quantity")
+                                   - models.F("cancelled_quantity")),
+                name="orders_orderline_waiting_within_quantity"),
+        ]
+        indexes = [
+            # allocate_waiting reads only the lines that wait.
+            models.Index(fields=["product", "order"], name="orders_orderline_waiting_idx",
+                         condition=models.Q(backordered_quantity__gt=0)),
         ]
 
     def __str__(self) -> str:
@@ -421,6 +465,8 @@ class EventKind(models.TextChoices):
     PREPAYMENT = "prepayment", _("Prepayment")  # received, still waiting
     CAPTURE_FAILED = "capture_failed", _("Capture")
     STOCK = "stock", _("Stock")  # a short pick
+    ALLOCATED = "allocated", _("Stock allocated")  # waiting units reserved
+    LINE_CANCELLED = "line_cancelled", _("Line cancelled")  # backordered rest dropped
 
 
 class StatusCause(models.TextChoices):
@@ -500,7 +546,21 @@ _SUMMARIES: dict[str, Callable[..., str]] = {
         "why": event.data["error"]},
     EventKind.STOCK: lambda event: event.reason or gettext(
         "Short pick: missing units backordered."),
+    EventKind.ALLOCATED: lambda event: _allocated(event.data),
+    EventKind.LINE_CANCELLED: lambda event: gettext(
+        "Backordered rest cancelled: %(quantity)d x %(sku)s.") % {
+        "quantity": event.data["quantity"], "sku": event.data["sku"]}
+        + (f" {event.reason}" if event.reason else ""),
 }
+
+
+def _allocated(data: dict) -> str:
+    units = ", ".join(f"{quantity} x {data['skus'].get(line_id, line_id)}"
+                      for line_id, quantity in data["allocated"].items())
+    text = gettext("Stock reserved: %(units)s.") % {"units": units}
+    if data.get("waiting"):
+        text += " " + gettext("%(n)d units still waiting.") % {"n": data["waiting"]}
+    return text
 
 
 class OrderEvent(models.Model):

@@ -10,20 +10,22 @@ orders.models, and search served by trigram / pattern indexes.
 from __future__ import annotations
 
 import re
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 from django.db.models import Q, QuerySet
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from customers.models import Customer
+from customers.models import Customer, CustomerEvent, Interaction
 from customers.selectors import search_customers
 from inventory import api as inventory_api
 from inventory.models import Product, Reservation
 from oms.lib.paging import HasNextPage, has_next_page_by_keys
+from oms.lib.search import Hit
 from orders.models import Channel, Order, OrderEvent, OrderLine, OrderStatus
 from orders.totals import PricedLine, Totals, compute_totals
 
@@ -247,6 +249,29 @@ def entry_customer(customer_id: str | None) -> Customer | None:
     return Customer.objects.prefetch_related("addresses").filter(pk=customer_id).first()
 
 
+@dataclass(frozen=True)
+class Reorder:
+    """What a past order gives a new one: its customer and its lines."""
+
+    order: Order
+    skus: list[str]
+    quantities: list[str]
+
+
+def reorder_source(order_id: str | None) -> Reorder | None:
+    """The past order an entry page was asked to repeat (`?reorder=`), if any:
+    its lines are priced again at today's prices with live availability."""
+    if not order_id or not order_id.isdigit():
+        return None
+    order = (Order.objects.select_related("customer").prefetch_related("customer__addresses")
+             .filter(pk=order_id).first())
+    if order is None:
+        return None
+    lines = list(order.lines.order_by("position").values_list("sku", "quantity"))
+    return Reorder(order=order, skus=[sku for sku, _q in lines],
+                   quantities=[str(quantity) for _s, quantity in lines])
+
+
 def entry_customer_results(query: str) -> list[Customer]:
     """Search as you type on the entry page: from two characters on."""
     if len(query) < 2:
@@ -264,3 +289,111 @@ def entry_product_results(query: str) -> list[tuple[Product, int]]:
         if products else {}
     return [(p, sum(max(w.available, 0) for w in availability.get(p.pk, [])))
             for p in products]
+
+
+def search_hits(query: str, limit: int) -> list[Hit]:
+    """Orders for the search box: by number, or a fragment of it (trigram index)."""
+    orders = Order.objects.select_related("customer").only(
+        "pk", "number", "status", "created_at", "customer__name")
+    if query.upper().startswith(NUMBER_PREFIX):
+        orders = orders.filter(number__startswith=query.upper())
+    else:
+        orders = orders.filter(number__icontains=query)
+    return [Hit(order.number, f"{order.customer.name} · {order.get_status_display()}",
+                reverse("orders:detail", args=[order.pk]))
+            for order in orders.order_by("-created_at", "-id")[:limit]]
+
+
+def exact_hit(query: str) -> str | None:
+    order_id = Order.objects.filter(number=query.upper()).values_list("pk", flat=True).first()
+    return reverse("orders:detail", args=[order_id]) if order_id else None
+
+
+# --- Units that follow later (backordered), with the date they are expected.
+
+# Filled at start-up by whichever app knows when goods arrive (purchase
+# orders): product ids -> the expected arrival date of each product that has
+# one. Unset, no date is promised.
+_expected_arrivals: Callable[[Collection[int]], Mapping[int, date]] | None = None
+
+
+def register_expected_arrivals(provider: Callable[[Collection[int]], Mapping[int, date]]
+                               ) -> None:
+    """Let a higher app (purchasing) say when waiting products arrive."""
+    global _expected_arrivals
+    _expected_arrivals = provider
+
+
+def expected_arrivals(*, product_ids: Collection[int]) -> Mapping[int, date]:
+    """When each product is expected in stock; a product without a known date
+    is absent (the customer is then told "we will tell you")."""
+    if _expected_arrivals is None or not product_ids:
+        return {}
+    return _expected_arrivals(product_ids)
+
+
+@dataclass(frozen=True)
+class FollowingUnits:
+    line: OrderLine
+    quantity: int
+    expected: date | None
+
+
+def following_units(order: Order) -> list[FollowingUnits]:
+    """The order's backordered units, line by line, with the expected date
+    where one is known (for e-mails, the packing slip and the order page)."""
+    lines = [line for line in order.lines.all() if line.backordered_quantity > 0]
+    expected = expected_arrivals(product_ids={line.product_id for line in lines})
+    return [FollowingUnits(line=line, quantity=line.backordered_quantity,
+                           expected=expected.get(line.product_id))
+            for line in sorted(lines, key=lambda li: li.position)]
+
+
+CUSTOMER_CARD_EMAILS = 20
+
+
+def emails_to_customer(*, customer_id: int) -> list[OrderEvent]:
+    """The latest e-mails sent to the customer about its orders, subject and
+    body as sent (one query, over the customer's orders)."""
+    return list(OrderEvent.objects.filter(order__customer_id=customer_id, kind="email")
+                .select_related("order").only("pk", "created_at", "data", "reason",
+                                              "order__id", "order__number")
+                .order_by("-created_at", "-id")[:CUSTOMER_CARD_EMAILS])
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    at: datetime
+    actor: str
+    title: str
+    summary: str
+    order: Order | None = None
+
+
+def customer_timeline(*, customer_id: int, limit: int = 40) -> list[TimelineEntry]:
+    """One timeline of everything that happened with a customer, newest
+    first: its orders' events (status, payments, credit notes, e-mails),
+    calls and notes, and changes of its terms. Three queries."""
+    order_events = (OrderEvent.objects.filter(order__customer_id=customer_id)
+                    .select_related("order", "actor").order_by("-created_at", "-id")[:limit])
+    customer_events = (CustomerEvent.objects.filter(customer_id=customer_id)
+                       .select_related("actor").order_by("-created_at", "-id")[:limit])
+    interactions = (Interaction.objects.filter(customer_id=customer_id)
+                    .select_related("actor").order_by("-created_at", "-id")[:limit])
+    entries = [TimelineEntry(event.created_at, event.actor_label,
+                             _order_event_title(event), event.summary, event.order)
+               for event in order_events]
+    entries += [TimelineEntry(event.created_at, event.actor_label, event.get_kind_display(),
+                              event.summary) for event in customer_events]
+    entries += [TimelineEntry(entry.created_at, entry.actor_label, entry.get_kind_display(),
+                              entry.text) for entry in interactions]
+    entries.sort(key=lambda entry: entry.at, reverse=True)
+    return entries[:limit]
+
+
+def _order_event_title(event: OrderEvent) -> str:
+    if event.to_status:
+        return _("%(from)s → %(to)s") % {"from": event.from_label or "—", "to": event.to_label}
+    if event.kind == "email":
+        return _("E-mail: %(subject)s") % {"subject": event.data.get("subject", "")}
+    return event.get_kind_display()

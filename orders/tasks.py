@@ -16,3 +16,11 @@ def expire_reservations() -> int:
 @shared_task(ignore_result=True)
 def allocate_backorders() -> int:
     return services.allocate_backorders()
+
+
+# Every quarter hour: one reminder per prepayment near its deadline, one
+# managers' alert per review waiting too long. Safe to overlap: each claims
+# its orders (a sent-at column) in the transaction that queues the e-mail.
+@shared_task(ignore_result=True)
+def send_hold_reminders() -> int:
+    return services.send_prepayment_reminders() + services.alert_managers_of_long_reviews()

@@ -194,10 +194,19 @@ def _render_entry(request: HttpRequest, form: EntryForm, entry_lines: selectors.
 @require_GET
 @permission_required("orders.add_order")
 def entry(request: HttpRequest) -> HttpResponse:
-    customer = selectors.entry_customer(request.GET.get("customer"))
+    """A new order; `?customer=` for a customer, `?reorder=` to repeat a past
+    order (its customer and lines, at today's prices)."""
+    reorder = selectors.reorder_source(request.GET.get("reorder"))
+    if request.GET.get("reorder") and reorder is None:
+        raise Http404
+    customer = (reorder.order.customer if reorder is not None
+                else selectors.entry_customer(request.GET.get("customer")))
     initial = _customer_initial(customer) if customer is not None else {}
-    return _render_entry(request, EntryForm(initial=initial),
-                         selectors.EntryLines(lines=[], totals=None))
+    lines = (selectors.entry_lines(reorder.skus, reorder.quantities) if reorder is not None
+             else selectors.EntryLines(lines=[], totals=None))
+    if reorder is not None:
+        initial["notes"] = _("Re-order of %(number)s.") % {"number": reorder.order.number}
+    return _render_entry(request, EntryForm(initial=initial), lines)
 
 
 def _customer_initial(customer: Customer) -> dict:

@@ -15,3 +15,12 @@ def order_invoices(context: template.Context, order) -> dict:
     """The order's issued invoices, for users who may see invoices."""
     allowed = context["request"].user.has_perm("billing.view_invoice")
     return {"invoices": list(selectors.invoices_of_order(order_id=order.pk)) if allowed else []}
+
+
+@register.inclusion_tag("billing/_customer_receivables.html", takes_context=True)
+def customer_receivables(context: template.Context, customer) -> dict:
+    """The customer card's money: open and overdue balance, credit, latest invoices."""
+    if not context["request"].user.has_perm("billing.view_invoice"):
+        return {"allowed": False}
+    return {"allowed": True, "customer": customer,
+            **selectors.customer_receivables(customer_id=customer.pk)}

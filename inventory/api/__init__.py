@@ -12,6 +12,7 @@ before its stock levels. The expiry sweep skips reservation rows that are
 locked and then locks stock levels in primary-key order as well.
 """
 
+from inventory.api.allocation import Allocation, WaitingLine, reserve_available
 from inventory.api.catalogue import availability, products_by_sku
 from inventory.api.holds import (
     confirm,
@@ -19,6 +20,7 @@ from inventory.api.holds import (
     hold_minutes_default,
     release,
     reserve,
+    set_hold_expiry,
 )
 from inventory.api.movements import consume, return_stock
 from inventory.api.types import (
@@ -29,10 +31,12 @@ from inventory.api.types import (
 )
 
 __all__ = [
+    "Allocation",
     "InsufficientStock",
     "LineRequest",
     "ProductInfo",
     "Shortage",
+    "WaitingLine",
     "availability",
     "confirm",
     "consume",
@@ -41,5 +45,7 @@ __all__ = [
     "products_by_sku",
     "release",
     "reserve",
+    "reserve_available",
     "return_stock",
+    "set_hold_expiry",
 ]

@@ -272,6 +272,19 @@ def confirm(*, order_id: int, actor_id: int | None = None,
     return True
 
 
+def set_hold_expiry(*, order_id: int, expires_at: datetime | None,
+                    actor_id: int | None = None) -> int:
+    """Move the expiry of the order's active holds (None: until the order is
+    decided); returns how many. Firm reservations are left alone."""
+    with transaction.atomic():
+        active = lock_active_reservations(order_id)
+        holds = [r.pk for r in active if r.kind == Reservation.Kind.HOLD]
+        if holds:
+            Reservation.objects.filter(pk__in=holds).update(
+                expires_at=expires_at, actor_id=actor_id, updated_at=timezone.now())
+        return len(holds)
+
+
 def _decrement(reservations: list[Reservation], *, on_hand_too: bool) -> None:
     totals: dict[tuple[int, int], int] = defaultdict(int)
     for r in reservations:

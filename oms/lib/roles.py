@@ -40,6 +40,7 @@ _EVERYONE = ["oms.view_dashboard"]
 ROLE_PERMISSIONS: dict[str, list[str]] = {
     SALES: _EVERYONE + [
         "customers.view_customer", "customers.add_customer", "customers.change_customer",
+        "customers.add_interaction",
         "inventory.view_product", "inventory.view_stocklevel",
         "orders.view_order", "orders.add_order", "orders.change_order",
         "orders.place_order", "orders.cancel_order", "orders.approve_order",
@@ -55,13 +56,13 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "fulfillment.view_shipment", "fulfillment.add_shipment", "fulfillment.change_shipment",
     ],
     CUSTOMER_SERVICE: _EVERYONE + [
-        "customers.view_customer", "customers.change_customer",
+        "customers.view_customer", "customers.change_customer", "customers.add_interaction",
         "inventory.view_product", "inventory.view_stocklevel",
         "orders.view_order", "orders.add_note", "orders.cancel_order",
         "fulfillment.view_shipment", "billing.view_invoice",
     ],
     ACCOUNTING: _EVERYONE + [
-        "customers.view_customer", "customers.change_customer",
+        "customers.view_customer", "customers.change_customer", "customers.add_interaction",
         "customers.change_credit_terms",
         "orders.view_order", "orders.approve_order", "orders.release_credit_hold",
         "billing.view_invoice", "billing.add_payment", "billing.view_payment",

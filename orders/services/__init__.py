@@ -20,6 +20,7 @@ two inside inventory.api, stock levels in primary-key order).
 
 from orders.inputs import LineInput, PlaceOrder
 from orders.services._common import EMAIL_HANDLER, lock_order
+from orders.services.allocation import allocate_waiting
 from orders.services.expiry import expire_orders
 from orders.services.fulfilment import (
     mark_invoiced,
@@ -28,6 +29,10 @@ from orders.services.fulfilment import (
     mark_shipped,
     record_short_pick,
     start_picking,
+)
+from orders.services.holds import (
+    alert_managers_of_long_reviews,
+    send_prepayment_reminders,
 )
 from orders.services.placement import ENTRY_SUBMISSION, place_draft, place_order
 from orders.services.transitions import (
@@ -47,8 +52,10 @@ __all__ = [
     "LineInput",
     "PlaceOrder",
     "add_note",
+    "alert_managers_of_long_reviews",
     "allocate_backorder",
     "allocate_backorders",
+    "allocate_waiting",
     "approve_order",
     "cancel_order",
     "change_hold_reason",
@@ -63,5 +70,6 @@ __all__ = [
     "place_order",
     "record_short_pick",
     "reject_order",
+    "send_prepayment_reminders",
     "start_picking",
 ]

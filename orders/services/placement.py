@@ -110,17 +110,21 @@ def _hold_stock(order: Order, lines: list[OrderLine], *, customer: Customer,
     Out of stock: refused with per-line errors, unless the customer accepts
     backorders; then the order is placed without holds and approval moves
     it to `backordered`. A pre-order line (ordered before the product's
-    release date) is accepted with or without stock: the order is placed
-    without holds and waits like a backorder until the date and the stock.
+    release date) holds nothing and is accepted with or without stock:
+    approval leaves all of it waiting, and `allocate_waiting` serves it once
+    the date has come and the stock is in.
     """
     data: dict = {"channel": order.channel, "total_gross": str(order.total_gross)}
     preorders = [line for line in lines if line.is_preorder]
     if preorders:
         data["preorder"] = [{"sku": line.sku, "available_from": str(line.available_from)}
                             for line in preorders]
-        return data
     requests = [inventory_api.LineRequest(order_line_id=line.pk, product_id=line.product_id,
-                                          quantity=line.quantity) for line in lines]
+                                          quantity=line.quantity)
+                for line in lines if not line.is_preorder]
+    if not requests:
+        data["preorder_only"] = True
+        return data
     try:
         inventory_api.reserve(order_id=order.pk, lines=requests, expires_at=expires_at,
                               actor_id=_actor_id(actor))
@@ -142,7 +146,7 @@ def _hold_stock(order: Order, lines: list[OrderLine], *, customer: Customer,
 
 def _waits(placed: dict) -> bool:
     """Placed without holds: short for a backorder customer, or a pre-order."""
-    return "stock_short" in placed or "preorder" in placed
+    return "stock_short" in placed or "preorder_only" in placed
 
 
 def _hold_expiry() -> datetime:
@@ -183,6 +187,7 @@ def place_order(data: PlaceOrder, *, actor: Actor, draft: bool = False,
                       promised_delivery_date=data.promised_delivery_date,
                       payment_method=payment_method, notes=data.notes,
                       requested_carrier=data.requested_carrier,
+                      ship_complete=data.ship_complete,
                       created_by_id=_actor_id(actor), api_token=api_token,
                       account_unverified=account_unverified)
         order_lines = _price_lines(order, priced)

@@ -16,13 +16,13 @@ from oms.lib import events, outbox
 from oms.lib.actors import Actor
 from oms.lib.errors import Forbidden, NotAllowed
 from orders import events as order_events
+from orders import holds
 from orders.models import (
     RELEASE_CREDIT_HOLD,
     HoldReason,
     Order,
     OrderEvent,
     OrderLine,
-    OrderStatus,
 )
 from orders.services._common import (
     HOLD_NOTICE_HANDLER,
@@ -36,33 +36,47 @@ from orders.services._common import (
     _transition,
     lock_order,
 )
+from orders.services.allocation import allocate_waiting
 
 
 def _firm_up(order: Order, lines: list[OrderLine], *, actor: Actor) -> bool:
-    """Make the order's stock firm; False when it cannot be had.
+    """Make the order's stock firm, line by line; True when every line is
+    covered.
 
     Normally the holds are still there and are confirmed (one statement).
-    When they are gone (lapsed, or the order was placed short for a
-    backorder customer) a fresh reservation is tried before giving up.
-    A pre-order line before its release date is never allocated.
+    When they are gone or short (lapsed, or the order was placed short for a
+    backorder customer) they are given back and each line reserves what the
+    warehouses have now; the rest of each line waits
+    (`backordered_quantity`) for `allocate_waiting`. A pre-order line before
+    its release date reserves nothing: all of it waits.
     """
     today = timezone.localdate()
-    if any(line.waits_for_release(today) for line in lines):
-        return False
+    unreleased = {line.pk: line.quantity - line.cancelled_quantity for line in lines
+                  if line.waits_for_release(today)}
     actor_id = _actor_id(actor)
-    required = {line.pk: line.quantity for line in lines}
-    if inventory_api.confirm(order_id=order.pk, actor_id=actor_id, required=required):
+    required = {line.pk: line.quantity - line.cancelled_quantity for line in lines
+                if line.quantity > line.cancelled_quantity and line.pk not in unreleased}
+    if not unreleased and inventory_api.confirm(order_id=order.pk, actor_id=actor_id,
+                                                required=required):
         return True
     inventory_api.release(order_id=order.pk, reason="re-reserve on approval",
                           actor_id=actor_id)
-    requests = [inventory_api.LineRequest(order_line_id=line.pk, product_id=line.product_id,
-                                          quantity=line.quantity) for line in lines]
-    try:
-        inventory_api.reserve(order_id=order.pk, lines=requests, hold_minutes=None,
-                              actor_id=actor_id)
-    except inventory_api.InsufficientStock:
-        return False
-    return inventory_api.confirm(order_id=order.pk, actor_id=actor_id, required=required)
+    allocations = inventory_api.reserve_available(
+        lines=[inventory_api.WaitingLine(order_id=order.pk, order_line_id=line.pk,
+                                         product_id=line.product_id, quantity=required[line.pk])
+               for line in lines if line.pk in required],
+        actor_id=actor_id, reason="reserved on approval") if required else []
+    got: dict[int, int] = {}
+    for allocation in allocations:
+        got[allocation.order_line_id] = got.get(allocation.order_line_id, 0) + allocation.quantity
+    short = False
+    for line in lines:
+        waiting = unreleased.get(line.pk, required.get(line.pk, 0) - got.get(line.pk, 0))
+        short = short or waiting > 0
+        if line.backordered_quantity != waiting:
+            line.backordered_quantity = waiting
+            line.save(update_fields=["backordered_quantity"])
+    return not short
 
 
 def _check_may_release(order: Order, *, actor: Actor) -> None:
@@ -104,6 +118,13 @@ def approve_order(*, order_id: int, actor: Actor, reason: str = "", locked: Orde
             _transition(order, "approve", actor=actor, reason=reason, data=data or None,
                         refused_as=_("approved"))
             _email_customer(order, "confirmed")
+        elif not order.ships_complete and any(
+                line.backordered_quantity < line.quantity - line.cancelled_quantity
+                for line in lines):
+            # "Ship what is ready": the reserved part may be picked now.
+            _transition(order, "approve", actor=actor, reason=reason,
+                        data={"stock": "partial", **data}, refused_as=_("approved"))
+            _email_customer(order, "allocated")
         else:
             _transition(order, "backorder", actor=actor, reason=reason,
                         data={"stock": "short", **data}, refused_as=_("approved"))
@@ -112,33 +133,27 @@ def approve_order(*, order_id: int, actor: Actor, reason: str = "", locked: Orde
 
 
 def allocate_backorder(*, order_id: int, actor: Actor) -> Order:
-    """backordered -> reserved once stock has arrived for every line."""
+    """Give a backordered order the stock that is there now (its waiting
+    lines only; see `allocate_waiting`). Refused when nothing is available
+    for it."""
     with transaction.atomic():
         order = lock_order(order_id=order_id)
         if not can_proceed(order.allocate):
             raise _refuse(order, _("allocated"))
-        if not _firm_up(order, list(order.lines.all()), actor=actor):
+        if not allocate_waiting(order_ids=[order.pk], actor=actor):
             raise NotAllowed(_("Order %(number)s: stock is still short.")
                              % {"number": order.number}, code="stock_short")
-        _transition(order, "allocate", actor=actor, refused_as=_("allocated"))
-        _email_customer(order, "confirmed")
+        order.refresh_from_db()
     return order
 
 
-def allocate_backorders(*, limit: int = 200) -> int:
-    """Try to allocate backordered orders, oldest first, each in its own
-    transaction; returns how many became reserved. Run by the beat task, so
-    stock received for a backorder reaches it without anyone watching."""
-    order_ids = list(Order.objects.filter(status=OrderStatus.BACKORDERED)
-                     .order_by("placed_at", "pk").values_list("pk", flat=True)[:limit])
-    allocated = 0
-    for order_id in order_ids:
-        try:
-            allocate_backorder(order_id=order_id, actor=None)
-        except NotAllowed:  # still short, or changed meanwhile
-            continue
-        allocated += 1
-    return allocated
+def allocate_backorders() -> int:
+    """The periodic sweep: every waiting line gets what stock is available
+    now, in one transaction; returns how many lines received units. So stock
+    that arrives without anyone calling `allocate_waiting` (a stock count,
+    a return) still reaches the orders waiting for it."""
+    with transaction.atomic(durable=True):
+        return allocate_waiting(actor=None)
 
 
 def hold_order(*, order_id: int, reason_code: str, reason_text: str = "", actor: Actor,
@@ -165,15 +180,33 @@ def _hold(order_id: int, method_name: str, *, reason_code: str, reason_text: str
         if hold.reason_code != order.hold_reason:
             # Turning a credit hold into another reason would release it by the back door.
             _check_may_release(order, actor=actor)
+        new_wait = not order.is_held_for(hold.reason_code)
+        expires_at = (holds.hold_deadline(hold.reason_code, now=timezone.now()) if new_wait
+                      else order.hold_expires_at)
         event = _transition(order, method_name, actor=actor, reason=hold.reason_text,
                             data={"hold_reason": hold.reason_code, **(cause or {})},
                             refused_as=_("put on hold"),
-                            reason_code=hold.reason_code, reason_text=hold.reason_text)
+                            reason_code=hold.reason_code, reason_text=hold.reason_text,
+                            hold_expires_at=expires_at)
+        if new_wait:
+            _stock_for_wait(order, actor=actor)
         outbox.enqueue(HOLD_NOTICE_HANDLER, {"order_id": order.pk, "event_id": event.pk},
                        dedup_key=f"orders:held:{event.pk}")
         if hold.reason_code != HoldReason.PAYMENT_DECLINED:
             _email_customer(order, "on_hold")
     return order
+
+
+def _stock_for_wait(order: Order, *, actor: Actor) -> None:
+    """The order's stock while it waits: back to the shelf for a reason that
+    releases it (approval reserves again), else held until the order's
+    deadline (none: until decided)."""
+    if holds.releases_stock(order.hold_reason):
+        inventory_api.release(order_id=order.pk, reason=f"on hold: {order.hold_reason}",
+                              actor_id=_actor_id(actor))
+    else:
+        inventory_api.set_hold_expiry(order_id=order.pk, expires_at=order.hold_expires_at,
+                                      actor_id=_actor_id(actor))
 
 
 def _close(order_id: int, method_name: str, *, actor: Actor, reason: str, refused_as: str) -> Order:

@@ -179,7 +179,7 @@ def _reject(order: Order, actor: Actor) -> None:
 def _expire(order: Order, actor: Actor) -> None:
     # The beat task would do this one hold period later; run it for that moment.
     order.refresh_from_db(fields=["hold_expires_at"])
-    assert order.hold_expires_at is not None  # a placed order holds its stock
+    assert order.hold_expires_at is not None  # its hold reason has a deadline
     order_services.expire_orders(now=order.hold_expires_at + timedelta(seconds=1))
 
 
@@ -257,9 +257,9 @@ def _ship_and_collect(order: Order, actor: Actor) -> None:
 # The expired order comes first: expiring "one hold period from now" would
 # also expire holds placed before it in this run.
 ORDERS = [
-    DemoOrder("Demo: a new customer's order that nobody approved in time.", "julien",
-              [("LAMP-LED-01", 2)], "web", OrderStatus.EXPIRED,
-              PaymentDetails("card", CARD_APPROVED), hold_reason=HoldReason.NEW_CUSTOMER,
+    DemoOrder("Demo: card declined and never paid again before the link's deadline.",
+              "julien", [("LAMP-LED-01", 2)], "web", OrderStatus.EXPIRED,
+              PaymentDetails("card", CARD_DECLINED), hold_reason=HoldReason.PAYMENT_DECLINED,
               then=_expire),
     DemoOrder("Demo: being entered by the order desk.", "atelier",
               [("DESK-OAK-160", 4), ("CHAIR-ERGO-BLK", 4)], "phone", OrderStatus.DRAFT,

@@ -91,3 +91,12 @@ def test_report_writes_json_and_regenerates_the_docs_table(tmp_path):
     assert [r["name"] for r in data["rows"]] == ["x", "pdf"]
     text = docs.read_text()
     assert "old" not in text and "| 1 | x | 10.0 |" in text and "*not yet built*" in text
+
+
+def test_allocation_on_receipt_covers_every_waiting_line():
+    from bench.scenarios import allocation
+
+    (row,) = allocation.run(TINY, {})
+    assert row.median > 0 and row.baseline > 0
+    assert row.extra["all_covered"], row.extra["checks"]
+    assert row.extra["lines_allocated"] == [TINY.allocation_orders * TINY.allocation_lines]

@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+from pathlib import Path
+
 import pytest
+import time_machine
+from django.utils import timezone, translation
 from playwright.sync_api import Page, expect
 
 from billing import services
+from oms.lib.dates import format_deadline
 from orders.models import Order
 from tests.conftest import PASSWORD
-from tests.factories.billing import APPROVE, DECLINE, card
+from tests.factories.billing import APPROVE, DECLINE, bank_transfer, card
 from tests.factories.customers import CustomerFactory
 from tests.factories.orders import make_order
 
@@ -74,3 +80,39 @@ def test_customer_re_enters_a_card_through_the_signed_link(page: Page, live_serv
     page.keyboard.press("Enter")
     expect(page.get_by_role("status")).to_contain_text("was authorised")
     assert Order.objects.get(pk=order.pk).status == "reserved"
+
+
+def test_queue_shows_each_orders_age_and_deadline_oldest_first(page: Page, live_server,
+                                                                make_user, settings,
+                                                                pytestconfig):
+    settings.HOLD_REVIEW_ALERT_HOURS = 24
+    now = timezone.now()
+    with time_machine.travel(now - timedelta(days=3), tick=False):
+        review = make_order(customer=CustomerFactory(standing="new", name="Old Review"),
+                            payment=card(APPROVE))
+    with time_machine.travel(now - timedelta(hours=5), tick=False):
+        transfer = make_order(customer=CustomerFactory(payment_terms_days=0, name="Transfer"),
+                              payment=bank_transfer())
+    declined = make_order(customer=CustomerFactory(name="Declined"), payment=card(DECLINE))
+    transfer.refresh_from_db()
+    assert transfer.hold_reason == "prepayment_missing"
+    page.set_viewport_size({"width": 1280, "height": 800})
+    log_in(page, live_server, make_user("Manager").username)
+    page.goto(f"{live_server.url}/billing/approvals/")
+    rows = page.locator("#queue tbody tr")
+    expect(rows).to_have_count(3)
+    expect(rows.nth(0)).to_contain_text(review.number)
+    expect(rows.nth(0)).to_contain_text("3\xa0days")
+    expect(rows.nth(0)).to_contain_text("Until decided")
+    expect(rows.nth(1)).to_contain_text(transfer.number)
+    with translation.override("en"):
+        expect(rows.nth(1)).to_contain_text(format_deadline(transfer.hold_expires_at,
+                                                            "SHORT_DATETIME_FORMAT"))
+    expect(rows.nth(2)).to_contain_text(declined.number)
+    # A review past the managers' alert threshold stands out.
+    expect(rows.nth(0).locator(".badge.bad")).to_have_count(1)
+    folder = Path(pytestconfig.getoption("--output")).absolute()
+    folder.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(folder / "approval-queue-deadlines.png"), full_page=True)
+    overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+    assert overflow <= 0

@@ -153,8 +153,9 @@ def test_a_cancelled_orders_review_payment_is_voided_by_the_sweep(review_order, 
     assert Payment.objects.get(order=review_order).status == PaymentStatus.VOIDED
 
 
-def test_an_expired_orders_review_payment_is_voided_by_the_sweep(review_order):
-    assert order_services.expire_orders(now=timezone.now() + timedelta(days=30)) == 1
-    assert Order.objects.get(pk=review_order.pk).status == "expired"
-    assert services.void_payments_of_closed_orders() == 1
-    assert Payment.objects.get(order=review_order).status == PaymentStatus.VOIDED
+def test_a_review_hold_never_lapses_so_its_payment_stays_open(review_order):
+    # A person decides a review; its authorisation waits with it.
+    assert order_services.expire_orders(now=timezone.now() + timedelta(days=30)) == 0
+    assert Order.objects.get(pk=review_order.pk).status == "on_hold"
+    assert services.void_payments_of_closed_orders() == 0
+    assert open_payments(review_order) == ["review"]

@@ -69,6 +69,8 @@ def test_email_is_unique_whatever_the_case():
     ({"payment_preference": "gold"}, "payment_preference"),
     ({"standing": "vip"}, "standing"),
     ({"preferred_language": "xx"}, "preferred_language"),
+    ({"time_zone": "Mars/Olympus"}, "time_zone"),
+    ({"time_zone": 5}, "time_zone"),
     ({"payment_terms_days": -1}, "payment_terms_days"),
     ({"payment_terms_days": "30"}, "payment_terms_days"),
     ({"payment_terms_days": 400}, "payment_terms_days"),

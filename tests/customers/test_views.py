@@ -46,9 +46,19 @@ def test_create_customer_then_see_the_card(client_for):
     assert card.status_code == 200 and "Acme SARL" in card.content.decode()
 
 
+def test_the_customers_time_zone_is_kept_for_the_deadlines_of_its_emails(client_for):
+    client = client_for("Sales")
+    client.post(reverse("customers:create"), {**CONTACT, "time_zone": "Europe/Bucharest"})
+    customer = Customer.objects.get()
+    assert customer.time_zone == "Europe/Bucharest"
+    assert str(customer.zone) == "Europe/Bucharest"
+    assert "Europe/Bucharest" in client.get(
+        reverse("customers:detail", args=[customer.pk])).content.decode()
+
+
 @pytest.mark.parametrize("field, value", [
     ("email", "not-an-email"), ("name", ""), ("kind", "robot"),
-    ("phone", "call me"), ("preferred_language", "xx"),
+    ("phone", "call me"), ("preferred_language", "xx"), ("time_zone", "Mars/Olympus"),
 ])
 def test_create_shows_field_errors_and_writes_nothing(client_for, field, value):
     client = client_for("Sales")

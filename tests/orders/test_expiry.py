@@ -29,12 +29,13 @@ def test_lapsed_orders_expire_with_event_email_and_stock_released(mailoutbox):
     product = stocked_product(10)
     placed = make_order(lines=[(product, 2)])
     held = make_order(lines=[(product, 3)])
-    hold_order(order_id=held.pk, reason_code=HoldReason.NEW_CUSTOMER, actor=None)
+    # A declined card waits as long as its payment link (72 hours).
+    hold_order(order_id=held.pk, reason_code=HoldReason.PAYMENT_DECLINED, actor=None)
     approved = make_order(lines=[(product, 1)])
     approve_order(order_id=approved.pk, actor=None)
     mailoutbox.clear()
 
-    assert expire_orders(now=timezone.now() + LATER) == 2
+    assert expire_orders(now=timezone.now() + timedelta(hours=73)) == 2
 
     statuses = dict(Order.objects.values_list("pk", "status"))
     assert statuses == {placed.pk: "expired", held.pk: "expired", approved.pk: "reserved"}

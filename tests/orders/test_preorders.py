@@ -8,11 +8,12 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
+from django.db import transaction
 from django.urls import reverse
 
 from inventory.models import Reservation, StockLevel
 from orders.models import OrderStatus
-from orders.services import allocate_backorders, approve_order
+from orders.services import allocate_backorders, allocate_waiting, approve_order
 from tests.factories.customers import CustomerFactory
 from tests.factories.inventory import ProductFactory, WarehouseFactory, stock
 from tests.factories.orders import make_order, stocked_product
@@ -55,7 +56,10 @@ def test_preorder_is_not_allocated_before_the_date_even_with_stock():
         order = make_order(lines=[(product, 2)])
         approve_order(order_id=order.pk, actor=None)
         stock(product, warehouse, 10)  # delivered early, for the launch
+        with transaction.atomic():
+            assert allocate_waiting(product_ids=[product.pk], actor=None) == 0
         assert allocate_backorders() == 0
+    assert order.lines.get().backordered_quantity == 2
     order.refresh_from_db()
     assert order.status == OrderStatus.BACKORDERED
     assert StockLevel.objects.get(product=product).reserved == 0
@@ -81,13 +85,15 @@ def test_the_emailed_preorder_promise_is_kept_when_stock_arrives_after_the_date(
     assert "1 mars 2031" in received.alternatives[0][0]
     with time_machine.travel(AFTER, tick=False):
         stock(product, warehouse, 3)
-        allocate_backorders()
+        with transaction.atomic():  # what a goods receipt calls with its products
+            assert allocate_waiting(product_ids=[product.pk], actor=None) == 1
     order.refresh_from_db()
     assert order.status == OrderStatus.RESERVED
     line = order.lines.get()
     firm = Reservation.objects.get(order_line_id=line.pk, status="active")
     assert (firm.kind, firm.quantity) == ("firm", 3)
-    assert any(order.number in m.subject and m is not received for m in mailoutbox)
+    assert line.backordered_quantity == 0
+    assert mailoutbox[-1].subject == f"Votre commande {order.number} est confirmée"
     assert_ledger_holds([product], [warehouse])
 
 
@@ -116,3 +122,19 @@ def test_a_promised_date_before_the_release_date_is_refused():
     assert not Order.objects.exists()
     with time_machine.travel(BEFORE, tick=False):
         make_order(lines=[(product, 1)], promised_delivery_date=date(2031, 3, 5))
+
+
+def test_the_other_lines_of_a_preorder_are_held_and_reserved_at_once():
+    product = ProductFactory(sku="GAME-6", available_from=RELEASE)
+    lamp = stocked_product(5, sku="LAMP-6")
+    customer = CustomerFactory(ship_complete=False)
+    with time_machine.travel(BEFORE, tick=False):
+        order = make_order(customer=customer, lines=[(product, 1), (lamp, 2)])
+        assert Reservation.objects.get(order_id=order.pk).quantity == 2  # the lamp is held
+        assert order.hold_expires_at is not None
+        order = approve_order(order_id=order.pk, actor=None)
+    assert order.status == OrderStatus.RESERVED  # the lamp may ship; the game follows
+    waiting = dict(order.lines.values_list("sku", "backordered_quantity"))
+    assert waiting == {"GAME-6": 1, "LAMP-6": 0}
+    firm = Reservation.objects.get(order_id=order.pk, status="active")
+    assert (firm.product_id, firm.kind, firm.quantity) == (lamp.pk, "firm", 2)

@@ -1,0 +1,25 @@
+"""The orders panels of pages owned by lower apps (the customer card), fed by
+orders.selectors: customers cannot import orders, its templates can load this."""
+
+from __future__ import annotations
+
+from django import template
+
+from orders import selectors
+
+register = template.Library()
+
+
+@register.inclusion_tag("orders/_customer_emails.html", takes_context=True)
+def customer_emails(context: template.Context, customer) -> dict:
+    """Every e-mail sent to the customer about its orders, newest first."""
+    allowed = context["request"].user.has_perm("orders.view_order")
+    return {"allowed": allowed,
+            "emails": selectors.emails_to_customer(customer_id=customer.pk) if allowed else []}
+
+
+@register.inclusion_tag("orders/_customer_timeline.html", takes_context=True)
+def customer_timeline(context: template.Context, customer) -> dict:
+    """Everything that happened with the customer, newest first."""
+    allowed = context["request"].user.has_perm("orders.view_order")
+    return {"entries": selectors.customer_timeline(customer_id=customer.pk) if allowed else []}
