@@ -15,11 +15,14 @@ from inventory.models import (
     BinLocation,
     Product,
     Reservation,
+    StockCount,
+    StockCountLine,
     StockLevel,
     StockMovement,
+    StockTransfer,
     Warehouse,
 )
-from oms.lib.admin import ReadOnlyAdmin
+from oms.lib.admin import ReadOnlyAdmin, ReadOnlyInline
 
 
 class BinLocationInline(admin.TabularInline):
@@ -32,12 +35,12 @@ class BinLocationInline(admin.TabularInline):
 class ProductAdmin(admin.ModelAdmin):
     list_display = ["sku", "name", "unit_price", "tax_rate", "weight_kg", "is_fragile",
                     "is_active", "updated_at"]
-    list_filter = ["is_active", "is_fragile", "tax_rate"]
+    list_filter = ["is_active", "is_fragile", "tax_rate", "available_from"]
     search_fields = ["sku", "name"]
     readonly_fields = ["created_at", "updated_at", "stock_link"]
     inlines = [BinLocationInline]
     fieldsets = [
-        (None, {"fields": ["sku", "name", "description", "is_active"]}),
+        (None, {"fields": ["sku", "name", "description", "is_active", "available_from"]}),
         (_("Price"), {"fields": ["unit_price", "tax_rate"]}),
         (_("Shipping"), {"fields": ["weight_kg", "length_cm", "width_cm", "height_cm",
                                     "is_fragile"]}),
@@ -119,6 +122,41 @@ class StockMovementAdmin(ReadOnlyAdmin):
     search_fields = ["product__sku", "product__name", "reference", "reason"]
     list_select_related = ["product", "warehouse", "actor"]
     date_hierarchy = "created_at"
+
+
+@admin.register(StockTransfer)
+class StockTransferAdmin(ReadOnlyAdmin):
+    """Transfers are made on the transfer page (the service writes the ledger)."""
+
+    list_display = ["id", "created_at", "product", "from_warehouse", "to_warehouse", "quantity",
+                    "note", "actor"]
+    list_filter = ["from_warehouse", "to_warehouse"]
+    search_fields = ["=id", "product__sku", "product__name", "note"]
+    list_select_related = ["product", "from_warehouse", "to_warehouse", "actor"]
+    date_hierarchy = "created_at"
+
+
+class StockCountLineInline(ReadOnlyInline):
+    model = StockCountLine
+    fields = ["product", "counted", "on_hand_before", "variance"]
+
+
+@admin.register(StockCount)
+class StockCountAdmin(ReadOnlyAdmin):
+    """Counts are entered and confirmed on the count page (the service writes the ledger)."""
+
+    list_display = ["id", "warehouse", "status", "note", "created_by", "created_at", "closed_by",
+                    "closed_at", "count_link"]
+    list_filter = ["status", "warehouse"]
+    search_fields = ["=id", "note", "lines__product__sku"]
+    list_select_related = ["warehouse", "created_by", "closed_by"]
+    date_hierarchy = "created_at"
+    inlines = [StockCountLineInline]
+
+    @admin.display(description=_("Count page"))
+    def count_link(self, obj):
+        return format_html('<a href="{}">{}</a>', reverse("inventory:count", args=[obj.pk]),
+                           obj.reference)
 
 
 from inventory.purchasing import admin as purchasing_admin  # noqa: E402,F401  suppliers, POs

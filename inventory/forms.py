@@ -1,4 +1,5 @@
-"""Back-office forms of the inventory app: stock receipt and adjustment.
+"""Back-office forms of the inventory app: stock receipt, adjustment, transfer
+and count.
 
 Forms only parse and validate input; the services decide and write.
 """
@@ -58,3 +59,47 @@ class StockAdjustmentForm(_StockForm):
         if quantity == 0:
             raise forms.ValidationError(_("An adjustment cannot be zero."), code="zero")
         return quantity
+
+
+class StockTransferForm(forms.Form):
+    """Parses the transfer page; `transfer_stock` checks the rules."""
+
+    product: Product  # set by clean_sku
+
+    sku = forms.CharField(label=_("Product SKU"), max_length=64,
+                          widget=forms.TextInput(attrs={"autocomplete": "off",
+                                                        "list": "sku-options"}))
+    from_warehouse = forms.ModelChoiceField(label=_("From warehouse"),
+                                            queryset=Warehouse.objects.none())
+    to_warehouse = forms.ModelChoiceField(label=_("To warehouse"),
+                                          queryset=Warehouse.objects.none())
+    quantity = forms.IntegerField(label=_("Quantity"), min_value=1, max_value=1_000_000,
+                                  help_text=_("Only available units move; reserved ones stay."))
+    note = forms.CharField(label=_("Note"), max_length=200, required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name in ("from_warehouse", "to_warehouse"):
+            field = cast(forms.ModelChoiceField, self.fields[name])
+            field.queryset = Warehouse.objects.filter(is_active=True).order_by("code")
+
+    def clean_sku(self) -> str:
+        sku = self.cleaned_data["sku"].strip()
+        product = Product.objects.filter(sku__iexact=sku).first()
+        if product is None:
+            raise forms.ValidationError(_("No product has the SKU %(sku)s."),
+                                        params={"sku": sku}, code="unknown_sku")
+        self.product = product
+        return product.sku
+
+
+class StartCountForm(forms.Form):
+    warehouse = forms.ModelChoiceField(label=_("Warehouse"), queryset=Warehouse.objects.none(),
+                                       empty_label=None)
+    note = forms.CharField(label=_("Note"), max_length=200, required=False,
+                           help_text=_("Which aisles, bins or products this count covers."))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        warehouse = cast(forms.ModelChoiceField, self.fields["warehouse"])
+        warehouse.queryset = Warehouse.objects.filter(is_active=True).order_by("code")

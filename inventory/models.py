@@ -14,7 +14,9 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django_fsm import FSMField, FSMModelMixin, transition
 
 
 class Product(models.Model):
@@ -37,6 +39,11 @@ class Product(models.Model):
                                     default=Decimal("0"))
     is_fragile = models.BooleanField(_("fragile"), default=False)
     is_active = models.BooleanField(_("active"), default=True)
+    # Before this date the product is sold as a pre-order: lines wait and are
+    # allocated when stock has arrived and the date is reached.
+    available_from = models.DateField(
+        _("available from"), null=True, blank=True,
+        help_text=_("Release date: orders before it are taken as pre-orders."))
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
@@ -55,6 +62,10 @@ class Product(models.Model):
 
     def __str__(self) -> str:
         return f"{self.sku} {self.name}"
+
+    def is_preorder_on(self, day) -> bool:
+        """Whether an order placed on `day` waits for the release date."""
+        return self.available_from is not None and day < self.available_from
 
 
 class Warehouse(models.Model):
@@ -217,6 +228,11 @@ class StockMovement(models.Model):
         ADJUSTMENT = "adjustment", _("Adjustment")  # count correction, damage, loss
         SHIPMENT = "shipment", _("Shipment")  # goods out to a customer
         RETURN = "return", _("Return")  # goods back from a customer
+        # A transfer between warehouses writes two rows, one of each kind, with
+        # the transfer's reference: out (negative) of one, in (positive) to the other.
+        TRANSFER_OUT = "transfer_out", _("Transfer out")
+        TRANSFER_IN = "transfer_in", _("Transfer in")
+        COUNT = "count", _("Count")  # a confirmed cycle count's variance
 
     product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="movements",
                                 verbose_name=_("product"))
@@ -248,6 +264,128 @@ class StockMovement(models.Model):
         return f"{self.kind} {self.quantity:+d} {self.product_id}@{self.warehouse_id}"
 
 
+class StockTransfer(models.Model):
+    """Units moved from one warehouse to another, in one step.
+
+    Only available units move (never those reserved for orders). The move
+    is the pair of ledger rows `transfer_out`/`transfer_in` that carry the
+    transfer's `reference`.
+    """
+
+    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="transfers",
+                                verbose_name=_("product"))
+    from_warehouse = models.ForeignKey(Warehouse, on_delete=models.PROTECT,
+                                       related_name="transfers_out",
+                                       verbose_name=_("from warehouse"))
+    to_warehouse = models.ForeignKey(Warehouse, on_delete=models.PROTECT,
+                                     related_name="transfers_in",
+                                     verbose_name=_("to warehouse"))
+    quantity = models.PositiveIntegerField(_("quantity"))
+    note = models.CharField(_("note"), max_length=200, blank=True)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True,
+                              blank=True, related_name="+", verbose_name=_("moved by"))
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("stock transfer")
+        verbose_name_plural = _("stock transfers")
+        ordering = ["-id"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(quantity__gt=0),
+                                   name="stocktransfer_quantity_positive"),
+            models.CheckConstraint(condition=~models.Q(from_warehouse=models.F("to_warehouse")),
+                                   name="stocktransfer_two_warehouses"),
+        ]
+
+    def __str__(self) -> str:
+        return self.reference
+
+    @property
+    def reference(self) -> str:
+        return f"TR-{self.pk:06d}"
+
+
+class StockCount(FSMModelMixin, models.Model):
+    """A cycle count of (part of) one warehouse: staff enter what they count,
+    the page shows the variance against on_hand, and confirming writes one
+    `count` ledger row per variance."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("Open")  # counting: lines can be entered
+        CONFIRMED = "confirmed", _("Confirmed")  # variances written to the ledger
+        CANCELLED = "cancelled", _("Cancelled")  # abandoned; wrote nothing
+
+    warehouse = models.ForeignKey(Warehouse, on_delete=models.PROTECT, related_name="counts",
+                                  verbose_name=_("warehouse"))
+    status = FSMField(_("status"), max_length=10, choices=Status.choices, default=Status.OPEN,
+                      protected=True)
+    note = models.CharField(_("note"), max_length=200, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL,
+                                   null=True, blank=True, related_name="+",
+                                   verbose_name=_("started by"))
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    closed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL,
+                                  null=True, blank=True, related_name="+",
+                                  verbose_name=_("closed by"))
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("stock count")
+        verbose_name_plural = _("stock counts")
+        ordering = ["-id"]
+
+    def __str__(self) -> str:
+        return self.reference
+
+    @property
+    def reference(self) -> str:
+        return f"CC-{self.pk:06d}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status == self.Status.OPEN
+
+    @transition(field=status, source=Status.OPEN, target=Status.CONFIRMED)
+    def confirm(self) -> None:
+        self.closed_at = timezone.now()
+
+    @transition(field=status, source=Status.OPEN, target=Status.CANCELLED)
+    def cancel(self) -> None:
+        self.closed_at = timezone.now()
+
+
+class StockCountLine(models.Model):
+    """What was counted of one product. `on_hand_before` and `variance` are
+    written when the count is confirmed, from the locked stock level."""
+
+    count = models.ForeignKey(StockCount, on_delete=models.CASCADE, related_name="lines",
+                              verbose_name=_("count"))
+    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="+",
+                                verbose_name=_("product"))
+    counted = models.PositiveIntegerField(_("counted"))
+    on_hand_before = models.IntegerField(_("on hand before"), null=True, blank=True)
+    variance = models.IntegerField(_("variance"), null=True, blank=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    # Set by inventory.selectors.count_sheet, not stored.
+    level_reserved: int
+    shown_on_hand: int
+    shown_variance: int
+    below_reserved: bool
+
+    class Meta:
+        verbose_name = _("stock count line")
+        verbose_name_plural = _("stock count lines")
+        ordering = ["count", "product__sku"]
+        constraints = [
+            models.UniqueConstraint(fields=["count", "product"],
+                                    name="stockcountline_one_per_product"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.count_id}: {self.product_id} = {self.counted}"
+
+
 # Suppliers and purchasing live in their own module; importing them here
 # registers them with the app.
 from inventory.purchase_models import (  # noqa: E402
@@ -264,5 +402,6 @@ from inventory.purchase_models import (  # noqa: E402
 __all__ = [
     "BinLocation", "Product", "PurchaseEventKind", "PurchaseOrder", "PurchaseOrderEvent",
     "PurchaseOrderLine", "PurchaseOrderStatus", "PurchaseReceipt", "Reservation",
-    "StockLevel", "StockMovement", "Supplier", "SupplierProduct", "Warehouse",
+    "StockCount", "StockCountLine", "StockLevel", "StockMovement", "StockTransfer", "Supplier",
+    "SupplierProduct", "Warehouse",
 ]

@@ -11,7 +11,16 @@ from django.db.models import Count, F, IntegerField, Prefetch, Q, QuerySet, Sum,
 from django.db.models.functions import Coalesce
 from django.urls import reverse
 
-from inventory.models import BinLocation, Product, StockLevel, StockMovement, Warehouse
+from inventory.models import (
+    BinLocation,
+    Product,
+    StockCount,
+    StockCountLine,
+    StockLevel,
+    StockMovement,
+    StockTransfer,
+    Warehouse,
+)
 from oms.lib.search import Hit
 
 if TYPE_CHECKING:
@@ -139,6 +148,47 @@ def stock_form_initial(*, level_id: str | None, product_id: str | None,
     if warehouse_id and warehouse_id.isdigit():
         initial["warehouse"] = int(warehouse_id)
     return initial
+
+
+def recent_transfers(*, limit: int = 20) -> list[StockTransfer]:
+    return list(StockTransfer.objects.select_related("product", "from_warehouse",
+                                                     "to_warehouse", "actor")
+                .order_by("-id")[:limit])
+
+
+def counts(*, limit: int = 50) -> list[StockCount]:
+    return list(StockCount.objects.select_related("warehouse", "created_by")
+                .annotate(line_count=Count("lines")).order_by("-id")[:limit])
+
+
+@dataclass(frozen=True)
+class CountSheet:
+    count: StockCount
+    # Each line with `on_hand` and `reserved` (the stock level now, or what
+    # the confirmation found) and `shown_variance`.
+    lines: list[StockCountLine]
+    variance_units: int  # sum of the absolute variances
+
+
+def count_sheet(*, count_id: int) -> CountSheet:
+    """A count with its lines against the current stock levels: three queries."""
+    count = StockCount.objects.select_related("warehouse", "created_by", "closed_by").get(
+        pk=count_id)
+    lines = list(count.lines.select_related("product").order_by("product__sku"))
+    levels = {product_id: (on_hand, reserved) for product_id, on_hand, reserved in
+              StockLevel.objects.filter(warehouse_id=count.warehouse_id,
+                                        product_id__in=[line.product_id for line in lines])
+              .values_list("product_id", "on_hand", "reserved")}
+    for line in lines:
+        on_hand, line.level_reserved = levels.get(line.product_id, (0, 0))
+        if line.on_hand_before is not None and line.variance is not None:  # confirmed
+            line.shown_on_hand, line.shown_variance = line.on_hand_before, line.variance
+            line.below_reserved = False
+        else:
+            line.shown_on_hand, line.shown_variance = on_hand, line.counted - on_hand
+            line.below_reserved = line.counted < line.level_reserved
+    return CountSheet(count=count, lines=lines,
+                      variance_units=sum(abs(line.shown_variance) for line in lines))
 
 
 def product_hits(query: str, limit: int) -> list[Hit]:

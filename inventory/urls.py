@@ -1,6 +1,6 @@
 from django.urls import path
 
-from inventory import views
+from inventory import stock_views, views
 
 app_name = "inventory"
 
@@ -10,4 +10,13 @@ urlpatterns = [
     path("stock/", views.stock_list, name="stock_list"),
     path("stock/receive/", views.receive, name="receive"),
     path("stock/adjust/", views.adjust, name="adjust"),
+    path("stock/transfer/", stock_views.transfer, name="transfer"),
+    path("counts/", stock_views.count_list, name="count_list"),
+    path("counts/start/", stock_views.count_start, name="count_start"),
+    path("counts/<int:pk>/", stock_views.count, name="count"),
+    path("counts/<int:pk>/enter/", stock_views.count_enter, name="count_enter"),
+    path("counts/<int:pk>/lines/<int:product_id>/remove/", stock_views.count_remove,
+         name="count_remove"),
+    path("counts/<int:pk>/confirm/", stock_views.count_confirm, name="count_confirm"),
+    path("counts/<int:pk>/cancel/", stock_views.count_cancel, name="count_cancel"),
 ]

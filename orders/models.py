@@ -10,6 +10,7 @@ writes an `OrderEvent` in the same transaction.
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date
 from decimal import Decimal
 from typing import cast
 
@@ -431,6 +432,9 @@ class OrderLine(models.Model):
     backordered_quantity = models.PositiveIntegerField(_("backordered quantity"), default=0)
     # Backordered units the customer no longer waits for (cancel_backordered_rest).
     cancelled_quantity = models.PositiveIntegerField(_("cancelled quantity"), default=0)
+    # Set when the product was ordered before its release date (a pre-order):
+    # the line waits and is allocated once stock is in and the date is reached.
+    available_from = models.DateField(_("pre-order, available from"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("order line")
@@ -456,6 +460,14 @@ class OrderLine(models.Model):
 
     def __str__(self) -> str:
         return f"{self.quantity} x {self.sku}"
+
+    @property
+    def is_preorder(self) -> bool:
+        return self.available_from is not None
+
+    def waits_for_release(self, day: date) -> bool:
+        """A pre-order line before its release date: it is not allocated yet."""
+        return self.available_from is not None and day < self.available_from
 
 
 def _status_label(value: str) -> str:

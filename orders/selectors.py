@@ -206,6 +206,7 @@ class EntryLine:
     net: Decimal | None = None
     availability: list = field(default_factory=list)
     available: int = 0
+    available_from: date | None = None  # a pre-order: the product's release date
     errors: list[str] = field(default_factory=list)
 
     @property
@@ -245,6 +246,8 @@ def entry_lines(skus: list[str], quantities: list[str]) -> EntryLines:
                                                          product.tax_rate)
             line.availability = availability.get(product.id, [])
             line.available = sum(max(w.available, 0) for w in line.availability)
+            if product.is_preorder_on(timezone.localdate()):
+                line.available_from = product.available_from
             if not product.is_active:
                 line.errors.append(_("This product is no longer sold."))
         if re.fullmatch(r"\d{1,6}", quantity_raw) and int(quantity_raw) > 0:

@@ -24,7 +24,7 @@ def availability(*, product_ids: list[int]) -> dict[int, list[WarehouseAvailabil
 def products_by_sku(*, skus: list[str]) -> dict[str, ProductInfo]:
     """Catalogue data for the given SKUs (exact match); unknown SKUs are absent."""
     fields = ("pk", "sku", "name", "unit_price", "tax_rate", "is_active", "weight_kg",
-              "is_fragile")
+              "is_fragile", "available_from")
     return {
         row[1]: ProductInfo(*row)
         for row in Product.objects.filter(sku__in=set(skus)).values_list(*fields)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 
 from django.utils.translation import gettext as _
@@ -55,6 +55,11 @@ class ProductInfo:
     is_active: bool
     weight_kg: Decimal
     is_fragile: bool
+    # The release date; ordered before it, a line is a pre-order.
+    available_from: date | None = None
+
+    def is_preorder_on(self, day: date) -> bool:
+        return self.available_from is not None and day < self.available_from
 
 
 class InsufficientStock(ApplicationError):

@@ -52,6 +52,8 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "inventory.view_product", "inventory.view_stocklevel", "inventory.receive_stock",
         "inventory.adjust_stock", "inventory.view_warehouse",
         "inventory.view_purchaseorder", "inventory.receive_purchaseorder",
+        "inventory.add_stocktransfer", "inventory.view_stocktransfer",
+        "inventory.add_stockcount", "inventory.view_stockcount",
         "orders.view_order",
         "fulfillment.view_picklist", "fulfillment.add_picklist", "fulfillment.change_picklist",
         "fulfillment.view_shipment", "fulfillment.add_shipment", "fulfillment.change_shipment",
@@ -73,6 +75,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     MANAGER: _EVERYONE + [
         "customers.view_customer", "inventory.view_product", "inventory.view_stocklevel",
         "inventory.view_warehouse", "inventory.view_supplier", "inventory.view_purchaseorder",
+        "inventory.view_warehouse", "inventory.view_stocktransfer", "inventory.view_stockcount",
         "orders.view_order", "orders.approve_order", "orders.release_credit_hold",
         "orders.cancel_order",
         "fulfillment.view_picklist", "fulfillment.view_shipment",

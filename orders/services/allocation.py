@@ -53,6 +53,7 @@ SELECT o.id, o.status, coalesce(o.ship_complete, c.ship_complete)
  WHERE o.status = ANY(%(states)s)
    AND o.id IN (SELECT l.order_id FROM orders_orderline l
                  WHERE l.backordered_quantity > 0
+                   AND (l.available_from IS NULL OR l.available_from <= %(today)s)
                    AND (%(all_products)s OR l.product_id = ANY(%(products)s::bigint[])))
    AND (%(all_orders)s OR o.id = ANY(%(orders)s::bigint[]))
  ORDER BY o.id
@@ -64,6 +65,7 @@ SELECT l.id, l.order_id, l.product_id, l.backordered_quantity
   FROM orders_orderline l
   JOIN orders_order o ON o.id = l.order_id
  WHERE l.order_id = ANY(%(orders)s::bigint[]) AND l.backordered_quantity > 0
+   AND (l.available_from IS NULL OR l.available_from <= %(today)s)
    AND (%(all_products)s OR l.product_id = ANY(%(products)s::bigint[]))
  ORDER BY o.priority DESC, o.placed_at NULLS LAST, o.id, l.position
 """
@@ -127,8 +129,10 @@ def _allocate_waiting(*, product_ids: Sequence[int] | None, actor: Actor,
     products = sorted({int(pk) for pk in product_ids}) if product_ids is not None else []
     if product_ids is not None and not products:
         return 0
+    # A pre-order line waits for its release date as well as for stock.
     filters: dict[str, Any] = {"all_products": product_ids is None,
-                               "products": int_array(products)}
+                               "products": int_array(products),
+                               "today": timezone.localdate()}
     with connection.cursor() as cursor:
         cursor.execute(_LOCK_WAITING_ORDERS_SQL, {
             **filters, "states": [str(s) for s in ALLOCATING_STATES],

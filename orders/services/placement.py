@@ -3,10 +3,11 @@ customer and the catalogue, price from the catalogue, hold stock, place."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from customers.models import Customer
@@ -68,14 +69,33 @@ def _check_on_file(*, customer_id: int, lines: list[LineInput],
     return customer, priced
 
 
+def _check_promise(priced: Priced, promised: date | None) -> None:
+    """A promised delivery date cannot come before a pre-order's release date."""
+    if promised is None:
+        return
+    today = timezone.localdate()
+    late = [(product.sku, product.available_from) for product, _q in priced
+            if product.is_preorder_on(today) and product.available_from is not None
+            and product.available_from > promised]
+    if late:
+        sku, release = late[0]
+        msg = _("%(sku)s is a pre-order, available from %(date)s: promise that date or later."
+                ) % {"sku": sku, "date": date_format(release, "DATE_FORMAT")}
+        raise ApplicationError(msg, field_errors={"promised_delivery_date": [msg]},
+                               code="before_release")
+
+
 def _price_lines(order: Order, priced: list[tuple[inventory_api.ProductInfo, int]]
                  ) -> list[OrderLine]:
     """Snapshot catalogue data into new lines and set the order totals."""
     prices = [PricedLine(unit_price=product.unit_price, tax_rate=product.tax_rate,
                          quantity=quantity) for product, quantity in priced]
+    today = timezone.localdate()
     lines = [OrderLine(order=order, position=position, product_id=product.id, sku=product.sku,
                        name=product.name, unit_price=price.unit_price, tax_rate=price.tax_rate,
-                       quantity=price.quantity, line_net=price.net)
+                       quantity=price.quantity, line_net=price.net,
+                       available_from=(product.available_from
+                                       if product.is_preorder_on(today) else None))
              for position, ((product, _q), price) in enumerate(zip(priced, prices, strict=True),
                                                                 start=1)]
     totals = compute_totals(prices)
@@ -89,11 +109,22 @@ def _hold_stock(order: Order, lines: list[OrderLine], *, customer: Customer,
 
     Out of stock: refused with per-line errors, unless the customer accepts
     backorders; then the order is placed without holds and approval moves
-    it to `backordered`.
+    it to `backordered`. A pre-order line (ordered before the product's
+    release date) holds nothing and is accepted with or without stock:
+    approval leaves all of it waiting, and `allocate_waiting` serves it once
+    the date has come and the stock is in.
     """
-    requests = [inventory_api.LineRequest(order_line_id=line.pk, product_id=line.product_id,
-                                          quantity=line.quantity) for line in lines]
     data: dict = {"channel": order.channel, "total_gross": str(order.total_gross)}
+    preorders = [line for line in lines if line.is_preorder]
+    if preorders:
+        data["preorder"] = [{"sku": line.sku, "available_from": str(line.available_from)}
+                            for line in preorders]
+    requests = [inventory_api.LineRequest(order_line_id=line.pk, product_id=line.product_id,
+                                          quantity=line.quantity)
+                for line in lines if not line.is_preorder]
+    if not requests:
+        data["preorder_only"] = True
+        return data
     try:
         inventory_api.reserve(order_id=order.pk, lines=requests, expires_at=expires_at,
                               actor_id=_actor_id(actor))
@@ -111,6 +142,11 @@ def _hold_stock(order: Order, lines: list[OrderLine], *, customer: Customer,
         data["stock_short"] = [{"sku": s.sku, "requested": s.requested,
                                 "available": s.available} for s in exc.shortages]
     return data
+
+
+def _waits(placed: dict) -> bool:
+    """Placed without holds: short for a backorder customer, or a pre-order."""
+    return "stock_short" in placed or "preorder_only" in placed
 
 
 def _hold_expiry() -> datetime:
@@ -137,6 +173,7 @@ def place_order(data: PlaceOrder, *, actor: Actor, draft: bool = False,
     payment = data.payment_details()
     customer, priced = _check_on_file(customer_id=data.customer, lines=data.lines,
                                       payment=payment)
+    _check_promise(priced, data.promised_delivery_date)
     account_unverified = api_token is not None and not customer.allows_api_token(api_token)
     shipping = data.shipping_address.model_dump()
     payment_method = payment.method if payment else customer.payment_preference
@@ -173,7 +210,7 @@ def place_order(data: PlaceOrder, *, actor: Actor, draft: bool = False,
         _email_customer(order, "received")
         placed = _hold_stock(order, order_lines, customer=customer, expires_at=expires_at,
                              actor=actor)
-        if "stock_short" in placed:  # placed without holds: nothing lapses
+        if _waits(placed):  # placed without holds: nothing lapses
             order.hold_expires_at = None
             order.save(update_fields=["hold_expires_at", "updated_at"])
         OrderEvent.objects.bulk_create([
@@ -197,6 +234,7 @@ def place_draft(*, order: Order, payment: PaymentDetails | None = None, actor: A
             lines=[LineInput(sku=line.sku, quantity=line.quantity)
                    for line in order.lines.order_by("position")],
             payment=payment)
+        _check_promise(priced, order.promised_delivery_date)
         order.lines.all().delete()
         order_lines = _price_lines(order, priced)
         OrderLine.objects.bulk_create(order_lines)
@@ -209,6 +247,6 @@ def place_draft(*, order: Order, payment: PaymentDetails | None = None, actor: A
         data = _hold_stock(order, order_lines, customer=customer, expires_at=expires_at,
                            actor=actor)
         _transition(order, "place", actor=actor, data=data, refused_as=_("placed"),
-                    hold_expires_at=None if "stock_short" in data else expires_at)
+                    hold_expires_at=None if _waits(data) else expires_at)
         enqueue_payment_approval(order_id=order.pk, payment=payment, actor=actor)
         return order

@@ -47,12 +47,17 @@ def _firm_up(order: Order, lines: list[OrderLine], *, actor: Actor) -> bool:
     When they are gone or short (lapsed, or the order was placed short for a
     backorder customer) they are given back and each line reserves what the
     warehouses have now; the rest of each line waits
-    (`backordered_quantity`) for `allocate_waiting`.
+    (`backordered_quantity`) for `allocate_waiting`. A pre-order line before
+    its release date reserves nothing: all of it waits.
     """
+    today = timezone.localdate()
+    unreleased = {line.pk: line.quantity - line.cancelled_quantity for line in lines
+                  if line.waits_for_release(today)}
     actor_id = _actor_id(actor)
     required = {line.pk: line.quantity - line.cancelled_quantity for line in lines
-                if line.quantity > line.cancelled_quantity}
-    if inventory_api.confirm(order_id=order.pk, actor_id=actor_id, required=required):
+                if line.quantity > line.cancelled_quantity and line.pk not in unreleased}
+    if not unreleased and inventory_api.confirm(order_id=order.pk, actor_id=actor_id,
+                                                required=required):
         return True
     inventory_api.release(order_id=order.pk, reason="re-reserve on approval",
                           actor_id=actor_id)
@@ -60,13 +65,13 @@ def _firm_up(order: Order, lines: list[OrderLine], *, actor: Actor) -> bool:
         lines=[inventory_api.WaitingLine(order_id=order.pk, order_line_id=line.pk,
                                          product_id=line.product_id, quantity=required[line.pk])
                for line in lines if line.pk in required],
-        actor_id=actor_id, reason="reserved on approval")
+        actor_id=actor_id, reason="reserved on approval") if required else []
     got: dict[int, int] = {}
     for allocation in allocations:
         got[allocation.order_line_id] = got.get(allocation.order_line_id, 0) + allocation.quantity
     short = False
     for line in lines:
-        waiting = required.get(line.pk, 0) - got.get(line.pk, 0)
+        waiting = unreleased.get(line.pk, required.get(line.pk, 0) - got.get(line.pk, 0))
         short = short or waiting > 0
         if line.backordered_quantity != waiting:
             line.backordered_quantity = waiting

@@ -76,7 +76,11 @@ PRODUCTS = [
      {"PAR": 35}),
     # Sold out everywhere: what backorders are for.
     ("ARM-DUAL", "Dual monitor arm", "89.00", "20.00", "4.1", (45, 15, 12), False, {}),
+    # Not released yet: sold as a pre-order (PREORDER_DAYS ahead).
+    ("CHAIR-ERGO-V2", "Ergonomic office chair, second edition", "299.00", "20.00", "15.0",
+     (68, 68, 120), False, {}),
 ]
+PREORDER_SKU, PREORDER_DAYS = "CHAIR-ERGO-V2", 7
 
 
 @dataclass(frozen=True)
@@ -278,6 +282,9 @@ ORDERS = [
     DemoOrder("Demo: prepayment by bank transfer not received yet.", "nordic",
               [("CHAIR-ERGO-BLK", 6), ("MON-27-4K", 6)], "api", OrderStatus.ON_HOLD,
               PaymentDetails("bank_transfer"), hold_reason=HoldReason.PREPAYMENT_MISSING),
+    DemoOrder("Demo: a pre-order, waiting for the release date.", "camille",
+              [(PREORDER_SKU, 1), ("LAMP-LED-01", 1)], "web", OrderStatus.BACKORDERED,
+              PaymentDetails("card", CARD_APPROVED)),
     DemoOrder("Demo: approved, waiting for sold-out stock.", "belvedere",
               [("ARM-DUAL", 10), ("MON-27-4K", 2)], "email", OrderStatus.BACKORDERED,
               PaymentDetails("card", CARD_APPROVED)),
@@ -329,6 +336,8 @@ def seed_catalogue(*, actor: Actor) -> dict[str, int]:
                 BinLocation.objects.get_or_create(
                     product=products[sku], warehouse=warehouses[code],
                     defaults={"code": f"A{aisle:02d}-S{index // 4 + 1:02d}-B{index % 4 + 1:02d}"})
+        Product.objects.filter(sku=PREORDER_SKU, available_from__isnull=True).update(
+            available_from=timezone.localdate() + timedelta(days=PREORDER_DAYS))
     # Opening stock: only into stock levels that do not exist yet, so a second
     # run never receives the same goods twice.
     for sku, *_rest, stock in PRODUCTS:

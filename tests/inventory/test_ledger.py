@@ -1,8 +1,8 @@
 """The ledger invariant: for every product and warehouse, on_hand equals the
 sum of its stock movements, reserved equals the sum of its active
 reservations, and 0 <= reserved <= on_hand, after any sequence of receipts,
-adjustments, reservations, confirmations, releases, expiries and shipments
-(whole or short picked)."""
+adjustments, reservations, confirmations, releases, expiries, shipments
+(whole or short picked), transfers between warehouses and cycle counts."""
 
 from __future__ import annotations
 
@@ -14,8 +14,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from inventory import api
+from inventory.counts import CountEntry, StartCount, confirm_count, enter_count, start_count
 from inventory.models import Reservation, StockLevel, StockMovement
 from inventory.services import adjust_stock, receive_stock
+from inventory.transfers import TransferStock, transfer_stock
 from oms.lib.errors import ApplicationError
 from tests.factories.inventory import ProductFactory, WarehouseFactory
 
@@ -31,6 +33,10 @@ OPERATIONS = st.one_of(
     # A short pick: only `quantity` units of each line leave.
     st.tuples(st.just("consume_short"), ORDERS, st.just(0), st.integers(-1, 12)),
     st.tuples(st.just("expire"), st.just(0), st.just(0), st.just(0)),
+    # Product a from warehouse b to the other one.
+    st.tuples(st.just("transfer"), st.integers(0, 1), st.integers(0, 1), st.integers(-1, 12)),
+    # A count of product a in warehouse b finding `quantity` units.
+    st.tuples(st.just("count"), st.integers(0, 1), st.integers(0, 1), st.integers(-1, 12)),
 )
 
 
@@ -92,6 +98,17 @@ def test_stock_levels_always_equal_the_ledger(db, operations):
                 api.consume(order_id=order_id, warehouse_id=None, actor_id=None,
                             reference="ship", shipped={order_id * 10: quantity,
                                                        order_id * 10 + 1: quantity})
+            elif name == "transfer":
+                transfer_stock(TransferStock.parse({
+                    "product": products[a].pk, "from_warehouse": warehouses[b].pk,
+                    "to_warehouse": warehouses[1 - b].pk, "quantity": quantity}), actor=None)
+            elif name == "count":
+                count = start_count(StartCount.parse({"warehouse": warehouses[b].pk}),
+                                    actor=None)
+                before = state()  # an open count changes no stock
+                enter_count(CountEntry.parse({"sku": products[a].sku, "quantity": quantity}),
+                            count_id=count.pk, actor=None)
+                confirm_count(count_id=count.pk, actor=None)
             else:
                 clock += timedelta(minutes=31)
                 api.expire_lapsed_holds(now=clock)
