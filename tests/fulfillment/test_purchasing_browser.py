@@ -80,7 +80,8 @@ def test_buy_send_and_receive_in_the_browser(page: Page, live_server, make_user,
     page.locator("#scan-qty").fill("4")
     page.locator("#scan-sku").fill("ARM-DUAL")
     page.keyboard.press("Enter")
-    expect(page.get_by_text("1 waiting order line got its units")).to_be_visible()
+    expect(page.get_by_text("4 x ARM-DUAL received. 1 waiting order line got its units."
+                            )).to_be_visible()
     page.screenshot(path=str(folder / "purchasing-receiving.png"), full_page=True)
     connection.close()
     assert Order.objects.get(pk=order.pk).status == OrderStatus.RESERVED
