@@ -18,8 +18,9 @@ from oms.lib.errors import NotAllowed
 from orders import services as order_services
 from orders.models import Order
 from tests.billing.invoicing_support import reserved_order, ship
-from tests.factories.billing import APPROVE, DECLINE, NEEDS_REVIEW, card
+from tests.factories.billing import APPROVE, DECLINE, NEEDS_REVIEW, authorise, card
 from tests.factories.customers import CustomerFactory
+from tests.factories.orders import make_order
 
 pytestmark = pytest.mark.django_db
 
@@ -153,8 +154,17 @@ def test_a_cancelled_orders_review_payment_is_voided_by_the_sweep(review_order, 
     assert Payment.objects.get(order=review_order).status == PaymentStatus.VOIDED
 
 
-def test_an_expired_orders_review_payment_is_voided_by_the_sweep(review_order):
-    assert order_services.expire_orders(now=timezone.now() + timedelta(days=30)) == 1
-    assert Order.objects.get(pk=review_order.pk).status == "expired"
+def test_a_review_hold_waits_until_decided_and_never_expires(review_order):
+    assert order_services.expire_orders(now=timezone.now() + timedelta(days=30)) == 0
+    assert Order.objects.get(pk=review_order.pk).status == "on_hold"
+    assert services.void_payments_of_closed_orders() == 0
+
+
+def test_an_expired_orders_review_payment_is_voided_by_the_sweep():
+    # Placed, the gateway's review payment recorded, no decision before the stock hold lapsed.
+    order = make_order(customer=CustomerFactory(standing="trusted"))
+    authorise(order, number=NEEDS_REVIEW)
+    assert order_services.expire_orders(now=timezone.now() + timedelta(minutes=61)) == 1
+    assert Order.objects.get(pk=order.pk).status == "expired"
     assert services.void_payments_of_closed_orders() == 1
-    assert Payment.objects.get(order=review_order).status == PaymentStatus.VOIDED
+    assert Payment.objects.get(order=order).status == PaymentStatus.VOIDED
