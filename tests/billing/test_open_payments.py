@@ -18,8 +18,9 @@ from oms.lib.errors import NotAllowed
 from orders import services as order_services
 from orders.models import Order
 from tests.billing.invoicing_support import reserved_order, ship
-from tests.factories.billing import APPROVE, DECLINE, NEEDS_REVIEW, card
+from tests.factories.billing import APPROVE, DECLINE, NEEDS_REVIEW, authorise, card
 from tests.factories.customers import CustomerFactory
+from tests.factories.orders import make_order
 
 pytestmark = pytest.mark.django_db
 
@@ -159,3 +160,13 @@ def test_a_review_hold_never_lapses_so_its_payment_stays_open(review_order):
     assert Order.objects.get(pk=review_order.pk).status == "on_hold"
     assert services.void_payments_of_closed_orders() == 0
     assert open_payments(review_order) == ["review"]
+
+
+def test_an_expired_orders_review_payment_is_voided_by_the_sweep():
+    # Placed, the gateway's review payment recorded, no decision before the stock hold lapsed.
+    order = make_order(customer=CustomerFactory(standing="trusted"))
+    authorise(order, number=NEEDS_REVIEW)
+    assert order_services.expire_orders(now=timezone.now() + timedelta(minutes=61)) == 1
+    assert Order.objects.get(pk=order.pk).status == "expired"
+    assert services.void_payments_of_closed_orders() == 1
+    assert Payment.objects.get(order=order).status == PaymentStatus.VOIDED
