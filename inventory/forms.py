@@ -1,4 +1,4 @@
-"""Back-office forms of the inventory app: stock receipt and adjustment.
+"""Back-office forms of the inventory app: stock receipt and adjustment, unit costs.
 
 Forms only parse and validate input; the services decide and write.
 """
@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import cast
 
 from django import forms
+from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 from inventory.models import Product, Warehouse
@@ -58,3 +59,12 @@ class StockAdjustmentForm(_StockForm):
         if quantity == 0:
             raise forms.ValidationError(_("An adjustment cannot be zero."), code="zero")
         return quantity
+
+
+class ProductCostForm(forms.Form):
+    currency = forms.ChoiceField(label=_("Currency"),
+                                 choices=lambda: [(c, c) for c in settings.CURRENCIES])
+    cost = forms.DecimalField(label=_("Unit cost"), min_value=0, max_digits=14,
+                              decimal_places=2, required=False,
+                              help_text=_("Purchase price plus handling and delivery per "
+                                          "unit. Leave empty to remove."))

@@ -10,7 +10,14 @@ from django.core.paginator import Page, Paginator
 from django.db.models import Count, F, IntegerField, Prefetch, Q, QuerySet, Sum, Value
 from django.db.models.functions import Coalesce
 
-from inventory.models import BinLocation, Product, StockLevel, StockMovement, Warehouse
+from inventory.models import (
+    BinLocation,
+    Product,
+    ProductCost,
+    StockLevel,
+    StockMovement,
+    Warehouse,
+)
 
 if TYPE_CHECKING:
     from django_stubs_ext import WithAnnotations
@@ -68,6 +75,11 @@ def product_with_stock(*, product_id: int) -> ProductStock:
         "on_hand": sum(lv.on_hand for lv in active),
         "reserved": sum(lv.reserved for lv in active),
         "available": sum(lv.available for lv in active)})
+
+
+def product_costs(*, product_id: int) -> list[ProductCost]:
+    """The product's unit cost in each currency it is bought in."""
+    return list(ProductCost.objects.filter(product_id=product_id).order_by("currency"))
 
 
 def recent_movements(*, product_id: int | None = None, warehouse_id: int | None = None,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
@@ -55,6 +55,8 @@ class ProductInfo:
     is_active: bool
     weight_kg: Decimal
     is_fragile: bool
+    # What one unit costs us per currency of purchase (inventory.ProductCost).
+    costs: dict[str, Decimal] = field(default_factory=dict)
 
 
 class InsufficientStock(ApplicationError):

@@ -45,7 +45,8 @@ def _change_form(customer, **changes) -> dict:
             "preferred_language": customer.preferred_language,
             "payment_preference": customer.payment_preference,
             "payment_terms_days": customer.payment_terms_days,
-            "credit_limit": str(customer.credit_limit), "standing": customer.standing,
+            "credit_limit": str(customer.credit_limit),
+            "credit_limit_currency": customer.credit_limit_currency, "standing": customer.standing,
             "notes": customer.notes,
             "addresses-TOTAL_FORMS": 0, "addresses-INITIAL_FORMS": 0,
             "events-TOTAL_FORMS": 0, "events-INITIAL_FORMS": 0, **changes}
