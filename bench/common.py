@@ -300,12 +300,12 @@ def build_catalogue(*, products: int, customers: int, stock: int = 10_000_000,
                                     "opening stock", "bench", "now"))
         with cur.copy("COPY customers_customer (kind, name, email, phone, vat_id,"
                       " preferred_language, payment_preference, payment_terms_days,"
-                      " credit_limit, standing, accepts_backorder, notes, created_at,"
-                      " updated_at) FROM STDIN") as copy:
+                      " credit_limit, credit_limit_currency, standing, accepts_backorder, notes,"
+                      " created_at, updated_at) FROM STDIN") as copy:
             for i in range(1, customers + 1):
                 copy.write_row(("person", f"Bench customer {i}", f"bench{i}@bench.example",
                                 f"+3360000{i:04d}", "", "en", "card", 0, Decimal("0"),
-                                "trusted", False, "", "now", "now"))
+                                "EUR", "trusted", False, "", "now", "now"))
         cur.execute("SELECT id, email FROM customers_customer ORDER BY id")
         customer_rows = cur.fetchall()
         cur.execute("SELECT p.sku, s.id FROM inventory_stocklevel s"

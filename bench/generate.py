@@ -138,13 +138,14 @@ def generate(*, orders: int, customers: int, products: int, seed: int = 5,
             created = _ts(now - span - timedelta(days=rng.randint(0, 365)))
             standing = "trusted" if i % 3 else "new"
             cbuf.write(f"{i}\tperson\t{name}\t{first.lower()}.{last.lower()}{i}@example.com\t"
-                       f"+33 6 {i:08d}\t\ten\tcard\t0\t0.00\t{standing}\tf\t\t"
+                       f"+33 6 {i:08d}\t\ten\tcard\t0\t0.00\tEUR\t{standing}\tf\t\t"
                        f"{created}\t{created}\n")
             abuf.write(f"{i}\t{i}\tshipping\t{name}\t{i} rue de la Paix\t\t750{i % 20:02d}\t"
                        f"{rng.choice(CITIES)}\t\tFR\tt\t{created}\n")
         _copy(cur, "customers_customer", "id, kind, name, email, phone, vat_id,"
               " preferred_language, payment_preference, payment_terms_days, credit_limit,"
-              " standing, accepts_backorder, notes, created_at, updated_at", cbuf)
+              " credit_limit_currency, standing, accepts_backorder, notes, created_at,"
+              " updated_at", cbuf)
         _copy(cur, "customers_address", "id, customer_id, kind, name, line1, line2, postal_code,"
               " city, region, country, is_default, created_at", abuf)
         timings["catalogue_and_customers"] = time.monotonic() - started

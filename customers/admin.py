@@ -43,7 +43,7 @@ class CustomerEventInline(ReadOnlyInline):
 @admin.register(Customer)
 class CustomerAdmin(admin.ModelAdmin):
     list_display = ["name", "email", "phone", "kind", "standing", "payment_preference",
-                    "payment_terms_days", "credit_limit", "created_at"]
+                    "payment_terms_days", "credit_limit", "credit_limit_currency", "created_at"]
     list_filter = ["standing", "kind", "payment_preference", "preferred_language",
                    "accepts_backorder", "ship_complete"]
     search_fields = ["name", "email", "phone", "vat_id"]
@@ -55,7 +55,8 @@ class CustomerAdmin(admin.ModelAdmin):
         (None, {"fields": ["kind", "name", "email", "phone", "vat_id", "preferred_language",
                            "time_zone"]}),
         (_("Terms"), {"fields": ["payment_preference", "payment_terms_days", "credit_limit",
-                                 "standing", "accepts_backorder", "ship_complete"]}),
+                                 "credit_limit_currency", "standing", "accepts_backorder",
+                                 "ship_complete"]}),
         (_("API"), {"fields": ["api_tokens"],
                     "description": _("API orders for this customer use its terms, credit "
                                      "limit and standing only when placed with one of these "

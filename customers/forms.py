@@ -40,6 +40,10 @@ class CustomerForm(forms.Form):
                                             help_text=_("0 = prepaid."))
     credit_limit = forms.DecimalField(label=_("Credit limit"), min_value=0, max_digits=14,
                                       decimal_places=2, initial=0)
+    credit_limit_currency = forms.ChoiceField(
+        label=_("Credit limit currency"), choices=lambda: [(c, c) for c in settings.CURRENCIES],
+        initial=lambda: settings.DEFAULT_CURRENCY,
+        help_text=_("Orders and invoices in other currencies are converted into it."))
     standing = forms.ChoiceField(label=_("Standing"), choices=Standing.choices,
                                  initial=Standing.NEW)
     accepts_backorder = forms.BooleanField(label=_("Accepts backorders"), required=False)

@@ -109,6 +109,13 @@ def _days(value: Any) -> int:
     return value
 
 
+def _currency(value: Any) -> str:
+    if not isinstance(value, str) or value not in settings.CURRENCIES:
+        raise ValueError(_("Unknown currency %(currency)s; use one of %(allowed)s.")
+                         % {"currency": value, "allowed": ", ".join(settings.CURRENCIES)})
+    return value
+
+
 def _language(value: Any) -> str:
     codes = [code for code, _name in settings.LANGUAGES]
     if value not in codes:
@@ -134,6 +141,8 @@ class CustomerInput(NewCustomer):
     payment_preference: PaymentPreference = PaymentPreference.CARD
     payment_terms_days: Annotated[int, BeforeValidator(_days)] = 0
     credit_limit: Annotated[Decimal, BeforeValidator(_amount)] = Decimal("0.00")
+    credit_limit_currency: Annotated[str, BeforeValidator(_currency)] = Field(
+        default_factory=lambda: str(settings.DEFAULT_CURRENCY))
     standing: Standing = Standing.NEW
     accepts_backorder: Annotated[bool, Field(strict=True)] = False
     ship_complete: Annotated[bool, Field(strict=True)] = True

@@ -26,6 +26,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from oms.lib.money import format_money
+from oms.models import default_currency, validate_currency
 
 
 class CustomerKind(models.TextChoices):
@@ -48,7 +49,8 @@ class Standing(models.TextChoices):
 
 # What a customer may buy on credit and whether it may buy at all: changed by
 # Accounting only (permission customers.change_credit_terms).
-CREDIT_TERMS_FIELDS = ("payment_terms_days", "credit_limit", "standing")
+CREDIT_TERMS_FIELDS = ("payment_terms_days", "credit_limit", "credit_limit_currency",
+                       "standing")
 CHANGE_CREDIT_TERMS = "customers.change_credit_terms"
 
 
@@ -87,6 +89,11 @@ class Customer(models.Model):
     credit_limit = models.DecimalField(_("credit limit"), max_digits=14, decimal_places=2,
                                        default=Decimal("0.00"),
                                        validators=[MinValueValidator(Decimal("0.00"))])
+    # The currency of the limit: exposure in other currencies is converted
+    # into it (billing.services.exposure).
+    credit_limit_currency = models.CharField(_("credit limit currency"), max_length=3,
+                                             default=default_currency,
+                                             validators=[validate_currency])
     standing = models.CharField(_("standing"), max_length=10, choices=Standing.choices,
                                 default=Standing.NEW)
     # Accepts that out-of-stock lines wait for stock instead of being refused.
@@ -214,12 +221,12 @@ class CustomerEventKind(models.TextChoices):
     CREDIT_TERMS = "credit_terms", _("Credit terms changed")
 
 
-def _term_value(name: str, value) -> str:
+def _term_value(name: str, value, currency: str | None = None) -> str:
     """One credit term as the reader reads it (in the active language)."""
     if value is None:
         return "—"
     if name == "credit_limit":
-        return format_money(Decimal(value))
+        return format_money(Decimal(value), currency)
     if name == "standing":
         try:
             return str(Standing(value).label)
@@ -234,6 +241,8 @@ def _credit_terms_summary(event: CustomerEvent) -> str:
     # jsonb keeps no key order: show the fields in the form's order.
     names = sorted(changes, key=lambda n: CREDIT_TERMS_FIELDS.index(n)
                    if n in CREDIT_TERMS_FIELDS else len(CREDIT_TERMS_FIELDS))
+    # A limit changed with its currency is shown in the currency before and after.
+    currencies = changes.get("credit_limit_currency", {})
     for name in names:
         change = changes[name]
         try:
@@ -242,8 +251,8 @@ def _credit_terms_summary(event: CustomerEvent) -> str:
             label = name
         parts.append(gettext("%(field)s: %(before)s → %(after)s") % {
             "field": label[:1].upper() + label[1:],
-            "before": _term_value(name, change.get("before")),
-            "after": _term_value(name, change.get("after"))})
+            "before": _term_value(name, change.get("before"), currencies.get("before")),
+            "after": _term_value(name, change.get("after"), currencies.get("after"))})
     return "; ".join(parts)
 
 

@@ -6,6 +6,8 @@ adjustment pages (which call the services and write the ledger), and
 reservations and movements are read-only records.
 """
 
+from django import forms
+from django.conf import settings
 from django.contrib import admin
 from django.urls import reverse
 from django.utils.html import format_html
@@ -14,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from inventory.models import (
     BinLocation,
     Product,
+    ProductCost,
     Reservation,
     StockCount,
     StockCountLine,
@@ -31,6 +34,35 @@ class BinLocationInline(admin.TabularInline):
     autocomplete_fields = ["warehouse"]
 
 
+class ProductCostForm(forms.ModelForm):
+    currency = forms.TypedChoiceField(
+        label=_("currency"), choices=lambda: [(c, c) for c in settings.CURRENCIES])
+
+    class Meta:
+        model = ProductCost
+        fields = ["product", "currency", "cost"]
+
+
+class ProductCostInline(admin.TabularInline):
+    model = ProductCost
+    form = ProductCostForm
+    extra = 0
+    fields = ["currency", "cost", "updated_at"]
+    readonly_fields = ["updated_at"]
+
+
+@admin.register(ProductCost)
+class ProductCostAdmin(admin.ModelAdmin):
+    """Unit costs per currency of purchase, for the margin (also on the product)."""
+
+    form = ProductCostForm
+    list_display = ["product", "currency", "cost", "updated_at"]
+    list_filter = ["currency"]
+    search_fields = ["product__sku", "product__name"]
+    autocomplete_fields = ["product"]
+    list_select_related = ["product"]
+
+
 @admin.register(Product)
 class ProductAdmin(admin.ModelAdmin):
     list_display = ["sku", "name", "unit_price", "tax_rate", "weight_kg", "is_fragile",
@@ -38,7 +70,7 @@ class ProductAdmin(admin.ModelAdmin):
     list_filter = ["is_active", "is_fragile", "tax_rate", "available_from"]
     search_fields = ["sku", "name"]
     readonly_fields = ["created_at", "updated_at", "stock_link"]
-    inlines = [BinLocationInline]
+    inlines = [BinLocationInline, ProductCostInline]
     fieldsets = [
         (None, {"fields": ["sku", "name", "description", "is_active", "available_from"]}),
         (_("Price"), {"fields": ["unit_price", "tax_rate"]}),

@@ -1,5 +1,5 @@
-"""Back-office forms of the inventory app: stock receipt, adjustment, transfer
-and count.
+"""Back-office forms of the inventory app: stock receipt, adjustment, transfer,
+count and unit costs.
 
 Forms only parse and validate input; the services decide and write.
 """
@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import cast
 
 from django import forms
+from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 from inventory.models import Product, Warehouse
@@ -103,3 +104,12 @@ class StartCountForm(forms.Form):
         super().__init__(*args, **kwargs)
         warehouse = cast(forms.ModelChoiceField, self.fields["warehouse"])
         warehouse.queryset = Warehouse.objects.filter(is_active=True).order_by("code")
+
+
+class ProductCostForm(forms.Form):
+    currency = forms.ChoiceField(label=_("Currency"),
+                                 choices=lambda: [(c, c) for c in settings.CURRENCIES])
+    cost = forms.DecimalField(label=_("Unit cost"), min_value=0, max_digits=14,
+                              decimal_places=2, required=False,
+                              help_text=_("Purchase price plus handling and delivery per "
+                                          "unit. Leave empty to remove."))

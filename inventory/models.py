@@ -18,6 +18,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_fsm import FSMField, FSMModelMixin, transition
 
+from oms.models import validate_currency
+
 
 class Product(models.Model):
     sku = models.CharField(_("SKU"), max_length=64, unique=True)
@@ -66,6 +68,35 @@ class Product(models.Model):
     def is_preorder_on(self, day) -> bool:
         """Whether an order placed on `day` waits for the release date."""
         return self.available_from is not None and day < self.available_from
+
+
+class ProductCost(models.Model):
+    """What one unit of a product costs us in one currency of purchase (the
+    supplier's price plus what it takes to process and deliver it), for the
+    margin. Order lines copy it at placement (`OrderLine.unit_cost`)."""
+
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="costs",
+                                verbose_name=_("product"))
+    currency = models.CharField(_("currency"), max_length=3, validators=[validate_currency])
+    cost = models.DecimalField(_("unit cost"), max_digits=14, decimal_places=2,
+                               validators=[MinValueValidator(Decimal("0"))])
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("product cost")
+        verbose_name_plural = _("product costs")
+        ordering = ["product_id", "currency"]
+        constraints = [
+            models.UniqueConstraint(fields=["product", "currency"],
+                                    name="inventory_productcost_one_per_currency",
+                                    violation_error_message=_(
+                                        "This product already has a cost in that currency.")),
+            models.CheckConstraint(condition=models.Q(cost__gte=0),
+                                   name="inventory_productcost_non_negative"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.cost} {self.currency}"
 
 
 class Warehouse(models.Model):

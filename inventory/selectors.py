@@ -14,6 +14,7 @@ from django.urls import reverse
 from inventory.models import (
     BinLocation,
     Product,
+    ProductCost,
     StockCount,
     StockCountLine,
     StockLevel,
@@ -79,6 +80,11 @@ def product_with_stock(*, product_id: int) -> ProductStock:
         "on_hand": sum(lv.on_hand for lv in active),
         "reserved": sum(lv.reserved for lv in active),
         "available": sum(lv.available for lv in active)})
+
+
+def product_costs(*, product_id: int) -> list[ProductCost]:
+    """The product's unit cost in each currency it is bought in."""
+    return list(ProductCost.objects.filter(product_id=product_id).order_by("currency"))
 
 
 def recent_movements(*, product_id: int | None = None, warehouse_id: int | None = None,

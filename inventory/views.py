@@ -7,10 +7,11 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from inventory import selectors, services
-from inventory.forms import StockAdjustmentForm, StockReceiptForm
+from inventory.costs import set_product_cost
+from inventory.forms import ProductCostForm, StockAdjustmentForm, StockReceiptForm
 from oms.lib.auth import AuthenticatedRequest, permission_required
 from oms.lib.errors import ApplicationError
 from oms.lib.htmx import render_partial
@@ -37,10 +38,33 @@ def product_list(request: AuthenticatedRequest) -> HttpResponse:
 @require_GET
 @permission_required("inventory.view_product")
 def product_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    return _product_page(request, pk, cost_form=ProductCostForm())
+
+
+def _product_page(request: HttpRequest, pk: int, *, cost_form: ProductCostForm,
+                  status: int = 200) -> HttpResponse:
     stock = get_or_404(selectors.product_with_stock, product_id=pk)
     context = {"product": stock.product, "levels": stock.levels, "totals": stock.totals,
-               "movements": selectors.recent_movements(product_id=pk)}
-    return render(request, "inventory/product_detail.html", context)
+               "movements": selectors.recent_movements(product_id=pk),
+               "costs": selectors.product_costs(product_id=pk), "cost_form": cost_form}
+    return render(request, "inventory/product_detail.html", context, status=status)
+
+
+@require_POST
+@permission_required("inventory.change_productcost")
+def product_cost(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    """Set or remove the product's unit cost in one currency."""
+    form = ProductCostForm(request.POST)
+    if form.is_valid():
+        try:
+            set_product_cost(product_id=pk, data=form.cleaned_data, actor=request.user)
+        except ApplicationError as error:
+            errors_onto_form(form, error)
+        else:
+            messages.success(request, _("Unit cost in %(currency)s saved.")
+                             % {"currency": form.cleaned_data["currency"]})
+            return redirect("inventory:product_detail", pk=pk)
+    return _product_page(request, pk, cost_form=form, status=400)
 
 
 @require_GET

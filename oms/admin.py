@@ -1,5 +1,5 @@
 """Admin for the project's own rows: outbox messages, API tokens, idempotency
-records, users' preferences and used one-time form keys.
+records, users' preferences, used one-time form keys and exchange rates.
 
 Axes registers its own admin (access attempts, lockouts, failures).
 """
@@ -18,6 +18,7 @@ from oms.lib.preferences import save_language
 from oms.models import (
     ApiScope,
     ApiToken,
+    ExchangeRate,
     FormSubmission,
     IdempotencyRecord,
     OutboxMessage,
@@ -150,3 +151,30 @@ class UserPreferenceAdmin(admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         save_language(user=obj.user, language=obj.language)
+
+
+def currency_choices() -> list[tuple[str, str]]:
+    return [(code, code) for code in settings.CURRENCIES]
+
+
+class ExchangeRateForm(forms.ModelForm):
+    base = forms.TypedChoiceField(label=_("from currency"), choices=currency_choices)
+    quote = forms.TypedChoiceField(label=_("to currency"), choices=currency_choices)
+
+    class Meta:
+        model = ExchangeRate
+        fields = ["base", "quote", "rate", "valid_from"]
+
+
+@admin.register(ExchangeRate)
+class ExchangeRateAdmin(admin.ModelAdmin):
+    """Rates used to convert costs and credit exposure (oms.currencies):
+    add a new row from a date rather than editing a past one, so figures
+    already computed keep the rate they were computed with."""
+
+    form = ExchangeRateForm
+    list_display = ["base", "quote", "rate", "valid_from", "created_at"]
+    list_filter = ["base", "quote", "valid_from"]
+    search_fields = ["base", "quote"]
+    date_hierarchy = "valid_from"
+    readonly_fields = ["created_at"]

@@ -1,11 +1,12 @@
 """Models of the project itself: the outbox, the back-office permissions, API
-tokens and idempotency records, one-time form keys.
+tokens and idempotency records, one-time form keys, exchange rates.
 
 `oms` owns cross-cutting rows only; it imports no domain app.
 """
 
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -203,3 +204,53 @@ class FormSubmission(models.Model):
 
     def __str__(self) -> str:
         return f"{self.purpose} {self.key}"
+
+
+def default_currency() -> str:
+    """The base currency (settings.DEFAULT_CURRENCY), as a field default."""
+    return str(settings.DEFAULT_CURRENCY)
+
+
+def validate_currency(value: str) -> None:
+    """One of settings.CURRENCIES (checked here, not as choices, so adding a
+    currency needs no migration)."""
+    if value not in settings.CURRENCIES:
+        raise ValidationError(
+            _("Unknown currency %(currency)s; use one of %(allowed)s."),
+            code="unknown_currency",
+            params={"currency": value, "allowed": ", ".join(settings.CURRENCIES)})
+
+
+class ExchangeRate(models.Model):
+    """One unit of `base` is worth `rate` units of `quote` from `valid_from`
+    on, until a newer rate of the same pair. Maintained in the admin; read
+    only through `oms.currencies.convert`."""
+
+    base = models.CharField(_("from currency"), max_length=3, validators=[validate_currency])
+    quote = models.CharField(_("to currency"), max_length=3, validators=[validate_currency])
+    rate = models.DecimalField(_("rate"), max_digits=18, decimal_places=8,
+                               help_text=_("Units of the target currency for one unit of "
+                                           "the source currency."))
+    valid_from = models.DateField(_("valid from"))
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("exchange rate")
+        verbose_name_plural = _("exchange rates")
+        ordering = ["base", "quote", "-valid_from"]
+        constraints = [
+            models.UniqueConstraint(fields=["base", "quote", "valid_from"],
+                                    name="oms_exchangerate_pair_date_uniq",
+                                    violation_error_message=_(
+                                        "This pair already has a rate from that date.")),
+            models.CheckConstraint(condition=models.Q(rate__gt=0),
+                                   name="oms_exchangerate_rate_positive",
+                                   violation_error_message=_("The rate must be above zero.")),
+            models.CheckConstraint(condition=~models.Q(base=models.F("quote")),
+                                   name="oms_exchangerate_two_currencies",
+                                   violation_error_message=_(
+                                       "Choose two different currencies.")),
+        ]
+
+    def __str__(self) -> str:
+        return f"1 {self.base} = {self.rate} {self.quote} ({self.valid_from})"

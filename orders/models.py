@@ -435,6 +435,11 @@ class OrderLine(models.Model):
     # Set when the product was ordered before its release date (a pre-order):
     # the line waits and is allocated once stock is in and the date is reached.
     available_from = models.DateField(_("pre-order, available from"), null=True, blank=True)
+    # What one unit cost us, in the order's currency, copied at placement
+    # (orders.costs): the margin stays what it was when sold. Null: no cost
+    # known, and the margin is unknown (never 100 %).
+    unit_cost = models.DecimalField(_("unit cost"), max_digits=14, decimal_places=2,
+                                    null=True, blank=True)
 
     class Meta:
         verbose_name = _("order line")
@@ -509,6 +514,18 @@ class StatusCause(models.TextChoices):
     # With `figures`: {"open"|"order"|"limit": {"amount", "currency"}}.
     CREDIT_LIMIT = "credit_limit", _(
         "Open orders %(open)s plus this order %(order)s exceed the credit limit %(limit)s.")
+    # With `figures` ("open", "invoices", "order", "total", "limit"; with
+    # "order_converted" when the order is in another currency than the limit).
+    CREDIT_EXPOSURE = "credit_exposure", _(
+        "Open orders %(open)s plus unpaid invoices %(invoices)s plus this order %(order)s "
+        "make %(total)s, over the credit limit %(limit)s.")
+    CREDIT_EXPOSURE_CONVERTED = "credit_exposure_converted", _(
+        "Open orders %(open)s plus unpaid invoices %(invoices)s plus this order %(order)s "
+        "(%(order_converted)s) make %(total)s, over the credit limit %(limit)s.")
+    # With `figures` {"from", "to"}: currency codes.
+    CREDIT_RATE_MISSING = "credit_rate_missing", _(
+        "No exchange rate from %(from)s to %(to)s: the credit exposure cannot be computed; "
+        "check the credit limit by hand.")
     ACCOUNT_REVIEW = "account_review", _(
         "Placed through an API token this customer does not allow on its account: its "
         "payment terms and standing do not apply until Sales confirm the order.")
@@ -522,7 +539,8 @@ def _status_reason(event: OrderEvent) -> str:
         text = str(StatusCause(cause).label)
         figures = event.data.get("figures")
         if figures:
-            text %= {name: _amount(value) for name, value in figures.items()}
+            text %= {name: _amount(value) if isinstance(value, dict) else str(value)
+                     for name, value in figures.items()}
     released = event.data.get("released_hold")
     if released in CREDIT_HOLDS:
         # Who released a credit hold matters to the audit: say which hold it was.

@@ -16,6 +16,8 @@ queries with ten orders or a million. Each query is bounded by an index:
   about 0.25 s for the whole dashboard at a million orders (34,000 shipped in
   the 30-day window);
 - overdue receivables: billing's open invoices past their due date;
+- this month's margin: the lines of the orders placed this month, one
+  GROUP BY currency (orders.margins);
 - low stock: inventory's own selector (stock levels, not orders).
 """
 
@@ -33,6 +35,7 @@ from django.utils import timezone
 from billing.models import UNSETTLED_STATUSES, Invoice
 from inventory import selectors as inventory_selectors
 from inventory.models import StockLevel
+from orders.margins import Margin, sold_margins
 from orders.models import EventKind, Order, OrderEvent, OrderStatus
 
 # States that end an order's life: counted over a recent window only, so the
@@ -110,6 +113,8 @@ class ManagerDashboard:
     recent_days: int
     overdue: list[Overdue]
     low_stock: list[StockLevel] = field(default_factory=list)
+    # This month's margin per currency (orders.margins).
+    margins: list[Margin] = field(default_factory=list)
 
 
 def _start_of(day) -> datetime:
@@ -215,4 +220,13 @@ def manager_dashboard(*, now: datetime | None = None) -> ManagerDashboard:
         statuses=orders_by_status(now=now), lead_times=lead_times(now=now),
         lead_time_days=LEAD_TIME_DAYS, recent_days=RECENT_DAYS,
         overdue=overdue,
-        low_stock=inventory_selectors.low_stock(limit=LOW_STOCK_LIMIT))
+        low_stock=inventory_selectors.low_stock(limit=LOW_STOCK_LIMIT),
+        margins=month_margins(now=now))
+
+
+def month_margins(*, now: datetime | None = None) -> list[Margin]:
+    """This month's margin per currency over the lines sold (placed since the
+    start of the month, cancelled and expired orders excluded): one query
+    over the same placed_at range as the revenue."""
+    _today, _week, month = period_starts(now)
+    return [margin for _group, margin in sold_margins(placed_from=month)]

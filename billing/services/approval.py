@@ -16,8 +16,9 @@ the provider for its method and applies the rules of the source documents
                                     -> on_hold (prepayment_missing); managers
                                        are e-mailed
 5. on account (net terms, or bank transfer for a customer with payment terms)
-   and the open orders on account plus this one exceed the credit limit
-                                    -> on_hold (credit_limit)
+   and the open orders on account plus the unpaid invoice balances plus this
+   one, in the limit's currency, exceed the credit limit, or an exchange rate
+   to convert them is missing       -> on_hold (credit_limit)
 6. new customer                     -> on_hold (new_customer)
 7. placed through an API token the customer does not allow on its account
    (`Order.account_unverified`)     -> on_hold (account_review); such an
@@ -53,13 +54,14 @@ from typing import Any
 from django.conf import settings
 from django.core import signing
 from django.db import transaction
-from django.db.models import Sum
 from django.utils.translation import gettext as _
 from django_fsm import can_proceed
 
 from billing.locks import lock_order, lock_payment
 from billing.models import OPEN_STATUSES, Payment, PaymentMethod, PaymentStatus
 from billing.providers import PaymentError, ProviderResult, get_provider, provider_for_method
+from billing.services.exposure import credit_exposure
+from oms.currencies import MissingRate
 from oms.lib import outbox
 from oms.lib.actors import Actor
 from oms.lib.errors import ApplicationError, NotAllowed
@@ -75,7 +77,6 @@ CARD_METHODS = (PaymentMethod.CARD, PaymentMethod.PAYPAL)
 # What the gateway accepted: the money is held on the card (a review ends in
 # a capture when a person approves the order, or a void).
 CARD_ACCEPTED = (PaymentStatus.AUTHORISED, PaymentStatus.REVIEW)
-ON_ACCOUNT_METHODS = (PaymentMethod.NET_TERMS, PaymentMethod.BANK_TRANSFER)
 CARD_LINK_SALT = "billing.card-retry"
 
 
@@ -186,12 +187,9 @@ def decide(*, order: Order, method: str, result: ProviderResult | None,
     on_account = method == PaymentMethod.NET_TERMS or (
         method == PaymentMethod.BANK_TRANSFER and not prepaid)
     if on_account:
-        exposure = open_exposure(customer_id=customer.pk, exclude_order_id=order.pk)
-        if exposure + order.total_gross > customer.credit_limit:
-            return _verdict(False, HoldReason.CREDIT_LIMIT, StatusCause.CREDIT_LIMIT,
-                            currency=order.currency,
-                            figures={"open": exposure, "order": order.total_gross,
-                                     "limit": customer.credit_limit})
+        held = credit_verdict(order)
+        if held is not None:
+            return held
     if not customer.is_trusted:
         return _verdict(False, HoldReason.NEW_CUSTOMER, StatusCause.NEW_CUSTOMER)
     if order.account_unverified:
@@ -199,13 +197,36 @@ def decide(*, order: Order, method: str, result: ProviderResult | None,
     return _verdict(True, "", StatusCause.AUTO_APPROVED)
 
 
-def open_exposure(*, customer_id: int, exclude_order_id: int | None = None) -> Decimal:
-    """What the customer owes or will owe on account: open orders not yet paid."""
-    orders = Order.objects.filter(Order.owing_q(), customer_id=customer_id,
-                                  payment_method__in=ON_ACCOUNT_METHODS)
-    if exclude_order_id is not None:
-        orders = orders.exclude(pk=exclude_order_id)
-    return orders.aggregate(total=Sum("total_gross"))["total"] or Decimal("0.00")
+def credit_verdict(order: Order) -> Verdict | None:
+    """A credit-limit hold saying its figures, or None when the order fits.
+
+    The exposure (billing.services.exposure) is in the limit's currency; an
+    exchange rate missing for any amount holds the order and says which,
+    rather than comparing a sum that leaves it out."""
+    try:
+        exposure = credit_exposure(customer=order.customer, order=order)
+    except MissingRate as missing:
+        cause = StatusCause.CREDIT_RATE_MISSING
+        figures = {"from": missing.base, "to": missing.quote}
+        return Verdict(False, HoldReason.CREDIT_LIMIT, str(cause.label) % figures,
+                       cause={"cause": cause.value, "figures": figures})
+    if not exposure.exceeds_limit:
+        return None
+    amounts = {"open": (exposure.open_orders, exposure.currency),
+               "invoices": (exposure.unpaid_invoices, exposure.currency),
+               "order": (exposure.order_amount, exposure.order_currency),
+               "total": (exposure.total, exposure.currency),
+               "limit": (exposure.limit, exposure.currency)}
+    cause = StatusCause.CREDIT_EXPOSURE
+    if exposure.order_currency != exposure.currency:
+        cause = StatusCause.CREDIT_EXPOSURE_CONVERTED
+        amounts["order_converted"] = (exposure.order, exposure.currency)
+    text = str(cause.label) % {name: money(amount, currency)
+                               for name, (amount, currency) in amounts.items()}
+    return Verdict(False, HoldReason.CREDIT_LIMIT, text, cause={
+        "cause": cause.value,
+        "figures": {name: {"amount": str(amount), "currency": currency}
+                    for name, (amount, currency) in amounts.items()}})
 
 
 def _authorise_for_order(order: Order, method: str, payment: PaymentDetails | None,

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
+from django.db.models import JSONField
+from django.db.models.expressions import RawSQL
+
 from inventory.api.types import ProductInfo, WarehouseAvailability
 from inventory.models import Product, StockLevel
 
@@ -21,12 +26,25 @@ def availability(*, product_ids: list[int]) -> dict[int, list[WarehouseAvailabil
     return result
 
 
+# The unit cost per currency as {"EUR": "4.00"}, in the catalogue's own query
+# (text, so no amount passes through a JSON float).
+_COSTS = RawSQL("(SELECT jsonb_object_agg(c.currency, c.cost::text) FROM inventory_productcost c"
+                " WHERE c.product_id = inventory_product.id)", [], output_field=JSONField())
+
+
 def products_by_sku(*, skus: list[str]) -> dict[str, ProductInfo]:
-    """Catalogue data for the given SKUs (exact match); unknown SKUs are absent."""
+    """Catalogue data for the given SKUs (exact match) with their unit costs;
+    unknown SKUs are absent. One query."""
     fields = ("pk", "sku", "name", "unit_price", "tax_rate", "is_active", "weight_kg",
               "is_fragile", "available_from")
+    rows = Product.objects.filter(sku__in=set(skus)).annotate(unit_costs=_COSTS).values_list(
+        *fields, "unit_costs")
     return {
-        row[1]: ProductInfo(*row)
-        for row in Product.objects.filter(sku__in=set(skus)).values_list(*fields)
+        sku: ProductInfo(pk, sku, name, unit_price, tax_rate, is_active, weight_kg, is_fragile,
+                         available_from,
+                         costs={code: Decimal(cost) for code, cost in (costs or {}).items()})
+        for (pk, sku, name, unit_price, tax_rate, is_active, weight_kg, is_fragile,
+             available_from, costs) in rows
     }
+
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 
@@ -57,6 +57,8 @@ class ProductInfo:
     is_fragile: bool
     # The release date; ordered before it, a line is a pre-order.
     available_from: date | None = None
+    # What one unit costs us per currency of purchase (inventory.ProductCost).
+    costs: dict[str, Decimal] = field(default_factory=dict)
 
     def is_preorder_on(self, day: date) -> bool:
         return self.available_from is not None and day < self.available_from

@@ -17,6 +17,7 @@ from oms.lib.errors import ApplicationError
 from oms.lib.submissions import claim_submission, record_submission_result
 from oms.models import ApiToken
 from orders import events as order_events
+from orders.costs import snapshot_costs
 from orders.inputs import LineInput, PlaceOrder
 from orders.models import Order, OrderEvent, OrderLine, OrderStatus, next_order_number
 from orders.payments import PaymentDetails, check_payment_details, enqueue_payment_approval
@@ -100,6 +101,7 @@ def _price_lines(order: Order, priced: list[tuple[inventory_api.ProductInfo, int
                                                                 start=1)]
     totals = compute_totals(prices)
     order.total_net, order.total_tax, order.total_gross = totals.net, totals.tax, totals.gross
+    snapshot_costs(order, lines, [product for product, _quantity in priced])
     return lines
 
 

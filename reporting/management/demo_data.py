@@ -3,7 +3,8 @@
 Orders and customers go in through their apps' services, so the demo data
 obeys the same rules (stock holds, payment approval, events, e-mails) as real
 data. Catalogue master data (warehouses, products, bins) has no service: it is
-created like the admin would. Stock arrives through `inventory.services.receive_stock`.
+created like the admin would, with unit costs and exchange rates. Stock
+arrives through `inventory.services.receive_stock`.
 
 Idempotent: products, warehouses and customers are keyed by SKU, code and
 e-mail; stock is received only into a stock level that does not exist yet;
@@ -16,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 
 from django.db import transaction
@@ -30,9 +31,17 @@ from customers.services import upsert_customer
 from fulfillment import services as fulfillment_services
 from fulfillment.inputs import Handover, Packing, PickScan
 from fulfillment.models import Carrier, CarrierService, PickList
-from inventory.models import BinLocation, Product, Reservation, StockLevel, Warehouse
+from inventory.models import (
+    BinLocation,
+    Product,
+    ProductCost,
+    Reservation,
+    StockLevel,
+    Warehouse,
+)
 from inventory.services import receive_stock
 from oms.lib.actors import Actor
+from oms.models import ExchangeRate
 from orders import services as order_services
 from orders.models import HoldReason, Order, OrderStatus
 from orders.payments import PaymentDetails
@@ -81,6 +90,28 @@ PRODUCTS = [
      (68, 68, 120), False, {}),
 ]
 PREORDER_SKU, PREORDER_DAYS = "CHAIR-ERGO-V2", 7
+
+# What a unit costs us (purchase, handling, delivery) and the currency it is
+# bought in; the whiteboard has no known cost, so its margin shows "unknown".
+COSTS = {
+    "DESK-OAK-160": ("EUR", "262.00"), "CHAIR-ERGO-BLK": ("EUR", "131.00"),
+    "CAB-3DRW": ("EUR", "98.50"), "MON-27-4K": ("USD", "231.00"),
+    "LAMP-LED-01": ("EUR", "17.20"), "KB-WL-FR": ("EUR", "21.40"),
+    "MOUSE-WL": ("EUR", "9.80"), "HEADSET-USB": ("USD", "34.50"),
+    "MUG-CER-6": ("EUR", "11.90"), "PAPER-A4-500": ("EUR", "3.10"),
+    "BOOK-O2C": ("EUR", "19.00"), "ARM-DUAL": ("EUR", "41.00"),
+}
+# Units of each currency for one euro, from the start of the demo's history.
+EXCHANGE_RATES = {"GBP": Decimal("0.86"), "USD": Decimal("1.08")}
+RATES_FROM = date(2020, 1, 1)
+
+
+def cost_in_euros(sku: str) -> Decimal | None:
+    """The demo unit cost of `sku` in euros (None: unknown)."""
+    if sku not in COSTS:
+        return None
+    currency, cost = COSTS[sku]
+    return Decimal(cost) / EXCHANGE_RATES[currency] if currency != "EUR" else Decimal(cost)
 
 
 @dataclass(frozen=True)
@@ -332,12 +363,18 @@ def seed_catalogue(*, actor: Actor) -> dict[str, int]:
                     "weight_kg": Decimal(kg), "length_cm": length, "width_cm": width,
                     "height_cm": height, "is_fragile": fragile})
             created["products"] += was_created
+            if sku in COSTS:
+                ProductCost.objects.get_or_create(product=products[sku], currency=COSTS[sku][0],
+                                                  defaults={"cost": Decimal(COSTS[sku][1])})
             for aisle, code in enumerate(warehouses, start=1):
                 BinLocation.objects.get_or_create(
                     product=products[sku], warehouse=warehouses[code],
                     defaults={"code": f"A{aisle:02d}-S{index // 4 + 1:02d}-B{index % 4 + 1:02d}"})
         Product.objects.filter(sku=PREORDER_SKU, available_from__isnull=True).update(
             available_from=timezone.localdate() + timedelta(days=PREORDER_DAYS))
+        for currency, rate in EXCHANGE_RATES.items():
+            ExchangeRate.objects.get_or_create(base="EUR", quote=currency,
+                                               valid_from=RATES_FROM, defaults={"rate": rate})
     # Opening stock: only into stock levels that do not exist yet, so a second
     # run never receives the same goods twice.
     for sku, *_rest, stock in PRODUCTS:

@@ -45,6 +45,7 @@ from oms.lib.money import quantize_money
 from orders import events
 from orders.models import ORDER_NUMBER_SEQUENCE, Order, OrderLine, OrderStatus, StatusCause
 from orders.totals import PricedLine, compute_totals
+from reporting.management.demo_data import cost_in_euros
 
 HISTORY_DOMAIN = "history.demo.example"
 DAYS = 365
@@ -194,9 +195,11 @@ def _order(rng: random.Random, batch: _Batch, *, customer: Customer, placed_at: 
     for position, product in enumerate(rng.sample(products, rng.randint(1, 4)), start=1):
         quantity = rng.choice((1, 1, 1, 2, 2, 3, 5, 10))
         price = quantize_money(product.unit_price * rate)
+        cost = cost_in_euros(product.sku)
         lines.append(OrderLine(position=position, product=product, sku=product.sku,
                                name=product.name, unit_price=price, tax_rate=product.tax_rate,
-                               quantity=quantity, line_net=quantize_money(price * quantity)))
+                               quantity=quantity, line_net=quantize_money(price * quantity),
+                               unit_cost=None if cost is None else quantize_money(cost * rate)))
     totals = compute_totals([PricedLine(unit_price=line.unit_price, tax_rate=line.tax_rate,
                                         quantity=line.quantity) for line in lines])
     plan = _plan(rng, customer=customer, method=method, placed_at=placed_at, now=now,

@@ -82,7 +82,8 @@ ORDER_FILTERS = """
 @dataclass(frozen=True)
 class Column:
     title: object  # lazy translated
-    kind: str = "text"  # text | int | money | date | datetime | number
+    # text | int | money | date | datetime | number | margin (money; None is "unknown")
+    kind: str = "text"
 
 
 @dataclass(frozen=True)

@@ -19,3 +19,10 @@ def count(value: int | None) -> str:
 
 def hours(value: float | None) -> str:
     return "–" if value is None else number_format(round(value, 1), 1)
+
+
+def percent(part: Decimal | None, whole: Decimal | None) -> str:
+    """`part` as a share of `whole` ("23.5 %"), empty when `whole` is nothing."""
+    if not whole or part is None:
+        return ""
+    return f"{number_format(round(part * 100 / whole, 1), 1)} %"

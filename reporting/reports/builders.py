@@ -75,7 +75,7 @@ def stream_rows(report: Report, params: ReportParams, *,
 
 def _text_cell(value: object, kind: str, zone: ZoneInfo) -> str:
     if value is None:
-        return ""
+        return _("unknown") if kind == "margin" else ""
     if kind == "bool":
         return _("yes") if value else _("no")
     if isinstance(value, datetime):
@@ -83,7 +83,7 @@ def _text_cell(value: object, kind: str, zone: ZoneInfo) -> str:
     if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, Decimal):
-        return f"{value:.2f}" if kind == "money" else str(value)
+        return f"{value:.2f}" if kind in ("money", "margin") else str(value)
     return str(escape_cell(value) if isinstance(value, str) else value)
 
 
@@ -94,7 +94,7 @@ def text_row(report: Report, row: tuple, zone: ZoneInfo) -> list[str]:
 
 def _sheet_cell(value: object, kind: str, zone: ZoneInfo) -> object:
     if value is None:
-        return None
+        return _("unknown") if kind == "margin" else None
     if kind == "bool":
         return _("yes") if value else _("no")
     if isinstance(value, datetime):  # Excel has no time zones: local wall time

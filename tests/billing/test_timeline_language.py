@@ -62,8 +62,9 @@ def test_a_payment_recorded_by_a_french_clerk_reads_in_each_readers_language(
     ({"standing": "new", "credit_limit": Decimal("100000.00")},
      "First orders of a new customer need approval by Sales or Accounting.",
      "nouveau client doivent être approuvées"),
+    # The credit hold's figures are formatted for the reader: "10,00 €" in French.
     ({"credit_limit": Decimal("10.00")},
-     "exceed the credit limit €10.00.", "dépassent"),
+     "over the credit limit €10.00.", "limit 10,00 €."),
 ])
 def test_the_approvals_own_reason_reads_in_each_readers_language(
         client_for, customer_kw, english, french):

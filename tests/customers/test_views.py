@@ -18,7 +18,8 @@ CONTACT = {"kind": "company", "name": "Acme SARL", "email": "buyer@acme.example"
            "phone": "+33 4 72 00 00 00", "vat_id": "FR12345678901", "preferred_language": "fr",
            "payment_preference": "net_terms", "notes": ""}
 # What Accounting posts, with the terms.
-VALID = {**CONTACT, "payment_terms_days": "30", "credit_limit": "5000.00", "standing": "new"}
+VALID = {**CONTACT, "payment_terms_days": "30", "credit_limit": "5000.00",
+         "credit_limit_currency": "EUR", "standing": "new"}
 
 
 def test_list_searches_and_htmx_gets_the_results_only(client_for):
