@@ -171,6 +171,15 @@ USE_THOUSAND_SEPARATOR = True
 DEFAULT_CURRENCY = env.str("DEFAULT_CURRENCY", default="EUR")
 CURRENCIES = env.list("CURRENCIES", default=["EUR", "USD", "GBP"])
 
+# The manual discount (lines and order, in percent of the goods' value) each
+# role may give; above it the order waits for a manager. A person gets the
+# highest of their roles; other roles and the API none.
+ORDER_DISCOUNT_LIMITS = {
+    "Sales": env.int("SALES_DISCOUNT_LIMIT_PERCENT", default=10),
+    "Manager": 100,
+    "Admin": 100,
+}
+
 # How long a placed order holds its stock before the hold lapses (minutes).
 RESERVATION_HOLD_MINUTES = env.int("RESERVATION_HOLD_MINUTES", default=60)
 # How long an order on hold waits, by hold reason (orders.holds): a declined

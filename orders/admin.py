@@ -8,13 +8,21 @@ from django.utils.translation import ngettext
 
 from oms.lib.admin import ReadOnlyAdmin, ReadOnlyInline, run_action
 from orders import services
-from orders.models import HoldReason, Order, OrderEvent, OrderLine
+from orders.models import (
+    DiscountCode,
+    DiscountRedemption,
+    HoldReason,
+    Order,
+    OrderEvent,
+    OrderLine,
+    ShippingRate,
+)
 
 
 class OrderLineInline(ReadOnlyInline):
     model = OrderLine
     fields = readonly_fields = ("position", "sku", "name", "unit_price", "tax_rate", "quantity",
-                                "line_net")
+                                "discount_percent", "discount", "order_discount", "line_net")
 
 
 class OrderEventInline(ReadOnlyInline):
@@ -96,3 +104,40 @@ class OrderEventAdmin(ReadOnlyAdmin):
     list_select_related = ["order", "actor"]
     date_hierarchy = "created_at"
     show_full_result_count = False
+
+
+class DiscountRedemptionInline(ReadOnlyInline):
+    model = DiscountRedemption
+    fields = readonly_fields = ("created_at", "order", "customer", "amount")
+
+
+@admin.register(DiscountCode)
+class DiscountCodeAdmin(admin.ModelAdmin):
+    """Codes are configuration: edited here or on the back-office page; their
+    uses are the redemptions placement records."""
+
+    list_display = ["code", "kind", "value", "currency", "minimum_order", "valid_from",
+                    "valid_until", "max_uses", "max_uses_per_customer", "is_active"]
+    list_filter = ["is_active", "kind", "currency"]
+    search_fields = ["code", "description"]
+    readonly_fields = ["created_at"]
+    inlines = [DiscountRedemptionInline]
+
+
+@admin.register(DiscountRedemption)
+class DiscountRedemptionAdmin(ReadOnlyAdmin):
+    list_display = ["code", "order", "customer", "amount", "created_at"]
+    list_filter = ["code"]
+    search_fields = ["code__code", "order__number", "customer__name", "customer__email"]
+    list_select_related = ["code", "order", "customer"]
+    date_hierarchy = "created_at"
+
+
+@admin.register(ShippingRate)
+class ShippingRateAdmin(admin.ModelAdmin):
+    """The shipping charge table (orders.shipping): one row per currency,
+    country and weight band."""
+
+    list_display = ["currency", "country", "max_weight_kg", "price", "free_above", "label"]
+    list_filter = ["currency", "country"]
+    search_fields = ["country", "label"]

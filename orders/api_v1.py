@@ -52,6 +52,8 @@ class OrderLineOut(Schema):
     quantity: int
     unit_price: str
     tax_rate: str
+    discount: str = Field(description="Off the line: its own discount and its share of the "
+                                      "order's; line_net = quantity x unit_price - discount.")
     line_net: str
 
 
@@ -65,6 +67,9 @@ class OrderOut(Schema):
     total_net: str
     total_tax: str
     total_gross: str
+    discount_total: str = Field(description="All discounts, net of tax (in the lines' nets).")
+    discount_code: str
+    shipping: str = Field(description="The shipping charge, net of tax, in the totals.")
     lines: list[OrderLineOut]
     requested_carrier: str
     placed_at: str | None
@@ -81,15 +86,25 @@ def order_out(order: Order) -> dict:
         "total_net": str(order.total_net),
         "total_tax": str(order.total_tax),
         "total_gross": str(order.total_gross),
+        "discount_total": str(order.discount_total),
+        "discount_code": (order.discount_redemption.code.code
+                          if hasattr(order, "discount_redemption") else ""),
+        "shipping": str(order.shipping_net),
         "lines": [
             {"sku": line.sku, "name": line.name, "quantity": line.quantity,
              "unit_price": str(line.unit_price), "tax_rate": str(line.tax_rate),
+             "discount": str(line.discount + line.order_discount),
              "line_net": str(line.line_net)}
             for line in order.lines.all()
         ],
         "requested_carrier": order.requested_carrier,
         "placed_at": order.placed_at.isoformat() if order.placed_at else None,
     }
+
+
+def _orders():
+    return Order.objects.select_related("customer", "discount_redemption__code") \
+        .prefetch_related("lines")
 
 
 ERRORS = {409: ErrorOut, **BODY_ERRORS, **AUTH_ERRORS}
@@ -120,8 +135,7 @@ def create_order(request, payload: OrderIn,
 
     def answer(order: Order) -> tuple[int, dict]:
         # Read again: after commit the payment decision has run (reserved, on hold).
-        order = Order.objects.select_related("customer").prefetch_related("lines").get(
-            pk=order.pk)
+        order = _orders().get(pk=order.pk)
         return 201, order_out(order)
 
     result = run_idempotent(request, idempotency_key, work, answer)
@@ -138,7 +152,5 @@ def get_order(request, number: Annotated[str, StringConstraints(max_length=32,  
     """Read an order placed with this token (scope: `orders`). Orders placed with another
     token, entered in the back office or imported answer 404, the same as a
     number that does not exist."""
-    order = get_object_or_404(
-        Order.objects.select_related("customer").prefetch_related("lines"), number=number,
-        api_token=request.auth)
+    order = get_object_or_404(_orders(), number=number, api_token=request.auth)
     return order_out(order)

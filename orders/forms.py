@@ -51,6 +51,11 @@ class EntryForm(forms.Form):
         help_text=gettext_lazy("When an item is out of stock."))
     notes = forms.CharField(label=gettext_lazy("Notes"), required=False, max_length=2000,
                             widget=forms.Textarea(attrs={"rows": 2}))
+    discount = forms.CharField(
+        label=gettext_lazy("Order discount"), required=False, max_length=20,
+        help_text=gettext_lazy("10% or an amount net of tax, after the line discounts."))
+    discount_code = forms.CharField(label=gettext_lazy("Discount code"), required=False,
+                                    max_length=40)
     # Saved or placed once per rendered form: a double submit makes no second order.
     submission_key = SubmissionKeyField()
 
@@ -114,11 +119,12 @@ class EntryForm(forms.Form):
                            _("Enter the card number for a card payment."))
         return data
 
-    def input_data(self, lines: list[tuple[str, int | None]]) -> dict[str, Any]:
+    def input_data(self, lines: list[tuple[str, int | None, str | None]]) -> dict[str, Any]:
         """The placement input (`PlaceOrder` with a picked customer, else
-        `CaptureOrder`) as nested data, from the cleaned fields."""
-        data: dict[str, Any] = {"lines": [{"sku": sku, "quantity": quantity}
-                                          for sku, quantity in lines]}
+        `CaptureOrder`) as nested data, from the cleaned fields; lines are
+        (sku, quantity, discount)."""
+        data: dict[str, Any] = {"lines": [{"sku": sku, "quantity": quantity, "discount": discount}
+                                          for sku, quantity, discount in lines]}
         for name, value in self.cleaned_data.items():
             *parents, leaf = name.split(".")
             if name in ("customer", "submission_key"):  # the key goes beside the input
@@ -128,6 +134,7 @@ class EntryForm(forms.Form):
                 target = target.setdefault(parent, {})
             target[leaf] = value
         data["customer"]["kind"] = data["customer"]["kind"] or CustomerKind.PERSON
+        data["discount"] = data["discount"] or None
         if self.cleaned_data.get("customer") is not None:
             data["customer"] = self.cleaned_data["customer"].pk
         return data

@@ -23,6 +23,9 @@ order-level columns must agree on every row of an order.
 | requested_carrier | no | the carrier the customer chose (free text) |
 | ship_complete | no | yes: one parcel; no: ship what is ready; empty: the customer's |
 | notes | no | free text on the order |
+| discount | no | the line's discount: `10%` or an amount net of tax, `5.00` |
+| order_discount | no | the order's discount, the same way |
+| discount_code | no | a discount code |
 
 Prices and totals are never read from the file: unknown columns are refused.
 """
@@ -57,7 +60,7 @@ from oms.lib.submissions import claim_submission
 from orders.capture import capture_order
 from orders.inputs import CaptureOrder
 from orders.models import Channel, Order
-from orders.totals import PricedLine, compute_totals
+from orders.quote import quote
 
 REQUIRED_COLUMNS = [
     "order_ref", "customer_email", "customer_name", "sku", "quantity", "currency",
@@ -65,7 +68,8 @@ REQUIRED_COLUMNS = [
 ]
 OPTIONAL_COLUMNS = [
     "customer_phone", "customer_kind", "ship_line2", "ship_region", "payment_method",
-    "promised_delivery_date", "requested_carrier", "ship_complete", "notes",
+    "promised_delivery_date", "requested_carrier", "ship_complete", "notes", "discount",
+    "order_discount", "discount_code",
 ]
 COLUMNS = REQUIRED_COLUMNS + OPTIONAL_COLUMNS
 # Columns that describe the order, not the line: equal on every row of an order.
@@ -73,7 +77,7 @@ ORDER_COLUMNS = [
     "customer_email", "customer_name", "customer_phone", "customer_kind", "currency",
     "ship_name", "ship_line1", "ship_line2", "ship_postal_code", "ship_city", "ship_region",
     "ship_country", "payment_method", "promised_delivery_date", "requested_carrier",
-    "ship_complete", "notes",
+    "ship_complete", "notes", "order_discount", "discount_code",
 ]
 PAYMENT_METHODS = {"bank_transfer", "net_terms", "paypal"}
 MAX_ROWS = 20_000  # placed in the background with a progress bar (run_import)
@@ -238,7 +242,8 @@ def _capture_input(rows: list[Row]) -> dict:
                      "kind": values["customer_kind"] or "person"},
         "channel": Channel.IMPORT,
         "currency": values["currency"].upper(),
-        "lines": [{"sku": row.values["sku"], "quantity": int(q) if q.isdigit() else q}
+        "lines": [{"sku": row.values["sku"], "quantity": int(q) if q.isdigit() else q,
+                   "discount": row.values["discount"] or None}
                   for row, q in zip(rows, quantities, strict=True)],
         "shipping_address": {name: values[f"ship_{name}"] for name in Address.SNAPSHOT_FIELDS},
         "payment": {"method": values["payment_method"]} if values["payment_method"] else None,
@@ -246,6 +251,8 @@ def _capture_input(rows: list[Row]) -> dict:
         "requested_carrier": values["requested_carrier"],
         "ship_complete": values["ship_complete"],
         "notes": values["notes"],
+        "discount": values["order_discount"] or None,
+        "discount_code": values["discount_code"],
     }
 
 
@@ -255,7 +262,17 @@ def _column(path: str) -> str:
     if path.startswith("lines."):
         return path.rsplit(".", 1)[-1]
     path = path.replace("shipping_address.", "ship_").replace("customer.", "customer_")
-    return {"payment.method": "payment_method", "payment": "payment_method"}.get(path, path)
+    return {"payment.method": "payment_method", "payment": "payment_method",
+            "discount": "order_discount"}.get(path, path)
+
+
+def _errors_onto_rows(field_errors: dict[str, list[str]], rows: list[Row]) -> None:
+    for path, messages in field_errors.items():
+        row = rows[0]
+        if path.startswith("lines.") and path.split(".")[1].isdigit():
+            row = rows[int(path.split(".")[1])]
+        for message in messages:
+            row.add_error(_column(path), message)
 
 
 def _plan(ref: str, rows: list[Row]) -> PlannedOrder:
@@ -264,17 +281,13 @@ def _plan(ref: str, rows: list[Row]) -> PlannedOrder:
     try:
         planned.data = CaptureOrder.parse(_capture_input(rows))
     except ApplicationError as exc:
-        for path, messages in exc.field_errors.items():
-            row = rows[0]
-            if path.startswith("lines.") and path.split(".")[1].isdigit():
-                row = rows[int(path.split(".")[1])]
-            for message in messages:
-                row.add_error(_column(path), message)
+        _errors_onto_rows(exc.field_errors, rows)
     return planned
 
 
-def check(content: bytes) -> ImportPreview:
-    """Parse and check the whole file without writing anything."""
+def check(content: bytes, *, actor: Actor = None) -> ImportPreview:
+    """Parse and check the whole file without writing anything (`actor`:
+    who imports; the totals are those placement will compute)."""
     rows, file_errors = parse(content)
     if file_errors:
         return ImportPreview(rows=rows, orders=[], file_errors=file_errors)
@@ -283,8 +296,10 @@ def check(content: bytes) -> ImportPreview:
     products = inventory_api.products_by_sku(skus=skus)
     emails = {row.values["customer_email"].lower() for row in rows
               if row.values.get("customer_email")}
-    blocked = {email.lower() for email in Customer.objects.filter(
-        email__in=emails, standing=Standing.BLOCKED).values_list("email", flat=True)}
+    known = list(Customer.objects.filter(email__in=emails)
+                 .values_list("email", "pk", "standing"))
+    customer_ids = {email.lower(): pk for email, pk, _standing in known}
+    blocked = {email.lower() for email, _pk, standing in known if standing == Standing.BLOCKED}
     groups: OrderedDict[str, list[Row]] = OrderedDict()
     for row in rows:
         ref = row.values.get("order_ref")
@@ -326,12 +341,18 @@ def check(content: bytes) -> ImportPreview:
             planned.data = None
         else:
             assert planned.data is not None  # parsed: its rows have no errors
-            totals = compute_totals([
-                PricedLine(unit_price=products[line.sku].unit_price,
-                           tax_rate=products[line.sku].tax_rate, quantity=line.quantity)
-                for line in planned.data.lines])
+            data = planned.data
+            priced = quote(priced=[(products[line.sku], line.quantity) for line in data.lines],
+                           line_discounts=[line.discount for line in data.lines],
+                           discount=data.discount, code=data.discount_code,
+                           customer_id=customer_ids.get(data.customer.email.lower()),
+                           currency=data.currency, country=data.shipping_address.country,
+                           actor=actor)
+            _errors_onto_rows(priced.errors, group)
+            if priced.errors:
+                planned.data = None
             planned.total_net, planned.total_tax, planned.total_gross = (
-                totals.net, totals.tax, totals.gross)
+                priced.totals.net, priced.totals.tax, priced.totals.gross)
         orders.append(planned)
     if _done_marker(content).exists():
         file_errors.append(_("This exact file was already imported."))
@@ -347,7 +368,7 @@ def import_orders(*, content: bytes, actor: Actor, progress: Progress | None = N
 
     Plain `atomic()`: it runs inside the outbox runner's transaction when the
     import runs in the background (`run_import`)."""
-    preview = check(content)
+    preview = check(content, actor=actor)
     if not preview.is_clean:
         raise ApplicationError(_("The file has errors; nothing was imported."), code="dirty")
     placed: list[Order] = []

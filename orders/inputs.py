@@ -27,7 +27,8 @@ from pydantic import (
 from pydantic.json_schema import SkipJsonSchema
 
 from customers.inputs import AddressInput, NewCustomer
-from oms.lib.validation import NOT_BLANK, Input, LongText
+from oms.lib.validation import NOT_BLANK, Input, LongText, Text
+from orders.discounts import MAX_CODE, discount_text
 from orders.models import Channel, PaymentMethod
 from orders.payments import PaymentDetails
 
@@ -35,6 +36,10 @@ MAX_LINES = 500
 MAX_QUANTITY = 100_000
 MAX_NOTES = 2000
 MAX_CARRIER = 100  # Order.requested_carrier
+# A discount as text: "10%" (at most 100) or an amount "5.00" (orders.discounts).
+DiscountText = Annotated[str | None, BeforeValidator(discount_text), WithJsonSchema(
+    {"type": ["string", "null"], "pattern": r"^\s*\d{1,12}([.,]\d{1,2})?\s*%?\s*$",
+     "description": "\"10%\" (at most 100 %) or an amount net of tax, \"5.00\"."})]
 
 
 def _sku(value: Any) -> str:
@@ -59,6 +64,7 @@ class LineInput:
     # The Field constraints, first, are the schema's and hold after the validators.
     sku: Annotated[str, Field(max_length=64, pattern=NOT_BLANK), BeforeValidator(_sku)]
     quantity: Annotated[int, Field(ge=1, le=MAX_QUANTITY), BeforeValidator(_quantity)]
+    discount: DiscountText = None
 
 
 class PaymentInput(Input):
@@ -139,6 +145,9 @@ class OrderDetails(Input):
     ship_complete: Annotated[bool | None, BeforeValidator(_blank_is_none)] = Field(
         None, description="true: ship in one parcel once every line is in stock; false: ship "
                           "what is ready now, the rest follows; null: the customer's choice.")
+
+    discount: DiscountText = None
+    discount_code: Annotated[str, Text(MAX_CODE)] = ""
 
     error_message = gettext_lazy("The order has errors; nothing was saved.")
 

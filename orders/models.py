@@ -71,19 +71,25 @@ class HoldReason(models.TextChoices):
     MANUAL = "manual", _("Held by hand")
     # An API token the customer does not allow placed it: did the customer order?
     ACCOUNT_REVIEW = "account_review", _("Placed through the API: confirm with the customer")
+    # Discounts given by hand above the entering person's limit: a manager decides.
+    DISCOUNT_LIMIT = "discount_limit", _("Discount above the limit of who entered it")
 
 
 # Holds on the customer's money: released (approved) only by an actor with
 # orders.release_credit_hold, never by the Sales who took the order.
 CREDIT_HOLDS = (HoldReason.CREDIT_LIMIT, HoldReason.PREPAYMENT_MISSING)
 RELEASE_CREDIT_HOLD = "orders.release_credit_hold"
+# Approving an order whose manual discounts exceed its enterer's limit.
+APPROVE_DISCOUNT = "orders.approve_discount"
 
 
 def may_approve(order: models.Model, user) -> bool:
     """The approve/backorder transitions' permission: approvers, and for a
     credit or prepayment hold only those who may release it."""
+    order = cast(Order, order)
     return user.has_perm("orders.approve_order") and (
-        not cast(Order, order).is_credit_hold or user.has_perm(RELEASE_CREDIT_HOLD))
+        not order.is_credit_hold or user.has_perm(RELEASE_CREDIT_HOLD)) and (
+        not order.discount_over_limit or user.has_perm(APPROVE_DISCOUNT))
 
 
 class PaymentMethod(models.TextChoices):
@@ -172,6 +178,29 @@ class Order(FSMModelMixin, models.Model):
     # what is ready ships now, the rest follows. None: the customer's choice
     # (Customer.ship_complete).
     ship_complete = models.BooleanField(_("ship complete"), null=True, blank=True)
+    # Discounts (orders.discounts): the order discount as entered (a percent,
+    # or None for an amount) and as an amount; the code's discount; all of
+    # them with the lines' own. Every one is net of tax and already in the
+    # lines' nets, so the totals are the sums of the lines.
+    discount_percent = models.DecimalField(_("order discount (%)"), max_digits=5,
+                                           decimal_places=2, null=True, blank=True)
+    discount_amount = models.DecimalField(_("order discount"), max_digits=14,
+                                          decimal_places=2, default=Decimal("0.00"))
+    code_discount = models.DecimalField(_("discount code"), max_digits=14, decimal_places=2,
+                                        default=Decimal("0.00"))
+    discount_total = models.DecimalField(_("discounts"), max_digits=14, decimal_places=2,
+                                         default=Decimal("0.00"))
+    # The manual discounts exceed what the person who entered them may give
+    # (discount_limit, None: no limit); approving it takes APPROVE_DISCOUNT.
+    discount_over_limit = models.BooleanField(_("discount over the limit"), default=False)
+    discount_limit = models.DecimalField(_("discount limit"), max_digits=14,
+                                         decimal_places=2, null=True, blank=True)
+    # The shipping charge line (orders.shipping), taxed like the goods.
+    shipping_label = models.CharField(_("shipping"), max_length=100, blank=True)
+    shipping_net = models.DecimalField(_("shipping charge (net)"), max_digits=14,
+                                       decimal_places=2, default=Decimal("0.00"))
+    shipping_tax_rate = models.DecimalField(_("shipping tax rate (%)"), max_digits=5,
+                                            decimal_places=2, default=Decimal("0.00"))
 
     class Meta:
         verbose_name = _("order")
@@ -184,6 +213,7 @@ class Order(FSMModelMixin, models.Model):
             ("release_credit_hold", _("Can release orders held for credit or prepayment")),
             ("add_note", _("Can add notes to orders")),
             ("import_orders", _("Can import orders from files")),
+            ("approve_discount", _("Can approve discounts above the entering person's limit")),
         ]
         constraints = [
             models.CheckConstraint(
@@ -335,6 +365,15 @@ class Order(FSMModelMixin, models.Model):
         self.closed_at = timezone.now()
 
     @property
+    def manual_discount(self) -> Decimal:
+        """The discounts given by hand (lines and order), without the code's."""
+        return self.discount_total - self.code_discount
+
+    @property
+    def has_shipping_charge(self) -> bool:
+        return bool(self.shipping_label) or self.shipping_net > 0
+
+    @property
     def is_open(self) -> bool:
         return self.status not in CLOSED
 
@@ -425,6 +464,15 @@ class OrderLine(models.Model):
     quantity = models.PositiveIntegerField(_("quantity"))
     # quantize(unit_price * quantity); tax is computed per rate on the order.
     line_net = models.DecimalField(_("line net"), max_digits=14, decimal_places=2)
+    # line_net = quantize(unit_price * quantity) - discount - order_discount:
+    # the line's own discount (entered as a percent, or an amount when
+    # discount_percent is None) and its share of the order's discounts.
+    discount_percent = models.DecimalField(_("discount (%)"), max_digits=5, decimal_places=2,
+                                           null=True, blank=True)
+    discount = models.DecimalField(_("discount"), max_digits=14, decimal_places=2,
+                                   default=Decimal("0.00"))
+    order_discount = models.DecimalField(_("share of the order discount"), max_digits=14,
+                                         decimal_places=2, default=Decimal("0.00"))
     # Units waiting for stock: not reserved anywhere yet (short at approval,
     # or not found by the picker). orders.services.allocate_waiting reserves
     # them as stock arrives; quantity = shipped + reserved + backordered +
@@ -453,6 +501,9 @@ class OrderLine(models.Model):
             models.CheckConstraint(condition=models.Q(unit_price__gte=0),
                                    name="orders_orderline_unit_price_non_negative"),
             models.CheckConstraint(
+                condition=models.Q(discount__gte=0, order_discount__gte=0, line_net__gte=0),
+                name="orders_orderline_discount_within_line"),
+            models.CheckConstraint(
                 condition=models.Q(backordered_quantity__lte=models.F("quantity")
                                    - models.F("cancelled_quantity")),
                 name="orders_orderline_waiting_within_quantity"),
@@ -473,6 +524,11 @@ class OrderLine(models.Model):
     def waits_for_release(self, day: date) -> bool:
         """A pre-order line before its release date: it is not allocated yet."""
         return self.available_from is not None and day < self.available_from
+
+    @property
+    def list_net(self) -> Decimal:
+        """The line's value before discounts."""
+        return self.line_net + self.discount + self.order_discount
 
 
 def _status_label(value: str) -> str:
@@ -526,6 +582,10 @@ class StatusCause(models.TextChoices):
     CREDIT_RATE_MISSING = "credit_rate_missing", _(
         "No exchange rate from %(from)s to %(to)s: the credit exposure cannot be computed; "
         "check the credit limit by hand.")
+    # With `figures`: {"discount"|"limit": {"amount", "currency"}}.
+    DISCOUNT_LIMIT = "discount_limit", _(
+        "Discounts of %(discount)s given by hand exceed the %(limit)s the person who entered "
+        "the order may give: a manager approves it.")
     ACCOUNT_REVIEW = "account_review", _(
         "Placed through an API token this customer does not allow on its account: its "
         "payment terms and standing do not apply until Sales confirm the order.")
@@ -659,3 +719,12 @@ class OrderEvent(models.Model):
         if self.actor is None:
             return str(_("System"))
         return self.actor.get_full_name() or self.actor.get_username()
+
+
+# Registered with the orders app here; they import nothing of this module.
+from orders.charge_models import (  # noqa: E402, F401
+    DiscountCode,
+    DiscountKind,
+    DiscountRedemption,
+    ShippingRate,
+)

@@ -18,6 +18,7 @@ from decimal import Decimal
 from django.db.models import Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 
 from customers.models import Customer, CustomerEvent, Interaction
@@ -27,6 +28,7 @@ from inventory.models import Product, Reservation
 from oms.lib.paging import HasNextPage, has_next_page_by_keys
 from oms.lib.search import Hit
 from orders.backorders import backorder_expected_dates
+from orders.discounts import parse_discount
 from orders.models import Channel, Order, OrderEvent, OrderLine, OrderStatus
 from orders.totals import PricedLine, Totals, compute_totals
 
@@ -200,6 +202,8 @@ class EntryLine:
     sku: str
     quantity_raw: str
     quantity: int | None = None
+    discount_raw: str = ""  # as typed: "10%" or "5.00"
+    discount: Decimal | None = None
     name: str = ""
     unit_price: Decimal | None = None
     tax_rate: Decimal | None = None
@@ -224,17 +228,21 @@ class EntryLines:
         return any(line.errors for line in self.lines)
 
 
-def entry_lines(skus: list[str], quantities: list[str]) -> EntryLines:
-    """Price the lines from the catalogue and attach live availability.
-    Reads only: two queries for the products, one for the stock."""
-    raw = [(sku.strip(), (quantities[i] if i < len(quantities) else "1").strip())
+def entry_lines(skus: list[str], quantities: list[str],
+                discounts: list[str] | None = None) -> EntryLines:
+    """Price the lines from the catalogue, less their discounts, and attach
+    live availability. Reads only: two queries for the products, one for
+    the stock."""
+    discounts = discounts or []
+    raw = [(sku.strip(), (quantities[i] if i < len(quantities) else "1").strip(),
+            (discounts[i] if i < len(discounts) else "").strip()[:20])
            for i, sku in enumerate(skus) if sku.strip()][:MAX_ENTRY_LINES]
-    products = inventory_api.products_by_sku(skus=[sku for sku, _q in raw])
+    products = inventory_api.products_by_sku(skus=[sku for sku, _q, _d in raw])
     availability = inventory_api.availability(
         product_ids=[p.id for p in products.values()]) if products else {}
     lines, priced, seen = [], [], set()
-    for sku, quantity_raw in raw:
-        line = EntryLine(sku=sku, quantity_raw=quantity_raw)
+    for sku, quantity_raw, discount_raw in raw:
+        line = EntryLine(sku=sku, quantity_raw=quantity_raw, discount_raw=discount_raw)
         product = products.get(sku)
         if sku in seen:
             line.errors.append(_("This product is already on the order."))
@@ -255,13 +263,30 @@ def entry_lines(skus: list[str], quantities: list[str]) -> EntryLines:
         else:
             line.errors.append(_("Enter a whole number above zero."))
         if line.quantity and line.unit_price is not None and line.tax_rate is not None:
-            price = PricedLine(unit_price=line.unit_price, tax_rate=line.tax_rate,
-                               quantity=line.quantity)
+            price = _discounted(line, PricedLine(unit_price=line.unit_price,
+                                                 tax_rate=line.tax_rate, quantity=line.quantity))
             line.net = price.net
             if not line.errors:
                 priced.append(price)
         lines.append(line)
     return EntryLines(lines=lines, totals=compute_totals(priced) if priced else None)
+
+
+def _discounted(line: EntryLine, price: PricedLine) -> PricedLine:
+    """The line's own discount off its price; a bad one is a line error."""
+    try:
+        discount = parse_discount(line.discount_raw)
+    except ValueError as exc:
+        line.errors.append(str(exc))
+        return price
+    off = discount.off(price.list_net) if discount else Decimal("0.00")
+    if off > price.list_net:
+        line.errors.append(_("At most %(max)s off this line.")
+                           % {"max": number_format(price.list_net, 2, use_l10n=True)})
+        return price
+    line.discount = off
+    return PricedLine(unit_price=price.unit_price, tax_rate=price.tax_rate,
+                      quantity=price.quantity, discount=off)
 
 
 def entry_customer(customer_id: str | None) -> Customer | None:

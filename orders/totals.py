@@ -1,7 +1,9 @@
 """The one rounding rule for order totals, shared by placement and by the
 order-entry screen's live totals.
 
-line net = quantize(unit_price * quantity); tax is computed once per tax rate
+line net = quantize(unit_price * quantity) - discount (the line's discounts,
+already rounded: see orders.discounts); a charge (shipping) is a line of
+quantity 1 at the goods' rate (see orders.shipping); tax is computed once per tax rate
 on the sum of the nets at that rate; gross = net + tax. Rounding per rate
 (not per line) keeps the tax on an invoice equal to rate x taxable base.
 """
@@ -20,10 +22,15 @@ class PricedLine:
     unit_price: Decimal
     tax_rate: Decimal
     quantity: int
+    discount: Decimal = ZERO
+
+    @property
+    def list_net(self) -> Decimal:
+        return quantize_money(self.unit_price * self.quantity)
 
     @property
     def net(self) -> Decimal:
-        return quantize_money(self.unit_price * self.quantity)
+        return self.list_net - self.discount
 
 
 @dataclass(frozen=True)

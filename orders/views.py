@@ -168,14 +168,16 @@ note = _action("orders.add_note", gettext_lazy("Note added."),
 
 # --- order entry -----------------------------------------------------------------
 
-def _posted_lines(request: HttpRequest) -> tuple[list[str], list[str]]:
+def _posted_lines(request: HttpRequest) -> tuple[list[str], list[str], list[str]]:
     skus = request.POST.getlist("line_sku")
     quantities = request.POST.getlist("line_qty")
+    discounts = request.POST.getlist("line_discount")
     remove = request.POST.get("remove")
     if remove is not None and remove.isdigit() and int(remove) < len(skus):
         index = int(remove)
         skus = skus[:index] + skus[index + 1:]
         quantities = quantities[:index] + quantities[index + 1:]
+        discounts = discounts[:index] + discounts[index + 1:]
     add = request.POST.get("add_sku", "").strip()
     if add:
         if add in skus:  # adding a product twice adds to its quantity
@@ -186,7 +188,8 @@ def _posted_lines(request: HttpRequest) -> tuple[list[str], list[str]]:
         else:
             skus.append(add)
             quantities = quantities[:len(skus) - 1] + ["1"]
-    return skus, quantities
+            discounts = discounts[:len(skus) - 1] + [""]
+    return skus, quantities, discounts
 
 
 def _currency(value: str | None) -> str:
@@ -271,9 +274,9 @@ def product_search(request: HttpRequest) -> HttpResponse:
 def entry_lines_partial(request: HttpRequest) -> HttpResponse:
     """Recompute the lines table (add, remove, change quantity): live
     availability and totals, nothing written."""
-    skus, quantities = _posted_lines(request)
+    skus, quantities, discounts = _posted_lines(request)
     return render(request, "orders/entry.html#lines",
-                  {"entry": selectors.entry_lines(skus, quantities),
+                  {"entry": selectors.entry_lines(skus, quantities, discounts),
                    "currency": _currency(request.POST.get("currency")),
                    "added": bool(request.POST.get("add_sku"))})
 
@@ -290,8 +293,8 @@ def entry_save(request: AuthenticatedRequest) -> HttpResponse:
     if action == "place" and not request.user.has_perm("orders.place_order"):
         raise PermissionDenied
     form = EntryForm(request.POST)
-    skus, quantities = _posted_lines(request)
-    entry_lines = selectors.entry_lines(skus, quantities)
+    skus, quantities, discounts = _posted_lines(request)
+    entry_lines = selectors.entry_lines(skus, quantities, discounts)
     error = ""
     if not entry_lines.lines:
         error = _("Add at least one line.")
@@ -300,7 +303,8 @@ def entry_save(request: AuthenticatedRequest) -> HttpResponse:
     if not form.is_valid() or error:
         # Field errors are listed by the form's own summary; `error` is for the lines.
         return _render_entry(request, form, entry_lines, status=422, error=error)
-    data = form.input_data([(line.sku, line.quantity) for line in entry_lines.lines])
+    data = form.input_data([(line.sku, line.quantity, line.discount_raw or None)
+                            for line in entry_lines.lines])
     draft = action == "draft"
     key = form.cleaned_data["submission_key"]
     try:
@@ -343,7 +347,7 @@ def import_upload(request: AuthenticatedRequest) -> HttpResponse:
         return _import_page(request, status=422, form=form)
     content = form.cleaned_data["file"].read()
     try:
-        preview = imports.check(content)
+        preview = imports.check(content, actor=request.user)
     except ApplicationError as exc:
         form.add_error("file", exc.message)
         return _import_page(request, status=422, form=form)

@@ -186,6 +186,11 @@ class Invoice(FSMModelMixin, models.Model):
     def display_status_label(self) -> str:
         return str(InvoiceStatus(self.display_status).label)
 
+    @property
+    def discount_total(self) -> Decimal:
+        """The discounts taken off its lines (already in the nets)."""
+        return self.lines.aggregate(total=models.Sum("discount"))["total"] or Decimal("0.00")
+
 
 class InvoiceLine(models.Model):
     """One line of goods, net of tax, as printed (immutable like its invoice)."""
@@ -199,6 +204,9 @@ class InvoiceLine(models.Model):
     unit_price = models.DecimalField(_("unit price (net)"), **MONEY_FIELD)
     tax_rate = models.DecimalField(_("tax rate (%)"), max_digits=5, decimal_places=2)
     net = models.DecimalField(_("net"), **MONEY_FIELD)
+    # Taken off quantity x unit price: the line's discount and its share of
+    # the order's (net = quantity x unit price - discount).
+    discount = models.DecimalField(_("discount"), **MONEY_FIELD, default=Decimal("0.00"))
 
     class Meta:
         verbose_name = _("invoice line")

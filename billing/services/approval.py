@@ -19,7 +19,10 @@ the provider for its method and applies the rules of the source documents
    and the open orders on account plus the unpaid invoice balances plus this
    one, in the limit's currency, exceed the credit limit, or an exchange rate
    to convert them is missing       -> on_hold (credit_limit)
-6. new customer                     -> on_hold (new_customer)
+6. manual discounts above the limit of who entered them
+                                    -> on_hold (discount_limit); approved by a
+                                       manager only (orders.approve_discount)
+6a. new customer                     -> on_hold (new_customer)
 7. placed through an API token the customer does not allow on its account
    (`Order.account_unverified`)     -> on_hold (account_review); such an
                                        order is also prepaid for rules 4 and
@@ -190,6 +193,11 @@ def decide(*, order: Order, method: str, result: ProviderResult | None,
         held = credit_verdict(order)
         if held is not None:
             return held
+    if order.discount_over_limit:
+        return _verdict(False, HoldReason.DISCOUNT_LIMIT, StatusCause.DISCOUNT_LIMIT,
+                        currency=order.currency,
+                        figures={"discount": order.manual_discount,
+                                 "limit": order.discount_limit or Decimal("0.00")})
     if not customer.is_trusted:
         return _verdict(False, HoldReason.NEW_CUSTOMER, StatusCause.NEW_CUSTOMER)
     if order.account_unverified:

@@ -59,7 +59,7 @@ from oms.lib.money import format_money as money
 from oms.lib.submissions import claim_submission, record_submission_result
 from orders import events as order_events
 from orders import services as order_services
-from orders.models import Order
+from orders.models import Order, OrderLine
 from orders.totals import PricedLine, compute_totals
 
 logger = logging.getLogger(__name__)
@@ -138,6 +138,12 @@ def _number(document: Invoice | CreditNote) -> str:
     return document.number
 
 
+def _shipped_discount(line: OrderLine, shipped: int) -> Decimal:
+    """The line's discounts on the units shipped (all of them unless short-picked)."""
+    off = line.discount + line.order_discount
+    return off if shipped == line.quantity else quantize_money(off * shipped / line.quantity)
+
+
 def _build_invoice(order: Order, *, actor: Actor, today: date) -> Invoice:
     """The invoice of the shipped goods, without its number yet."""
     lines = []
@@ -149,8 +155,12 @@ def _build_invoice(order: Order, *, actor: Actor, today: date) -> Invoice:
     if not lines:
         raise NotAllowed(_("Order %(number)s has no shipped goods to invoice.")
                          % {"number": order.number}, code="nothing_to_invoice")
-    totals = compute_totals([PricedLine(unit_price=line.unit_price, tax_rate=line.tax_rate,
-                                        quantity=qty) for line, qty in lines])
+    priced = [PricedLine(unit_price=line.unit_price, tax_rate=line.tax_rate, quantity=qty,
+                         discount=_shipped_discount(line, qty)) for line, qty in lines]
+    if order.has_shipping_charge:  # the charge line, as the order was placed
+        priced.append(PricedLine(unit_price=order.shipping_net,
+                                 tax_rate=order.shipping_tax_rate, quantity=1))
+    totals = compute_totals(priced)
     terms_days = order.customer.payment_terms_days
     shipped_at = getattr(order, "shipped_at", None)
     supply_date = timezone.localdate(shipped_at) if shipped_at else today
@@ -163,11 +173,14 @@ def _build_invoice(order: Order, *, actor: Actor, today: date) -> Invoice:
         shipping_address=dict(order.shipping_address or {}), currency=order.currency,
         total_net=totals.net, total_tax=totals.tax, total_gross=totals.gross,
         issued_by=actor if getattr(actor, "pk", None) else None)
+    descriptions = [(line.sku, line.name) for line, _qty in lines] + [
+        ("", order.shipping_label)] * order.has_shipping_charge
     InvoiceLine.objects.bulk_create([
-        InvoiceLine(invoice=invoice, position=position, sku=line.sku, description=line.name,
-                    quantity=qty, unit_price=line.unit_price, tax_rate=line.tax_rate,
-                    net=quantize_money(line.unit_price * qty))
-        for position, (line, qty) in enumerate(lines, start=1)])
+        InvoiceLine(invoice=invoice, position=position, sku=sku, description=description,
+                    quantity=price.quantity, unit_price=price.unit_price,
+                    tax_rate=price.tax_rate, net=price.net, discount=price.discount)
+        for position, ((sku, description), price) in enumerate(
+            zip(descriptions, priced, strict=True), start=1)])
     InvoiceTaxRate.objects.bulk_create([
         InvoiceTaxRate(invoice=invoice, rate=rate, net=net, tax=tax)
         for rate, (net, tax) in totals.by_rate.items()])

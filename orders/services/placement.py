@@ -4,6 +4,7 @@ customer and the catalogue, price from the catalogue, hold stock, place."""
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
+from decimal import Decimal
 
 from django.db import transaction
 from django.utils import timezone
@@ -16,10 +17,19 @@ from oms.lib.actors import Actor
 from oms.lib.errors import ApplicationError
 from oms.lib.submissions import claim_submission, record_submission_result
 from oms.models import ApiToken
+from orders import discounts as order_discounts
 from orders import events as order_events
+from orders import shipping
 from orders.costs import snapshot_costs
 from orders.inputs import LineInput, PlaceOrder
-from orders.models import Order, OrderEvent, OrderLine, OrderStatus, next_order_number
+from orders.models import (
+    DiscountRedemption,
+    Order,
+    OrderEvent,
+    OrderLine,
+    OrderStatus,
+    next_order_number,
+)
 from orders.payments import PaymentDetails, check_payment_details, enqueue_payment_approval
 from orders.services._common import (
     _actor_id,
@@ -86,23 +96,63 @@ def _check_promise(priced: Priced, promised: date | None) -> None:
                                code="before_release")
 
 
-def _price_lines(order: Order, priced: list[tuple[inventory_api.ProductInfo, int]]
-                 ) -> list[OrderLine]:
-    """Snapshot catalogue data into new lines and set the order totals."""
+def _discounts(order: Order, priced: Priced, *, lines: list[LineInput], discount: str | None,
+               code: str, actor: Actor) -> order_discounts.Discounts:
+    """The order's discounts as amounts (code row locked until commit); one
+    ApplicationError with every field error."""
+    found = order_discounts.resolve(
+        list_nets=[PricedLine(unit_price=product.unit_price, tax_rate=product.tax_rate,
+                              quantity=quantity).list_net for product, quantity in priced],
+        line_discounts=[order_discounts.parse_discount(line.discount) for line in lines],
+        order_discount=order_discounts.parse_discount(discount), code=code,
+        customer_id=order.customer_id, currency=order.currency, actor=actor,
+        exclude_order_id=order.pk)
+    if found.errors:
+        raise ApplicationError(_("The order has errors; nothing was saved."),
+                               field_errors=found.errors)
+    return found
+
+
+def _price_lines(order: Order, priced: list[tuple[inventory_api.ProductInfo, int]],
+                 discounts: order_discounts.Discounts) -> list[OrderLine]:
+    """Snapshot catalogue data into new lines, less their discounts; add the
+    shipping charge and set the order totals."""
     prices = [PricedLine(unit_price=product.unit_price, tax_rate=product.tax_rate,
-                         quantity=quantity) for product, quantity in priced]
+                         quantity=quantity, discount=off.discount + off.order_discount)
+              for (product, quantity), off in zip(priced, discounts.lines, strict=True)]
     today = timezone.localdate()
     lines = [OrderLine(order=order, position=position, product_id=product.id, sku=product.sku,
                        name=product.name, unit_price=price.unit_price, tax_rate=price.tax_rate,
                        quantity=price.quantity, line_net=price.net,
+                       discount_percent=off.percent, discount=off.discount,
+                       order_discount=off.order_discount,
                        available_from=(product.available_from
                                        if product.is_preorder_on(today) else None))
-             for position, ((product, _q), price) in enumerate(zip(priced, prices, strict=True),
-                                                                start=1)]
-    totals = compute_totals(prices)
+             for position, ((product, _q), price, off) in enumerate(
+                 zip(priced, prices, discounts.lines, strict=True), start=1)]
+    discounts.apply_to(order)
+    charge = shipping.shipping_charge(
+        currency=order.currency, country=str(order.shipping_address.get("country", "")),
+        weight_kg=sum((product.weight_kg * quantity for product, quantity in priced),
+                      Decimal(0)), goods=prices)
+    order.shipping_label, order.shipping_net, order.shipping_tax_rate = (
+        charge.label, charge.net, charge.tax_rate)
+    totals = compute_totals(prices + [charge.priced()] if charge.label else prices)
     order.total_net, order.total_tax, order.total_gross = totals.net, totals.tax, totals.gross
     snapshot_costs(order, lines, [product for product, _quantity in priced])
     return lines
+
+
+def _as_entered(percent: Decimal | None, amount: Decimal) -> str | None:
+    """A stored discount as it was entered (to re-price a draft)."""
+    return str(order_discounts.Discount(percent=percent, amount=amount)) \
+        if percent is not None or amount else None
+
+
+# The order fields `_price_lines` sets besides the totals.
+DISCOUNT_FIELDS = ["discount_percent", "discount_amount", "code_discount", "discount_total",
+                   "discount_limit", "discount_over_limit", "shipping_label", "shipping_net",
+                   "shipping_tax_rate"]
 
 
 def _hold_stock(order: Order, lines: list[OrderLine], *, customer: Customer,
@@ -192,12 +242,15 @@ def place_order(data: PlaceOrder, *, actor: Actor, draft: bool = False,
                       ship_complete=data.ship_complete,
                       created_by_id=_actor_id(actor), api_token=api_token,
                       account_unverified=account_unverified)
-        order_lines = _price_lines(order, priced)
+        discounts = _discounts(order, priced, lines=data.lines, discount=data.discount,
+                               code=data.discount_code, actor=actor)
+        order_lines = _price_lines(order, priced, discounts)
         created = order_events.order_created(order, actor=actor, channel=data.channel,
                                              lines=len(order_lines), save=False)
         if draft:
             order.save(force_insert=True)
             OrderLine.objects.bulk_create(order_lines)
+            order_discounts.redeem(discounts, order=order)
             created.save(force_insert=True)
             record_submission_result(submission, order.pk)
             return order
@@ -209,6 +262,7 @@ def place_order(data: PlaceOrder, *, actor: Actor, draft: bool = False,
         _run_transition(order, "place", refused_as=_("placed"), hold_expires_at=expires_at)
         order.save(force_insert=True)
         OrderLine.objects.bulk_create(order_lines)
+        order_discounts.redeem(discounts, order=order)
         _email_customer(order, "received")
         placed = _hold_stock(order, order_lines, customer=customer, expires_at=expires_at,
                              actor=actor)
@@ -231,19 +285,25 @@ def place_draft(*, order: Order, payment: PaymentDetails | None = None, actor: A
         order = lock_order(order_id=order.pk)
         if order.status != OrderStatus.DRAFT:
             raise _refuse(order, _("placed"))
-        customer, priced = _check_on_file(
-            customer_id=order.customer_id,
-            lines=[LineInput(sku=line.sku, quantity=line.quantity)
-                   for line in order.lines.order_by("position")],
-            payment=payment)
+        lines = [LineInput(sku=line.sku, quantity=line.quantity,
+                           discount=_as_entered(line.discount_percent, line.discount))
+                 for line in order.lines.order_by("position")]
+        customer, priced = _check_on_file(customer_id=order.customer_id, lines=lines,
+                                          payment=payment)
         _check_promise(priced, order.promised_delivery_date)
+        redemption = DiscountRedemption.objects.filter(order=order).select_related("code").first()
+        discounts = _discounts(order, priced, lines=lines,
+                               discount=_as_entered(order.discount_percent,
+                                                    order.discount_amount),
+                               code=redemption.code.code if redemption else "", actor=actor)
         order.lines.all().delete()
-        order_lines = _price_lines(order, priced)
+        order_lines = _price_lines(order, priced, discounts)
         OrderLine.objects.bulk_create(order_lines)
+        order_discounts.redeem(discounts, order=order, replace=True)
         if payment is not None:
             order.payment_method = payment.method
         order.save(update_fields=["payment_method", "total_net", "total_tax", "total_gross",
-                                  "updated_at"])
+                                  *DISCOUNT_FIELDS, "updated_at"])
         _email_customer(order, "received")
         expires_at = _hold_expiry()
         data = _hold_stock(order, order_lines, customer=customer, expires_at=expires_at,

@@ -18,6 +18,7 @@ from oms.lib.errors import Forbidden, NotAllowed
 from orders import events as order_events
 from orders import holds
 from orders.models import (
+    APPROVE_DISCOUNT,
     RELEASE_CREDIT_HOLD,
     HoldReason,
     Order,
@@ -81,13 +82,18 @@ def _firm_up(order: Order, lines: list[OrderLine], *, actor: Actor) -> bool:
 
 def _check_may_release(order: Order, *, actor: Actor) -> None:
     """A credit or prepayment hold is released by Accounting or a manager
-    (or the system, e.g. when the prepayment arrives), never by Sales."""
+    (or the system, e.g. when the prepayment arrives), never by Sales; an
+    order with discounts above its enterer's limit by a manager only."""
     if order.is_credit_hold and actor is not None and not actor.has_perm(RELEASE_CREDIT_HOLD):
         raise Forbidden(
             _("Order %(number)s is held: %(reason)s. Only Accounting or a manager may "
               "release it.") % {"number": order.number,
                                 "reason": order.get_hold_reason_display().lower()},
             code="credit_hold")
+    if order.discount_over_limit and actor is not None and not actor.has_perm(APPROVE_DISCOUNT):
+        raise Forbidden(
+            _("Order %(number)s has discounts above the limit of who entered them. Only a "
+              "manager may approve it.") % {"number": order.number}, code="discount_limit")
 
 
 def approve_order(*, order_id: int, actor: Actor, reason: str = "", locked: Order | None = None,
