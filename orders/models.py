@@ -24,6 +24,7 @@ from django_fsm import FSMField, FSMModelMixin, transition
 
 from customers.models import Customer
 from oms.lib.money import format_money as money
+from orders.taxes import VatReason
 
 # The sequence behind order numbers (created by migration 0001).
 ORDER_NUMBER_SEQUENCE = "orders_order_number_seq"
@@ -157,6 +158,15 @@ class Order(FSMModelMixin, models.Model):
     # credit limit and standing do not apply; payment approval holds it
     # for review (HoldReason.ACCOUNT_REVIEW) instead of approving.
     account_unverified = models.BooleanField(_("account not verified"), default=False)
+    # The VAT decision (orders.taxes), recorded at placement so the invoice
+    # states it whatever the rates or the customer record say later.
+    vat_reason = models.CharField(_("VAT treatment"), max_length=30, choices=VatReason.choices,
+                                  default=VatReason.CATALOGUE)
+    vat_mention = models.TextField(_("VAT legal mention"), blank=True)
+    vat_buyer_id = models.CharField(_("buyer VAT id"), max_length=40, blank=True)
+    vat_seller_country = models.CharField(_("seller country"), max_length=2, blank=True)
+    vat_destination_country = models.CharField(_("destination country"), max_length=2,
+                                               blank=True)
 
     class Meta:
         verbose_name = _("order")

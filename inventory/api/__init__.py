@@ -12,7 +12,7 @@ before its stock levels. The expiry sweep skips reservation rows that are
 locked and then locks stock levels in primary-key order as well.
 """
 
-from inventory.api.catalogue import availability, products_by_sku
+from inventory.api.catalogue import availability, products_by_sku, vat_rates
 from inventory.api.holds import (
     confirm,
     expire_lapsed_holds,
@@ -42,4 +42,5 @@ __all__ = [
     "release",
     "reserve",
     "return_stock",
+    "vat_rates",
 ]

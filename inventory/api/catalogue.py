@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from inventory.api.types import ProductInfo, WarehouseAvailability
-from inventory.models import Product, StockLevel
+from inventory.models import Product, StockLevel, VatRate
 
 
 def availability(*, product_ids: list[int]) -> dict[int, list[WarehouseAvailability]]:
@@ -24,9 +26,14 @@ def availability(*, product_ids: list[int]) -> dict[int, list[WarehouseAvailabil
 def products_by_sku(*, skus: list[str]) -> dict[str, ProductInfo]:
     """Catalogue data for the given SKUs (exact match); unknown SKUs are absent."""
     fields = ("pk", "sku", "name", "unit_price", "tax_rate", "is_active", "weight_kg",
-              "is_fragile")
+              "is_fragile", "tax_category")
     return {
         row[1]: ProductInfo(*row)
         for row in Product.objects.filter(sku__in=set(skus)).values_list(*fields)
     }
 
+
+
+def vat_rates(*, country: str) -> dict[str, Decimal]:
+    """The VAT rate per tax category of one country (empty outside the table)."""
+    return dict(VatRate.objects.filter(country=country).values_list("category", "rate"))

@@ -55,6 +55,7 @@ class ProductInfo:
     is_active: bool
     weight_kg: Decimal
     is_fragile: bool
+    tax_category: str = "standard"
 
 
 class InsufficientStock(ApplicationError):

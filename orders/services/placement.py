@@ -27,6 +27,7 @@ from orders.services._common import (
     _transition,
     lock_order,
 )
+from orders.taxes import ORDER_VAT_FIELDS, decide_for_order, rate_for
 from orders.totals import PricedLine, compute_totals
 
 Priced = list[tuple[inventory_api.ProductInfo, int]]
@@ -70,9 +71,12 @@ def _check_on_file(*, customer_id: int, lines: list[LineInput],
 
 def _price_lines(order: Order, priced: list[tuple[inventory_api.ProductInfo, int]]
                  ) -> list[OrderLine]:
-    """Snapshot catalogue data into new lines and set the order totals."""
-    prices = [PricedLine(unit_price=product.unit_price, tax_rate=product.tax_rate,
-                         quantity=quantity) for product, quantity in priced]
+    """Snapshot catalogue data into new lines, decide the VAT (`orders.taxes`)
+    and set the order totals."""
+    vat = decide_for_order(order, {product.tax_category for product, _q in priced})
+    prices = [PricedLine(unit_price=product.unit_price, quantity=quantity,
+                         tax_rate=rate_for(vat, product.tax_category, seller_rate=product.tax_rate))
+              for product, quantity in priced]
     lines = [OrderLine(order=order, position=position, product_id=product.id, sku=product.sku,
                        name=product.name, unit_price=price.unit_price, tax_rate=price.tax_rate,
                        quantity=price.quantity, line_net=price.net)
@@ -202,7 +206,7 @@ def place_draft(*, order: Order, payment: PaymentDetails | None = None, actor: A
         if payment is not None:
             order.payment_method = payment.method
         order.save(update_fields=["payment_method", "total_net", "total_tax", "total_gross",
-                                  "updated_at"])
+                                  *ORDER_VAT_FIELDS, "updated_at"])
         _email_customer(order, "received")
         expires_at = _hold_expiry()
         data = _hold_stock(order, order_lines, customer=customer, expires_at=expires_at,
