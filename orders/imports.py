@@ -12,6 +12,7 @@ order-level columns must agree on every row of an order.
 | customer_name | yes | name of a new customer |
 | customer_phone | no | phone of a new customer |
 | customer_kind | no | `person` (default) or `company` |
+| customer_vat_id | no | EU VAT id of a new company customer, e.g. BE0123456749 |
 | sku | yes | catalogue SKU, must be active |
 | quantity | yes | whole number above zero |
 | currency | yes | one of settings.CURRENCIES |
@@ -46,7 +47,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from customers.models import Address, Customer, Standing
+from customers.models import Address, Customer, CustomerKind, Standing
 from inventory import api as inventory_api
 from oms.lib import outbox
 from oms.lib.actors import Actor
@@ -56,6 +57,7 @@ from oms.lib.submissions import claim_submission
 from orders.capture import capture_order
 from orders.inputs import CaptureOrder
 from orders.models import Channel, Order
+from orders.taxes import determine_vat, rate_for
 from orders.totals import PricedLine, compute_totals
 
 REQUIRED_COLUMNS = [
@@ -63,15 +65,16 @@ REQUIRED_COLUMNS = [
     "ship_name", "ship_line1", "ship_postal_code", "ship_city", "ship_country",
 ]
 OPTIONAL_COLUMNS = [
-    "customer_phone", "customer_kind", "ship_line2", "ship_region", "payment_method",
-    "promised_delivery_date", "requested_carrier", "notes",
+    "customer_phone", "customer_kind", "customer_vat_id", "ship_line2", "ship_region",
+    "payment_method", "promised_delivery_date", "requested_carrier", "notes",
 ]
 COLUMNS = REQUIRED_COLUMNS + OPTIONAL_COLUMNS
 # Columns that describe the order, not the line: equal on every row of an order.
 ORDER_COLUMNS = [
-    "customer_email", "customer_name", "customer_phone", "customer_kind", "currency",
-    "ship_name", "ship_line1", "ship_line2", "ship_postal_code", "ship_city", "ship_region",
-    "ship_country", "payment_method", "promised_delivery_date", "requested_carrier", "notes",
+    "customer_email", "customer_name", "customer_phone", "customer_kind", "customer_vat_id",
+    "currency", "ship_name", "ship_line1", "ship_line2", "ship_postal_code", "ship_city",
+    "ship_region", "ship_country", "payment_method", "promised_delivery_date",
+    "requested_carrier", "notes",
 ]
 PAYMENT_METHODS = {"bank_transfer", "net_terms", "paypal"}
 MAX_ROWS = 20_000  # placed in the background with a progress bar (run_import)
@@ -232,7 +235,7 @@ def _capture_input(rows: list[Row]) -> dict:
     quantities = [row.values["quantity"] for row in rows]
     return {
         "customer": {"email": values["customer_email"], "name": values["customer_name"],
-                     "phone": values["customer_phone"],
+                     "phone": values["customer_phone"], "vat_id": values["customer_vat_id"],
                      "kind": values["customer_kind"] or "person"},
         "channel": Channel.IMPORT,
         "currency": values["currency"].upper(),
@@ -270,6 +273,33 @@ def _plan(ref: str, rows: list[Row]) -> PlannedOrder:
     return planned
 
 
+def _preview_totals(planned: PlannedOrder, products: dict[str, inventory_api.ProductInfo],
+                    known: dict[str, tuple[str, str]]) -> None:
+    """The totals the order will have: catalogue prices, VAT as placement
+    decides it (a known customer's kind and VAT id, which the file only fills
+    in when blank)."""
+    data = planned.data
+    assert data is not None
+    kind, vat_id = known.get(data.customer.email.lower(), ("", ""))
+    try:
+        vat = determine_vat(
+            ship_to_country=data.shipping_address.country,
+            buyer_vat_id=vat_id or data.customer.vat_id,
+            is_business=(kind or data.customer.kind) == CustomerKind.COMPANY,
+            categories={products[line.sku].tax_category for line in data.lines})
+    except ApplicationError as exc:
+        planned.first.add_error("ship_country", exc.message)
+        planned.data = None
+        return
+    totals = compute_totals([
+        PricedLine(unit_price=products[line.sku].unit_price, quantity=line.quantity,
+                   tax_rate=rate_for(vat, products[line.sku].tax_category,
+                                     seller_rate=products[line.sku].tax_rate))
+        for line in data.lines])
+    planned.total_net, planned.total_tax, planned.total_gross = (
+        totals.net, totals.tax, totals.gross)
+
+
 def check(content: bytes) -> ImportPreview:
     """Parse and check the whole file without writing anything."""
     rows, file_errors = parse(content)
@@ -282,6 +312,9 @@ def check(content: bytes) -> ImportPreview:
               if row.values.get("customer_email")}
     blocked = {email.lower() for email in Customer.objects.filter(
         email__in=emails, standing=Standing.BLOCKED).values_list("email", flat=True)}
+    # Kind and VAT id of known customers: the VAT of the preview's totals.
+    known = {email.lower(): (kind, vat_id) for email, kind, vat_id in Customer.objects.filter(
+        email__in=emails).values_list("email", "kind", "vat_id")}
     groups: OrderedDict[str, list[Row]] = OrderedDict()
     for row in rows:
         ref = row.values.get("order_ref")
@@ -323,12 +356,7 @@ def check(content: bytes) -> ImportPreview:
             planned.data = None
         else:
             assert planned.data is not None  # parsed: its rows have no errors
-            totals = compute_totals([
-                PricedLine(unit_price=products[line.sku].unit_price,
-                           tax_rate=products[line.sku].tax_rate, quantity=line.quantity)
-                for line in planned.data.lines])
-            planned.total_net, planned.total_tax, planned.total_gross = (
-                totals.net, totals.tax, totals.gross)
+            _preview_totals(planned, products, known)
         orders.append(planned)
     if _done_marker(content).exists():
         file_errors.append(_("This exact file was already imported."))

@@ -24,7 +24,7 @@ from django_fsm import FSMField, FSMModelMixin, transition
 
 from customers.models import Customer
 from oms.lib.money import format_money as money
-from orders.taxes import VatReason
+from orders.taxes import VatReason, mention_for
 
 # The sequence behind order numbers (created by migration 0001).
 ORDER_NUMBER_SEQUENCE = "orders_order_number_seq"
@@ -212,6 +212,11 @@ class Order(FSMModelMixin, models.Model):
 
     def __str__(self) -> str:
         return self.number
+
+    @property
+    def vat_legal_mention(self) -> str:
+        """The VAT decision's legal mention in the reader's language."""
+        return mention_for(self.vat_reason) or self.vat_mention
 
     # --- Transitions: they only change fields. `permission` lets the detail
     # page show exactly the buttons the user may press.
