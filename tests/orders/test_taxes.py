@@ -195,3 +195,43 @@ def test_import_preview_totals_are_the_vat_the_order_will_pay(
               for o in Order.objects.select_related("customer")}
     assert placed == {"acme@example.com": (Decimal("19.98"), Decimal("0.00"), "reverse_charge"),
                       "ada@example.com": (Decimal("19.98"), Decimal("4.00"), "domestic")}
+
+
+@pytest.mark.parametrize(("changes", "tax"), [
+    ({}, "4.25"),  # domestic: 4.00 at 20 % + 0.25 at 5.5 %
+    ({"shipping_address.country": "CH"}, "0.00"),  # export
+    ({"shipping_address.country": "BE", "customer.kind": "company",
+      "customer.vat_id": "BE0123456749"}, "0.00"),  # reverse charge
+    ({"shipping_address.country": "BE", "customer.kind": "person",
+      "customer.vat_id": "BE0123456749"}, "4.25"),  # a consumer: the seller's rates
+])
+def test_entry_live_totals_show_the_vat_placement_will_apply(client_for, catalogue, changes,
+                                                             tax):
+    from tests.orders.test_entry import HTMX, entry_data, total_in
+
+    data = entry_data(line_sku=["MUG-1", "TEA-1"], line_qty=["2", "1"], **changes)
+    response = client_for("Sales").post(reverse("orders:entry_lines"), data, **HTMX)
+    assert total_in(response, "net") == "24.53"
+    assert total_in(response, "tax") == tax
+
+
+def test_entry_places_a_new_belgian_company_reverse_charged(client_for, catalogue):
+    from tests.orders.test_entry import entry_data
+
+    response = client_for("Sales").post(reverse("orders:entry_save"), entry_data(**{
+        "shipping_address.country": "BE", "customer.kind": "company",
+        "customer.vat_id": "BE0123456749"}))
+    assert response.status_code == 302
+    order = Order.objects.get()
+    assert (order.vat_reason, order.total_tax) == ("reverse_charge", Decimal("0.00"))
+    assert order.customer.vat_id == "BE0123456749"
+
+
+def test_entry_refuses_a_malformed_vat_id_and_writes_nothing(client_for, catalogue):
+    from tests.orders.test_entry import entry_data
+
+    response = client_for("Sales").post(reverse("orders:entry_save"), entry_data(**{
+        "customer.kind": "company", "customer.vat_id": "BE12"}))
+    assert response.status_code in (400, 422)
+    assert "VAT id" in response.content.decode()
+    assert written() == (0, 0)
