@@ -26,6 +26,7 @@ from customers.models import (
     Standing,
 )
 from oms.lib.validation import Input, LongText, Text
+from oms.lib.vat import is_known_country, normalize_vat_id, vat_id_country
 
 _COUNTRY = re.compile(r"^[A-Z]{2}$")
 _PHONE = re.compile(r"^\+?[0-9 ()./-]{4,40}$")
@@ -37,6 +38,8 @@ def _country(value: Any) -> str:
                          else _("Enter text."))
     if not _COUNTRY.match(value.strip().upper()):
         raise ValueError(_("Use the two-letter ISO country code, e.g. FR."))
+    if not is_known_country(value.strip()):
+        raise ValueError(_("Unknown country code %(code)s.") % {"code": value.strip().upper()})
     return value.strip().upper()
 
 
@@ -85,6 +88,16 @@ class NewCustomer(Input):
     error_message = gettext_lazy("Please correct the customer details.")
 
     _valid_email = field_validator("email")(_email)
+
+    @field_validator("vat_id")
+    @classmethod
+    def _valid_vat_id(cls, value: str) -> str:
+        if not value:
+            return value
+        if vat_id_country(value) is None:
+            raise ValueError(_("Enter the VAT id of an EU member state with its country prefix "
+                               "and its number in that state's format, e.g. FR12345678901."))
+        return normalize_vat_id(value)
 
     _valid_phone = field_validator("phone")(_phone)
 

@@ -23,6 +23,7 @@ from inventory.models import (
     StockLevel,
     StockMovement,
     StockTransfer,
+    VatRate,
     Warehouse,
 )
 from oms.lib.admin import ReadOnlyAdmin, ReadOnlyInline
@@ -65,15 +66,15 @@ class ProductCostAdmin(admin.ModelAdmin):
 
 @admin.register(Product)
 class ProductAdmin(admin.ModelAdmin):
-    list_display = ["sku", "name", "unit_price", "tax_rate", "weight_kg", "is_fragile",
-                    "is_active", "updated_at"]
-    list_filter = ["is_active", "is_fragile", "tax_rate", "available_from"]
+    list_display = ["sku", "name", "unit_price", "tax_rate", "tax_category", "weight_kg",
+                    "is_fragile", "is_active", "updated_at"]
+    list_filter = ["is_active", "is_fragile", "tax_category", "tax_rate", "available_from"]
     search_fields = ["sku", "name"]
     readonly_fields = ["created_at", "updated_at", "stock_link"]
     inlines = [BinLocationInline, ProductCostInline]
     fieldsets = [
         (None, {"fields": ["sku", "name", "description", "is_active", "available_from"]}),
-        (_("Price"), {"fields": ["unit_price", "tax_rate"]}),
+        (_("Price"), {"fields": ["unit_price", "tax_rate", "tax_category"]}),
         (_("Shipping"), {"fields": ["weight_kg", "length_cm", "width_cm", "height_cm",
                                     "is_fragile"]}),
         (_("Audit"), {"fields": ["stock_link", "created_at", "updated_at"]}),
@@ -86,6 +87,18 @@ class ProductAdmin(admin.ModelAdmin):
         return format_html('<a href="{}">{}</a>',
                            reverse("inventory:product_detail", args=[obj.pk]),
                            _("Stock per warehouse, receive or adjust"))
+
+
+@admin.register(VatRate)
+class VatRateAdmin(admin.ModelAdmin):
+    """The rates per member state and tax category that cross-border sales
+    apply; orders keep the rate they were placed with."""
+
+    list_display = ["country", "category", "rate", "updated_at"]
+    list_filter = ["category", "country"]
+    search_fields = ["country"]
+    list_editable = ["rate"]
+    readonly_fields = ["updated_at"]
 
 
 @admin.register(Warehouse)

@@ -21,16 +21,59 @@ from django_fsm import FSMField, FSMModelMixin, transition
 from oms.models import validate_currency
 
 
+class TaxCategory(models.TextChoices):
+    """What the goods are for VAT; each member state sets a rate per category
+    (`VatRate`). Where a state has fewer rates, the table repeats the nearest."""
+
+    STANDARD = "standard", _("Standard")
+    INTERMEDIATE = "intermediate", _("Intermediate (second reduced)")  # FR 10 %, IT 10 %
+    REDUCED = "reduced", _("Reduced")  # food, books: FR 5.5 %, DE 7 %
+    SUPER_REDUCED = "super_reduced", _("Super-reduced")  # FR 2.1 %, ES 4 %
+    ZERO = "zero", _("Zero-rated")
+    EXEMPT = "exempt", _("Exempt")
+
+
+class VatRate(models.Model):
+    """The VAT rate of one member state for one tax category, maintained by
+    the admin (seeded with the rates in force for the 27 member states).
+    Orders copy the rate they apply, so a change here never alters them."""
+
+    country = models.CharField(_("country"), max_length=2, help_text=_("ISO 3166-1 alpha-2."))
+    category = models.CharField(_("tax category"), max_length=20, choices=TaxCategory.choices)
+    rate = models.DecimalField(_("rate (%)"), max_digits=5, decimal_places=2,
+                               validators=[MinValueValidator(Decimal("0"))])
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("VAT rate")
+        verbose_name_plural = _("VAT rates")
+        ordering = ["country", "category"]
+        constraints = [
+            models.UniqueConstraint(fields=["country", "category"],
+                                    name="inventory_vatrate_country_category_uniq"),
+            models.CheckConstraint(condition=models.Q(rate__gte=0) & models.Q(rate__lt=100),
+                                   name="inventory_vatrate_rate_range"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.country} {self.category}: {self.rate} %"
+
+
 class Product(models.Model):
     sku = models.CharField(_("SKU"), max_length=64, unique=True)
     name = models.CharField(_("name"), max_length=200)
     description = models.TextField(_("description"), blank=True)
     unit_price = models.DecimalField(_("unit price"), max_digits=14, decimal_places=2,
                                      validators=[MinValueValidator(Decimal("0"))])
-    # Percent, e.g. 20.00 for 20 %.
+    # Percent, e.g. 20.00 for 20 %: the rate in the seller's country
+    # (settings.SELLER_COUNTRY), applied to domestic sales and to sales taxed
+    # where the seller is. Other member states' rates come from `VatRate` by
+    # `tax_category`.
     tax_rate = models.DecimalField(_("tax rate (%)"), max_digits=5, decimal_places=2,
                                    default=Decimal("20.00"),
                                    validators=[MinValueValidator(Decimal("0"))])
+    tax_category = models.CharField(_("tax category"), max_length=20,
+                                    choices=TaxCategory.choices, default=TaxCategory.STANDARD)
     weight_kg = models.DecimalField(_("weight (kg)"), max_digits=10, decimal_places=3,
                                     default=Decimal("0"))
     length_cm = models.DecimalField(_("length (cm)"), max_digits=8, decimal_places=1,

@@ -240,6 +240,22 @@ SELLER_ADDRESS = env.str("SELLER_ADDRESS", default="12 rue de l'Exemple, 75001 P
 SELLER_VAT_ID = env.str("SELLER_VAT_ID", default="FR00123456789")
 SELLER_IBAN = env.str("SELLER_IBAN", default="FR76 3000 6000 0112 3456 7890 189")
 SELLER_BIC = env.str("SELLER_BIC", default="AGRIFRPPXXX")
+# VAT (orders.taxes): where the seller is established, and whether its
+# distance sales to consumers in other member states passed the EU threshold
+# (EUR 10,000 a year): then they are taxed at the destination's rate.
+SELLER_COUNTRY = env.str("SELLER_COUNTRY", default="FR")
+VAT_DISTANCE_SELLING_THRESHOLD_PASSED = env.bool("VAT_DISTANCE_SELLING_THRESHOLD_PASSED",
+                                                 default=False)
+# The seller's legal mentions its country requires on invoices (France: legal
+# form and capital, RCS registration, the late-payment penalty rate and the
+# fixed recovery indemnity of Code de commerce L441-10). Blank: not printed.
+SELLER_LEGAL_FORM = env.str("SELLER_LEGAL_FORM", default="SARL au capital de 50 000 €")
+SELLER_REGISTRATION = env.str("SELLER_REGISTRATION",
+                              default="RCS Paris 123 456 789 · SIRET 123 456 789 00012")
+SELLER_LATE_PAYMENT_PENALTY = env.str(
+    "SELLER_LATE_PAYMENT_PENALTY",
+    default="3 times the French legal interest rate")
+SELLER_RECOVERY_INDEMNITY = env.str("SELLER_RECOVERY_INDEMNITY", default="40.00")
 BILLING_INVOICE_SERIES = env.str("BILLING_INVOICE_SERIES", default="INV")
 BILLING_CREDIT_NOTE_SERIES = env.str("BILLING_CREDIT_NOTE_SERIES", default="CN")
 BILLING_REMINDER_LEVELS = [int(v) for v in env.list("BILLING_REMINDER_LEVELS",

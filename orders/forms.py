@@ -21,7 +21,7 @@ from orders import imports
 from orders.models import Channel, PaymentMethod
 
 ENTRY_CHANNELS = [Channel.PHONE, Channel.EMAIL, Channel.STORE, Channel.WEB]
-NEW_CUSTOMER_FIELDS = ("name", "email", "phone", "kind")
+NEW_CUSTOMER_FIELDS = ("name", "email", "phone", "kind", "vat_id")
 
 
 def _text(label, *, max_length: int, required: bool = True, **kwargs) -> forms.CharField:
@@ -73,6 +73,9 @@ class EntryForm(forms.Form):
             "customer.kind": forms.ChoiceField(label=gettext_lazy("Kind"),
                                                choices=CustomerKind.choices,
                                                initial=CustomerKind.PERSON, required=False),
+            "customer.vat_id": _text(gettext_lazy("VAT id"), max_length=40, required=False,
+                                     help_text=gettext_lazy("A company in another EU state: "
+                                                            "its VAT id, e.g. BE0123456749.")),
             "shipping_address.name": _text(gettext_lazy("Recipient"), max_length=200),
             "shipping_address.line1": _text(gettext_lazy("Address line 1"), max_length=200),
             "shipping_address.line2": _text(gettext_lazy("Address line 2"), max_length=200,

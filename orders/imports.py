@@ -12,6 +12,7 @@ order-level columns must agree on every row of an order.
 | customer_name | yes | name of a new customer |
 | customer_phone | no | phone of a new customer |
 | customer_kind | no | `person` (default) or `company` |
+| customer_vat_id | no | EU VAT id of a new company customer, e.g. BE0123456749 |
 | sku | yes | catalogue SKU, must be active |
 | quantity | yes | whole number above zero |
 | currency | yes | one of settings.CURRENCIES |
@@ -50,7 +51,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from customers.models import Address, Customer, Standing
+from customers.models import Address, Customer, CustomerKind, Standing
 from inventory import api as inventory_api
 from oms.lib import outbox
 from oms.lib.actors import Actor
@@ -61,23 +62,24 @@ from orders.capture import capture_order
 from orders.inputs import CaptureOrder
 from orders.models import Channel, Order
 from orders.quote import quote
+from orders.taxes import determine_vat, with_rates
 
 REQUIRED_COLUMNS = [
     "order_ref", "customer_email", "customer_name", "sku", "quantity", "currency",
     "ship_name", "ship_line1", "ship_postal_code", "ship_city", "ship_country",
 ]
 OPTIONAL_COLUMNS = [
-    "customer_phone", "customer_kind", "ship_line2", "ship_region", "payment_method",
-    "promised_delivery_date", "requested_carrier", "ship_complete", "notes", "discount",
-    "order_discount", "discount_code",
+    "customer_phone", "customer_kind", "customer_vat_id", "ship_line2", "ship_region",
+    "payment_method", "promised_delivery_date", "requested_carrier", "ship_complete", "notes",
+    "discount", "order_discount", "discount_code",
 ]
 COLUMNS = REQUIRED_COLUMNS + OPTIONAL_COLUMNS
 # Columns that describe the order, not the line: equal on every row of an order.
 ORDER_COLUMNS = [
-    "customer_email", "customer_name", "customer_phone", "customer_kind", "currency",
-    "ship_name", "ship_line1", "ship_line2", "ship_postal_code", "ship_city", "ship_region",
-    "ship_country", "payment_method", "promised_delivery_date", "requested_carrier",
-    "ship_complete", "notes", "order_discount", "discount_code",
+    "customer_email", "customer_name", "customer_phone", "customer_kind", "customer_vat_id",
+    "currency", "ship_name", "ship_line1", "ship_line2", "ship_postal_code", "ship_city",
+    "ship_region", "ship_country", "payment_method", "promised_delivery_date",
+    "requested_carrier", "ship_complete", "notes", "order_discount", "discount_code",
 ]
 PAYMENT_METHODS = {"bank_transfer", "net_terms", "paypal"}
 MAX_ROWS = 20_000  # placed in the background with a progress bar (run_import)
@@ -238,7 +240,7 @@ def _capture_input(rows: list[Row]) -> dict:
     quantities = [row.values["quantity"] for row in rows]
     return {
         "customer": {"email": values["customer_email"], "name": values["customer_name"],
-                     "phone": values["customer_phone"],
+                     "phone": values["customer_phone"], "vat_id": values["customer_vat_id"],
                      "kind": values["customer_kind"] or "person"},
         "channel": Channel.IMPORT,
         "currency": values["currency"].upper(),
@@ -285,9 +287,31 @@ def _plan(ref: str, rows: list[Row]) -> PlannedOrder:
     return planned
 
 
+def _preview_vat(planned: PlannedOrder, products: dict[str, inventory_api.ProductInfo],
+                 known: dict[str, tuple[int, str, str]]
+                 ) -> list[tuple[inventory_api.ProductInfo, int]] | None:
+    """The order's products at the VAT placement will decide (a known
+    customer's kind and VAT id, which the file only fills in when blank);
+    None, with the error on the row, when the destination is refused."""
+    data = planned.data
+    assert data is not None
+    _pk, kind, vat_id = known.get(data.customer.email.lower(), (0, "", ""))
+    try:
+        vat = determine_vat(
+            ship_to_country=data.shipping_address.country,
+            buyer_vat_id=vat_id or data.customer.vat_id,
+            is_business=(kind or data.customer.kind) == CustomerKind.COMPANY,
+            categories={products[line.sku].tax_category for line in data.lines})
+    except ApplicationError as exc:
+        planned.first.add_error("ship_country", exc.message)
+        planned.data = None
+        return None
+    return with_rates([(products[line.sku], line.quantity) for line in data.lines], vat)
+
+
 def check(content: bytes, *, actor: Actor = None) -> ImportPreview:
     """Parse and check the whole file without writing anything (`actor`:
-    who imports; the totals are those placement will compute)."""
+    who imports; the totals are those placement will compute, VAT included)."""
     rows, file_errors = parse(content)
     if file_errors:
         return ImportPreview(rows=rows, orders=[], file_errors=file_errors)
@@ -296,10 +320,12 @@ def check(content: bytes, *, actor: Actor = None) -> ImportPreview:
     products = inventory_api.products_by_sku(skus=skus)
     emails = {row.values["customer_email"].lower() for row in rows
               if row.values.get("customer_email")}
-    known = list(Customer.objects.filter(email__in=emails)
-                 .values_list("email", "pk", "standing"))
-    customer_ids = {email.lower(): pk for email, pk, _standing in known}
-    blocked = {email.lower() for email, _pk, standing in known if standing == Standing.BLOCKED}
+    on_file = list(Customer.objects.filter(email__in=emails)
+                   .values_list("email", "pk", "kind", "vat_id", "standing"))
+    # Id, kind and VAT id of known customers: their codes' limits and the VAT.
+    known = {email.lower(): (pk, kind, vat_id) for email, pk, kind, vat_id, _s in on_file}
+    blocked = {email.lower() for email, _pk, _k, _v, standing in on_file
+               if standing == Standing.BLOCKED}
     groups: OrderedDict[str, list[Row]] = OrderedDict()
     for row in rows:
         ref = row.values.get("order_ref")
@@ -342,17 +368,19 @@ def check(content: bytes, *, actor: Actor = None) -> ImportPreview:
         else:
             assert planned.data is not None  # parsed: its rows have no errors
             data = planned.data
-            priced = quote(priced=[(products[line.sku], line.quantity) for line in data.lines],
-                           line_discounts=[line.discount for line in data.lines],
-                           discount=data.discount, code=data.discount_code,
-                           customer_id=customer_ids.get(data.customer.email.lower()),
-                           currency=data.currency, country=data.shipping_address.country,
-                           actor=actor)
-            _errors_onto_rows(priced.errors, group)
-            if priced.errors:
-                planned.data = None
-            planned.total_net, planned.total_tax, planned.total_gross = (
-                priced.totals.net, priced.totals.tax, priced.totals.gross)
+            priced_lines = _preview_vat(planned, products, known)
+            if priced_lines is not None:
+                priced = quote(priced=priced_lines,
+                               line_discounts=[line.discount for line in data.lines],
+                               discount=data.discount, code=data.discount_code,
+                               customer_id=known.get(data.customer.email.lower(), (None,))[0],
+                               currency=data.currency, country=data.shipping_address.country,
+                               actor=actor)
+                _errors_onto_rows(priced.errors, group)
+                if priced.errors:
+                    planned.data = None
+                planned.total_net, planned.total_tax, planned.total_gross = (
+                    priced.totals.net, priced.totals.tax, priced.totals.gross)
         orders.append(planned)
     if _done_marker(content).exists():
         file_errors.append(_("This exact file was already imported."))

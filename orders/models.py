@@ -25,6 +25,7 @@ from django_fsm import FSMField, FSMModelMixin, transition
 
 from customers.models import Customer
 from oms.lib.money import format_money as money
+from orders.taxes import VatReason, mention_for
 
 # The sequence behind order numbers (created by migration 0001).
 ORDER_NUMBER_SEQUENCE = "orders_order_number_seq"
@@ -201,6 +202,15 @@ class Order(FSMModelMixin, models.Model):
                                        decimal_places=2, default=Decimal("0.00"))
     shipping_tax_rate = models.DecimalField(_("shipping tax rate (%)"), max_digits=5,
                                             decimal_places=2, default=Decimal("0.00"))
+    # The VAT decision (orders.taxes), recorded at placement so the invoice
+    # states it whatever the rates or the customer record say later.
+    vat_reason = models.CharField(_("VAT treatment"), max_length=30, choices=VatReason.choices,
+                                  default=VatReason.CATALOGUE)
+    vat_mention = models.TextField(_("VAT legal mention"), blank=True)
+    vat_buyer_id = models.CharField(_("buyer VAT id"), max_length=40, blank=True)
+    vat_seller_country = models.CharField(_("seller country"), max_length=2, blank=True)
+    vat_destination_country = models.CharField(_("destination country"), max_length=2,
+                                               blank=True)
 
     class Meta:
         verbose_name = _("order")
@@ -247,6 +257,11 @@ class Order(FSMModelMixin, models.Model):
 
     def __str__(self) -> str:
         return self.number
+
+    @property
+    def vat_legal_mention(self) -> str:
+        """The VAT decision's legal mention in the reader's language."""
+        return mention_for(self.vat_reason) or self.vat_mention
 
     # --- Transitions: they only change fields. `permission` lets the detail
     # page show exactly the buttons the user may press.

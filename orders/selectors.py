@@ -25,11 +25,13 @@ from customers.models import Customer, CustomerEvent, Interaction
 from customers.selectors import search_customers
 from inventory import api as inventory_api
 from inventory.models import Product, Reservation
+from oms.lib.errors import ApplicationError
 from oms.lib.paging import HasNextPage, has_next_page_by_keys
 from oms.lib.search import Hit
 from orders.backorders import backorder_expected_dates
 from orders.discounts import parse_discount
 from orders.models import Channel, Order, OrderEvent, OrderLine, OrderStatus
+from orders.taxes import VatDecision, determine_vat, rate_for
 from orders.totals import PricedLine, Totals, compute_totals
 
 ENTRY_SEARCH_LIMIT = 10
@@ -228,16 +230,57 @@ class EntryLines:
         return any(line.errors for line in self.lines)
 
 
-def entry_lines(skus: list[str], quantities: list[str],
-                discounts: list[str] | None = None) -> EntryLines:
-    """Price the lines from the catalogue, less their discounts, and attach
-    live availability. Reads only: two queries for the products, one for
-    the stock."""
+@dataclass(frozen=True)
+class EntryBuyer:
+    """Who the entry page sells to, as far as VAT cares."""
+
+    country: str
+    vat_id: str
+    is_business: bool
+
+
+def entry_buyer(data: Mapping[str, str]) -> EntryBuyer | None:
+    """The buyer of a posted entry form: the picked customer's kind and VAT
+    id, or the new customer's fields; None until a country is entered."""
+    country = (data.get("shipping_address.country") or "").strip().upper()
+    if not country:
+        return None
+    customer_id = data.get("customer") or ""
+    customer = (Customer.objects.filter(pk=customer_id).only("kind", "vat_id").first()
+                if customer_id.isdigit() else None)
+    if customer is not None:
+        return EntryBuyer(country=country, vat_id=customer.vat_id,
+                          is_business=customer.kind == "company")
+    return EntryBuyer(country=country, vat_id=data.get("customer.vat_id") or "",
+                      is_business=data.get("customer.kind") == "company")
+
+
+def _entry_vat(buyer: EntryBuyer | None, products: Mapping[str, inventory_api.ProductInfo]
+               ) -> VatDecision | None:
+    """The VAT placement will decide; None (catalogue rates) while the buyer
+    is unknown or its country refused (placement reports that)."""
+    if buyer is None:
+        return None
+    try:
+        return determine_vat(ship_to_country=buyer.country, buyer_vat_id=buyer.vat_id,
+                             is_business=buyer.is_business,
+                             categories={p.tax_category for p in products.values()})
+    except ApplicationError:
+        return None
+
+
+def entry_lines(skus: list[str], quantities: list[str], discounts: list[str] | None = None,
+                *, buyer: EntryBuyer | None = None) -> EntryLines:
+    """Price the lines from the catalogue, less their discounts, at the VAT
+    placement will apply for `buyer`, and attach live availability. Reads
+    only: two queries for the products, one for the stock (and one for the
+    VAT rates, one for a picked customer)."""
     discounts = discounts or []
     raw = [(sku.strip(), (quantities[i] if i < len(quantities) else "1").strip(),
             (discounts[i] if i < len(discounts) else "").strip()[:20])
            for i, sku in enumerate(skus) if sku.strip()][:MAX_ENTRY_LINES]
     products = inventory_api.products_by_sku(skus=[sku for sku, _q, _d in raw])
+    vat = _entry_vat(buyer, products)
     availability = inventory_api.availability(
         product_ids=[p.id for p in products.values()]) if products else {}
     lines, priced, seen = [], [], set()
@@ -250,8 +293,9 @@ def entry_lines(skus: list[str], quantities: list[str],
         if product is None:
             line.errors.append(_("Unknown SKU."))
         else:
-            line.name, line.unit_price, line.tax_rate = (product.name, product.unit_price,
-                                                         product.tax_rate)
+            line.name, line.unit_price = product.name, product.unit_price
+            line.tax_rate = (rate_for(vat, product.tax_category, seller_rate=product.tax_rate)
+                             if vat is not None else product.tax_rate)
             line.availability = availability.get(product.id, [])
             line.available = sum(max(w.available, 0) for w in line.availability)
             if product.is_preorder_on(timezone.localdate()):

@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 
 from oms.lib.money import ZERO
 from orders.models import ShippingRate
+from orders.taxes import shipping_rate
 from orders.totals import PricedLine
 
 
@@ -36,14 +37,9 @@ NO_CHARGE = Charge(label="", net=ZERO, tax_rate=ZERO)
 
 def charge_tax_rate(goods: list[PricedLine]) -> Decimal:
     """The tax rate of a charge on these goods: that of the goods' largest
-    share of value (a charge follows the principal supply); their highest
-    rate on a tie."""
-    by_rate: dict[Decimal, Decimal] = {}
-    for line in goods:
-        by_rate[line.tax_rate] = by_rate.get(line.tax_rate, ZERO) + line.net
-    if not by_rate:
-        return ZERO
-    return max(by_rate, key=lambda rate: (by_rate[rate], rate))
+    share of value (a charge follows the principal supply, see
+    `orders.taxes.shipping_rate`)."""
+    return shipping_rate((line.tax_rate, line.net) for line in goods)
 
 
 def shipping_charge(*, currency: str, country: str, weight_kg: Decimal,

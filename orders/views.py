@@ -276,7 +276,8 @@ def entry_lines_partial(request: HttpRequest) -> HttpResponse:
     availability and totals, nothing written."""
     skus, quantities, discounts = _posted_lines(request)
     return render(request, "orders/entry.html#lines",
-                  {"entry": selectors.entry_lines(skus, quantities, discounts),
+                  {"entry": selectors.entry_lines(
+                      skus, quantities, discounts, buyer=selectors.entry_buyer(request.POST)),
                    "currency": _currency(request.POST.get("currency")),
                    "added": bool(request.POST.get("add_sku"))})
 
@@ -294,7 +295,8 @@ def entry_save(request: AuthenticatedRequest) -> HttpResponse:
         raise PermissionDenied
     form = EntryForm(request.POST)
     skus, quantities, discounts = _posted_lines(request)
-    entry_lines = selectors.entry_lines(skus, quantities, discounts)
+    entry_lines = selectors.entry_lines(skus, quantities, discounts,
+                                        buyer=selectors.entry_buyer(request.POST))
     error = ""
     if not entry_lines.lines:
         error = _("Add at least one line.")

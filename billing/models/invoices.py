@@ -98,6 +98,11 @@ class Invoice(FSMModelMixin, models.Model):
     buyer = models.JSONField(_("buyer"), default=dict)
     shipping_address = models.JSONField(_("shipping address"), default=dict)
     currency = models.CharField(_("currency"), max_length=3)
+    # The order's VAT decision (orders.taxes.VatReason) and its legal mention
+    # (art. 226(11) and (11a)) in the buyer's language; blank on invoices
+    # issued before VAT was decided per order.
+    vat_reason = models.CharField(_("VAT treatment"), max_length=30, blank=True)
+    vat_mention = models.TextField(_("VAT legal mention"), blank=True)
     total_net = models.DecimalField(_("net total"), **MONEY_FIELD)
     total_tax = models.DecimalField(_("tax total"), **MONEY_FIELD)
     total_gross = models.DecimalField(_("gross total"), **MONEY_FIELD)

@@ -24,6 +24,7 @@ from billing.services.invoicing import EMAIL_HANDLER
 from oms.lib import outbox
 from oms.lib.money import ZERO
 from oms.lib.pdf import render_pdf
+from orders.taxes import VatReason
 
 PDF_TEMPLATE = "pdf/billing/invoice.html"
 CREDIT_NOTE_TEMPLATE = "pdf/billing/credit_note.html"
@@ -33,10 +34,18 @@ def invoice_pdf_name(invoice: Invoice) -> str:
     return f"invoices/{invoice.year}/{invoice.number}.pdf"
 
 
+def vat_reason_label(reason: str) -> str:
+    """The VAT treatment as the documents print it ("" for the catalogue rate)."""
+    if not reason or reason == VatReason.CATALOGUE:
+        return ""
+    return str(VatReason(reason).label)
+
+
 def invoice_context(invoice: Invoice) -> dict:
     return {"invoice": invoice, "lines": list(invoice.lines.all()),
             "tax_rates": list(invoice.tax_rates.all()), "seller": invoice.seller,
-            "buyer": invoice.buyer, "order": invoice.order}
+            "buyer": invoice.buyer, "order": invoice.order,
+            "vat_reason_label": vat_reason_label(invoice.vat_reason)}
 
 
 def invoice_pdf_bytes(invoice: Invoice) -> bytes:
@@ -83,8 +92,9 @@ def credit_note_pdf_bytes(note: CreditNote) -> bytes:
     the same bytes come out every time and nothing needs storing."""
     language = note.customer.preferred_language or settings.LANGUAGE_CODE
     with translation.override(language):
-        return render_pdf(CREDIT_NOTE_TEMPLATE, {"note": note, "invoice": note.invoice,
-                                                 "lines": list(note.lines.all())})
+        return render_pdf(CREDIT_NOTE_TEMPLATE, {
+            "note": note, "invoice": note.invoice, "lines": list(note.lines.all()),
+            "vat_reason_label": vat_reason_label(note.invoice.vat_reason)})
 
 
 def credit_note_pdf_name(note: CreditNote) -> str:

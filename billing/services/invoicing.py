@@ -51,6 +51,7 @@ from billing.models import (
 )
 from billing.providers import get_provider
 from billing.services.approval import CARD_ACCEPTED, CARD_METHODS
+from customers.models import CustomerKind
 from oms.lib import outbox
 from oms.lib.actors import Actor
 from oms.lib.errors import ApplicationError, NotAllowed
@@ -60,6 +61,7 @@ from oms.lib.submissions import claim_submission, record_submission_result
 from orders import events as order_events
 from orders import services as order_services
 from orders.models import Order, OrderLine
+from orders.taxes import mention_for
 from orders.totals import PricedLine, compute_totals
 
 logger = logging.getLogger(__name__)
@@ -81,9 +83,15 @@ def credit_note_series() -> str:
 
 
 def seller_snapshot() -> dict:
+    """The seller as the invoice prints it, with the mentions its country
+    requires (see the SELLER_* settings; blank ones are not printed)."""
     return {"name": settings.SELLER_NAME, "address": settings.SELLER_ADDRESS,
             "vat_id": settings.SELLER_VAT_ID, "iban": settings.SELLER_IBAN,
-            "bic": settings.SELLER_BIC}
+            "bic": settings.SELLER_BIC, "country": settings.SELLER_COUNTRY,
+            "legal_form": settings.SELLER_LEGAL_FORM,
+            "registration": settings.SELLER_REGISTRATION,
+            "late_payment_penalty": settings.SELLER_LATE_PAYMENT_PENALTY,
+            "recovery_indemnity": settings.SELLER_RECOVERY_INDEMNITY}
 
 
 def buyer_snapshot(order: Order) -> dict:
@@ -92,8 +100,16 @@ def buyer_snapshot(order: Order) -> dict:
     if not address:
         default = customer.default_address("billing")
         address = default.as_snapshot() if default else dict(order.shipping_address or {})
-    return {"name": customer.name, "email": customer.email, "vat_id": customer.vat_id,
-            "address": address}
+    # The VAT id the order's VAT was decided with, when it was decided.
+    return {"name": customer.name, "email": customer.email,
+            "vat_id": order.vat_buyer_id or customer.vat_id,
+            "is_business": customer.kind == CustomerKind.COMPANY, "address": address}
+
+
+def vat_mention_text(order: Order, *, language: str | None = None) -> str:
+    """The order's VAT mention in the buyer's language, stored on the invoice."""
+    with translation.override(language or settings.LANGUAGE_CODE):
+        return mention_for(order.vat_reason)
 
 
 def payment_terms_text(*, days: int, settled: bool, language: str | None = None) -> str:
@@ -171,6 +187,8 @@ def _build_invoice(order: Order, *, actor: Actor, today: date) -> Invoice:
                                          language=order.customer.preferred_language),
         seller=seller_snapshot(), buyer=buyer_snapshot(order),
         shipping_address=dict(order.shipping_address or {}), currency=order.currency,
+        vat_reason=order.vat_reason,
+        vat_mention=vat_mention_text(order, language=order.customer.preferred_language),
         total_net=totals.net, total_tax=totals.tax, total_gross=totals.gross,
         issued_by=actor if getattr(actor, "pk", None) else None)
     descriptions = [(line.sku, line.name) for line, _qty in lines] + [

@@ -13,7 +13,7 @@ locked and then locks stock levels in primary-key order as well.
 """
 
 from inventory.api.allocation import Allocation, WaitingLine, reserve_available
-from inventory.api.catalogue import availability, products_by_sku
+from inventory.api.catalogue import availability, products_by_sku, vat_rates
 from inventory.api.holds import (
     confirm,
     expire_lapsed_holds,
@@ -54,4 +54,5 @@ __all__ = [
     "return_stock",
     "set_hold_expiry",
     "write_off_short_pick",
+    "vat_rates",
 ]

@@ -8,7 +8,7 @@ from django.db.models import JSONField
 from django.db.models.expressions import RawSQL
 
 from inventory.api.types import ProductInfo, WarehouseAvailability
-from inventory.models import Product, StockLevel
+from inventory.models import Product, StockLevel, VatRate
 
 
 def availability(*, product_ids: list[int]) -> dict[int, list[WarehouseAvailability]]:
@@ -36,7 +36,7 @@ def products_by_sku(*, skus: list[str]) -> dict[str, ProductInfo]:
     """Catalogue data for the given SKUs (exact match) with their unit costs;
     unknown SKUs are absent. One query."""
     fields = ("pk", "sku", "name", "unit_price", "tax_rate", "is_active", "weight_kg",
-              "is_fragile", "available_from")
+              "is_fragile", "available_from", "tax_category")
     rows = Product.objects.filter(sku__in=set(skus)).annotate(unit_costs=_COSTS).values_list(
         *fields, "unit_costs")
     return {
@@ -48,3 +48,7 @@ def products_by_sku(*, skus: list[str]) -> dict[str, ProductInfo]:
     }
 
 
+
+def vat_rates(*, country: str) -> dict[str, Decimal]:
+    """The VAT rate per tax category of one country (empty outside the table)."""
+    return dict(VatRate.objects.filter(country=country).values_list("category", "rate"))

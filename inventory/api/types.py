@@ -59,6 +59,7 @@ class ProductInfo:
     available_from: date | None = None
     # What one unit costs us per currency of purchase (inventory.ProductCost).
     costs: dict[str, Decimal] = field(default_factory=dict)
+    tax_category: str = "standard"
 
     def is_preorder_on(self, day: date) -> bool:
         return self.available_from is not None and day < self.available_from

@@ -39,6 +39,7 @@ from orders.services._common import (
     _transition,
     lock_order,
 )
+from orders.taxes import ORDER_VAT_FIELDS, decide_for_order, with_rates
 from orders.totals import PricedLine, compute_totals
 
 Priced = list[tuple[inventory_api.ProductInfo, int]]
@@ -115,8 +116,11 @@ def _discounts(order: Order, priced: Priced, *, lines: list[LineInput], discount
 
 def _price_lines(order: Order, priced: list[tuple[inventory_api.ProductInfo, int]],
                  discounts: order_discounts.Discounts) -> list[OrderLine]:
-    """Snapshot catalogue data into new lines, less their discounts; add the
-    shipping charge and set the order totals."""
+    """Snapshot catalogue data into new lines, less their discounts, at the
+    VAT decided for the order (`orders.taxes`); add the shipping charge and
+    set the order totals."""
+    vat = decide_for_order(order, {product.tax_category for product, _q in priced})
+    priced = with_rates(priced, vat)
     prices = [PricedLine(unit_price=product.unit_price, tax_rate=product.tax_rate,
                          quantity=quantity, discount=off.discount + off.order_discount)
               for (product, quantity), off in zip(priced, discounts.lines, strict=True)]
@@ -303,7 +307,7 @@ def place_draft(*, order: Order, payment: PaymentDetails | None = None, actor: A
         if payment is not None:
             order.payment_method = payment.method
         order.save(update_fields=["payment_method", "total_net", "total_tax", "total_gross",
-                                  *DISCOUNT_FIELDS, "updated_at"])
+                                  *DISCOUNT_FIELDS, *ORDER_VAT_FIELDS, "updated_at"])
         _email_customer(order, "received")
         expires_at = _hold_expiry()
         data = _hold_stock(order, order_lines, customer=customer, expires_at=expires_at,

@@ -360,6 +360,8 @@ def seed_catalogue(*, actor: Actor) -> dict[str, int]:
             products[sku], was_created = Product.objects.get_or_create(
                 sku=sku, defaults={
                     "name": name, "unit_price": Decimal(price), "tax_rate": Decimal(tax),
+                    # Books take the reduced rate in every member state.
+                    "tax_category": "reduced" if tax == "5.50" else "standard",
                     "weight_kg": Decimal(kg), "length_cm": length, "width_cm": width,
                     "height_cm": height, "is_fragile": fragile})
             created["products"] += was_created

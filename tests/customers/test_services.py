@@ -39,11 +39,12 @@ def _upsert(*, actor, addresses=(), **fields):
 def test_create_customer_normalises_and_makes_first_addresses_default():
     customer = _create(
         name="  Ada   Lovelace ", email="Ada@Example.COM", actor=None, kind="company",
-        vat_id="FR123", payment_terms_days=30, credit_limit="1500.00",
+        vat_id="fr 40 303 265 045", payment_terms_days=30, credit_limit="1500.00",
         addresses=[{**address_data(country="fr"), "kind": "shipping"},
                    {**address_data(city="Lyon"), "kind": "billing"},
                    {**address_data(city="Nice"), "kind": "shipping"}])
     assert (customer.name, customer.email) == ("Ada Lovelace", "ada@example.com")
+    assert customer.vat_id == "FR40303265045"
     assert customer.credit_limit == Decimal("1500.00")
     defaults = Address.objects.filter(customer=customer, is_default=True)
     assert sorted(defaults.values_list("kind", "city")) == [("billing", "Lyon"),
