@@ -51,6 +51,21 @@ CREDIT_TERMS_FIELDS = ("payment_terms_days", "credit_limit", "standing")
 CHANGE_CREDIT_TERMS = "customers.change_credit_terms"
 
 
+class CustomerGroup(models.Model):
+    """Customers who buy on the same terms, e.g. resellers: a price list may
+    be scoped to a group."""
+
+    name = models.CharField(_("name"), max_length=100, unique=True)
+
+    class Meta:
+        verbose_name = _("customer group")
+        verbose_name_plural = _("customer groups")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
 class Customer(models.Model):
     kind = models.CharField(_("kind"), max_length=10, choices=CustomerKind.choices,
                             default=CustomerKind.PERSON)
@@ -75,6 +90,8 @@ class Customer(models.Model):
                                 default=Standing.NEW)
     # Accepts that out-of-stock lines wait for stock instead of being refused.
     accepts_backorder = models.BooleanField(_("accepts backorders"), default=False)
+    group = models.ForeignKey(CustomerGroup, verbose_name=_("customer group"), null=True,
+                              blank=True, on_delete=models.SET_NULL, related_name="customers")
     notes = models.TextField(_("notes"), blank=True)
     # An e-mail address in an API order proves nothing: only these tokens
     # (the customer's own integration) and tokens for every customer order

@@ -43,6 +43,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
@@ -56,6 +57,7 @@ from oms.lib.submissions import claim_submission
 from orders.capture import capture_order
 from orders.inputs import CaptureOrder
 from orders.models import Channel, Order
+from orders.pricing import LineToPrice, no_price_error, price_lines
 from orders.totals import PricedLine, compute_totals
 
 REQUIRED_COLUMNS = [
@@ -280,8 +282,10 @@ def check(content: bytes) -> ImportPreview:
     products = inventory_api.products_by_sku(skus=skus)
     emails = {row.values["customer_email"].lower() for row in rows
               if row.values.get("customer_email")}
-    blocked = {email.lower() for email in Customer.objects.filter(
-        email__in=emails, standing=Standing.BLOCKED).values_list("email", flat=True)}
+    on_file = {customer.email.lower(): customer for customer in Customer.objects.filter(
+        email__in=emails).only("pk", "email", "standing", "group_id")}
+    blocked = {email for email, customer in on_file.items()
+               if customer.standing == Standing.BLOCKED}
     groups: OrderedDict[str, list[Row]] = OrderedDict()
     for row in rows:
         ref = row.values.get("order_ref")
@@ -323,16 +327,36 @@ def check(content: bytes) -> ImportPreview:
             planned.data = None
         else:
             assert planned.data is not None  # parsed: its rows have no errors
-            totals = compute_totals([
-                PricedLine(unit_price=products[line.sku].unit_price,
-                           tax_rate=products[line.sku].tax_rate, quantity=line.quantity)
-                for line in planned.data.lines])
-            planned.total_net, planned.total_tax, planned.total_gross = (
-                totals.net, totals.tax, totals.gross)
+            _price_planned(planned, products=products,
+                           customer=on_file.get(planned.data.customer.email.lower()))
         orders.append(planned)
     if _done_marker(content).exists():
         file_errors.append(_("This exact file was already imported."))
     return ImportPreview(rows=rows, orders=orders, file_errors=file_errors)
+
+
+def _price_planned(planned: PlannedOrder, *, products: dict[str, inventory_api.ProductInfo],
+                   customer: Customer | None) -> None:
+    """Totals from the price lists, as placement will price it; a line with
+    no price in the order's currency is an error on its `sku`."""
+    assert planned.data is not None
+    data = planned.data
+    prices = price_lines(customer=customer, currency=data.currency,
+                         on_date=timezone.localdate(),
+                         lines=[LineToPrice(product_id=products[line.sku].id,
+                                            quantity=line.quantity) for line in data.lines])
+    for row, line, price in zip(planned.rows, data.lines, prices, strict=True):
+        if price is None:
+            row.add_error("sku", no_price_error(sku=line.sku, currency=data.currency))
+    if None in prices:
+        planned.data = None
+        return
+    totals = compute_totals([
+        PricedLine(unit_price=price.unit_price, tax_rate=products[line.sku].tax_rate,
+                   quantity=line.quantity, currency=data.currency)
+        for line, price in zip(data.lines, prices, strict=True) if price is not None])
+    planned.total_net, planned.total_tax, planned.total_gross = (
+        totals.net, totals.tax, totals.gross)
 
 
 # --- the import ---------------------------------------------------------------

@@ -24,6 +24,7 @@ from django_fsm import FSMField, FSMModelMixin, transition
 
 from customers.models import Customer
 from oms.lib.money import format_money as money
+from orders.price_lists import PriceList, PriceListEntry, PriceScope  # noqa: F401  (models)
 
 # The sequence behind order numbers (created by migration 0001).
 ORDER_NUMBER_SEQUENCE = "orders_order_number_seq"

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
+from django.conf import settings
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -25,6 +26,7 @@ from inventory import api as inventory_api
 from inventory.models import Product, Reservation
 from oms.lib.paging import HasNextPage, has_next_page_by_keys
 from orders.models import Channel, Order, OrderEvent, OrderLine, OrderStatus
+from orders.pricing import LineToPrice, no_price_error, price_lines
 from orders.totals import PricedLine, Totals, compute_totals
 
 ENTRY_SEARCH_LIMIT = 10
@@ -199,16 +201,27 @@ class EntryLines:
         return any(line.errors for line in self.lines)
 
 
-def entry_lines(skus: list[str], quantities: list[str]) -> EntryLines:
-    """Price the lines from the catalogue and attach live availability.
-    Reads only: two queries for the products, one for the stock."""
+def entry_lines(skus: list[str], quantities: list[str], *, customer: Customer | None = None,
+                currency: str | None = None) -> EntryLines:
+    """Price the lines from the price lists (`orders.pricing`) for the
+    customer and currency and attach live availability. Reads only: two
+    queries for the products, one for the prices, one for the stock."""
+    currency = currency or settings.DEFAULT_CURRENCY
     raw = [(sku.strip(), (quantities[i] if i < len(quantities) else "1").strip())
            for i, sku in enumerate(skus) if sku.strip()][:MAX_ENTRY_LINES]
     products = inventory_api.products_by_sku(skus=[sku for sku, _q in raw])
     availability = inventory_api.availability(
         product_ids=[p.id for p in products.values()]) if products else {}
+    quantity_of = [int(q) if re.fullmatch(r"\d{1,6}", q) and int(q) > 0 else None
+                   for _s, q in raw]
+    to_price = [(sku, LineToPrice(product_id=products[sku].id, quantity=quantity))
+                for (sku, _q), quantity in zip(raw, quantity_of, strict=True)
+                if sku in products and quantity]
+    prices = dict(zip([sku for sku, _l in to_price], price_lines(
+        customer=customer, currency=currency, on_date=timezone.localdate(),
+        lines=[line for _s, line in to_price]), strict=True))
     lines, priced, seen = [], [], set()
-    for sku, quantity_raw in raw:
+    for (sku, quantity_raw), quantity in zip(raw, quantity_of, strict=True):
         line = EntryLine(sku=sku, quantity_raw=quantity_raw)
         product = products.get(sku)
         if sku in seen:
@@ -217,19 +230,22 @@ def entry_lines(skus: list[str], quantities: list[str]) -> EntryLines:
         if product is None:
             line.errors.append(_("Unknown SKU."))
         else:
-            line.name, line.unit_price, line.tax_rate = (product.name, product.unit_price,
-                                                         product.tax_rate)
+            line.name, line.tax_rate = product.name, product.tax_rate
             line.availability = availability.get(product.id, [])
             line.available = sum(max(w.available, 0) for w in line.availability)
             if not product.is_active:
                 line.errors.append(_("This product is no longer sold."))
-        if re.fullmatch(r"\d{1,6}", quantity_raw) and int(quantity_raw) > 0:
-            line.quantity = int(quantity_raw)
+            elif quantity and prices.get(sku) is None:
+                line.errors.append(no_price_error(sku=sku, currency=currency))
+            if (price_found := prices.get(sku)) is not None:
+                line.unit_price = price_found.unit_price
+        if quantity:
+            line.quantity = quantity
         else:
             line.errors.append(_("Enter a whole number above zero."))
         if line.quantity and line.unit_price is not None and line.tax_rate is not None:
             price = PricedLine(unit_price=line.unit_price, tax_rate=line.tax_rate,
-                               quantity=line.quantity)
+                               quantity=line.quantity, currency=currency)
             line.net = price.net
             if not line.errors:
                 priced.append(price)

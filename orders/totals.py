@@ -20,10 +20,11 @@ class PricedLine:
     unit_price: Decimal
     tax_rate: Decimal
     quantity: int
+    currency: str | None = None  # the order's; None: the default currency
 
     @property
     def net(self) -> Decimal:
-        return quantize_money(self.unit_price * self.quantity)
+        return quantize_money(self.unit_price * self.quantity, self.currency)
 
 
 @dataclass(frozen=True)
@@ -37,9 +38,11 @@ class Totals:
 
 def compute_totals(lines: list[PricedLine]) -> Totals:
     nets_by_rate: dict[Decimal, Decimal] = defaultdict(lambda: ZERO)
+    currency = lines[0].currency if lines else None
     for line in lines:
         nets_by_rate[line.tax_rate] += line.net
-    by_rate = {rate: (net, tax_amount(net, rate)) for rate, net in sorted(nets_by_rate.items())}
+    by_rate = {rate: (net, tax_amount(net, rate, currency))
+               for rate, net in sorted(nets_by_rate.items())}
     net = sum((n for n, _t in by_rate.values()), ZERO)
     tax = sum((t for _n, t in by_rate.values()), ZERO)
     return Totals(net=net, tax=tax, gross=net + tax, by_rate=by_rate)

@@ -244,6 +244,15 @@ def product_search(request: HttpRequest) -> HttpResponse:
                   {"results": selectors.entry_product_results(query), "query": query})
 
 
+def _entry_lines(request: HttpRequest, skus: list[str], quantities: list[str]
+                 ) -> selectors.EntryLines:
+    """The posted lines priced for the posted customer (a new one: the
+    catalogue default) and currency."""
+    return selectors.entry_lines(skus, quantities,
+                                 customer=selectors.entry_customer(request.POST.get("customer")),
+                                 currency=_currency(request.POST.get("currency")))
+
+
 @require_POST
 @permission_required("orders.add_order")
 def entry_lines_partial(request: HttpRequest) -> HttpResponse:
@@ -251,7 +260,7 @@ def entry_lines_partial(request: HttpRequest) -> HttpResponse:
     availability and totals, nothing written."""
     skus, quantities = _posted_lines(request)
     return render(request, "orders/entry.html#lines",
-                  {"entry": selectors.entry_lines(skus, quantities),
+                  {"entry": _entry_lines(request, skus, quantities),
                    "currency": _currency(request.POST.get("currency")),
                    "added": bool(request.POST.get("add_sku"))})
 
@@ -269,7 +278,7 @@ def entry_save(request: AuthenticatedRequest) -> HttpResponse:
         raise PermissionDenied
     form = EntryForm(request.POST)
     skus, quantities = _posted_lines(request)
-    entry_lines = selectors.entry_lines(skus, quantities)
+    entry_lines = _entry_lines(request, skus, quantities)
     error = ""
     if not entry_lines.lines:
         error = _("Add at least one line.")

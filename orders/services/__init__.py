@@ -30,6 +30,7 @@ from orders.services.fulfilment import (
     start_picking,
 )
 from orders.services.placement import ENTRY_SUBMISSION, place_draft, place_order
+from orders.services.price_lists import remove_price, save_price_list, set_price
 from orders.services.transitions import (
     add_note,
     allocate_backorder,
@@ -63,5 +64,8 @@ __all__ = [
     "place_order",
     "record_short_pick",
     "reject_order",
+    "remove_price",
+    "save_price_list",
+    "set_price",
     "start_picking",
 ]

@@ -4,6 +4,7 @@ customer and the catalogue, price from the catalogue, hold stock, place."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from decimal import Decimal
 
 from django.db import transaction
 from django.utils import timezone
@@ -19,6 +20,7 @@ from orders import events as order_events
 from orders.inputs import LineInput, PlaceOrder
 from orders.models import Order, OrderEvent, OrderLine, OrderStatus, next_order_number
 from orders.payments import PaymentDetails, check_payment_details, enqueue_payment_approval
+from orders.pricing import LineToPrice, no_price_error, price_lines
 from orders.services._common import (
     _actor_id,
     _email_customer,
@@ -29,15 +31,17 @@ from orders.services._common import (
 )
 from orders.totals import PricedLine, compute_totals
 
-Priced = list[tuple[inventory_api.ProductInfo, int]]
+# Each line's product, quantity and unit price from the price lists.
+Priced = list[tuple[inventory_api.ProductInfo, int, Decimal]]
 # What a one-time form key was used for (`oms.lib.submissions`): order entry.
 ENTRY_SUBMISSION = "orders.entry"
 
 
-def _check_on_file(*, customer_id: int, lines: list[LineInput],
+def _check_on_file(*, customer_id: int, lines: list[LineInput], currency: str,
                    payment: PaymentDetails | None) -> tuple[Customer, Priced]:
     """The rules that need the database: the customer may order, every SKU is
-    sold, the payment details can work. One ApplicationError for all."""
+    sold and priced in the currency today, the payment details can work. One
+    ApplicationError for all."""
     errors: dict[str, list[str]] = {}
     # Re-read: the caller's instance may predate a block.
     customer = Customer.objects.filter(pk=customer_id).first()
@@ -49,7 +53,7 @@ def _check_on_file(*, customer_id: int, lines: list[LineInput],
             field_errors={"customer": [_("This customer is blocked.")]},
             code="customer_blocked")
     products = inventory_api.products_by_sku(skus=[line.sku for line in lines])
-    priced = []
+    sold = []
     for index, line in enumerate(lines):
         product = products.get(line.sku)
         if product is None:
@@ -58,7 +62,16 @@ def _check_on_file(*, customer_id: int, lines: list[LineInput],
             errors[f"lines.{index}.sku"] = [
                 _("Product %(sku)s is no longer sold.") % {"sku": line.sku}]
         else:
-            priced.append((product, line.quantity))
+            sold.append((index, product, line.quantity))
+    prices = price_lines(customer=customer, currency=currency, on_date=timezone.localdate(),
+                         lines=[LineToPrice(product_id=product.id, quantity=quantity)
+                                for _i, product, quantity in sold])
+    priced = []
+    for (index, product, quantity), price in zip(sold, prices, strict=True):
+        if price is None:
+            errors[f"lines.{index}.sku"] = [no_price_error(sku=product.sku, currency=currency)]
+        else:
+            priced.append((product, quantity, price.unit_price))
     if payment is not None:
         errors.update(check_payment_details(payment))
     if errors:
@@ -68,16 +81,15 @@ def _check_on_file(*, customer_id: int, lines: list[LineInput],
     return customer, priced
 
 
-def _price_lines(order: Order, priced: list[tuple[inventory_api.ProductInfo, int]]
-                 ) -> list[OrderLine]:
-    """Snapshot catalogue data into new lines and set the order totals."""
-    prices = [PricedLine(unit_price=product.unit_price, tax_rate=product.tax_rate,
-                         quantity=quantity) for product, quantity in priced]
+def _price_lines(order: Order, priced: Priced) -> list[OrderLine]:
+    """Snapshot catalogue data and prices into new lines and set the order totals."""
+    prices = [PricedLine(unit_price=unit_price, tax_rate=product.tax_rate, quantity=quantity,
+                         currency=order.currency) for product, quantity, unit_price in priced]
     lines = [OrderLine(order=order, position=position, product_id=product.id, sku=product.sku,
                        name=product.name, unit_price=price.unit_price, tax_rate=price.tax_rate,
                        quantity=price.quantity, line_net=price.net)
-             for position, ((product, _q), price) in enumerate(zip(priced, prices, strict=True),
-                                                                start=1)]
+             for position, ((product, _q, _p), price) in enumerate(
+                 zip(priced, prices, strict=True), start=1)]
     totals = compute_totals(prices)
     order.total_net, order.total_tax, order.total_gross = totals.net, totals.tax, totals.gross
     return lines
@@ -136,7 +148,7 @@ def place_order(data: PlaceOrder, *, actor: Actor, draft: bool = False,
     """
     payment = data.payment_details()
     customer, priced = _check_on_file(customer_id=data.customer, lines=data.lines,
-                                      payment=payment)
+                                      currency=data.currency, payment=payment)
     account_unverified = api_token is not None and not customer.allows_api_token(api_token)
     shipping = data.shipping_address.model_dump()
     payment_method = payment.method if payment else customer.payment_preference
@@ -195,7 +207,7 @@ def place_draft(*, order: Order, payment: PaymentDetails | None = None, actor: A
             customer_id=order.customer_id,
             lines=[LineInput(sku=line.sku, quantity=line.quantity)
                    for line in order.lines.order_by("position")],
-            payment=payment)
+            currency=order.currency, payment=payment)
         order.lines.all().delete()
         order_lines = _price_lines(order, priced)
         OrderLine.objects.bulk_create(order_lines)
