@@ -17,6 +17,7 @@ from customers.models import (
     Address,
     Customer,
     CustomerEvent,
+    CustomerGroup,
 )
 from oms.lib.admin import ReadOnlyAdmin, ReadOnlyInline
 from oms.lib.errors import Forbidden
@@ -33,12 +34,20 @@ class CustomerEventInline(ReadOnlyInline):
     fields = readonly_fields = ("created_at", "kind", "actor", "data")
 
 
+@admin.register(CustomerGroup)
+class CustomerGroupAdmin(admin.ModelAdmin):
+    """Groups that price lists may be scoped to."""
+
+    list_display = ["name"]
+    search_fields = ["name"]
+
+
 @admin.register(Customer)
 class CustomerAdmin(admin.ModelAdmin):
     list_display = ["name", "email", "phone", "kind", "standing", "payment_preference",
                     "payment_terms_days", "credit_limit", "created_at"]
     list_filter = ["standing", "kind", "payment_preference", "preferred_language",
-                   "accepts_backorder"]
+                   "accepts_backorder", "group"]
     search_fields = ["name", "email", "phone", "vat_id"]
     readonly_fields = ["created_at", "updated_at"]
     show_full_result_count = False
@@ -47,7 +56,7 @@ class CustomerAdmin(admin.ModelAdmin):
     fieldsets = [
         (None, {"fields": ["kind", "name", "email", "phone", "vat_id", "preferred_language"]}),
         (_("Terms"), {"fields": ["payment_preference", "payment_terms_days", "credit_limit",
-                                 "standing", "accepts_backorder"]}),
+                                 "standing", "accepts_backorder", "group"]}),
         (_("API"), {"fields": ["api_tokens"],
                     "description": _("API orders for this customer use its terms, credit "
                                      "limit and standing only when placed with one of these "

@@ -9,6 +9,8 @@ one after the other.
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -47,7 +49,9 @@ def _overlapping(data: PriceListInput, *, exclude: int | None) -> PriceList | No
     return others.order_by("pk").first()
 
 
-def _check_list(data: PriceListInput, *, exclude: int | None) -> None:
+def check_price_list(data: PriceListInput, *, exclude: int | None) -> None:
+    """The rules across fields and lists (forms check early with it; the
+    save checks again under the lock)."""
     errors: dict[str, list[str]] = {}
     if data.customer is not None and data.customer_group is not None:
         errors["customer_group"] = [_("Choose a customer or a customer group, not both.")]
@@ -82,7 +86,7 @@ def save_price_list(data: PriceListInput, *, price_list: PriceList | None = None
                         field_errors={"currency": [
                             _("This list has prices in %(currency)s; start a new list for "
                               "another currency.") % {"currency": price_list.currency}]})
-        _check_list(data, exclude=price_list.pk if price_list else None)
+        check_price_list(data, exclude=price_list.pk if price_list else None)
         price_list = price_list or PriceList()
         price_list.name, price_list.currency = data.name, data.currency
         price_list.customer_id, price_list.customer_group_id = (data.customer,
@@ -92,18 +96,23 @@ def save_price_list(data: PriceListInput, *, price_list: PriceList | None = None
         return price_list
 
 
+def price_places_error(unit_price: Decimal, currency: str) -> str | None:
+    """A price with more decimals than its currency has, e.g. 1.5 JPY."""
+    if quantize_money(unit_price, currency) == unit_price:
+        return None
+    if currency_digits(currency) == 0:
+        return _("%(currency)s prices have no decimals.") % {"currency": currency}
+    return _("Use at most %(digits)d decimal places.") % {"digits": currency_digits(currency)}
+
+
 def set_price(*, price_list: PriceList, data: PriceInput, actor: Actor) -> PriceListEntry:
     """Set the price of a product on a list from a quantity on (added or changed)."""
     errors: dict[str, list[str]] = {}
     product_id = Product.objects.filter(sku=data.sku).values_list("pk", flat=True).first()
     if product_id is None:
         errors["sku"] = [_("Unknown SKU %(sku)s.") % {"sku": data.sku}]
-    if quantize_money(data.unit_price, price_list.currency) != data.unit_price:
-        digits = currency_digits(price_list.currency)
-        errors["unit_price"] = [
-            _("%(currency)s prices have no decimals.") % {"currency": price_list.currency}
-            if digits == 0 else
-            _("Use at most %(digits)d decimal places.") % {"digits": digits}]
+    if (message := price_places_error(data.unit_price, price_list.currency)):
+        errors["unit_price"] = [message]
     if errors:
         raise ApplicationError(_("The price has errors; nothing was saved."),
                                field_errors=errors)
