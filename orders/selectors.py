@@ -16,7 +16,7 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 from django.conf import settings
-from django.db.models import Q, QuerySet
+from django.db.models import Count, F, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -25,7 +25,15 @@ from customers.selectors import search_customers
 from inventory import api as inventory_api
 from inventory.models import Product, Reservation
 from oms.lib.paging import HasNextPage, has_next_page_by_keys
-from orders.models import Channel, Order, OrderEvent, OrderLine, OrderStatus
+from orders.models import (
+    Channel,
+    Order,
+    OrderEvent,
+    OrderLine,
+    OrderStatus,
+    PriceList,
+    PriceListEntry,
+)
 from orders.pricing import LineToPrice, no_price_error, price_lines
 from orders.totals import PricedLine, Totals, compute_totals
 
@@ -277,3 +285,17 @@ def entry_product_results(query: str) -> list[tuple[Product, int]]:
         if products else {}
     return [(p, sum(max(w.available, 0) for w in availability.get(p.pk, [])))
             for p in products]
+
+
+def price_lists() -> QuerySet[PriceList]:
+    """Every price list with its scope and number of prices, defaults first."""
+    return (PriceList.objects.select_related("customer", "customer_group")
+            .annotate(price_count=Count("entries"))
+            .order_by(F("customer_id").asc(nulls_first=True),
+                      F("customer_group_id").asc(nulls_first=True), "currency", "valid_from",
+                      "pk"))
+
+
+def price_list_entries(*, price_list: PriceList) -> QuerySet[PriceListEntry]:
+    return (price_list.entries.select_related("product")
+            .order_by("product__sku", "min_quantity"))

@@ -43,7 +43,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "inventory.view_product", "inventory.view_stocklevel",
         "orders.view_order", "orders.add_order", "orders.change_order",
         "orders.place_order", "orders.cancel_order", "orders.approve_order",
-        "orders.import_orders",
+        "orders.import_orders", "orders.view_pricelist",
     ],
     WAREHOUSE: _EVERYONE + [
         "inventory.view_product", "inventory.view_stocklevel", "inventory.receive_stock",
@@ -70,7 +70,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "customers.view_customer", "inventory.view_product", "inventory.view_stocklevel",
         "inventory.view_warehouse",
         "orders.view_order", "orders.approve_order", "orders.release_credit_hold",
-        "orders.cancel_order",
+        "orders.cancel_order", "orders.view_pricelist", "orders.change_pricelist",
         "fulfillment.view_picklist", "fulfillment.view_shipment",
         "billing.view_invoice", "billing.view_payment",
         "reporting.view_reports", "reporting.view_manager_dashboard",
