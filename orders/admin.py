@@ -105,6 +105,10 @@ class OrderEventAdmin(ReadOnlyAdmin):
 
 
 class PriceListEntryForm(forms.ModelForm):
+    class Meta:
+        model = PriceListEntry
+        fields = ["price_list", "product", "min_quantity", "unit_price"]
+
     def clean_unit_price(self):
         unit_price = self.cleaned_data["unit_price"]
         if unit_price is not None and unit_price <= 0:

@@ -208,6 +208,11 @@ class PriceListInput(Input):
     valid_until: Annotated[date | None, BeforeValidator(_optional_date)] = None
 
 
+def _digits_to_int(value: Any) -> Any:
+    """A form's "10" is the number 10 (runs before `_quantity`)."""
+    return int(value.strip()) if isinstance(value, str) and value.strip().isdigit() else value
+
+
 def _unit_price(value: Any) -> Decimal:
     try:
         amount = to_decimal(value)
@@ -224,5 +229,6 @@ class PriceInput(Input):
     """One price on a list: `unit_price` per unit from `min_quantity` units a line."""
 
     sku: Annotated[str, Field(max_length=64, pattern=NOT_BLANK), BeforeValidator(_sku)]
-    min_quantity: Annotated[int, Field(ge=1, le=MAX_QUANTITY), BeforeValidator(_quantity)] = 1
+    min_quantity: Annotated[int, Field(ge=1, le=MAX_QUANTITY), BeforeValidator(_quantity),
+                            BeforeValidator(_digits_to_int)] = 1
     unit_price: Annotated[Decimal, BeforeValidator(_unit_price)]

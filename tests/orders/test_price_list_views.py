@@ -99,7 +99,9 @@ def test_overlapping_validity_for_the_same_scope_is_a_field_error():
     assert "Overlaps the validity of price list Resellers 2027" in \
         refused.value.field_errors["valid_from"][0]
     # Another scope, or the next year, is fine.
-    save_price_list(PriceListInput.parse(_header(name="Everyone 2027")), actor=None)
+    other = CustomerGroup.objects.create(name="Schools")
+    save_price_list(PriceListInput.parse(_header(name="Schools 2027", customer_group=other.pk)),
+                    actor=None)
     save_price_list(PriceListInput.parse(_header(customer_group=group.pk, name="2028",
                                                  valid_from="2028-01-01", valid_until="")),
                     actor=None)
@@ -145,7 +147,7 @@ def test_price_list_pages_in_the_browser(page: Page, live_server, make_user):
     page.get_by_label("From quantity").fill("10")
     page.get_by_label("Unit price").fill("0")
     page.get_by_role("button", name="Save price").click()
-    expect(page.get_by_text("Enter a price above zero.")).to_be_visible()
+    expect(page.get_by_text("Enter a price above zero.", exact=True)).to_be_visible()
     page.get_by_label("Unit price").fill("9.49")
     page.get_by_role("button", name="Save price").click()
     expect(page.get_by_text("Price of MUG-1 saved.")).to_be_visible()
