@@ -164,12 +164,28 @@ def database_url(settings_dict: dict | None = None) -> str:
 
 # Every table a scenario writes; emptied before each data set is built.
 DATA_TABLES = [
+    "orders_pricelistentry", "orders_pricelist",
     "orders_orderevent", "orders_orderline", "orders_order",
     "inventory_reservation", "inventory_stockmovement", "inventory_stocklevel",
     "inventory_binlocation", "inventory_product", "inventory_warehouse",
     "customers_address", "customers_customer", "oms_outboxmessage",
     "oms_idempotencyrecord",
 ]
+
+
+def seed_price_lists(cur) -> None:
+    """A catalogue default list per configured currency, every product at its
+    `unit_price` (as the migration seeds an existing catalogue)."""
+    from django.conf import settings
+
+    for currency in settings.CURRENCIES:
+        cur.execute("INSERT INTO orders_pricelist (name, currency, created_at, updated_at)"
+                    " VALUES (%s, %s, now(), now()) RETURNING id",
+                    [f"Catalogue {currency}", currency])
+        (list_id,) = cur.fetchone()
+        cur.execute("INSERT INTO orders_pricelistentry (price_list_id, product_id,"
+                    " min_quantity, unit_price) SELECT %s, id, 1, unit_price"
+                    " FROM inventory_product WHERE unit_price > 0", [list_id])
 
 
 def truncate_data() -> None:
@@ -284,6 +300,7 @@ def build_catalogue(*, products: int, customers: int, stock: int = 10_000_000,
                 copy.write_row((sku, name, "", price, Decimal("20.00"), Decimal("1.000"),
                                 Decimal("10"), Decimal("10"), Decimal("10"), False, True,
                                 "now", "now"))
+        seed_price_lists(cur)
         cur.execute("SELECT sku, id, unit_price FROM inventory_product")
         product_ids, prices = {}, {}
         for sku, pid, price in cur.fetchall():

@@ -101,7 +101,7 @@ def generate(*, orders: int, customers: int, products: int, seed: int = 5,
     import psycopg
 
     from bench.common import conninfo as default_conninfo
-    from bench.common import ensure_column_defaults, truncate_data
+    from bench.common import ensure_column_defaults, seed_price_lists, truncate_data
 
     rng = random.Random(seed)
     timings: dict[str, float] = {}
@@ -130,6 +130,7 @@ def generate(*, orders: int, customers: int, products: int, seed: int = 5,
         _copy(cur, "inventory_product", "id, sku, name, description, unit_price, tax_rate,"
               " weight_kg, length_cm, width_cm, height_cm, is_fragile, is_active, created_at,"
               " updated_at", buf)
+        seed_price_lists(cur)
         # Customers and one default shipping address each.
         cbuf, abuf = io.StringIO(), io.StringIO()
         for i in range(1, customers + 1):

@@ -18,6 +18,7 @@ from customers.models import (
     Contact,
     Customer,
     CustomerEvent,
+    CustomerGroup,
     Interaction,
 )
 from oms.lib.admin import ReadOnlyAdmin, ReadOnlyInline
@@ -40,12 +41,20 @@ class CustomerEventInline(ReadOnlyInline):
     fields = readonly_fields = ("created_at", "kind", "actor", "data")
 
 
+@admin.register(CustomerGroup)
+class CustomerGroupAdmin(admin.ModelAdmin):
+    """Groups that price lists may be scoped to."""
+
+    list_display = ["name"]
+    search_fields = ["name"]
+
+
 @admin.register(Customer)
 class CustomerAdmin(admin.ModelAdmin):
     list_display = ["name", "email", "phone", "kind", "standing", "payment_preference",
                     "payment_terms_days", "credit_limit", "credit_limit_currency", "created_at"]
     list_filter = ["standing", "kind", "payment_preference", "preferred_language",
-                   "accepts_backorder", "ship_complete"]
+                   "accepts_backorder", "ship_complete", "group"]
     search_fields = ["name", "email", "phone", "vat_id"]
     readonly_fields = ["created_at", "updated_at"]
     show_full_result_count = False
@@ -56,7 +65,7 @@ class CustomerAdmin(admin.ModelAdmin):
                            "time_zone"]}),
         (_("Terms"), {"fields": ["payment_preference", "payment_terms_days", "credit_limit",
                                  "credit_limit_currency", "standing", "accepts_backorder",
-                                 "ship_complete"]}),
+                                 "ship_complete", "group"]}),
         (_("API"), {"fields": ["api_tokens"],
                     "description": _("API orders for this customer use its terms, credit "
                                      "limit and standing only when placed with one of these "

@@ -65,6 +65,21 @@ def validate_time_zone(value: str) -> None:
                               code="invalid_time_zone")
 
 
+class CustomerGroup(models.Model):
+    """Customers who buy on the same terms, e.g. resellers: a price list may
+    be scoped to a group."""
+
+    name = models.CharField(_("name"), max_length=100, unique=True)
+
+    class Meta:
+        verbose_name = _("customer group")
+        verbose_name_plural = _("customer groups")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
 class Customer(models.Model):
     kind = models.CharField(_("kind"), max_length=10, choices=CustomerKind.choices,
                             default=CustomerKind.PERSON)
@@ -101,6 +116,8 @@ class Customer(models.Model):
     # True: the customer's orders leave whole; False: what is ready ships now
     # and the rest follows. An order may say otherwise (Order.ship_complete).
     ship_complete = models.BooleanField(_("ship complete"), default=True)
+    group = models.ForeignKey(CustomerGroup, verbose_name=_("customer group"), null=True,
+                              blank=True, on_delete=models.SET_NULL, related_name="customers")
     notes = models.TextField(_("notes"), blank=True)
     # An e-mail address in an API order proves nothing: only these tokens
     # (the customer's own integration) and tokens for every customer order

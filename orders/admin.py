@@ -1,13 +1,19 @@
 """Admin for orders. Read-only records: an order changes only through
 orders.services, so status and totals cannot be edited here; the admin
-actions call the services (with their events, e-mails and stock)."""
+actions call the services (with their events, e-mails and stock). Price
+lists are edited here: the header through `save_price_list` (its rules on
+scope and overlapping validity shown on the form), prices inline."""
 
+from django import forms
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from oms.lib.admin import ReadOnlyAdmin, ReadOnlyInline, run_action
+from oms.lib.errors import ApplicationError
+from oms.lib.validation import errors_onto_form
 from orders import services
+from orders.inputs import PriceListInput
 from orders.models import (
     DiscountCode,
     DiscountRedemption,
@@ -15,8 +21,11 @@ from orders.models import (
     Order,
     OrderEvent,
     OrderLine,
+    PriceList,
+    PriceListEntry,
     ShippingRate,
 )
+from orders.services.price_lists import check_price_list, price_places_error
 
 
 class OrderLineInline(ReadOnlyInline):
@@ -141,3 +150,78 @@ class ShippingRateAdmin(admin.ModelAdmin):
     list_display = ["currency", "country", "max_weight_kg", "price", "free_above", "label"]
     list_filter = ["currency", "country"]
     search_fields = ["country", "label"]
+
+
+class PriceListEntryForm(forms.ModelForm):
+    class Meta:
+        model = PriceListEntry
+        fields = ["price_list", "product", "min_quantity", "unit_price"]
+
+    def clean_unit_price(self):
+        unit_price = self.cleaned_data["unit_price"]
+        if unit_price is not None and unit_price <= 0:
+            raise forms.ValidationError(_("Enter a price above zero."))
+        return unit_price
+
+    def clean(self):
+        cleaned = super().clean() or {}
+        price_list, unit_price = cleaned.get("price_list"), cleaned.get("unit_price")
+        if price_list is not None and unit_price is not None and (
+                message := price_places_error(unit_price, price_list.currency)):
+            self.add_error("unit_price", message)
+        return cleaned
+
+
+class PriceListEntryInline(admin.TabularInline):
+    model = PriceListEntry
+    form = PriceListEntryForm
+    fields = ["product", "min_quantity", "unit_price"]
+    autocomplete_fields = ["product"]
+    extra = 1
+
+
+class PriceListAdminForm(forms.ModelForm):
+    """Checked by the service's rules (currency, scope, no overlapping validity)."""
+
+    class Meta:
+        model = PriceList
+        fields = ["name", "currency", "customer", "customer_group", "valid_from", "valid_until"]
+
+    def clean(self):
+        cleaned = super().clean() or {}
+        if self.errors:
+            return cleaned
+        try:
+            self.price_list_input = PriceListInput.parse({
+                name: cleaned.get(name) for name in self.Meta.fields})
+            check_price_list(self.price_list_input, exclude=self.instance.pk)
+        except ApplicationError as exc:
+            errors_onto_form(self, exc)
+        return cleaned
+
+
+@admin.register(PriceList)
+class PriceListAdmin(admin.ModelAdmin):
+    form = PriceListAdminForm
+    list_display = ["name", "currency", "customer", "customer_group", "valid_from",
+                    "valid_until", "updated_at"]
+    list_filter = ["currency", ("customer", admin.EmptyFieldListFilter),
+                   ("customer_group", admin.RelatedOnlyFieldListFilter)]
+    search_fields = ["name", "customer__name", "customer__email", "customer_group__name"]
+    list_select_related = ["customer", "customer_group"]
+    autocomplete_fields = ["customer"]
+    inlines = [PriceListEntryInline]
+
+    def save_model(self, request, obj, form, change):
+        saved = services.save_price_list(form.price_list_input,
+                                         price_list=obj if change else None,
+                                         actor=request.user)
+        obj.pk = saved.pk
+
+
+@admin.register(PriceListEntry)
+class PriceListEntryAdmin(ReadOnlyAdmin):
+    list_display = ["price_list", "product", "min_quantity", "unit_price"]
+    list_filter = ["price_list__currency", "price_list"]
+    search_fields = ["product__sku", "product__name", "price_list__name"]
+    list_select_related = ["price_list", "product"]

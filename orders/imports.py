@@ -40,7 +40,7 @@ import re
 import time
 import uuid
 from collections import OrderedDict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from pathlib import Path
 
@@ -48,6 +48,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
@@ -61,6 +62,7 @@ from oms.lib.submissions import claim_submission
 from orders.capture import capture_order
 from orders.inputs import CaptureOrder
 from orders.models import Channel, Order
+from orders.pricing import LineToPrice, no_price_error, price_lines
 from orders.quote import quote
 from orders.taxes import determine_vat, with_rates
 
@@ -287,26 +289,25 @@ def _plan(ref: str, rows: list[Row]) -> PlannedOrder:
     return planned
 
 
-def _preview_vat(planned: PlannedOrder, products: dict[str, inventory_api.ProductInfo],
-                 known: dict[str, tuple[int, str, str]]
-                 ) -> list[tuple[inventory_api.ProductInfo, int]] | None:
+def _preview_vat(planned: PlannedOrder, priced: list[tuple[inventory_api.ProductInfo, int]],
+                 customer: Customer | None) -> list[tuple[inventory_api.ProductInfo, int]] | None:
     """The order's products at the VAT placement will decide (a known
     customer's kind and VAT id, which the file only fills in when blank);
     None, with the error on the row, when the destination is refused."""
     data = planned.data
     assert data is not None
-    _pk, kind, vat_id = known.get(data.customer.email.lower(), (0, "", ""))
+    kind, vat_id = (customer.kind, customer.vat_id) if customer else ("", "")
     try:
         vat = determine_vat(
             ship_to_country=data.shipping_address.country,
             buyer_vat_id=vat_id or data.customer.vat_id,
             is_business=(kind or data.customer.kind) == CustomerKind.COMPANY,
-            categories={products[line.sku].tax_category for line in data.lines})
+            categories={product.tax_category for product, _q in priced})
     except ApplicationError as exc:
         planned.first.add_error("ship_country", exc.message)
         planned.data = None
         return None
-    return with_rates([(products[line.sku], line.quantity) for line in data.lines], vat)
+    return with_rates(priced, vat)
 
 
 def check(content: bytes, *, actor: Actor = None) -> ImportPreview:
@@ -320,12 +321,11 @@ def check(content: bytes, *, actor: Actor = None) -> ImportPreview:
     products = inventory_api.products_by_sku(skus=skus)
     emails = {row.values["customer_email"].lower() for row in rows
               if row.values.get("customer_email")}
-    on_file = list(Customer.objects.filter(email__in=emails)
-                   .values_list("email", "pk", "kind", "vat_id", "standing"))
-    # Id, kind and VAT id of known customers: their codes' limits and the VAT.
-    known = {email.lower(): (pk, kind, vat_id) for email, pk, kind, vat_id, _s in on_file}
-    blocked = {email.lower() for email, _pk, _k, _v, standing in on_file
-               if standing == Standing.BLOCKED}
+    # Known customers: their group's prices, their codes' limits, their VAT.
+    on_file = {customer.email.lower(): customer for customer in Customer.objects.filter(
+        email__in=emails).only("pk", "email", "standing", "group_id", "kind", "vat_id")}
+    blocked = {email for email, customer in on_file.items()
+               if customer.standing == Standing.BLOCKED}
     groups: OrderedDict[str, list[Row]] = OrderedDict()
     for row in rows:
         ref = row.values.get("order_ref")
@@ -368,12 +368,15 @@ def check(content: bytes, *, actor: Actor = None) -> ImportPreview:
         else:
             assert planned.data is not None  # parsed: its rows have no errors
             data = planned.data
-            priced_lines = _preview_vat(planned, products, known)
+            customer = on_file.get(data.customer.email.lower())
+            priced_lines = _priced_products(planned, products=products, customer=customer)
+            if priced_lines is not None:
+                priced_lines = _preview_vat(planned, priced_lines, customer)
             if priced_lines is not None:
                 priced = quote(priced=priced_lines,
                                line_discounts=[line.discount for line in data.lines],
                                discount=data.discount, code=data.discount_code,
-                               customer_id=known.get(data.customer.email.lower(), (None,))[0],
+                               customer_id=customer.pk if customer else None,
                                currency=data.currency, country=data.shipping_address.country,
                                actor=actor)
                 _errors_onto_rows(priced.errors, group)
@@ -385,6 +388,29 @@ def check(content: bytes, *, actor: Actor = None) -> ImportPreview:
     if _done_marker(content).exists():
         file_errors.append(_("This exact file was already imported."))
     return ImportPreview(rows=rows, orders=orders, file_errors=file_errors)
+
+
+def _priced_products(planned: PlannedOrder, *,
+                     products: dict[str, inventory_api.ProductInfo],
+                     customer: Customer | None
+                     ) -> list[tuple[inventory_api.ProductInfo, int]] | None:
+    """Each line's product at its price-list price, as placement will price
+    it; None when a line has no price in the order's currency (an error on
+    its `sku`)."""
+    assert planned.data is not None
+    data = planned.data
+    prices = price_lines(customer=customer, currency=data.currency,
+                         on_date=timezone.localdate(),
+                         lines=[LineToPrice(product_id=products[line.sku].id,
+                                            quantity=line.quantity) for line in data.lines])
+    for row, line, price in zip(planned.rows, data.lines, prices, strict=True):
+        if price is None:
+            row.add_error("sku", no_price_error(sku=line.sku, currency=data.currency))
+    if None in prices:
+        planned.data = None
+        return None
+    return [(replace(products[line.sku], unit_price=price.unit_price), line.quantity)
+            for line, price in zip(data.lines, prices, strict=True) if price is not None]
 
 
 # --- the import ---------------------------------------------------------------

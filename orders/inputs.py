@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Annotated, Any
 
 from django.conf import settings
@@ -27,6 +28,7 @@ from pydantic import (
 from pydantic.json_schema import SkipJsonSchema
 
 from customers.inputs import AddressInput, NewCustomer
+from oms.lib.money import MONEY_DIGITS, MONEY_PLACES, is_known_currency, to_decimal
 from oms.lib.validation import NOT_BLANK, Input, LongText, Text
 from orders.discounts import MAX_CODE, discount_text
 from orders.models import Channel, PaymentMethod
@@ -174,3 +176,75 @@ class CaptureOrder(OrderDetails):
     """An order for a customer named by e-mail, created if new."""
 
     customer: NewCustomer
+
+
+# --- price lists --------------------------------------------------------------
+
+def _list_currency(value: Any) -> str:
+    if not is_known_currency(value):
+        raise ValueError(_("Unknown currency %(currency)s; use an ISO 4217 code such as EUR.")
+                         % {"currency": value})
+    return _currency(value)
+
+
+def _optional_date(value: Any) -> date | None:
+    if value in (None, ""):
+        return None
+    if isinstance(value, str):
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            raise ValueError(_("Use the format YYYY-MM-DD.")) from None
+    if not isinstance(value, date) or isinstance(value, datetime):
+        raise ValueError(_("Use the format YYYY-MM-DD."))
+    return value
+
+
+def _optional_id(value: Any) -> int | None:
+    value = getattr(value, "pk", value)
+    if value in (None, ""):
+        return None
+    if isinstance(value, str) and value.isdigit():
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValueError(_("Choose one from the list."))
+    return value
+
+
+class PriceListInput(Input):
+    """A price list's header: scope (neither customer nor group: the
+    catalogue default for the currency) and validity, inclusive. The rules
+    across fields and lists are the service's (`save_price_list`)."""
+
+    name: Annotated[str, Text(100, required=True)]
+    currency: Annotated[str, BeforeValidator(_list_currency)]
+    customer: Annotated[int | None, BeforeValidator(_optional_id)] = None
+    customer_group: Annotated[int | None, BeforeValidator(_optional_id)] = None
+    valid_from: Annotated[date | None, BeforeValidator(_optional_date)] = None
+    valid_until: Annotated[date | None, BeforeValidator(_optional_date)] = None
+
+
+def _digits_to_int(value: Any) -> Any:
+    """A form's "10" is the number 10 (runs before `_quantity`)."""
+    return int(value.strip()) if isinstance(value, str) and value.strip().isdigit() else value
+
+
+def _unit_price(value: Any) -> Decimal:
+    try:
+        amount = to_decimal(value)
+    except (TypeError, ValueError):
+        raise ValueError(_("Enter an amount such as 12.50.")) from None
+    if not amount.is_finite() or amount <= 0:
+        raise ValueError(_("Enter a price above zero."))
+    if amount >= Decimal(10) ** (MONEY_DIGITS - MONEY_PLACES):
+        raise ValueError(_("Enter a smaller amount."))
+    return amount
+
+
+class PriceInput(Input):
+    """One price on a list: `unit_price` per unit from `min_quantity` units a line."""
+
+    sku: Annotated[str, Field(max_length=64, pattern=NOT_BLANK), BeforeValidator(_sku)]
+    min_quantity: Annotated[int, Field(ge=1, le=MAX_QUANTITY), BeforeValidator(_quantity),
+                            BeforeValidator(_digits_to_int)] = 1
+    unit_price: Annotated[Decimal, BeforeValidator(_unit_price)]

@@ -25,6 +25,7 @@ from django_fsm import FSMField, FSMModelMixin, transition
 
 from customers.models import Customer
 from oms.lib.money import format_money as money
+from orders.price_lists import PriceList, PriceListEntry, PriceScope  # noqa: F401  (models)
 from orders.taxes import VatReason, mention_for
 
 # The sequence behind order numbers (created by migration 0001).

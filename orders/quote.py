@@ -35,13 +35,13 @@ def quote(*, priced: list[tuple[inventory_api.ProductInfo, int]],
     at once."""
     with transaction.atomic():
         found = order_discounts.resolve(
-            list_nets=[PricedLine(unit_price=p.unit_price, tax_rate=p.tax_rate,
-                                  quantity=q).list_net for p, q in priced],
+            list_nets=[PricedLine(unit_price=p.unit_price, tax_rate=p.tax_rate, quantity=q,
+                                  currency=currency).list_net for p, q in priced],
             line_discounts=[order_discounts.parse_discount(d) for d in line_discounts],
             order_discount=order_discounts.parse_discount(discount), code=code,
             customer_id=customer_id or 0, currency=currency, actor=actor)
     goods = [PricedLine(unit_price=p.unit_price, tax_rate=p.tax_rate, quantity=q,
-                        discount=off.discount + off.order_discount)
+                        discount=off.discount + off.order_discount, currency=currency)
              for (p, q), off in zip(priced, found.lines, strict=True)]
     charge = shipping.shipping_charge(
         currency=currency, country=country,

@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
-from django.db.models import Q, QuerySet
+from django.conf import settings
+from django.db.models import Count, F, Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import number_format
@@ -30,7 +31,16 @@ from oms.lib.paging import HasNextPage, has_next_page_by_keys
 from oms.lib.search import Hit
 from orders.backorders import backorder_expected_dates
 from orders.discounts import parse_discount
-from orders.models import Channel, Order, OrderEvent, OrderLine, OrderStatus
+from orders.models import (
+    Channel,
+    Order,
+    OrderEvent,
+    OrderLine,
+    OrderStatus,
+    PriceList,
+    PriceListEntry,
+)
+from orders.pricing import LineToPrice, no_price_error, price_lines
 from orders.taxes import VatDecision, determine_vat, rate_for
 from orders.totals import PricedLine, Totals, compute_totals
 
@@ -270,11 +280,14 @@ def _entry_vat(buyer: EntryBuyer | None, products: Mapping[str, inventory_api.Pr
 
 
 def entry_lines(skus: list[str], quantities: list[str], discounts: list[str] | None = None,
-                *, buyer: EntryBuyer | None = None) -> EntryLines:
-    """Price the lines from the catalogue, less their discounts, at the VAT
-    placement will apply for `buyer`, and attach live availability. Reads
-    only: two queries for the products, one for the stock (and one for the
+                *, customer: Customer | None = None, currency: str | None = None,
+                buyer: EntryBuyer | None = None) -> EntryLines:
+    """Price the lines from the price lists (`orders.pricing`) for the
+    customer and currency, less their discounts, at the VAT placement will
+    apply for `buyer`, and attach live availability. Reads only: two queries
+    for the products, one for the prices, one for the stock (and one for the
     VAT rates, one for a picked customer)."""
+    currency = currency or settings.DEFAULT_CURRENCY
     discounts = discounts or []
     raw = [(sku.strip(), (quantities[i] if i < len(quantities) else "1").strip(),
             (discounts[i] if i < len(discounts) else "").strip()[:20])
@@ -283,8 +296,16 @@ def entry_lines(skus: list[str], quantities: list[str], discounts: list[str] | N
     vat = _entry_vat(buyer, products)
     availability = inventory_api.availability(
         product_ids=[p.id for p in products.values()]) if products else {}
+    quantity_of = [int(q) if re.fullmatch(r"\d{1,6}", q) and int(q) > 0 else None
+                   for _s, q, _d in raw]
+    to_price = [(sku, LineToPrice(product_id=products[sku].id, quantity=quantity))
+                for (sku, _q, _d), quantity in zip(raw, quantity_of, strict=True)
+                if sku in products and quantity]
+    prices = dict(zip([sku for sku, _l in to_price], price_lines(
+        customer=customer, currency=currency, on_date=timezone.localdate(),
+        lines=[line for _s, line in to_price]), strict=True))
     lines, priced, seen = [], [], set()
-    for sku, quantity_raw, discount_raw in raw:
+    for (sku, quantity_raw, discount_raw), quantity in zip(raw, quantity_of, strict=True):
         line = EntryLine(sku=sku, quantity_raw=quantity_raw, discount_raw=discount_raw)
         product = products.get(sku)
         if sku in seen:
@@ -293,7 +314,7 @@ def entry_lines(skus: list[str], quantities: list[str], discounts: list[str] | N
         if product is None:
             line.errors.append(_("Unknown SKU."))
         else:
-            line.name, line.unit_price = product.name, product.unit_price
+            line.name = product.name
             line.tax_rate = (rate_for(vat, product.tax_category, seller_rate=product.tax_rate)
                              if vat is not None else product.tax_rate)
             line.availability = availability.get(product.id, [])
@@ -302,13 +323,18 @@ def entry_lines(skus: list[str], quantities: list[str], discounts: list[str] | N
                 line.available_from = product.available_from
             if not product.is_active:
                 line.errors.append(_("This product is no longer sold."))
-        if re.fullmatch(r"\d{1,6}", quantity_raw) and int(quantity_raw) > 0:
-            line.quantity = int(quantity_raw)
+            elif quantity and prices.get(sku) is None:
+                line.errors.append(no_price_error(sku=sku, currency=currency))
+            if (price_found := prices.get(sku)) is not None:
+                line.unit_price = price_found.unit_price
+        if quantity:
+            line.quantity = quantity
         else:
             line.errors.append(_("Enter a whole number above zero."))
         if line.quantity and line.unit_price is not None and line.tax_rate is not None:
             price = _discounted(line, PricedLine(unit_price=line.unit_price,
-                                                 tax_rate=line.tax_rate, quantity=line.quantity))
+                                                 tax_rate=line.tax_rate, quantity=line.quantity,
+                                                 currency=currency))
             line.net = price.net
             if not line.errors:
                 priced.append(price)
@@ -488,3 +514,17 @@ def _order_event_title(event: OrderEvent) -> str:
     if event.kind == "email":
         return _("E-mail: %(subject)s") % {"subject": event.data.get("subject", "")}
     return event.get_kind_display()
+
+
+def price_lists() -> QuerySet[PriceList]:
+    """Every price list with its scope and number of prices, defaults first."""
+    return (PriceList.objects.select_related("customer", "customer_group")
+            .annotate(price_count=Count("entries"))
+            .order_by(F("customer_id").asc(nulls_first=True),
+                      F("customer_group_id").asc(nulls_first=True), "currency", "valid_from",
+                      "pk"))
+
+
+def price_list_entries(*, price_list: PriceList) -> QuerySet[PriceListEntry]:
+    return (price_list.entries.select_related("product")
+            .order_by("product__sku", "min_quantity"))

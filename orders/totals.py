@@ -23,10 +23,11 @@ class PricedLine:
     tax_rate: Decimal
     quantity: int
     discount: Decimal = ZERO
+    currency: str | None = None  # the order's; None: the default currency
 
     @property
     def list_net(self) -> Decimal:
-        return quantize_money(self.unit_price * self.quantity)
+        return quantize_money(self.unit_price * self.quantity, self.currency)
 
     @property
     def net(self) -> Decimal:
@@ -44,9 +45,11 @@ class Totals:
 
 def compute_totals(lines: list[PricedLine]) -> Totals:
     nets_by_rate: dict[Decimal, Decimal] = defaultdict(lambda: ZERO)
+    currency = lines[0].currency if lines else None
     for line in lines:
         nets_by_rate[line.tax_rate] += line.net
-    by_rate = {rate: (net, tax_amount(net, rate)) for rate, net in sorted(nets_by_rate.items())}
+    by_rate = {rate: (net, tax_amount(net, rate, currency))
+               for rate, net in sorted(nets_by_rate.items())}
     net = sum((n for n, _t in by_rate.values()), ZERO)
     tax = sum((t for _n, t in by_rate.values()), ZERO)
     return Totals(net=net, tax=tax, gross=net + tax, by_rate=by_rate)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from orders import views
+from orders import price_list_views, views
 
 app_name = "orders"
 
@@ -25,4 +25,9 @@ urlpatterns = [
     path("entry/save/", views.entry_save, name="entry_save"),
     path("import/", views.import_upload, name="import"),
     path("import/confirm/", views.import_confirm, name="import_confirm"),
+    path("price-lists/", price_list_views.price_list_list, name="price_lists"),
+    path("price-lists/<int:pk>/", price_list_views.price_list_detail,
+         name="price_list_detail"),
+    path("price-lists/<int:pk>/prices/<int:entry_pk>/remove/", price_list_views.price_remove,
+         name="price_remove"),
 ]

@@ -218,7 +218,8 @@ def entry(request: HttpRequest) -> HttpResponse:
     customer = (reorder.order.customer if reorder is not None
                 else selectors.entry_customer(request.GET.get("customer")))
     initial = _customer_initial(customer) if customer is not None else {}
-    lines = (selectors.entry_lines(reorder.skus, reorder.quantities) if reorder is not None
+    lines = (selectors.entry_lines(reorder.skus, reorder.quantities, customer=customer,
+                                   currency=reorder.order.currency) if reorder is not None
              else selectors.EntryLines(lines=[], totals=None))
     if reorder is not None:
         initial["notes"] = _("Re-order of %(number)s.") % {"number": reorder.order.number}
@@ -269,6 +270,16 @@ def product_search(request: HttpRequest) -> HttpResponse:
                   {"results": selectors.entry_product_results(query), "query": query})
 
 
+def _entry_lines(request: HttpRequest, skus: list[str], quantities: list[str],
+                 discounts: list[str]) -> selectors.EntryLines:
+    """The posted lines priced for the posted customer (a new one: the
+    catalogue default) and currency, less their discounts, at its VAT."""
+    return selectors.entry_lines(skus, quantities, discounts,
+                                 customer=selectors.entry_customer(request.POST.get("customer")),
+                                 currency=_currency(request.POST.get("currency")),
+                                 buyer=selectors.entry_buyer(request.POST))
+
+
 @require_POST
 @permission_required("orders.add_order")
 def entry_lines_partial(request: HttpRequest) -> HttpResponse:
@@ -276,8 +287,7 @@ def entry_lines_partial(request: HttpRequest) -> HttpResponse:
     availability and totals, nothing written."""
     skus, quantities, discounts = _posted_lines(request)
     return render(request, "orders/entry.html#lines",
-                  {"entry": selectors.entry_lines(
-                      skus, quantities, discounts, buyer=selectors.entry_buyer(request.POST)),
+                  {"entry": _entry_lines(request, skus, quantities, discounts),
                    "currency": _currency(request.POST.get("currency")),
                    "added": bool(request.POST.get("add_sku"))})
 
@@ -295,8 +305,7 @@ def entry_save(request: AuthenticatedRequest) -> HttpResponse:
         raise PermissionDenied
     form = EntryForm(request.POST)
     skus, quantities, discounts = _posted_lines(request)
-    entry_lines = selectors.entry_lines(skus, quantities, discounts,
-                                        buyer=selectors.entry_buyer(request.POST))
+    entry_lines = _entry_lines(request, skus, quantities, discounts)
     error = ""
     if not entry_lines.lines:
         error = _("Add at least one line.")

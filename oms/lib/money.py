@@ -2,15 +2,17 @@
 
 Every amount in the product passes through `quantize_money` at exactly the
 points where a rounded figure is stored or shown: line totals and tax per
-rate. Never a float near an amount. `format_money` is the one way an amount
-becomes text: pages, PDFs, e-mails and reports.
+rate. The places come from the currency (ISO 4217 through Babel: EUR has
+two, JPY none); the rounding is always ROUND_HALF_UP. Never a float near an
+amount. `format_money` is the one way an amount becomes text: pages, PDFs,
+e-mails and reports.
 """
 
 from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
-from babel.numbers import format_currency
+from babel.numbers import format_currency, get_currency_precision, is_currency
 from django.conf import settings
 from django.utils.translation import get_language, to_locale
 
@@ -31,13 +33,26 @@ def to_decimal(value: object) -> Decimal:
         raise ValueError(f"not a decimal amount: {value!r}") from exc
 
 
-def quantize_money(amount: Decimal) -> Decimal:
-    return to_decimal(amount).quantize(CENT, rounding=ROUND_HALF_UP)
+def is_known_currency(code: object) -> bool:
+    """An ISO 4217 code Babel knows ("EUR", "JPY"); "ABC", "eur" are not."""
+    return isinstance(code, str) and len(code) == 3 and code.isupper() and is_currency(code)
 
 
-def tax_amount(net: Decimal, rate_percent: Decimal) -> Decimal:
+def currency_digits(currency: str | None = None) -> int:
+    """Minor-unit digits of a currency (JPY 0, EUR 2), capped at the two
+    places every money column stores; the default currency when None."""
+    return min(get_currency_precision(currency or settings.DEFAULT_CURRENCY), MONEY_PLACES)
+
+
+def quantize_money(amount: Decimal, currency: str | None = None) -> Decimal:
+    """The one rounding rule: ROUND_HALF_UP to the currency's minor unit."""
+    exponent = Decimal(1).scaleb(-currency_digits(currency))
+    return to_decimal(amount).quantize(exponent, rounding=ROUND_HALF_UP)
+
+
+def tax_amount(net: Decimal, rate_percent: Decimal, currency: str | None = None) -> Decimal:
     """Tax on a net amount at a percentage rate, rounded once."""
-    return quantize_money(to_decimal(net) * to_decimal(rate_percent) / Decimal(100))
+    return quantize_money(to_decimal(net) * to_decimal(rate_percent) / Decimal(100), currency)
 
 
 def format_money(amount: Decimal | str | None, currency: str | None = None, *,

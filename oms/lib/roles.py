@@ -46,7 +46,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "inventory.view_product", "inventory.view_stocklevel",
         "orders.view_order", "orders.add_order", "orders.change_order",
         "orders.place_order", "orders.cancel_order", "orders.approve_order",
-        "orders.import_orders", "orders.view_discountcode",
+        "orders.import_orders", "orders.view_discountcode", "orders.view_pricelist",
     ],
     WAREHOUSE: _EVERYONE + [
         "inventory.view_product", "inventory.view_stocklevel", "inventory.receive_stock",
@@ -82,6 +82,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "orders.view_order", "orders.approve_order", "orders.release_credit_hold",
         "orders.cancel_order", "orders.approve_discount", "orders.view_discountcode",
         "orders.add_discountcode", "orders.change_discountcode",
+        "orders.view_pricelist", "orders.change_pricelist",
         "fulfillment.view_picklist", "fulfillment.view_shipment",
         "billing.view_invoice", "billing.view_payment",
         "reporting.view_reports", "reporting.view_manager_dashboard",

@@ -41,6 +41,7 @@ from orders.services.holds import (
 )
 from orders.services.lines import cancel_backordered_rest
 from orders.services.placement import ENTRY_SUBMISSION, place_draft, place_order
+from orders.services.price_lists import remove_price, save_price_list, set_price
 from orders.services.transitions import (
     add_note,
     allocate_backorder,
@@ -79,5 +80,8 @@ __all__ = [
     "record_short_pick",
     "reject_order",
     "send_prepayment_reminders",
+    "remove_price",
+    "save_price_list",
+    "set_price",
     "start_picking",
 ]

@@ -3,6 +3,7 @@ customer and the catalogue, price from the catalogue, hold stock, place."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
@@ -31,6 +32,7 @@ from orders.models import (
     next_order_number,
 )
 from orders.payments import PaymentDetails, check_payment_details, enqueue_payment_approval
+from orders.pricing import LineToPrice, no_price_error, price_lines
 from orders.services._common import (
     _actor_id,
     _email_customer,
@@ -42,15 +44,18 @@ from orders.services._common import (
 from orders.taxes import ORDER_VAT_FIELDS, decide_for_order, with_rates
 from orders.totals import PricedLine, compute_totals
 
+# Each line's product, quantity and unit price from the price lists.
+# Each sold product at the unit price of the order's price list, and its quantity.
 Priced = list[tuple[inventory_api.ProductInfo, int]]
 # What a one-time form key was used for (`oms.lib.submissions`): order entry.
 ENTRY_SUBMISSION = "orders.entry"
 
 
-def _check_on_file(*, customer_id: int, lines: list[LineInput],
+def _check_on_file(*, customer_id: int, lines: list[LineInput], currency: str,
                    payment: PaymentDetails | None) -> tuple[Customer, Priced]:
     """The rules that need the database: the customer may order, every SKU is
-    sold, the payment details can work. One ApplicationError for all."""
+    sold and priced in the currency today, the payment details can work. One
+    ApplicationError for all."""
     errors: dict[str, list[str]] = {}
     # Re-read: the caller's instance may predate a block.
     customer = Customer.objects.filter(pk=customer_id).first()
@@ -62,7 +67,7 @@ def _check_on_file(*, customer_id: int, lines: list[LineInput],
             field_errors={"customer": [_("This customer is blocked.")]},
             code="customer_blocked")
     products = inventory_api.products_by_sku(skus=[line.sku for line in lines])
-    priced = []
+    sold = []
     for index, line in enumerate(lines):
         product = products.get(line.sku)
         if product is None:
@@ -71,7 +76,16 @@ def _check_on_file(*, customer_id: int, lines: list[LineInput],
             errors[f"lines.{index}.sku"] = [
                 _("Product %(sku)s is no longer sold.") % {"sku": line.sku}]
         else:
-            priced.append((product, line.quantity))
+            sold.append((index, product, line.quantity))
+    prices = price_lines(customer=customer, currency=currency, on_date=timezone.localdate(),
+                         lines=[LineToPrice(product_id=product.id, quantity=quantity)
+                                for _i, product, quantity in sold])
+    priced = []
+    for (index, product, quantity), price in zip(sold, prices, strict=True):
+        if price is None:
+            errors[f"lines.{index}.sku"] = [no_price_error(sku=product.sku, currency=currency)]
+        else:
+            priced.append((replace(product, unit_price=price.unit_price), quantity))
     if payment is not None:
         errors.update(check_payment_details(payment))
     if errors:
@@ -103,7 +117,8 @@ def _discounts(order: Order, priced: Priced, *, lines: list[LineInput], discount
     ApplicationError with every field error."""
     found = order_discounts.resolve(
         list_nets=[PricedLine(unit_price=product.unit_price, tax_rate=product.tax_rate,
-                              quantity=quantity).list_net for product, quantity in priced],
+                              quantity=quantity, currency=order.currency).list_net
+                   for product, quantity in priced],
         line_discounts=[order_discounts.parse_discount(line.discount) for line in lines],
         order_discount=order_discounts.parse_discount(discount), code=code,
         customer_id=order.customer_id, currency=order.currency, actor=actor,
@@ -122,7 +137,8 @@ def _price_lines(order: Order, priced: list[tuple[inventory_api.ProductInfo, int
     vat = decide_for_order(order, {product.tax_category for product, _q in priced})
     priced = with_rates(priced, vat)
     prices = [PricedLine(unit_price=product.unit_price, tax_rate=product.tax_rate,
-                         quantity=quantity, discount=off.discount + off.order_discount)
+                         quantity=quantity, discount=off.discount + off.order_discount,
+                         currency=order.currency)
               for (product, quantity), off in zip(priced, discounts.lines, strict=True)]
     today = timezone.localdate()
     lines = [OrderLine(order=order, position=position, product_id=product.id, sku=product.sku,
@@ -228,7 +244,7 @@ def place_order(data: PlaceOrder, *, actor: Actor, draft: bool = False,
     """
     payment = data.payment_details()
     customer, priced = _check_on_file(customer_id=data.customer, lines=data.lines,
-                                      payment=payment)
+                                      currency=data.currency, payment=payment)
     _check_promise(priced, data.promised_delivery_date)
     account_unverified = api_token is not None and not customer.allows_api_token(api_token)
     shipping = data.shipping_address.model_dump()
@@ -293,7 +309,7 @@ def place_draft(*, order: Order, payment: PaymentDetails | None = None, actor: A
                            discount=_as_entered(line.discount_percent, line.discount))
                  for line in order.lines.order_by("position")]
         customer, priced = _check_on_file(customer_id=order.customer_id, lines=lines,
-                                          payment=payment)
+                                          currency=order.currency, payment=payment)
         _check_promise(priced, order.promised_delivery_date)
         redemption = DiscountRedemption.objects.filter(order=order).select_related("code").first()
         discounts = _discounts(order, priced, lines=lines,

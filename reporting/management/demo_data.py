@@ -20,13 +20,14 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
 from billing import services as billing_services
 from billing.models import Invoice
 from customers.inputs import CustomerAddressInput, CustomerInput
-from customers.models import Customer
+from customers.models import Customer, CustomerGroup
 from customers.services import upsert_customer
 from fulfillment import services as fulfillment_services
 from fulfillment.inputs import Handover, Packing, PickScan
@@ -41,9 +42,11 @@ from inventory.models import (
 )
 from inventory.services import receive_stock
 from oms.lib.actors import Actor
+from oms.lib.money import quantize_money
 from oms.models import ExchangeRate
 from orders import services as order_services
-from orders.models import HoldReason, Order, OrderStatus
+from orders.inputs import PriceInput, PriceListInput
+from orders.models import HoldReason, Order, OrderStatus, PriceList
 from orders.payments import PaymentDetails
 
 # Sandbox card numbers (billing/providers/sandbox.py).
@@ -387,7 +390,39 @@ def seed_catalogue(*, actor: Actor) -> dict[str, int]:
             receive_stock(product=product, warehouse=warehouse, quantity=quantity,
                           actor=actor, reference="DEMO-OPENING", reason="Opening stock (demo)")
             created["stock_receipts"] += 1
+    created["prices"] = seed_price_lists(actor=actor)
     return created
+
+
+# Catalogue default lists per currency: the euro figures converted at a
+# rounded demo rate; resellers get 10 % off in euros, and 10+ units of a
+# product a further break.
+DEMO_RATES = {"EUR": Decimal("1"), "USD": Decimal("1.10"), "GBP": Decimal("0.86")}
+
+
+def seed_price_lists(*, actor: Actor) -> int:
+    """The demo's price lists (idempotent: lists found by name); prices set."""
+    count = 0
+    resellers, _new = CustomerGroup.objects.get_or_create(name="Resellers")
+    lists: list[tuple[str, str, int | None, Decimal]] = [
+        (f"Catalogue {currency}", currency, None, rate)
+             for currency, rate in DEMO_RATES.items() if currency in settings.CURRENCIES]
+    lists.append(("Resellers EUR", "EUR", resellers.pk, Decimal("0.90")))
+    for name, currency, group, rate in lists:
+        price_list = PriceList.objects.filter(name=name, currency=currency).first()
+        if price_list is None:
+            price_list = order_services.save_price_list(PriceListInput.parse(
+                {"name": name, "currency": currency, "customer_group": group}), actor=actor)
+        for sku, _name, price, *_rest in PRODUCTS:
+            unit_price = quantize_money(Decimal(price) * rate, currency)
+            order_services.set_price(price_list=price_list, actor=actor, data=PriceInput(
+                sku=sku, min_quantity=1, unit_price=unit_price))
+            if group is not None:
+                order_services.set_price(price_list=price_list, actor=actor, data=PriceInput(
+                    sku=sku, min_quantity=10,
+                    unit_price=quantize_money(unit_price * Decimal("0.95"), currency)))
+            count += 1
+    return count
 
 
 def seed_customers(*, actor: Actor) -> dict[str, Customer]:

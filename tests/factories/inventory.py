@@ -6,6 +6,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 import factory
+from django.conf import settings
 
 from inventory.models import BinLocation, Product, StockLevel, Warehouse
 
@@ -13,6 +14,7 @@ from inventory.models import BinLocation, Product, StockLevel, Warehouse
 class ProductFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Product
+        skip_postgeneration_save = True
 
     sku = factory.Sequence(lambda n: f"SKU-{n:05d}")
     name = factory.Sequence(lambda n: f"Product {n}")
@@ -25,6 +27,28 @@ class ProductFactory(factory.django.DjangoModelFactory):
     height_cm = Decimal("10.0")
     is_fragile = False
     is_active = True
+
+    @factory.post_generation
+    def prices(obj, create, extracted, **kwargs):  # noqa: N805
+        """Priced at `unit_price` on every configured currency's catalogue
+        default list, as the migration seeds an existing catalogue;
+        `prices=False`: on no list."""
+        if create and extracted is not False and obj.unit_price > 0:
+            price_in_default_lists(obj, obj.unit_price)
+
+
+def price_in_default_lists(product: Product, unit_price: Decimal,
+                           currencies: list[str] | None = None) -> None:
+    from orders.price_lists import PriceList, PriceListEntry
+
+    for currency in currencies or settings.CURRENCIES:
+        price_list = PriceList.objects.filter(
+            currency=currency, customer=None, customer_group=None, valid_from=None,
+            valid_until=None).order_by("pk").first() or PriceList.objects.create(
+                name=f"Catalogue {currency}", currency=currency)
+        PriceListEntry.objects.update_or_create(price_list=price_list, product=product,
+                                                min_quantity=1,
+                                                defaults={"unit_price": unit_price})
 
 
 class WarehouseFactory(factory.django.DjangoModelFactory):

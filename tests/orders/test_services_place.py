@@ -17,7 +17,7 @@ from orders.models import EventKind, Order, OrderEvent, OrderLine, OrderStatus
 from orders.payments import APPROVAL_HANDLER, PaymentDetails
 from orders.services import LineInput, PlaceOrder, place_draft, place_order
 from tests.factories.customers import CustomerFactory, address_data
-from tests.factories.inventory import ProductFactory
+from tests.factories.inventory import ProductFactory, price_in_default_lists
 from tests.factories.orders import make_order, stocked_product
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -76,8 +76,7 @@ def test_place_order_snapshots_prices_holds_stock_and_queues_email(make_user, ma
 def test_later_catalogue_price_change_does_not_touch_the_order():
     product = stocked_product(5, unit_price=Decimal("10.00"))
     order = make_order(lines=[(product, 1)])
-    product.unit_price = Decimal("99.00")
-    product.save()
+    price_in_default_lists(product, Decimal("99.00"))
     order.refresh_from_db()
     assert order.lines.get().unit_price == Decimal("10.00")
     assert order.total_net == Decimal("10.00")
@@ -242,8 +241,7 @@ def test_draft_holds_nothing_and_sends_nothing(approver_calls, mailoutbox):
 def test_place_draft_reprices_from_the_catalogue_and_holds_stock(approver_calls):
     product = stocked_product(5, unit_price=Decimal("10.00"))
     draft = make_order(lines=[(product, 2)], draft=True)
-    product.unit_price = Decimal("11.00")
-    product.save()
+    price_in_default_lists(product, Decimal("11.00"))
 
     order = place_draft(order=draft, payment=PaymentDetails(method="bank_transfer"),
                         actor=None)
