@@ -42,11 +42,11 @@ def products_by_sku(*, skus: list[str]) -> dict[str, ProductInfo]:
     return {
         sku: ProductInfo(pk, sku, name, unit_price, tax_rate, is_active, weight_kg, is_fragile,
                          available_from,
-                         costs={code: Decimal(cost) for code, cost in (costs or {}).items()})
+                         costs={code: Decimal(cost) for code, cost in (costs or {}).items()},
+                         tax_category=tax_category)
         for (pk, sku, name, unit_price, tax_rate, is_active, weight_kg, is_fragile,
-             available_from, costs) in rows
+             available_from, tax_category, costs) in rows
     }
-
 
 
 def vat_rates(*, country: str) -> dict[str, Decimal]:
