@@ -26,7 +26,7 @@ from customers.models import (
     Standing,
 )
 from oms.lib.validation import Input, LongText, Text
-from oms.lib.vat import is_known_country, normalize_vat_id, vat_id_country
+from oms.lib.vat import is_known_country, known_countries, normalize_vat_id, vat_id_country
 
 _COUNTRY = re.compile(r"^[A-Z]{2}$")
 _PHONE = re.compile(r"^\+?[0-9 ()./-]{4,40}$")
@@ -51,7 +51,8 @@ class AddressInput(Input):
     city: Annotated[str, Text(100, required=True)]
     region: Annotated[str, Text(100)] = ""
     country: Annotated[str, BeforeValidator(_country), WithJsonSchema(
-        {"type": "string", "pattern": r"^[A-Za-z]{2}$", "description": "ISO 3166 code."})]
+        {"type": "string", "enum": sorted(known_countries()),
+         "description": "ISO 3166 code."})]
 
     error_message = gettext_lazy("Please correct the address.")
 

@@ -19,7 +19,7 @@ from billing.models import CustomerCredit, Invoice
 from customers.models import Contact, Interaction
 from fulfillment import services as fulfillment_services
 from fulfillment.inputs import Handover
-from inventory.models import Product
+from orders.models import PriceListEntry
 from tests.billing.invoicing_support import reserved_order, ship, terms_customer
 from tests.factories.fulfillment import CarrierServiceFactory, packed_order
 
@@ -147,7 +147,9 @@ def test_contacts_are_added_checked_and_removed(client_for, history):
 def test_re_order_takes_the_lines_at_todays_prices(client_for, history):
     order = history["order"]
     line = order.lines.get()
-    Product.objects.filter(pk=line.product_id).update(unit_price=Decimal("12.34"))
+    PriceListEntry.objects.filter(product_id=line.product_id, price_list__currency="EUR",
+                                  price_list__customer__isnull=True).update(
+        unit_price=Decimal("12.34"))
     client = client_for("Sales")
     html = client.get(card_url(history["customer"])).content.decode()
     reorder_url = f"{reverse('orders:entry')}?reorder={order.pk}"

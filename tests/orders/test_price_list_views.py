@@ -143,7 +143,7 @@ def test_price_list_pages_in_the_browser(page: Page, live_server, make_user):
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / "price-lists.png"), full_page=True)
     page.get_by_role("link", name="Catalogue USD").click()
-    page.get_by_label("SKU").fill("MUG-1")
+    page.locator("#id_sku").fill("MUG-1")
     page.get_by_label("From quantity").fill("10")
     page.get_by_label("Unit price").fill("0")
     page.get_by_role("button", name="Save price").click()
