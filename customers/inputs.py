@@ -26,7 +26,13 @@ from customers.models import (
     Standing,
 )
 from oms.lib.validation import Input, LongText, Text
-from oms.lib.vat import is_known_country, known_countries, normalize_vat_id, vat_id_country
+from oms.lib.vat import (
+    VAT_ID_PATTERN,
+    is_known_country,
+    known_countries,
+    normalize_vat_id,
+    vat_id_country,
+)
 
 _COUNTRY = re.compile(r"^[A-Z]{2}$")
 _PHONE = re.compile(r"^\+?[0-9 ()./-]{4,40}$")
@@ -84,7 +90,7 @@ class NewCustomer(Input):
     kind: CustomerKind = CustomerKind.PERSON
     phone: Annotated[str, Text(40), Field(json_schema_extra={
         "pattern": r"^(\+?[0-9 ()./-]{4,40})?$"})] = ""
-    vat_id: Annotated[str, Text(40)] = ""
+    vat_id: Annotated[str, Text(40), Field(json_schema_extra={"pattern": VAT_ID_PATTERN})] = ""
 
     error_message = gettext_lazy("Please correct the customer details.")
 

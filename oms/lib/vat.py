@@ -55,6 +55,10 @@ VAT_ID_FORMATS: dict[str, str] = {
     "SK": r"\d{10}",
 }
 _COMPILED = {country: re.compile(rf"(?:{body})") for country, body in VAT_ID_FORMATS.items()}
+# A well-formed VAT id as written without separators, or none: the API's schema.
+VAT_ID_PATTERN = "^(|{})$".format("|".join(
+    f"{_COUNTRY_PREFIX.get(country, country)}(?:{body})"
+    for country, body in sorted(VAT_ID_FORMATS.items())))
 _SEPARATORS = re.compile(r"[\s.\-/]")
 
 # Codes babel lists that are not countries.
