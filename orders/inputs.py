@@ -41,7 +41,8 @@ MAX_CARRIER = 100  # Order.requested_carrier
 # A discount as text: "10%" (at most 100) or an amount "5.00" (orders.discounts).
 DiscountText = Annotated[str | None, BeforeValidator(discount_text), WithJsonSchema(
     {"type": ["string", "null"],
-     "pattern": r"^\s*(\d{1,12}([.,]\d{1,2})?|0*(100([.,]0{1,2})?|\d{1,2}([.,]\d{1,2})?)\s*%)\s*$",
+     "pattern": r"^\s*(\d{1,12}([.,]\d{1,2})?|(0{0,9}100([.,]0{1,2})?|0{0,10}\d{1,2}"
+                r"([.,]\d{1,2})?)\s*%)\s*$",
      "description": "\"10%\" (at most 100 %) or an amount net of tax, \"5.00\"."})]
 
 

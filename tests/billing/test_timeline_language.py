@@ -64,7 +64,7 @@ def test_a_payment_recorded_by_a_french_clerk_reads_in_each_readers_language(
      "nouveau client doivent être approuvées"),
     # The credit hold's figures are formatted for the reader: "10,00 €" in French.
     ({"credit_limit": Decimal("10.00")},
-     "over the credit limit €10.00.", "limit 10,00 €."),
+     "over the credit limit €10.00.", "au-delà de la limite de crédit (10,00"),
 ])
 def test_the_approvals_own_reason_reads_in_each_readers_language(
         client_for, customer_kw, english, french):
