@@ -393,3 +393,17 @@ def run_clients(target: Callable, arg_list: list[dict], *, django_env: dict | No
         raise RuntimeError("a client process failed:\n" + failed[0])
     wall = max(o["finished"] for o in outcomes) - min(o["started"] for o in outcomes)
     return wall, outcomes
+
+
+def stock_levels_off() -> int:
+    """Stock levels whose `reserved` differs from their active reservations
+    (0 after every scenario)."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("""SELECT count(*) FROM inventory_stocklevel s WHERE s.reserved <>
+                          (SELECT coalesce(sum(quantity), 0) FROM inventory_reservation r
+                            WHERE r.product_id = s.product_id
+                              AND r.warehouse_id = s.warehouse_id AND r.status = 'active')""")
+        (drifted,) = cursor.fetchone()
+    return drifted

@@ -27,6 +27,7 @@ from bench.common import (
     ensure_column_defaults,
     median,
     percentile,
+    stock_levels_off,
 )
 
 TARGET_S = 5.0
@@ -121,13 +122,8 @@ def _check_released(first_order: int) -> dict:
         cursor.execute("SELECT COUNT(*) FROM orders_order WHERE id >= %s AND status <> 'expired'",
                        [first_order])
         (not_expired,) = cursor.fetchone()
-        cursor.execute("""SELECT COUNT(*) FROM inventory_stocklevel s WHERE s.reserved <>
-                          (SELECT COALESCE(SUM(quantity), 0) FROM inventory_reservation r
-                            WHERE r.product_id = s.product_id
-                              AND r.warehouse_id = s.warehouse_id AND r.status = 'active')""")
-        (drifted,) = cursor.fetchone()
     return {"holds_still_active": still_active, "orders_not_expired": not_expired,
-            "stock_levels_off": drifted}
+            "stock_levels_off": stock_levels_off()}
 
 
 def run(scale: Scale, ctx: dict) -> list[Row]:
