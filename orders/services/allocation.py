@@ -70,11 +70,13 @@ SELECT l.id, l.order_id, l.product_id, l.backordered_quantity
  ORDER BY o.priority DESC, o.placed_at NULLS LAST, o.id, l.position
 """
 
+# `l.id = ANY(...)`: the lines are found through the primary key, not by
+# hashing the whole table against the list.
 _TAKE_FROM_WAITING_SQL = """
 UPDATE orders_orderline l
    SET backordered_quantity = l.backordered_quantity - taken.quantity
   FROM unnest(%(ids)s::bigint[], %(quantities)s::integer[]) AS taken(id, quantity)
- WHERE l.id = taken.id
+ WHERE l.id = taken.id AND l.id = ANY(%(ids)s::bigint[])
 """
 
 # One "allocated" event per order served, its payload built in SQL: the
