@@ -18,6 +18,7 @@ from pypdf import PdfReader
 
 from billing.models import Invoice, InvoicePayment, Payment, PaymentTransaction
 from billing.services import approve_order_payment, invoice_shipment
+from billing.services.exposure import open_orders_by_currency, unpaid_invoices_by_currency
 from fulfillment import services
 from fulfillment.models import Shipment
 from oms.models import OutboxMessage
@@ -195,12 +196,20 @@ def test_a_cancelled_backordered_rest_is_never_invoiced(main, each_shipment):
 def test_on_net_terms_the_order_is_invoiced_after_its_last_shipment(main, each_shipment):
     order, book = _two_part_order(main, paid_by_card=False)
     _ship_ready_part(order, main, "T-1")
+    # Credit exposure counts the first invoice, and the rest of the order once.
+    (first,) = Invoice.objects.filter(order=order)
+    order.refresh_from_db()
+    assert open_orders_by_currency(customer_id=order.customer_id) == [
+        ("EUR", order.total_gross - first.total_gross)]
+    assert unpaid_invoices_by_currency(customer_id=order.customer_id) == [
+        ("EUR", first.total_gross)]
     _books_arrive(book, main)
     _ship_ready_part(order, main, "T-2")
     order.refresh_from_db()
     assert order.status == OrderStatus.INVOICED
     assert Invoice.objects.filter(order=order, status="open").count() == 2
     assert order.events.filter(kind="status_changed", to_status="invoiced").count() == 1
+    assert open_orders_by_currency(customer_id=order.customer_id) == []
 
 
 def test_with_the_setting_off_the_order_is_invoiced_once_at_the_end(main):
