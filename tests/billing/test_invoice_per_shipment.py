@@ -14,6 +14,7 @@ from decimal import Decimal
 import pytest
 from django.core.files.storage import default_storage
 from django.db import transaction
+from playwright.sync_api import Page, expect
 from pypdf import PdfReader
 
 from billing.models import Invoice, InvoicePayment, Payment, PaymentTransaction
@@ -25,6 +26,7 @@ from oms.models import OutboxMessage
 from orders.models import DiscountCode, OrderStatus, ShippingRate
 from orders.services import allocate_waiting, cancel_backordered_rest
 from tests.billing.invoicing_support import terms_customer
+from tests.billing.test_browser import log_in
 from tests.factories.billing import card, net_terms
 from tests.factories.customers import CustomerFactory
 from tests.factories.fulfillment import CarrierServiceFactory, shelved_product
@@ -224,3 +226,26 @@ def test_with_the_setting_off_the_order_is_invoiced_once_at_the_end(main):
     assert invoice.total_gross == order.total_gross
     assert order.status == OrderStatus.PAID
     assert Shipment.objects.filter(order=order, status="shipped").count() == 2
+
+
+@pytest.mark.browser
+def test_the_invoice_and_order_pages_name_each_invoice_s_delivery_note(
+        main, each_shipment, page: Page, live_server, make_user):
+    order, book = _two_part_order(main, paid_by_card=False)
+    first_shipment = _ship_ready_part(order, main, "T-1")
+    _books_arrive(book, main)
+    second_shipment = _ship_ready_part(order, main, "T-2")
+    first, second = Invoice.objects.filter(order=order).order_by("pk")
+    log_in(page, live_server, make_user("Accounting").username)
+
+    page.goto(f"{live_server.url}/orders/{order.pk}/")
+    panel = page.locator("[aria-labelledby='invoices-title']")
+    expect(panel).to_contain_text(f"delivery note {first_shipment.number}")
+    expect(panel).to_contain_text(f"delivery note {second_shipment.number}")
+    page.screenshot(path="/tmp/shipinv-order-invoices.png", full_page=True)
+
+    panel.get_by_role("link", name=second.number).click()
+    expect(page.get_by_role("heading", name=f"Invoice {second.number}")).to_be_visible()
+    expect(page.locator(".lead")).to_contain_text(f"delivery note {second_shipment.number}")
+    page.screenshot(path="/tmp/shipinv-invoice.png", full_page=True)
+    assert first.number != second.number
