@@ -8,12 +8,13 @@ invoiced; with the setting off the order is invoiced once, as before."""
 from __future__ import annotations
 
 import io
+import threading
 from datetime import date
 from decimal import Decimal
 
 import pytest
 from django.core.files.storage import default_storage
-from django.db import transaction
+from django.db import connection, transaction
 from playwright.sync_api import Page, expect
 from pypdf import PdfReader
 
@@ -249,3 +250,38 @@ def test_the_invoice_and_order_pages_name_each_invoice_s_delivery_note(
     expect(page.locator(".lead")).to_contain_text(f"delivery note {second_shipment.number}")
     page.screenshot(path="/tmp/shipinv-invoice.png", full_page=True)
     assert first.number != second.number
+
+
+def test_two_runs_of_the_shipment_handler_at_once_issue_one_invoice(main, each_shipment,
+                                                                    settings):
+    order, _book = _two_part_order(main)
+    settings.BILLING_INVOICE_EACH_SHIPMENT = False  # the shipment leaves uninvoiced...
+    shipment = _ship_ready_part(order, main, "T-1")
+    assert not Invoice.objects.filter(order=order).exists()
+    settings.BILLING_INVOICE_EACH_SHIPMENT = True  # ...and two workers then run its handler
+    (message,) = OutboxMessage.objects.filter(handler="billing.invoice_shipment")
+    lines = {int(k): v for k, v in message.payload["lines"].items()}
+    barrier = threading.Barrier(2)
+    errors: list[Exception] = []
+
+    def run() -> None:
+        try:
+            barrier.wait()
+            with transaction.atomic():
+                invoice_shipment(order_id=order.pk, shipment_id=shipment.pk,
+                                 shipment_number=shipment.number, shipped_on=date.today(),
+                                 lines=lines, actor=None)
+        except Exception as exc:  # asserted empty below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert errors == []
+    (invoice,) = Invoice.objects.filter(order=order)
+    assert PaymentTransaction.objects.filter(kind="capture").count() == 1
+    assert Payment.objects.get(order=order).captured_amount == invoice.total_gross
