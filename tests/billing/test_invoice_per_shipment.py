@@ -28,6 +28,7 @@ from orders.models import DiscountCode, OrderStatus, ShippingRate
 from orders.services import allocate_waiting, cancel_backordered_rest
 from tests.billing.invoicing_support import terms_customer
 from tests.billing.test_browser import log_in
+from tests.billing.test_invoice_browser import SCREENSHOTS
 from tests.factories.billing import card, net_terms
 from tests.factories.customers import CustomerFactory
 from tests.factories.fulfillment import CarrierServiceFactory, shelved_product
@@ -243,12 +244,13 @@ def test_the_invoice_and_order_pages_name_each_invoice_s_delivery_note(
     panel = page.locator("[aria-labelledby='invoices-title']")
     expect(panel).to_contain_text(f"delivery note {first_shipment.number}")
     expect(panel).to_contain_text(f"delivery note {second_shipment.number}")
-    page.screenshot(path="/tmp/shipinv-order-invoices.png", full_page=True)
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / "order-invoices-per-shipment.png"), full_page=True)
 
     panel.get_by_role("link", name=second.number).click()
     expect(page.get_by_role("heading", name=f"Invoice {second.number}")).to_be_visible()
     expect(page.locator(".lead")).to_contain_text(f"delivery note {second_shipment.number}")
-    page.screenshot(path="/tmp/shipinv-invoice.png", full_page=True)
+    page.screenshot(path=str(SCREENSHOTS / "invoice-per-shipment.png"), full_page=True)
     assert first.number != second.number
 
 
