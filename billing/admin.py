@@ -114,10 +114,11 @@ class InvoicePaymentInline(ReadOnlyInline):
 
 @admin.register(Invoice)
 class InvoiceAdmin(ReadOnlyAdmin):
-    list_display = ["number", "order", "customer", "issue_date", "due_date", "currency",
-                    "total_gross", "amount_paid", "amount_credited", "status"]
+    list_display = ["number", "order", "shipment_number", "customer", "issue_date", "due_date",
+                    "currency", "total_gross", "amount_paid", "amount_credited", "status"]
     list_filter = ["status", "currency", "issue_date", "due_date", "series"]
-    search_fields = ["number", "order__number", "customer__name", "customer__email"]
+    search_fields = ["number", "order__number", "shipment_number", "customer__name",
+                     "customer__email"]
     list_select_related = ["order", "customer"]
     date_hierarchy = "issue_date"
     readonly_fields = [f.name for f in Invoice._meta.fields]

@@ -10,7 +10,12 @@ class BillingConfig(AppConfig):
     def ready(self) -> None:
         from billing import emails, handlers, selectors  # noqa: F401  registers the outbox handlers
         from billing.providers import card_token
-        from billing.services import SHIPPED_HANDLER, check_payment_details, run_payment_approval
+        from billing.services import (
+            SHIPMENT_HANDLER,
+            SHIPPED_HANDLER,
+            check_payment_details,
+            run_payment_approval,
+        )
         from oms.lib import events, search
         from orders.payments import (
             register_payment_approver,
@@ -23,6 +28,9 @@ class BillingConfig(AppConfig):
         register_payment_tokenizer(card_token)
         # orders publishes "order.shipped" without knowing billing exists.
         events.subscribe("order.shipped", SHIPPED_HANDLER)
+        # fulfillment publishes "shipment.left" for each shipment (invoiced on
+        # its own when BILLING_INVOICE_EACH_SHIPMENT is on).
+        events.subscribe("shipment.left", SHIPMENT_HANDLER)
         search.register(search.Provider("invoices", _("Invoices"), "billing.view_invoice",
                                         selectors.invoice_hits, selectors.invoice_exact,
                                         rank=30))

@@ -7,6 +7,8 @@ idempotent (one invoice per order, dedup keys on the e-mails).
 
 from __future__ import annotations
 
+from datetime import date
+
 from billing.services import documents, invoicing
 from oms.lib import outbox
 
@@ -15,6 +17,17 @@ from oms.lib import outbox
 def invoice_shipped_order(payload: dict) -> None:
     """Subscribed to "order.shipped": capture, invoice, mark invoiced/paid."""
     invoicing.invoice_shipped_order(order_id=payload["order_id"], actor=None)
+
+
+@outbox.handler(invoicing.SHIPMENT_HANDLER)
+def invoice_shipment(payload: dict) -> None:
+    """Subscribed to "shipment.left": invoice the shipment when each one is."""
+    invoicing.invoice_shipment(
+        order_id=payload["order_id"], shipment_id=payload["shipment_id"],
+        shipment_number=payload.get("shipment_number", ""),
+        shipped_on=date.fromisoformat(payload["shipped_on"]),
+        lines={int(line_id): units for line_id, units in payload.get("lines", {}).items()},
+        earlier_shipments=payload.get("earlier_shipments", 0), actor=None)
 
 
 @outbox.handler(invoicing.RENDER_PDF_HANDLER)

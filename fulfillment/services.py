@@ -34,7 +34,8 @@ from orders.models import Order, OrderLine
 from orders.services import EMAIL_HANDLER
 
 MAX_ORDERS_PER_PICK_LIST = 200
-# Domain event: one shipment of an order left (payload order_id, shipment_id).
+# Domain event: one shipment of an order left (payload order_id, shipment_id,
+# shipment_number, shipped_on, lines {order line id: units}, earlier_shipments).
 SHIPMENT_LEFT = "shipment.left"
 
 
@@ -310,8 +311,16 @@ def ship(*, shipment_id: int, data: Handover, actor: Actor) -> Shipment:
                       "tracking_number": tracking_number,
                       "tracking_url": shipment.tracking_url}},
             dedup_key=f"orders:email:{order.pk}:shipped:{shipment.pk}")
-        events.publish(SHIPMENT_LEFT, {"order_id": order.pk, "shipment_id": shipment.pk},
-                       dedup_key=f"shipment:{shipment.pk}:left")
+        assert shipment.shipped_at is not None  # set by the ship transition
+        earlier = (Shipment.objects.filter(order=order, shipped_at__isnull=False)
+                   .exclude(pk=shipment.pk).count())
+        # What left, in full: subscribers (billing's invoice per shipment) do
+        # not read this app's tables.
+        events.publish(SHIPMENT_LEFT, {
+            "order_id": order.pk, "shipment_id": shipment.pk, "shipment_number": shipment.number,
+            "shipped_on": timezone.localdate(shipment.shipped_at).isoformat(),
+            "lines": {str(line_id): units for line_id, units in sorted(shipped.items())},
+            "earlier_shipments": earlier}, dedup_key=f"shipment:{shipment.pk}:left")
         unshipped = Shipment.objects.filter(order=order, status=Shipment.Status.PACKED).exists()
         if can_proceed(order.ship) and not unshipped:
             shipments = {"shipments": sorted(

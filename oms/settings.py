@@ -258,6 +258,9 @@ SELLER_LATE_PAYMENT_PENALTY = env.str(
 SELLER_RECOVERY_INDEMNITY = env.str("SELLER_RECOVERY_INDEMNITY", default="40.00")
 BILLING_INVOICE_SERIES = env.str("BILLING_INVOICE_SERIES", default="INV")
 BILLING_CREDIT_NOTE_SERIES = env.str("BILLING_CREDIT_NOTE_SERIES", default="CN")
+# Invoice each shipment as it leaves (its units, a partial card capture);
+# off: one invoice of the order once all of it has left.
+BILLING_INVOICE_EACH_SHIPMENT = env.bool("BILLING_INVOICE_EACH_SHIPMENT", default=False)
 BILLING_REMINDER_LEVELS = [int(v) for v in env.list("BILLING_REMINDER_LEVELS",
                                                     default=["1", "15", "30"])]
 

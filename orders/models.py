@@ -467,8 +467,10 @@ class Order(FSMModelMixin, models.Model):
 
 
 class OrderLine(models.Model):
+    # Looked up through orders_orderline_position_uniq (order, position): a
+    # second index on order alone would only slow every write of a line.
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines",
-                              verbose_name=_("order"))
+                              verbose_name=_("order"), db_index=False)
     position = models.PositiveSmallIntegerField(_("position"))
     product = models.ForeignKey("inventory.Product", on_delete=models.PROTECT,
                                 related_name="+", verbose_name=_("product"))

@@ -35,9 +35,11 @@ class InvoicePayment(models.Model):
     received_on = models.DateField(_("received on"))
     reference = models.CharField(_("reference"), max_length=100, blank=True)
     # The captured provider payment this record stands for (once per payment).
-    payment = models.OneToOneField(Payment, verbose_name=_("provider payment"),
-                                   on_delete=models.PROTECT, null=True, blank=True,
-                                   related_name="invoice_payment")
+    # A card authorisation captured shipment by shipment pays several
+    # invoices of its order, one record each.
+    payment = models.ForeignKey(Payment, verbose_name=_("provider payment"),
+                                on_delete=models.PROTECT, null=True, blank=True,
+                                related_name="invoice_payments")
     created_at = models.DateTimeField(_("recorded at"), auto_now_add=True)
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("recorded by"),
                               on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
@@ -52,6 +54,10 @@ class InvoicePayment(models.Model):
             models.CheckConstraint(condition=models.Q(applied__gte=0)
                                    & models.Q(applied__lte=models.F("amount")),
                                    name="billing_invoicepayment_applied_within_amount"),
+            # A provider payment pays an invoice once (several invoices: once each).
+            models.UniqueConstraint(fields=["payment", "invoice"],
+                                    condition=models.Q(payment__isnull=False),
+                                    name="billing_invoicepayment_payment_invoice_uniq"),
         ]
 
     def __str__(self) -> str:

@@ -103,6 +103,13 @@ class Invoice(FSMModelMixin, models.Model):
     # issued before VAT was decided per order.
     vat_reason = models.CharField(_("VAT treatment"), max_length=30, blank=True)
     vat_mention = models.TextField(_("VAT legal mention"), blank=True)
+    # The shipment it invoices when each shipment is invoiced on its own
+    # (BILLING_INVOICE_EACH_SHIPMENT): a snapshot of its id, delivery note
+    # number and date (billing does not read the fulfillment app). Blank on
+    # an invoice of the whole order.
+    shipment_id = models.PositiveBigIntegerField(_("shipment"), null=True, blank=True)
+    shipment_number = models.CharField(_("delivery note"), max_length=32, blank=True)
+    shipment_date = models.DateField(_("shipment date"), null=True, blank=True)
     total_net = models.DecimalField(_("net total"), **MONEY_FIELD)
     total_tax = models.DecimalField(_("tax total"), **MONEY_FIELD)
     total_gross = models.DecimalField(_("gross total"), **MONEY_FIELD)
@@ -123,8 +130,13 @@ class Invoice(FSMModelMixin, models.Model):
         constraints = [
             models.UniqueConstraint(fields=["series", "year", "sequence"],
                                     name="billing_invoice_sequence_uniq"),
-            # One invoice per order: the shipment handler may run twice.
-            models.UniqueConstraint(fields=["order"], name="billing_invoice_one_per_order"),
+            # One invoice per order, or one per shipment when each shipment is
+            # invoiced: the handlers may run twice.
+            models.UniqueConstraint(fields=["order"], name="billing_invoice_one_per_order",
+                                    condition=models.Q(shipment_id__isnull=True)),
+            models.UniqueConstraint(fields=["order", "shipment_id"],
+                                    name="billing_invoice_one_per_shipment",
+                                    condition=models.Q(shipment_id__isnull=False)),
             models.CheckConstraint(
                 condition=models.Q(total_gross=models.F("total_net") + models.F("total_tax")),
                 name="billing_invoice_gross_is_net_plus_tax"),
@@ -203,6 +215,11 @@ class InvoiceLine(models.Model):
     invoice = models.ForeignKey(Invoice, verbose_name=_("invoice"), on_delete=models.PROTECT,
                                 related_name="lines")
     position = models.PositiveSmallIntegerField(_("position"))
+    # The order line it invoices (none for the shipping charge): counts the
+    # units already invoiced, so no unit is invoiced twice.
+    order_line = models.ForeignKey("orders.OrderLine", verbose_name=_("order line"),
+                                   on_delete=models.PROTECT, null=True, blank=True,
+                                   related_name="+")
     sku = models.CharField(_("SKU"), max_length=64)
     description = models.CharField(_("description"), max_length=200)
     quantity = models.PositiveIntegerField(_("quantity"))

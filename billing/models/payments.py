@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import cast
 
 from django.conf import settings
 from django.db import models
@@ -90,6 +91,21 @@ class Payment(FSMModelMixin, models.Model):
     @transition(field=status, source=OPEN_STATUSES, target=PaymentStatus.CAPTURED)
     def capture(self, amount: Decimal) -> None:
         self.captured_amount = amount
+
+    @transition(field=status, source=PaymentStatus.CAPTURED, target=PaymentStatus.CAPTURED,
+                conditions=[lambda payment: cast(Payment, payment).capturable_rest > 0])
+    def capture_more(self, amount: Decimal) -> None:
+        """A further part of the authorisation is taken (one capture per
+        shipment when each shipment is invoiced: a gateway's multi-capture)."""
+        self.captured_amount += amount
+
+    @property
+    def capturable_rest(self) -> Decimal:
+        """What an authorisation still allows to capture: none once any of it
+        was paid back."""
+        if self.refunded_amount:
+            return Decimal("0.00")
+        return self.amount - self.captured_amount
 
     @transition(field=status, source=OPEN_STATUSES, target=PaymentStatus.VOIDED)
     def void(self) -> None:

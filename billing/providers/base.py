@@ -26,6 +26,7 @@ from decimal import Decimal
 
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
+from django_fsm import can_proceed
 
 from billing.locks import lock_payment
 from billing.models import (
@@ -169,19 +170,29 @@ class PaymentProvider(ABC):
         return self._once(key, print_, record)
 
     def capture(self, *, reference: str, idempotency_key: str, amount: Decimal | None = None,
-                actor: Actor = None) -> ProviderResult:
-        """Take money that was authorised (all of it unless `amount` says less)."""
+                actor: Actor = None, partial: bool = False) -> ProviderResult:
+        """Take money that was authorised (all of it unless `amount` says less).
+
+        `partial`: one of several captures of the authorisation (one per
+        shipment); a payment captured in part then takes further captures
+        up to what was authorised. Without it a captured payment is final.
+        """
 
         def apply(payment: Payment) -> tuple[Decimal, str]:
-            if payment.status not in self.capturable_statuses:
+            further = partial and payment.is_captured and can_proceed(payment.capture_more)
+            if payment.status not in self.capturable_statuses and not further:
                 raise NotAllowed(_("A %(status)s payment cannot be captured.")
                                  % {"status": payment.get_status_display()})
-            value = payment.amount if amount is None else self._positive(amount)
-            if value > payment.amount:
+            most = payment.capturable_rest if further else payment.amount
+            value = most if amount is None else self._positive(amount)
+            if value > most:
                 raise PaymentError(_("Cannot capture more than was authorised."),
                                    field_errors={"amount": [_("At most %(max)s.")
-                                                            % {"max": payment.amount}]})
-            payment.capture(value)
+                                                            % {"max": most}]})
+            if further:
+                payment.capture_more(value)
+            else:
+                payment.capture(value)
             return value, ""
 
         return self._follow_up(TransactionKind.CAPTURE, reference, idempotency_key, amount,

@@ -76,6 +76,7 @@ def render_invoice_pdf(*, invoice_id: int, send_email: bool = True) -> str:
             outbox.enqueue(EMAIL_HANDLER, {
                 "order_id": invoice.order_id, "kind": "invoice",
                 "extra": {"invoice_number": invoice.number,
+                          "shipment_number": invoice.shipment_number,
                           "total": str(invoice.total_gross),
                           "outstanding": str(invoice.outstanding),
                           "currency": invoice.currency,

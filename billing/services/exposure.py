@@ -20,6 +20,7 @@ from decimal import Decimal
 
 from django.db.models import F, Sum
 from django.utils import timezone
+from django_fsm import can_proceed
 
 from billing.models import UNSETTLED_STATUSES, Invoice, PaymentMethod
 from customers.models import Customer
@@ -65,8 +66,20 @@ def open_orders_by_currency(*, customer_id: int, exclude_order_id: int | None = 
                                   payment_method__in=ON_ACCOUNT_METHODS, invoices__isnull=True)
     if exclude_order_id is not None:
         orders = orders.exclude(pk=exclude_order_id)
-    return list(orders.order_by().values("currency").annotate(total=Sum("total_gross"))
-                .values_list("currency", "total"))
+    rows: list[tuple[str, Decimal | None]] = list(
+        orders.order_by().values("currency").annotate(total=Sum("total_gross"))
+        .values_list("currency", "total"))
+    # Invoiced shipment by shipment and still shipping: the part not yet
+    # invoiced counts here, the invoices below.
+    part_invoiced = (Order.objects.filter(Order.owing_q(), customer_id=customer_id,
+                                          payment_method__in=ON_ACCOUNT_METHODS,
+                                          invoices__shipment_id__isnull=False)
+                     .exclude(pk=exclude_order_id or 0).distinct()
+                     .annotate(invoiced=Sum("invoices__total_gross")))
+    for order in part_invoiced:
+        if not can_proceed(order.pay):  # not invoiced in full yet
+            rows.append((order.currency, max(order.total_gross - order.invoiced, ZERO)))
+    return rows
 
 
 def unpaid_invoices_by_currency(*, customer_id: int) -> list[tuple[str, Decimal | None]]:

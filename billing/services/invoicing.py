@@ -67,6 +67,7 @@ from orders.totals import PricedLine, compute_totals
 logger = logging.getLogger(__name__)
 
 SHIPPED_HANDLER = "billing.invoice_shipped_order"
+SHIPMENT_HANDLER = "billing.invoice_shipment"
 RENDER_PDF_HANDLER = "billing.render_invoice_pdf"
 CREDIT_NOTE_HANDLER = "billing.send_credit_note"
 EMAIL_HANDLER = "orders.send_order_email"
@@ -154,32 +155,65 @@ def _number(document: Invoice | CreditNote) -> str:
     return document.number
 
 
+def _discount_share(line: OrderLine, units: int) -> Decimal:
+    """The line's discounts (its own and its share of the order's) on its
+    first `units` units: all of them when every unit is counted. Invoices
+    of a line's parts take the differences, so together they take exactly
+    the share of the units they carry (never a cent more or less)."""
+    off = line.discount + line.order_discount
+    return off if units == line.quantity else quantize_money(off * units / line.quantity)
+
+
 def _shipped_discount(line: OrderLine, shipped: int) -> Decimal:
     """The line's discounts on the units shipped (all of them unless short-picked)."""
-    off = line.discount + line.order_discount
-    return off if shipped == line.quantity else quantize_money(off * shipped / line.quantity)
+    return _discount_share(line, shipped)
+
+
+@dataclass(frozen=True)
+class _Supplied:
+    """Units of one order line an invoice carries, with their discount."""
+
+    line: OrderLine
+    quantity: int
+    discount: Decimal
+
+
+@dataclass(frozen=True)
+class _ShipmentRef:
+    """The shipment an invoice covers, as fulfillment published it."""
+
+    shipment_id: int
+    number: str
+    shipped_on: date
 
 
 def _build_invoice(order: Order, *, actor: Actor, today: date) -> Invoice:
     """The invoice of the shipped goods, without its number yet."""
-    lines = []
+    supplied = []
     for line in order.lines.all().order_by("position"):
         # Units still waiting or cancelled were not supplied: not invoiced.
         shipped = line.quantity - line.backordered_quantity - line.cancelled_quantity
         if shipped > 0:
-            lines.append((line, shipped))
-    if not lines:
+            supplied.append(_Supplied(line, shipped, _shipped_discount(line, shipped)))
+    if not supplied:
         raise NotAllowed(_("Order %(number)s has no shipped goods to invoice.")
                          % {"number": order.number}, code="nothing_to_invoice")
-    priced = [PricedLine(unit_price=line.unit_price, tax_rate=line.tax_rate, quantity=qty,
-                         discount=_shipped_discount(line, qty)) for line, qty in lines]
-    if order.has_shipping_charge:  # the charge line, as the order was placed
+    shipped_at = getattr(order, "shipped_at", None)
+    supply_date = timezone.localdate(shipped_at) if shipped_at else today
+    return _create_invoice(order, supplied, with_shipping=order.has_shipping_charge,
+                           supply_date=supply_date, actor=actor, today=today)
+
+
+def _create_invoice(order: Order, supplied: list[_Supplied], *, with_shipping: bool,
+                    supply_date: date, actor: Actor, today: date,
+                    shipment: _ShipmentRef | None = None) -> Invoice:
+    priced = [PricedLine(unit_price=s.line.unit_price, tax_rate=s.line.tax_rate,
+                         quantity=s.quantity, discount=s.discount) for s in supplied]
+    if with_shipping:  # the charge line, as the order was placed
         priced.append(PricedLine(unit_price=order.shipping_net,
                                  tax_rate=order.shipping_tax_rate, quantity=1))
     totals = compute_totals(priced)
     terms_days = order.customer.payment_terms_days
-    shipped_at = getattr(order, "shipped_at", None)
-    supply_date = timezone.localdate(shipped_at) if shipped_at else today
     invoice = Invoice.objects.create(
         series=invoice_series(), year=today.year, order=order, customer=order.customer,
         issue_date=today, supply_date=supply_date, due_date=today + timedelta(days=terms_days),
@@ -190,15 +224,19 @@ def _build_invoice(order: Order, *, actor: Actor, today: date) -> Invoice:
         vat_reason=order.vat_reason,
         vat_mention=vat_mention_text(order, language=order.customer.preferred_language),
         total_net=totals.net, total_tax=totals.tax, total_gross=totals.gross,
+        shipment_id=shipment.shipment_id if shipment else None,
+        shipment_number=shipment.number if shipment else "",
+        shipment_date=shipment.shipped_on if shipment else None,
         issued_by=actor if getattr(actor, "pk", None) else None)
-    descriptions = [(line.sku, line.name) for line, _qty in lines] + [
-        ("", order.shipping_label)] * order.has_shipping_charge
+    described = [(s.line, s.line.sku, s.line.name) for s in supplied] + [
+        (None, "", order.shipping_label)] * with_shipping
     InvoiceLine.objects.bulk_create([
-        InvoiceLine(invoice=invoice, position=position, sku=sku, description=description,
-                    quantity=price.quantity, unit_price=price.unit_price,
-                    tax_rate=price.tax_rate, net=price.net, discount=price.discount)
-        for position, ((sku, description), price) in enumerate(
-            zip(descriptions, priced, strict=True), start=1)])
+        InvoiceLine(invoice=invoice, position=position, order_line=line, sku=sku,
+                    description=description, quantity=price.quantity,
+                    unit_price=price.unit_price, tax_rate=price.tax_rate, net=price.net,
+                    discount=price.discount)
+        for position, ((line, sku, description), price) in enumerate(
+            zip(described, priced, strict=True), start=1)])
     InvoiceTaxRate.objects.bulk_create([
         InvoiceTaxRate(invoice=invoice, rate=rate, net=net, tax=tax)
         for rate, (net, tax) in totals.by_rate.items()])
@@ -236,9 +274,15 @@ def invoice_shipped_order(*, order_id: int, actor: Actor = None, today: date | N
     today = today or timezone.localdate()
     with transaction.atomic():
         order = lock_order(order_id)
-        existing = Invoice.objects.filter(order=order).first()
-        if existing is not None:
-            return existing
+        issued = list(Invoice.objects.filter(order=order).order_by("pk"))
+        whole = next((inv for inv in issued if inv.shipment_id is None), None)
+        if whole is not None:
+            return whole
+        if issued:
+            # Invoiced shipment by shipment: the order is invoiced once every
+            # unit that left is (the last shipment's handler may still run).
+            _close_invoiced(order, actor=actor)
+            return issued[-1]
         if not can_proceed(order.invoice):
             logger.warning("invoice: order %s is %s, not shipped; nothing issued",
                            order.number, order.status)
@@ -262,6 +306,153 @@ def invoice_shipped_order(*, order_id: int, actor: Actor = None, today: date | N
     return invoice
 
 
+def invoices_each_shipment() -> bool:
+    """BILLING_INVOICE_EACH_SHIPMENT: each shipment is invoiced when it
+    leaves (else the order is invoiced once, when all of it has left)."""
+    return bool(getattr(settings, "BILLING_INVOICE_EACH_SHIPMENT", False))
+
+
+def _invoiced_units(order: Order) -> dict[int, int]:
+    """Units of each order line on the order's invoices so far."""
+    return dict(InvoiceLine.objects.filter(invoice__order=order, order_line__isnull=False)
+                .values("order_line_id").annotate(units=Sum("quantity"))
+                .values_list("order_line_id", "units"))
+
+
+def invoice_shipment(*, order_id: int, shipment_id: int, shipment_number: str,
+                     shipped_on: date, lines: dict[int, int], earlier_shipments: int = 0,
+                     actor: Actor = None, today: date | None = None) -> Invoice | None:
+    """Invoice the units one shipment carried (`lines`: order line id ->
+    units), when each shipment is invoiced (BILLING_INVOICE_EACH_SHIPMENT).
+
+    The first invoice of the order carries the shipping charge; each line's
+    discounts are shared out by units so the order's invoices together take
+    exactly its discounts; the VAT is the order's decision. The card
+    authorised at approval is captured for this invoice's amount (one
+    partial capture per shipment). When every unit of the order is then
+    invoiced and the order has shipped, it becomes `invoiced` (and `paid`
+    when its invoices are settled).
+
+    Runs inside the outbox runner's transaction (plain `atomic()`),
+    idempotent per shipment: a repeat returns the shipment's invoice. No
+    unit is invoiced twice: a line never takes more than its units not
+    cancelled and not yet invoiced. An order that began without invoices
+    per shipment (its earlier shipments left before the setting was on, or
+    it has an invoice of the whole order) is left to the order-level
+    invoice.
+    """
+    today = today or timezone.localdate()
+    with transaction.atomic():
+        order = lock_order(order_id)
+        issued = list(Invoice.objects.filter(order=order))
+        for invoice in issued:
+            if invoice.shipment_id == shipment_id:
+                return invoice
+        if any(invoice.shipment_id is None for invoice in issued):
+            return None
+        if not issued and (not invoices_each_shipment() or earlier_shipments):
+            return None
+        invoiced = _invoiced_units(order)
+        supplied = []
+        for line in order.lines.all().order_by("position"):
+            before = invoiced.get(line.pk, 0)
+            units = min(lines.get(line.pk, 0),
+                        line.quantity - line.cancelled_quantity - before)
+            if units > 0:
+                discount = _discount_share(line, before + units) - _discount_share(line, before)
+                supplied.append(_Supplied(line, units, discount))
+        if not supplied:
+            logger.warning("invoice: shipment %s of order %s carries nothing left to invoice",
+                           shipment_number, order.number)
+            return None
+        shipment = _ShipmentRef(shipment_id, shipment_number, shipped_on)
+        invoice = _create_invoice(order, supplied,
+                                  with_shipping=order.has_shipping_charge and not issued,
+                                  supply_date=shipped_on, actor=actor, today=today,
+                                  shipment=shipment)
+        last = can_proceed(order.invoice) and _all_units_invoiced(order)
+        _capture_for_shipment(order, invoice, shipment_id=shipment_id, last=last,
+                              actor=actor, today=today)
+        if invoice.is_settled:
+            Invoice.objects.filter(pk=invoice.pk).update(
+                payment_terms=payment_terms_text(
+                    days=0, settled=True, language=order.customer.preferred_language),
+                due_date=today)
+            invoice.refresh_from_db()
+        outbox.enqueue(RENDER_PDF_HANDLER, {"invoice_id": invoice.pk},
+                       dedup_key=f"billing:invoice-pdf:{invoice.pk}")
+        _number(invoice)  # last write on billing's tables: see the module docstring
+        _close_invoiced(order, actor=actor)
+    return invoice
+
+
+def _all_units_invoiced(order: Order) -> bool:
+    invoiced = _invoiced_units(order)
+    return all(invoiced.get(line.pk, 0) >= line.quantity - line.cancelled_quantity
+               for line in order.lines.all())
+
+
+def _close_invoiced(order: Order, *, actor: Actor) -> None:
+    """shipped -> invoiced once every unit of the order is on an invoice
+    (each shipment invoiced), then -> paid when they are all settled."""
+    if not can_proceed(order.invoice) or not _all_units_invoiced(order):
+        return
+    last = Invoice.objects.filter(order=order).order_by("-pk").first()
+    assert last is not None and last.number is not None  # the units are on issued invoices
+    order_services.mark_invoiced(order_id=order.pk, invoice_number=last.number, actor=actor)
+    order.refresh_from_db(fields=["status"])
+    _mark_paid_if_settled(order, actor=actor)
+
+
+def _capture_for_shipment(order: Order, invoice: Invoice, *, shipment_id: int, last: bool,
+                          actor: Actor, today: date) -> None:
+    """Pay one shipment's invoice: first with money the order has already
+    received and not yet applied (a prepayment), then by capturing that
+    much of the card authorised at approval (a partial capture per
+    shipment). The last invoice takes whatever is left of the received
+    money (beyond its amount: customer credit, as for a whole-order
+    invoice) and releases authorisations never captured."""
+    due = invoice.outstanding
+    received = (Payment.objects.filter(order=order, status__in=[PaymentStatus.CAPTURED,
+                                                                PaymentStatus.REFUNDED])
+                .annotate(used=Sum("invoice_payments__amount")).order_by("pk"))
+    for paid in received:
+        left = paid.captured_amount - paid.refunded_amount - (paid.used or ZERO)
+        amount = left if last else min(left, due)
+        if amount > 0:
+            apply_payment(invoice, amount=amount, method=paid.method, received_on=today,
+                          reference=paid.provider_reference, payment=paid, actor=actor)
+            due -= min(amount, due)
+    for payment in (Payment.objects.filter(order=order, method__in=CARD_METHODS)
+                    .order_by("pk")):
+        open_auth = payment.status in CARD_ACCEPTED
+        rest = payment.amount if open_auth else (
+            payment.capturable_rest if payment.is_captured else ZERO)
+        if rest <= 0 or (due <= 0 and not (last and open_auth)):
+            continue
+        try:
+            if due <= 0:
+                get_provider(payment.provider).void(
+                    reference=payment.provider_reference,
+                    idempotency_key=f"order:{order.pk}:void:{payment.pk}", actor=actor)
+                continue
+            # Idempotent per payment and shipment: a replay answers the first capture.
+            result = get_provider(payment.provider).capture(
+                reference=payment.provider_reference, amount=min(due, rest), partial=True,
+                idempotency_key=f"order:{order.pk}:capture:{payment.pk}:{shipment_id}",
+                actor=actor)
+        except ApplicationError as exc:
+            # The invoice is issued anyway; Accounting collects (or voids) by hand.
+            logger.warning("invoice: capture or void of payment %s failed: %s", payment.pk,
+                           exc.message)
+            order_events.capture_failed(order, actor=actor, payment_id=payment.pk,
+                                        error=exc.message)
+            continue
+        apply_payment(invoice, amount=result.amount, method=payment.method, received_on=today,
+                      reference=payment.provider_reference, payment=payment, actor=actor)
+        due -= result.amount
+
+
 def _capture_and_apply(order: Order, invoice: Invoice, *, actor: Actor, today: date) -> None:
     """Capture the cards accepted at approval (together never more than the
     invoice total), void the rest, and apply every captured payment of the
@@ -271,7 +462,7 @@ def _capture_and_apply(order: Order, invoice: Invoice, *, actor: Actor, today: d
     the order only ships after a person approved it."""
     captured = (Payment.objects.filter(order=order, status__in=[PaymentStatus.CAPTURED,
                                                                 PaymentStatus.REFUNDED],
-                                       invoice_payment__isnull=True).order_by("pk"))
+                                       invoice_payments__isnull=True).order_by("pk"))
     due = invoice.outstanding - sum((p.captured_amount - p.refunded_amount for p in captured),
                                     ZERO)
     for payment in (Payment.objects.filter(order=order, method__in=CARD_METHODS,

@@ -70,27 +70,31 @@ SELECT l.id, l.order_id, l.product_id, l.backordered_quantity
  ORDER BY o.priority DESC, o.placed_at NULLS LAST, o.id, l.position
 """
 
+# `l.order_id = ANY(...)`: the lines are found through their orders' index
+# (a few hundred probes), not by scanning the whole table for the ids.
 _TAKE_FROM_WAITING_SQL = """
 UPDATE orders_orderline l
    SET backordered_quantity = l.backordered_quantity - taken.quantity
   FROM unnest(%(ids)s::bigint[], %(quantities)s::integer[]) AS taken(id, quantity)
- WHERE l.id = taken.id
+ WHERE l.id = taken.id AND l.order_id = ANY(%(orders)s::bigint[])
 """
 
 # One "allocated" event per order served, its payload built in SQL: the
-# units per line, their SKUs, and what the order still waits for.
+# units per line, their SKUs, and what the order still waits for. Each line
+# and order is looked up by its key (a join would hash the whole table).
 _ALLOCATED_EVENTS_SQL = """
 INSERT INTO orders_orderevent (order_id, kind, actor_id, created_at, from_status, to_status,
                                reason, data)
 SELECT t.order_id, %(kind)s, %(actor)s, %(now)s, '', '', '',
        jsonb_build_object(
            'allocated', jsonb_object_agg(t.line_id::text, t.quantity),
-           'skus', jsonb_object_agg(t.line_id::text, l.sku),
+           'skus', jsonb_object_agg(t.line_id::text,
+                                    (SELECT l.sku FROM orders_orderline l
+                                      WHERE l.id = t.line_id)),
            'waiting', (SELECT coalesce(sum(w.backordered_quantity), 0)::integer
                          FROM orders_orderline w WHERE w.order_id = t.order_id))
   FROM unnest(%(orders)s::bigint[], %(lines)s::bigint[], %(quantities)s::integer[])
        AS t(order_id, line_id, quantity)
-  JOIN orders_orderline l ON l.id = t.line_id
  GROUP BY t.order_id
  ORDER BY t.order_id
 RETURNING id, order_id, (data ->> 'waiting')::integer
@@ -159,7 +163,8 @@ def _allocate_waiting(*, product_ids: Sequence[int] | None, actor: Actor,
     now = timezone.now()
     with connection.cursor() as cursor:
         cursor.execute(_TAKE_FROM_WAITING_SQL, {
-            "ids": int_array(line_ids), "quantities": int_array(taken[pk] for pk in line_ids)})
+            "ids": int_array(line_ids), "quantities": int_array(taken[pk] for pk in line_ids),
+            "orders": int_array(sorted(set(order_of.values())))})
         cursor.execute(_ALLOCATED_EVENTS_SQL, {
             "orders": int_array(order_of[pk] for pk in line_ids), "lines": int_array(line_ids),
             "quantities": int_array(taken[pk] for pk in line_ids), "now": now,

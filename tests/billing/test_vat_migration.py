@@ -23,7 +23,9 @@ BEFORE = [("inventory", "0006_product_costs"),
           ("orders", "0013_discounts_codes_shipping_charge"),
           ("billing", "0006_invoice_line_discount")]
 NEW_COLUMNS = {"vat_reason", "vat_mention", "vat_buyer_id", "vat_seller_country",
-               "vat_destination_country", "tax_category"}
+               "vat_destination_country", "tax_category",
+               # Later migrations' columns (invoices per shipment).
+               "shipment_id", "shipment_number", "shipment_date", "order_line_id"}
 
 
 def _migrate(targets) -> None:
