@@ -176,6 +176,7 @@ class ChangePlan:
     after: Totals
     payment: PaymentAdjustment
     lines_changed: bool
+    backorders_allowed: bool = False
 
     @property
     def gross_delta(self) -> Decimal:
@@ -304,6 +305,13 @@ def plan_change(order: Order, data: OrderChange, *, work: dict[tuple[int, int], 
     if lines_changed:
         _reprice(order, all_plans)
         _stock_effect(order, all_plans, active, work)
+        short = {f"lines.{p.index}.quantity": [
+            _("Only %(available)d of %(sku)s available.") % {"available": p.available,
+                                                             "sku": p.sku}]
+            for p in all_plans if p.will_wait and not p.preorder}
+        if short and not _may_wait(order):  # the backorder rule: refused
+            raise ApplicationError(_("Not enough stock for the change; nothing was saved."),
+                                   field_errors=short, code="insufficient_stock")
     after = _totals_after(order, all_plans) if lines_changed else before
     payment = adjust_payment(order=order, old_total=before.gross, new_total=after.gross,
                              key=f"order:{order.pk}:change:{version}", actor=actor,
@@ -315,7 +323,7 @@ def plan_change(order: Order, data: OrderChange, *, work: dict[tuple[int, int], 
             code="payment_declined")
     return ChangePlan(order=order, version=version, lines=all_plans, fields=fields,
                       before=before, after=after, payment=payment,
-                      lines_changed=lines_changed)
+                      lines_changed=lines_changed, backorders_allowed=_may_wait(order))
 
 
 def _new_lines(order: Order, new: list[tuple[int, LineChange]],
@@ -660,12 +668,12 @@ def _write_stock(order: Order, plan: ChangePlan, *, actor: Actor) -> bool:
                                       expires_at=order.hold_expires_at, actor_id=actor_id)
             except inventory_api.InsufficientStock as exc:
                 if not _may_wait(order):
-                    short = {s.product_id: s for s in exc.shortages}
+                    shortages = {s.product_id: s for s in exc.shortages}
                     for p in more:
-                        if p.line and p.line.product_id in short:
+                        if p.line and p.line.product_id in shortages:
                             errors[f"lines.{p.index}.quantity"] = [
                                 _("Only %(available)d of %(sku)s available.")
-                                % {"available": short[p.line.product_id].available,
+                                % {"available": shortages[p.line.product_id].available,
                                    "sku": p.sku}]
             else:
                 # The new holds end with the order's own (none: until decided).

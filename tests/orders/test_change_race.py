@@ -120,8 +120,8 @@ def test_an_edit_racing_the_shipment_never_changes_a_shipped_order():
         version = preview_order_change(order_id=order.pk, data=OrderChange.parse(data),
                                        actor=None).version
         results = _run_together(
-            lambda o=order: change_order(order_id=o.pk, actor=None, data=OrderChange.parse(
-                {**data, "version": version})),
+            lambda o=order, d=data, v=version: change_order(
+                order_id=o.pk, actor=None, data=OrderChange.parse({**d, "version": v})),
             lambda s=shipment, n=attempt: fulfillment.ship(
                 shipment_id=s.pk, data=fulfillment.Handover.parse(
                     carrier_service_id=service.pk, tracking_number=f"EDIT-RACE-{n}"),
