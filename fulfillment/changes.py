@@ -15,7 +15,7 @@ from django.db.models import Q
 from fulfillment.models import PickList, PickListLine, Shipment
 from inventory.models import BinLocation
 from orders.models import OrderLine
-from orders.services.changes import LineWork
+from orders.services.change_plan import LineWork
 
 
 def _live_lines(order_id: int):

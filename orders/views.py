@@ -39,7 +39,7 @@ from orders.capture import capture_order
 from orders.forms import EntryForm, ImportForm
 from orders.inputs import CaptureOrder, OrderChange, PlaceOrder
 from orders.models import Channel, HoldReason, Order, OrderStatus, PaymentMethod
-from orders.services.changes import ChangePlan
+from orders.services.change_plan import ChangePlan
 
 IMPORT_SALT = "orders.import"
 

@@ -28,12 +28,8 @@ two inside inventory.api, stock levels in primary-key order).
 from orders.inputs import LineInput, PlaceOrder
 from orders.services._common import EMAIL_HANDLER, lock_order
 from orders.services.allocation import allocate_waiting
-from orders.services.changes import (
-    cancel_line_rest,
-    change_order,
-    preview_order_change,
-    register_warehouse_work,
-)
+from orders.services.change_plan import preview_order_change, register_warehouse_work
+from orders.services.changes import cancel_line_rest, change_order
 from orders.services.expiry import expire_orders
 from orders.services.fulfilment import (
     mark_invoiced,

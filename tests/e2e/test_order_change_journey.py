@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, expect
@@ -22,7 +23,9 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def test_customer_service_changes_an_order_by_phone_then_the_warehouse_picks_it(
-        page: Page, live_server, make_user, mailoutbox):
+        page: Page, live_server, make_user, mailoutbox, pytestconfig):
+    folder = Path(pytestconfig.getoption("--output")).absolute()
+    folder.mkdir(parents=True, exist_ok=True)
     main = WarehouseFactory(code="MAIN")
     lamp = shelved_product(main, 10, bin_code="A-01-1", sku="LAMP-1", name="Desk lamp",
                            unit_price=Decimal("40.00"))
@@ -43,14 +46,14 @@ def test_customer_service_changes_an_order_by_phone_then_the_warehouse_picks_it(
     expect(effect).to_contain_text("4 to reserve")
     expect(effect).to_contain_text("Shipping address")
     expect(effect).to_contain_text("€69.60")  # (40 + 4 x 4.50) + 20 %
-    page.screenshot(path="/tmp/edit-edit-screen.png", full_page=True)
+    page.screenshot(path=str(folder / "order-change-edit-screen.png"), full_page=True)
 
     page.get_by_role("button", name="Save the change").click()
     page.wait_for_url(re.compile(rf"/orders/{order.pk}/$"))
     expect(page.get_by_text("changed; the customer is told")).to_be_visible()
     expect(page.locator("main")).to_contain_text(
         "Order changed: added 4 x BULB-1; shipping address.")
-    page.screenshot(path="/tmp/edit-order-page.png", full_page=True)
+    page.screenshot(path=str(folder / "order-change-order-page.png"), full_page=True)
     order = Order.objects.get(pk=order.pk)
     assert order.shipping_address["line1"] == "12 Rue des Lilas"
     assert order.events.get(kind=EventKind.CHANGED).actor.username == "cora"
@@ -67,7 +70,7 @@ def test_customer_service_changes_an_order_by_phone_then_the_warehouse_picks_it(
         page.fill("#scan-qty", quantity)
         page.keyboard.press("Enter")
         expect(page.locator("#pick-panel")).to_contain_text(f"{quantity} x {sku}")
-    page.screenshot(path="/tmp/edit-picked.png", full_page=True)
+    page.screenshot(path=str(folder / "order-change-picked.png"), full_page=True)
     picked = dict(PickListLine.objects.filter(order=order).values_list("sku",
                                                                        "quantity_picked"))
     assert picked == {"LAMP-1": 1, "BULB-1": 4}
