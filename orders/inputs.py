@@ -29,7 +29,7 @@ from pydantic.json_schema import SkipJsonSchema
 
 from customers.inputs import AddressInput, NewCustomer
 from oms.lib.money import MONEY_DIGITS, MONEY_PLACES, is_known_currency, to_decimal
-from oms.lib.validation import NOT_BLANK, Input, LongText, Text
+from oms.lib.validation import NO_NUL, NOT_BLANK, Input, LongText, Text
 from orders.discounts import MAX_CODE, discount_text
 from orders.models import Channel, PaymentMethod
 from orders.payments import PaymentDetails
@@ -259,6 +259,8 @@ def _line_id(value: Any) -> int | None:
         return None
     if isinstance(value, str) and value.strip().isdigit():
         value = int(value)
+    if isinstance(value, float) and value.is_integer():  # JSON's 3.0 is the integer 3
+        value = int(value)
     if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
         raise ValueError(_("Unknown line."))
     return value
@@ -281,18 +283,16 @@ def _optional_sku(value: Any) -> str:
 
 class LineChange(Input):
     """One line of a change: an existing line (`line`, its id) to a new
-    quantity (0: nothing more of it), or a new line (`sku`, no `line`)."""
+    quantity (0: nothing more of it), or a new line (`sku`, no `line`; the
+    service asks for the SKU when neither is given)."""
 
-    line: Annotated[int | None, BeforeValidator(_line_id)] = None
-    sku: Annotated[str, Field(max_length=64), BeforeValidator(_optional_sku)] = ""
+    line: Annotated[int | None, BeforeValidator(_line_id), WithJsonSchema(
+        {"type": ["integer", "null"], "minimum": 1,
+         "description": "The id of a line of the order (`lines[].id`); none for a new line."})
+    ] = None
+    sku: Annotated[str, Field(max_length=64, pattern=NO_NUL),
+                   BeforeValidator(_optional_sku)] = ""
     quantity: Annotated[int, Field(ge=0, le=MAX_QUANTITY), BeforeValidator(_new_quantity)]
-
-    @field_validator("sku")
-    @classmethod
-    def _sku_or_line(cls, value: str, info: Any) -> str:
-        if info.data.get("line") is None and not value:
-            raise ValueError(_("Enter a SKU."))
-        return value
 
 
 class OrderChange(Input):
