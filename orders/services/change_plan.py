@@ -39,7 +39,7 @@ from oms.lib.money import ZERO, quantize_money
 from orders import discounts as order_discounts
 from orders import shipping
 from orders.holds import releases_stock
-from orders.inputs import LineChange, OrderChange
+from orders.inputs import MAX_QUANTITY, LineChange, OrderChange
 from orders.models import CHANGE_FIELDS, Order, OrderLine, OrderStatus
 from orders.payments import PaymentAdjustment, adjust_payment
 from orders.pricing import LineToPrice, no_price_error, price_lines
@@ -253,7 +253,7 @@ def plan_change(order: Order, data: OrderChange, *, work: dict[tuple[int, int], 
                 errors[f"lines.{index}.sku"] = [_("Enter a SKU.")]
             elif change.quantity == 0:
                 errors[f"lines.{index}.quantity"] = [
-                    _("Enter a whole number from 1 to %(max)d.") % {"max": 100_000}]
+                    _("Enter a whole number from 1 to %(max)d.") % {"max": MAX_QUANTITY}]
             else:
                 new.append((index, change))
             continue

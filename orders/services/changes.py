@@ -129,7 +129,7 @@ def _apply(order: Order, plan: ChangePlan, *, actor: Actor) -> None:
 
 def _write_lines(order: Order, plan: ChangePlan) -> None:
     position = max((p.line.position for p in plan.lines if p.line), default=0)
-    new = []
+    new, existing = [], []
     for p in plan.lines:
         if p.line is None:
             position += 1
@@ -150,8 +150,11 @@ def _write_lines(order: Order, plan: ChangePlan) -> None:
             line.quantity = p.after + line.cancelled_quantity
         else:  # nothing more of it (nothing shipped): the row stays, every unit cancelled
             line.cancelled_quantity = line.quantity
-        line.save(update_fields=["unit_price", "line_net", "discount", "order_discount",
-                                 "backordered_quantity", "quantity", "cancelled_quantity"])
+        existing.append(line)
+    # One UPDATE for every existing line (the order's discounts are shared again).
+    OrderLine.objects.bulk_update(existing, ["unit_price", "line_net", "discount",
+                                             "order_discount", "backordered_quantity",
+                                             "quantity", "cancelled_quantity"])
     if new:
         snapshot_costs(order, new, [p.product for p in plan.lines if p.line in new
                                     and p.product is not None])

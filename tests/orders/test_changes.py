@@ -383,3 +383,26 @@ def test_preview_writes_nothing_and_says_the_effect(warehouse):
     assert plan.gross_delta == Decimal("36.00") and plan.tax_delta == Decimal("6.00")
     assert (StockLevel.objects.get(product=product).reserved,
             order.lines.get().quantity) == before
+
+
+def test_a_change_takes_the_same_statements_for_two_lines_or_eight(warehouse):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    added = shelved_product(warehouse, 100)
+
+    def statements(line_count: int) -> int:
+        products = [shelved_product(warehouse, 10) for _n in range(line_count)]
+        order = reserved_order([(product, 2) for product in products])
+        data = {"lines": [{"line": order.lines.first().pk, "quantity": 1},
+                          {"sku": added.sku, "quantity": 1}]}
+        version = preview_order_change(order_id=order.pk, data=OrderChange.parse(data),
+                                       actor=None).version
+        with CaptureQueriesContext(connection) as queries:
+            change_order(order_id=order.pk, actor=None,
+                         data=OrderChange.parse({**data, "version": version}))
+        return len(queries)
+
+    two, eight = statements(2), statements(8)
+    # 44 with savepoints, the event, the e-mail row and the payment lookup.
+    assert two == eight <= 44, (two, eight)
