@@ -2,11 +2,11 @@
 addresses, carrier, promised date and notes; and cancelling what is left
 of one line.
 
-One code path for the screen's preview and the change itself: `plan_change`
-reads the order and computes every effect (stock per line, prices from the
-order's price lists on the order's date, totals and tax, the payment
-delta) and `change_order` applies exactly that plan in one durable
-transaction:
+One code path for the screen's preview and the change itself:
+`orders.services.change_plan.plan_change` reads the order and computes every
+effect (stock per line, prices from the order's price lists on the order's
+date, totals and tax, the payment delta) and `change_order` applies exactly
+that plan in one durable transaction:
 
 - the order row is locked first, then the warehouse's rows (the pick lists
   holding the order, through the registered `WarehouseWork`), then
@@ -69,8 +69,6 @@ from orders.services.lines import _move_on
 
 CHANGED_EMAIL = "changed"
 
-
-# --- reading and applying --------------------------------------------------------
 
 def change_order(*, order_id: int, data: OrderChange, actor: Actor) -> Order:
     """Apply `data` to the order atomically (see the module docstring);
