@@ -56,7 +56,7 @@ CHANGED_EMAIL = "changed"
 class LineWork:
     """An order line's units in one warehouse's hands."""
 
-    picked: int = 0  # picked or packed, not shipped: only an unpick gives them back
+    picked: int = 0  # picked or packed, not shipped: a change never takes them back
     listed: int = 0  # on an open pick list, not picked yet
 
 
@@ -270,7 +270,7 @@ def plan_change(order: Order, data: OrderChange, *, work: dict[tuple[int, int], 
         if plan.after < plan.minimum:
             errors[f"lines.{index}.quantity"] = [
                 _("%(sku)s: %(n)d units are picked, packed or shipped; the line cannot go "
-                  "below %(n)d (unpick them in the warehouse first).")
+                  "below %(n)d.")
                 % {"sku": plan.sku, "n": plan.minimum}]
     new_plans = _new_lines(order, new, errors)
     all_plans = list(plans.values()) + new_plans
