@@ -91,3 +91,22 @@ def test_the_adjustment_is_idempotent_by_its_key():
     payment.refresh_from_db()
     assert payment.amount == Decimal("30.00")
     assert PaymentTransaction.objects.filter(payment=payment, kind="adjust").count() == 1
+
+
+def test_on_account_the_higher_total_must_fit_the_credit_limit():
+    from tests.factories.billing import net_terms
+    from tests.factories.customers import CustomerFactory
+
+    customer = CustomerFactory(payment_preference="net_terms", payment_terms_days=30,
+                               credit_limit=Decimal("100.00"), credit_limit_currency="EUR")
+    product = stocked_product(50, unit_price=Decimal("10.00"))
+    order = make_order(customer=customer, lines=[(product, 2)], payment=net_terms())
+    order.refresh_from_db()
+    assert order.status == OrderStatus.RESERVED, order.status
+    order = _change(order, 5)  # 60.00: within the limit
+    assert Payment.objects.get(order=order).amount == Decimal("60.00")
+    with pytest.raises(ApplicationError) as refused:
+        _change(order, 10)  # 120.00: over it
+    assert "credit limit" in refused.value.message
+    order.refresh_from_db()
+    assert order.total_gross == Decimal("60.00")
