@@ -476,13 +476,17 @@ def _field_changes(order: Order, data: OrderChange, errors: dict[str, list[str]]
         if not data.given(name):
             continue
         value = getattr(data, name)
+        current = getattr(order, name)
         if name in _ADDRESS_FIELDS:
             if value is None:
                 continue
-            value = value.model_dump()
+            # The snapshot may hold more than the input names (kept as it is).
+            entered = value.model_dump()
+            if all(str(current.get(key) or "") == str(entered[key] or "") for key in entered):
+                continue
+            value = {**current, **entered}
         elif name in ("requested_carrier", "notes"):
             value = value or ""
-        current = getattr(order, name)
         if value != current:
             changes[name] = (current, value)
     if "shipping_address" in changes:

@@ -406,3 +406,16 @@ def test_a_change_takes_the_same_statements_for_two_lines_or_eight(warehouse):
     two, eight = statements(2), statements(8)
     # 44 with savepoints, the event, the e-mail row and the payment lookup.
     assert two == eight <= 44, (two, eight)
+
+
+def test_the_same_address_again_is_no_change_and_extra_snapshot_keys_stay(warehouse):
+    product = shelved_product(warehouse, 10)
+    order = reserved_order([(product, 1)])
+    snapshot = {**order.shipping_address, "phone": "+33 1 00 00 00 00"}
+    Order.objects.filter(pk=order.pk).update(shipping_address=snapshot)
+    same = {k: v for k, v in snapshot.items() if k != "phone"}
+    order = _change(Order.objects.get(pk=order.pk), shipping_address=same, notes="Gate B")
+    assert set(order.events.get(kind=EventKind.CHANGED).data["fields"]) == {"notes"}
+    order = _change(order, shipping_address={**same, "line1": "7 Other Street"})
+    assert order.shipping_address["phone"] == "+33 1 00 00 00 00"
+    assert order.shipping_address["line1"] == "7 Other Street"
