@@ -16,8 +16,10 @@ class BillingConfig(AppConfig):
             check_payment_details,
             run_payment_approval,
         )
+        from billing.services.adjustment import adjust_order_payment
         from oms.lib import events, search
         from orders.payments import (
+            register_payment_adjuster,
             register_payment_approver,
             register_payment_checker,
             register_payment_tokenizer,
@@ -26,6 +28,8 @@ class BillingConfig(AppConfig):
         register_payment_approver(run_payment_approval)
         register_payment_checker(check_payment_details)
         register_payment_tokenizer(card_token)
+        # A change of an order before shipment moves its open payments.
+        register_payment_adjuster(adjust_order_payment)
         # orders publishes "order.shipped" without knowing billing exists.
         events.subscribe("order.shipped", SHIPPED_HANDLER)
         # fulfillment publishes "shipment.left" for each shipment (invoiced on

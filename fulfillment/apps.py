@@ -9,9 +9,11 @@ class FulfillmentConfig(AppConfig):
 
     def ready(self) -> None:
         from fulfillment import handlers, selectors
+        from fulfillment.changes import PickListWork
         from oms.lib import events, search
         from orders import backorders
         from orders.selectors import register_expected_arrivals
+        from orders.services import register_warehouse_work
 
         events.subscribe("order.cancelled", handlers.ORDER_CANCELLED_HANDLER)
         search.register(search.Provider("shipments", _("Shipments"), "fulfillment.view_shipment",
@@ -20,3 +22,5 @@ class FulfillmentConfig(AppConfig):
         # Customer e-mails say when backordered units follow: from the
         # purchase orders on their way, first come, first served.
         register_expected_arrivals(backorders.expected_arrival_per_product)
+        # A change of an order before shipment keeps its pick lists in step.
+        register_warehouse_work(PickListWork())

@@ -26,8 +26,9 @@ from oms.api import AUTH_ERRORS, BODY_ERRORS, ErrorOut, require_scope, run_idemp
 from oms.lib.validation import NO_NUL
 from oms.models import ApiScope
 from orders.capture import capture_order
-from orders.inputs import CaptureOrder
+from orders.inputs import CaptureOrder, OrderChange
 from orders.models import Channel, Order
+from orders.services import change_order
 
 router = Router(tags=["orders"], auth=require_scope(ApiScope.ORDERS))
 
@@ -47,6 +48,7 @@ class OrderIn(CaptureOrder):
 
 
 class OrderLineOut(Schema):
+    id: int = Field(description="The line's id: `PATCH /orders/{number}` names it to change it.")
     sku: str
     name: str
     quantity: int
@@ -55,6 +57,7 @@ class OrderLineOut(Schema):
     discount: str = Field(description="Off the line: its own discount and its share of the "
                                       "order's; line_net = quantity x unit_price - discount.")
     line_net: str
+    cancelled_quantity: int = Field(0, description="Units of `quantity` no longer delivered.")
 
 
 class OrderOut(Schema):
@@ -91,7 +94,8 @@ def order_out(order: Order) -> dict:
                           if hasattr(order, "discount_redemption") else ""),
         "shipping": str(order.shipping_net),
         "lines": [
-            {"sku": line.sku, "name": line.name, "quantity": line.quantity,
+            {"id": line.pk, "sku": line.sku, "name": line.name, "quantity": line.quantity,
+             "cancelled_quantity": line.cancelled_quantity,
              "unit_price": str(line.unit_price), "tax_rate": str(line.tax_rate),
              "discount": str(line.discount + line.order_discount),
              "line_net": str(line.line_net)}
@@ -154,3 +158,28 @@ def get_order(request, number: Annotated[str, StringConstraints(max_length=32,  
     number that does not exist."""
     order = get_object_or_404(_orders(), number=number, api_token=request.auth)
     return order_out(order)
+
+
+class OrderChangeIn(OrderChange):
+    """The body of `PATCH /orders/{number}`: the fields to change; a field
+    left out stays as it is. `lines`: `{"line": id, "quantity": n}` sets an
+    existing line (0: nothing more of it, never below what is picked or
+    shipped), `{"sku": ..., "quantity": n}` adds one. `version`: optional;
+    without it the change applies to the order as it is when it arrives."""
+
+
+@router.patch("/orders/{number}", response={200: OrderOut, 404: ErrorOut, **ERRORS},
+              summary="Change an order before it ships")
+def patch_order(request, number: Annotated[str, StringConstraints(max_length=32,
+                                                                  pattern=NO_NUL)],
+                payload: OrderChangeIn):
+    """Change lines, addresses, carrier, promised date or notes of an order
+    placed with this token, until it ships (scope: `orders`). Stock, prices
+    (the order's price lists on its date), the payment and the pick lists
+    follow; the customer is e-mailed. A shipped order answers 409 (a return
+    or a supplementary invoice instead); a concurrent pick, shipment or
+    change of the same order, or a stale `version`, answers 409."""
+    order = get_object_or_404(Order, number=number, api_token=request.auth)
+    change_order(order_id=order.pk, data=OrderChange.model_validate(
+        payload.model_dump(exclude_unset=True)), actor=None)
+    return order_out(_orders().get(pk=order.pk))

@@ -37,6 +37,9 @@ _SUBJECTS = {
     "allocated": gettext_lazy("Your order %(number)s: more items reserved"),
     # the backordered rest of one line will not come (extra: sku, name, quantity)
     "line_cancelled": gettext_lazy("Your order %(number)s: an item was cancelled"),
+    # orders.services.changes: lines, addresses, carrier, date or notes changed
+    # (extra: the "order changed" event's data)
+    "changed": gettext_lazy("Your order %(number)s was changed"),
     # fulfillment.lateness: the promised date cannot be met; the new date
     "delayed": gettext_lazy("Your order %(number)s will arrive later than promised"),
     "expired": gettext_lazy("Your order %(number)s has expired"),

@@ -128,3 +128,11 @@ def line_cancelled(order: Order, *, actor: Actor, line: OrderLine, quantity: int
     `reason`: as typed."""
     return _event(order, EventKind.LINE_CANCELLED, actor=actor, reason=reason, data={
         "line_id": line.pk, "sku": line.sku, "quantity": quantity})
+
+
+def order_changed(order: Order, *, actor: Actor, data: dict) -> OrderEvent:
+    """Lines, addresses, carrier, promised date or notes changed before
+    shipment (orders.services.changes). `data`: "lines" [{line_id, sku, name,
+    before, after}], "fields" {name: {before, after}}, "totals" {before,
+    after, currency} (gross), "payment" (what the provider was asked)."""
+    return _event(order, EventKind.CHANGED, actor=actor, data=data)

@@ -29,7 +29,7 @@ from pydantic.json_schema import SkipJsonSchema
 
 from customers.inputs import AddressInput, NewCustomer
 from oms.lib.money import MONEY_DIGITS, MONEY_PLACES, is_known_currency, to_decimal
-from oms.lib.validation import NOT_BLANK, Input, LongText, Text
+from oms.lib.validation import NO_NUL, NOT_BLANK, Input, LongText, Text
 from orders.discounts import MAX_CODE, discount_text
 from orders.models import Channel, PaymentMethod
 from orders.payments import PaymentDetails
@@ -250,3 +250,68 @@ class PriceInput(Input):
     min_quantity: Annotated[int, Field(ge=1, le=MAX_QUANTITY), BeforeValidator(_quantity),
                             BeforeValidator(_digits_to_int)] = 1
     unit_price: Annotated[Decimal, BeforeValidator(_unit_price)]
+
+
+# --- changing an order before it ships -------------------------------------------
+
+def _line_id(value: Any) -> int | None:
+    if value in (None, ""):
+        return None
+    if isinstance(value, str) and value.strip().isdigit():
+        value = int(value)
+    if isinstance(value, float) and value.is_integer():  # JSON's 3.0 is the integer 3
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+        raise ValueError(_("Unknown line."))
+    return value
+
+
+def _new_quantity(value: Any) -> int:
+    """0 removes what is left of a line; otherwise as an order line's quantity."""
+    value = _digits_to_int(value)
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_QUANTITY:
+        raise ValueError(_("Enter a whole number from 0 to %(max)d.") % {"max": MAX_QUANTITY})
+    return value
+
+
+def _optional_sku(value: Any) -> str:
+    return "" if value in (None, "") or (isinstance(value, str) and not value.strip()) \
+        else _sku(value)
+
+
+class LineChange(Input):
+    """One line of a change: an existing line (`line`, its id) to a new
+    quantity (0: nothing more of it), or a new line (`sku`, no `line`; the
+    service asks for the SKU when neither is given)."""
+
+    line: Annotated[int | None, BeforeValidator(_line_id), WithJsonSchema(
+        {"type": ["integer", "null"], "minimum": 1,
+         "description": "The id of a line of the order (`lines[].id`); none for a new line."})
+    ] = None
+    sku: Annotated[str, Field(max_length=64, pattern=NO_NUL),
+                   BeforeValidator(_optional_sku)] = ""
+    quantity: Annotated[int, Field(ge=0, le=MAX_QUANTITY), BeforeValidator(_new_quantity)]
+
+
+class OrderChange(Input):
+    """What changes on an order before it ships. A field left out stays as
+    it is; `lines` names only the lines that change and the new ones.
+    `version`: the order as the change was prepared (the preview's), so a
+    change prepared on an order that moved on since is refused."""
+
+    version: Annotated[str, Text(64)] = ""
+    lines: Annotated[list[LineChange], Field(max_length=MAX_LINES)] = Field(
+        default_factory=list)
+    shipping_address: AddressInput | None = None
+    billing_address: AddressInput | None = None
+    requested_carrier: Annotated[str, Text(MAX_CARRIER)] | None = None
+    promised_delivery_date: Annotated[date | None, BeforeValidator(_promised_date)] = None
+    notes: Annotated[str, LongText(MAX_NOTES)] | None = None
+
+    error_message = gettext_lazy("The change has errors; nothing was saved.")
+
+    def given(self, name: str) -> bool:
+        """Whether the change names this field (None may mean "clear it")."""
+        return name in self.model_fields_set

@@ -51,6 +51,10 @@ class OrderStatus(models.TextChoices):
 CANCELLABLE = [OrderStatus.DRAFT, OrderStatus.PLACED, OrderStatus.ON_HOLD,
                OrderStatus.RESERVED, OrderStatus.BACKORDERED,
                OrderStatus.PICKING, OrderStatus.PACKED]
+# States in which the order may still be changed (orders.services.changes):
+# placed and not shipped yet.
+EDITABLE = [OrderStatus.PLACED, OrderStatus.ON_HOLD, OrderStatus.RESERVED,
+            OrderStatus.BACKORDERED, OrderStatus.PICKING, OrderStatus.PACKED]
 # States that end the order's life without fulfilment.
 CLOSED = [OrderStatus.EXPIRED, OrderStatus.CANCELLED]
 
@@ -290,6 +294,13 @@ class Order(FSMModelMixin, models.Model):
     def allocate(self) -> None:
         """Stock arrived for a backordered order and is now firmly allocated."""
 
+    # No permission: the system, when a change adds units a "ship complete"
+    # order must now wait for (orders.services.changes).
+    @transition(field=status, source=OrderStatus.RESERVED, target=OrderStatus.BACKORDERED,
+                permission=lambda order, user: False)
+    def await_stock(self) -> None:
+        """A change added units that are not in stock; the order waits whole."""
+
     @transition(field=status, source=OrderStatus.PLACED, target=OrderStatus.ON_HOLD,
                 permission="orders.approve_order")
     def hold(self, *, reason_code: str, reason_text: str = "", hold_expires_at) -> None:
@@ -401,6 +412,19 @@ class Order(FSMModelMixin, models.Model):
     def is_pickable(self) -> bool:
         """Its reserved stock may go onto a pick list."""
         return self.status in self.PICKABLE
+
+    @property
+    def is_editable(self) -> bool:
+        """Lines, addresses, carrier, promised date and notes may still change:
+        placed and nothing has left in full (after shipment: returns or a
+        supplementary invoice)."""
+        return self.status in EDITABLE
+
+    @property
+    def holds_firm_stock(self) -> bool:
+        """Approved: its stock is reserved firmly (no expiry) or waits on its lines."""
+        return self.status in (OrderStatus.RESERVED, OrderStatus.BACKORDERED,
+                               OrderStatus.PICKING, OrderStatus.PACKED)
 
     @property
     def may_cancel_waiting(self) -> bool:
@@ -571,6 +595,7 @@ class EventKind(models.TextChoices):
     STOCK = "stock", _("Stock")  # a short pick
     ALLOCATED = "allocated", _("Stock allocated")  # waiting units reserved
     LINE_CANCELLED = "line_cancelled", _("Line cancelled")  # backordered rest dropped
+    CHANGED = "changed", _("Order changed")  # lines, addresses, carrier, date or notes
 
 
 class StatusCause(models.TextChoices):
@@ -672,7 +697,40 @@ _SUMMARIES: dict[str, Callable[..., str]] = {
         "Backordered rest cancelled: %(quantity)d x %(sku)s.") % {
         "quantity": event.data["quantity"], "sku": event.data["sku"]}
         + (f" {event.reason}" if event.reason else ""),
+    EventKind.CHANGED: lambda event: change_summary(event.data),
 }
+
+
+# The fields a change may set, in the reader's language.
+CHANGE_FIELDS = {
+    "shipping_address": _("Shipping address"),
+    "billing_address": _("Billing address"),
+    "requested_carrier": _("Carrier"),
+    "promised_delivery_date": _("Promised delivery date"),
+    "notes": _("Notes"),
+}
+
+
+def change_summary(data: dict) -> str:
+    """An "order changed" payload (orders.events.order_changed) in the active
+    language: the lines before and after, the fields named, the new total."""
+    parts = []
+    for line in data.get("lines", []):
+        if line["before"] == 0:
+            parts.append(gettext("added %(after)d x %(sku)s") % line)
+        elif line["after"] == 0:
+            parts.append(gettext("removed %(before)d x %(sku)s") % line)
+        else:
+            parts.append(gettext("%(sku)s from %(before)d to %(after)d") % line)
+    parts += [str(CHANGE_FIELDS[name]).lower() if parts else str(CHANGE_FIELDS[name])
+              for name in data.get("fields", {}) if name in CHANGE_FIELDS]
+    text = gettext("Order changed: %(changes)s.") % {"changes": "; ".join(parts)}
+    totals = data.get("totals")
+    if totals and totals["before"] != totals["after"]:
+        text += " " + gettext("Total %(before)s, now %(after)s.") % {
+            "before": money(Decimal(totals["before"]), totals["currency"]),
+            "after": money(Decimal(totals["after"]), totals["currency"])}
+    return text
 
 
 def _allocated(data: dict) -> str:

@@ -108,3 +108,39 @@ def register_payment_checker(
 def check_payment_details(payment: PaymentDetails) -> dict[str, list[str]]:
     """Field errors for payment details that cannot work; {} without a checker."""
     return _checker(payment) if _checker is not None else {}
+
+
+@dataclass(frozen=True)
+class PaymentAdjustment:
+    """What the payment side did with a change of the order's total.
+
+    `action`: "authorised" (a further authorisation for an increase),
+    "released" (part of an authorisation given back for a decrease),
+    "none" (no open payment to adjust: invoiced on terms, or not paid yet).
+    `declined`: the provider refused the increase; `message` says why."""
+
+    action: str
+    amount: str = "0"
+    declined: bool = False
+    message: str = ""
+
+
+_adjuster: Callable[..., PaymentAdjustment] | None = None
+
+
+def register_payment_adjuster(func: Callable[..., PaymentAdjustment] | None) -> None:
+    """Install the function that moves an order's open payments to a new
+    total (billing's): called as `func(order=..., old_total=..., new_total=...,
+    key=..., actor=..., dry_run=...)` inside the change's transaction, after
+    the order is locked; `dry_run`: only say what it would do (the preview)."""
+    global _adjuster
+    _adjuster = func
+
+
+def adjust_payment(*, order: object, old_total: object, new_total: object, key: str,
+                   actor: Actor, dry_run: bool = False) -> PaymentAdjustment:
+    """Ask the registered adjuster; without one (orders alone) nothing to adjust."""
+    if _adjuster is None or old_total == new_total:
+        return PaymentAdjustment(action="none")
+    return _adjuster(order=order, old_total=old_total, new_total=new_total, key=key,
+                     actor=actor, dry_run=dry_run)

@@ -189,6 +189,9 @@ def order_detail(*, order_id: int) -> OrderDetail:
         # [(warehouse code, quantity, kind)] of the line's active reservations
         line.reservations = stock.get(line.pk, [])  # type: ignore[attr-defined]  # for the template
         line.shipped_quantity = shipped.get(line.pk, 0)  # type: ignore[attr-defined]
+        # Units a partial cancel could still drop (less any picked: the service says).
+        line.open_quantity = (line.quantity - line.cancelled_quantity  # type: ignore[attr-defined]
+                              - line.shipped_quantity)  # type: ignore[attr-defined]
     _add_expected_dates(order, lines)
     return OrderDetail(order=order, lines=lines, events=events)
 

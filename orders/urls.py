@@ -16,6 +16,12 @@ urlpatterns = [
     path("<int:pk>/cancel/", views.cancel, name="cancel"),
     path("<int:pk>/note/", views.note, name="note"),
     path("<int:pk>/lines/<int:line_id>/cancel-rest/", views.cancel_rest, name="cancel_rest"),
+    path("<int:pk>/lines/<int:line_id>/cancel-remaining/", views.cancel_remaining,
+         name="cancel_remaining"),
+    # Changing an order before it ships: the screen, its htmx preview, the save.
+    path("<int:pk>/edit/", views.order_edit, name="edit"),
+    path("<int:pk>/edit/preview/", views.order_edit_preview, name="edit_preview"),
+    path("<int:pk>/edit/save/", views.order_edit_save, name="edit_save"),
     # Capture: order entry (htmx partials) and the CSV import.
     path("entry/", views.entry, name="entry"),
     path("entry/customers/", views.customer_search, name="entry_customer_search"),

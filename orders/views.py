@@ -37,8 +37,9 @@ from oms.lib.validation import errors_onto_form
 from orders import imports, selectors, services
 from orders.capture import capture_order
 from orders.forms import EntryForm, ImportForm
-from orders.inputs import CaptureOrder, PlaceOrder
+from orders.inputs import CaptureOrder, OrderChange, PlaceOrder
 from orders.models import Channel, HoldReason, Order, OrderStatus, PaymentMethod
+from orders.services.change_plan import ChangePlan
 
 IMPORT_SALT = "orders.import"
 
@@ -89,6 +90,8 @@ def _render_detail(request: AuthenticatedRequest, order_id: int, *, error: str =
         "can_note": request.user.has_perm("orders.add_note"),
         "can_cancel_rest": (detail.order.may_cancel_waiting
                             and request.user.has_perm("orders.cancel_order")),
+        "can_edit": (detail.order.is_editable
+                     and request.user.has_perm("orders.change_order")),
         "hold_reasons": HoldReason.choices, "error": error, "notice": notice,
     }
     return render_partial(request, "orders/order_detail.html", context, partial="panel",
@@ -159,6 +162,140 @@ def cancel_rest(request: AuthenticatedRequest, pk: int, line_id: int) -> HttpRes
     return _act(request, pk, lambda: services.cancel_backordered_rest(
         order_id=pk, line_id=line_id, actor=request.user,
         reason=request.POST.get("reason", "")), str(_("Backordered rest cancelled.")))
+
+
+@require_POST
+@permission_required("orders.change_order")
+def cancel_remaining(request: AuthenticatedRequest, pk: int, line_id: int) -> HttpResponse:
+    """Cancel every unit of one line not yet picked or shipped (partial cancel)."""
+    return _act(request, pk, lambda: services.cancel_line_rest(
+        order_id=pk, line_id=line_id, actor=request.user,
+        version=request.POST.get("version", "")), str(_("Remaining units cancelled.")))
+
+
+# --- changing an order before it ships ---------------------------------------------
+
+_ADDRESS_KEYS = ("name", "line1", "line2", "postal_code", "city", "region", "country")
+
+
+def _posted_change(request: HttpRequest, order: Order) -> dict:
+    """The edit form as an `OrderChange` mapping. Inputs are named by the
+    input's paths (`lines.0.quantity`, `shipping_address.city`), so a field
+    error lands on the input of the same name. Blank new rows are left out;
+    the promised date only when it changed (an old one may be past)."""
+    post = request.POST
+    lines = []
+    index = 0
+    while f"lines.{index}.quantity" in post or f"lines.{index}.sku" in post:
+        line = post.get(f"lines.{index}.line", "")
+        sku = post.get(f"lines.{index}.sku", "").strip()
+        quantity = post.get(f"lines.{index}.quantity", "").strip()
+        if line or sku or quantity:
+            lines.append({"line": line or None, "sku": sku, "quantity": quantity})
+        index += 1
+    data: dict = {"version": post.get("version", ""), "lines": lines}
+    for name in ("shipping_address", "billing_address"):
+        if f"{name}.line1" in post:
+            data[name] = {key: post.get(f"{name}.{key}", "") for key in _ADDRESS_KEYS}
+    for name in ("requested_carrier", "notes"):
+        if name in post:
+            data[name] = post[name]
+    promised = post.get("promised_delivery_date", "").strip()
+    current = order.promised_delivery_date.isoformat() if order.promised_delivery_date else ""
+    if promised != current:
+        data["promised_delivery_date"] = promised
+    return data
+
+
+def _render_edit(request: AuthenticatedRequest, order: Order, *, data: dict | None = None,
+                 plan: ChangePlan | None = None, error: ApplicationError | None = None,
+                 status: int = 200) -> HttpResponse:
+    lines = list(order.lines.order_by("position"))
+    posted = data or {}
+    rows = [{"line": line, "quantity": next(
+        (c["quantity"] for c in posted.get("lines", []) if str(c.get("line")) == str(line.pk)),
+        line.quantity - line.cancelled_quantity)} for line in lines]
+    new_rows = [dict(c) for c in posted.get("lines", []) if not c.get("line")]
+    new_rows += [{"sku": "", "quantity": ""} for _blank in range(max(3 - len(new_rows), 1))]
+    field_errors = error.field_errors if error else {}
+    for index, row in enumerate(rows + new_rows):
+        row["errors"] = [message for path, messages_ in field_errors.items()
+                         if path.startswith(f"lines.{index}.") for message in messages_]
+    context = {
+        "order": order, "rows": rows, "new_rows": new_rows, "first_new": len(rows),
+        "errors": field_errors,
+        "address_errors": {prefix: {path.removeprefix(f"{prefix}."): messages_
+                                    for path, messages_ in field_errors.items()
+                                    if path.startswith(f"{prefix}.")}
+                           for prefix in ("shipping_address", "billing_address")},
+        "shipping": posted.get("shipping_address") or order.shipping_address,
+        "billing": posted.get("billing_address") or order.billing_address,
+        "requested_carrier": posted.get("requested_carrier", order.requested_carrier),
+        "promised": posted.get("promised_delivery_date", order.promised_delivery_date.isoformat()
+                               if order.promised_delivery_date else ""),
+        "notes": posted.get("notes", order.notes),
+        "plan": plan, "version": plan.version if plan else posted.get("version", ""),
+        "error": error,
+    }
+    return render_partial(request, "orders/order_edit.html", context, partial="effect",
+                          target="change-effect", status=status)
+
+
+def _plan(request: AuthenticatedRequest, order: Order, data: dict) -> ChangePlan:
+    return services.preview_order_change(order_id=order.pk, data=OrderChange.parse(data),
+                                         actor=request.user)
+
+
+@require_GET
+@permission_required("orders.change_order")
+def order_edit(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    """The edit screen: the order's lines, addresses, carrier, date and notes
+    as inputs, and the effect of the change so far (htmx preview)."""
+    order = get_or_404(selectors.get_order, order_id=pk)
+    try:
+        plan = _plan(request, order, {})
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+        return redirect("orders:detail", pk)
+    return _render_edit(request, order, plan=plan)
+
+
+@require_POST
+@permission_required("orders.change_order")
+def order_edit_preview(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    """The effect of the change as typed so far (writes nothing)."""
+    order = get_or_404(selectors.get_order, order_id=pk)
+    data = _posted_change(request, order)
+    try:
+        plan = _plan(request, order, data)
+    except ApplicationError as exc:
+        return _render_edit(request, order, data=data, error=exc)
+    return _render_edit(request, order, data=data, plan=plan)
+
+
+@require_POST
+@permission_required("orders.change_order")
+def order_edit_save(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    """Apply the change the preview showed; refused (409) when the order
+    moved on since (a pick, a shipment, another edit)."""
+    order = get_or_404(selectors.get_order, order_id=pk)
+    data = _posted_change(request, order)
+    try:
+        services.change_order(order_id=pk, data=OrderChange.parse(data), actor=request.user)
+    except ApplicationError as exc:
+        order = get_or_404(selectors.get_order, order_id=pk)
+        plan = None
+        if exc.status == 409:  # show the effect on the order as it is now
+            try:
+                plan = _plan(request, order, {**data, "version": ""})
+            except ApplicationError:
+                plan = None
+        return _render_edit(request, order, data={**data, "version": plan.version}
+                            if plan else data, plan=plan, error=exc,
+                            status=exc.status if exc.status != 400 else 422)
+    messages.success(request, _("Order %(number)s changed; the customer is told.")
+                     % {"number": order.number})
+    return redirect("orders:detail", pk)
 
 
 note = _action("orders.add_note", gettext_lazy("Note added."),

@@ -137,6 +137,9 @@ class TransactionKind(models.TextChoices):
     CAPTURE = "capture", _("Capture")
     VOID = "void", _("Void")
     REFUND = "refund", _("Refund")
+    # The authorised amount moved to a changed order total: up (a further
+    # authorisation the gateway may decline) or down (the difference released).
+    ADJUST = "adjust", _("Adjust")
 
 
 class TransactionOutcome(models.TextChoices):

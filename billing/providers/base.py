@@ -231,6 +231,49 @@ class PaymentProvider(ABC):
         return self._follow_up(TransactionKind.REFUND, reference, idempotency_key, amount,
                                actor, apply)
 
+    def decide_increase(self, *, payment: Payment, amount: Decimal) -> Decision:
+        """Whether the gateway authorises `amount` more on an open payment
+        (an incremental authorisation). By default it does."""
+        return Decision(outcome=TransactionOutcome.APPROVED, status=payment.status)
+
+    def adjust(self, *, reference: str, amount: Decimal, idempotency_key: str,
+               actor: Actor = None) -> ProviderResult:
+        """Move an open authorisation to `amount`: more is a further
+        authorisation the gateway may decline (a result, not an error, and
+        the payment keeps its amount); less releases the difference."""
+        key = _check_key(idempotency_key)
+        value = self._positive(amount)
+        print_ = fingerprint(kind=TransactionKind.ADJUST, reference=reference, amount=value)
+        with transaction.atomic():
+            payment = lock_payment(provider=self.name, provider_reference=reference)
+            if payment is None:
+                raise PaymentError(_("Unknown payment reference %(ref)s.") % {"ref": reference})
+            replay = self._replay(key, print_)
+            if replay is not None:
+                return replay
+
+            def record() -> PaymentTransaction:
+                if payment.status not in self.voidable_statuses + (PaymentStatus.PENDING,):
+                    raise NotAllowed(_("A %(status)s payment cannot be adjusted.")
+                                     % {"status": payment.get_status_display()})
+                decision = Decision(outcome=TransactionOutcome.SUCCEEDED, status=payment.status)
+                if value > payment.amount:
+                    decision = self.decide_increase(payment=payment,
+                                                    amount=value - payment.amount)
+                if decision.outcome in (TransactionOutcome.APPROVED,
+                                        TransactionOutcome.SUCCEEDED):
+                    payment.amount = value
+                    payment.save(update_fields=["amount", "updated_at"])
+                return PaymentTransaction.objects.create(
+                    payment=payment, provider=self.name, kind=TransactionKind.ADJUST,
+                    outcome=decision.outcome, amount=value, currency=payment.currency,
+                    idempotency_key=key, request_fingerprint=print_,
+                    provider_reference=payment.provider_reference,
+                    payment_status=payment.status, decline_code=decision.decline_code,
+                    message=decision.message[:255], actor=_user(actor))
+
+            return self._once(key, print_, record)
+
     capturable_statuses: tuple[str, ...] = (PaymentStatus.AUTHORISED, PaymentStatus.REVIEW)
     voidable_statuses: tuple[str, ...] = (PaymentStatus.AUTHORISED, PaymentStatus.REVIEW)
 

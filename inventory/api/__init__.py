@@ -19,6 +19,7 @@ from inventory.api.holds import (
     expire_lapsed_holds,
     hold_minutes_default,
     release,
+    release_units,
     reserve,
     set_hold_expiry,
 )
@@ -49,6 +50,7 @@ __all__ = [
     "products_by_sku",
     "receive_purchased",
     "release",
+    "release_units",
     "reserve",
     "reserve_available",
     "return_stock",

@@ -305,6 +305,44 @@ def release(*, order_id: int, reason: str, actor_id: int | None = None) -> int:
         return len(active)
 
 
+def release_units(*, order_id: int, units: dict[tuple[int, int | None], int], reason: str,
+                  actor_id: int | None = None) -> dict[int, int]:
+    """Give back part of an order's active reservations: `units` maps
+    (order line id, warehouse id or None for any) to how many. The newest
+    reservation gives first; one cut in two keeps its part active and writes
+    the released part as its own row. Never takes more than a line holds
+    there; returns the units released per line."""
+    with transaction.atomic():
+        active = lock_active_reservations(order_id)
+        left = {key: quantity for key, quantity in units.items() if quantity > 0}
+        now = timezone.now()
+        freed: dict[tuple[int, int], int] = defaultdict(int)
+        released: dict[int, int] = defaultdict(int)
+        for r in reversed(active):
+            key = next((k for k in ((r.order_line_id, r.warehouse_id), (r.order_line_id, None))
+                        if left.get(k)), None)
+            if key is None:
+                continue
+            take = min(left[key], r.quantity)
+            left[key] -= take
+            released[r.order_line_id] += take
+            freed[(r.product_id, r.warehouse_id)] += take
+            if take == r.quantity:
+                Reservation.objects.filter(pk=r.pk).update(
+                    status=Reservation.Status.RELEASED, status_reason=reason[:200],
+                    actor_id=actor_id, updated_at=now)
+            else:
+                Reservation.objects.filter(pk=r.pk).update(quantity=r.quantity - take,
+                                                           updated_at=now)
+                Reservation.objects.create(
+                    order_id=r.order_id, order_line_id=r.order_line_id,
+                    product_id=r.product_id, warehouse_id=r.warehouse_id, quantity=take,
+                    kind=r.kind, expires_at=r.expires_at, status=Reservation.Status.RELEASED,
+                    status_reason=reason[:200], actor_id=actor_id)
+        lower_levels(reserved=freed, on_hand={})
+    return dict(released)
+
+
 # One statement: pick the lapsed holds (skipping rows another transaction is
 # confirming or releasing), mark them expired, lock their stock levels in
 # primary-key order, decrement reserved, and return the affected orders.

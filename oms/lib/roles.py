@@ -62,6 +62,8 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "customers.view_customer", "customers.change_customer", "customers.add_interaction",
         "inventory.view_product", "inventory.view_stocklevel",
         "orders.view_order", "orders.add_note", "orders.cancel_order",
+        # Changes an order before it ships (lines, addresses, carrier, date, notes).
+        "orders.change_order",
         "fulfillment.view_shipment", "billing.view_invoice",
     ],
     ACCOUNTING: _EVERYONE + [

@@ -7,6 +7,9 @@ saves, and writes its event through `orders.events`, all in one
 transaction; e-mails and the payment approval go through the outbox. A
 set-based sweep moves many orders at once through `bulk_transition`.
 
+Changes before shipment (`change_order`, its preview and `cancel_line_rest`)
+live in orders.services.changes.
+
 Stock for waiting lines: `allocate_waiting` (orders.services.allocation)
 serves backordered line quantities as stock arrives, in the caller's
 transaction; goods receipts, the short pick and the beat task call it.
@@ -25,6 +28,8 @@ two inside inventory.api, stock levels in primary-key order).
 from orders.inputs import LineInput, PlaceOrder
 from orders.services._common import EMAIL_HANDLER, lock_order
 from orders.services.allocation import allocate_waiting
+from orders.services.change_plan import preview_order_change, register_warehouse_work
+from orders.services.changes import cancel_line_rest, change_order
 from orders.services.expiry import expire_orders
 from orders.services.fulfilment import (
     mark_invoiced,
@@ -65,6 +70,8 @@ __all__ = [
     "allocate_waiting",
     "approve_order",
     "cancel_backordered_rest",
+    "cancel_line_rest",
+    "change_order",
     "cancel_order",
     "change_hold_reason",
     "expire_orders",
@@ -77,7 +84,9 @@ __all__ = [
     "mark_shipped",
     "place_draft",
     "place_order",
+    "preview_order_change",
     "record_short_pick",
+    "register_warehouse_work",
     "reject_order",
     "send_prepayment_reminders",
     "remove_price",
