@@ -18,9 +18,11 @@ from oms.lib.preferences import save_language
 from oms.models import (
     ApiScope,
     ApiToken,
+    AuditEntry,
     ExchangeRate,
     FormSubmission,
     IdempotencyRecord,
+    Notice,
     OutboxMessage,
     UserPreference,
 )
@@ -178,3 +180,26 @@ class ExchangeRateAdmin(admin.ModelAdmin):
     search_fields = ["base", "quote"]
     date_hierarchy = "valid_from"
     readonly_fields = ["created_at"]
+
+
+@admin.register(AuditEntry)
+class AuditEntryAdmin(ReadOnlyAdmin):
+    """The audit trail, as written by the services (also on the /audit/ page)."""
+
+    list_display = ["at", "actor", "kind", "object_type", "object_label", "field", "before",
+                    "after"]
+    list_filter = ["kind", "object_type"]
+    search_fields = ["object_label", "actor__username", "field"]
+    list_select_related = ["actor"]
+    date_hierarchy = "at"
+    show_full_result_count = False
+
+
+@admin.register(Notice)
+class NoticeAdmin(ReadOnlyAdmin):
+    list_display = ["created_at", "user", "kind", "subject", "read_at", "emailed_at"]
+    list_filter = ["kind", ("read_at", admin.EmptyFieldListFilter)]
+    search_fields = ["user__username", "subject"]
+    list_select_related = ["user"]
+    date_hierarchy = "created_at"
+    show_full_result_count = False

@@ -16,15 +16,18 @@ from django.views import i18n
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from oms.lib import audit
 from oms.lib import search as search_box
 from oms.lib import second_factor
 from oms.lib.auth import AuthenticatedRequest, permission_required, public
 from oms.lib.forms import OneTimeCodeForm
 from oms.lib.htmx import render_partial
+from oms.lib.paging import parse_page
 from oms.lib.preferences import is_offered, save_language
 from oms.lib.progress import state_for
 from oms.lib.roles import ROLE_LABELS
 from oms.models import OutboxMessage
+from oms.templatetags.oms_links import may_open
 
 
 @require_GET
@@ -58,6 +61,23 @@ def search(request: AuthenticatedRequest) -> HttpResponse:
                "too_short": 0 < len(query) < search_box.MIN_FRAGMENT_LENGTH}
     return render_partial(request, "oms/search.html", context, partial="results",
                           status=400 if error else 200)
+
+
+@require_GET
+@permission_required("oms.view_auditentry")
+def audit_log(request: AuthenticatedRequest) -> HttpResponse:
+    """Every audited change, newest first, filtered by person, kind, object
+    and dates; a bad filter is named on the form (400) and nothing is listed."""
+    form = audit.AuditFilterForm(request.GET or None)
+    page, rows, status = None, [], 200
+    if form.is_bound and not form.is_valid():
+        status = 400
+    else:
+        page, rows = audit.page_of_rows(form.cleaned_data if form.is_bound else {},
+                                        page=parse_page(request.GET.get("page")),
+                                        may_open=lambda url: may_open(request.user, url))
+    return render(request, "oms/audit.html", {"form": form, "page": page, "rows": rows},
+                  status=status)
 
 
 @require_GET

@@ -9,7 +9,7 @@ from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from oms.lib.admin import ReadOnlyAdmin, ReadOnlyInline, run_action
+from oms.lib.admin import AuditedAdminMixin, ReadOnlyAdmin, ReadOnlyInline, run_action
 from oms.lib.errors import ApplicationError
 from oms.lib.validation import errors_onto_form
 from orders import services
@@ -121,7 +121,7 @@ class DiscountRedemptionInline(ReadOnlyInline):
 
 
 @admin.register(DiscountCode)
-class DiscountCodeAdmin(admin.ModelAdmin):
+class DiscountCodeAdmin(AuditedAdminMixin, admin.ModelAdmin):
     """Codes are configuration: edited here or on the back-office page; their
     uses are the redemptions placement records."""
 
@@ -143,7 +143,7 @@ class DiscountRedemptionAdmin(ReadOnlyAdmin):
 
 
 @admin.register(ShippingRate)
-class ShippingRateAdmin(admin.ModelAdmin):
+class ShippingRateAdmin(AuditedAdminMixin, admin.ModelAdmin):
     """The shipping charge table (orders.shipping): one row per currency,
     country and weight band."""
 
@@ -201,7 +201,7 @@ class PriceListAdminForm(forms.ModelForm):
 
 
 @admin.register(PriceList)
-class PriceListAdmin(admin.ModelAdmin):
+class PriceListAdmin(AuditedAdminMixin, admin.ModelAdmin):
     form = PriceListAdminForm
     list_display = ["name", "currency", "customer", "customer_group", "valid_from",
                     "valid_until", "updated_at"]

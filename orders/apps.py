@@ -15,3 +15,11 @@ class OrdersConfig(AppConfig):
 
         search.register(search.Provider("orders", _("Orders"), "orders.view_order",
                                         selectors.search_hits, selectors.exact_hit, rank=10))
+        from oms.lib import audit
+
+        audit.register(audit.AuditedType("orders.order", label=lambda order: order.number,
+                                         url_name="orders:detail"))
+        audit.register(audit.AuditedType("orders.pricelist", label=lambda pl: pl.name,
+                                         url_name="orders:price_list_detail"))
+        audit.register(audit.AuditedType("orders.discountcode", label=lambda code: code.code))
+        audit.register(audit.AuditedType("orders.shippingrate", label=str))

@@ -14,6 +14,7 @@ from django_fsm import can_proceed
 from psycopg.types.json import Jsonb
 from pydantic import BeforeValidator
 
+from oms.lib import audit as audit_log
 from oms.lib import outbox
 from oms.lib.actors import Actor
 from oms.lib.actors import actor_id as _actor_id
@@ -90,24 +91,33 @@ def _refuse(order: Order, action: str) -> NotAllowed:
 
 
 def _run_transition(order: Order, method_name: str, *, refused_as: str, **kwargs: Any
-                    ) -> tuple[str, list[str]]:
-    """Run the FSM transition in memory: (previous status, fields it changed)."""
+                    ) -> tuple[str, dict[str, tuple[Any, Any]]]:
+    """Run the FSM transition in memory: (previous status, {field: (before,
+    after)} of the fields it changed)."""
     method = getattr(order, method_name)
     if not can_proceed(method):
         raise _refuse(order, refused_as)
     before = {f.attname: getattr(order, f.attname) for f in order._meta.concrete_fields}
     from_status = order.status
     method(**kwargs)
-    changed = [name for name, value in before.items() if getattr(order, name) != value]
+    changed = {name: (value, getattr(order, name)) for name, value in before.items()
+               if getattr(order, name) != value}
     return from_status, changed
 
 
 def _transition(order: Order, method_name: str, *, actor: Actor, reason: str = "",
-                data: dict | None = None, refused_as: str, **kwargs: Any) -> OrderEvent:
-    """Run the FSM transition `method_name`, save what it changed, and write its event."""
+                data: dict | None = None, refused_as: str, audit: bool = False,
+                **kwargs: Any) -> OrderEvent:
+    """Run the FSM transition `method_name`, save what it changed, and write its event.
+
+    `audit`: a person's decision (approve, hold, reject, cancel), also written
+    to the audit trail field by field."""
     from_status, changed = _run_transition(order, method_name, refused_as=refused_as,
                                            **kwargs)
     order.save(update_fields=[*changed, "updated_at"])
+    if audit:
+        audit_log.record_changes(order, actor=actor, kind=audit_log.Kind.STATUS,
+                                 changes=changed)
     return events.status_changed(order, actor=actor, from_status=from_status,
                                  to_status=order.status, reason=reason, data=data)
 
