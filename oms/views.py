@@ -16,9 +16,8 @@ from django.views import i18n
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from oms.lib import audit
+from oms.lib import audit, second_factor
 from oms.lib import search as search_box
-from oms.lib import second_factor
 from oms.lib.auth import AuthenticatedRequest, permission_required, public
 from oms.lib.forms import OneTimeCodeForm
 from oms.lib.htmx import render_partial
@@ -69,7 +68,7 @@ def audit_log(request: AuthenticatedRequest) -> HttpResponse:
     """Every audited change, newest first, filtered by person, kind, object
     and dates; a bad filter is named on the form (400) and nothing is listed."""
     form = audit.AuditFilterForm(request.GET or None)
-    page, rows, status = None, [], 200
+    page, rows, status = None, list[audit.Row](), 200
     if form.is_bound and not form.is_valid():
         status = 400
     else:

@@ -6,6 +6,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from django.contrib import admin, messages
+from django.core.exceptions import FieldDoesNotExist
 from django.http import HttpRequest
 
 from oms.lib import audit
@@ -61,11 +62,8 @@ def _form_changes(form: Any, *, created: bool, exclude: Iterable[str] = ()
     for name in form.changed_data:
         if name in skipped:
             continue
-        try:
-            field = obj._meta.get_field(name)
-        except Exception:  # a form-only field
-            continue
-        if not field.concrete or field.many_to_many:
+        field = _model_field(obj, name)
+        if field is None or not field.concrete or field.many_to_many:
             continue
         before = None if created else form.initial.get(name)
         after = field.value_from_object(obj)
@@ -74,6 +72,14 @@ def _form_changes(form: Any, *, created: bool, exclude: Iterable[str] = ()
             after = getattr(obj, name)
         changes[name] = (before, after)
     return changes
+
+
+def _model_field(obj: Any, name: str) -> Any:
+    """The model field behind a form field; None for a form-only field."""
+    try:
+        return obj._meta.get_field(name)
+    except FieldDoesNotExist:
+        return None
 
 
 def _related(field: Any, pk: Any) -> Any:

@@ -157,7 +157,7 @@ def _model_field(object_type: str, field: str) -> models.Field | None:
     if field.count(".") == 2:
         object_type, field = field.rsplit(".", 1)
     try:
-        return apps.get_model(object_type)._meta.get_field(field)  # type: ignore[return-value]
+        return apps.get_model(object_type)._meta.get_field(field)
     except (LookupError, ValueError, FieldDoesNotExist):
         return None
 
@@ -185,9 +185,10 @@ def render_value(object_type: str, field: str, value: Any) -> str:
             return formats.date_format(day, "SHORT_DATE_FORMAT")
     if isinstance(model_field, models.DecimalField | models.IntegerField) and isinstance(
             value, str | int):
+        places = getattr(model_field, "decimal_places", None)
         try:
-            return formats.number_format(Decimal(str(value)), use_l10n=True,
-                                         force_grouping=True)
+            return formats.number_format(Decimal(str(value)), decimal_pos=places,
+                                         use_l10n=True, force_grouping=True)
         except InvalidOperation:
             return str(value)
     if isinstance(value, dict):
@@ -204,13 +205,18 @@ PAGE_SIZE = 50
 MAX_SEARCH = 100
 
 
+class _PersonChoice(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Any) -> str:
+        return obj.get_full_name() or obj.get_username()
+
+
 class AuditFilterForm(forms.Form):
     """The audit page's filters, from the query string; a bad value is a
     field error on the page, never a server error."""
 
-    actor = forms.ModelChoiceField(label=gettext_lazy("Person"), required=False, queryset=None,
-                                   error_messages={"invalid_choice": gettext_lazy(
-                                       "No such person; choose one from the list.")})
+    actor = _PersonChoice(label=gettext_lazy("Person"), required=False, queryset=None,
+                          error_messages={"invalid_choice": gettext_lazy(
+                              "No such person; choose one from the list.")})
     kind = forms.ChoiceField(label=gettext_lazy("Kind"), required=False)
     object_type = forms.ChoiceField(label=gettext_lazy("Object type"), required=False)
     object_id = forms.IntegerField(label=gettext_lazy("Object id"), required=False, min_value=1,
@@ -228,8 +234,6 @@ class AuditFilterForm(forms.Form):
         actor = cast(forms.ModelChoiceField, self.fields["actor"])
         actor.queryset = User.objects.filter(is_active=True).order_by(
             "first_name", "last_name", User.USERNAME_FIELD)
-        actor.label_from_instance = lambda user: (user.get_full_name()
-                                                  or user.get_username())
         cast(forms.ChoiceField, self.fields["kind"]).choices = [
             ("", gettext_lazy("All")), *Kind.choices]
         cast(forms.ChoiceField, self.fields["object_type"]).choices = [
