@@ -18,6 +18,7 @@ from orders.models import (
     DiscountCode,
     DiscountRedemption,
     HoldReason,
+    NoticeRule,
     Order,
     OrderEvent,
     OrderLine,
@@ -25,6 +26,7 @@ from orders.models import (
     PriceListEntry,
     ShippingRate,
 )
+from orders.notices import NoticeRuleInput
 from orders.services.price_lists import check_price_list, price_places_error
 
 
@@ -225,3 +227,39 @@ class PriceListEntryAdmin(ReadOnlyAdmin):
     list_filter = ["price_list__currency", "price_list"]
     search_fields = ["product__sku", "product__name", "price_list__name"]
     list_select_related = ["price_list", "product"]
+
+
+class NoticeRuleForm(forms.ModelForm):
+    """The service's rules (one owner, an amount with its currency)."""
+
+    class Meta:
+        model = NoticeRule
+        fields = ["user", "role", "channels", "min_total", "currency", "customer_group",
+                  "is_active"]
+
+    def clean(self):
+        cleaned = super().clean() or {}
+        if self.errors:
+            return cleaned
+        try:
+            NoticeRuleInput.parse({name: cleaned.get(name) for name in (
+                "user", "role", "channels", "min_total", "currency", "customer_group")})
+        except ApplicationError as exc:
+            errors_onto_form(self, exc)
+        if (cleaned.get("user") is None) == (cleaned.get("role") is None):
+            self.add_error("role", _("Choose a user or a role, not both."))
+        return cleaned
+
+
+@admin.register(NoticeRule)
+class NoticeRuleAdmin(AuditedAdminMixin, admin.ModelAdmin):
+    form = NoticeRuleForm
+    """Notice rules of a role (every member is told) or of one user; users
+    keep their own on their notice settings page."""
+
+    list_display = ["__str__", "user", "role", "min_total", "currency", "customer_group",
+                    "is_active"]
+    list_filter = ["is_active", "role", "currency"]
+    search_fields = ["user__username", "user__email", "role__name"]
+    list_select_related = ["user", "role", "customer_group"]
+    autocomplete_fields = ["user"]

@@ -23,3 +23,9 @@ class OrdersConfig(AppConfig):
                                          url_name="orders:price_list_detail"))
         audit.register(audit.AuditedType("orders.discountcode", label=lambda code: code.code))
         audit.register(audit.AuditedType("orders.shippingrate", label=str))
+        audit.register(audit.AuditedType("orders.noticerule", label=str))
+        from oms.lib import events, notices
+        from orders import notices as order_notices
+
+        events.subscribe(order_notices.ORDER_PLACED, order_notices.MATCH_HANDLER)
+        notices.register(order_notices.NOTICE_KIND, order_notices.describe_order_placed)

@@ -744,3 +744,4 @@ from orders.charge_models import (  # noqa: E402, F401
     DiscountRedemption,
     ShippingRate,
 )
+from orders.notices import NoticeRule  # noqa: E402, F401

@@ -15,6 +15,7 @@ from psycopg.types.json import Jsonb
 from pydantic import BeforeValidator
 
 from oms.lib import audit as audit_log
+from oms.lib import events as events_bus
 from oms.lib import outbox
 from oms.lib.actors import Actor
 from oms.lib.actors import actor_id as _actor_id
@@ -22,6 +23,7 @@ from oms.lib.errors import ApplicationError, NotAllowed
 from oms.lib.validation import Input, LongText
 from orders import events
 from orders.models import EventKind, HoldReason, Order, OrderEvent
+from orders.notices import ORDER_PLACED
 
 MAX_NOTE = 4000
 
@@ -177,5 +179,18 @@ def bulk_transition(*, order_ids: list[int], transition: str, fields: dict, now:
 
 
 def _email_customer(order: Order, kind: str, *, reason: str = "") -> None:
-    outbox.enqueue(EMAIL_HANDLER, {"order_id": order.pk, "kind": kind, "reason": reason},
-                   dedup_key=f"orders:email:{order.pk}:{kind}")
+    handler_name, payload, key = _customer_email(order, kind, reason=reason)
+    outbox.enqueue(handler_name, payload, dedup_key=key)
+
+
+def _customer_email(order: Order, kind: str, *, reason: str = "") -> tuple[str, dict, str]:
+    return (EMAIL_HANDLER, {"order_id": order.pk, "kind": kind, "reason": reason},
+            f"orders:email:{order.pk}:{kind}")
+
+
+def _announce_placed(order: Order) -> None:
+    """The confirmation e-mail and the "order.placed" event (staff notices)
+    in one INSERT: a placement writes no extra statement for them."""
+    outbox.enqueue_each([_customer_email(order, "received"),
+                         *events_bus.messages(ORDER_PLACED, {"order_id": order.pk},
+                                              dedup_key=f"order:{order.pk}:placed")])

@@ -98,7 +98,7 @@ def test_placement_itself_writes_no_audit_entry():
 
 def test_price_list_validity_and_prices_are_recorded(make_user):
     manager = make_user("Manager")
-    product = ProductFactory(sku="AUD-1")
+    ProductFactory(sku="AUD-1")
     group = CustomerGroup.objects.create(name="Resellers")
     header = {"name": "Spring", "currency": "EUR", "customer_group": group.pk}
     price_list = save_price_list(PriceListInput.parse(header), actor=manager)
