@@ -744,4 +744,4 @@ from orders.charge_models import (  # noqa: E402, F401
     DiscountRedemption,
     ShippingRate,
 )
-from orders.notices import NoticeRule  # noqa: E402, F401
+from orders.notice_models import NoticeRule  # noqa: E402, F401

@@ -22,7 +22,13 @@ from oms.lib.errors import ApplicationError
 from oms.lib.validation import errors_onto_form
 from oms.models import DigestFrequency, UserPreference
 from orders.models import Channel
-from orders.notices import NoticeRule, NoticeRuleInput, delete_notice_rule, save_notice_rule
+from orders.notices import (
+    NoticeRule,
+    NoticeRuleInput,
+    channel_labels,
+    delete_notice_rule,
+    save_notice_rule,
+)
 
 
 class NoticeRuleForm(forms.Form):
@@ -57,7 +63,9 @@ def _page(request: AuthenticatedRequest, *, form: NoticeRuleForm | None = None,
     role_rules = (NoticeRule.objects.filter(role__in=request.user.groups.all(), is_active=True)
                   .select_related("role", "customer_group").order_by("id"))
     return render(request, "orders/notice_rules.html", {
-        "rules": rules, "role_rules": role_rules, "form": form or NoticeRuleForm(),
+        "rules": [(rule, channel_labels(rule)) for rule in rules],
+        "role_rules": [(rule, channel_labels(rule)) for rule in role_rules],
+        "form": form or NoticeRuleForm(),
         "digest_form": digest_form or DigestForm(initial={
             "notice_digest": preference.notice_digest if preference
             else DigestFrequency.NEVER})}, status=status)

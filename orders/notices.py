@@ -17,8 +17,7 @@ from typing import Annotated, Any
 
 from django.conf import settings
 from django.contrib.auth.models import Group
-from django.contrib.postgres.fields import ArrayField
-from django.db import connection, models, transaction
+from django.db import connection, transaction
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -31,50 +30,12 @@ from oms.lib.errors import ApplicationError, Forbidden
 from oms.lib.money import format_money
 from oms.lib.validation import Input
 from orders.models import Channel
+from orders.notice_models import NoticeRule
 
 ORDER_PLACED = "order.placed"
 MATCH_HANDLER = "orders.match_notice_rules"
 NOTICE_KIND = "order_placed"
 MANAGE_RULES = "orders.change_noticerule"  # rules for roles and other users
-
-
-class NoticeRule(models.Model):
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, null=True,
-                             blank=True, related_name="notice_rules", verbose_name=_("user"))
-    role = models.ForeignKey(Group, on_delete=models.CASCADE, null=True, blank=True,
-                             related_name="+", verbose_name=_("role"))
-    # Empty: every channel.
-    channels = ArrayField(models.CharField(max_length=10, choices=Channel.choices),
-                          default=list, blank=True, verbose_name=_("channels"))
-    min_total = models.DecimalField(_("minimum total"), max_digits=14, decimal_places=2,
-                                    null=True, blank=True)
-    currency = models.CharField(_("currency"), max_length=3, blank=True)
-    customer_group = models.ForeignKey(CustomerGroup, on_delete=models.CASCADE, null=True,
-                                       blank=True, related_name="+",
-                                       verbose_name=_("customer group"))
-    is_active = models.BooleanField(_("active"), default=True)
-    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
-
-    class Meta:
-        verbose_name = _("notice rule")
-        verbose_name_plural = _("notice rules")
-        ordering = ["id"]
-        constraints = [
-            models.CheckConstraint(
-                condition=(models.Q(user__isnull=False, role__isnull=True)
-                           | models.Q(user__isnull=True, role__isnull=False)),
-                name="orders_noticerule_user_or_role"),
-            models.CheckConstraint(
-                condition=models.Q(min_total__isnull=True) | ~models.Q(currency=""),
-                name="orders_noticerule_amount_currency"),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.user or self.role}: {', '.join(self.channels) or '*'}"
-
-    def channel_labels(self) -> list[str]:
-        labels = dict(Channel.choices)
-        return [str(labels.get(code, code)) for code in self.channels]
 
 
 def _channels(value: Any) -> list[str]:
@@ -216,6 +177,11 @@ def match_rules(*, order_id: int) -> int:
 @outbox.handler(MATCH_HANDLER)
 def match_notice_rules(payload: dict) -> None:
     match_rules(order_id=payload["order_id"])
+
+
+def channel_labels(rule: NoticeRule) -> list[str]:
+    labels = dict(Channel.choices)
+    return [str(labels.get(code, code)) for code in rule.channels]
 
 
 def describe_order_placed(data: dict) -> notices.Described:
