@@ -26,7 +26,7 @@ from orders.models import (
     PriceListEntry,
     ShippingRate,
 )
-from orders.notices import NoticeRuleInput
+from orders.notices import NoticeRuleInput, check_notice_rule
 from orders.services.price_lists import check_price_list, price_places_error
 
 
@@ -242,12 +242,10 @@ class NoticeRuleForm(forms.ModelForm):
         if self.errors:
             return cleaned
         try:
-            NoticeRuleInput.parse({name: cleaned.get(name) for name in (
-                "user", "role", "channels", "min_total", "currency", "customer_group")})
+            check_notice_rule(NoticeRuleInput.parse({name: cleaned.get(name) for name in (
+                "user", "role", "channels", "min_total", "currency", "customer_group")}))
         except ApplicationError as exc:
             errors_onto_form(self, exc)
-        if (cleaned.get("user") is None) == (cleaned.get("role") is None):
-            self.add_error("role", _("Choose a user or a role, not both."))
         return cleaned
 
 

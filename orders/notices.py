@@ -21,7 +21,7 @@ from django.db import connection, transaction
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from pydantic import BeforeValidator, model_validator
+from pydantic import BeforeValidator
 
 from customers.models import CustomerGroup
 from oms.lib import notices, outbox
@@ -96,16 +96,9 @@ class NoticeRuleInput(Input):
 
     error_message = gettext_lazy("Please correct the notice rule.")
 
-    @model_validator(mode="after")
-    def _amount_needs_currency(self) -> NoticeRuleInput:
-        if self.min_total is not None and not self.currency:
-            raise ValueError(_("Choose the currency of the minimum total."))
-        return self
 
-
-def save_notice_rule(data: NoticeRuleInput, *, actor: Actor) -> NoticeRule:
-    """Create a rule. A user makes rules for themselves; rules for a role or
-    for someone else need `orders.change_noticerule` (admins)."""
+def check_notice_rule(data: NoticeRuleInput) -> None:
+    """The rules across fields (the admin's form checks with it too)."""
     errors: dict[str, list[str]] = {}
     if (data.user is None) == (data.role is None):
         errors["role"] = [_("Choose a user or a role, not both.")]
@@ -121,6 +114,12 @@ def save_notice_rule(data: NoticeRuleInput, *, actor: Actor) -> NoticeRule:
     if errors:
         raise ApplicationError(_("The notice rule has errors; nothing was saved."),
                                field_errors=errors)
+
+
+def save_notice_rule(data: NoticeRuleInput, *, actor: Actor) -> NoticeRule:
+    """Create a rule. A user makes rules for themselves; rules for a role or
+    for someone else need `orders.change_noticerule` (admins)."""
+    check_notice_rule(data)
     own = actor is not None and data.user == actor.pk
     if not own and not (actor is None or actor.has_perm(MANAGE_RULES)):
         raise Forbidden(_("You may make notice rules only for yourself."))
