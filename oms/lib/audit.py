@@ -215,6 +215,7 @@ class AuditFilterForm(forms.Form):
     field error on the page, never a server error."""
 
     actor = _PersonChoice(label=gettext_lazy("Person"), required=False, queryset=None,
+                          empty_label=gettext_lazy("Anyone"),
                           error_messages={"invalid_choice": gettext_lazy(
                               "No such person; choose one from the list.")})
     kind = forms.ChoiceField(label=gettext_lazy("Kind"), required=False)
