@@ -112,12 +112,14 @@ def _transition(order: Order, method_name: str, *, actor: Actor, reason: str = "
                 **kwargs: Any) -> OrderEvent:
     """Run the FSM transition `method_name`, save what it changed, and write its event.
 
-    `audit`: a person's decision (approve, hold, reject, cancel), also written
-    to the audit trail field by field."""
+    `audit`: a decision (approve, hold, reject, cancel), written to the audit
+    trail field by field when a person made it; the payment approval's own
+    verdicts (no actor) stay on the order's timeline, keeping the approval
+    after every placement one statement shorter."""
     from_status, changed = _run_transition(order, method_name, refused_as=refused_as,
                                            **kwargs)
     order.save(update_fields=[*changed, "updated_at"])
-    if audit:
+    if audit and actor is not None:
         audit_log.record_changes(order, actor=actor, kind=audit_log.Kind.STATUS,
                                  changes=changed)
     return events.status_changed(order, actor=actor, from_status=from_status,
