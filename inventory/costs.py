@@ -76,6 +76,7 @@ def set_product_cost(*, product_id: int, data: dict[str, Any], actor: Actor
         kind = (audit.Kind.CREATED if current is None else
                 audit.Kind.DELETED if row is None else audit.Kind.CHANGED)
         audit.record_changes(row or current or ProductCost(product=product), on=product,
-                             label=f"{product.sku} · {cost.currency}", actor=actor, kind=kind,
+                             object_label=f"{product.sku} · {cost.currency}", actor=actor,
+                             kind=kind,
                              changes={"cost": (before, cost.cost)} if current or row else {})
         return row

@@ -98,17 +98,19 @@ def plain(value: Any) -> Any:
 
 def record_changes(obj: models.Model, *, actor: Actor, kind: str,
                    changes: Mapping[str, tuple[Any, Any]], on: models.Model | None = None,
-                   label: str | None = None) -> list[AuditEntry]:
+                   object_label: str | None = None) -> list[AuditEntry]:
     """Write one entry per changed field of `obj` in the caller's transaction.
 
     `changes` maps a field name of `obj` to `(before, after)`; for `CHANGED`,
     pairs that compare equal are no change and write nothing. `on`: the
     record the entries are filed under when `obj` is a part of it (an order
     line under its order): they are found and linked as that record's.
-    `label` overrides the registered label (e.g. "1001 · SKU-1" for a line)."""
+    `object_label` overrides the registered label (e.g. "1001 · SKU-1" for a
+    line)."""
     filed = on if on is not None else obj
     object_type = object_type_of(filed)
     part = "" if filed is obj else object_type_of(obj)
+    label = object_label
     if label is None:
         audited = _TYPES.get(object_type)
         label = audited.label(filed) if audited else str(filed)

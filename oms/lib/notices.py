@@ -65,8 +65,10 @@ def describe(notice: Notice) -> Described:
 
 
 def unread_count(user: Any) -> int:
-    """The bell's number: one COUNT over the partial unread index, capped."""
-    return Notice.objects.filter(user=user, read_at__isnull=True)[:BELL_CAP + 1].count()
+    """The bell's number: the ids of at most BELL_CAP + 1 unread notices, one
+    index-only read of the partial unread index (no COUNT over a long tail)."""
+    return len(Notice.objects.filter(user=user, read_at__isnull=True).order_by()
+               .values_list("pk", flat=True)[:BELL_CAP + 1])
 
 
 def bell(request: HttpRequest) -> dict:

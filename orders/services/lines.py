@@ -52,11 +52,12 @@ def cancel_backordered_rest(*, order_id: int, line_id: int, actor: Actor,
         if quantity == 0:
             raise NotAllowed(_("%(sku)s: no units of this line are waiting for stock.")
                              % {"sku": line.sku}, code="nothing_waiting")
-        audit_log.record_changes(line, on=order, label=f"{order.number} · {line.sku}",
-                                 actor=actor, kind=audit_log.Kind.CHANGED, changes={
-                                     "cancelled_quantity": (line.cancelled_quantity,
-                                                            line.cancelled_quantity + quantity),
-                                     "backordered_quantity": (quantity, 0)})
+        audit_log.record_changes(
+            line, on=order, object_label=f"{order.number} · {line.sku}", actor=actor,
+            kind=audit_log.Kind.CHANGED, changes={
+                "cancelled_quantity": (line.cancelled_quantity,
+                                       line.cancelled_quantity + quantity),
+                "backordered_quantity": (quantity, 0)})
         line.cancelled_quantity += quantity
         line.backordered_quantity = 0
         line.save(update_fields=["cancelled_quantity", "backordered_quantity"])

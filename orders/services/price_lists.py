@@ -135,8 +135,8 @@ def set_price(*, price_list: PriceList, data: PriceInput, actor: Actor) -> Price
             price_list=price_list, product_id=product_id, min_quantity=data.min_quantity,
             defaults={"unit_price": data.unit_price})
         PriceList.objects.filter(pk=price_list.pk).update(updated_at=timezone.now())
-        audit.record_changes(entry, on=price_list, label=_entry_label(price_list, data.sku,
-                                                                      data.min_quantity),
+        audit.record_changes(entry, on=price_list,
+                             object_label=_entry_label(price_list, data.sku, data.min_quantity),
                              actor=actor,
                              kind=audit.Kind.CREATED if created else audit.Kind.CHANGED,
                              changes={"unit_price": (before, entry.unit_price)})
@@ -157,6 +157,6 @@ def remove_price(*, entry: PriceListEntry, actor: Actor) -> None:
         removed.pk = entry.pk
         audit.record_changes(removed, on=removed.price_list, actor=actor,
                              kind=audit.Kind.DELETED,
-                             label=_entry_label(removed.price_list, removed.product.sku,
-                                                removed.min_quantity),
+                             object_label=_entry_label(removed.price_list,
+                                                       removed.product.sku, removed.min_quantity),
                              changes={"unit_price": (removed.unit_price, None)})

@@ -5,6 +5,7 @@ go to /tmp/audit-*.png."""
 
 from __future__ import annotations
 
+import tempfile
 from decimal import Decimal
 
 import pytest
@@ -16,6 +17,8 @@ from orders.services import cancel_order
 from tests.conftest import PASSWORD
 from tests.factories.customers import CustomerFactory
 from tests.factories.orders import make_order
+
+SHOTS = tempfile.gettempdir() + "/"
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -45,17 +48,17 @@ def test_a_manager_sees_the_bell_the_notices_and_the_audit(page: Page, live_serv
     expect(page.locator(".bell-count")).to_have_text("2")
     page.click(".bell summary")
     expect(page.locator("#bell-latest")).to_contain_text(order.number)
-    page.screenshot(path="/tmp/audit-bell.png")
+    page.screenshot(path=SHOTS + "audit-bell.png")
 
     page.goto(f"{live_server.url}/notices/")
     expect(page.locator("main")).to_contain_text(order.number)
-    page.screenshot(path="/tmp/audit-notices.png", full_page=True)
+    page.screenshot(path=SHOTS + "audit-notices.png", full_page=True)
     page.click("main button:has-text('Mark all read')")
     expect(page.locator(".bell-count")).to_have_count(0)
 
     page.goto(f"{live_server.url}/orders/notices/")
     expect(page.locator("main")).to_contain_text("Web shop")
-    page.screenshot(path="/tmp/audit-notice-settings.png", full_page=True)
+    page.screenshot(path=SHOTS + "audit-notice-settings.png", full_page=True)
 
     page.goto(f"{live_server.url}/audit/")
     table = page.locator("table.audit")
@@ -63,10 +66,10 @@ def test_a_manager_sees_the_bell_the_notices_and_the_audit(page: Page, live_serv
     expect(table).to_contain_text("Ali Berg")
     expect(table).to_contain_text("2,500.00")
     expect(table).to_contain_text("Cancelled")
-    page.screenshot(path="/tmp/audit-audit.png", full_page=True)
+    page.screenshot(path=SHOTS + "audit-audit.png", full_page=True)
     page.click(f"table.audit a:has-text('{order.number}')")
     expect(page).to_have_url(f"{live_server.url}/orders/{order.pk}/")
 
     page.goto(f"{live_server.url}/audit/?date_from=2026-02-31&actor=nobody")
     expect(page.locator("main")).to_contain_text("No such person")
-    page.screenshot(path="/tmp/audit-audit-bad-filter.png", full_page=True)
+    page.screenshot(path=SHOTS + "audit-audit-bad-filter.png", full_page=True)

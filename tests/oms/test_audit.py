@@ -91,8 +91,9 @@ def test_hold_and_cancel_decisions_are_recorded_on_the_order(make_user):
         (field, before, after) for _kind, field, before, after, _actor in _entries(order)]
 
 
-def test_placement_itself_writes_no_audit_entry():
-    make_order()
+def test_placement_and_the_systems_own_verdicts_write_no_audit_entry():
+    order = make_order()
+    hold_order(order_id=order.pk, reason_code=HoldReason.MANUAL, actor=None)
     assert not AuditEntry.objects.exists()
 
 
