@@ -256,3 +256,26 @@ def test_values_are_rendered_in_the_readers_language(client_for, make_user):
     page = client.get(reverse("audit"), HTTP_ACCEPT_LANGUAGE="fr").content.decode()
     assert "1\u202f234,50" in page or "1 234,50" in page or "1\xa0234,50" in page
     _ = date  # dates are formatted by the SHORT_DATE_FORMAT of the locale
+
+
+def test_a_vat_rate_deleted_in_the_admin_is_recorded(client_for):
+    client = client_for("Admin")
+    rate = VatRate.objects.create(country="ZZ", category="reduced", rate=Decimal("6.00"))
+    response = client.post(reverse("admin:inventory_vatrate_delete", args=[rate.pk]),
+                           {"post": "yes"})
+    assert response.status_code == 302 and not VatRate.objects.filter(pk=rate.pk).exists()
+    entry = AuditEntry.objects.get(object_type="inventory.vatrate", object_id=rate.pk)
+    assert (entry.kind, entry.before, entry.after, entry.actor) == (
+        Kind.DELETED, str(rate), None, client.user)
+
+
+def test_the_audit_admin_is_read_only(client_for):
+    client = client_for("Admin")
+    update_customer(customer=CustomerFactory(credit_limit=Decimal("1.00")), actor=None,
+                    credit_limit="2")
+    entry = AuditEntry.objects.get()
+    assert client.get(reverse("admin:oms_auditentry_changelist")).status_code == 200
+    assert client.get(reverse("admin:oms_auditentry_add")).status_code == 403
+    assert client.post(reverse("admin:oms_auditentry_delete", args=[entry.pk]),
+                       {"post": "yes"}).status_code == 403
+    assert AuditEntry.objects.filter(pk=entry.pk).exists()
