@@ -279,3 +279,27 @@ def test_the_audit_admin_is_read_only(client_for):
     assert client.post(reverse("admin:oms_auditentry_delete", args=[entry.pk]),
                        {"post": "yes"}).status_code == 403
     assert AuditEntry.objects.filter(pk=entry.pk).exists()
+
+
+def test_cancelling_a_waiting_line_is_filed_under_its_order(make_user):
+    from orders.services import approve_order, cancel_backordered_rest
+    from tests.factories.fulfillment import shelved_product
+    from tests.factories.inventory import WarehouseFactory
+
+    main = WarehouseFactory(code="MAIN")
+    ready = shelved_product(main, 1, bin_code="A-1")
+    later = shelved_product(main, 0, bin_code="A-2", sku="LATER-1")
+    order = make_order(customer=CustomerFactory(accepts_backorder=True, ship_complete=True),
+                       lines=[(ready, 1), (later, 2)])
+    approve_order(order_id=order.pk, actor=None)
+    AuditEntry.objects.all().delete()
+    sales = make_user("Sales")
+    cancel_backordered_rest(order_id=order.pk, line_id=order.lines.get(product=later).pk,
+                            actor=sales)
+    assert [(field, before, after) for _kind, field, before, after, actor in _entries(order)
+            if actor == sales.pk] == [
+        ("orders.orderline.cancelled_quantity", 0, 2),
+        ("orders.orderline.backordered_quantity", 2, 0)]
+    entry = AuditEntry.objects.filter(field="orders.orderline.cancelled_quantity").get()
+    assert entry.object_label == f"{order.number} · LATER-1"
+    assert str(audit.field_label(entry.object_type, entry.field)) == "cancelled quantity"
