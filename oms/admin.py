@@ -12,7 +12,7 @@ from django.utils.translation import ngettext
 
 from oms.api import check_token_scopes, revoke_api_tokens
 from oms.lib import outbox
-from oms.lib.admin import ReadOnlyAdmin
+from oms.lib.admin import AuditedAdminMixin, ReadOnlyAdmin
 from oms.lib.errors import ApplicationError
 from oms.lib.preferences import save_language
 from oms.models import (
@@ -139,11 +139,12 @@ class OutboxMessageAdmin(admin.ModelAdmin):
 
 @admin.register(UserPreference)
 class UserPreferenceAdmin(admin.ModelAdmin):
-    list_display = ["user", "language", "updated_at"]
-    list_filter = ["language"]
+    list_display = ["user", "language", "notice_digest", "last_digest_at", "updated_at"]
+    list_filter = ["language", "notice_digest"]
     search_fields = ["user__username", "user__email"]
     autocomplete_fields = ["user"]
-    readonly_fields = ["updated_at"]
+    # Each user chooses their notice e-mail on their notice settings page.
+    readonly_fields = ["notice_digest", "last_digest_at", "updated_at"]
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         form = super().get_form(request, obj, change=change, **kwargs)
@@ -169,7 +170,7 @@ class ExchangeRateForm(forms.ModelForm):
 
 
 @admin.register(ExchangeRate)
-class ExchangeRateAdmin(admin.ModelAdmin):
+class ExchangeRateAdmin(AuditedAdminMixin, admin.ModelAdmin):
     """Rates used to convert costs and credit exposure (oms.currencies):
     add a new row from a date rather than editing a past one, so figures
     already computed keep the rate they were computed with."""
