@@ -21,7 +21,7 @@ from customers.models import (
     CustomerGroup,
     Interaction,
 )
-from oms.lib.admin import ReadOnlyAdmin, ReadOnlyInline
+from oms.lib.admin import AuditedAdminMixin, ReadOnlyAdmin, ReadOnlyInline
 from oms.lib.errors import Forbidden
 
 
@@ -50,7 +50,8 @@ class CustomerGroupAdmin(admin.ModelAdmin):
 
 
 @admin.register(Customer)
-class CustomerAdmin(admin.ModelAdmin):
+class CustomerAdmin(AuditedAdminMixin, admin.ModelAdmin):
+    audit_exclude = CREDIT_TERMS_FIELDS  # update_customer audits them
     list_display = ["name", "email", "phone", "kind", "standing", "payment_preference",
                     "payment_terms_days", "credit_limit", "credit_limit_currency", "created_at"]
     list_filter = ["standing", "kind", "payment_preference", "preferred_language",
@@ -100,7 +101,7 @@ class CustomerAdmin(admin.ModelAdmin):
 
 
 @admin.register(Address)
-class AddressAdmin(admin.ModelAdmin):
+class AddressAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_display = ["customer", "kind", "name", "line1", "postal_code", "city", "country",
                     "is_default"]
     list_filter = ["kind", "country", "is_default"]

@@ -13,3 +13,8 @@ class CustomersConfig(AppConfig):
 
         search.register(search.Provider("customers", _("Customers"), "customers.view_customer",
                                         selectors.search_hits, rank=20))
+        from oms.lib import audit
+
+        audit.register(audit.AuditedType("customers.customer", label=lambda c: c.name,
+                                         url_name="customers:detail"))
+        audit.register(audit.AuditedType("customers.customergroup", label=str))

@@ -41,6 +41,7 @@ from customers.models import (
     Customer,
     Interaction,
 )
+from oms.lib import audit
 from oms.lib.actors import Actor
 from oms.lib.errors import ApplicationError, Forbidden
 
@@ -100,6 +101,9 @@ def _create(values: dict[str, Any], addresses: Sequence[CustomerAddressInput], *
                 _store_address(customer, address.model_dump())
             if terms:
                 events.credit_terms_changed(customer, actor=actor, before=defaults, after=terms)
+                audit.record_changes(customer, actor=actor, kind=audit.Kind.CREATED,
+                                     changes={name: (defaults[name], value)
+                                              for name, value in terms.items()})
     except IntegrityError:
         raise _duplicate_email_error(values["email"])
     return customer
@@ -122,10 +126,10 @@ def update_customer(*, customer: Customer, actor: Actor, **fields: Any) -> Custo
     changed = {name: getattr(data, name) for name in fields}
     try:
         with transaction.atomic():
-            # Locked so the "before" of the audit row is what this change replaced.
-            stored = Customer.objects.select_for_update().only(*CREDIT_TERMS_FIELDS).get(
-                pk=customer.pk)
-            before = {name: getattr(stored, name) for name in CREDIT_TERMS_FIELDS}
+            # Locked so the "before" of the audit rows is what this change replaced.
+            stored = Customer.objects.select_for_update().only(
+                *{*CREDIT_TERMS_FIELDS, *changed}).get(pk=customer.pk)
+            before = {name: getattr(stored, name) for name in {*CREDIT_TERMS_FIELDS, *changed}}
             terms = {name: value for name, value in changed.items()
                      if name in CREDIT_TERMS_FIELDS and value != before[name]}
             check_credit_terms_allowed(actor=actor, fields=list(terms))
@@ -134,6 +138,8 @@ def update_customer(*, customer: Customer, actor: Actor, **fields: Any) -> Custo
             customer.save(update_fields=[*changed, "updated_at"])
             if terms:
                 events.credit_terms_changed(customer, actor=actor, before=before, after=terms)
+            audit.record_changes(customer, actor=actor, kind=audit.Kind.CHANGED,
+                                 changes=audit.changes_between(before, changed))
     except IntegrityError:
         raise _duplicate_email_error(data.email)
     return customer
@@ -181,7 +187,11 @@ def add_address(*, customer: Customer, kind: str, actor: Actor, is_default: bool
     with transaction.atomic():
         # Lock the customer so two "make default" edits cannot both win.
         Customer.objects.select_for_update().filter(pk=customer.pk).first()
-        return _store_address(customer, prepared)
+        address = _store_address(customer, prepared)
+        audit.record_changes(address, on=customer, actor=actor, kind=audit.Kind.CREATED,
+                             changes={name: (None, value) for name, value in prepared.items()
+                                      if value not in ("", None)})
+        return address
 
 
 def update_address(*, address: Address, actor: Actor, **fields: Any) -> Address:
@@ -194,6 +204,9 @@ def update_address(*, address: Address, actor: Actor, **fields: Any) -> Address:
             Address.objects.filter(customer_id=address.customer_id, kind=prepared["kind"],
                                    is_default=True).exclude(pk=address.pk).update(
                                        is_default=False)
+        audit.record_changes(address, on=address.customer, actor=actor,
+                             kind=audit.Kind.CHANGED,
+                             changes=audit.changes_between(current, prepared))
         for field, value in prepared.items():
             setattr(address, field, value)
         address.save()

@@ -26,7 +26,7 @@ from inventory.models import (
     VatRate,
     Warehouse,
 )
-from oms.lib.admin import ReadOnlyAdmin, ReadOnlyInline
+from oms.lib.admin import AuditedAdminMixin, ReadOnlyAdmin, ReadOnlyInline
 
 
 class BinLocationInline(admin.TabularInline):
@@ -53,7 +53,7 @@ class ProductCostInline(admin.TabularInline):
 
 
 @admin.register(ProductCost)
-class ProductCostAdmin(admin.ModelAdmin):
+class ProductCostAdmin(AuditedAdminMixin, admin.ModelAdmin):
     """Unit costs per currency of purchase, for the margin (also on the product)."""
 
     form = ProductCostForm
@@ -90,7 +90,7 @@ class ProductAdmin(admin.ModelAdmin):
 
 
 @admin.register(VatRate)
-class VatRateAdmin(admin.ModelAdmin):
+class VatRateAdmin(AuditedAdminMixin, admin.ModelAdmin):
     """The rates per member state and tax category that cross-border sales
     apply; orders keep the rate they were placed with."""
 

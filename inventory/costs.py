@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy
 from pydantic import BeforeValidator
 
 from inventory.models import Product, ProductCost
+from oms.lib import audit
 from oms.lib.actors import Actor
 from oms.lib.errors import ApplicationError
 from oms.lib.validation import Input
@@ -56,13 +57,26 @@ def set_product_cost(*, product_id: int, data: dict[str, Any], actor: Actor
     Orders already placed keep the cost they were placed with."""
     cost = ProductCostInput.parse(data)
     with transaction.atomic(durable=True):
-        if not Product.objects.filter(pk=product_id).exists():
+        product = Product.objects.filter(pk=product_id).only("pk", "sku").first()
+        if product is None:
             message = _("This product does not exist.")
             raise ApplicationError(message, field_errors={"product": [message]},
                                    code="not_found")
+        # Locked so the audit's "before" is the cost this one replaces.
+        current = (ProductCost.objects.select_for_update()
+                   .filter(product_id=product_id, currency=cost.currency).first())
+        before = current.cost if current is not None else None
+        row = None
         if cost.cost is None:
-            ProductCost.objects.filter(product_id=product_id, currency=cost.currency).delete()
-            return None
-        row, _created = ProductCost.objects.update_or_create(
-            product_id=product_id, currency=cost.currency, defaults={"cost": cost.cost})
+            if current is not None:
+                current.delete()
+        else:
+            row, _created = ProductCost.objects.update_or_create(
+                product_id=product_id, currency=cost.currency, defaults={"cost": cost.cost})
+        kind = (audit.Kind.CREATED if current is None else
+                audit.Kind.DELETED if row is None else audit.Kind.CHANGED)
+        audit.record_changes(row or current or ProductCost(product=product), on=product,
+                             object_label=f"{product.sku} · {cost.currency}", actor=actor,
+                             kind=kind,
+                             changes={"cost": (before, cost.cost)} if current or row else {})
         return row

@@ -12,15 +12,17 @@ from django.utils.translation import ngettext
 
 from oms.api import check_token_scopes, revoke_api_tokens
 from oms.lib import outbox
-from oms.lib.admin import ReadOnlyAdmin
+from oms.lib.admin import AuditedAdminMixin, ReadOnlyAdmin
 from oms.lib.errors import ApplicationError
 from oms.lib.preferences import save_language
 from oms.models import (
     ApiScope,
     ApiToken,
+    AuditEntry,
     ExchangeRate,
     FormSubmission,
     IdempotencyRecord,
+    Notice,
     OutboxMessage,
     UserPreference,
 )
@@ -137,11 +139,12 @@ class OutboxMessageAdmin(admin.ModelAdmin):
 
 @admin.register(UserPreference)
 class UserPreferenceAdmin(admin.ModelAdmin):
-    list_display = ["user", "language", "updated_at"]
-    list_filter = ["language"]
+    list_display = ["user", "language", "notice_digest", "last_digest_at", "updated_at"]
+    list_filter = ["language", "notice_digest"]
     search_fields = ["user__username", "user__email"]
     autocomplete_fields = ["user"]
-    readonly_fields = ["updated_at"]
+    # Each user chooses their notice e-mail on their notice settings page.
+    readonly_fields = ["notice_digest", "last_digest_at", "updated_at"]
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         form = super().get_form(request, obj, change=change, **kwargs)
@@ -167,7 +170,7 @@ class ExchangeRateForm(forms.ModelForm):
 
 
 @admin.register(ExchangeRate)
-class ExchangeRateAdmin(admin.ModelAdmin):
+class ExchangeRateAdmin(AuditedAdminMixin, admin.ModelAdmin):
     """Rates used to convert costs and credit exposure (oms.currencies):
     add a new row from a date rather than editing a past one, so figures
     already computed keep the rate they were computed with."""
@@ -178,3 +181,26 @@ class ExchangeRateAdmin(admin.ModelAdmin):
     search_fields = ["base", "quote"]
     date_hierarchy = "valid_from"
     readonly_fields = ["created_at"]
+
+
+@admin.register(AuditEntry)
+class AuditEntryAdmin(ReadOnlyAdmin):
+    """The audit trail, as written by the services (also on the /audit/ page)."""
+
+    list_display = ["at", "actor", "kind", "object_type", "object_label", "field", "before",
+                    "after"]
+    list_filter = ["kind", "object_type"]
+    search_fields = ["object_label", "actor__username", "field"]
+    list_select_related = ["actor"]
+    date_hierarchy = "at"
+    show_full_result_count = False
+
+
+@admin.register(Notice)
+class NoticeAdmin(ReadOnlyAdmin):
+    list_display = ["created_at", "user", "kind", "subject", "read_at", "emailed_at"]
+    list_filter = ["kind", ("read_at", admin.EmptyFieldListFilter)]
+    search_fields = ["user__username", "subject"]
+    list_select_related = ["user"]
+    date_hierarchy = "created_at"
+    show_full_result_count = False

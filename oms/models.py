@@ -1,11 +1,13 @@
 """Models of the project itself: the outbox, the back-office permissions, API
-tokens and idempotency records, one-time form keys, exchange rates.
+tokens and idempotency records, one-time form keys, exchange rates, the
+audit trail and staff notices.
 
 `oms` owns cross-cutting rows only; it imports no domain app.
 """
 
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
+from django.contrib.postgres.indexes import GinIndex
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
@@ -64,6 +66,12 @@ class BackOffice(models.Model):
         ]
 
 
+class DigestFrequency(models.TextChoices):
+    NEVER = "never", _("No e-mail")
+    HOURLY = "hourly", _("Hourly")
+    DAILY = "daily", _("Daily")
+
+
 class UserPreference(models.Model):
     """What a back-office user chose for themselves, kept across sessions and
     devices: the language the back office speaks to them."""
@@ -74,6 +82,11 @@ class UserPreference(models.Model):
     # One of settings.LANGUAGES, checked where it is written; not model choices,
     # so adding a language needs no migration.
     language = models.CharField(_("language"), max_length=10, blank=True)
+    # How often unread notices (oms.Notice) are e-mailed to the user.
+    notice_digest = models.CharField(_("notice e-mail"), max_length=10,
+                                     choices=DigestFrequency.choices,
+                                     default=DigestFrequency.NEVER)
+    last_digest_at = models.DateTimeField(_("last notice e-mail"), null=True, blank=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     class Meta:
@@ -254,3 +267,86 @@ class ExchangeRate(models.Model):
 
     def __str__(self) -> str:
         return f"1 {self.base} = {self.rate} {self.quote} ({self.valid_from})"
+
+
+class AuditEntry(models.Model):
+    """One field of one record changed by one person (or the system), with
+    its value before and after: the searchable audit trail across orders,
+    customers, prices and returns. Written by `oms.lib.audit.record_changes`
+    in the changing service's transaction; never edited."""
+
+    class Kind(models.TextChoices):
+        CREATED = "created", _("Created")  # `before` is null
+        CHANGED = "changed", _("Changed")
+        DELETED = "deleted", _("Deleted")  # `after` is null
+        STATUS = "status", _("Status changed")  # a state machine's transition
+
+    at = models.DateTimeField(_("when"), default=timezone.now)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True,
+                              blank=True, related_name="+", verbose_name=_("who"))
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
+    # "app_label.model_name" of the record, e.g. "orders.order".
+    object_type = models.CharField(_("object type"), max_length=60)
+    object_id = models.BigIntegerField(_("object id"))
+    # The record's number or name when it changed (searchable, shown when the
+    # record is gone).
+    object_label = models.CharField(_("object"), max_length=200)
+    # A field of the record, or "app_label.model.field" of a part filed under
+    # it (an order line's under its order).
+    field = models.CharField(_("field"), max_length=100, blank=True)
+    # Plain JSON (Decimal and dates as text, a related record as {"id", "label"});
+    # the audit page formats them for the reader.
+    before = models.JSONField(_("before"), null=True, blank=True)
+    after = models.JSONField(_("after"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("audit entry")
+        verbose_name_plural = _("audit entries")
+        ordering = ["-at", "-id"]
+        indexes = [
+            models.Index(fields=["-at", "-id"], name="audit_at_idx"),
+            models.Index(fields=["actor", "-at", "-id"], name="audit_actor_idx"),
+            models.Index(fields=["object_type", "object_id", "-at", "-id"],
+                         name="audit_object_idx"),
+            models.Index(fields=["kind", "-at", "-id"], name="audit_kind_idx"),
+            GinIndex(fields=["object_label"], opclasses=["gin_trgm_ops"],
+                     name="audit_label_trgm_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.object_type}#{self.object_id} {self.field}"
+
+
+class Notice(models.Model):
+    """Something a back-office user asked to be told about (an order above
+    an amount arrived): shown under the bell until read, and e-mailed in the
+    user's digest once while unread. The words come from its kind and data,
+    in the reader's language (`oms.lib.notices`)."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
+                             related_name="notices", verbose_name=_("user"))
+    kind = models.CharField(_("kind"), max_length=40)
+    data = models.JSONField(_("data"), default=dict)
+    # What it is about, so the same fact makes one notice per user.
+    subject = models.CharField(_("about"), max_length=100)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    read_at = models.DateTimeField(_("read at"), null=True, blank=True)
+    # Claimed by the digest that e-mails it (once).
+    emailed_at = models.DateTimeField(_("e-mailed at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("notice")
+        verbose_name_plural = _("notices")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "kind", "subject"], name="notice_once"),
+        ]
+        indexes = [
+            models.Index(fields=["user", "-created_at", "-id"], name="notice_user_idx"),
+            # The bell's count and the digest's claim read only unread rows.
+            models.Index(fields=["user"], name="notice_unread_idx",
+                         condition=models.Q(read_at__isnull=True)),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.kind} {self.subject}"

@@ -93,6 +93,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "oms.lib.navigation.navigation",
+                "oms.lib.notices.bell",
             ],
         },
     },
@@ -365,4 +366,7 @@ CELERY_BEAT_SCHEDULE = {
     # Done outbox rows, old API answers and expired sessions -> deleted, daily.
     "oms-purge-old-records": {"task": "oms.tasks.purge_old_records",
                               "schedule": 24 * 3600.0},
+    # Unread staff notices -> one e-mail per user who asked for an hourly or
+    # a daily digest (oms.lib.notices.claim_digests; daily ones wait a day).
+    "oms-notice-digests": {"task": "oms.tasks.send_notice_digests", "schedule": 3600.0},
 }

@@ -1,8 +1,9 @@
-"""Thin Celery tasks of the project: the outbox runner, its relay, housekeeping."""
+"""Thin Celery tasks of the project: the outbox runner, its relay, housekeeping,
+the staff notice digest."""
 
 from celery import shared_task
 
-from oms.lib import outbox, retention
+from oms.lib import notices, outbox, retention
 
 
 # Safe with acks_late: the runner claims each row, so a redelivery of the
@@ -27,3 +28,8 @@ def relay_outbox() -> int:
 @shared_task(ignore_result=True)
 def purge_old_records() -> dict[str, int]:
     return retention.purge_old_records()
+
+
+@shared_task(ignore_result=True)
+def send_notice_digests() -> int:
+    return notices.claim_digests()

@@ -16,15 +16,17 @@ from django.views import i18n
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from oms.lib import audit, notices, second_factor
 from oms.lib import search as search_box
-from oms.lib import second_factor
 from oms.lib.auth import AuthenticatedRequest, permission_required, public
 from oms.lib.forms import OneTimeCodeForm
 from oms.lib.htmx import render_partial
+from oms.lib.paging import has_next_page, parse_page
 from oms.lib.preferences import is_offered, save_language
 from oms.lib.progress import state_for
 from oms.lib.roles import ROLE_LABELS
-from oms.models import OutboxMessage
+from oms.models import Notice, OutboxMessage
+from oms.templatetags.oms_links import may_open
 
 
 @require_GET
@@ -58,6 +60,61 @@ def search(request: AuthenticatedRequest) -> HttpResponse:
                "too_short": 0 < len(query) < search_box.MIN_FRAGMENT_LENGTH}
     return render_partial(request, "oms/search.html", context, partial="results",
                           status=400 if error else 200)
+
+
+@require_GET
+@permission_required("oms.view_auditentry")
+def audit_log(request: AuthenticatedRequest) -> HttpResponse:
+    """Every audited change, newest first, filtered by person, kind, object
+    and dates; a bad filter is named on the form (400) and nothing is listed."""
+    form = audit.AuditFilterForm(request.GET or None)
+    page, rows, status = None, list[audit.Row](), 200
+    if form.is_bound and not form.is_valid():
+        status = 400
+    else:
+        page, rows = audit.page_of_rows(form.cleaned_data if form.is_bound else {},
+                                        page=parse_page(request.GET.get("page")),
+                                        may_open=lambda url: may_open(request.user, url))
+    return render(request, "oms/audit.html", {"form": form, "page": page, "rows": rows},
+                  status=status)
+
+
+NOTICES_PER_PAGE = 30
+BELL_LATEST = 8
+
+
+@require_GET
+@permission_required()  # signed in: everyone reads their own notices
+def notice_list(request: AuthenticatedRequest) -> HttpResponse:
+    """The user's notices, newest first; the bell's dropdown is its "latest"
+    partial (the few newest)."""
+    mine = Notice.objects.filter(user=request.user).order_by("-created_at", "-id")
+    if request.htmx and request.htmx.target == "bell-latest":
+        items = [(notice, notices.describe(notice)) for notice in mine[:BELL_LATEST]]
+        return render(request, "oms/notices.html#latest", {"items": items})
+    page = has_next_page(mine, page=parse_page(request.GET.get("page")),
+                         page_size=NOTICES_PER_PAGE)
+    items = [(notice, notices.describe(notice)) for notice in page.object_list]
+    return render(request, "oms/notices.html", {"page": page, "items": items})
+
+
+@require_POST
+@permission_required()
+def notice_read(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    """Mark one notice read and open what it is about (its list otherwise)."""
+    notices.mark_read(user=request.user, notice_ids=[pk])
+    notice = Notice.objects.filter(pk=pk, user=request.user).first()
+    url = notices.describe(notice).url if notice is not None else ""
+    if request.POST.get("open") and url:
+        return HttpResponseRedirect(url)
+    return HttpResponseRedirect(reverse("notices"))
+
+
+@require_POST
+@permission_required()
+def notice_read_all(request: AuthenticatedRequest) -> HttpResponse:
+    notices.mark_read(user=request.user)
+    return HttpResponseRedirect(reverse("notices"))
 
 
 @require_GET

@@ -9,7 +9,7 @@ from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from oms.lib.admin import ReadOnlyAdmin, ReadOnlyInline, run_action
+from oms.lib.admin import AuditedAdminMixin, ReadOnlyAdmin, ReadOnlyInline, run_action
 from oms.lib.errors import ApplicationError
 from oms.lib.validation import errors_onto_form
 from orders import services
@@ -18,6 +18,7 @@ from orders.models import (
     DiscountCode,
     DiscountRedemption,
     HoldReason,
+    NoticeRule,
     Order,
     OrderEvent,
     OrderLine,
@@ -25,6 +26,7 @@ from orders.models import (
     PriceListEntry,
     ShippingRate,
 )
+from orders.notices import NoticeRuleInput, check_notice_rule
 from orders.services.price_lists import check_price_list, price_places_error
 
 
@@ -121,7 +123,7 @@ class DiscountRedemptionInline(ReadOnlyInline):
 
 
 @admin.register(DiscountCode)
-class DiscountCodeAdmin(admin.ModelAdmin):
+class DiscountCodeAdmin(AuditedAdminMixin, admin.ModelAdmin):
     """Codes are configuration: edited here or on the back-office page; their
     uses are the redemptions placement records."""
 
@@ -143,7 +145,7 @@ class DiscountRedemptionAdmin(ReadOnlyAdmin):
 
 
 @admin.register(ShippingRate)
-class ShippingRateAdmin(admin.ModelAdmin):
+class ShippingRateAdmin(AuditedAdminMixin, admin.ModelAdmin):
     """The shipping charge table (orders.shipping): one row per currency,
     country and weight band."""
 
@@ -201,7 +203,7 @@ class PriceListAdminForm(forms.ModelForm):
 
 
 @admin.register(PriceList)
-class PriceListAdmin(admin.ModelAdmin):
+class PriceListAdmin(AuditedAdminMixin, admin.ModelAdmin):
     form = PriceListAdminForm
     list_display = ["name", "currency", "customer", "customer_group", "valid_from",
                     "valid_until", "updated_at"]
@@ -225,3 +227,37 @@ class PriceListEntryAdmin(ReadOnlyAdmin):
     list_filter = ["price_list__currency", "price_list"]
     search_fields = ["product__sku", "product__name", "price_list__name"]
     list_select_related = ["price_list", "product"]
+
+
+class NoticeRuleForm(forms.ModelForm):
+    """The service's rules (one owner, an amount with its currency)."""
+
+    class Meta:
+        model = NoticeRule
+        fields = ["user", "role", "channels", "min_total", "currency", "customer_group",
+                  "is_active"]
+
+    def clean(self):
+        cleaned = super().clean() or {}
+        if self.errors:
+            return cleaned
+        try:
+            check_notice_rule(NoticeRuleInput.parse({name: cleaned.get(name) for name in (
+                "user", "role", "channels", "min_total", "currency", "customer_group")}))
+        except ApplicationError as exc:
+            errors_onto_form(self, exc)
+        return cleaned
+
+
+@admin.register(NoticeRule)
+class NoticeRuleAdmin(AuditedAdminMixin, admin.ModelAdmin):
+    form = NoticeRuleForm
+    """Notice rules of a role (every member is told) or of one user; users
+    keep their own on their notice settings page."""
+
+    list_display = ["__str__", "user", "role", "min_total", "currency", "customer_group",
+                    "is_active"]
+    list_filter = ["is_active", "role", "currency"]
+    search_fields = ["user__username", "user__email", "role__name"]
+    list_select_related = ["user", "role", "customer_group"]
+    autocomplete_fields = ["user"]

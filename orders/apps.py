@@ -15,3 +15,17 @@ class OrdersConfig(AppConfig):
 
         search.register(search.Provider("orders", _("Orders"), "orders.view_order",
                                         selectors.search_hits, selectors.exact_hit, rank=10))
+        from oms.lib import audit
+
+        audit.register(audit.AuditedType("orders.order", label=lambda order: order.number,
+                                         url_name="orders:detail"))
+        audit.register(audit.AuditedType("orders.pricelist", label=lambda pl: pl.name,
+                                         url_name="orders:price_list_detail"))
+        audit.register(audit.AuditedType("orders.discountcode", label=lambda code: code.code))
+        audit.register(audit.AuditedType("orders.shippingrate", label=str))
+        audit.register(audit.AuditedType("orders.noticerule", label=str))
+        from oms.lib import events, notices
+        from orders import notices as order_notices
+
+        events.subscribe(order_notices.ORDER_PLACED, order_notices.MATCH_HANDLER)
+        notices.register(order_notices.NOTICE_KIND, order_notices.describe_order_placed)

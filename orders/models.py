@@ -804,3 +804,4 @@ from orders.charge_models import (  # noqa: E402, F401
     DiscountRedemption,
     ShippingRate,
 )
+from orders.notice_models import NoticeRule  # noqa: E402, F401

@@ -1,11 +1,15 @@
 from django.urls import path
 
-from orders import price_list_views, views
+from orders import notice_views, price_list_views, views
 
 app_name = "orders"
 
 urlpatterns = [
     path("", views.order_list, name="list"),
+    path("notices/", notice_views.notice_rules, name="notice_rules"),
+    path("notices/<int:pk>/delete/", notice_views.notice_rule_delete,
+         name="notice_rule_delete"),
+    path("notices/digest/", notice_views.notice_digest, name="notice_digest"),
     path("<int:pk>/", views.order_detail, name="detail"),
     # One URL per action; each answers htmx with the re-rendered order panel.
     path("<int:pk>/place/", views.place, name="place"),

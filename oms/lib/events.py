@@ -28,6 +28,15 @@ def subscribers(event: str) -> list[str]:
     return list(_SUBSCRIBERS.get(event, []))
 
 
+def messages(event: str, payload: dict, *, dedup_key: str | None = None
+             ) -> list[tuple[str, dict, str | None]]:
+    """The outbox rows `publish` would write, as `outbox.enqueue_each` takes
+    them, for a service that writes them in one INSERT with its own rows."""
+    return [(handler_name, {**payload, "event": event},
+             f"{event}:{handler_name}:{dedup_key}" if dedup_key else None)
+            for handler_name in subscribers(event)]
+
+
 def publish(event: str, payload: dict, *, dedup_key: str | None = None) -> int:
     """Queue `event` for every subscriber; returns how many rows were written.
 
@@ -35,8 +44,7 @@ def publish(event: str, payload: dict, *, dedup_key: str | None = None) -> int:
     reaches each subscriber once.
     """
     written = 0
-    for handler_name in subscribers(event):
-        key = f"{event}:{handler_name}:{dedup_key}" if dedup_key else None
-        if outbox.enqueue(handler_name, {**payload, "event": event}, dedup_key=key):
+    for handler_name, message, key in messages(event, payload, dedup_key=dedup_key):
+        if outbox.enqueue(handler_name, message, dedup_key=key):
             written += 1
     return written

@@ -52,6 +52,7 @@ NAVIGATION: list[NavItem] = [
     NavItem(_("Receivables"), "billing:receivables", "billing.view_invoice", _("Billing")),
     NavItem(_("Manager dashboard"), "reporting:manager_dashboard",
             "reporting.view_manager_dashboard", _("Reports")),
+    NavItem(_("Audit"), "audit", "oms.view_auditentry", _("Reports")),
     NavItem(_("Scheduled reports"), "reporting:report_subscription_list",
             "reporting.view_reportsubscription", _("Reports")),
 ]

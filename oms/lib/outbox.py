@@ -82,8 +82,9 @@ def registered_handlers() -> dict[str, Handler]:
 _INSERT_SQL = """
 INSERT INTO oms_outboxmessage (handler, payload, dedup_key, status, attempts,
                                available_at, dispatched_at, created_at, last_error)
-SELECT %(handler)s, item.payload, item.dedup_key, 'pending', 0, %(now)s, %(now)s, %(now)s, ''
-  FROM json_to_recordset(%(items)s::json) AS item(payload jsonb, dedup_key text)
+SELECT COALESCE(item.handler, %(handler)s), item.payload, item.dedup_key, 'pending', 0,
+       %(now)s, %(now)s, %(now)s, ''
+  FROM json_to_recordset(%(items)s::json) AS item(handler text, payload jsonb, dedup_key text)
     ON CONFLICT (dedup_key) DO NOTHING
 RETURNING id
 """
@@ -121,13 +122,26 @@ def enqueue_many(handler_name: str, items: Iterable[tuple[dict, str | None]]) ->
     return _insert(handler_name, list(items), now=timezone.now())
 
 
+def enqueue_each(items: Iterable[tuple[str, dict, str | None]]) -> list[int]:
+    """Like `enqueue_many` for rows of different handlers: one statement
+    for `(handler, payload, dedup_key)` items (a placement's e-mail and its
+    domain event)."""
+    rows = list(items)
+    if not rows:
+        return []
+    return _insert(rows[0][0], [(payload, key) for _name, payload, key in rows],
+                   now=timezone.now(), handlers=[name for name, _payload, _key in rows])
+
+
 def _insert(handler_name: str, items: list[tuple[dict, str | None]], *, now: datetime,
-            run_here: bool = False) -> list[int]:
+            run_here: bool = False, handlers: list[str] | None = None) -> list[int]:
     connection = transaction.get_connection()
     if not connection.in_atomic_block:
         raise RuntimeError("the outbox must be written inside the business transaction")
-    if handler_name not in _HANDLERS:
-        raise ValueError(f"no outbox handler named {handler_name!r}")
+    names = handlers or [handler_name] * len(items)
+    for name in {handler_name, *names}:
+        if name not in _HANDLERS:
+            raise ValueError(f"no outbox handler named {name!r}")
     if not items:
         return []
     with connection.cursor() as cursor:
@@ -135,8 +149,8 @@ def _insert(handler_name: str, items: list[tuple[dict, str | None]], *, now: dat
         # many rows (text arrays are quoted element by element, in Python).
         cursor.execute(_INSERT_SQL, {
             "handler": handler_name, "now": now,
-            "items": json.dumps([{"payload": payload, "dedup_key": key}
-                                 for payload, key in items]),
+            "items": json.dumps([{"handler": name, "payload": payload, "dedup_key": key}
+                                 for name, (payload, key) in zip(names, items, strict=True)]),
         })
         ids = [row[0] for row in cursor.fetchall()]
     if run_here and ids:

@@ -90,6 +90,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "reporting.view_reports", "reporting.view_manager_dashboard",
         "reporting.add_reportsubscription", "reporting.change_reportsubscription",
         "reporting.view_reportsubscription",
+        "oms.view_auditentry",
     ],
     # Suppliers and purchase orders: what to buy, send, chase, cancel.
     BUYER: _EVERYONE + [

@@ -14,6 +14,8 @@ from django_fsm import can_proceed
 from psycopg.types.json import Jsonb
 from pydantic import BeforeValidator
 
+from oms.lib import audit as audit_log
+from oms.lib import events as events_bus
 from oms.lib import outbox
 from oms.lib.actors import Actor
 from oms.lib.actors import actor_id as _actor_id
@@ -21,6 +23,7 @@ from oms.lib.errors import ApplicationError, NotAllowed
 from oms.lib.validation import Input, LongText
 from orders import events
 from orders.models import EventKind, HoldReason, Order, OrderEvent
+from orders.notices import ORDER_PLACED
 
 MAX_NOTE = 4000
 
@@ -90,24 +93,35 @@ def _refuse(order: Order, action: str) -> NotAllowed:
 
 
 def _run_transition(order: Order, method_name: str, *, refused_as: str, **kwargs: Any
-                    ) -> tuple[str, list[str]]:
-    """Run the FSM transition in memory: (previous status, fields it changed)."""
+                    ) -> tuple[str, dict[str, tuple[Any, Any]]]:
+    """Run the FSM transition in memory: (previous status, {field: (before,
+    after)} of the fields it changed)."""
     method = getattr(order, method_name)
     if not can_proceed(method):
         raise _refuse(order, refused_as)
     before = {f.attname: getattr(order, f.attname) for f in order._meta.concrete_fields}
     from_status = order.status
     method(**kwargs)
-    changed = [name for name, value in before.items() if getattr(order, name) != value]
+    changed = {name: (value, getattr(order, name)) for name, value in before.items()
+               if getattr(order, name) != value}
     return from_status, changed
 
 
 def _transition(order: Order, method_name: str, *, actor: Actor, reason: str = "",
-                data: dict | None = None, refused_as: str, **kwargs: Any) -> OrderEvent:
-    """Run the FSM transition `method_name`, save what it changed, and write its event."""
+                data: dict | None = None, refused_as: str, audit: bool = False,
+                **kwargs: Any) -> OrderEvent:
+    """Run the FSM transition `method_name`, save what it changed, and write its event.
+
+    `audit`: a decision (approve, hold, reject, cancel), written to the audit
+    trail field by field when a person made it; the payment approval's own
+    verdicts (no actor) stay on the order's timeline, keeping the approval
+    after every placement one statement shorter."""
     from_status, changed = _run_transition(order, method_name, refused_as=refused_as,
                                            **kwargs)
     order.save(update_fields=[*changed, "updated_at"])
+    if audit and actor is not None:
+        audit_log.record_changes(order, actor=actor, kind=audit_log.Kind.STATUS,
+                                 changes=changed)
     return events.status_changed(order, actor=actor, from_status=from_status,
                                  to_status=order.status, reason=reason, data=data)
 
@@ -167,5 +181,18 @@ def bulk_transition(*, order_ids: list[int], transition: str, fields: dict, now:
 
 
 def _email_customer(order: Order, kind: str, *, reason: str = "") -> None:
-    outbox.enqueue(EMAIL_HANDLER, {"order_id": order.pk, "kind": kind, "reason": reason},
-                   dedup_key=f"orders:email:{order.pk}:{kind}")
+    handler_name, payload, key = _customer_email(order, kind, reason=reason)
+    outbox.enqueue(handler_name, payload, dedup_key=key)
+
+
+def _customer_email(order: Order, kind: str, *, reason: str = "") -> tuple[str, dict, str]:
+    return (EMAIL_HANDLER, {"order_id": order.pk, "kind": kind, "reason": reason},
+            f"orders:email:{order.pk}:{kind}")
+
+
+def _announce_placed(order: Order) -> None:
+    """The confirmation e-mail and the "order.placed" event (staff notices)
+    in one INSERT: a placement writes no extra statement for them."""
+    outbox.enqueue_each([_customer_email(order, "received"),
+                         *events_bus.messages(ORDER_PLACED, {"order_id": order.pk},
+                                              dedup_key=f"order:{order.pk}:placed")])

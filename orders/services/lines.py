@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from inventory.models import Reservation
+from oms.lib import audit as audit_log
 from oms.lib import events, outbox
 from oms.lib.actors import Actor
 from oms.lib.errors import ApplicationError, NotAllowed
@@ -51,6 +52,12 @@ def cancel_backordered_rest(*, order_id: int, line_id: int, actor: Actor,
         if quantity == 0:
             raise NotAllowed(_("%(sku)s: no units of this line are waiting for stock.")
                              % {"sku": line.sku}, code="nothing_waiting")
+        audit_log.record_changes(
+            line, on=order, object_label=f"{order.number} · {line.sku}", actor=actor,
+            kind=audit_log.Kind.CHANGED, changes={
+                "cancelled_quantity": (line.cancelled_quantity,
+                                       line.cancelled_quantity + quantity),
+                "backordered_quantity": (quantity, 0)})
         line.cancelled_quantity += quantity
         line.backordered_quantity = 0
         line.save(update_fields=["cancelled_quantity", "backordered_quantity"])

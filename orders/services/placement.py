@@ -35,7 +35,7 @@ from orders.payments import PaymentDetails, check_payment_details, enqueue_payme
 from orders.pricing import LineToPrice, no_price_error, price_lines
 from orders.services._common import (
     _actor_id,
-    _email_customer,
+    _announce_placed,
     _refuse,
     _run_transition,
     _transition,
@@ -283,7 +283,7 @@ def place_order(data: PlaceOrder, *, actor: Actor, draft: bool = False,
         order.save(force_insert=True)
         OrderLine.objects.bulk_create(order_lines)
         order_discounts.redeem(discounts, order=order)
-        _email_customer(order, "received")
+        _announce_placed(order)
         placed = _hold_stock(order, order_lines, customer=customer, expires_at=expires_at,
                              actor=actor)
         if _waits(placed):  # placed without holds: nothing lapses
@@ -324,7 +324,7 @@ def place_draft(*, order: Order, payment: PaymentDetails | None = None, actor: A
             order.payment_method = payment.method
         order.save(update_fields=["payment_method", "total_net", "total_tax", "total_gross",
                                   *DISCOUNT_FIELDS, *ORDER_VAT_FIELDS, "updated_at"])
-        _email_customer(order, "received")
+        _announce_placed(order)
         expires_at = _hold_expiry()
         data = _hold_stock(order, order_lines, customer=customer, expires_at=expires_at,
                            actor=actor)

@@ -18,11 +18,15 @@ from django.utils.translation import gettext as _
 
 from customers.models import Customer, CustomerGroup
 from inventory.models import Product
+from oms.lib import audit
 from oms.lib.actors import Actor
 from oms.lib.errors import ApplicationError
 from oms.lib.money import currency_digits, quantize_money
 from orders.inputs import PriceInput, PriceListInput
 from orders.price_lists import PriceList, PriceListEntry
+
+# The header fields a save may change (audited field by field).
+HEADER_FIELDS = ("name", "currency", "customer", "customer_group", "valid_from", "valid_until")
 
 
 def _lock_currency(currency: str) -> None:
@@ -87,12 +91,16 @@ def save_price_list(data: PriceListInput, *, price_list: PriceList | None = None
                             _("This list has prices in %(currency)s; start a new list for "
                               "another currency.") % {"currency": price_list.currency}]})
         check_price_list(data, exclude=price_list.pk if price_list else None)
+        kind = audit.Kind.CHANGED if price_list is not None else audit.Kind.CREATED
         price_list = price_list or PriceList()
+        before = audit.snapshot(price_list, list(HEADER_FIELDS))
         price_list.name, price_list.currency = data.name, data.currency
         price_list.customer_id, price_list.customer_group_id = (data.customer,
                                                                 data.customer_group)
         price_list.valid_from, price_list.valid_until = data.valid_from, data.valid_until
         price_list.save()
+        audit.record_changes(price_list, actor=actor, kind=kind, changes=audit.changes_between(
+            before, audit.snapshot(price_list, list(HEADER_FIELDS))))
         return price_list
 
 
@@ -118,13 +126,37 @@ def set_price(*, price_list: PriceList, data: PriceInput, actor: Actor) -> Price
                                field_errors=errors)
     assert product_id is not None  # an unknown SKU is refused above
     with transaction.atomic():
-        entry, _created = PriceListEntry.objects.update_or_create(
+        # Locked so the audit's "before" is the price this one replaces.
+        before = (PriceListEntry.objects.select_for_update()
+                  .filter(price_list=price_list, product_id=product_id,
+                          min_quantity=data.min_quantity)
+                  .values_list("unit_price", flat=True).first())
+        entry, created = PriceListEntry.objects.update_or_create(
             price_list=price_list, product_id=product_id, min_quantity=data.min_quantity,
             defaults={"unit_price": data.unit_price})
         PriceList.objects.filter(pk=price_list.pk).update(updated_at=timezone.now())
+        audit.record_changes(entry, on=price_list,
+                             object_label=_entry_label(price_list, data.sku, data.min_quantity),
+                             actor=actor,
+                             kind=audit.Kind.CREATED if created else audit.Kind.CHANGED,
+                             changes={"unit_price": (before, entry.unit_price)})
         return entry
+
+
+def _entry_label(price_list: PriceList, sku: str, min_quantity: int) -> str:
+    return f"{price_list.name} · {sku} ≥ {min_quantity}"
 
 
 def remove_price(*, entry: PriceListEntry, actor: Actor) -> None:
     with transaction.atomic():
-        PriceListEntry.objects.filter(pk=entry.pk).delete()
+        removed = (PriceListEntry.objects.select_for_update().filter(pk=entry.pk)
+                   .select_related("price_list", "product").first())
+        if removed is None:
+            return
+        removed.delete()
+        removed.pk = entry.pk
+        audit.record_changes(removed, on=removed.price_list, actor=actor,
+                             kind=audit.Kind.DELETED,
+                             object_label=_entry_label(removed.price_list,
+                                                       removed.product.sku, removed.min_quantity),
+                             changes={"unit_price": (removed.unit_price, None)})

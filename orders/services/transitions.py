@@ -122,18 +122,18 @@ def approve_order(*, order_id: int, actor: Actor, reason: str = "", locked: Orde
         lines = list(order.lines.all())
         if _firm_up(order, lines, actor=actor):
             _transition(order, "approve", actor=actor, reason=reason, data=data or None,
-                        refused_as=_("approved"))
+                        refused_as=_("approved"), audit=True)
             _email_customer(order, "confirmed")
         elif not order.ships_complete and any(
                 line.backordered_quantity < line.quantity - line.cancelled_quantity
                 for line in lines):
             # "Ship what is ready": the reserved part may be picked now.
             _transition(order, "approve", actor=actor, reason=reason,
-                        data={"stock": "partial", **data}, refused_as=_("approved"))
+                        data={"stock": "partial", **data}, refused_as=_("approved"), audit=True)
             _email_customer(order, "allocated")
         else:
             _transition(order, "backorder", actor=actor, reason=reason,
-                        data={"stock": "short", **data}, refused_as=_("approved"))
+                        data={"stock": "short", **data}, refused_as=_("approved"), audit=True)
             _email_customer(order, "backordered")
     return order
 
@@ -191,7 +191,7 @@ def _hold(order_id: int, method_name: str, *, reason_code: str, reason_text: str
                       else order.hold_expires_at)
         event = _transition(order, method_name, actor=actor, reason=hold.reason_text,
                             data={"hold_reason": hold.reason_code, **(cause or {})},
-                            refused_as=_("put on hold"),
+                            refused_as=_("put on hold"), audit=True,
                             reason_code=hold.reason_code, reason_text=hold.reason_text,
                             hold_expires_at=expires_at)
         if new_wait:
@@ -230,7 +230,8 @@ def _close(order_id: int, method_name: str, *, actor: Actor, reason: str, refuse
         released = inventory_api.release(order_id=order.pk, reason=reason[:200],
                                          actor_id=_actor_id(actor))
         _transition(order, method_name, actor=actor, reason=reason,
-                    data={"reservations_released": released}, refused_as=refused_as)
+                    data={"reservations_released": released}, refused_as=refused_as,
+                    audit=True)
         if order.placed_at is not None:  # a draft never told the customer anything
             _email_customer(order, "cancelled", reason=reason)
         # Fulfilment drops the order's open pick lines and shipments.
