@@ -11,7 +11,7 @@ class Migration(migrations.Migration):
     dependencies = [
         ('auth', '0012_alter_user_first_name_max_length'),
         ('customers', '0008_customer_groups'),
-        ('orders', '0015_price_lists'),
+        ('orders', '0017_order_changed_event'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
