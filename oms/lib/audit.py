@@ -99,7 +99,9 @@ def plain(value: Any) -> Any:
 def record_changes(obj: models.Model, *, actor: Actor, kind: str,
                    changes: Mapping[str, tuple[Any, Any]], on: models.Model | None = None,
                    object_label: str | None = None) -> list[AuditEntry]:
-    """Write one entry per changed field of `obj` in the caller's transaction.
+    """Write one entry per changed field of `obj` in the caller's transaction
+    (one INSERT; a service that files several records' changes builds them
+    with `build_entries` and writes them together with `save_entries`).
 
     `changes` maps a field name of `obj` to `(before, after)`; for `CHANGED`,
     pairs that compare equal are no change and write nothing. `on`: the
@@ -107,6 +109,22 @@ def record_changes(obj: models.Model, *, actor: Actor, kind: str,
     line under its order): they are found and linked as that record's.
     `object_label` overrides the registered label (e.g. "1001 · SKU-1" for a
     line)."""
+    written = build_entries(obj, actor=actor, kind=kind, changes=changes, on=on,
+                      object_label=object_label)
+    save_entries(written)
+    return written
+
+
+def save_entries(rows: list[AuditEntry]) -> None:
+    """Write entries built by `build_entries`, in one INSERT (none for none)."""
+    if rows:
+        AuditEntry.objects.bulk_create(rows)
+
+
+def build_entries(obj: models.Model, *, actor: Actor, kind: str,
+            changes: Mapping[str, tuple[Any, Any]], on: models.Model | None = None,
+            object_label: str | None = None) -> list[AuditEntry]:
+    """The entries `record_changes` would write, unsaved."""
     filed = on if on is not None else obj
     object_type = object_type_of(filed)
     part = "" if filed is obj else object_type_of(obj)
@@ -115,19 +133,17 @@ def record_changes(obj: models.Model, *, actor: Actor, kind: str,
         audited = _TYPES.get(object_type)
         label = audited.label(filed) if audited else str(filed)
     now = timezone.now()
-    entries = []
+    rows = []
     for field, (before, after) in changes.items():
         before, after = plain(before), plain(after)
         if before == after and kind == Kind.CHANGED:
             continue
-        entries.append(AuditEntry(at=now, actor_id=actor_id(actor), kind=kind,
-                                  object_type=object_type, object_id=filed.pk,
-                                  object_label=label[:200],
-                                  field=".".join(name for name in (part, field) if name),
-                                  before=before, after=after))
-    if entries:
-        AuditEntry.objects.bulk_create(entries)
-    return entries
+        rows.append(AuditEntry(at=now, actor_id=actor_id(actor), kind=kind,
+                               object_type=object_type, object_id=filed.pk,
+                               object_label=label[:200],
+                               field=".".join(name for name in (part, field) if name),
+                               before=before, after=after))
+    return rows
 
 
 def changes_between(before: Mapping[str, Any], after: Mapping[str, Any]

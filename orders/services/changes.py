@@ -44,6 +44,7 @@ from django.db.models import F
 from django.utils.translation import gettext as _
 
 from inventory import api as inventory_api
+from oms.lib import audit as audit_log
 from oms.lib import outbox
 from oms.lib.actors import Actor
 from oms.lib.errors import ApplicationError, NotAllowed
@@ -103,6 +104,7 @@ def _apply(order: Order, plan: ChangePlan, *, actor: Actor) -> None:
         changed_fields += ["shipping_label", "shipping_net", "shipping_tax_rate", "total_net",
                            "total_tax", "total_gross", "discount_total"]
     order.save(update_fields=changed_fields)
+    _audit(order, plan, actor=actor)
     payment = adjust_payment(order=order, old_total=plan.before.gross,
                              new_total=plan.after.gross,
                              key=f"order:{order.pk}:change:{plan.version}", actor=actor)
@@ -123,6 +125,21 @@ def _apply(order: Order, plan: ChangePlan, *, actor: Actor) -> None:
                         data={"stock": "short", "changed": event.pk})
         else:
             _move_on(order, lines, actor=actor)
+
+
+def _audit(order: Order, plan: ChangePlan, *, actor: Actor) -> None:
+    """The change in the audit trail, in one INSERT: the order's fields and
+    totals, and each line's units (a new line from 0)."""
+    totals = ({"total_gross": (plan.before.gross, plan.after.gross)}
+              if plan.lines_changed else {})
+    rows = audit_log.build_entries(order, actor=actor, kind=audit_log.Kind.CHANGED,
+                                   changes={**plan.fields, **totals})
+    for p in plan.lines:
+        if p.line is not None and p.before != p.after:
+            rows += audit_log.build_entries(
+                p.line, on=order, object_label=f"{order.number} · {p.sku}", actor=actor,
+                kind=audit_log.Kind.CHANGED, changes={"quantity": (p.before, p.after)})
+    audit_log.save_entries(rows)
 
 
 def _write_lines(order: Order, plan: ChangePlan) -> None:

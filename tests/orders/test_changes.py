@@ -404,8 +404,29 @@ def test_a_change_takes_the_same_statements_for_two_lines_or_eight(warehouse):
         return len(queries)
 
     two, eight = statements(2), statements(8)
-    # 44 with savepoints, the event, the e-mail row and the payment lookup.
-    assert two == eight <= 44, (two, eight)
+    # 45 with savepoints, the event, the audit entries, the e-mail row and
+    # the payment lookup.
+    assert two == eight <= 45, (two, eight)
+
+
+def test_a_change_is_in_the_audit_trail_field_by_field_with_who_made_it(warehouse, django_user_model):
+    from oms.models import AuditEntry
+
+    clerk = django_user_model.objects.create_user("clerk-audit")
+    product = shelved_product(warehouse, 10)
+    order = reserved_order([(product, 3)])
+    line = order.lines.get()
+    data = {"lines": [{"line": line.pk, "quantity": 2}], "notes": "Call before delivery"}
+    version = preview_order_change(order_id=order.pk, data=OrderChange.parse(data),
+                                   actor=clerk).version
+    change_order(order_id=order.pk, actor=clerk,
+                 data=OrderChange.parse({**data, "version": version}))
+    rows = {entry.field: (entry.before, entry.after)
+            for entry in AuditEntry.objects.filter(object_type="orders.order",
+                                                   object_id=order.pk, actor=clerk)}
+    assert rows["orders.orderline.quantity"] == (3, 2)
+    assert rows["notes"][1] == "Call before delivery"
+    assert "total_gross" in rows
 
 
 def test_the_same_address_again_is_no_change_and_extra_snapshot_keys_stay(warehouse):
