@@ -128,3 +128,12 @@ def line_cancelled(order: Order, *, actor: Actor, line: OrderLine, quantity: int
     `reason`: as typed."""
     return _event(order, EventKind.LINE_CANCELLED, actor=actor, reason=reason, data={
         "line_id": line.pk, "sku": line.sku, "quantity": quantity})
+
+
+def return_changed(order: Order, *, actor: Actor, number: str, status: str, reason: str = "",
+                   data: dict | None = None) -> OrderEvent:
+    """A return of the order was opened or moved to `status` (a ReturnStatus);
+    `reason`: as typed (a refusal, a window override); `data`: the settlement's
+    facts (settlement, amount, currency, credit_note_number, exchange_order_number)."""
+    return _event(order, EventKind.RETURN, actor=actor, reason=reason,
+                  data={"number": number, "status": status, **(data or {})})

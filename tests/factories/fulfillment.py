@@ -84,3 +84,18 @@ def packed_order(lines: list[tuple[Product, int]] | None = None, *, warehouse=No
                              actor=actor)
     order.refresh_from_db()
     return order, shipment
+
+
+def shipped_order(lines: list[tuple[Product, int]] | None = None, *, warehouse=None,
+                  actor=None, tracking_number: str = "1ZRETURN0001", **kwargs
+                  ) -> tuple[Order, Shipment]:
+    """An order packed in one warehouse and handed to the carrier (shipped);
+    run it inside django_capture_on_commit_callbacks(execute=True) for its
+    invoice and e-mails."""
+    from fulfillment.inputs import Handover
+
+    order, shipment = packed_order(lines, warehouse=warehouse, actor=actor, **kwargs)
+    shipment = services.ship(shipment_id=shipment.pk, actor=actor, data=Handover(
+        carrier_service=CarrierServiceFactory(), tracking_number=tracking_number))
+    order.refresh_from_db()
+    return order, shipment
