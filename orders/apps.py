@@ -11,7 +11,7 @@ class OrdersConfig(AppConfig):
         # Registers the outbox handlers (customer e-mails, hold notices,
         # approval, background CSV imports).
         from oms.lib import search
-        from orders import emails, imports, payments, selectors  # noqa: F401
+        from orders import emails, imports, payments, return_documents, selectors  # noqa: F401
 
         search.register(search.Provider("orders", _("Orders"), "orders.view_order",
                                         selectors.search_hits, selectors.exact_hit, rank=10))

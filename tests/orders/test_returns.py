@@ -13,8 +13,10 @@ from django.db import connection
 from django.utils import timezone
 
 from oms.lib.errors import ApplicationError, NotAllowed
+from oms.models import OutboxMessage
 from orders.inputs import ReturnRequest
 from orders.models import EventKind, Return, ReturnStatus
+from orders.return_documents import send_return_instructions
 from orders.selectors import returnable_lines
 from orders.services import returns as return_services
 from tests.factories.fulfillment import shipped_order
@@ -159,3 +161,48 @@ def test_two_concurrent_returns_of_the_last_unit_one_wins():
     assert len(won) == 1 and len(lost) == 1, results
     assert "lines.0.quantity" in lost[0].field_errors
     assert returnable_lines(order_id=order.pk).lines[0].returned == 2
+
+
+def _pdf_text(content: bytes) -> str:
+    from io import BytesIO
+
+    from pypdf import PdfReader
+
+    return "\n".join(page.extract_text() for page in PdfReader(BytesIO(content)).pages)
+
+
+def test_approval_emails_the_instructions_and_the_rma_label_in_the_customers_language(
+        shipped, django_capture_on_commit_callbacks, mailoutbox):
+    customer = shipped.customer
+    customer.preferred_language = "de"
+    customer.save(update_fields=["preferred_language"])
+    ret = return_services.request_return(data=_request(shipped), actor=None)
+    mailoutbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        return_services.approve_return(return_id=ret.pk, actor=None)
+    # The outbox runs a handler at least once: a second run sends nothing.
+    message = OutboxMessage.objects.get(handler="orders.send_return_instructions")
+    send_return_instructions({"return_id": ret.pk, "outbox_message_id": message.pk})
+    assert len(mailoutbox) == 1
+    email = mailoutbox[0]
+    assert email.to == [customer.email]
+    assert shipped.number in email.subject
+    assert ret.number in email.body
+    (filename, content, mimetype), = email.attachments
+    assert filename == f"{ret.number}.pdf" and mimetype == "application/pdf"
+    text = _pdf_text(content)
+    line = shipped.lines.get()
+    assert ret.number in text and shipped.number in text and line.sku in text
+    assert "MAIN" in text or ret.warehouse.name in text
+    assert shipped.events.filter(kind=EventKind.EMAIL, reason="return_approved").count() == 1
+
+
+def test_refusal_emails_the_customer_the_reason(shipped, django_capture_on_commit_callbacks,
+                                                mailoutbox):
+    ret = return_services.request_return(data=_request(shipped), actor=None)
+    mailoutbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        return_services.refuse_return(return_id=ret.pk, actor=None,
+                                      data=return_services.ReturnDecision(reason="Used item"))
+    (email,) = mailoutbox
+    assert ret.number in email.body and "Used item" in email.body
