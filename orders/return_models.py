@@ -112,6 +112,11 @@ class Return(FSMModelMixin, models.Model):
         ordering = ["-created_at", "-id"]
         indexes = [models.Index(fields=["status", "-created_at"],
                                 name="orders_return_list_idx")]
+        permissions = [
+            ("decide_return", _("Can approve or refuse returns")),
+            ("receive_return", _("Can receive and inspect returned goods")),
+            ("settle_return", _("Can settle returns (refund, store credit, exchange)")),
+        ]
 
     def __str__(self) -> str:
         return self.number

@@ -181,42 +181,59 @@ def open_return_in_transit(*, order_id: int, lines: dict[int, int], tracking_num
         if Return.objects.filter(order=order, tracking_number=tracking_number,
                                  channel=ReturnChannel.CARRIER).exists():
             return None
-        data = ReturnRequest(order_id=order_id, channel=ReturnChannel.CARRIER, lines=tuple(
-            {"order_line_id": line_id, "quantity": quantity,
-             "reason": ReturnReason.RETURNED_TO_SENDER}  # type: ignore[misc]
-            for line_id, quantity in sorted(lines.items())))
+        # Units a customer's return already names are not counted twice.
+        returnable = {line.order_line_id: line.returnable
+                      for line in returnable_lines(order_id=order_id).lines}
+        wanted = {line_id: min(quantity, returnable.get(line_id, 0))
+                  for line_id, quantity in sorted(lines.items())}
+        if not any(wanted.values()):
+            return None
+        data = ReturnRequest.parse({
+            "order_id": order_id, "channel": ReturnChannel.CARRIER, "lines": [
+                {"order_line_id": line_id, "quantity": quantity,
+                 "reason": ReturnReason.RETURNED_TO_SENDER}
+                for line_id, quantity in wanted.items() if quantity]})
         return _open(order, data=data, actor=actor, status=ReturnStatus.IN_TRANSIT,
                      tracking_number=tracking_number)
 
 
-def receive_return(*, return_id: int, received: dict[int, int], actor: Actor) -> Return:
-    """The warehouse scanned the parcel in: `received` is the units per
-    return line id (at most its quantity; a missing line: none came). In the
-    caller's transaction (fulfillment's receiving)."""
+def scan_returned_units(*, return_id: int, sku: str, quantity: int, actor: Actor
+                        ) -> ReturnLine:
+    """The warehouse scanned `quantity` units of `sku` out of the parcel: they
+    count as received on the return's line for that SKU (never more than the
+    line's quantity). In the caller's transaction (fulfillment's receiving)."""
+    with transaction.atomic():
+        _order, ret = _lock_return(return_id)
+        if not ret.awaits_goods:
+            raise _refuse(ret, _("received"))
+        wanted = sku.strip().upper()
+        line = next((line for line in ret.lines.select_for_update().select_related("order_line")
+                     .order_by("pk") if line.order_line.sku.upper() == wanted
+                     and line.received_quantity < line.quantity), None)
+        if line is None:
+            msg = _("%(sku)s is not expected on return %(number)s (or all its units are "
+                    "in).") % {"sku": sku, "number": ret.number}
+            raise ApplicationError(msg, field_errors={"sku": [msg]})
+        if line.received_quantity + quantity > line.quantity:
+            msg = _("Only %(n)d more expected.") % {"n": line.quantity - line.received_quantity}
+            raise ApplicationError(msg, field_errors={"quantity": [msg]})
+        line.received_quantity += quantity
+        line.save(update_fields=["received_quantity"])
+    return line
+
+
+def complete_return_receipt(*, return_id: int, actor: Actor) -> Return:
+    """The parcel is unpacked: the return is received with what was scanned
+    (at least one unit) and waits for inspection."""
     with transaction.atomic():
         order, ret = _lock_return(return_id)
         if not can_proceed(ret.receive):
             raise _refuse(ret, _("received"))
-        lines = {line.pk: line for line in ret.lines.select_for_update().order_by("pk")}
-        errors: dict[str, list[str]] = {}
-        for line_id, quantity in received.items():
-            line = lines.get(line_id)
-            if line is None:
-                errors[f"lines.{line_id}"] = [_("This line is not on the return.")]
-            elif not 0 <= quantity <= line.quantity:
-                errors[f"lines.{line_id}"] = [_("Enter a number from 0 to %(n)d.")
-                                              % {"n": line.quantity}]
-        if not errors and not any(received.values()):
-            errors["lines"] = [_("Scan at least one unit.")]
-        if errors:
-            raise ApplicationError(_("The receipt has errors; nothing was saved."),
-                                   field_errors=errors)
-        for line_id, quantity in received.items():
-            line = lines[line_id]
-            line.received_quantity = quantity
-            line.save(update_fields=["received_quantity"])
+        units = sum(line.received_quantity for line in ret.lines.all())
+        if not units:
+            raise ApplicationError(_("Scan at least one unit first."), code="nothing_scanned")
         _move(order, ret, "receive", actor=actor, refused_as=_("received"),
-              data={"units": sum(received.values())})
+              data={"units": units})
     return ret
 
 
@@ -301,5 +318,6 @@ def lock_return(*, return_id: int) -> tuple[Order, Return]:
 
 
 __all__ = ["Inspection", "ReturnDecision", "approve_return", "inspect_return", "lock_return",
-           "open_return_in_transit", "receive_return", "refuse_return", "request_return",
+           "complete_return_receipt", "open_return_in_transit", "refuse_return",
+           "scan_returned_units", "request_return",
            "settle_return"]
