@@ -30,9 +30,11 @@ from oms.lib.actors import Actor, actor_id
 from oms.lib.errors import ApplicationError, NotAllowed
 from oms.lib.validation import Input, LongText
 from orders import events
-from orders.inputs import MAX_RETURN_TEXT, ReturnRequest
+from orders.inputs import MAX_RETURN_TEXT, PlaceOrder, ReturnRequest
 from orders.models import (
+    Channel,
     Order,
+    OrderLine,
     Return,
     ReturnChannel,
     ReturnLine,
@@ -42,6 +44,8 @@ from orders.models import (
 )
 from orders.selectors import returnable_lines
 from orders.services._common import EMAIL_HANDLER, lock_order
+from orders.services.placement import place_order
+from orders.services.transitions import approve_order
 
 RMA_LABEL_HANDLER = "orders.send_return_instructions"
 STAFF_CHANNELS = {ReturnChannel.PHONE, ReturnChannel.EMAIL, ReturnChannel.STORE}
@@ -317,7 +321,34 @@ def lock_return(*, return_id: int) -> tuple[Order, Return]:
     return _lock_return(return_id)
 
 
-__all__ = ["Inspection", "ReturnDecision", "approve_return", "inspect_return", "lock_return",
-           "complete_return_receipt", "open_return_in_transit", "refuse_return",
-           "scan_returned_units", "request_return",
-           "settle_return"]
+def returned_units(ret: Return) -> list[tuple[OrderLine, int]]:
+    """The order lines and how many of their units came back (inspected)."""
+    return [(line.order_line, line.inspected_quantity)
+            for line in ret.lines.select_related("order_line").order_by("pk")
+            if line.inspected_quantity]
+
+
+def place_replacement_order(*, return_id: int, actor: Actor) -> Order:
+    """An exchange: a new order for the same customer and address with the
+    returned units again, at no charge (every line 100 % off), reserved at
+    once. In the caller's transaction (billing's settlement); the system
+    approves it, as no payment is due."""
+    with transaction.atomic():
+        order, ret = _lock_return(return_id)
+        if not ret.awaits_settlement:
+            raise _refuse(ret, _("settled"))
+        units = returned_units(ret)
+        channel = ret.channel if ret.channel in {c.value for c in Channel} else Channel.PHONE
+        data = PlaceOrder.parse({
+            "customer": order.customer_id, "channel": channel, "currency": order.currency,
+            "shipping_address": order.shipping_address,
+            "billing_address": order.billing_address,
+            "lines": [{"sku": line.sku, "quantity": quantity, "discount": "100%"}
+                      for line, quantity in units],
+            "notes": _("Replacement for return %(number)s of order %(order)s.")
+            % {"number": ret.number, "order": order.number}})
+        replacement = place_order(data, actor=actor)
+        approve_order(order_id=replacement.pk, actor=None, reason=_(
+            "Replacement for return %(number)s: nothing to pay.") % {"number": ret.number})
+        replacement.refresh_from_db()
+    return replacement
