@@ -609,5 +609,16 @@ def return_detail(*, return_id: int) -> Return:
 
 
 def order_returns(*, order_id: int) -> list[Return]:
-    return list(Return.objects.filter(order_id=order_id).prefetch_related("lines")
+    """The order's returns, newest first, each with `units` (on its lines)."""
+    return list(Return.objects.filter(order_id=order_id).annotate(units=Sum("lines__quantity"))
                 .order_by("-created_at", "-id"))
+
+
+def returns_for_warehouse(*, limit: int = 200) -> list[Return]:
+    """Returns the warehouse has work on: goods on their way (approved, or
+    brought back by the carrier) and received goods waiting for inspection,
+    oldest first, each with `units`."""
+    return list(Return.objects.filter(status__in=[
+        ReturnStatus.APPROVED, ReturnStatus.IN_TRANSIT, ReturnStatus.RECEIVED])
+        .select_related("order", "order__customer", "warehouse")
+        .annotate(units=Sum("lines__quantity")).order_by("created_at", "id")[:limit])

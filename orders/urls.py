@@ -1,6 +1,6 @@
 from django.urls import path
 
-from orders import price_list_views, views
+from orders import price_list_views, return_views, views
 
 app_name = "orders"
 
@@ -16,6 +16,12 @@ urlpatterns = [
     path("<int:pk>/cancel/", views.cancel, name="cancel"),
     path("<int:pk>/note/", views.note, name="note"),
     path("<int:pk>/lines/<int:line_id>/cancel-rest/", views.cancel_rest, name="cancel_rest"),
+    path("<int:pk>/returns/new/", return_views.start_return, name="start_return"),
+    path("returns/", return_views.return_list, name="returns"),
+    path("returns/<int:pk>/", return_views.return_detail, name="return_detail"),
+    path("returns/<int:pk>/approve/", return_views.approve, name="approve_return"),
+    path("returns/<int:pk>/refuse/", return_views.refuse, name="refuse_return"),
+    path("returns/<int:pk>/label.pdf", return_views.label_pdf, name="return_label"),
     # Capture: order entry (htmx partials) and the CSV import.
     path("entry/", views.entry, name="entry"),
     path("entry/customers/", views.customer_search, name="entry_customer_search"),
