@@ -312,10 +312,10 @@ def settle_return(request: AuthenticatedRequest, pk: int) -> HttpResponse:
         data = return_settlement.ReturnSettlementInput(request.POST.get("settlement", ""))
         ret = return_settlement.settle_return(return_id=pk, data=data, actor=request.user)
     except ApplicationError as exc:
+        if exc.status == 404:
+            raise Http404(exc.message) from None
         details = [m for messages_ in exc.field_errors.values() for m in messages_]
         messages.error(request, " ".join([exc.message, *details]) if details else exc.message)
-        if exc.status == 404:
-            return render(request, "404.html", status=404)
         return redirect("orders:return_detail", pk)
     messages.success(request, _("Return %(number)s settled: %(how)s.")
                      % {"number": ret.number, "how": ret.get_settlement_display()})
