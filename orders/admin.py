@@ -266,3 +266,13 @@ class ReturnAdmin(ReadOnlyAdmin):
 
     def has_decide_permission(self, request):
         return request.user.has_perm("orders.decide_return")
+
+
+@admin.register(ReturnLine)
+class ReturnLineAdmin(ReadOnlyAdmin):
+    list_display = ["ret", "order_line", "quantity", "reason", "received_quantity",
+                    "restocked_quantity", "scrapped_quantity", "to_supplier_quantity"]
+    list_filter = ["reason"]
+    search_fields = ["ret__number", "order_line__sku", "ret__order__number"]
+    list_select_related = ["ret", "order_line"]
+    show_full_result_count = False

@@ -7,6 +7,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
+from django.db.models import F
 
 from billing.models import CreditNote, CustomerCredit, Invoice, Payment, PaymentTransaction
 from billing.providers import get_provider
@@ -139,3 +140,34 @@ def test_settling_twice_or_too_early_is_refused(card_order):
         settlement.ReturnSettlementInput("cash")
     assert "settlement" in bad.value.field_errors
     assert CreditNote.objects.count() == 1
+
+
+def test_a_refund_on_an_unpaid_invoice_lowers_what_is_due_and_pays_nothing_back(
+        django_capture_on_commit_callbacks):
+    product = stocked_product(20, unit_price=Decimal("10.00"), tax_rate=Decimal("20.00"))
+    order = reserved_order(on_terms=True, lines=[(product, 2)])
+    with django_capture_on_commit_callbacks(execute=True):
+        ship_reserved(order, Warehouse.objects.get(code="MAIN"))
+    invoice = Invoice.objects.get(order=order)
+    assert invoice.outstanding == Decimal("24.00")
+    ret = _inspected(order)
+    with django_capture_on_commit_callbacks(execute=True):
+        settlement.settle_return(return_id=ret.pk, actor=None,
+                                 data=settlement.ReturnSettlementInput(Settlement.REFUND))
+    invoice.refresh_from_db()
+    assert invoice.outstanding == Decimal("12.00")
+    assert not OutboxMessage.objects.filter(handler=settlement.REFUND_HANDLER).exists()
+    assert not CustomerCredit.objects.filter(customer=order.customer).exists()
+
+
+def test_a_refund_without_a_captured_payment_is_refused_and_issues_nothing(card_order):
+    ret = _inspected(card_order)
+    Payment.objects.filter(order=card_order).update(refunded_amount=F("captured_amount"),
+                                                    status="refunded")
+    with pytest.raises(ApplicationError) as refused:
+        settlement.settle_return(return_id=ret.pk, actor=None,
+                                 data=settlement.ReturnSettlementInput(Settlement.REFUND))
+    assert refused.value.code == "no_payment"
+    assert not CreditNote.objects.exists()
+    ret.refresh_from_db()
+    assert ret.status == ReturnStatus.INSPECTED

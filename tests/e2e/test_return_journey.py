@@ -5,6 +5,7 @@ it, accounting refunds it and sees the credit note."""
 from __future__ import annotations
 
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from django.core import mail
@@ -20,6 +21,13 @@ from tests.factories.orders import stocked_product
 from tests.inventory.test_ledger import assert_ledger_holds
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+SCREENSHOTS = Path(__file__).resolve().parents[2] / ".data" / "screenshots"
+
+
+def _shot(page: Page, name: str) -> None:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
 
 
 def _switch_user(page: Page, live_server, username: str) -> None:
@@ -48,11 +56,11 @@ def test_a_unit_comes_back_is_restocked_and_refunded(page: Page, live_server, ma
     page.get_by_label("Units of MUG-RED to return").fill("1")
     page.get_by_label("Reason", exact=True).select_option("damaged")
     page.get_by_label("The customer asked by").select_option("phone")
-    page.screenshot(path="/tmp/returns-start.png", full_page=True)
+    _shot(page, "returns-start")
     page.get_by_role("button", name="Open the return").click()
     ret = Return.objects.get()
     expect(page.get_by_role("heading", name=f"Return {ret.number}")).to_contain_text("Requested")
-    page.screenshot(path="/tmp/returns-detail-requested.png", full_page=True)
+    _shot(page, "returns-detail-requested")
     page.get_by_role("button", name="Approve and send the label").click()
     expect(page.locator("#return-panel .flash.success")).to_contain_text("Return approved")
     expect(page.get_by_role("heading", name=f"Return {ret.number}")).to_contain_text("Approved")
@@ -61,23 +69,23 @@ def test_a_unit_comes_back_is_restocked_and_refunded(page: Page, live_server, ma
     assert any(ret.number in m.body and m.attachments for m in mail.outbox)
     page.goto(f"{live_server.url}/orders/returns/")
     expect(page.get_by_role("link", name=ret.number)).to_be_visible()
-    page.screenshot(path="/tmp/returns-list.png", full_page=True)
+    _shot(page, "returns-list")
 
     # The warehouse scans the parcel in and restocks the unit.
     _switch_user(page, live_server, "goodsin")
     page.get_by_role("navigation", name="Main navigation").get_by_role(
         "link", name="Returns to receive").click()
-    page.screenshot(path="/tmp/returns-warehouse-list.png", full_page=True)
+    _shot(page, "returns-warehouse-list")
     page.get_by_role("link", name=ret.number).click()
     page.get_by_label("Scan or type SKU").fill("MUG-RED")
     page.get_by_label("Scan or type SKU").press("Enter")
     expect(page.locator("#return-receive-panel .flash.success")).to_contain_text(
         "1 x MUG-RED received.")
-    page.screenshot(path="/tmp/returns-receive.png", full_page=True)
+    _shot(page, "returns-receive")
     page.get_by_role("button", name="Everything is scanned: finish receiving").click()
     expect(page.get_by_role("heading", name=f"Inspect {ret.number}")).to_be_visible()
     page.get_by_role("spinbutton", name="Restock").fill("1")
-    page.screenshot(path="/tmp/returns-inspect.png", full_page=True)
+    _shot(page, "returns-inspect")
     page.get_by_role("button", name="Save inspection").click()
     expect(page.get_by_text("Return inspected: accounting settles it now.")).to_be_visible()
     assert StockLevel.objects.get(product=product, warehouse=warehouse).on_hand == 9
@@ -87,14 +95,15 @@ def test_a_unit_comes_back_is_restocked_and_refunded(page: Page, live_server, ma
     _switch_user(page, live_server, "accounts")
     page.goto(f"{live_server.url}/orders/returns/{ret.pk}/")
     page.get_by_label("Refund (credit note)").check()
-    page.screenshot(path="/tmp/returns-detail-settle.png", full_page=True)
+    _shot(page, "returns-detail-settle")
     page.get_by_role("button", name="Settle").click()
     expect(page.get_by_text(f"Return {ret.number} settled")).to_be_visible()
     note = CreditNote.objects.get()
     expect(page.locator("[data-credit-note]")).to_have_text(note.number)
     expect(page.get_by_role("heading", name=f"Return {ret.number}")).to_contain_text("Closed")
-    page.screenshot(path="/tmp/returns-detail-closed.png", full_page=True)
-    pdf = page.request.get(live_server.url + page.locator("[data-credit-note]").get_attribute("href"))
+    _shot(page, "returns-detail-closed")
+    href = page.locator("[data-credit-note]").get_attribute("href")
+    pdf = page.request.get(f"{live_server.url}{href}")
     assert pdf.ok and pdf.body().startswith(b"%PDF")
     ret.refresh_from_db()
     assert ret.status == ReturnStatus.CLOSED and note.total_gross == Decimal("12.00")
@@ -102,4 +111,4 @@ def test_a_unit_comes_back_is_restocked_and_refunded(page: Page, live_server, ma
     page.goto(f"{live_server.url}/orders/{order.pk}/")
     expect(page.locator("#returns-title")).to_be_visible()
     expect(page.locator(".timeline")).to_contain_text(f"Return {ret.number}: Closed.")
-    page.screenshot(path="/tmp/returns-order-page.png", full_page=True)
+    _shot(page, "returns-order-page")
