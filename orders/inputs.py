@@ -307,3 +307,10 @@ class ReturnRequest(Input):
     note: Annotated[str, LongText(MAX_RETURN_TEXT)] = ""
 
     error_message = gettext_lazy("The return has errors; nothing was saved.")
+
+
+class ReturnDecision(Input):
+    """Why customer service refuses a return (the customer reads it)."""
+
+    reason: Annotated[str, LongText(MAX_RETURN_TEXT, required=True)]
+    error_message = gettext_lazy("Please give a reason.")

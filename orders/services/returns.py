@@ -16,21 +16,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Annotated, Any
+from typing import Any
 
 from django.conf import settings
 from django.db import transaction
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django_fsm import can_proceed
 
 from inventory import api as inventory_api
 from oms.lib import outbox
 from oms.lib.actors import Actor, actor_id
 from oms.lib.errors import ApplicationError, NotAllowed
-from oms.lib.validation import Input, LongText
 from orders import events
-from orders.inputs import MAX_RETURN_TEXT, PlaceOrder, ReturnRequest
+from orders.inputs import PlaceOrder, ReturnDecision, ReturnRequest
 from orders.models import (
     Channel,
     Order,
@@ -49,13 +47,6 @@ from orders.services.transitions import approve_order
 
 RMA_LABEL_HANDLER = "orders.send_return_instructions"
 STAFF_CHANNELS = {ReturnChannel.PHONE, ReturnChannel.EMAIL, ReturnChannel.STORE}
-
-
-class ReturnDecision(Input):
-    """Why a return is refused."""
-
-    reason: Annotated[str, LongText(MAX_RETURN_TEXT, required=True)]
-    error_message = gettext_lazy("Please give a reason.")
 
 
 class ReturnNotFound(ApplicationError):
