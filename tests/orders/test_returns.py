@@ -174,7 +174,7 @@ def _pdf_text(content: bytes) -> str:
 def test_approval_emails_the_instructions_and_the_rma_label_in_the_customers_language(
         shipped, django_capture_on_commit_callbacks, mailoutbox):
     customer = shipped.customer
-    customer.preferred_language = "de"
+    customer.preferred_language = "fr"
     customer.save(update_fields=["preferred_language"])
     ret = return_services.request_return(data=_request(shipped), actor=None)
     mailoutbox.clear()
@@ -187,12 +187,13 @@ def test_approval_emails_the_instructions_and_the_rma_label_in_the_customers_lan
     email = mailoutbox[0]
     assert email.to == [customer.email]
     assert shipped.number in email.subject
-    assert ret.number in email.body
+    assert ret.number in email.body and email.body.startswith("Bonjour")
     (filename, content, mimetype), = email.attachments
     assert filename == f"{ret.number}.pdf" and mimetype == "application/pdf"
     text = _pdf_text(content)
     line = shipped.lines.get()
     assert ret.number in text and shipped.number in text and line.sku in text
+    assert f"Commande {shipped.number}" in text  # the label in the customer's language
     assert "MAIN" in text or ret.warehouse.name in text
     assert shipped.events.filter(kind=EventKind.EMAIL, reason="return_approved").count() == 1
 
@@ -205,4 +206,4 @@ def test_refusal_emails_the_customer_the_reason(shipped, django_capture_on_commi
         return_services.refuse_return(return_id=ret.pk, actor=None,
                                       data=return_services.ReturnDecision(reason="Used item"))
     (email,) = mailoutbox
-    assert ret.number in email.body and "Used item" in email.body
+    assert ret.number in email.body and email.body.startswith("Bonjour") and "Used item" in email.body
