@@ -16,6 +16,7 @@ from decimal import Decimal
 from django.db.models import Q
 from django.utils.translation import gettext as _
 
+from oms.lib import reference_cache
 from oms.lib.money import ZERO
 from orders.models import ShippingRate
 from orders.taxes import shipping_rate
@@ -42,14 +43,23 @@ def charge_tax_rate(goods: list[PricedLine]) -> Decimal:
     return shipping_rate((line.tax_rate, line.net) for line in goods)
 
 
+SHIPPING_RATES_TABLE = "shipping_rates"
+
+
+def _rates(*, currency: str, country: str) -> list[ShippingRate]:
+    """The rows for `country` and for every other country, in `currency`,
+    kept in the process for a while (`oms.lib.reference_cache`)."""
+    return reference_cache.cached(SHIPPING_RATES_TABLE, (currency, country), lambda: list(
+        ShippingRate.objects.filter(Q(country=country) | Q(country=""), currency=currency)))
+
+
 def shipping_charge(*, currency: str, country: str, weight_kg: Decimal,
                     goods: list[PricedLine]) -> Charge:
     """The charge for goods of `weight_kg` to `country`: the lightest band
     that takes the weight, from the rows for that country, else the
     rows for every other country."""
-    rows = list(ShippingRate.objects.filter(
-        Q(country=country.upper()) | Q(country=""), currency=currency)
-        .filter(Q(max_weight_kg__isnull=True) | Q(max_weight_kg__gte=weight_kg)))
+    rows = [row for row in _rates(currency=currency, country=country.upper())
+            if row.max_weight_kg is None or row.max_weight_kg >= weight_kg]
     specific = [row for row in rows if row.country] or rows
     if not specific:
         return NO_CHARGE

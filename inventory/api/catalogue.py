@@ -9,6 +9,7 @@ from django.db.models.expressions import RawSQL
 
 from inventory.api.types import ProductInfo, WarehouseAvailability
 from inventory.models import Product, StockLevel, VatRate
+from oms.lib import reference_cache
 
 
 def availability(*, product_ids: list[int]) -> dict[int, list[WarehouseAvailability]]:
@@ -49,6 +50,11 @@ def products_by_sku(*, skus: list[str]) -> dict[str, ProductInfo]:
     }
 
 
+VAT_RATES_TABLE = "vat_rates"
+
+
 def vat_rates(*, country: str) -> dict[str, Decimal]:
-    """The VAT rate per tax category of one country (empty outside the table)."""
-    return dict(VatRate.objects.filter(country=country).values_list("category", "rate"))
+    """The VAT rate per tax category of one country (empty outside the
+    table), kept in the process for a while (`oms.lib.reference_cache`)."""
+    return dict(reference_cache.cached(VAT_RATES_TABLE, country, lambda: dict(
+        VatRate.objects.filter(country=country).values_list("category", "rate"))))

@@ -43,6 +43,12 @@ def test_a_placement_writes_each_row_once_and_holds_stock_only_at_the_end():
                              "lines": [LineInput(p.sku, 2) for p in products],
                              "channel": "web", "currency": "EUR",
                              "shipping_address": address_data()})
+    # The process's first placement reads the VAT and shipping rate tables;
+    # the next ones find them in the reference cache.
+    place_order(PlaceOrder.parse({"customer": CustomerFactory(),
+                                  "lines": [LineInput(stocked_product(10).sku, 1)],
+                                  "channel": "web", "currency": "EUR",
+                                  "shipping_address": address_data()}), actor=None)
     with CaptureQueriesContext(connection) as ctx:
         order = place_order(data, actor=None)
 
@@ -58,9 +64,10 @@ def test_a_placement_writes_each_row_once_and_holds_stock_only_at_the_end():
     lock = next(i for i, s in enumerate(sql) if "FOR UPDATE OF s" in s)
     assert labels[lock + 1:] == ["INSERT inventory_reservation", "UPDATE inventory_stocklevel",
                                  "INSERT orders_orderevent", "COMMIT"]
-    # 12, one SELECT of the shipping rate table, the price lookup (one
-    # SELECT for all lines, before BEGIN) and the VAT rates of the country.
-    assert len(sql) <= 15, "\n".join(labels)
+    # 12, and the price lookup (one SELECT for all lines, before BEGIN); the
+    # VAT and shipping rates come from the reference cache.
+    assert not [s for s in sql if "inventory_vatrate" in s or "orders_shippingrate" in s]
+    assert len(sql) <= 13, "\n".join(labels)
 
     order.refresh_from_db()
     assert order.status == OrderStatus.PLACED and order.hold_expires_at is not None
@@ -96,3 +103,31 @@ def test_with_an_approver_the_approval_is_one_more_outbox_insert_before_commit(
                                  "COMMIT"]
     assert len(sql) <= 16, "\n".join(labels)  # as above, and the approval
     assert len(approver_calls) == 1
+
+
+def test_an_edited_vat_or_shipping_rate_applies_to_the_next_placement_at_once(settings):
+    from decimal import Decimal
+
+    from inventory.models import VatRate
+    from orders.models import ShippingRate
+
+    # A consumer in Belgium past the distance-selling threshold pays the
+    # Belgian rate, read from the table (and then from the reference cache).
+    settings.VAT_DISTANCE_SELLING_THRESHOLD_PASSED = True
+    belgium = address_data(country="BE", postal_code="1000", city="Bruxelles")
+
+    def place():
+        return place_order(PlaceOrder.parse({
+            "customer": CustomerFactory(), "lines": [LineInput(stocked_product(10).sku, 1)],
+            "channel": "web", "currency": "EUR", "shipping_address": belgium}), actor=None)
+
+    rate, _created = VatRate.objects.update_or_create(
+        country="BE", category="standard", defaults={"rate": Decimal("21.00")})
+    first = place()
+    assert first.lines.get().tax_rate == Decimal("21.00") and first.shipping_net == 0
+    rate.rate = Decimal("22.00")
+    rate.save()
+    ShippingRate.objects.create(currency="EUR", price=Decimal("6.90"), label="Parcel")
+    second = place()
+    assert second.lines.get().tax_rate == Decimal("22.00")
+    assert second.shipping_net == Decimal("6.90")
