@@ -64,16 +64,19 @@ def parse_discount(value: Any) -> Discount | None:
     if isinstance(value, Discount):
         return value
     if isinstance(value, bool) or not isinstance(value, str | int | Decimal):
+        # xgettext:no-python-format
         raise ValueError(_("Enter a percentage such as 10% or an amount such as 5.00."))
     text = str(value)
     if text.strip().startswith("-"):
         raise ValueError(_("A discount cannot be negative."))
     match = _DISCOUNT.match(text)
     if not match:
+        # xgettext:no-python-format
         raise ValueError(_("Enter a percentage such as 10% or an amount such as 5.00."))
     try:
         number = Decimal(match.group(1).replace(",", "."))
     except InvalidOperation:  # pragma: no cover - the pattern admits only numbers
+        # xgettext:no-python-format
         raise ValueError(_("Enter a percentage such as 10% or an amount such as 5.00.")) \
             from None
     if match.group(2):

@@ -53,6 +53,7 @@ class EntryForm(forms.Form):
                             widget=forms.Textarea(attrs={"rows": 2}))
     discount = forms.CharField(
         label=gettext_lazy("Order discount"), required=False, max_length=20,
+        # xgettext:no-python-format
         help_text=gettext_lazy("10% or an amount net of tax, after the line discounts."))
     discount_code = forms.CharField(label=gettext_lazy("Discount code"), required=False,
                                     max_length=40)
