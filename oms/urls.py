@@ -8,6 +8,7 @@ from oms import views
 from oms.api import build_urls
 from oms.lib.auth import public
 from orders.api_v1 import router as orders_api_router
+from orders.customer_views import order_page
 
 handler500 = "oms.lib.errors.server_error"
 
@@ -28,6 +29,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", build_urls(("", orders_api_router), ("", inventory_api_router),
                                  ("", fulfillment_api_router))),
+    path("o/<str:token>/", order_page, name="customer_order_page"),
     path("customers/", include("customers.urls")),
     path("inventory/", include("inventory.urls")),
     path("orders/", include("orders.urls")),
