@@ -8,7 +8,6 @@ from oms import views
 from oms.api import build_urls
 from oms.lib.auth import public
 from orders.api_v1 import router as orders_api_router
-from orders.customer_views import order_page
 
 handler500 = "oms.lib.errors.server_error"
 
@@ -29,7 +28,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", build_urls(("", orders_api_router), ("", inventory_api_router),
                                  ("", fulfillment_api_router))),
-    path("o/<str:token>/", order_page, name="customer_order_page"),
+    path("o/", include("orders.customer_urls")),
     path("customers/", include("customers.urls")),
     path("inventory/", include("inventory.urls")),
     path("orders/", include("orders.urls")),

@@ -277,7 +277,7 @@ class OrderLinkAdmin(ReadOnlyAdmin):
 
     @admin.action(description=_("Revoke the link (the next e-mail carries a new one)"),
                   permissions=["view"])
-    def revoke(self, request, queryset) -> None:  # type: ignore[no-untyped-def]
+    def revoke(self, request, queryset) -> None:
         run_action(self, request, queryset,
                    lambda link: revoke_order_links(order_id=link.order_id, actor=request.user),
                    lambda n: ngettext("%(n)d link revoked.", "%(n)d links revoked.", n) % {"n": n})

@@ -32,7 +32,8 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def _live_link(order_id: int) -> OrderLink | None:
+def live_link(order_id: int) -> OrderLink | None:
+    """The order's link the next e-mail carries, if it has one."""
     return (OrderLink.objects.filter(order_id=order_id, revoked_at__isnull=True,
                                      expires_at__gt=timezone.now()).first())
 
@@ -40,7 +41,7 @@ def _live_link(order_id: int) -> OrderLink | None:
 def live_link_token(order: Order) -> str:
     """The token of the order's live link, making one when there is none
     (the first e-mail, or after expiry or revocation)."""
-    link = _live_link(order.pk)
+    link = live_link(order.pk)
     if link is None:
         now = timezone.now()
         salt = secrets.token_urlsafe(32)
@@ -54,7 +55,7 @@ def live_link_token(order: Order) -> str:
                     created_at=now,
                     expires_at=now + timedelta(days=settings.ORDER_LINK_MAX_AGE_DAYS))
         except IntegrityError:  # made by a concurrent e-mail: use that one
-            link = _live_link(order.pk)
+            link = live_link(order.pk)
             if link is None:
                 raise
     return _token_of(link.salt)
