@@ -15,8 +15,9 @@ from django.views.decorators.http import require_GET, require_POST
 
 from oms.api import count_in_window
 from oms.lib.auth import AuthenticatedRequest, client_ip, permission_required, public
+from orders.customer_documents import document_content, documents_of
 from orders.links import order_for_token, revoke_order_links
-from orders.models import EventKind, OrderStatus
+from orders.models import EventKind, Order, OrderStatus
 
 # What the customer sees of the timeline: no notes, no e-mails, no internal reasons.
 _CUSTOMER_EVENTS = (EventKind.STATUS_CHANGED,)
@@ -26,10 +27,8 @@ def _not_found(request: HttpRequest) -> HttpResponse:
     return render(request, "orders/customer/not_found.html", status=404)
 
 
-@public
-@never_cache
-@require_GET
-def order_page(request: HttpRequest, token: str) -> HttpResponse:
+def _order_or_none(request: HttpRequest, token: str) -> Order | HttpResponse:
+    """The token's order, or the 429 / 404 answer."""
     retry_after = count_in_window(f"order-page:{client_ip(request) or '-'}",
                                   settings.ORDER_PAGE_RATE_LIMIT_PER_MINUTE)
     if retry_after:
@@ -37,8 +36,36 @@ def order_page(request: HttpRequest, token: str) -> HttpResponse:
         response["Retry-After"] = str(retry_after)
         return response
     order = order_for_token(token)
-    if order is None:
+    return order if order is not None else _not_found(request)
+
+
+@public
+@never_cache
+@require_GET
+def document(request: HttpRequest, token: str, kind: str, pk: int) -> HttpResponse:
+    """One of the order's invoices or credit notes as PDF; another order's
+    document answers the same 404 as a bad token."""
+    order = _order_or_none(request, token)
+    if isinstance(order, HttpResponse):
+        return order
+    content = document_content(order, kind, pk)
+    if content is None:
         return _not_found(request)
+    name = next((doc.filename for doc in documents_of(order)
+                 if doc.kind == kind and doc.pk == pk), "document.pdf")
+    response = HttpResponse(content, content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    response["X-Robots-Tag"] = "noindex"
+    return response
+
+
+@public
+@never_cache
+@require_GET
+def order_page(request: HttpRequest, token: str) -> HttpResponse:
+    order = _order_or_none(request, token)
+    if isinstance(order, HttpResponse):
+        return order
     customer = order.customer
     with translation.override(customer.preferred_language or settings.LANGUAGE_CODE), \
             timezone.override(customer.zone):
@@ -48,7 +75,7 @@ def order_page(request: HttpRequest, token: str) -> HttpResponse:
                   .exclude(to_status="").order_by("created_at", "id")]
         response = render(request, "orders/customer/page.html", {
             "order": order, "customer": customer, "lines": order.lines.all(),
-            "events": events,
+            "events": events, "documents": documents_of(order), "token": token,
         })
     response["X-Robots-Tag"] = "noindex"
     response["Referrer-Policy"] = "no-referrer"

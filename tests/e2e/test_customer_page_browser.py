@@ -12,6 +12,8 @@ from playwright.sync_api import Page, expect
 from tests.conftest import PASSWORD
 from tests.factories.orders import make_order
 
+SHOTS = "/tmp/custpage-"  # noqa: S108  screenshots to look at
+
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
@@ -25,7 +27,7 @@ def test_customer_follows_the_email_link_and_staff_revokes_it(page: Page, live_s
     page.goto(url)
     expect(page.get_by_role("heading", name=f"Order {order.number}")).to_be_visible()
     expect(page.locator("tbody")).to_contain_text(order.lines.get().name)
-    page.screenshot(path="/tmp/custpage-order-page.png", full_page=True)
+    page.screenshot(path=SHOTS + "order-page.png", full_page=True)
 
     staff = make_user("Sales")
     staff_page = page.context.new_page()
@@ -34,11 +36,11 @@ def test_customer_follows_the_email_link_and_staff_revokes_it(page: Page, live_s
     staff_page.get_by_label("Password").fill(PASSWORD)
     staff_page.get_by_role("button", name="Log in").click()
     staff_page.goto(f"{live_server.url}/orders/{order.pk}/")
-    staff_page.screenshot(path="/tmp/custpage-staff-order.png", full_page=True)
+    staff_page.screenshot(path=SHOTS + "staff-order.png", full_page=True)
     staff_page.get_by_role("button", name="Revoke the customer's link").click()
     expect(staff_page.get_by_text("The customer's link was revoked")).to_be_visible()
 
     response = page.goto(url)
     assert response is not None and response.status == 404
     expect(page.get_by_role("heading", name="Page not found")).to_be_visible()
-    page.screenshot(path="/tmp/custpage-not-found.png", full_page=True)
+    page.screenshot(path=SHOTS + "not-found.png", full_page=True)
