@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from django.core import mail
 from django.core.cache import caches
 from playwright.sync_api import Page, expect
 
@@ -44,3 +45,28 @@ def test_customer_follows_the_email_link_and_staff_revokes_it(page: Page, live_s
     assert response is not None and response.status == 404
     expect(page.get_by_role("heading", name="Page not found")).to_be_visible()
     page.screenshot(path=SHOTS + "not-found.png", full_page=True)
+
+
+def test_customer_downloads_the_invoice_from_the_page(page: Page, live_server, settings,
+                                                      django_capture_on_commit_callbacks):
+    from billing.models import Invoice
+    from tests.billing.invoicing_support import reserved_order, ship, terms_customer
+
+    caches["shared"].clear()
+    settings.SITE_URL = live_server.url
+    order = reserved_order(customer=terms_customer())
+    with django_capture_on_commit_callbacks(execute=True):
+        ship(order)
+    invoice = Invoice.objects.get(order=order)
+    invoice_mail = next(m for m in mail.outbox if invoice.number in m.subject
+                        or any(a[0] == f"{invoice.number}.pdf" for a in m.attachments))
+    url = re.search(r"Follow your order: (\S+)", invoice_mail.body).group(1)
+    page.set_viewport_size({"width": 1000, "height": 800})
+    page.goto(url)
+    page.screenshot(path=SHOTS + "order-page-invoiced.png", full_page=True)
+    with page.expect_download() as download_info:
+        page.get_by_role("link", name=f"Invoice {invoice.number}").click()
+    download = download_info.value
+    assert download.suggested_filename == f"{invoice.number}.pdf"
+    with open(download.path(), "rb") as handle:
+        assert handle.read(5) == b"%PDF-"
