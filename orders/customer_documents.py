@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 
 from orders.models import Order
 
@@ -40,3 +41,28 @@ def documents_of(order: Order) -> list[CustomerDocument]:
 def document_content(order: Order, kind: str, pk: int) -> bytes | None:
     source = _SOURCES.get(kind)
     return source.content(order, pk) if source else None
+
+
+@dataclass(frozen=True)
+class CustomerShipment:
+    """A parcel of the order as the customer sees it."""
+
+    number: str
+    status: str  # in words, the active language
+    carrier: str
+    tracking_number: str
+    tracking_url: str
+    shipped_at: datetime | None
+    delivered_at: datetime | None
+
+
+_SHIPMENTS: list[Callable[[Order], list[CustomerShipment]]] = []
+
+
+def register_shipments(listing: Callable[[Order], list[CustomerShipment]]) -> None:
+    """Filled by fulfillment: the order's parcels that left the warehouse."""
+    _SHIPMENTS.append(listing)
+
+
+def shipments_of(order: Order) -> list[CustomerShipment]:
+    return [shipment for listing in _SHIPMENTS for shipment in listing(order)]

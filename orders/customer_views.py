@@ -15,7 +15,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from oms.api import count_in_window
 from oms.lib.auth import AuthenticatedRequest, client_ip, permission_required, public
-from orders.customer_documents import document_content, documents_of
+from orders.customer_documents import document_content, documents_of, shipments_of
 from orders.links import order_for_token, revoke_order_links
 from orders.models import EventKind, Order, OrderStatus
 
@@ -76,6 +76,7 @@ def order_page(request: HttpRequest, token: str) -> HttpResponse:
         response = render(request, "orders/customer/page.html", {
             "order": order, "customer": customer, "lines": order.lines.all(),
             "events": events, "documents": documents_of(order), "token": token,
+            "shipments": shipments_of(order),
         })
     response["X-Robots-Tag"] = "noindex"
     response["Referrer-Policy"] = "no-referrer"

@@ -63,3 +63,22 @@ def test_another_orders_invoice_is_refused_through_the_token(client, invoiced):
         response = client.get(path)
         assert response.status_code == 404, path
         assert theirs.number.encode() not in response.content
+
+
+
+def test_the_page_shows_shipments_with_their_tracking_link(client, monkeypatch):
+    from django.utils import timezone
+
+    from orders import customer_documents
+    from orders.customer_documents import CustomerShipment
+    from tests.factories.orders import make_order
+
+    caches["shared"].clear()
+    order = make_order()
+    parcel = CustomerShipment(number="SH-000042", status="Shipped", carrier="Parcelco",
+                              tracking_number="PC123", tracking_url="https://track.example/PC123",
+                              shipped_at=timezone.now(), delivered_at=None)
+    monkeypatch.setattr(customer_documents, "_SHIPMENTS",
+                        [lambda o: [parcel] if o.pk == order.pk else []])
+    html = client.get(f"/o/{live_link_token(order)}/").content.decode()
+    assert "SH-000042" in html and 'href="https://track.example/PC123"' in html
