@@ -8,8 +8,9 @@ idempotent (one invoice per order, dedup keys on the e-mails).
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 
-from billing.services import documents, invoicing
+from billing.services import documents, invoicing, returns
 from oms.lib import outbox
 
 
@@ -40,3 +41,10 @@ def render_invoice_pdf(payload: dict) -> None:
 def send_credit_note(payload: dict) -> None:
     """Render and store the credit note PDF, then queue its e-mail with it."""
     documents.send_credit_note(credit_note_id=payload["credit_note_id"])
+
+
+@outbox.handler(returns.REFUND_HANDLER)
+def refund_return(payload: dict) -> None:
+    """A settled return's refund to the captured payment (idempotent by key)."""
+    returns.refund_return(return_id=payload["return_id"], payment_id=payload["payment_id"],
+                          amount=Decimal(payload["amount"]))

@@ -251,3 +251,7 @@ def customer_receivables(*, customer_id: int, today: date | None = None) -> dict
                   .select_related("order").annotate(outstanding_amount=_outstanding())
                   .order_by("-issue_date", "-id")[:CUSTOMER_CARD_INVOICES])
     return {"balances": balances, "credit": credit, "invoices": latest}
+
+
+def credit_note_id_by_number(*, number: str) -> int | None:
+    return CreditNote.objects.filter(number=number).values_list("pk", flat=True).first()

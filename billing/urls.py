@@ -17,4 +17,5 @@ urlpatterns = [
     path("invoices/<int:pk>/credit-note/", views.credit_note_create, name="credit_note"),
     path("credit-notes/<int:pk>/pdf/", views.credit_note_pdf, name="credit_note_pdf"),
     path("receivables/", views.receivables, name="receivables"),
+    path("returns/<int:pk>/settle/", views.settle_return, name="settle_return"),
 ]

@@ -18,7 +18,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.core.files.storage import default_storage
 from django.core.paginator import Paginator
-from django.http import FileResponse, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -33,6 +33,7 @@ from billing import selectors, services
 from billing.forms import CardForm, CreditNoteForm, DecisionForm, InvoicePaymentForm
 from billing.models import Invoice
 from billing.providers import PaymentError
+from billing.services import returns as return_settlement
 from oms.lib.auth import AuthenticatedRequest, permission_required, public
 from oms.lib.errors import ApplicationError
 from oms.lib.forms import SubmissionForm
@@ -301,3 +302,21 @@ def receivables(request: AuthenticatedRequest) -> HttpResponse:
                "customers": customers}
     return render_partial(request, "billing/receivables.html", context, partial="open-invoices",
                           target="open-invoices")
+
+
+@require_POST
+@permission_required("orders.settle_return")
+def settle_return(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    """Accounting settles an inspected return from its page; back to that page."""
+    try:
+        data = return_settlement.ReturnSettlementInput(request.POST.get("settlement", ""))
+        ret = return_settlement.settle_return(return_id=pk, data=data, actor=request.user)
+    except ApplicationError as exc:
+        if exc.status == 404:
+            raise Http404(exc.message) from None
+        details = [m for messages_ in exc.field_errors.values() for m in messages_]
+        messages.error(request, " ".join([exc.message, *details]) if details else exc.message)
+        return redirect("orders:return_detail", pk)
+    messages.success(request, _("Return %(number)s settled: %(how)s.")
+                     % {"number": ret.number, "how": ret.get_settlement_display()})
+    return redirect("orders:return_detail", pk)

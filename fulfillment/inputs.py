@@ -8,7 +8,7 @@ take the built input and trust it.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
@@ -157,3 +157,30 @@ class CarrierEvent:
                                      field_errors=field_errors)
             error.status = 422
             raise error
+
+
+@dataclass(frozen=True)
+class InspectionInput:
+    """What inspection made of a return's received units, per return line id:
+    restocked, scrapped, back to the supplier (each at least 0)."""
+
+    lines: dict[int, tuple[int, int, int]]
+
+    @classmethod
+    def from_form(cls, data: Mapping[str, str], line_ids: list[int]) -> InspectionInput:
+        """Form fields `restock-<id>`, `scrap-<id>`, `supplier-<id>`; blank is 0."""
+        lines: dict[int, tuple[int, int, int]] = {}
+        errors: dict[str, str | None] = {}
+        for line_id in line_ids:
+            values = []
+            for prefix in ("restock", "scrap", "supplier"):
+                name = f"{prefix}-{line_id}"
+                raw = (data.get(name) or "").strip() or "0"
+                if not raw.isdigit() or int(raw) > 100_000:
+                    errors[name] = _("Enter a whole number, 0 or more.")
+                    values.append(0)
+                else:
+                    values.append(int(raw))
+            lines[line_id] = (values[0], values[1], values[2])
+        _refuse_if(_("Please correct the inspection."), errors)
+        return cls(lines=lines)

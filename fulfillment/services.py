@@ -32,6 +32,7 @@ from oms.lib.errors import ApplicationError, Conflict, NotAllowed
 from orders import services as order_services
 from orders.models import Order, OrderLine
 from orders.services import EMAIL_HANDLER
+from orders.services import returns as return_services
 
 MAX_ORDERS_PER_PICK_LIST = 200
 # Domain event: one shipment of an order left (payload order_id, shipment_id,
@@ -391,6 +392,15 @@ def record_carrier_event(data: CarrierEvent) -> Shipment:
     """
     tracking_number = data.tracking_number.strip()
     with transaction.atomic(durable=True):
+        if data.status == "returned" and tracking_number and data.carrier_code:
+            # A parcel coming back opens a return on the order: its row is
+            # locked first, as for every write on an order.
+            order_id = (Shipment.objects.filter(
+                tracking_number=tracking_number,
+                carrier_service__carrier__code=data.carrier_code)
+                .values_list("order_id", flat=True).first())
+            if order_id is not None:
+                order_services.lock_order(order_id=order_id)
         # of=self: the join must not lock the carrier's rows (every event of
         # that carrier would queue behind this one).
         shipment = (Shipment.objects.select_for_update(of=("self",))
@@ -421,7 +431,21 @@ def record_carrier_event(data: CarrierEvent) -> Shipment:
                                          status=data.status,
                                          description=data.description[:MAX_NOTE],
                                          occurred_at=at)
+            if data.status == "returned":
+                _open_return_in_transit(shipment)
     return shipment
+
+
+def _open_return_in_transit(shipment: Shipment) -> None:
+    """The carrier brings the whole parcel back: a return of its units waits
+    for the warehouse to scan it in (once per parcel, whatever the repeats)."""
+    units: dict[int, int] = defaultdict(int)
+    for order_line_id, quantity in shipment.lines.values_list("order_line_id", "quantity"):
+        units[order_line_id] += quantity
+    if units:
+        return_services.open_return_in_transit(
+            order_id=shipment.order_id, lines=dict(units),
+            tracking_number=shipment.tracking_number, actor=None)
 
 
 def cancel_for_order(*, order_id: int) -> tuple[int, int]:

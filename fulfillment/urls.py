@@ -1,6 +1,6 @@
 from django.urls import path
 
-from fulfillment import views, views_purchasing
+from fulfillment import views, views_purchasing, views_returns
 
 app_name = "fulfillment"
 
@@ -38,4 +38,9 @@ urlpatterns = [
     path("purchase-orders/<int:pk>/receive/scan/", views_purchasing.receive_scan,
          name="receive_scan"),
     path("late-orders/", views_purchasing.late_orders, name="late_orders"),
+    path("returns/", views_returns.returns_to_receive, name="returns"),
+    path("returns/<int:pk>/", views_returns.receive, name="receive_return"),
+    path("returns/<int:pk>/scan/", views_returns.scan, name="scan_return"),
+    path("returns/<int:pk>/finish/", views_returns.finish, name="finish_return"),
+    path("returns/<int:pk>/inspect/", views_returns.inspect, name="inspect_return"),
 ]

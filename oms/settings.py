@@ -191,6 +191,9 @@ RESERVATION_HOLD_MINUTES = env.int("RESERVATION_HOLD_MINUTES", default=60)
 HOLD_PREPAYMENT_DAYS = env.int("HOLD_PREPAYMENT_DAYS", default=7)
 HOLD_PREPAYMENT_REMINDER_DAYS = env.int("HOLD_PREPAYMENT_REMINDER_DAYS", default=2)
 HOLD_REVIEW_ALERT_HOURS = env.int("HOLD_REVIEW_ALERT_HOURS", default=24)
+# A return is opened up to this many days after the order shipped; staff may
+# open one later, giving a reason (orders.services.returns).
+RETURN_WINDOW_DAYS = env.int("RETURN_WINDOW_DAYS", default=30)
 # The hold reasons whose wait gives the stock back (it is reserved again on
 # approval, or the order is backordered when it is short by then).
 HOLD_RELEASE_STOCK_REASONS = env.list("HOLD_RELEASE_STOCK_REASONS",

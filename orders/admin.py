@@ -26,9 +26,12 @@ from orders.models import (
     OrderLine,
     PriceList,
     PriceListEntry,
+    Return,
+    ReturnLine,
     ShippingRate,
 )
 from orders.notices import NoticeRuleInput, check_notice_rule
+from orders.services import returns as return_services
 from orders.services.price_lists import check_price_list, price_places_error
 
 
@@ -281,3 +284,52 @@ class OrderLinkAdmin(ReadOnlyAdmin):
         run_action(self, request, queryset,
                    lambda link: revoke_order_links(order_id=link.order_id, actor=request.user),
                    lambda n: ngettext("%(n)d link revoked.", "%(n)d links revoked.", n) % {"n": n})
+
+
+
+class ReturnLineInline(ReadOnlyInline):
+    model = ReturnLine
+    fields = readonly_fields = ("order_line", "quantity", "reason", "received_quantity",
+                                "restocked_quantity", "scrapped_quantity",
+                                "to_supplier_quantity")
+
+
+@admin.register(Return)
+class ReturnAdmin(ReadOnlyAdmin):
+    """Returns change state only through orders.services.returns (the
+    approval e-mails the label); receiving and settlement have their own
+    screens."""
+
+    list_display = ["number", "order", "status", "channel", "settlement", "settled_amount",
+                    "credit_note_number", "warehouse", "created_at", "closed_at"]
+    list_filter = ["status", "channel", "settlement", "warehouse"]
+    search_fields = ["number", "order__number", "order__customer__name",
+                     "order__customer__email", "tracking_number", "credit_note_number"]
+    list_select_related = ["order", "warehouse"]
+    date_hierarchy = "created_at"
+    show_full_result_count = False
+    inlines = [ReturnLineInline]
+    readonly_fields = [f.name for f in Return._meta.fields]
+    actions = ["approve_selected"]
+
+    @admin.action(description=_("Approve the selected returns (e-mails the label)"),
+                  permissions=["decide"])
+    def approve_selected(self, request, queryset):
+        run_action(self, request, queryset.select_related(None).only("pk", "number"),
+                   lambda r: return_services.approve_return(return_id=r.pk, actor=request.user),
+                   lambda n: ngettext("%(count)d return approved.",
+                                      "%(count)d returns approved.", n) % {"count": n},
+                   label=lambda r: r.number)
+
+    def has_decide_permission(self, request):
+        return request.user.has_perm("orders.decide_return")
+
+
+@admin.register(ReturnLine)
+class ReturnLineAdmin(ReadOnlyAdmin):
+    list_display = ["ret", "order_line", "quantity", "reason", "received_quantity",
+                    "restocked_quantity", "scrapped_quantity", "to_supplier_quantity"]
+    list_filter = ["reason"]
+    search_fields = ["ret__number", "order_line__sku", "ret__order__number"]
+    list_select_related = ["ret", "order_line"]
+    show_full_result_count = False

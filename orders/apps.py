@@ -11,7 +11,7 @@ class OrdersConfig(AppConfig):
         # Registers the outbox handlers (customer e-mails, hold notices,
         # approval, background CSV imports).
         from oms.lib import search
-        from orders import emails, imports, payments, selectors  # noqa: F401
+        from orders import emails, imports, payments, return_documents, selectors  # noqa: F401
 
         search.register(search.Provider("orders", _("Orders"), "orders.view_order",
                                         selectors.search_hits, selectors.exact_hit, rank=10))
@@ -24,6 +24,8 @@ class OrdersConfig(AppConfig):
         audit.register(audit.AuditedType("orders.discountcode", label=lambda code: code.code))
         audit.register(audit.AuditedType("orders.shippingrate", label=str))
         audit.register(audit.AuditedType("orders.noticerule", label=str))
+        audit.register(audit.AuditedType("orders.return", label=lambda ret: ret.number,
+                                         url_name="orders:return_detail"))
         from oms.lib import events, notices
         from orders import notices as order_notices
 

@@ -59,6 +59,11 @@ _SUBJECTS = {
     "overdue_reminder": gettext_lazy("Reminder: the invoice for order %(number)s is overdue"),
     # billing: a credit note correcting the invoice (PDF attached)
     "credit_note": gettext_lazy("A credit note for your order %(number)s"),
+    # orders.return_documents: the return is accepted; instructions and RMA
+    # label (PDF attached); extra: number, warehouse
+    "return_approved": gettext_lazy("Your return for order %(number)s: instructions and label"),
+    # the return was refused; reason as typed; extra: number
+    "return_refused": gettext_lazy("Your return for order %(number)s"),
 }
 # kind -> the subject for an order, in the active language
 CUSTOMER_EMAILS = {kind: (lambda order, subject=subject: str(subject) % {"number": order.number})

@@ -136,3 +136,12 @@ def order_changed(order: Order, *, actor: Actor, data: dict) -> OrderEvent:
     before, after}], "fields" {name: {before, after}}, "totals" {before,
     after, currency} (gross), "payment" (what the provider was asked)."""
     return _event(order, EventKind.CHANGED, actor=actor, data=data)
+
+
+def return_changed(order: Order, *, actor: Actor, number: str, status: str, reason: str = "",
+                   data: dict | None = None) -> OrderEvent:
+    """A return of the order was opened or moved to `status` (a ReturnStatus);
+    `reason`: as typed (a refusal, a window override); `data`: the settlement's
+    facts (settlement, amount, currency, credit_note_number, exchange_order_number)."""
+    return _event(order, EventKind.RETURN, actor=actor, reason=reason,
+                  data={"number": number, "status": status, **(data or {})})

@@ -31,7 +31,7 @@ from customers.inputs import AddressInput, NewCustomer
 from oms.lib.money import MONEY_DIGITS, MONEY_PLACES, is_known_currency, to_decimal
 from oms.lib.validation import NO_NUL, NOT_BLANK, Input, LongText, Text
 from orders.discounts import MAX_CODE, discount_text
-from orders.models import Channel, PaymentMethod
+from orders.models import Channel, PaymentMethod, ReturnChannel, ReturnReason
 from orders.payments import PaymentDetails
 
 MAX_LINES = 500
@@ -315,3 +315,65 @@ class OrderChange(Input):
     def given(self, name: str) -> bool:
         """Whether the change names this field (None may mean "clear it")."""
         return name in self.model_fields_set
+# --- returns ---------------------------------------------------------------------
+
+MAX_RETURN_TEXT = 2000
+
+
+def _order_line_id(value: Any) -> Any:
+    value = getattr(value, "pk", value)
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value)
+    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+        raise ValueError(_("Choose an order line."))
+    return value
+
+
+def _return_quantity(value: Any) -> Any:
+    if isinstance(value, str) and value.strip().isdigit():
+        value = int(value)
+    return _quantity(value)
+
+
+@with_config(ConfigDict(extra="forbid", revalidate_instances="always"))
+@dataclass(frozen=True)
+class ReturnLineRequest:
+    order_line_id: Annotated[int, BeforeValidator(_order_line_id)]
+    quantity: Annotated[int, Field(ge=1, le=MAX_QUANTITY), BeforeValidator(_return_quantity)]
+    reason: ReturnReason
+
+
+def _return_order_id(value: Any) -> Any:
+    value = getattr(value, "pk", value)
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value)
+    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+        raise ValueError(_("Choose an order."))
+    return value
+
+
+def _return_lines(value: Any) -> Any:
+    if not value:
+        raise ValueError(_("Return at least one unit."))
+    return value
+
+
+class ReturnRequest(Input):
+    """A return of some units of one order's shipped lines. `override_reason`:
+    why staff opens it after the return window (RETURN_WINDOW_DAYS)."""
+
+    order_id: Annotated[int, BeforeValidator(_return_order_id)]
+    lines: Annotated[tuple[ReturnLineRequest, ...], Field(min_length=1, max_length=MAX_LINES),
+                     BeforeValidator(_return_lines)]
+    channel: ReturnChannel
+    override_reason: Annotated[str, LongText(MAX_RETURN_TEXT)] = ""
+    note: Annotated[str, LongText(MAX_RETURN_TEXT)] = ""
+
+    error_message = gettext_lazy("The return has errors; nothing was saved.")
+
+
+class ReturnDecision(Input):
+    """Why customer service refuses a return (the customer reads it)."""
+
+    reason: Annotated[str, LongText(MAX_RETURN_TEXT, required=True)]
+    error_message = gettext_lazy("Please give a reason.")

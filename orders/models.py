@@ -596,6 +596,7 @@ class EventKind(models.TextChoices):
     ALLOCATED = "allocated", _("Stock allocated")  # waiting units reserved
     LINE_CANCELLED = "line_cancelled", _("Line cancelled")  # backordered rest dropped
     CHANGED = "changed", _("Order changed")  # lines, addresses, carrier, date or notes
+    RETURN = "return", _("Return")  # a return opened or moved on (orders.return_models)
 
 
 class StatusCause(models.TextChoices):
@@ -663,6 +664,24 @@ def _waiting_for(data: dict) -> str:
         return data["waiting_for"]
 
 
+def _return_summary(event: OrderEvent) -> str:
+    """A return moved on: `data` {"number", "status"[, "settlement", "credit_note_number",
+    "exchange_order_number", "amount", "currency"]}; the reason as typed."""
+    text = gettext("Return %(number)s: %(status)s.") % {
+        "number": event.data["number"], "status": ReturnStatus(event.data["status"]).label}
+    if event.data.get("settlement"):
+        text += " " + str(Settlement(event.data["settlement"]).label)
+        if event.data.get("amount"):
+            text += f" {_amount(event.data)}"
+        if event.data.get("credit_note_number"):
+            text += f" ({event.data['credit_note_number']})"
+        if event.data.get("exchange_order_number"):
+            text += f" ({event.data['exchange_order_number']})"
+    if event.reason:
+        text += f" {event.reason}"
+    return text
+
+
 # The timeline text of each kind (orders.events writes the payloads), in the
 # active language: the reader's. Other kinds show their text as written.
 _SUMMARIES: dict[str, Callable[..., str]] = {
@@ -695,7 +714,8 @@ _SUMMARIES: dict[str, Callable[..., str]] = {
     EventKind.ALLOCATED: lambda event: _allocated(event.data),
     EventKind.LINE_CANCELLED: lambda event: gettext(
         "Backordered rest cancelled: %(quantity)d x %(sku)s.") % {
-        "quantity": event.data["quantity"], "sku": event.data["sku"]}
+        "quantity": event.data["quantity"], "sku": event.data["sku"]},
+    EventKind.RETURN: lambda event: _return_summary(event)
         + (f" {event.reason}" if event.reason else ""),
     EventKind.CHANGED: lambda event: change_summary(event.data),
 }
@@ -806,3 +826,13 @@ from orders.charge_models import (  # noqa: E402, F401
 )
 from orders.link_models import OrderLink  # noqa: E402, F401
 from orders.notice_models import NoticeRule  # noqa: E402, F401
+from orders.return_models import (  # noqa: E402, F401
+    RETURN_NUMBER_SEQUENCE,
+    Return,
+    ReturnChannel,
+    ReturnLine,
+    ReturnReason,
+    ReturnStatus,
+    Settlement,
+    next_return_number,
+)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from orders import customer_views, notice_views, price_list_views, views
+from orders import customer_views, notice_views, price_list_views, return_views, views
 
 app_name = "orders"
 
@@ -27,6 +27,12 @@ urlpatterns = [
     path("<int:pk>/edit/", views.order_edit, name="edit"),
     path("<int:pk>/edit/preview/", views.order_edit_preview, name="edit_preview"),
     path("<int:pk>/edit/save/", views.order_edit_save, name="edit_save"),
+    path("<int:pk>/returns/new/", return_views.start_return, name="start_return"),
+    path("returns/", return_views.return_list, name="returns"),
+    path("returns/<int:pk>/", return_views.return_detail, name="return_detail"),
+    path("returns/<int:pk>/approve/", return_views.approve, name="approve_return"),
+    path("returns/<int:pk>/refuse/", return_views.refuse, name="refuse_return"),
+    path("returns/<int:pk>/label.pdf", return_views.label_pdf, name="return_label"),
     # Capture: order entry (htmx partials) and the CSV import.
     path("entry/", views.entry, name="entry"),
     path("entry/customers/", views.customer_search, name="entry_customer_search"),

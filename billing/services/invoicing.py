@@ -572,57 +572,67 @@ def issue_credit_note(*, invoice_id: int, data: CreditNoteInput, actor: Actor,
     issues nothing (a credit note, once numbered, can never be taken back).
     """
     today = today or timezone.localdate()
-    reason, lines = data.reason, data.lines
     with transaction.atomic(durable=True):
         # First, before any lock: a twin submit waits here for this one's commit.
         submission = claim_submission(key=submission_key, purpose=CREDIT_NOTE_SUBMISSION,
                                       actor=actor)
         order, invoice = lock_order_and_invoice(invoice_id)
-        if invoice.number is None:
-            raise NotAllowed(_("The invoice is not issued."), code="not_issued")
-        rates = set(invoice.tax_rates.values_list("rate", flat=True))
-        priced = []
-        for line in lines:
-            rate = to_decimal(line.tax_rate)
-            if rate not in rates:
-                message = _("Use a tax rate of the invoice.")
-                raise ApplicationError(message, field_errors={"tax_rate": [message]})
-            net = quantize_money(to_decimal(line.net))
-            priced.append((line.description.strip()[:200], rate, net, tax_amount(net, rate)))
-        total_net = sum((p[2] for p in priced), ZERO)
-        total_tax = sum((p[3] for p in priced), ZERO)
-        gross = total_net + total_tax
-        room = credit_note_room(invoice)
-        if gross > room:
-            message = _("At most %(room)s can still be credited on this invoice.") % {
-                "room": money(room, invoice.currency)}
-            raise ApplicationError(message, field_errors={"net": [message]})
-        note = CreditNote.objects.create(
-            series=credit_note_series(), year=today.year, invoice=invoice,
-            customer_id=invoice.customer_id, issue_date=today, reason=reason,
-            currency=invoice.currency, total_net=total_net, total_tax=total_tax,
-            total_gross=gross, issued_by=actor if getattr(actor, "pk", None) else None)
-        CreditNoteLine.objects.bulk_create([
-            CreditNoteLine(credit_note=note, description=d, tax_rate=r, net=n, tax=t)
-            for d, r, n, t in priced])
-        # Rendered, stored and e-mailed after commit: a rollback sends nothing.
-        outbox.enqueue(CREDIT_NOTE_HANDLER, {"credit_note_id": note.pk},
-                       dedup_key=f"billing:credit-note:{note.pk}")
-        applied = min(gross, max(invoice.outstanding, ZERO))
-        if gross > applied:
-            CustomerCredit.objects.create(
-                customer_id=invoice.customer_id, amount=gross - applied,
-                currency=invoice.currency, invoice=invoice, credit_note=note,
-                reason=_("Credit note on the paid invoice %(number)s")
-                % {"number": invoice.number}, actor=note.issued_by)
-        invoice.receive_credit(applied)
-        invoice.save(update_fields=["amount_credited", "status"])
-        _number(note)  # last write on billing's tables: gapless credit note numbers
-        assert note.number is not None  # _number gave it one
-        order_events.credit_note_issued(order, actor=actor, invoice_number=invoice.number,
-                                        credit_note_number=note.number, reason=reason)
-        _mark_paid_if_settled(order, actor=actor)
+        note = credit_invoice(order, invoice, data=data, actor=actor, today=today)
         record_submission_result(submission, note.pk)
+    return note
+
+
+def credit_invoice(order: Order, invoice: Invoice, *, data: CreditNoteInput, actor: Actor,
+                   today: date) -> CreditNote:
+    """Issue a credit note on `invoice` in the caller's transaction, the order
+    and the invoice locked (`lock_order_and_invoice`) by the caller. Its number
+    is taken near the end and the series stays locked until the caller
+    commits: keep what follows short."""
+    reason, lines = data.reason, data.lines
+    if invoice.number is None:
+        raise NotAllowed(_("The invoice is not issued."), code="not_issued")
+    rates = set(invoice.tax_rates.values_list("rate", flat=True))
+    priced = []
+    for line in lines:
+        rate = to_decimal(line.tax_rate)
+        if rate not in rates:
+            message = _("Use a tax rate of the invoice.")
+            raise ApplicationError(message, field_errors={"tax_rate": [message]})
+        net = quantize_money(to_decimal(line.net))
+        priced.append((line.description.strip()[:200], rate, net, tax_amount(net, rate)))
+    total_net = sum((p[2] for p in priced), ZERO)
+    total_tax = sum((p[3] for p in priced), ZERO)
+    gross = total_net + total_tax
+    room = credit_note_room(invoice)
+    if gross > room:
+        message = _("At most %(room)s can still be credited on this invoice.") % {
+            "room": money(room, invoice.currency)}
+        raise ApplicationError(message, field_errors={"net": [message]})
+    note = CreditNote.objects.create(
+        series=credit_note_series(), year=today.year, invoice=invoice,
+        customer_id=invoice.customer_id, issue_date=today, reason=reason,
+        currency=invoice.currency, total_net=total_net, total_tax=total_tax,
+        total_gross=gross, issued_by=actor if getattr(actor, "pk", None) else None)
+    CreditNoteLine.objects.bulk_create([
+        CreditNoteLine(credit_note=note, description=d, tax_rate=r, net=n, tax=t)
+        for d, r, n, t in priced])
+    # Rendered, stored and e-mailed after commit: a rollback sends nothing.
+    outbox.enqueue(CREDIT_NOTE_HANDLER, {"credit_note_id": note.pk},
+                   dedup_key=f"billing:credit-note:{note.pk}")
+    applied = min(gross, max(invoice.outstanding, ZERO))
+    if gross > applied:
+        CustomerCredit.objects.create(
+            customer_id=invoice.customer_id, amount=gross - applied,
+            currency=invoice.currency, invoice=invoice, credit_note=note,
+            reason=_("Credit note on the paid invoice %(number)s")
+            % {"number": invoice.number}, actor=note.issued_by)
+    invoice.receive_credit(applied)
+    invoice.save(update_fields=["amount_credited", "status"])
+    _number(note)  # last write on billing's tables: gapless credit note numbers
+    assert note.number is not None  # _number gave it one
+    order_events.credit_note_issued(order, actor=actor, invoice_number=invoice.number,
+                                    credit_note_number=note.number, reason=reason)
+    _mark_paid_if_settled(order, actor=actor)
     return note
 
 

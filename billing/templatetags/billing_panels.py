@@ -4,6 +4,7 @@ billing.selectors, so the page's query count does not depend on the panel."""
 from __future__ import annotations
 
 from django import template
+from django.urls import reverse
 
 from billing import selectors
 
@@ -24,3 +25,13 @@ def customer_receivables(context: template.Context, customer) -> dict:
         return {"allowed": False}
     return {"allowed": True, "customer": customer,
             **selectors.customer_receivables(customer_id=customer.pk)}
+
+
+@register.simple_tag(takes_context=True)
+def credit_note_url(context: template.Context, number: str) -> str:
+    """The PDF of the credit note numbered `number` ("" for readers who may
+    not see credit notes, or no such note)."""
+    if not number or not context["request"].user.has_perm("billing.view_creditnote"):
+        return ""
+    note_id = selectors.credit_note_id_by_number(number=number)
+    return reverse("billing:credit_note_pdf", args=[note_id]) if note_id else ""

@@ -23,3 +23,16 @@ def customer_timeline(context: template.Context, customer) -> dict:
     """Everything that happened with the customer, newest first."""
     allowed = context["request"].user.has_perm("orders.view_order")
     return {"entries": selectors.customer_timeline(customer_id=customer.pk) if allowed else []}
+
+
+@register.inclusion_tag("orders/returns/_order_returns.html", takes_context=True)
+def order_returns(context: template.Context, order) -> dict:
+    """The order's returns, and "Start a return" while shipped units remain
+    returnable, for users who may see (open) returns."""
+    user = context["request"].user
+    if not user.has_perm("orders.view_return"):
+        return {"returns": [], "may_start": False}
+    may_start = (user.has_perm("orders.add_return")
+                 and selectors.returnable_lines(order_id=order.pk).any_returnable)
+    return {"order": order, "returns": selectors.order_returns(order_id=order.pk),
+            "may_start": may_start}

@@ -59,7 +59,11 @@ def reserved_order(lines: list[tuple[Product, int]], **kwargs) -> Order:
 def picked_order(lines: list[tuple[Product, int]], warehouse: Warehouse, *, actor=None,
                  **kwargs) -> tuple[Order, PickList]:
     """A reserved order, put on a pick list in `warehouse`, every unit found."""
-    order = reserved_order(lines, **kwargs)
+    return pick_reserved(reserved_order(lines, **kwargs), warehouse, actor=actor)
+
+
+def pick_reserved(order: Order, warehouse: Warehouse, *, actor=None) -> tuple[Order, PickList]:
+    """A reserved order put on a pick list in `warehouse`, every unit found."""
     pick_list = services.create_pick_list(warehouse_id=warehouse.pk, order_ids=[order.pk],
                                           actor=actor)
     for line in pick_list.lines.all():
@@ -84,3 +88,33 @@ def packed_order(lines: list[tuple[Product, int]] | None = None, *, warehouse=No
                              actor=actor)
     order.refresh_from_db()
     return order, shipment
+
+
+def shipped_order(lines: list[tuple[Product, int]] | None = None, *, warehouse=None,
+                  actor=None, tracking_number: str = "1ZRETURN0001", **kwargs
+                  ) -> tuple[Order, Shipment]:
+    """An order packed in one warehouse and handed to the carrier (shipped);
+    run it inside django_capture_on_commit_callbacks(execute=True) for its
+    invoice and e-mails."""
+    from fulfillment.inputs import Handover
+
+    order, shipment = packed_order(lines, warehouse=warehouse, actor=actor, **kwargs)
+    shipment = services.ship(shipment_id=shipment.pk, actor=actor, data=Handover(
+        carrier_service=CarrierServiceFactory(), tracking_number=tracking_number))
+    order.refresh_from_db()
+    return order, shipment
+
+
+def ship_reserved(order: Order, warehouse: Warehouse, *, actor=None,
+                  tracking_number: str = "1ZRETURN0001") -> Shipment:
+    """A reserved order picked, packed and shipped from `warehouse` through
+    the warehouse services (run inside django_capture_on_commit_callbacks to
+    let billing capture and invoice)."""
+    from fulfillment.inputs import Handover
+
+    pick_reserved(order, warehouse, actor=actor)
+    shipment = services.pack(order_id=order.pk, warehouse_id=warehouse.pk,
+                             data=services.Packing.parse(package_type="box", weight="1.5"),
+                             actor=actor)
+    return services.ship(shipment_id=shipment.pk, actor=actor, data=Handover(
+        carrier_service=CarrierServiceFactory(), tracking_number=tracking_number))

@@ -2,7 +2,8 @@
 sum of its stock movements, reserved equals the sum of its active
 reservations, and 0 <= reserved <= on_hand, after any sequence of receipts,
 adjustments, reservations, confirmations, releases, expiries, shipments
-(whole or short picked), transfers between warehouses and cycle counts."""
+(whole or short picked), transfers between warehouses, cycle counts and
+customer returns restocked."""
 
 from __future__ import annotations
 
@@ -37,6 +38,8 @@ OPERATIONS = st.one_of(
     st.tuples(st.just("transfer"), st.integers(0, 1), st.integers(0, 1), st.integers(-1, 12)),
     # A count of product a in warehouse b finding `quantity` units.
     st.tuples(st.just("count"), st.integers(0, 1), st.integers(0, 1), st.integers(-1, 12)),
+    # A customer return of product a restocked into warehouse b.
+    st.tuples(st.just("return"), st.integers(0, 1), st.integers(0, 1), st.integers(-1, 6)),
 )
 
 
@@ -102,6 +105,9 @@ def test_stock_levels_always_equal_the_ledger(db, operations):
                 transfer_stock(TransferStock.parse({
                     "product": products[a].pk, "from_warehouse": warehouses[b].pk,
                     "to_warehouse": warehouses[1 - b].pk, "quantity": quantity}), actor=None)
+            elif name == "return":
+                api.return_stock(product_id=products[a].pk, warehouse_id=warehouses[b].pk,
+                                 quantity=quantity, reference="R-TEST", actor_id=None)
             elif name == "count":
                 count = start_count(StartCount.parse({"warehouse": warehouses[b].pk}),
                                     actor=None)

@@ -409,7 +409,8 @@ def test_a_change_takes_the_same_statements_for_two_lines_or_eight(warehouse):
     assert two == eight <= 45, (two, eight)
 
 
-def test_a_change_is_in_the_audit_trail_field_by_field_with_who_made_it(warehouse, django_user_model):
+def test_a_change_is_in_the_audit_trail_field_by_field_with_who_made_it(
+        warehouse, django_user_model):
     from oms.models import AuditEntry
 
     clerk = django_user_model.objects.create_user("clerk-audit")

@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('orders', '0018_notice_rules'),
+        ('orders', '0019_returns'),
     ]
 
     operations = [
