@@ -18,6 +18,7 @@ from oms.lib.auth import AuthenticatedRequest, client_ip, permission_required, p
 from orders.customer_documents import document_content, documents_of, shipments_of
 from orders.links import order_for_token, revoke_order_links
 from orders.models import EventKind, Order, OrderStatus
+from orders.return_models import Return
 
 # What the customer sees of the timeline: no notes, no e-mails, no internal reasons.
 _CUSTOMER_EVENTS = (EventKind.STATUS_CHANGED,)
@@ -77,6 +78,7 @@ def order_page(request: HttpRequest, token: str) -> HttpResponse:
             "order": order, "customer": customer, "lines": order.lines.all(),
             "events": events, "documents": documents_of(order), "token": token,
             "shipments": shipments_of(order),
+            "returns": list(Return.objects.filter(order=order).order_by("created_at", "id")),
         })
     response["X-Robots-Tag"] = "noindex"
     response["Referrer-Policy"] = "no-referrer"

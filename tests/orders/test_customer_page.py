@@ -139,3 +139,22 @@ def test_requests_beyond_the_limit_answer_429(client, settings):
     assert response.status_code == 429 and int(response["Retry-After"]) >= 1
     # Another address counts on its own.
     assert client.get(f"/o/{token}/", REMOTE_ADDR="10.9.9.9").status_code == 200
+
+
+def test_the_page_shows_the_real_shipment_and_the_customers_returns(
+        client, django_capture_on_commit_callbacks):
+    from orders.inputs import ReturnRequest
+    from orders.services import returns as return_services
+    from tests.factories.fulfillment import shipped_order
+
+    with django_capture_on_commit_callbacks(execute=True):
+        order, shipment = shipped_order()
+    ret = return_services.request_return(data=ReturnRequest.parse({
+        "order_id": order.pk, "channel": "phone", "lines": [
+            {"order_line_id": order.lines.get().pk, "quantity": 1, "reason": "damaged"}]}),
+        actor=None)
+    html = client.get(f"/o/{live_link_token(order)}/").content.decode()
+    assert shipment.number in html and shipment.tracking_number in html
+    if shipment.tracking_url:
+        assert shipment.tracking_url in html
+    assert ret.number in html and "Requested" in html
