@@ -9,6 +9,7 @@ class BillingConfig(AppConfig):
 
     def ready(self) -> None:
         from billing import emails, handlers, selectors  # noqa: F401  registers the outbox handlers
+        from billing.customer_documents import SOURCES
         from billing.providers import card_token
         from billing.services import (
             SHIPMENT_HANDLER,
@@ -18,6 +19,7 @@ class BillingConfig(AppConfig):
         )
         from billing.services.adjustment import adjust_order_payment
         from oms.lib import events, search
+        from orders import customer_documents
         from orders.payments import (
             register_payment_adjuster,
             register_payment_approver,
@@ -25,6 +27,8 @@ class BillingConfig(AppConfig):
             register_payment_tokenizer,
         )
 
+        for source in SOURCES:
+            customer_documents.register(source)
         register_payment_approver(run_payment_approval)
         register_payment_checker(check_payment_details)
         register_payment_tokenizer(card_token)

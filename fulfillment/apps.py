@@ -24,3 +24,7 @@ class FulfillmentConfig(AppConfig):
         register_expected_arrivals(backorders.expected_arrival_per_product)
         # A change of an order before shipment keeps its pick lists in step.
         register_warehouse_work(PickListWork())
+        from fulfillment.customer_shipments import shipments_for_customer
+        from orders.customer_documents import register_shipments
+
+        register_shipments(shipments_for_customer)

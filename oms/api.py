@@ -140,13 +140,22 @@ def count_request(token: ApiToken) -> None:
     The key holds a piece of the token's hash, not its id: ids repeat
     between test databases, hashes do not.
     """
-    limit = rate_limit_per_minute()
+    retry_after = count_in_window(f"api-rate:{token.token_hash[:24]}", rate_limit_per_minute())
+    if retry_after:
+        raise RateLimited(retry_after)
+
+
+def count_in_window(key: str, limit: int) -> int:
+    """Count one request under `key` in the current minute (a fixed window in
+    the shared cache, Redis in production, so every worker counts together);
+    the seconds until the next window once `limit` is used up, else 0.
+    A limit of 0 or less counts nothing."""
     if limit <= 0:  # 0: no limit
-        return
+        return 0
     now = time.time()
     window = int(now // RATE_WINDOW_SECONDS)
     cache = caches["shared"]
-    key = f"api-rate:{token.token_hash[:24]}:{window}"
+    key = f"{key}:{window}"
     # add() is SET NX: the first request of the window creates the counter;
     # incr() is atomic, so concurrent workers never lose a count.
     try:
@@ -157,11 +166,12 @@ def count_request(token: ApiToken) -> None:
             cache.add(key, 1, timeout=RATE_WINDOW_SECONDS * 2)
             count = 1
     except Exception:  # noqa: BLE001  Redis unreachable: serve rather than refuse every order
-        logger.warning("API rate limit not counted: the shared cache is unreachable",
+        logger.warning("Rate limit not counted: the shared cache is unreachable",
                        exc_info=True)
-        return
+        return 0
     if count > limit:
-        raise RateLimited(max(1, math.ceil((window + 1) * RATE_WINDOW_SECONDS - now)))
+        return max(1, math.ceil((window + 1) * RATE_WINDOW_SECONDS - now))
+    return 0
 
 
 class BearerToken(HttpBearer):

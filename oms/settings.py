@@ -306,6 +306,10 @@ FORM_KEY_RETENTION_DAYS = env.int("FORM_KEY_RETENTION_DAYS", default=30)
 # too. Carrier events may be stamped this many seconds after "now" (the
 # carrier's clock runs ahead of ours).
 API_RATE_LIMIT_PER_MINUTE = env.int("API_RATE_LIMIT_PER_MINUTE", default=600)
+# The customer's order page (/o/<token>/): one link per order, valid this many
+# days from its making; requests per minute and client address (0: no limit).
+ORDER_LINK_MAX_AGE_DAYS = env.int("ORDER_LINK_MAX_AGE_DAYS", default=90)
+ORDER_PAGE_RATE_LIMIT_PER_MINUTE = env.int("ORDER_PAGE_RATE_LIMIT_PER_MINUTE", default=60)
 CARRIER_EVENT_CLOCK_SKEW_SECONDS = env.int("CARRIER_EVENT_CLOCK_SKEW_SECONDS", default=300)
 CACHES = {
     "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},

@@ -14,6 +14,8 @@ from oms.lib.errors import ApplicationError
 from oms.lib.validation import errors_onto_form
 from orders import services
 from orders.inputs import PriceListInput
+from orders.link_models import OrderLink
+from orders.links import revoke_order_links
 from orders.models import (
     DiscountCode,
     DiscountRedemption,
@@ -264,6 +266,25 @@ class NoticeRuleAdmin(AuditedAdminMixin, admin.ModelAdmin):
     search_fields = ["user__username", "user__email", "role__name"]
     list_select_related = ["user", "role", "customer_group"]
     autocomplete_fields = ["user"]
+
+
+@admin.register(OrderLink)
+class OrderLinkAdmin(ReadOnlyAdmin):
+    """The customers' order-page links; the token itself is never shown."""
+    list_display = ["order", "created_at", "expires_at", "revoked_at"]
+    list_filter = ["revoked_at", "expires_at"]
+    search_fields = ["order__number", "order__customer__name"]
+    list_select_related = ["order"]
+    exclude = ["salt", "token_hash"]
+    actions = ["revoke"]
+
+    @admin.action(description=_("Revoke the link (the next e-mail carries a new one)"),
+                  permissions=["view"])
+    def revoke(self, request, queryset) -> None:
+        run_action(self, request, queryset,
+                   lambda link: revoke_order_links(order_id=link.order_id, actor=request.user),
+                   lambda n: ngettext("%(n)d link revoked.", "%(n)d links revoked.", n) % {"n": n})
+
 
 
 class ReturnLineInline(ReadOnlyInline):

@@ -24,6 +24,7 @@ from django.utils.translation import gettext_lazy
 from oms.lib import outbox
 from oms.lib.roles import MANAGER
 from orders import events as order_events
+from orders.links import order_page_url
 from orders.models import EventKind, Order, OrderEvent
 from orders.selectors import following_units
 from orders.services.holds import REVIEW_ALERT_HANDLER
@@ -128,7 +129,8 @@ def send_customer_email(*, order_id: int, kind: str, outbox_message_id: int, rea
         body = _send(subject=subject, template=f"emails/orders/{kind}",
                      context={"order": order, "customer": order.customer, "reason": reason,
                               "extra": extra or {}, "following": following_units(order),
-                              "deadline": order.hold_expires_at if order.is_on_hold else None},
+                              "deadline": order.hold_expires_at if order.is_on_hold else None,
+                              "order_url": order_page_url(order)},
                      to=[order.customer.email], outbox_message_id=outbox_message_id,
                      attachments=attachments)
     # The timeline shows what was sent, to whom, with which files.

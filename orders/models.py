@@ -824,6 +824,7 @@ from orders.charge_models import (  # noqa: E402, F401
     DiscountRedemption,
     ShippingRate,
 )
+from orders.link_models import OrderLink  # noqa: E402, F401
 from orders.notice_models import NoticeRule  # noqa: E402, F401
 from orders.return_models import (  # noqa: E402, F401
     RETURN_NUMBER_SEQUENCE,

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from orders import notice_views, price_list_views, return_views, views
+from orders import customer_views, notice_views, price_list_views, return_views, views
 
 app_name = "orders"
 
@@ -19,6 +19,7 @@ urlpatterns = [
     path("<int:pk>/reject/", views.reject, name="reject"),
     path("<int:pk>/cancel/", views.cancel, name="cancel"),
     path("<int:pk>/note/", views.note, name="note"),
+    path("<int:pk>/revoke-link/", customer_views.revoke_link, name="revoke_link"),
     path("<int:pk>/lines/<int:line_id>/cancel-rest/", views.cancel_rest, name="cancel_rest"),
     path("<int:pk>/lines/<int:line_id>/cancel-remaining/", views.cancel_remaining,
          name="cancel_remaining"),

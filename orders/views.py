@@ -38,6 +38,7 @@ from orders import imports, selectors, services
 from orders.capture import capture_order
 from orders.forms import EntryForm, ImportForm
 from orders.inputs import CaptureOrder, OrderChange, PlaceOrder
+from orders.links import live_link
 from orders.models import Channel, HoldReason, Order, OrderStatus, PaymentMethod
 from orders.services.change_plan import ChangePlan
 
@@ -93,6 +94,8 @@ def _render_detail(request: AuthenticatedRequest, order_id: int, *, error: str =
         "can_edit": (detail.order.is_editable
                      and request.user.has_perm("orders.change_order")),
         "hold_reasons": HoldReason.choices, "error": error, "notice": notice,
+        "customer_link": (live_link(order_id) if request.user.has_perm("orders.change_order")
+                          else None),
     }
     return render_partial(request, "orders/order_detail.html", context, partial="panel",
                           target="order-panel", status=status)

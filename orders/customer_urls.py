@@ -1,0 +1,11 @@
+"""The customer's order page, mounted at /o/ (no login)."""
+
+from django.urls import path
+
+from orders import customer_views
+
+urlpatterns = [
+    path("<str:token>/", customer_views.order_page, name="customer_order_page"),
+    path("<str:token>/documents/<str:kind>/<int:pk>.pdf", customer_views.document,
+         name="customer_order_document"),
+]
