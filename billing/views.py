@@ -314,8 +314,7 @@ def settle_return(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     except ApplicationError as exc:
         if exc.status == 404:
             raise Http404(exc.message) from None
-        details = [m for messages_ in exc.field_errors.values() for m in messages_]
-        messages.error(request, " ".join([exc.message, *details]) if details else exc.message)
+        messages.error(request, exc.text())
         return redirect("orders:return_detail", pk)
     messages.success(request, _("Return %(number)s settled: %(how)s.")
                      % {"number": ret.number, "how": ret.get_settlement_display()})

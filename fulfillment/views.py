@@ -24,11 +24,6 @@ from oms.lib.http import get_or_404
 from oms.lib.paging import parse_page
 
 
-def _error_text(exc: ApplicationError) -> str:
-    details = [m for messages_ in exc.field_errors.values() for m in messages_]
-    return " ".join([exc.message, *details]) if details else exc.message
-
-
 def _warehouse(request: HttpRequest, warehouses: list):
     """The warehouse chosen in ?warehouse= (or the form), else the first one."""
     wanted = request.POST.get("warehouse") or request.GET.get("warehouse")
@@ -67,7 +62,7 @@ def create_pick_list(request: AuthenticatedRequest) -> HttpResponse:
             warehouse_id=warehouse.pk if warehouse else 0, order_ids=order_ids,
             actor=request.user)
     except ApplicationError as exc:
-        messages.error(request, _error_text(exc))
+        messages.error(request, exc.text())
         return redirect(f"{reverse('fulfillment:to_pick')}?warehouse="
                         f"{warehouse.pk if warehouse else ''}")
     messages.success(request, _("Pick list %(number)s created.") % {"number": pick_list.number})
@@ -113,7 +108,7 @@ def scan(request: AuthenticatedRequest, pk: int) -> HttpResponse:
                               quantity=request.POST.get("quantity", ""))
         changed = services.confirm_pick(pick_list_id=pk, data=scan, actor=request.user)
     except ApplicationError as exc:
-        return _respond_pick(request, pk, error=_error_text(exc), status=exc.status)
+        return _respond_pick(request, pk, error=exc.text(), status=exc.status)
     notice = _("%(quantity)d x %(sku)s picked.") % {"quantity": scan.quantity,
                                                      "sku": changed[0].sku}
     return _respond_pick(request, pk, notice=notice, last_sku=changed[0].sku)
@@ -139,7 +134,7 @@ def complete(request: AuthenticatedRequest, pk: int) -> HttpResponse:
         pick_list_ = services.complete_pick_list(pick_list_id=pk, actor=request.user,
                                                  reason=request.POST.get("reason", ""))
     except ApplicationError as exc:
-        return _respond_pick(request, pk, error=_error_text(exc), status=exc.status)
+        return _respond_pick(request, pk, error=exc.text(), status=exc.status)
     messages.success(request, _("Pick list %(number)s done. Pack the orders now.")
                      % {"number": pick_list_.number})
     url = f"{reverse('fulfillment:to_pack')}?warehouse={pick_list_.warehouse_id}"

@@ -28,11 +28,6 @@ from oms.lib.http import get_or_404
 from oms.lib.paging import parse_page
 
 
-def _error_text(exc: ApplicationError) -> str:
-    details = [m for messages_ in exc.field_errors.values() for m in messages_]
-    return " ".join([exc.message, *details]) if details else exc.message
-
-
 def _render_to_buy(request: HttpRequest, *, errors: dict | None = None, error: str = "",
                    status: int = 200) -> HttpResponse:
     proposal = buying.buying_proposal()
@@ -63,7 +58,7 @@ def create_from_proposal(request: AuthenticatedRequest) -> HttpResponse:
             post=request.POST, warehouse_id=int(wanted) if wanted.isdigit() else 0,
             actor=request.user)
     except ApplicationError as exc:
-        return _render_to_buy(request, errors=exc.field_errors, error=_error_text(exc),
+        return _render_to_buy(request, errors=exc.field_errors, error=exc.text(),
                               status=exc.status)
     messages.success(request, _("Purchase orders created as drafts: %(numbers)s. Check and "
                                 "send them.") % {"numbers": ", ".join(po.number
@@ -100,7 +95,7 @@ def _act(request: AuthenticatedRequest, pk: int, call, done: str) -> HttpRespons
     try:
         call()
     except ApplicationError as exc:
-        return _render_purchase_order(request, pk, error=_error_text(exc), status=exc.status)
+        return _render_purchase_order(request, pk, error=exc.text(), status=exc.status)
     messages.success(request, done)
     return redirect("fulfillment:purchase_order", pk)
 
@@ -174,7 +169,7 @@ def receive_scan(request: AuthenticatedRequest, pk: int) -> HttpResponse:
                                    "quantity": request.POST.get("quantity", "").strip() or 1})
         result = receive_goods(purchase_order_id=pk, data=data, actor=request.user)
     except ApplicationError as exc:
-        error, notice, status, sku = _error_text(exc), "", exc.status, ""
+        error, notice, status, sku = exc.text(), "", exc.status, ""
     else:
         line = result.receipt.line
         notice = _("%(quantity)d x %(sku)s received.") % {"quantity": data.quantity,

@@ -21,11 +21,6 @@ from oms.lib.http import get_or_404
 from orders import selectors as order_selectors
 
 
-def _error_text(exc: ApplicationError) -> str:
-    details = [m for messages_ in exc.field_errors.values() for m in messages_]
-    return " ".join([exc.message, *details]) if details else exc.message
-
-
 @require_GET
 @permission_required("orders.receive_return")
 def returns_to_receive(request: HttpRequest) -> HttpResponse:
@@ -59,7 +54,7 @@ def scan(request: AuthenticatedRequest, pk: int) -> HttpResponse:
                         quantity=int(raw) if raw.isdigit() else -1)
         line = warehouse_returns.scan_return(return_id=pk, data=data, actor=request.user)
     except ApplicationError as exc:
-        error, notice, status, sku = _error_text(exc), "", exc.status, ""
+        error, notice, status, sku = exc.text(), "", exc.status, ""
     else:
         error, status, sku = "", 200, line.order_line.sku
         notice = _("%(quantity)d x %(sku)s received.") % {"quantity": data.quantity, "sku": sku}
@@ -80,7 +75,7 @@ def finish(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     try:
         warehouse_returns.finish_receiving(return_id=pk, actor=request.user)
     except ApplicationError as exc:
-        return _render(request, pk, error=_error_text(exc), status=exc.status)
+        return _render(request, pk, error=exc.text(), status=exc.status)
     messages.success(request, _("Return received: inspect each unit now."))
     return redirect("fulfillment:receive_return", pk)
 
@@ -93,7 +88,7 @@ def inspect(request: AuthenticatedRequest, pk: int) -> HttpResponse:
         data = InspectionInput.from_form(request.POST, [line.pk for line in ret.lines.all()])
         ret = warehouse_returns.inspect(return_id=pk, data=data, actor=request.user)
     except ApplicationError as exc:
-        return _render(request, pk, error=_error_text(exc), status=exc.status,
+        return _render(request, pk, error=exc.text(), status=exc.status,
                        errors=exc.field_errors)
     messages.success(request, _("Inspection saved.") if not ret.awaits_settlement
                      else _("Return inspected: accounting settles it now."))

@@ -103,10 +103,6 @@ def _respond(request: AuthenticatedRequest, pk: int, *, error: str = "", notice:
     return redirect("inventory:count", pk=pk)
 
 
-def _error_text(error: ApplicationError) -> str:
-    return "; ".join(m for ms in error.field_errors.values() for m in ms) or error.message
-
-
 @require_GET
 @permission_required("inventory.view_stockcount")
 def count(request: AuthenticatedRequest, pk: int) -> HttpResponse:
@@ -133,7 +129,7 @@ def count_enter(request: AuthenticatedRequest, pk: int) -> HttpResponse:
             "quantity": _entered_quantity(request.POST.get("quantity", ""))})
         line = counts.enter_count(entry, count_id=pk, actor=request.user)
     except ApplicationError as error:
-        return _respond(request, pk, error=_error_text(error), status=error.status)
+        return _respond(request, pk, error=error.text(), status=error.status)
     return _respond(request, pk, last_sku=line.product.sku, notice=_(
         "%(sku)s: %(counted)d counted so far.") % {"sku": line.product.sku,
                                                    "counted": line.counted})
@@ -145,7 +141,7 @@ def count_remove(request: AuthenticatedRequest, pk: int, product_id: int) -> Htt
     try:
         counts.remove_count_line(count_id=pk, product_id=product_id, actor=request.user)
     except ApplicationError as error:
-        return _respond(request, pk, error=_error_text(error), status=error.status)
+        return _respond(request, pk, error=error.text(), status=error.status)
     return _respond(request, pk, notice=_("Removed from the count; count it again."))
 
 
@@ -155,7 +151,7 @@ def count_confirm(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     try:
         done = counts.confirm_count(count_id=pk, actor=request.user)
     except ApplicationError as error:
-        return _respond(request, pk, error=_error_text(error), status=error.status)
+        return _respond(request, pk, error=error.text(), status=error.status)
     messages.success(request, _("Count %(reference)s confirmed; the variances are in the "
                                 "stock ledger.") % {"reference": done.reference})
     url = reverse("inventory:count", args=[pk])
@@ -168,7 +164,7 @@ def count_cancel(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     try:
         done = counts.cancel_count(count_id=pk, actor=request.user)
     except ApplicationError as error:
-        return _respond(request, pk, error=_error_text(error), status=error.status)
+        return _respond(request, pk, error=error.text(), status=error.status)
     messages.success(request, _("Count %(reference)s cancelled; no stock changed.")
                      % {"reference": done.reference})
     return redirect("inventory:count_list")

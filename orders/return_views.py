@@ -30,11 +30,6 @@ STAFF_CHANNELS = [(value, label) for value, label in ReturnChannel.choices
                   if value in return_services.STAFF_CHANNELS]
 
 
-def _error_text(exc: ApplicationError) -> str:
-    details = [m for messages_ in exc.field_errors.values() for m in messages_]
-    return " ".join([exc.message, *details]) if details else exc.message
-
-
 @require_GET
 @permission_required("orders.view_return")
 def return_list(request: HttpRequest) -> HttpResponse:
@@ -75,7 +70,7 @@ def _act(request: AuthenticatedRequest, pk: int, call, done: str) -> HttpRespons
     try:
         call()
     except ApplicationError as exc:
-        return _render_detail(request, pk, error=_error_text(exc), status=exc.status)
+        return _render_detail(request, pk, error=exc.text(), status=exc.status)
     if request.htmx:
         return _render_detail(request, pk, notice=done)
     messages.success(request, done)

@@ -115,9 +115,7 @@ def _act(request: AuthenticatedRequest, pk: int, call: Callable[[], object],
     try:
         call()
     except ApplicationError as exc:
-        details = [m for messages_ in exc.field_errors.values() for m in messages_]
-        error = " ".join([exc.message, *details]) if details else exc.message
-        return _render_detail(request, pk, error=error, status=exc.status)
+        return _render_detail(request, pk, error=exc.text(), status=exc.status)
     if request.htmx:
         return _render_detail(request, pk, notice=done)
     messages.success(request, done)

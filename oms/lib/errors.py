@@ -47,6 +47,12 @@ class ApplicationError(Exception):
         self.field_errors = field_errors or {}
         self.code = code
 
+    def text(self) -> str:
+        """The message followed by its field errors, for a page that shows
+        one line (a flash message or an error banner)."""
+        details = [m for messages_ in self.field_errors.values() for m in messages_]
+        return " ".join([self.message, *details]) if details else self.message
+
 
 class Forbidden(ApplicationError):
     """The actor's roles do not allow this change (separation of duties)."""
