@@ -3,10 +3,7 @@ real threads: exactly one wins and the stock adds up either way."""
 
 from __future__ import annotations
 
-import threading
-
 import pytest
-from django.db import connection
 
 from fulfillment import services
 from fulfillment.models import Shipment
@@ -16,29 +13,11 @@ from orders.models import Order, OrderStatus
 from orders.services import cancel_order
 from tests.factories.fulfillment import CarrierServiceFactory, packed_order, shelved_product
 from tests.factories.inventory import WarehouseFactory
+from tests.threads import run_together
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def _run_together(*works) -> list:
-    barrier = threading.Barrier(len(works))
-    results: list = [None] * len(works)
-
-    def run(index: int) -> None:
-        try:
-            barrier.wait()
-            results[index] = works[index]()
-        except Exception as exc:
-            results[index] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(works))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    return results
 
 
 def test_shipping_and_cancelling_at_once_exactly_one_wins():
@@ -48,7 +27,7 @@ def test_shipping_and_cancelling_at_once_exactly_one_wins():
     outcomes = {"shipped": 0, "cancelled": 0}
     for attempt in range(10):
         order, shipment = packed_order([(product, 3)], warehouse=warehouse)
-        results = _run_together(
+        results = run_together(
             lambda s=shipment, n=attempt: services.ship(
                 shipment_id=s.pk, data=services.Handover.parse(
                     carrier_service_id=service.pk, tracking_number=f"RACE-{n}"), actor=None),

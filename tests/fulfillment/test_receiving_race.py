@@ -4,10 +4,7 @@ order line."""
 
 from __future__ import annotations
 
-import threading
-
 import pytest
-from django.db import connection
 from django.db.models import Sum
 
 from fulfillment.receiving import receive_goods
@@ -24,29 +21,11 @@ from tests.factories.customers import CustomerFactory
 from tests.factories.inventory import WarehouseFactory
 from tests.factories.orders import make_order
 from tests.factories.purchasing import SupplierProductFactory, backordered_order, purchase_order
+from tests.threads import run_together
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def _run_together(*works) -> list:
-    barrier = threading.Barrier(len(works))
-    results: list = [None] * len(works)
-
-    def run(index: int) -> None:
-        try:
-            barrier.wait()
-            results[index] = works[index]()
-        except Exception as exc:
-            results[index] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(works))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    return results
 
 
 def _ledger_matches_levels() -> None:
@@ -79,7 +58,7 @@ def test_a_receipt_serves_waiting_orders_before_placements_racing_it():
         placements = [
             (lambda p=product: make_order(customer=CustomerFactory(), lines=[(p, 2)]))
             for _ in range(4)]
-        results = _run_together(_scan(po, product.sku, 8), *placements)
+        results = run_together(_scan(po, product.sku, 8), *placements)
         assert not isinstance(results[0], Exception), results[0]
         # First come, first served: both older orders got their units,
         # whenever the placements ran.
@@ -100,7 +79,7 @@ def test_two_receivers_on_the_same_line_both_count_and_the_over_receipt_is_recor
     for _attempt in range(3):
         offer = SupplierProductFactory(supplier_sku="")
         po = purchase_order(offer.supplier, warehouse, [(offer.product, 10)])
-        results = _run_together(_scan(po, offer.product.sku, 6), _scan(po, offer.product.sku, 6))
+        results = run_together(_scan(po, offer.product.sku, 6), _scan(po, offer.product.sku, 6))
         assert not any(isinstance(r, Exception) for r in results), results
         line = po.lines.get()
         assert line.quantity_received == 12

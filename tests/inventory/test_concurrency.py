@@ -3,45 +3,22 @@ together by a Barrier."""
 
 from __future__ import annotations
 
-import threading
 import time
-from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from inventory import api
 from inventory.models import Reservation, StockLevel
 from oms.lib.errors import Conflict
 from tests.factories.inventory import ProductFactory, WarehouseFactory, stock
+from tests.threads import run_together
 
 BUYERS = 50
 
 
-def run_together(workers: list[Callable[[], object]]) -> list[object]:
-    """Run each callable in its own thread and DB connection, all started at
-    once; return each one's result or the exception it raised."""
-    barrier = threading.Barrier(len(workers))
-    results: list[object] = [None] * len(workers)
-
-    def run(index: int, work: Callable[[], object]) -> None:
-        try:
-            barrier.wait(timeout=30)
-            results[index] = work()
-        except Exception as exc:  # noqa: BLE001 - the test inspects every outcome
-            results[index] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i, w)) for i, w in enumerate(workers)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    assert not any(thread.is_alive() for thread in threads), "a worker hung"
-    return results
 
 
 def buy(order_id: int, *pairs: tuple[int, int], linger: float = 0.0):
@@ -66,7 +43,7 @@ def test_fifty_buyers_for_the_last_ten_units_hold_exactly_ten():
     stock(product, warehouse, 10)
 
     started = time.monotonic()
-    results = run_together([buy(order_id, (product.pk, 1)) for order_id in range(1, BUYERS + 1)])
+    results = run_together(*[buy(order_id, (product.pk, 1)) for order_id in range(1, BUYERS + 1)])
     elapsed = time.monotonic() - started
 
     winners = [r for r in results if isinstance(r, list)]
@@ -90,7 +67,7 @@ def test_buyers_of_mixed_quantities_never_oversell_across_warehouses():
     stock(product, north, 6)
     stock(product, south, 7)
 
-    results = run_together([buy(order_id, (product.pk, 1 + order_id % 3))
+    results = run_together(*[buy(order_id, (product.pk, 1 + order_id % 3))
                             for order_id in range(1, BUYERS + 1)])
 
     assert [r for r in results if not isinstance(r, list | api.InsufficientStock)] == []
@@ -111,7 +88,7 @@ def test_two_orders_taking_two_skus_in_opposite_order_never_deadlock():
 
     for round_number in range(20):
         order_a, order_b = 2 * round_number + 1, 2 * round_number + 2
-        results = run_together([
+        results = run_together(*[
             buy(order_a, (first.pk, 1), (second.pk, 2), linger=0.02),
             buy(order_b, (second.pk, 3), (first.pk, 4), linger=0.02),
         ])
@@ -142,7 +119,7 @@ def test_expiry_racing_confirmation_lets_exactly_one_win():
         def sweep(later=later):
             return api.expire_lapsed_holds(now=later)
 
-        confirm_result, sweep_result = run_together([approve, sweep])
+        confirm_result, sweep_result = run_together(*[approve, sweep])
         reservation = Reservation.objects.get(order_id=order_id)
         if confirm_result == "confirmed":
             assert sweep_result == []
@@ -203,7 +180,7 @@ def test_mixed_traffic_keeps_the_books_straight_without_deadlocks():
                            (products[(order_id + 2) % 3].pk, 2), linger=0.005))
     workers += [lambda: api.expire_lapsed_holds(now=later) for _ in range(3)]
 
-    results = run_together(workers)
+    results = run_together(*workers)
 
     allowed = (list, int, str, api.InsufficientStock, Conflict)
     assert [r for r in results if not isinstance(r, allowed)] == []

@@ -11,8 +11,9 @@ from inventory.models import StockLevel
 from inventory.transfers import TransferStock, transfer_stock
 from oms.lib.errors import ApplicationError
 from tests.factories.inventory import ProductFactory, WarehouseFactory, stock
-from tests.inventory.test_concurrency import buy, run_together
+from tests.inventory.test_concurrency import buy
 from tests.inventory.test_ledger import assert_ledger_holds
+from tests.threads import run_together
 
 ROUNDS = 6
 
@@ -28,7 +29,7 @@ def test_count_confirmed_while_an_order_reserves_never_oversells():
         # The shelf really holds 3; the order wants 5 of the 10 the system believes in.
         enter_count(CountEntry.parse({"sku": product.sku, "quantity": 3}), count_id=count.pk,
                     actor=None)
-        results = run_together([
+        results = run_together(*[
             buy(1000 + round_, (product.pk, 5), linger=0.05 * (round_ % 2)),
             lambda count_id=count.pk: confirm_count(count_id=count_id, actor=None),
         ])
@@ -64,7 +65,7 @@ def test_transfer_racing_buyers_moves_only_what_they_leave():
             "product": product.pk, "from_warehouse": source.pk, "to_warehouse": target.pk,
             "quantity": 6}), actor=None)
 
-    results = run_together([move] + [buy(order_id, (product.pk, 2))
+    results = run_together(*[move] + [buy(order_id, (product.pk, 2))
                                      for order_id in range(1, 5)])
     unexpected = [r for r in results if isinstance(r, Exception)
                   and not isinstance(r, api.InsufficientStock | ApplicationError)]

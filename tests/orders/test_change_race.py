@@ -5,10 +5,7 @@ ledger add up either way."""
 
 from __future__ import annotations
 
-import threading
-
 import pytest
-from django.db import connection
 
 from fulfillment import services as fulfillment
 from fulfillment.models import PickListLine
@@ -25,29 +22,11 @@ from tests.factories.fulfillment import (
 )
 from tests.factories.inventory import WarehouseFactory
 from tests.inventory.test_ledger import assert_ledger_holds
+from tests.threads import run_together
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def _run_together(*works) -> list:
-    barrier = threading.Barrier(len(works))
-    results: list = [None] * len(works)
-
-    def run(index: int) -> None:
-        try:
-            barrier.wait(timeout=10)
-            results[index] = works[index]()
-        except Exception as exc:  # collected for the assertions
-            results[index] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(works))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    return results
 
 
 def _edit(order: Order, quantity: int):
@@ -68,7 +47,7 @@ def test_two_edits_prepared_on_the_same_order_one_wins_the_other_gets_409():
     product = shelved_product(warehouse, 500)
     for _attempt in range(5):
         order = reserved_order([(product, 2)])
-        results = _run_together(_edit(order, 3), _edit(order, 5))
+        results = run_together(_edit(order, 3), _edit(order, 5))
         won = [r for r in results if isinstance(r, Order)]
         lost = [r for r in results if isinstance(r, Exception)]
         assert len(won) == 1 and len(lost) == 1, results
@@ -88,7 +67,7 @@ def test_an_edit_racing_a_pick_of_the_same_line():
         pick_list = fulfillment.create_pick_list(warehouse_id=warehouse.pk,
                                                  order_ids=[order.pk], actor=None)
         edit = _edit(order, 2)
-        results = _run_together(edit, lambda p=pick_list: fulfillment.confirm_pick(
+        results = run_together(edit, lambda p=pick_list: fulfillment.confirm_pick(
             pick_list_id=p.pk, data=fulfillment.PickScan(sku=product.sku, quantity=4),
             actor=None))
         failed = [r for r in results if isinstance(r, Exception)]
@@ -119,7 +98,7 @@ def test_an_edit_racing_the_shipment_never_changes_a_shipped_order():
         data = {"lines": [{"sku": extra.sku, "quantity": 1}]}
         version = preview_order_change(order_id=order.pk, data=OrderChange.parse(data),
                                        actor=None).version
-        results = _run_together(
+        results = run_together(
             lambda o=order, d=data, v=version: change_order(
                 order_id=o.pk, actor=None, data=OrderChange.parse({**d, "version": v})),
             lambda s=shipment, n=attempt: fulfillment.ship(

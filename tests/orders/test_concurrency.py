@@ -3,10 +3,7 @@ never oversold through orders."""
 
 from __future__ import annotations
 
-import threading
-
 import pytest
-from django.db import connection
 
 from inventory.api import InsufficientStock
 from inventory.models import StockLevel
@@ -14,29 +11,11 @@ from orders.models import Order
 from orders.services import LineInput, PlaceOrder, place_order
 from tests.factories.customers import CustomerFactory, address_data
 from tests.factories.orders import stocked_product
+from tests.threads import race
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def _run_together(count: int, work) -> list:
-    barrier = threading.Barrier(count)
-    results: list = [None] * count
-
-    def run(index: int) -> None:
-        try:
-            barrier.wait()
-            results[index] = work(index)
-        except Exception as exc:
-            results[index] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    return results
 
 
 def test_twenty_concurrent_placements_get_twenty_distinct_numbers():
@@ -50,7 +29,7 @@ def test_twenty_concurrent_placements_get_twenty_distinct_numbers():
             actor=None)
         return order.number
 
-    numbers = _run_together(20, place)
+    numbers = race(20, place)
     assert all(isinstance(n, str) for n in numbers), numbers
     assert len(set(numbers)) == 20
     assert Order.objects.count() == 20
@@ -67,7 +46,7 @@ def test_concurrent_orders_for_the_last_units_never_oversell():
             "channel": "web", "currency": "EUR", "shipping_address": address_data()}),
             actor=None)
 
-    results = _run_together(12, place)
+    results = race(12, place)
     placed = [r for r in results if isinstance(r, Order)]
     refused = [r for r in results if isinstance(r, InsufficientStock)]
     assert len(placed) == 5 and len(refused) == 7, results

@@ -3,40 +3,20 @@ order gets the discount, the other a field error on the code."""
 
 from __future__ import annotations
 
-import threading
 from decimal import Decimal
 
 import pytest
-from django.db import connection
 
 from oms.lib.errors import ApplicationError
 from orders.models import DiscountCode, DiscountRedemption, Order
 from orders.services import PlaceOrder, place_order
 from tests.factories.customers import CustomerFactory, address_data
 from tests.factories.orders import stocked_product
+from tests.threads import race
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def _race(count: int, work) -> list:
-    barrier = threading.Barrier(count)
-    results: list = [None] * count
-
-    def run(index: int) -> None:
-        try:
-            barrier.wait()
-            results[index] = work(index)
-        except Exception as exc:
-            results[index] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    return results
 
 
 def _placer(product, customers):
@@ -61,7 +41,7 @@ def test_two_orders_racing_for_the_last_use_one_wins(per_customer):
         warm = _placer(product, [CustomerFactory(), CustomerFactory()])
         warm(0), warm(1)
 
-    results = _race(2, _placer(product, customers))
+    results = race(2, _placer(product, customers))
 
     won = [r for r in results if isinstance(r, Order)]
     lost = [r for r in results if isinstance(r, ApplicationError)]
