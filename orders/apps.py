@@ -15,6 +15,9 @@ class OrdersConfig(AppConfig):
 
         search.register(search.Provider("orders", _("Orders"), "orders.view_order",
                                         selectors.search_hits, selectors.exact_hit, rank=10))
+        search.register(search.Provider("returns", _("Returns"), "orders.view_return",
+                                        selectors.return_search_hits, selectors.return_exact_hit,
+                                        rank=55))
         from oms.lib import audit
 
         audit.register(audit.AuditedType("orders.order", label=lambda order: order.number,

@@ -14,7 +14,9 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django.conf import settings
+from django.contrib.postgres.indexes import GinIndex, OpClass
 from django.db import connection, models
+from django.db.models.functions import Upper
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_fsm import FSMField, FSMModelMixin, transition
@@ -111,7 +113,10 @@ class Return(FSMModelMixin, models.Model):
         verbose_name_plural = _("returns")
         ordering = ["-created_at", "-id"]
         indexes = [models.Index(fields=["status", "-created_at"],
-                                name="orders_return_list_idx")]
+                                name="orders_return_list_idx"),
+                   # The search box finds a return by a fragment of its number.
+                   GinIndex(OpClass(Upper("number"), name="gin_trgm_ops"),
+                            name="orders_return_number_trgm")]
         permissions = [
             ("decide_return", _("Can approve or refuse returns")),
             ("receive_return", _("Can receive and inspect returned goods")),

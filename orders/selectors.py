@@ -432,6 +432,25 @@ def exact_hit(query: str) -> str | None:
     return reverse("orders:detail", args=[order_id]) if order_id else None
 
 
+def return_search_hits(query: str, limit: int) -> list[Hit]:
+    """Returns for the search box: by number or a fragment of it (trigram
+    index). Every return number has digits: text without any finds none and
+    costs no query."""
+    if not any(char.isdigit() for char in query):
+        return []
+    returns = (Return.objects.select_related("order").only("pk", "number", "status",
+                                                            "created_at", "order__number")
+               .filter(number__icontains=query))
+    return [Hit(ret.number, f"{ret.order.number} · {ret.get_status_display()}",
+                reverse("orders:return_detail", args=[ret.pk]))
+            for ret in returns.order_by("-created_at", "-id")[:limit]]
+
+
+def return_exact_hit(query: str) -> str | None:
+    return_id = Return.objects.filter(number=query.upper()).values_list("pk", flat=True).first()
+    return reverse("orders:return_detail", args=[return_id]) if return_id else None
+
+
 # --- Units that follow later (backordered), with the date they are expected.
 
 # Filled at start-up by whichever app knows when goods arrive (purchase

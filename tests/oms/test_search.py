@@ -128,3 +128,21 @@ def test_the_number_of_queries_does_not_depend_on_the_data(client_for, records):
     for _ in range(3):
         reserved_order(customer=terms_customer(name="Marchal Bis"))
     assert count("Marchal") == few
+
+
+def test_a_return_is_found_by_its_number_and_a_fragment_of_it(client_for, records):
+    from orders.inputs import ReturnRequest
+    from orders.services import returns as return_services
+
+    order = records["parcel_order"]
+    ret = return_services.request_return(data=ReturnRequest.parse({
+        "order_id": order.pk, "channel": "phone", "lines": [
+            {"order_line_id": order.lines.get().pk, "quantity": 1, "reason": "damaged"}]}),
+        actor=None)
+    detail = reverse("orders:return_detail", args=[ret.pk])
+    client = client_for("Customer service")
+    response = client.get(SEARCH, {"q": ret.number.lower()})
+    assert response.status_code == 302 and response["Location"] == detail
+    html = client.get(SEARCH, {"q": ret.number[-4:]}).content.decode()
+    assert "Returns" in html and ret.number in html and detail in html
+    assert ret.number not in client.get(SEARCH, {"q": "R-1999"}).content.decode()
