@@ -218,6 +218,11 @@ def _render_edit(request: AuthenticatedRequest, order: Order, *, data: dict | No
     rows = [{"line": line, "quantity": next(
         (c["quantity"] for c in posted.get("lines", []) if str(c.get("line")) == str(line.pk)),
         line.quantity - line.cancelled_quantity)} for line in lines]
+    planned = {p.line.pk: p for p in plan.lines if p.line} if plan else {}
+    for row, line in zip(rows, lines, strict=True):  # picked units hold the line up
+        line_plan = planned.get(line.pk)
+        row["picked"] = line_plan.picked if line_plan else 0
+        row["unpick_from"] = line_plan.unpick_from if line_plan else ()
     new_rows = [dict(c) for c in posted.get("lines", []) if not c.get("line")]
     new_rows += [{"sku": "", "quantity": ""} for _blank in range(max(3 - len(new_rows), 1))]
     field_errors = error.field_errors if error else {}

@@ -58,6 +58,9 @@ class LineWork:
 
     picked: int = 0  # picked or packed, not shipped: a change never takes them back
     listed: int = 0  # on an open pick list, not picked yet
+    # (id, number) of the pick lists holding picked units not packed yet: an
+    # unpick there puts them back on the shelf, and the line may then shrink.
+    unpick_from: tuple[tuple[int, str], ...] = ()
 
 
 class WarehouseWork(Protocol):
@@ -112,6 +115,8 @@ class LinePlan:
     product: inventory_api.ProductInfo | None = None
     shipped: int = 0
     picked: int = 0
+    # (id, number) of the pick lists where picked units can be put back
+    unpick_from: tuple[tuple[int, str], ...] = ()
     reserved: int = 0
     waiting: int = 0
     available: int = 0  # free stock of the product now
@@ -241,6 +246,8 @@ def plan_change(order: Order, data: OrderChange, *, work: dict[tuple[int, int], 
             line=line, sku=line.sku, name=line.name, before=ordered, after=ordered,
             unit_price=line.unit_price, tax_rate=line.tax_rate, shipped=shipped[line.pk],
             picked=sum(w.picked for (lid, _w), w in work.items() if lid == line.pk),
+            unpick_from=tuple(sorted({pick_list for (lid, _w), w in work.items()
+                                      if lid == line.pk for pick_list in w.unpick_from})),
             reserved=sum(q for (lid, _w), q in active.items() if lid == line.pk),
             waiting=line.backordered_quantity, preorder=line.is_preorder,
             line_net=line.line_net, discount=line.discount,
@@ -268,10 +275,7 @@ def plan_change(order: Order, data: OrderChange, *, work: dict[tuple[int, int], 
         plan.index = index
         plan.after = change.quantity
         if plan.after < plan.minimum:
-            errors[f"lines.{index}.quantity"] = [
-                _("%(sku)s: %(n)d units are picked, packed or shipped; the line cannot go "
-                  "below %(n)d.")
-                % {"sku": plan.sku, "n": plan.minimum}]
+            errors[f"lines.{index}.quantity"] = [_below_minimum(plan)]
     new_plans = _new_lines(order, new, errors)
     all_plans = list(plans.values()) + new_plans
     lines_changed = any(p.changed for p in all_plans)
@@ -305,6 +309,18 @@ def plan_change(order: Order, data: OrderChange, *, work: dict[tuple[int, int], 
     return ChangePlan(order=order, version=version, lines=all_plans, fields=fields,
                       before=before, after=after, payment=payment,
                       lines_changed=lines_changed, backorders_allowed=_may_wait(order))
+
+
+def _below_minimum(plan: LinePlan) -> str:
+    """Why the line cannot go that low, and what the warehouse must do first
+    when picked units could go back to the shelf."""
+    text = (_("%(sku)s: %(n)d units are picked, packed or shipped; the line cannot go "
+              "below %(n)d.") % {"sku": plan.sku, "n": plan.minimum})
+    if plan.after < plan.shipped or not plan.unpick_from:
+        return text
+    return text + " " + _("Unpick the picked units on the pick list first (%(lists)s), "
+                          "then change the line.") % {
+        "lists": ", ".join(number for _pk, number in plan.unpick_from)}
 
 
 def _new_lines(order: Order, new: list[tuple[int, LineChange]],
