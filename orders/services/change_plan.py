@@ -417,6 +417,8 @@ def _totals_now(order: Order) -> Totals:
 
 
 def _charge(order: Order, plans: list[LinePlan], goods: list[PricedLine]) -> shipping.Charge:
+    if not goods:  # nothing left to deliver (its rest cancelled): nothing to charge
+        return shipping.NO_CHARGE
     skus = [p.sku for p in plans if p.after and p.product is None]
     products = inventory_api.products_by_sku(skus=skus) if skus else {}
     weight = sum(((p.product or products[p.sku]).weight_kg * p.after
@@ -430,6 +432,40 @@ def _totals_after(order: Order, plans: list[LinePlan]) -> Totals:
     goods = _priced(order, plans)
     charge = _charge(order, plans, goods)
     return compute_totals(goods + [charge.priced()] if charge.label else goods)
+
+
+def figures_without(order: Order, lines: list[OrderLine], *, fewer: dict[int, int]
+                    ) -> tuple[list[LinePlan], Totals]:
+    """The lines and totals once `fewer` units (per line id) of `lines` (all
+    the order's) are gone: priced, discounted and charged for shipping
+    exactly as a change removing those units is (`_reprice`, `_totals_after`)."""
+    plans = []
+    for index, line in enumerate(lines):
+        ordered = line.quantity - line.cancelled_quantity
+        plans.append(LinePlan(line=line, sku=line.sku, name=line.name, before=ordered,
+                              after=ordered - fewer.get(line.pk, 0), index=index,
+                              unit_price=line.unit_price, tax_rate=line.tax_rate,
+                              line_net=line.line_net, discount=line.discount,
+                              order_discount=line.order_discount))
+    _reprice(order, plans)
+    return plans, _totals_after(order, plans)
+
+
+def set_figures(order: Order, plans: list[LinePlan], totals: Totals) -> list[str]:
+    """Put the planned prices and discounts on the lines (not saved) and the
+    shipping charge and totals on the order (not saved); the order's changed
+    field names."""
+    for plan in plans:
+        if plan.line is not None:
+            plan.line.unit_price, plan.line.line_net = plan.unit_price, plan.line_net
+            plan.line.discount, plan.line.order_discount = plan.discount, plan.order_discount
+    charge = _charge(order, plans, _priced(order, plans))
+    order.shipping_label, order.shipping_net, order.shipping_tax_rate = (
+        charge.label, charge.net, charge.tax_rate)
+    order.total_net, order.total_tax, order.total_gross = totals.net, totals.tax, totals.gross
+    order.discount_total = sum((p.discount + p.order_discount for p in plans), ZERO)
+    return ["shipping_label", "shipping_net", "shipping_tax_rate", "total_net", "total_tax",
+            "total_gross", "discount_total"]
 
 
 def _stock_effect(order: Order, plans: list[LinePlan], active: dict[tuple[int, int], int],
