@@ -841,6 +841,10 @@ class OrderEvent(models.Model):
 
 
 # Registered with the orders app here; they import nothing of this module.
+from orders.address_request_models import (  # noqa: E402, F401
+    AddressChangeRequest,
+    AddressRequestStatus,
+)
 from orders.charge_models import (  # noqa: E402, F401
     DiscountCode,
     DiscountKind,

@@ -39,7 +39,15 @@ from orders.capture import capture_order
 from orders.forms import EntryForm, ImportForm
 from orders.inputs import CaptureOrder, OrderChange, PlaceOrder
 from orders.links import live_link
-from orders.models import Channel, HoldReason, Order, OrderStatus, PaymentMethod
+from orders.models import (
+    AddressChangeRequest,
+    Channel,
+    HoldReason,
+    Order,
+    OrderStatus,
+    PaymentMethod,
+)
+from orders.services import address_requests
 from orders.services.change_plan import ChangePlan
 
 IMPORT_SALT = "orders.import"
@@ -96,6 +104,8 @@ def _render_detail(request: AuthenticatedRequest, order_id: int, *, error: str =
         "hold_reasons": HoldReason.choices, "error": error, "notice": notice,
         "customer_link": (live_link(order_id) if request.user.has_perm("orders.change_order")
                           else None),
+        "address_requests": selectors.address_requests_of(detail.order),
+        "can_decide_address": request.user.has_perm("orders.change_order"),
     }
     return render_partial(request, "orders/order_detail.html", context, partial="panel",
                           target="order-panel", status=status)
@@ -174,6 +184,27 @@ def cancel_remaining(request: AuthenticatedRequest, pk: int, line_id: int) -> Ht
     return _act(request, pk, lambda: services.cancel_line_rest(
         order_id=pk, line_id=line_id, actor=request.user,
         version=request.POST.get("version", "")), str(_("Remaining units cancelled.")))
+
+
+@require_POST
+@permission_required("orders.change_order")
+def accept_address(request: AuthenticatedRequest, pk: int, request_id: int) -> HttpResponse:
+    """Customer service accepts the customer's new delivery address."""
+    get_or_404(AddressChangeRequest.objects.filter(order_id=pk).get, pk=request_id)
+    return _act(request, pk, lambda: address_requests.accept_address_change(
+        request_id=request_id, actor=request.user),
+        str(_("New delivery address accepted; the customer is e-mailed the change.")))
+
+
+@require_POST
+@permission_required("orders.change_order")
+def refuse_address(request: AuthenticatedRequest, pk: int, request_id: int) -> HttpResponse:
+    """Customer service refuses it; the customer is e-mailed the reason."""
+    get_or_404(AddressChangeRequest.objects.filter(order_id=pk).get, pk=request_id)
+    return _act(request, pk, lambda: address_requests.refuse_address_change(
+        request_id=request_id, actor=request.user,
+        data=address_requests.AddressRefusal.parse({"reason": request.POST.get("reason", "")})),
+        str(_("Address change refused; the customer is e-mailed the reason.")))
 
 
 # --- changing an order before it ships ---------------------------------------------
