@@ -18,7 +18,8 @@ that plan in one durable transaction:
   applied over a pick, a pack, a shipment or another person's edit;
 - fewer units come first off what waits for stock, then off reservations not
   on a pick list, then off open pick lines; never off picked, packed or
-  shipped units (picked units go back to the shelf only through the warehouse);
+  shipped units (picked units go back to the shelf through the warehouse's
+  unpick, `fulfillment.services.unpick`, first);
 - more units are reserved (a hold with the order's deadline before
   approval, firm after it); what stock cannot cover follows the order's
   backorder rule: refused unless the customer accepts backorders, else it
