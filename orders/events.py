@@ -161,5 +161,6 @@ def address_request(order: Order, *, actor: Actor, status: str, address: dict,
     """The customer asked for another delivery address (`status` pending), or
     staff accepted or refused it; `reason`: a refusal's, as typed."""
     return _event(order, EventKind.ADDRESS_REQUEST, actor=actor, reason=reason, data={
-        "status": status, "city": str(address.get("city", "")),
+        "status": status, "line1": str(address.get("line1", "")),
+        "city": str(address.get("city", "")),
         "country": str(address.get("country", ""))})

@@ -685,10 +685,11 @@ def _return_summary(event: OrderEvent) -> str:
 
 
 def _address_request_summary(event: OrderEvent) -> str:
-    """An address change request: `data` {"status", "city", "country"}; the
-    reason of a refusal as typed."""
+    """An address change request: `data` {"status", "line1", "city",
+    "country"}; the reason of a refusal as typed."""
     status = event.data["status"]
-    place = f"{event.data.get('city', '')}, {event.data.get('country', '')}"
+    place = ", ".join(part for part in (event.data.get("line1", ""), event.data.get("city", ""),
+                                        event.data.get("country", "")) if part)
     if status == "accepted":
         text = gettext("Address change to %(place)s accepted.") % {"place": place}
     elif status == "refused":

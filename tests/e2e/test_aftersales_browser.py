@@ -46,6 +46,7 @@ def test_warehouse_unpicks_and_the_clerk_then_shrinks_the_line(page: Page, live_
     page.goto(f"{live_server.url}{reverse('orders:edit', args=[order.pk])}")
     expect(page.get_by_text("3 units picked: to go lower, unpick them first on")).to_be_visible()
     page.get_by_label("Quantity of TEE-M-RED").fill("1")
+    page.get_by_label("Quantity of TEE-M-RED").press("Tab")
     expect(page.locator("#change-effect")).to_contain_text("Unpick the picked units")
     page.screenshot(path=SHOTS + "order-edit-needs-unpick.png", full_page=True)
 

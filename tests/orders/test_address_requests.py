@@ -81,7 +81,7 @@ def test_the_customer_asks_and_customer_service_accepts_through_the_order_change
     changed = order.events.get(kind=EventKind.CHANGED)
     assert "shipping_address" in changed.data["fields"]
     assert [m.subject for m in mailoutbox] == [f"Your order {order.number} was changed"]
-    assert "Address change to Paris, FR accepted." in [
+    assert "Address change to 3 Quai Voltaire, Paris, FR accepted." in [
         e.summary for e in order.events.filter(kind=EventKind.ADDRESS_REQUEST)]
 
 
