@@ -78,6 +78,7 @@ def test_accounting_settles_an_exchange_for_another_size(page: Page, live_server
     page.screenshot(path=SHOTS + "return-exchange-form.png", full_page=True)
     page.get_by_role("button", name="Settle").click()
     expect(page.get_by_text(f"Return {ret.number} settled")).to_be_visible()
+    expect(page.locator("[data-exchange-charge]")).to_contain_text("€3.00")
     page.screenshot(path=SHOTS + "return-exchange-settled.png", full_page=True)
     ret.refresh_from_db()
     assert ret.exchange_order.total_gross == Decimal("3.00")
