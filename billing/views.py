@@ -309,7 +309,10 @@ def receivables(request: AuthenticatedRequest) -> HttpResponse:
 def settle_return(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     """Accounting settles an inspected return from its page; back to that page."""
     try:
-        data = return_settlement.ReturnSettlementInput(request.POST.get("settlement", ""))
+        data = return_settlement.ReturnSettlementInput.parse(
+            settlement=request.POST.get("settlement", ""),
+            skus=request.POST.getlist("exchange_sku"),
+            quantities=request.POST.getlist("exchange_quantity"))
         ret = return_settlement.settle_return(return_id=pk, data=data, actor=request.user)
     except ApplicationError as exc:
         if exc.status == 404:

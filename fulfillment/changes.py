@@ -37,13 +37,20 @@ class PickListWork:
                 status=PickList.Status.OPEN).order_by("pk").values_list("pk", flat=True))
         picked: dict[tuple[int, int], int] = defaultdict(int)
         listed: dict[tuple[int, int], int] = defaultdict(int)
-        for line_id, warehouse_id, status, quantity, done, list_status in _live_lines(
-                order_id).values_list("order_line_id", "pick_list__warehouse_id", "status",
-                                      "quantity", "quantity_picked", "pick_list__status"):
+        # Where picked units not packed yet can be put back (an unpick).
+        unpick_from: dict[tuple[int, int], set[tuple[int, str]]] = defaultdict(set)
+        for (line_id, warehouse_id, status, quantity, done, list_status, pick_list_id,
+             shipment_id) in _live_lines(order_id).values_list(
+                "order_line_id", "pick_list__warehouse_id", "status", "quantity",
+                "quantity_picked", "pick_list__status", "pick_list_id", "shipment_id"):
             picked[(line_id, warehouse_id)] += done
+            if done and shipment_id is None:
+                unpick_from[(line_id, warehouse_id)].add(
+                    (pick_list_id, PickList(pk=pick_list_id).number))
             if status == PickListLine.Status.OPEN and list_status == PickList.Status.OPEN:
                 listed[(line_id, warehouse_id)] += quantity - done
-        return {key: LineWork(picked=picked[key], listed=listed[key])
+        return {key: LineWork(picked=picked[key], listed=listed[key],
+                              unpick_from=tuple(sorted(unpick_from[key])))
                 for key in set(picked) | set(listed) if picked[key] or listed[key]}
 
     def shrink(self, *, order_id: int, units: dict[tuple[int, int], int]) -> None:

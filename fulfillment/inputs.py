@@ -70,6 +70,28 @@ class PickScan:
 
 
 @dataclass(frozen=True)
+class Unpick:
+    """Picked units of one pick list line put back on the shelf."""
+
+    quantity: int
+    reason: str = ""
+
+    def __post_init__(self) -> None:
+        quantity_ok = (isinstance(self.quantity, int) and not isinstance(self.quantity, bool)
+                       and self.quantity > 0)
+        _refuse_if(_("Please correct the unpick."), {
+            "quantity": None if quantity_ok else _("Enter a positive whole number."),
+            "reason": (None if len(self.reason) <= MAX_NOTE
+                       else _("At most %(n)d characters.") % {"n": MAX_NOTE})})
+
+    @classmethod
+    def parse(cls, *, quantity: str, reason: str = "") -> Unpick:
+        quantity = (quantity or "").strip()
+        return cls(quantity=int(quantity) if quantity.isdigit() else -1,
+                   reason=(reason or "").strip())
+
+
+@dataclass(frozen=True)
 class Packing:
     """The package an order's picked goods go into."""
 

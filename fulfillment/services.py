@@ -21,7 +21,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_fsm import can_proceed
 
-from fulfillment.inputs import MAX_NOTE, CarrierEvent, Handover, Packing, PickScan
+from fulfillment.inputs import MAX_NOTE, CarrierEvent, Handover, Packing, PickScan, Unpick
 from fulfillment.models import PickList, PickListLine, Shipment, ShipmentEvent, ShipmentLine
 from inventory import api as inventory_api
 from inventory.models import BinLocation, Reservation, Warehouse
@@ -29,6 +29,7 @@ from oms.lib import events, outbox
 from oms.lib.actors import Actor
 from oms.lib.actors import actor_id as _actor_id
 from oms.lib.errors import ApplicationError, Conflict, NotAllowed
+from orders import events as order_events
 from orders import services as order_services
 from orders.models import Order, OrderLine
 from orders.services import EMAIL_HANDLER
@@ -171,6 +172,54 @@ def confirm_pick(*, pick_list_id: int, data: PickScan, actor: Actor) -> list[Pic
             line.save(update_fields=["quantity_picked", "status"])
             changed.append(line)
     return changed
+
+
+def unpick(*, pick_line_id: int, data: Unpick, actor: Actor) -> PickListLine:
+    """Put `data.quantity` picked units of one pick list line back in their
+    bin, before the line is packed: they stay reserved for the order (picking
+    moves no stock, so neither does this), leave the pick list (a later list
+    takes them again) and are no longer picked, so a change of the order may
+    now take them off the line. An event on the order says so.
+
+    Locks the order row, then the pick list, then its line: a pack of the
+    same order waits, and whichever commits first wins; the other is refused
+    (packed: `Conflict`; nothing left picked to pack: `NotAllowed`).
+    """
+    ids = (PickListLine.objects.filter(pk=pick_line_id)
+           .values_list("order_id", "pick_list_id").first())
+    if ids is None:
+        raise ApplicationError(_("Pick list line not found."), code="not_found")
+    order_id, pick_list_id = ids
+    with transaction.atomic(durable=True):
+        order = order_services.lock_order(order_id=order_id)
+        pick_list = (PickList.objects.select_for_update(of=("self",))
+                     .select_related("warehouse").get(pk=pick_list_id))
+        line = (PickListLine.objects.select_for_update().select_related("order_line")
+                .get(pk=pick_line_id))
+        if line.shipment_id is not None:
+            raise Conflict(_("%(sku)s of %(number)s is already packed: it can no longer be "
+                             "unpicked.") % {"sku": line.sku, "number": order.number},
+                           code="already_packed")
+        if line.status == PickListLine.Status.CANCELLED or not line.quantity_picked:
+            raise NotAllowed(_("Nothing of %(sku)s is picked on this line.")
+                             % {"sku": line.sku}, code="nothing_picked")
+        if data.quantity > line.quantity_picked:
+            raise ApplicationError(
+                _("Only %(n)d of %(sku)s are picked on this line.")
+                % {"n": line.quantity_picked, "sku": line.sku},
+                field_errors={"quantity": [_("At most %(n)d.") % {"n": line.quantity_picked}]},
+                code="overunpick")
+        line.quantity_picked -= data.quantity
+        if line.quantity == data.quantity:  # nothing of it left on the list
+            line.status = PickListLine.Status.CANCELLED
+        else:
+            line.quantity -= data.quantity
+        line.save(update_fields=["quantity", "quantity_picked", "status"])
+        order_events.units_unpicked(order, actor=actor, pick_list=pick_list.number,
+                                    warehouse=pick_list.warehouse.code, bin_code=line.bin_code,
+                                    line=line.order_line, quantity=data.quantity,
+                                    reason=data.reason)
+    return line
 
 
 def complete_pick_list(*, pick_list_id: int, actor: Actor, reason: str = "") -> PickList:

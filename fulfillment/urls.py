@@ -11,6 +11,7 @@ urlpatterns = [
     path("pick-lists/<int:pk>/", views.pick_list, name="pick_list"),
     path("pick-lists/<int:pk>/scan/", views.scan, name="scan"),
     path("pick-lists/<int:pk>/complete/", views.complete, name="complete"),
+    path("pick-lists/<int:pk>/lines/<int:line_id>/unpick/", views.unpick, name="unpick"),
     path("pick-lists/<int:pk>/pdf/", views.pick_list_pdf, name="pick_list_pdf"),
     path("pack/", views.to_pack, name="to_pack"),
     path("pack/<int:warehouse_id>/<int:order_id>/", views.pack_form, name="pack_form"),

@@ -15,8 +15,8 @@ from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
 from fulfillment import documents, selectors, services
-from fulfillment.inputs import Handover, Packing, PickScan
-from fulfillment.models import PackageType, PickList, Shipment
+from fulfillment.inputs import Handover, Packing, PickScan, Unpick
+from fulfillment.models import PackageType, PickList, PickListLine, Shipment
 from oms.lib.auth import AuthenticatedRequest, permission_required
 from oms.lib.errors import ApplicationError
 from oms.lib.htmx import render_partial, swap_error
@@ -112,6 +112,23 @@ def scan(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     notice = _("%(quantity)d x %(sku)s picked.") % {"quantity": scan.quantity,
                                                      "sku": changed[0].sku}
     return _respond_pick(request, pk, notice=notice, last_sku=changed[0].sku)
+
+
+@require_POST
+@permission_required("fulfillment.change_picklist")
+def unpick(request: AuthenticatedRequest, pk: int, line_id: int) -> HttpResponse:
+    """Picked units of one line back on the shelf (before packing)."""
+    get_or_404(PickListLine.objects.filter(pick_list_id=pk).get, pk=line_id)
+    try:
+        data = Unpick.parse(quantity=request.POST.get("quantity", ""),
+                            reason=request.POST.get("reason", ""))
+        line = services.unpick(pick_line_id=line_id, data=data, actor=request.user)
+    except ApplicationError as exc:
+        return _respond_pick(request, pk, error=_error_text(exc), status=exc.status)
+    notice = _("%(quantity)d x %(sku)s unpicked: back in bin %(bin)s, still reserved for "
+               "%(number)s.") % {"quantity": data.quantity, "sku": line.sku,
+                                 "bin": line.bin_code or "—", "number": line.order.number}
+    return _respond_pick(request, pk, notice=notice, last_sku=line.sku)
 
 
 def _respond_pick(request: AuthenticatedRequest, pk: int, *, error: str = "", notice: str = "",

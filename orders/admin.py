@@ -13,6 +13,7 @@ from oms.lib.admin import AuditedAdminMixin, ReadOnlyAdmin, ReadOnlyInline, run_
 from oms.lib.errors import ApplicationError
 from oms.lib.validation import errors_onto_form
 from orders import services
+from orders.address_request_models import AddressChangeRequest
 from orders.inputs import PriceListInput
 from orders.link_models import OrderLink
 from orders.links import revoke_order_links
@@ -32,6 +33,7 @@ from orders.models import (
 )
 from orders.notices import NoticeRuleInput, check_notice_rule
 from orders.services import returns as return_services
+from orders.services.address_requests import accept_address_change
 from orders.services.price_lists import check_price_list, price_places_error
 
 
@@ -285,6 +287,32 @@ class OrderLinkAdmin(ReadOnlyAdmin):
                    lambda link: revoke_order_links(order_id=link.order_id, actor=request.user),
                    lambda n: ngettext("%(n)d link revoked.", "%(n)d links revoked.", n) % {"n": n})
 
+
+
+@admin.register(AddressChangeRequest)
+class AddressChangeRequestAdmin(ReadOnlyAdmin):
+    """Customers' address change requests; accepted (through the order
+    change) or refused with a reason on the order page or here."""
+    list_display = ["order", "status", "created_at", "requested_city", "decided_by",
+                    "decided_at"]
+    list_filter = ["status", "created_at", "decided_at"]
+    search_fields = ["order__number", "order__customer__name", "address__city"]
+    list_select_related = ["order", "decided_by"]
+    actions = ["accept"]
+
+    def has_decide_permission(self, request) -> bool:
+        return request.user.has_perm("orders.change_order")
+
+    @admin.display(description=_("city"))
+    def requested_city(self, obj: AddressChangeRequest) -> str:
+        return f"{obj.address.get('city', '')} ({obj.address.get('country', '')})"
+
+    @admin.action(description=_("Accept the new delivery address"), permissions=["decide"])
+    def accept(self, request, queryset) -> None:
+        run_action(self, request, queryset,
+                   lambda item: accept_address_change(request_id=item.pk, actor=request.user),
+                   lambda n: ngettext("%(n)d request accepted.", "%(n)d requests accepted.",
+                                      n) % {"n": n})
 
 
 class ReturnLineInline(ReadOnlyInline):

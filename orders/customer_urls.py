@@ -6,6 +6,8 @@ from orders import customer_views
 
 urlpatterns = [
     path("<str:token>/", customer_views.order_page, name="customer_order_page"),
+    path("<str:token>/address/", customer_views.request_address,
+         name="customer_address_request"),
     path("<str:token>/documents/<str:kind>/<int:pk>.pdf", customer_views.document,
          name="customer_order_document"),
 ]

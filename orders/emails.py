@@ -64,6 +64,9 @@ _SUBJECTS = {
     "return_approved": gettext_lazy("Your return for order %(number)s: instructions and label"),
     # the return was refused; reason as typed; extra: number
     "return_refused": gettext_lazy("Your return for order %(number)s"),
+    # orders.services.address_requests: the new delivery address was refused;
+    # reason as typed; extra: line1, city (what was asked)
+    "address_refused": gettext_lazy("Order %(number)s: your new delivery address"),
 }
 # kind -> the subject for an order, in the active language
 CUSTOMER_EMAILS = {kind: (lambda order, subject=subject: str(subject) % {"number": order.number})

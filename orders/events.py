@@ -145,3 +145,22 @@ def return_changed(order: Order, *, actor: Actor, number: str, status: str, reas
     facts (settlement, amount, currency, credit_note_number, exchange_order_number)."""
     return _event(order, EventKind.RETURN, actor=actor, reason=reason,
                   data={"number": number, "status": status, **(data or {})})
+
+
+def units_unpicked(order: Order, *, actor: Actor, pick_list: str, warehouse: str, bin_code: str,
+                   line: OrderLine, quantity: int, reason: str = "") -> OrderEvent:
+    """Picked units of `line` went back to their bin (still reserved for the
+    order, no longer picked); `reason`: as the warehouse typed it."""
+    return _event(order, EventKind.UNPICKED, actor=actor, reason=reason, data={
+        "pick_list": pick_list, "warehouse": warehouse, "bin": bin_code, "line_id": line.pk,
+        "sku": line.sku, "quantity": quantity})
+
+
+def address_request(order: Order, *, actor: Actor, status: str, address: dict,
+                    reason: str = "") -> OrderEvent:
+    """The customer asked for another delivery address (`status` pending), or
+    staff accepted or refused it; `reason`: a refusal's, as typed."""
+    return _event(order, EventKind.ADDRESS_REQUEST, actor=actor, reason=reason, data={
+        "status": status, "line1": str(address.get("line1", "")),
+        "city": str(address.get("city", "")),
+        "country": str(address.get("country", ""))})

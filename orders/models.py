@@ -597,6 +597,8 @@ class EventKind(models.TextChoices):
     LINE_CANCELLED = "line_cancelled", _("Line cancelled")  # backordered rest dropped
     CHANGED = "changed", _("Order changed")  # lines, addresses, carrier, date or notes
     RETURN = "return", _("Return")  # a return opened or moved on (orders.return_models)
+    UNPICKED = "unpicked", _("Unpicked")  # picked units put back on the shelf
+    ADDRESS_REQUEST = "address_request", _("Address change request")  # asked or decided
 
 
 class StatusCause(models.TextChoices):
@@ -682,6 +684,21 @@ def _return_summary(event: OrderEvent) -> str:
     return text
 
 
+def _address_request_summary(event: OrderEvent) -> str:
+    """An address change request: `data` {"status", "line1", "city",
+    "country"}; the reason of a refusal as typed."""
+    status = event.data["status"]
+    place = ", ".join(part for part in (event.data.get("line1", ""), event.data.get("city", ""),
+                                        event.data.get("country", "")) if part)
+    if status == "accepted":
+        text = gettext("Address change to %(place)s accepted.") % {"place": place}
+    elif status == "refused":
+        text = gettext("Address change to %(place)s refused.") % {"place": place}
+    else:
+        text = gettext("The customer asks to deliver to %(place)s.") % {"place": place}
+    return f"{text} {event.reason}" if event.reason else text
+
+
 # The timeline text of each kind (orders.events writes the payloads), in the
 # active language: the reader's. Other kinds show their text as written.
 _SUMMARIES: dict[str, Callable[..., str]] = {
@@ -718,6 +735,13 @@ _SUMMARIES: dict[str, Callable[..., str]] = {
     EventKind.RETURN: lambda event: _return_summary(event)
         + (f" {event.reason}" if event.reason else ""),
     EventKind.CHANGED: lambda event: change_summary(event.data),
+    EventKind.UNPICKED: lambda event: gettext(
+        "Unpicked on %(pick_list)s: %(quantity)d x %(sku)s back to bin %(bin)s (%(warehouse)s); "
+        "they are reserved, not picked.") % {
+        "pick_list": event.data["pick_list"], "quantity": event.data["quantity"],
+        "sku": event.data["sku"], "bin": event.data["bin"] or "—",
+        "warehouse": event.data["warehouse"]} + (f" {event.reason}" if event.reason else ""),
+    EventKind.ADDRESS_REQUEST: lambda event: _address_request_summary(event),
 }
 
 
@@ -818,6 +842,10 @@ class OrderEvent(models.Model):
 
 
 # Registered with the orders app here; they import nothing of this module.
+from orders.address_request_models import (  # noqa: E402, F401
+    AddressChangeRequest,
+    AddressRequestStatus,
+)
 from orders.charge_models import (  # noqa: E402, F401
     DiscountCode,
     DiscountKind,

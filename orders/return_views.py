@@ -55,6 +55,7 @@ def _render_detail(request: AuthenticatedRequest, pk: int, *, error: str = "",
                         and user.has_perm("orders.receive_return")),
         "can_settle": ret.awaits_settlement and user.has_perm("orders.settle_return"),
         "settlements": [(v, label) for v, label in Settlement.choices if v != Settlement.NONE],
+        "exchange_rows": range(3),
         "error": error, "notice": notice,
     }, partial="panel", target="return-panel", status=status)
 

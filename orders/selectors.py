@@ -29,6 +29,7 @@ from inventory.models import Product, Reservation
 from oms.lib.errors import ApplicationError
 from oms.lib.paging import HasNextPage, has_next_page_by_keys
 from oms.lib.search import Hit
+from orders.address_request_models import AddressChangeRequest, AddressRequestStatus
 from orders.backorders import backorder_expected_dates
 from orders.discounts import parse_discount
 from orders.models import (
@@ -644,3 +645,16 @@ def returns_for_warehouse(*, limit: int = 200) -> list[Return]:
         ReturnStatus.APPROVED, ReturnStatus.IN_TRANSIT, ReturnStatus.RECEIVED])
         .select_related("order", "order__customer", "warehouse")
         .annotate(units=Sum("lines__quantity")).order_by("created_at", "id")[:limit])
+
+
+def pending_address_changes(*, limit: int = 100) -> list[AddressChangeRequest]:
+    """Customers' address change requests waiting for customer service,
+    oldest first, with their order and customer (one query; the work queue)."""
+    return list(AddressChangeRequest.objects.filter(status=AddressRequestStatus.PENDING)
+                .select_related("order", "order__customer").order_by("created_at", "id")[:limit])
+
+
+def address_requests_of(order: Order) -> list[AddressChangeRequest]:
+    """The order's address change requests, newest first."""
+    return list(order.address_requests.select_related("decided_by")
+                .order_by("-created_at", "-id"))

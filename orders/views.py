@@ -39,7 +39,15 @@ from orders.capture import capture_order
 from orders.forms import EntryForm, ImportForm
 from orders.inputs import CaptureOrder, OrderChange, PlaceOrder
 from orders.links import live_link
-from orders.models import Channel, HoldReason, Order, OrderStatus, PaymentMethod
+from orders.models import (
+    AddressChangeRequest,
+    Channel,
+    HoldReason,
+    Order,
+    OrderStatus,
+    PaymentMethod,
+)
+from orders.services import address_requests
 from orders.services.change_plan import ChangePlan
 
 IMPORT_SALT = "orders.import"
@@ -96,6 +104,8 @@ def _render_detail(request: AuthenticatedRequest, order_id: int, *, error: str =
         "hold_reasons": HoldReason.choices, "error": error, "notice": notice,
         "customer_link": (live_link(order_id) if request.user.has_perm("orders.change_order")
                           else None),
+        "address_requests": selectors.address_requests_of(detail.order),
+        "can_decide_address": request.user.has_perm("orders.change_order"),
     }
     return render_partial(request, "orders/order_detail.html", context, partial="panel",
                           target="order-panel", status=status)
@@ -174,6 +184,27 @@ def cancel_remaining(request: AuthenticatedRequest, pk: int, line_id: int) -> Ht
         version=request.POST.get("version", "")), str(_("Remaining units cancelled.")))
 
 
+@require_POST
+@permission_required("orders.change_order")
+def accept_address(request: AuthenticatedRequest, pk: int, request_id: int) -> HttpResponse:
+    """Customer service accepts the customer's new delivery address."""
+    get_or_404(AddressChangeRequest.objects.filter(order_id=pk).get, pk=request_id)
+    return _act(request, pk, lambda: address_requests.accept_address_change(
+        request_id=request_id, actor=request.user),
+        str(_("New delivery address accepted; the customer is e-mailed the change.")))
+
+
+@require_POST
+@permission_required("orders.change_order")
+def refuse_address(request: AuthenticatedRequest, pk: int, request_id: int) -> HttpResponse:
+    """Customer service refuses it; the customer is e-mailed the reason."""
+    get_or_404(AddressChangeRequest.objects.filter(order_id=pk).get, pk=request_id)
+    return _act(request, pk, lambda: address_requests.refuse_address_change(
+        request_id=request_id, actor=request.user,
+        data=address_requests.AddressRefusal.parse({"reason": request.POST.get("reason", "")})),
+        str(_("Address change refused; the customer is e-mailed the reason.")))
+
+
 # --- changing an order before it ships ---------------------------------------------
 
 _ADDRESS_KEYS = ("name", "line1", "line2", "postal_code", "city", "region", "country")
@@ -216,6 +247,11 @@ def _render_edit(request: AuthenticatedRequest, order: Order, *, data: dict | No
     rows = [{"line": line, "quantity": next(
         (c["quantity"] for c in posted.get("lines", []) if str(c.get("line")) == str(line.pk)),
         line.quantity - line.cancelled_quantity)} for line in lines]
+    planned = {p.line.pk: p for p in plan.lines if p.line} if plan else {}
+    for row, line in zip(rows, lines, strict=True):  # picked units hold the line up
+        line_plan = planned.get(line.pk)
+        row["picked"] = line_plan.picked if line_plan else 0
+        row["unpick_from"] = line_plan.unpick_from if line_plan else ()
     new_rows = [dict(c) for c in posted.get("lines", []) if not c.get("line")]
     new_rows += [{"sku": "", "quantity": ""} for _blank in range(max(3 - len(new_rows), 1))]
     field_errors = error.field_errors if error else {}

@@ -16,7 +16,7 @@ same transaction. Lock order: the order, the return, then the invoice.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
 
@@ -33,6 +33,7 @@ from oms.lib import outbox
 from oms.lib.actors import Actor
 from oms.lib.errors import ApplicationError, NotAllowed
 from oms.lib.money import ZERO, quantize_money
+from orders import discounts as order_discounts
 from orders.models import Order, OrderLine, Return, Settlement
 from orders.services import returns as return_services
 
@@ -40,16 +41,44 @@ REFUND_HANDLER = "billing.refund_return"
 SETTLEMENTS = (Settlement.REFUND, Settlement.STORE_CREDIT, Settlement.EXCHANGE)
 
 
+MAX_EXCHANGE_UNITS = 100_000
+
+
 @dataclass(frozen=True)
 class ReturnSettlementInput:
-    """How accounting settles the return (a `Settlement`, not "none")."""
+    """How accounting settles the return (a `Settlement`, not "none");
+    `exchange`: for an exchange, other products (SKU, units) instead of the
+    returned ones."""
 
     settlement: str
+    exchange: tuple[tuple[str, int], ...] = ()
 
     def __post_init__(self) -> None:
         if self.settlement not in SETTLEMENTS:
             message = _("Choose a refund, store credit or an exchange.")
             raise ApplicationError(message, field_errors={"settlement": [message]})
+        errors: dict[str, list[str]] = {}
+        if self.exchange and self.settlement != Settlement.EXCHANGE:
+            errors["settlement"] = [_("Other products are given only in an exchange.")]
+        for index, (sku, quantity) in enumerate(self.exchange):
+            if not sku:
+                errors[f"exchange.{index}.sku"] = [_("Enter a SKU.")]
+            if not 0 < quantity <= MAX_EXCHANGE_UNITS:
+                errors[f"exchange.{index}.quantity"] = [
+                    _("Enter a whole number from 1 to %(max)d.") % {"max": MAX_EXCHANGE_UNITS}]
+        if errors:
+            raise ApplicationError(_("Please correct the settlement."), field_errors=errors)
+
+    @classmethod
+    def parse(cls, *, settlement: str, skus: list[str], quantities: list[str]
+              ) -> ReturnSettlementInput:
+        """Form rows of SKU and units; rows left empty are ignored."""
+        rows = []
+        for sku, quantity in zip(skus, quantities, strict=False):
+            sku, quantity = (sku or "").strip(), (quantity or "").strip()
+            if sku or quantity:
+                rows.append((sku, int(quantity) if quantity.isdigit() else -1))
+        return cls(settlement=settlement, exchange=tuple(rows))
 
 
 def refund_key(return_id: int) -> str:
@@ -93,6 +122,8 @@ def settle_return(*, return_id: int, data: ReturnSettlementInput, actor: Actor,
                              % {"number": ret.number,
                                 "status": ret.get_status_display().lower()},
                              code="illegal_transition")
+        if data.settlement == Settlement.EXCHANGE and data.exchange:
+            return _exchange_other_products(order, ret, data, actor=actor, today=today)
         if data.settlement == Settlement.EXCHANGE:
             replacement = return_services.place_replacement_order(return_id=ret.pk, actor=actor)
             return return_services.settle_return(return_id=ret.pk, actor=actor,
@@ -128,6 +159,39 @@ def settle_return(*, return_id: int, data: ReturnSettlementInput, actor: Actor,
         return return_services.settle_return(
             return_id=ret.pk, actor=actor, settlement=data.settlement, amount=note.total_gross,
             credit_note_number=note.number or "")
+
+
+def _exchange_other_products(order: Order, ret: Return, data: ReturnSettlementInput, *,
+                             actor: Actor, today: date) -> Return:
+    """Other products for the returned units, settled on the net difference:
+    the returned units' net value (as a refund would credit it) is the
+    replacement order's discount. Dearer new goods: the replacement charges
+    the rest through its own invoice when it ships. Cheaper: the replacement
+    is free and a credit note on the original invoice credits the rest,
+    shared over the returned lines by value at their tax rates (it stays as
+    store credit when that invoice was paid)."""
+    returned = _credit_lines(ret, return_services.returned_units(ret))
+    credit = sum((line.net for line in returned), ZERO)
+    goods = return_services.exchange_goods(order, list(data.exchange))
+    replacement = return_services.place_replacement_order(
+        return_id=ret.pk, actor=actor, exchange=list(data.exchange), credit=credit)
+    rest = credit - goods
+    if rest <= ZERO:
+        return return_services.settle_return(return_id=ret.pk, actor=actor,
+                                             settlement=Settlement.EXCHANGE,
+                                             exchange_order=replacement)
+    shares = order_discounts.allocate(rest, [line.net for line in returned])
+    note = credit_invoice(order, _invoice(order), actor=actor, today=today,
+                          data=CreditNoteInput(
+                              reason=_("Return %(number)s: exchanged for cheaper goods "
+                                       "(%(order)s)") % {"number": ret.number,
+                                                         "order": replacement.number},
+                              lines=tuple(replace(line, net=share) for line, share
+                                          in zip(returned, shares, strict=True) if share)))
+    return return_services.settle_return(
+        return_id=ret.pk, actor=actor, settlement=Settlement.EXCHANGE,
+        amount=note.total_gross, credit_note_number=note.number or "",
+        exchange_order=replacement)
 
 
 def _refundable_payment(order: Order) -> Payment | None:

@@ -58,6 +58,9 @@ class LineWork:
 
     picked: int = 0  # picked or packed, not shipped: a change never takes them back
     listed: int = 0  # on an open pick list, not picked yet
+    # (id, number) of the pick lists holding picked units not packed yet: an
+    # unpick there puts them back on the shelf, and the line may then shrink.
+    unpick_from: tuple[tuple[int, str], ...] = ()
 
 
 class WarehouseWork(Protocol):
@@ -112,6 +115,8 @@ class LinePlan:
     product: inventory_api.ProductInfo | None = None
     shipped: int = 0
     picked: int = 0
+    # (id, number) of the pick lists where picked units can be put back
+    unpick_from: tuple[tuple[int, str], ...] = ()
     reserved: int = 0
     waiting: int = 0
     available: int = 0  # free stock of the product now
@@ -241,6 +246,8 @@ def plan_change(order: Order, data: OrderChange, *, work: dict[tuple[int, int], 
             line=line, sku=line.sku, name=line.name, before=ordered, after=ordered,
             unit_price=line.unit_price, tax_rate=line.tax_rate, shipped=shipped[line.pk],
             picked=sum(w.picked for (lid, _w), w in work.items() if lid == line.pk),
+            unpick_from=tuple(sorted({pick_list for (lid, _w), w in work.items()
+                                      if lid == line.pk for pick_list in w.unpick_from})),
             reserved=sum(q for (lid, _w), q in active.items() if lid == line.pk),
             waiting=line.backordered_quantity, preorder=line.is_preorder,
             line_net=line.line_net, discount=line.discount,
@@ -268,10 +275,7 @@ def plan_change(order: Order, data: OrderChange, *, work: dict[tuple[int, int], 
         plan.index = index
         plan.after = change.quantity
         if plan.after < plan.minimum:
-            errors[f"lines.{index}.quantity"] = [
-                _("%(sku)s: %(n)d units are picked, packed or shipped; the line cannot go "
-                  "below %(n)d.")
-                % {"sku": plan.sku, "n": plan.minimum}]
+            errors[f"lines.{index}.quantity"] = [_below_minimum(plan)]
     new_plans = _new_lines(order, new, errors)
     all_plans = list(plans.values()) + new_plans
     lines_changed = any(p.changed for p in all_plans)
@@ -305,6 +309,18 @@ def plan_change(order: Order, data: OrderChange, *, work: dict[tuple[int, int], 
     return ChangePlan(order=order, version=version, lines=all_plans, fields=fields,
                       before=before, after=after, payment=payment,
                       lines_changed=lines_changed, backorders_allowed=_may_wait(order))
+
+
+def _below_minimum(plan: LinePlan) -> str:
+    """Why the line cannot go that low, and what the warehouse must do first
+    when picked units could go back to the shelf."""
+    text = (_("%(sku)s: %(n)d units are picked, packed or shipped; the line cannot go "
+              "below %(n)d.") % {"sku": plan.sku, "n": plan.minimum})
+    if plan.after < plan.shipped or not plan.unpick_from:
+        return text
+    return text + " " + _("Unpick the picked units on the pick list first (%(lists)s), "
+                          "then change the line.") % {
+        "lists": ", ".join(number for _pk, number in plan.unpick_from)}
 
 
 def _new_lines(order: Order, new: list[tuple[int, LineChange]],
@@ -401,6 +417,8 @@ def _totals_now(order: Order) -> Totals:
 
 
 def _charge(order: Order, plans: list[LinePlan], goods: list[PricedLine]) -> shipping.Charge:
+    if not goods:  # nothing left to deliver (its rest cancelled): nothing to charge
+        return shipping.NO_CHARGE
     skus = [p.sku for p in plans if p.after and p.product is None]
     products = inventory_api.products_by_sku(skus=skus) if skus else {}
     weight = sum(((p.product or products[p.sku]).weight_kg * p.after
@@ -414,6 +432,40 @@ def _totals_after(order: Order, plans: list[LinePlan]) -> Totals:
     goods = _priced(order, plans)
     charge = _charge(order, plans, goods)
     return compute_totals(goods + [charge.priced()] if charge.label else goods)
+
+
+def figures_without(order: Order, lines: list[OrderLine], *, fewer: dict[int, int]
+                    ) -> tuple[list[LinePlan], Totals]:
+    """The lines and totals once `fewer` units (per line id) of `lines` (all
+    the order's) are gone: priced, discounted and charged for shipping
+    exactly as a change removing those units is (`_reprice`, `_totals_after`)."""
+    plans = []
+    for index, line in enumerate(lines):
+        ordered = line.quantity - line.cancelled_quantity
+        plans.append(LinePlan(line=line, sku=line.sku, name=line.name, before=ordered,
+                              after=ordered - fewer.get(line.pk, 0), index=index,
+                              unit_price=line.unit_price, tax_rate=line.tax_rate,
+                              line_net=line.line_net, discount=line.discount,
+                              order_discount=line.order_discount))
+    _reprice(order, plans)
+    return plans, _totals_after(order, plans)
+
+
+def set_figures(order: Order, plans: list[LinePlan], totals: Totals) -> list[str]:
+    """Put the planned prices and discounts on the lines (not saved) and the
+    shipping charge and totals on the order (not saved); the order's changed
+    field names."""
+    for plan in plans:
+        if plan.line is not None:
+            plan.line.unit_price, plan.line.line_net = plan.unit_price, plan.line_net
+            plan.line.discount, plan.line.order_discount = plan.discount, plan.order_discount
+    charge = _charge(order, plans, _priced(order, plans))
+    order.shipping_label, order.shipping_net, order.shipping_tax_rate = (
+        charge.label, charge.net, charge.tax_rate)
+    order.total_net, order.total_tax, order.total_gross = totals.net, totals.tax, totals.gross
+    order.discount_total = sum((p.discount + p.order_discount for p in plans), ZERO)
+    return ["shipping_label", "shipping_net", "shipping_tax_rate", "total_net", "total_tax",
+            "total_gross", "discount_total"]
 
 
 def _stock_effect(order: Order, plans: list[LinePlan], active: dict[tuple[int, int], int],

@@ -18,7 +18,8 @@ that plan in one durable transaction:
   applied over a pick, a pack, a shipment or another person's edit;
 - fewer units come first off what waits for stock, then off reservations not
   on a pick list, then off open pick lines; never off picked, packed or
-  shipped units (picked units go back to the shelf only through the warehouse);
+  shipped units (picked units go back to the shelf through the warehouse's
+  unpick, `fulfillment.services.unpick`, first);
 - more units are reserved (a hold with the order's deadline before
   approval, firm after it); what stock cannot cover follows the order's
   backorder rule: refused unless the customer accepts backorders, else it
@@ -48,7 +49,6 @@ from oms.lib import audit as audit_log
 from oms.lib import outbox
 from oms.lib.actors import Actor
 from oms.lib.errors import ApplicationError, NotAllowed
-from oms.lib.money import ZERO
 from orders import events as order_events
 from orders.costs import snapshot_costs
 from orders.inputs import LineChange, OrderChange
@@ -57,13 +57,12 @@ from orders.payments import PaymentAdjustment, adjust_payment
 from orders.services._common import EMAIL_HANDLER, _actor_id, _transition, lock_order
 from orders.services.change_plan import (
     ChangePlan,
-    _charge,
     _holds_stock,
     _may_wait,
-    _priced,
     _read_work,
     plan_change,
     preview_order_change,
+    set_figures,
     warehouse_work,
 )
 from orders.services.lines import _move_on
@@ -76,6 +75,13 @@ def change_order(*, order_id: int, data: OrderChange, actor: Actor) -> Order:
     `data.version` must be the version its preview showed, or empty to
     apply to the order as it is (the API without a preview)."""
     with transaction.atomic(durable=True):
+        return apply_order_change(order_id=order_id, data=data, actor=actor)
+
+
+def apply_order_change(*, order_id: int, data: OrderChange, actor: Actor) -> Order:
+    """`change_order` in the caller's transaction, for a service that decides
+    something else with the change (an accepted address request)."""
+    with transaction.atomic():
         order = lock_order(order_id=order_id, related=("customer",))
         work = _read_work(order.pk, lock=True)
         plan = plan_change(order, data, work=work, actor=actor, check_version=True)
@@ -94,15 +100,7 @@ def _apply(order: Order, plan: ChangePlan, *, actor: Actor) -> None:
     if plan.lines_changed:
         _write_lines(order, plan)
         waits = _write_stock(order, plan, actor=actor)
-        goods = _priced(order, plan.lines)
-        charge = _charge(order, plan.lines, goods)
-        order.shipping_label, order.shipping_net, order.shipping_tax_rate = (
-            charge.label, charge.net, charge.tax_rate)
-        order.total_net, order.total_tax, order.total_gross = (
-            plan.after.net, plan.after.tax, plan.after.gross)
-        order.discount_total = sum((p.discount + p.order_discount for p in plan.lines), ZERO)
-        changed_fields += ["shipping_label", "shipping_net", "shipping_tax_rate", "total_net",
-                           "total_tax", "total_gross", "discount_total"]
+        changed_fields += set_figures(order, plan.lines, plan.after)
     order.save(update_fields=changed_fields)
     _audit(order, plan, actor=actor)
     payment = adjust_payment(order=order, old_total=plan.before.gross,

@@ -18,8 +18,8 @@ from oms.lib.validation import Input, LongText
 from orders import events as order_events
 from orders.models import Order, OrderLine, OrderStatus
 from orders.services._common import EMAIL_HANDLER, MAX_NOTE, _refuse, _transition, lock_order
+from orders.services.change_plan import figures_without, set_figures
 from orders.services.fulfilment import ORDER_SHIPPED
-from orders.totals import PricedLine, compute_totals
 
 
 class CancelRest(Input):
@@ -32,8 +32,10 @@ def cancel_backordered_rest(*, order_id: int, line_id: int, actor: Actor,
     """Drop the units of one line that still wait for stock, in one action.
 
     The line keeps what shipped or is reserved; the waiting units become
-    `cancelled_quantity`, the order's totals drop by them (the invoice and
-    the card capture follow the totals and the shipped units), the
+    `cancelled_quantity`, the order's figures are those of a change removing
+    them (`change_plan.figures_without`: prices, the discounts shared again,
+    the shipping charge; the invoice and the card capture follow the totals
+    and the shipped units), the
     timeline and the customer are told. The order then moves on: reserved
     when what is left is all reserved, shipped when what left already is
     all there is, cancelled when nothing of it remains at all.
@@ -58,15 +60,18 @@ def cancel_backordered_rest(*, order_id: int, line_id: int, actor: Actor,
                 "cancelled_quantity": (line.cancelled_quantity,
                                        line.cancelled_quantity + quantity),
                 "backordered_quantity": (quantity, 0)})
+        # The figures a change removing these units would give: discounts
+        # shared again, the shipping charge for what is left.
+        lines = list(order.lines.order_by("position"))
+        plans, totals = figures_without(order, lines, fewer={line.pk: quantity})
+        changed_fields = set_figures(order, plans, totals)
+        line = next(li for li in lines if li.pk == line.pk)
         line.cancelled_quantity += quantity
         line.backordered_quantity = 0
-        line.save(update_fields=["cancelled_quantity", "backordered_quantity"])
-        lines = list(order.lines.all())
-        totals = compute_totals([
-            PricedLine(unit_price=li.unit_price, tax_rate=li.tax_rate,
-                       quantity=li.quantity - li.cancelled_quantity) for li in lines])
-        order.total_net, order.total_tax, order.total_gross = totals.net, totals.tax, totals.gross
-        order.save(update_fields=["total_net", "total_tax", "total_gross", "updated_at"])
+        OrderLine.objects.bulk_update(lines, ["unit_price", "line_net", "discount",
+                                              "order_discount", "cancelled_quantity",
+                                              "backordered_quantity"])
+        order.save(update_fields=[*changed_fields, "updated_at"])
         event = order_events.line_cancelled(order, actor=actor, line=line, quantity=quantity,
                                             reason=reason)
         outbox.enqueue(EMAIL_HANDLER, {

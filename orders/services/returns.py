@@ -20,6 +20,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_fsm import can_proceed
 
@@ -27,6 +28,7 @@ from inventory import api as inventory_api
 from oms.lib import audit, outbox
 from oms.lib.actors import Actor, actor_id
 from oms.lib.errors import ApplicationError, NotAllowed
+from oms.lib.money import ZERO, quantize_money
 from orders import events
 from orders.inputs import PlaceOrder, ReturnDecision, ReturnRequest
 from orders.models import (
@@ -40,6 +42,7 @@ from orders.models import (
     ReturnStatus,
     next_return_number,
 )
+from orders.pricing import LineToPrice, no_price_error, price_lines
 from orders.selectors import returnable_lines
 from orders.services._common import EMAIL_HANDLER, lock_order
 from orders.services.placement import place_order
@@ -326,27 +329,77 @@ def returned_units(ret: Return) -> list[tuple[OrderLine, int]]:
             if line.inspected_quantity]
 
 
-def place_replacement_order(*, return_id: int, actor: Actor) -> Order:
-    """An exchange: a new order for the same customer and address with the
-    returned units again, at no charge (every line 100 % off), reserved at
-    once. In the caller's transaction (billing's settlement); the system
-    approves it, as no payment is due."""
+def place_replacement_order(*, return_id: int, actor: Actor,
+                            exchange: list[tuple[str, int]] | None = None,
+                            credit: Decimal | None = None) -> Order:
+    """An exchange: a new order for the same customer and address, reserved
+    at once. In the caller's transaction (billing's settlement); the system
+    approves it.
+
+    Without `exchange`: the returned units again, at no charge (every line
+    100 % off). With `exchange` (SKU, units): those products at the
+    customer's price list in the order's currency, less `credit` (the
+    returned units' net value) as the order's discount: the replacement
+    charges what the new goods cost beyond the credit (its own invoice, at
+    shipment), or nothing when the credit covers them (billing credits the
+    rest on the original invoice). Field errors under `exchange.<n>.sku`.
+    """
     with transaction.atomic():
         order, ret = _lock_return(return_id)
         if not ret.awaits_settlement:
             raise _refuse(ret, _("settled"))
-        units = returned_units(ret)
         channel = ret.channel if ret.channel in {c.value for c in Channel} else Channel.PHONE
+        order_discount, free = None, True
+        if exchange:
+            goods = exchange_goods(order, exchange)
+            free = credit is None or credit >= goods
+            lines = [{"sku": sku, "quantity": quantity, "discount": "100%" if free else None}
+                     for sku, quantity in exchange]
+            order_discount = str(credit) if credit and not free else None
+        else:
+            lines = [{"sku": line.sku, "quantity": quantity, "discount": "100%"}
+                     for line, quantity in returned_units(ret)]
         data = PlaceOrder.parse({
             "customer": order.customer_id, "channel": channel, "currency": order.currency,
             "shipping_address": order.shipping_address,
-            "billing_address": order.billing_address,
-            "lines": [{"sku": line.sku, "quantity": quantity, "discount": "100%"}
-                      for line, quantity in units],
+            "billing_address": order.billing_address, "lines": lines,
+            "discount": order_discount,
             "notes": _("Replacement for return %(number)s of order %(order)s.")
             % {"number": ret.number, "order": order.number}})
         replacement = place_order(data, actor=actor)
-        approve_order(order_id=replacement.pk, actor=None, reason=_(
-            "Replacement for return %(number)s: nothing to pay.") % {"number": ret.number})
+        reason = (_("Replacement for return %(number)s: nothing to pay.") if free else
+                  _("Replacement for return %(number)s: the price difference is invoiced "
+                    "when it ships."))
+        approve_order(order_id=replacement.pk, actor=None, reason=reason % {"number": ret.number})
         replacement.refresh_from_db()
     return replacement
+
+
+def exchange_goods(order: Order, exchange: list[tuple[str, int]]) -> Decimal:
+    """The net value of the products chosen in exchange, at the customer's
+    price list in the order's currency today (what the replacement order
+    will price them at); field errors under `exchange.<n>.sku`."""
+    products = inventory_api.products_by_sku(skus=[sku for sku, _q in exchange])
+    errors: dict[str, list[str]] = {}
+    for index, (sku, _quantity) in enumerate(exchange):
+        product = products.get(sku)
+        if product is None:
+            errors[f"exchange.{index}.sku"] = [_("Unknown SKU %(sku)s.") % {"sku": sku}]
+        elif not product.is_active:
+            errors[f"exchange.{index}.sku"] = [
+                _("Product %(sku)s is no longer sold.") % {"sku": sku}]
+    if not errors:
+        prices = price_lines(customer=order.customer, currency=order.currency,
+                             on_date=timezone.localdate(),
+                             lines=[LineToPrice(product_id=products[sku].id, quantity=quantity)
+                                    for sku, quantity in exchange])
+        for index, ((sku, _quantity), price) in enumerate(zip(exchange, prices, strict=True)):
+            if price is None:
+                errors[f"exchange.{index}.sku"] = [no_price_error(sku=sku,
+                                                                  currency=order.currency)]
+    if errors:
+        raise ApplicationError(_("Please correct the items given in exchange."),
+                               field_errors=errors)
+    return sum((quantize_money(price.unit_price * quantity, order.currency)
+                for (_sku, quantity), price in zip(exchange, prices, strict=True)
+                if price is not None), ZERO)

@@ -2,8 +2,9 @@
 sum of its stock movements, reserved equals the sum of its active
 reservations, and 0 <= reserved <= on_hand, after any sequence of receipts,
 adjustments, reservations, confirmations, releases, expiries, shipments
-(whole or short picked), transfers between warehouses, cycle counts and
-customer returns restocked."""
+(whole or short picked), transfers between warehouses, cycle counts,
+customer returns restocked, and picked units put back on the shelf (an
+unpick) before the order's line shrinks."""
 
 from __future__ import annotations
 
@@ -14,12 +15,18 @@ from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from fulfillment import services as fulfillment_services
+from fulfillment.inputs import Unpick
+from fulfillment.models import PickListLine
 from inventory import api
 from inventory.counts import CountEntry, StartCount, confirm_count, enter_count, start_count
 from inventory.models import Reservation, StockLevel, StockMovement
 from inventory.services import adjust_stock, receive_stock
 from inventory.transfers import TransferStock, transfer_stock
 from oms.lib.errors import ApplicationError
+from orders.inputs import LineChange, OrderChange
+from orders.services import change_order
+from tests.factories.fulfillment import picked_order, shelved_product
 from tests.factories.inventory import ProductFactory, WarehouseFactory
 
 ORDERS = st.integers(min_value=1, max_value=6)
@@ -122,3 +129,24 @@ def test_stock_levels_always_equal_the_ledger(db, operations):
             # A refusal writes nothing at all.
             assert state() == before
         assert_ledger_holds(products, warehouses)
+
+
+def test_the_ledger_holds_through_a_pick_an_unpick_and_the_shrink_that_follows(db):
+    """Picking and unpicking move no stock (the units stay the order's, no
+    ledger row); the change that follows releases them through the ledger's
+    rules."""
+    warehouse = WarehouseFactory()
+    product = shelved_product(warehouse, 20, bin_code="L-1")
+    order, _pick_list = picked_order([(product, 5)], warehouse)
+    assert_ledger_holds([product], [warehouse])
+    rows = StockMovement.objects.count()
+    pick_line = PickListLine.objects.get(order=order)
+    fulfillment_services.unpick(pick_line_id=pick_line.pk, data=Unpick(quantity=3), actor=None)
+    assert_ledger_holds([product], [warehouse])
+    assert StockMovement.objects.count() == rows
+    assert StockLevel.objects.get(product=product, warehouse=warehouse).reserved == 5
+    change_order(order_id=order.pk, actor=None, data=OrderChange(
+        lines=[LineChange(line=order.lines.get().pk, quantity=2)]))
+    assert_ledger_holds([product], [warehouse])
+    level = StockLevel.objects.get(product=product, warehouse=warehouse)
+    assert (level.on_hand, level.reserved) == (20, 2)
