@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('orders', '0020_order_links'),
+        ('orders', '0021_return_number_search'),
     ]
 
     operations = [

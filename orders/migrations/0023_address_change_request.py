@@ -10,7 +10,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('orders', '0021_order_event_unpicked_and_address_request'),
+        ('orders', '0022_order_event_unpicked_and_address_request'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
