@@ -124,7 +124,7 @@ def unpick(request: AuthenticatedRequest, pk: int, line_id: int) -> HttpResponse
                             reason=request.POST.get("reason", ""))
         line = services.unpick(pick_line_id=line_id, data=data, actor=request.user)
     except ApplicationError as exc:
-        return _respond_pick(request, pk, error=_error_text(exc), status=exc.status)
+        return _respond_pick(request, pk, error=exc.text(), status=exc.status)
     notice = _("%(quantity)d x %(sku)s unpicked: back in bin %(bin)s, still reserved for "
                "%(number)s.") % {"quantity": data.quantity, "sku": line.sku,
                                  "bin": line.bin_code or "—", "number": line.order.number}
