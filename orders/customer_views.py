@@ -4,32 +4,51 @@ token answers the same 404; requests are counted per client address."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
 from django.conf import settings
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
+from customers.models import Customer
 from oms.api import count_in_window
 from oms.lib.auth import AuthenticatedRequest, client_ip, permission_required, public
+from oms.lib.errors import ApplicationError
+from orders import selectors
 from orders.customer_documents import document_content, documents_of, shipments_of
+from orders.inputs import ReturnRequest
 from orders.links import order_for_token, revoke_order_links
 from orders.models import EventKind, Order, OrderStatus
-from orders.return_models import Return
+from orders.return_models import Return, ReturnChannel, ReturnReason
+from orders.return_views import errors_by_line, posted_return_request
+from orders.selectors import Returnable, ReturnableLine
+from orders.services.returns import request_return
 
 # What the customer sees of the timeline: no notes, no e-mails, no internal reasons.
 _CUSTOMER_EVENTS = (EventKind.STATUS_CHANGED,)
+# The reasons a customer gives (the carrier's own is not one of them).
+CUSTOMER_REASONS = [(value, label) for value, label in ReturnReason.choices
+                    if value != ReturnReason.RETURNED_TO_SENDER]
+CUSTOMER_REASON_VALUES = {value for value, _label in CUSTOMER_REASONS}
 
 
-def _not_found(request: HttpRequest) -> HttpResponse:
+def not_found(request: HttpRequest) -> HttpResponse:
+    """The one answer to a bad token and to another order's document or invoice."""
     return render(request, "orders/customer/not_found.html", status=404)
 
 
-def _order_or_none(request: HttpRequest, token: str) -> Order | HttpResponse:
-    """The token's order, or the 429 / 404 answer."""
+def order_or_refusal(request: HttpRequest, token: str) -> Order | HttpResponse:
+    """The token's order, or the 429 / 404 answer. Every request of the
+    page (GET or POST, here or in billing's views under the same token)
+    counts against the client's rate limit."""
     retry_after = count_in_window(f"order-page:{client_ip(request) or '-'}",
                                   settings.ORDER_PAGE_RATE_LIMIT_PER_MINUTE)
     if retry_after:
@@ -37,7 +56,15 @@ def _order_or_none(request: HttpRequest, token: str) -> Order | HttpResponse:
         response["Retry-After"] = str(retry_after)
         return response
     order = order_for_token(token)
-    return order if order is not None else _not_found(request)
+    return order if order is not None else not_found(request)
+
+
+@contextmanager
+def customer_locale(customer: Customer) -> Iterator[None]:
+    """The customer's language and time zone, for everything the page renders."""
+    with translation.override(customer.preferred_language or settings.LANGUAGE_CODE), \
+            timezone.override(customer.zone):
+        yield
 
 
 @public
@@ -46,12 +73,12 @@ def _order_or_none(request: HttpRequest, token: str) -> Order | HttpResponse:
 def document(request: HttpRequest, token: str, kind: str, pk: int) -> HttpResponse:
     """One of the order's invoices or credit notes as PDF; another order's
     document answers the same 404 as a bad token."""
-    order = _order_or_none(request, token)
+    order = order_or_refusal(request, token)
     if isinstance(order, HttpResponse):
         return order
     content = document_content(order, kind, pk)
     if content is None:
-        return _not_found(request)
+        return not_found(request)
     name = next((doc.filename for doc in documents_of(order)
                  if doc.kind == kind and doc.pk == pk), "document.pdf")
     response = HttpResponse(content, content_type="application/pdf")
@@ -60,16 +87,38 @@ def document(request: HttpRequest, token: str, kind: str, pk: int) -> HttpRespon
     return response
 
 
-@public
-@never_cache
-@require_GET
-def order_page(request: HttpRequest, token: str) -> HttpResponse:
-    order = _order_or_none(request, token)
-    if isinstance(order, HttpResponse):
-        return order
+@dataclass(frozen=True)
+class _ReturnRow:
+    """One returnable line of the return form, with what was posted and its errors."""
+
+    line: ReturnableLine
+    quantity: str
+    reason: str
+    errors: list[str]
+
+
+def _return_form(returnable: Returnable, posted: QueryDict | None,
+                 errors: dict[str, list[str]]) -> dict[str, object]:
+    rows, shown = [], set()
+    for line in returnable.lines:
+        if not line.returnable:
+            continue
+        keys = (f"quantity-{line.order_line_id}", f"reason-{line.order_line_id}")
+        shown.update(keys)
+        rows.append(_ReturnRow(line, posted.get(keys[0], "") if posted else "",
+                               posted.get(keys[1], "") if posted else "",
+                               [m for key in keys for m in errors.get(key, [])]))
+    return {"return_rows": rows, "posted": posted or {},
+            "other_errors": [m for key, messages_ in errors.items() if key not in shown
+                             for m in messages_]}
+
+
+def _render_page(request: HttpRequest, order: Order, token: str, *, status: int = 200,
+                 posted: QueryDict | None = None, error: str = "",
+                 errors: dict[str, list[str]] | None = None) -> HttpResponse:
     customer = order.customer
-    with translation.override(customer.preferred_language or settings.LANGUAGE_CODE), \
-            timezone.override(customer.zone):
+    returnable = selectors.returnable_lines(order_id=order.pk)
+    with customer_locale(customer):
         labels = dict(OrderStatus.choices)
         events = [(event.created_at, labels.get(event.to_status, event.to_status))
                   for event in order.events.filter(kind__in=_CUSTOMER_EVENTS)
@@ -78,11 +127,64 @@ def order_page(request: HttpRequest, token: str) -> HttpResponse:
             "order": order, "customer": customer, "lines": order.lines.all(),
             "events": events, "documents": documents_of(order), "token": token,
             "shipments": shipments_of(order),
-            "returns": list(Return.objects.filter(order=order).order_by("created_at", "id")),
-        })
+            "returns": list(Return.objects.filter(order=order).order_by("created_at", "id")
+                            .prefetch_related("lines__order_line")),
+            "returnable": returnable, "reasons": CUSTOMER_REASONS,
+            "window_days": settings.RETURN_WINDOW_DAYS, "error": error,
+            **_return_form(returnable, posted, errors or {}),
+        }, status=status)
     response["X-Robots-Tag"] = "noindex"
     response["Referrer-Policy"] = "no-referrer"
     return response
+
+
+@public
+@never_cache
+@require_GET
+def order_page(request: HttpRequest, token: str) -> HttpResponse:
+    order = order_or_refusal(request, token)
+    if isinstance(order, HttpResponse):
+        return order
+    return _render_page(request, order, token)
+
+
+def _posted_line_ids(request: HttpRequest, known: list[int]) -> list[int]:
+    """The order's returnable lines, then any other line the form names (a
+    tampered form): the service refuses those with a field error."""
+    named = [int(key.removeprefix("quantity-")) for key in request.POST
+             if key.startswith("quantity-") and key.removeprefix("quantity-").isdigit()]
+    return known + sorted(set(named) - set(known))
+
+
+@public
+@never_cache
+@require_POST
+def start_return(request: HttpRequest, token: str) -> HttpResponse:
+    """The customer asks to return shipped units; customer service approves."""
+    order = order_or_refusal(request, token)
+    if isinstance(order, HttpResponse):
+        return order
+    returnable = selectors.returnable_lines(order_id=order.pk)
+    data = posted_return_request(
+        request, order.pk, _posted_line_ids(request, [line.order_line_id
+                                                       for line in returnable.lines]))
+    data.update(channel=ReturnChannel.WEB, override_reason="")
+    with customer_locale(order.customer):
+        try:
+            if any(line["reason"] not in CUSTOMER_REASON_VALUES for line in data["lines"]):
+                msg = _("Choose a reason for each item you return.")
+                raise ApplicationError(msg, field_errors={
+                    f"lines.{index}.reason": [msg] for index, line in enumerate(data["lines"])
+                    if line["reason"] not in CUSTOMER_REASON_VALUES})
+            ret = request_return(data=ReturnRequest.parse(data), actor=None)
+        except ApplicationError as exc:
+            return _render_page(request, order, token, status=400, posted=request.POST,
+                                error=exc.message,
+                                errors=errors_by_line(exc.field_errors, data["lines"]))
+        messages.success(request, _("Return %(number)s requested. We will e-mail you the "
+                                    "return instructions and label once we approve it.")
+                         % {"number": ret.number})
+    return redirect(reverse("customer_order_page", kwargs={"token": token}) + "#returns")
 
 
 @require_POST
