@@ -8,6 +8,7 @@ from decimal import Decimal
 from typing import TypedDict, cast
 
 from django import forms
+from django.http import QueryDict
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -77,8 +78,10 @@ class CardForm(forms.Form):
         """A fresh key after a refused attempt: the next submit is a new
         authorisation. The entered details stay (the widgets never echo the
         card number and code)."""
-        self.data = self.data.copy()
-        self.data["attempt_key"] = attempt_key
+        data = QueryDict(mutable=True)
+        data.update(self.data)
+        data["attempt_key"] = attempt_key
+        self.data = data
 
 
 class InputForm(forms.Form):

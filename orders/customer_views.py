@@ -99,7 +99,8 @@ class _ReturnRow:
 
 def _return_form(returnable: Returnable, posted: QueryDict | None,
                  errors: dict[str, list[str]]) -> dict[str, object]:
-    rows, shown = [], set()
+    rows: list[_ReturnRow] = []
+    shown: set[str] = set()
     for line in returnable.lines:
         if not line.returnable:
             continue
@@ -173,7 +174,7 @@ def start_return(request: HttpRequest, token: str) -> HttpResponse:
         try:
             if any(line["reason"] not in CUSTOMER_REASON_VALUES for line in data["lines"]):
                 msg = _("Choose a reason for each item you return.")
-                raise ApplicationError(msg, field_errors={
+                raise ApplicationError(str(ReturnRequest.error_message), field_errors={
                     f"lines.{index}.reason": [msg] for index, line in enumerate(data["lines"])
                     if line["reason"] not in CUSTOMER_REASON_VALUES})
             ret = request_return(data=ReturnRequest.parse(data), actor=None)

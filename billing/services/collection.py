@@ -133,6 +133,7 @@ def record_received_money(order: Order, invoice: Invoice, *, amount: Decimal, me
     Runs in the caller's transaction, after its order and invoice locks."""
     record = apply_payment(invoice, amount=amount, method=method, received_on=received_on,
                            reference=reference, payment=payment, actor=actor)
+    assert invoice.number is not None  # refuse_unpayable: only issued invoices take money
     # On the order's timeline, so customer service sees the money arrive.
     order_events.payment_recorded(
         order, actor=actor, invoice_number=invoice.number, amount=amount,
