@@ -20,7 +20,12 @@ from billing.services.card_payment import InvoiceNotFound, pay_invoice_by_card
 from oms.lib.auth import public
 from oms.lib.errors import ApplicationError
 from oms.lib.submissions import AlreadySubmitted
-from orders.customer_views import customer_locale, not_found, order_or_refusal
+from orders.customer_views import (
+    REFERRER_POLICY,
+    customer_locale,
+    not_found,
+    order_or_refusal,
+)
 from orders.models import Order
 
 TEMPLATE = "billing/customer_pay.html"
@@ -31,7 +36,7 @@ def _page(request: HttpRequest, order: Order, invoice: Invoice, token: str, *,
     response = render(request, TEMPLATE, {"order": order, "invoice": invoice, "token": token,
                                           **context}, status=status)
     response["X-Robots-Tag"] = "noindex"
-    response["Referrer-Policy"] = "no-referrer"
+    response["Referrer-Policy"] = REFERRER_POLICY
     return response
 
 

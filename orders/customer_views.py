@@ -32,6 +32,9 @@ from orders.return_views import errors_by_line, posted_return_request
 from orders.selectors import Returnable, ReturnableLine
 from orders.services.returns import request_return
 
+# The token in the address never leaves the site; same-origin (not
+# no-referrer) so the page's own forms send their Origin and pass CSRF.
+REFERRER_POLICY = "same-origin"
 # What the customer sees of the timeline: no notes, no e-mails, no internal reasons.
 _CUSTOMER_EVENTS = (EventKind.STATUS_CHANGED,)
 # The reasons a customer gives (the carrier's own is not one of them).
@@ -135,7 +138,7 @@ def _render_page(request: HttpRequest, order: Order, token: str, *, status: int 
             **_return_form(returnable, posted, errors or {}),
         }, status=status)
     response["X-Robots-Tag"] = "noindex"
-    response["Referrer-Policy"] = "no-referrer"
+    response["Referrer-Policy"] = REFERRER_POLICY
     return response
 
 

@@ -157,3 +157,16 @@ def test_two_requests_for_the_last_unit_at_once_one_wins(client, shipped):
     assert errors == [] and sorted(statuses) == [302, 400]
     assert Return.objects.filter(order=shipped).count() == 2
     assert sum(ret.lines.get().quantity for ret in Return.objects.filter(order=shipped)) == 2
+
+
+def test_the_token_never_leaves_the_site_but_the_forms_pass_csrf(shipped):
+    client = Client(enforce_csrf_checks=True)
+    page = client.get(_page(shipped))
+    assert page["Referrer-Policy"] == "same-origin"  # a browser sends Origin to its own site
+    line = shipped.lines.get()
+    token = page.cookies["csrftoken"].value
+    response = client.post(
+        reverse("customer_start_return", kwargs={"token": live_link_token(shipped)}),
+        {f"quantity-{line.pk}": "1", f"reason-{line.pk}": "damaged",
+         "csrfmiddlewaretoken": token}, headers={"origin": "http://testserver"})
+    assert response.status_code == 302
