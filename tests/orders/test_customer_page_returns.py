@@ -90,6 +90,7 @@ def test_the_approval_email_the_page_promises_follows_when_staff_approve(
     ("-1", "damaged", {}, ""),
     ("0", "damaged", {}, "Return at least one unit."),
     ("1", "returned_to_sender", {}, "Choose a reason for each item you return."),
+    ("1", "", {}, "Choose a reason for each item you return."),
     ("1", "nonsense", {}, ""),
     ("0", "damaged", {"quantity-999999": "1", "reason-999999": "damaged"},
      "This line is not on the order."),
