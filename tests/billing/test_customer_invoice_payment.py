@@ -4,20 +4,18 @@ nothing, another order's invoice or a bad token answers the page's 404."""
 
 from __future__ import annotations
 
-import threading
-
 import pytest
 from django.core import mail
 from django.core.cache import caches
-from django.db import connection
 from django.test import Client
 from django.urls import reverse
 
 from billing.models import Invoice, InvoicePayment, InvoiceStatus, Payment, PaymentTransaction
-from billing.providers.sandbox import APPROVE, DECLINE
+from billing.providers.sandbox import APPROVE, DECLINE, NEEDS_REVIEW
 from orders.links import live_link_token
 from orders.models import OrderStatus
 from tests.billing.invoicing_support import reserved_order, ship
+from tests.billing.test_double_submits import submit_together
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -84,26 +82,8 @@ def test_a_double_submit_pays_once_and_answers_with_the_first_payment(client, in
 
 
 def test_two_submits_at_once_pay_once(invoice):
-    url = _pay_url(invoice)
-    barrier = threading.Barrier(2)
-    statuses: list[int] = []
-    errors: list[BaseException] = []
-
-    def send() -> None:
-        try:
-            barrier.wait(timeout=10)
-            statuses.append(Client().post(url, CARD).status_code)
-        except BaseException as exc:  # asserted below
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=send) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert errors == [] and statuses == [200, 200]
+    statuses = submit_together([Client(), Client()], _pay_url(invoice), CARD)
+    assert statuses == [200, 200]
     assert InvoicePayment.objects.filter(invoice=invoice).count() == 1
     invoice.refresh_from_db()
     assert invoice.amount_paid == invoice.total_gross
@@ -149,3 +129,31 @@ def test_a_paid_invoice_takes_no_second_payment(client, invoice):
     assert again.status_code == 409
     assert "already settled" in again.content.decode()
     assert InvoicePayment.objects.filter(invoice=invoice).count() == 1
+
+
+def test_a_card_held_for_the_gateways_review_is_released_and_records_nothing(client, invoice):
+    response = client.post(_pay_url(invoice), {**CARD, "card_number": NEEDS_REVIEW})
+    assert response.status_code == 400
+    assert "manual review" in response.content.decode()
+    assert Payment.objects.get(order=invoice.order, method="card").status == "voided"
+    assert not InvoicePayment.objects.filter(invoice=invoice).exists()
+
+
+def test_declines_are_capped_so_the_page_cannot_test_stolen_cards(client, invoice, settings):
+    settings.BILLING_CARD_RETRY_MAX_ATTEMPTS = 2
+    for key in ("1" * 32, "2" * 32):
+        assert client.post(_pay_url(invoice), {**CARD, "card_number": DECLINE,
+                                               "attempt_key": key}).status_code == 400
+    capped = client.post(_pay_url(invoice), {**CARD, "attempt_key": "3" * 32})
+    assert capped.status_code == 409
+    assert "Too many attempts" in capped.content.decode()
+    assert not InvoicePayment.objects.filter(invoice=invoice).exists()
+
+
+def test_payment_posts_count_against_the_pages_rate_limit(client, invoice, settings):
+    settings.ORDER_PAGE_RATE_LIMIT_PER_MINUTE = 1
+    url = _pay_url(invoice)
+    assert client.get(url).status_code == 200
+    assert client.post(url, CARD).status_code == 429
+    assert not InvoicePayment.objects.filter(invoice=invoice).exists()
+

@@ -26,6 +26,7 @@ from fulfillment.models import PickList
 from inventory.models import StockLevel
 from orders.models import Order, Return, ReturnChannel, ReturnStatus
 from tests.billing.invoicing_support import reserved_order, terms_customer
+from tests.e2e.test_order_change_journey import pick_on_screen
 from tests.e2e.test_return_journey import _switch_user
 from tests.factories.fulfillment import CarrierServiceFactory, shelved_product, ship_reserved
 from tests.factories.inventory import WarehouseFactory
@@ -98,15 +99,7 @@ def test_a_phoned_change_ships_comes_back_through_the_page_and_is_refunded(
 
     # The warehouse picks it on its screen; packing and the handover follow.
     _switch_user(page, site, "walt")
-    page.goto(f"{site.url}/fulfillment/pick/")
-    page.locator(f"input[name=order][value='{order.pk}']").check()
-    page.get_by_role("button", name="Create pick list").click()
-    page.wait_for_url(re.compile(r"/fulfillment/pick-lists/\d+/$"))
-    for sku, quantity in (("LAMP-1", "1"), ("BULB-1", "4")):
-        page.fill("#scan-sku", sku)
-        page.fill("#scan-qty", quantity)
-        page.keyboard.press("Enter")
-        expect(page.locator("#pick-panel")).to_contain_text(f"{quantity} x {sku}")
+    pick_on_screen(page, site, order, (("LAMP-1", "1"), ("BULB-1", "4")))
     fulfillment_services.complete_pick_list(pick_list_id=PickList.objects.get().pk, actor=None)
     shipment = fulfillment_services.pack(
         order_id=order.pk, warehouse_id=main.pk, actor=None,

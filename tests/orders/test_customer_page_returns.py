@@ -5,7 +5,6 @@ page promises, the race for the last unit, the rate limit on POSTs."""
 
 from __future__ import annotations
 
-import threading
 from datetime import timedelta
 
 import pytest
@@ -14,12 +13,14 @@ from django.core import mail
 from django.core.cache import caches
 from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
 from orders.links import live_link_token
 from orders.models import Return, ReturnChannel, ReturnStatus
 from orders.services import returns as return_services
+from tests.billing.test_double_submits import submit_together
 from tests.factories.fulfillment import shipped_order
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -137,25 +138,8 @@ def test_two_requests_for_the_last_unit_at_once_one_wins(client, shipped):
     line = shipped.lines.get()
     url = reverse("customer_start_return", kwargs={"token": live_link_token(shipped)})
     data = {f"quantity-{line.pk}": "1", f"reason-{line.pk}": "damaged"}
-    barrier = threading.Barrier(2)
-    statuses: list[int] = []
-    errors: list[BaseException] = []
-
-    def send() -> None:
-        try:
-            barrier.wait(timeout=10)
-            statuses.append(Client().post(url, data).status_code)
-        except BaseException as exc:  # asserted below
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=send) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert errors == [] and sorted(statuses) == [302, 400]
+    statuses = submit_together([Client(), Client()], url, data)
+    assert sorted(statuses) == [302, 400]
     assert Return.objects.filter(order=shipped).count() == 2
     assert sum(ret.lines.get().quantity for ret in Return.objects.filter(order=shipped)) == 2
 
@@ -171,3 +155,16 @@ def test_the_token_never_leaves_the_site_but_the_forms_pass_csrf(shipped):
         {f"quantity-{line.pk}": "1", f"reason-{line.pk}": "damaged",
          "csrfmiddlewaretoken": token}, headers={"origin": "http://testserver"})
     assert response.status_code == 302
+
+
+def test_the_pages_query_count_does_not_grow_with_its_returns(client, shipped):
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(_page(shipped)).status_code == 200
+        return len(captured)
+
+    _post(client, shipped, "1")
+    with_one = queries()
+    _post(client, shipped, "1", "defective")
+    assert Return.objects.count() == 2
+    assert queries() == with_one
