@@ -8,10 +8,12 @@ from decimal import Decimal
 from typing import TypedDict, cast
 
 from django import forms
+from django.http import QueryDict
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from billing.models import SettlementMethod
+from billing.providers import PaymentError
 from billing.services import (
     MAX_REFERENCE,
     RECORDABLE_METHODS,
@@ -63,6 +65,23 @@ class CardForm(forms.Form):
         if not re.fullmatch(r"[0-9a-f]{32}", value):
             raise forms.ValidationError(_("The form is out of date; please reload the page."))
         return value
+
+    def add_payment_error(self, exc: PaymentError) -> None:
+        """The gateway's refusal of the details, on the field it names."""
+        for field, errors in exc.field_errors.items():
+            for error in errors:
+                self.add_error(field if field in self.fields else None, error)
+        if not exc.field_errors:
+            self.add_error(None, exc.message)
+
+    def renew_attempt(self, attempt_key: str) -> None:
+        """A fresh key after a refused attempt: the next submit is a new
+        authorisation. The entered details stay (the widgets never echo the
+        card number and code)."""
+        data = QueryDict(mutable=True)
+        data.update(self.data)
+        data["attempt_key"] = attempt_key
+        self.data = data
 
 
 class InputForm(forms.Form):

@@ -126,6 +126,17 @@ def invoices_of_order(*, order_id: int) -> QuerySet[Invoice]:
     return Invoice.objects.filter(order_id=order_id, number__isnull=False).order_by("id")
 
 
+def payable_invoices_of_order(*, order_id: int) -> list[Invoice]:
+    """The order's issued invoices that still owe money, oldest first (the
+    customer's page offers to pay them)."""
+    return list(invoices_of_order(order_id=order_id).filter(status__in=UNSETTLED_STATUSES))
+
+
+def invoice_of_order(*, order_id: int, invoice_id: int) -> Invoice | None:
+    """One issued invoice, only when it belongs to the order."""
+    return invoices_of_order(order_id=order_id).filter(pk=invoice_id).first()
+
+
 def customer_credit_balance(*, customer_id: int, currency: str | None = None) -> Decimal:
     """What the seller owes the customer (overpayments, credits) less what was used."""
     entries = CustomerCredit.objects.filter(customer_id=customer_id)

@@ -114,11 +114,7 @@ def card_retry(request: HttpRequest, token: str) -> HttpResponse:
                     order_id=order.pk, card_number=form.cleaned_data["card_number"],
                     attempt_key=form.cleaned_data["attempt_key"])
             except PaymentError as exc:
-                for field, errors in exc.field_errors.items():
-                    for error in errors:
-                        form.add_error(field if field in form.fields else None, error)
-                if not exc.field_errors:
-                    form.add_error(None, exc.message)
+                form.add_payment_error(exc)
             except ApplicationError as exc:
                 return render(request, "billing/card_retry.html",
                               {**context, "error": exc.message}, status=exc.status)
@@ -129,9 +125,7 @@ def card_retry(request: HttpRequest, token: str) -> HttpResponse:
                                   {**context, "order": order, "success": True,
                                    "masked_card": f"{result.brand} •••• {result.last4}"})
                 form.add_error(None, result.message or _("The card was not accepted."))
-        # A fresh key per attempt: the next submit is a new authorisation.
-        form.data = request.POST.copy()
-        form.data["attempt_key"] = services.new_attempt_key()
+        form.renew_attempt(services.new_attempt_key())
         return render(request, "billing/card_retry.html", {**context, "form": form},
                       status=400)
 

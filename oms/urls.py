@@ -29,6 +29,7 @@ urlpatterns = [
     path("api/v1/", build_urls(("", orders_api_router), ("", inventory_api_router),
                                  ("", fulfillment_api_router))),
     path("o/", include("orders.customer_urls")),
+    path("o/", include("billing.customer_urls")),
     path("customers/", include("customers.urls")),
     path("inventory/", include("inventory.urls")),
     path("orders/", include("orders.urls")),

@@ -4,36 +4,56 @@ token answers the same 404; requests are counted per client address."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
 from django.conf import settings
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from customers.inputs import AddressInput
+from customers.models import Customer
 from oms.api import count_in_window
 from oms.lib.auth import AuthenticatedRequest, client_ip, permission_required, public
 from oms.lib.errors import ApplicationError
+from orders import selectors
 from orders.customer_documents import document_content, documents_of, shipments_of
+from orders.inputs import ReturnRequest
 from orders.links import order_for_token, revoke_order_links
 from orders.models import EventKind, Order, OrderStatus
-from orders.return_models import Return
-from orders.selectors import address_requests_of
+from orders.return_models import Return, ReturnChannel, ReturnReason
+from orders.return_views import errors_by_line, posted_return_request
+from orders.selectors import Returnable, ReturnableLine, address_requests_of
 from orders.services import address_requests
+from orders.services.returns import request_return
 
+# The token in the address never leaves the site; same-origin (not
+# no-referrer) so the page's own forms send their Origin and pass CSRF.
+REFERRER_POLICY = "same-origin"
 # What the customer sees of the timeline: no notes, no e-mails, no internal reasons.
 _CUSTOMER_EVENTS = (EventKind.STATUS_CHANGED,)
+# The reasons a customer gives (the carrier's own is not one of them).
+CUSTOMER_REASONS = [(value, label) for value, label in ReturnReason.choices
+                    if value != ReturnReason.RETURNED_TO_SENDER]
+CUSTOMER_REASON_VALUES = {value for value, _label in CUSTOMER_REASONS}
 
 
-def _not_found(request: HttpRequest) -> HttpResponse:
+def not_found(request: HttpRequest) -> HttpResponse:
+    """The one answer to a bad token and to another order's document or invoice."""
     return render(request, "orders/customer/not_found.html", status=404)
 
 
-def _order_or_none(request: HttpRequest, token: str) -> Order | HttpResponse:
-    """The token's order, or the 429 / 404 answer."""
+def order_or_refusal(request: HttpRequest, token: str) -> Order | HttpResponse:
+    """The token's order, or the 429 / 404 answer. Every request of the
+    page (GET or POST, here or in billing's views under the same token)
+    counts against the client's rate limit."""
     retry_after = count_in_window(f"order-page:{client_ip(request) or '-'}",
                                   settings.ORDER_PAGE_RATE_LIMIT_PER_MINUTE)
     if retry_after:
@@ -41,7 +61,15 @@ def _order_or_none(request: HttpRequest, token: str) -> Order | HttpResponse:
         response["Retry-After"] = str(retry_after)
         return response
     order = order_for_token(token)
-    return order if order is not None else _not_found(request)
+    return order if order is not None else not_found(request)
+
+
+@contextmanager
+def customer_locale(customer: Customer) -> Iterator[None]:
+    """The customer's language and time zone, for everything the page renders."""
+    with translation.override(customer.preferred_language or settings.LANGUAGE_CODE), \
+            timezone.override(customer.zone):
+        yield
 
 
 @public
@@ -50,12 +78,12 @@ def _order_or_none(request: HttpRequest, token: str) -> Order | HttpResponse:
 def document(request: HttpRequest, token: str, kind: str, pk: int) -> HttpResponse:
     """One of the order's invoices or credit notes as PDF; another order's
     document answers the same 404 as a bad token."""
-    order = _order_or_none(request, token)
+    order = order_or_refusal(request, token)
     if isinstance(order, HttpResponse):
         return order
     content = document_content(order, kind, pk)
     if content is None:
-        return _not_found(request)
+        return not_found(request)
     name = next((doc.filename for doc in documents_of(order)
                  if doc.kind == kind and doc.pk == pk), "document.pdf")
     response = HttpResponse(content, content_type="application/pdf")
@@ -64,24 +92,44 @@ def document(request: HttpRequest, token: str, kind: str, pk: int) -> HttpRespon
     return response
 
 
-@public
-@never_cache
-@require_GET
-def order_page(request: HttpRequest, token: str) -> HttpResponse:
-    order = _order_or_none(request, token)
-    if isinstance(order, HttpResponse):
-        return order
-    return _render_page(request, order, token)
+@dataclass(frozen=True)
+class _ReturnRow:
+    """One returnable line of the return form, with what was posted and its errors."""
+
+    line: ReturnableLine
+    quantity: str
+    reason: str
+    errors: list[str]
+
+
+def _return_form(returnable: Returnable, posted: QueryDict | None,
+                 errors: dict[str, list[str]]) -> dict[str, object]:
+    rows: list[_ReturnRow] = []
+    shown: set[str] = set()
+    for line in returnable.lines:
+        if not line.returnable:
+            continue
+        keys = (f"quantity-{line.order_line_id}", f"reason-{line.order_line_id}")
+        shown.update(keys)
+        rows.append(_ReturnRow(line, posted.get(keys[0], "") if posted else "",
+                               posted.get(keys[1], "") if posted else "",
+                               [m for key in keys for m in errors.get(key, [])]))
+    return {"return_rows": rows, "posted": posted or {},
+            "other_errors": [m for key, messages_ in errors.items() if key not in shown
+                             for m in messages_]}
 
 
 def _render_page(request: HttpRequest, order: Order, token: str, *, status: int = 200,
-                 address: dict | None = None, address_error: ApplicationError | None = None,
+                 posted: QueryDict | None = None, error: str = "",
+                 errors: dict[str, list[str]] | None = None, address: dict | None = None,
+                 address_error: ApplicationError | None = None,
                  notice: str = "") -> HttpResponse:
-    """The page in the customer's language and time zone; `address`: the
+    """The page in the customer's language and time zone. `posted`, `error`
+    and `errors`: the return form as sent, with its messages; `address`: the
     address form as the customer typed it, with `address_error`'s messages."""
     customer = order.customer
-    with translation.override(customer.preferred_language or settings.LANGUAGE_CODE), \
-            timezone.override(customer.zone):
+    returnable = selectors.returnable_lines(order_id=order.pk)
+    with customer_locale(customer):
         labels = dict(OrderStatus.choices)
         events = [(event.created_at, labels.get(event.to_status, event.to_status))
                   for event in order.events.filter(kind__in=_CUSTOMER_EVENTS)
@@ -91,7 +139,11 @@ def _render_page(request: HttpRequest, order: Order, token: str, *, status: int 
             "order": order, "customer": customer, "lines": order.lines.all(),
             "events": events, "documents": documents_of(order), "token": token,
             "shipments": shipments_of(order),
-            "returns": list(Return.objects.filter(order=order).order_by("created_at", "id")),
+            "returns": list(Return.objects.filter(order=order).order_by("created_at", "id")
+                            .prefetch_related("lines__order_line")),
+            "returnable": returnable, "reasons": CUSTOMER_REASONS,
+            "window_days": settings.RETURN_WINDOW_DAYS, "error": error,
+            **_return_form(returnable, posted, errors or {}),
             "address_requests": requests,
             "may_ask_address": order.is_editable and not any(r.is_pending for r in requests),
             "address": address or order.shipping_address,
@@ -101,11 +153,57 @@ def _render_page(request: HttpRequest, order: Order, token: str, *, status: int 
             "notice": notice,
         }, status=status)
     response["X-Robots-Tag"] = "noindex"
-    # The token in the address never reaches another site; same-origin (not
-    # no-referrer) so the browser sends its Origin with the page's own form
-    # and the CSRF check can pass.
-    response["Referrer-Policy"] = "same-origin"
+    response["Referrer-Policy"] = REFERRER_POLICY
     return response
+
+
+@public
+@never_cache
+@require_GET
+def order_page(request: HttpRequest, token: str) -> HttpResponse:
+    order = order_or_refusal(request, token)
+    if isinstance(order, HttpResponse):
+        return order
+    return _render_page(request, order, token)
+
+
+def _posted_line_ids(request: HttpRequest, known: list[int]) -> list[int]:
+    """The order's returnable lines, then any other line the form names (a
+    tampered form): the service refuses those with a field error."""
+    named = [int(key.removeprefix("quantity-")) for key in request.POST
+             if key.startswith("quantity-") and key.removeprefix("quantity-").isdigit()]
+    return known + sorted(set(named) - set(known))
+
+
+@public
+@never_cache
+@require_POST
+def start_return(request: HttpRequest, token: str) -> HttpResponse:
+    """The customer asks to return shipped units; customer service approves."""
+    order = order_or_refusal(request, token)
+    if isinstance(order, HttpResponse):
+        return order
+    returnable = selectors.returnable_lines(order_id=order.pk)
+    data = posted_return_request(
+        request, order.pk, _posted_line_ids(request, [line.order_line_id
+                                                       for line in returnable.lines]))
+    data.update(channel=ReturnChannel.WEB, override_reason="")
+    with customer_locale(order.customer):
+        try:
+            if any(line["reason"] not in CUSTOMER_REASON_VALUES for line in data["lines"]):
+                msg = _("Choose a reason for each item you return.")
+                raise ApplicationError(str(ReturnRequest.error_message), field_errors={
+                    f"lines.{index}.reason": [msg] for index, line in enumerate(data["lines"])
+                    if line["reason"] not in CUSTOMER_REASON_VALUES})
+            ret = request_return(data=ReturnRequest.parse(data), actor=None)
+        except ApplicationError as exc:
+            return _render_page(request, order, token, status=400, posted=request.POST,
+                                error=exc.message,
+                                errors=errors_by_line(exc.field_errors, data["lines"]))
+        messages.success(request, _("Return %(number)s requested. We will e-mail you the "
+                                    "return instructions and label once we approve it.")
+                         % {"number": ret.number})
+    return redirect(reverse("customer_order_page", kwargs={"token": token}) + "#returns")
 
 
 _ADDRESS_KEYS = ("name", "line1", "line2", "postal_code", "city", "region", "country")
@@ -117,12 +215,11 @@ _ADDRESS_KEYS = ("name", "line1", "line2", "postal_code", "city", "region", "cou
 def request_address(request: HttpRequest, token: str) -> HttpResponse:
     """The customer asks to deliver elsewhere (before shipment); customer
     service decides. Errors come back on the page's form."""
-    order = _order_or_none(request, token)
+    order = order_or_refusal(request, token)
     if isinstance(order, HttpResponse):
         return order
     typed = {key: request.POST.get(key, "").strip() for key in _ADDRESS_KEYS}
-    customer = order.customer
-    with translation.override(customer.preferred_language or settings.LANGUAGE_CODE):
+    with customer_locale(order.customer):
         try:
             address_requests.request_address_change(
                 order_id=order.pk, data=AddressInput.parse(typed), actor=None)

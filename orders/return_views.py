@@ -103,7 +103,7 @@ def label_pdf(request: HttpRequest, pk: int) -> HttpResponse:
     return response
 
 
-def _posted_request(request: HttpRequest, order_id: int,
+def posted_return_request(request: HttpRequest, order_id: int,
                     line_ids: list[int]) -> dict:
     """The form's fields as ReturnRequest data: lines with a quantity only."""
     post = request.POST
@@ -126,7 +126,7 @@ def start_return(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     errors: dict[str, list[str]] = {}
     error = ""
     if request.method == "POST":
-        data = _posted_request(request, pk, [line.order_line_id for line in returnable.lines])
+        data = posted_return_request(request, pk, [line.order_line_id for line in returnable.lines])
         try:
             if data["channel"] not in dict(STAFF_CHANNELS):
                 msg = _("Choose how the customer asked: phone, e-mail or store.")
@@ -134,7 +134,7 @@ def start_return(request: AuthenticatedRequest, pk: int) -> HttpResponse:
             ret = return_services.request_return(data=ReturnRequest.parse(data),
                                                  actor=request.user)
         except ApplicationError as exc:
-            error, errors = exc.message, _by_line(exc.field_errors, data["lines"])
+            error, errors = exc.message, errors_by_line(exc.field_errors, data["lines"])
         else:
             messages.success(request, _("Return %(number)s opened.") % {"number": ret.number})
             return redirect("orders:return_detail", ret.pk)
@@ -146,7 +146,7 @@ def start_return(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     }, status=400 if error else 200)
 
 
-def _by_line(field_errors: dict[str, list[str]], lines: list[dict]) -> dict[str, list[str]]:
+def errors_by_line(field_errors: dict[str, list[str]], lines: list[dict]) -> dict[str, list[str]]:
     """`lines.<i>.<field>` errors keyed by the form's `<field>-<order line id>`."""
     named: dict[str, list[str]] = {}
     for key, messages_ in field_errors.items():

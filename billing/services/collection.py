@@ -31,6 +31,7 @@ from billing.models import (
     CustomerCredit,
     Invoice,
     InvoicePayment,
+    Payment,
     Reminder,
     SettlementMethod,
 )
@@ -42,6 +43,7 @@ from oms.lib.errors import ApplicationError, NotAllowed
 from oms.lib.money import quantize_money, to_decimal
 from oms.lib.submissions import claim_submission, record_submission_result
 from orders import events as order_events
+from orders.models import Order
 
 logger = logging.getLogger(__name__)
 
@@ -105,29 +107,48 @@ def record_invoice_payment(*, invoice_id: int, data: InvoicePaymentInput, actor:
         submission = claim_submission(key=submission_key, purpose=PAYMENT_SUBMISSION,
                                       actor=actor)
         order, invoice = lock_order_and_invoice(invoice_id)
-        if invoice.number is None:
-            raise NotAllowed(_("The invoice is not issued."), code="not_issued")
-        if invoice.is_settled:
-            raise NotAllowed(_("Invoice %(number)s is already settled.")
-                             % {"number": invoice.number}, code="settled")
-        record = apply_payment(invoice, amount=value, method=method, received_on=received_on,
-                               reference=reference, actor=actor)
-        # On the order's timeline, so customer service sees the money arrive.
-        order_events.payment_recorded(
-            order, actor=actor, invoice_number=invoice.number, amount=value,
-            currency=invoice.currency, method=method,
-            method_label=SettlementMethod(method).label, reference=reference)
-        outbox.enqueue(EMAIL_HANDLER, {
-            "order_id": order.pk, "kind": "payment_received",
-            "extra": {"invoice_number": invoice.number, "amount": str(record.amount),
-                      "applied": str(record.applied),
-                      "credit": str(record.amount - record.applied),
-                      "outstanding": str(max(invoice.outstanding, Decimal("0.00"))),
-                      "currency": invoice.currency,
-                      "received_on": received_on.isoformat()}},
-            dedup_key=f"billing:payment-received:{record.pk}")
-        _mark_paid_if_settled(order, actor=actor)
+        refuse_unpayable(invoice)
+        record = record_received_money(order, invoice, amount=value, method=method,
+                                       received_on=received_on, reference=reference,
+                                       actor=actor)
         record_submission_result(submission, record.pk)
+    return record
+
+
+def refuse_unpayable(invoice: Invoice) -> None:
+    """NotAllowed unless the invoice is issued and still owes money."""
+    if invoice.number is None:
+        raise NotAllowed(_("The invoice is not issued."), code="not_issued")
+    if invoice.is_settled:
+        raise NotAllowed(_("Invoice %(number)s is already settled.")
+                         % {"number": invoice.number}, code="settled")
+
+
+def record_received_money(order: Order, invoice: Invoice, *, amount: Decimal, method: str,
+                          received_on: date, reference: str = "",
+                          payment: Payment | None = None, actor: Actor) -> InvoicePayment:
+    """Money that reached the locked, unsettled invoice: applied (the rest as
+    customer credit), on the order's timeline, the customer's "payment
+    received" e-mail queued, the order `paid` once its invoices are settled.
+    Runs in the caller's transaction, after its order and invoice locks."""
+    record = apply_payment(invoice, amount=amount, method=method, received_on=received_on,
+                           reference=reference, payment=payment, actor=actor)
+    assert invoice.number is not None  # refuse_unpayable: only issued invoices take money
+    # On the order's timeline, so customer service sees the money arrive.
+    order_events.payment_recorded(
+        order, actor=actor, invoice_number=invoice.number, amount=amount,
+        currency=invoice.currency, method=method,
+        method_label=SettlementMethod(method).label, reference=reference)
+    outbox.enqueue(EMAIL_HANDLER, {
+        "order_id": order.pk, "kind": "payment_received",
+        "extra": {"invoice_number": invoice.number, "amount": str(record.amount),
+                  "applied": str(record.applied),
+                  "credit": str(record.amount - record.applied),
+                  "outstanding": str(max(invoice.outstanding, Decimal("0.00"))),
+                  "currency": invoice.currency,
+                  "received_on": received_on.isoformat()}},
+        dedup_key=f"billing:payment-received:{record.pk}")
+    _mark_paid_if_settled(order, actor=actor)
     return record
 
 

@@ -35,3 +35,11 @@ def credit_note_url(context: template.Context, number: str) -> str:
         return ""
     note_id = selectors.credit_note_id_by_number(number=number)
     return reverse("billing:credit_note_pdf", args=[note_id]) if note_id else ""
+
+
+@register.inclusion_tag("billing/_customer_open_invoices.html")
+def customer_open_invoices(order, token: str) -> dict:
+    """The customer's page (no login, the token is the credential): each
+    invoice that still owes money, with its Pay button."""
+    return {"invoices": selectors.payable_invoices_of_order(order_id=order.pk),
+            "token": token}

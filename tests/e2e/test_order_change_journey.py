@@ -22,6 +22,20 @@ from tests.inventory.test_ledger import assert_ledger_holds
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
+def pick_on_screen(page: Page, live_server, order: Order,
+                   picks: tuple[tuple[str, str], ...]) -> None:
+    """The warehouse puts the order on a pick list and scans each (SKU, units)."""
+    page.goto(f"{live_server.url}/fulfillment/pick/")
+    page.locator(f"input[name=order][value='{order.pk}']").check()
+    page.get_by_role("button", name="Create pick list").click()
+    page.wait_for_url(re.compile(r"/fulfillment/pick-lists/\d+/$"))
+    for sku, quantity in picks:
+        page.fill("#scan-sku", sku)
+        page.fill("#scan-qty", quantity)
+        page.keyboard.press("Enter")
+        expect(page.locator("#pick-panel")).to_contain_text(f"{quantity} x {sku}")
+
+
 def test_customer_service_changes_an_order_by_phone_then_the_warehouse_picks_it(
         page: Page, live_server, make_user, mailoutbox, pytestconfig):
     folder = Path(pytestconfig.getoption("--output")).absolute()
@@ -61,15 +75,7 @@ def test_customer_service_changes_an_order_by_phone_then_the_warehouse_picks_it(
 
     page.context.clear_cookies()  # the warehouse's own session
     log_in(page, live_server, make_user("Warehouse", username="walt").username)
-    page.goto(f"{live_server.url}/fulfillment/pick/")
-    page.locator(f"input[name=order][value='{order.pk}']").check()
-    page.get_by_role("button", name="Create pick list").click()
-    page.wait_for_url(re.compile(r"/fulfillment/pick-lists/\d+/$"))
-    for sku, quantity in (("LAMP-1", "1"), ("BULB-1", "4")):
-        page.fill("#scan-sku", sku)
-        page.fill("#scan-qty", quantity)
-        page.keyboard.press("Enter")
-        expect(page.locator("#pick-panel")).to_contain_text(f"{quantity} x {sku}")
+    pick_on_screen(page, live_server, order, (("LAMP-1", "1"), ("BULB-1", "4")))
     page.screenshot(path=str(folder / "order-change-picked.png"), full_page=True)
     picked = dict(PickListLine.objects.filter(order=order).values_list("sku",
                                                                        "quantity_picked"))
