@@ -19,10 +19,11 @@ from customers.models import Customer
 from inventory import api as inventory_api
 from oms.lib.actors import Actor
 from oms.lib.errors import ApplicationError
-from orders.inputs import OrderTemplateInput, PlaceOrder, TemplateName
+from orders.inputs import OrderTemplateInput, TemplateName
 from orders.models import Channel, Order, OrderTemplate, OrderTemplateLine
 from orders.services._common import _actor_id
 from orders.services.placement import place_order
+from orders.template_selectors import get_template, template_order_input
 
 # Orders that came from no person: their templates are placed by the order desk.
 MACHINE_CHANNELS = (Channel.API, Channel.IMPORT)
@@ -94,33 +95,11 @@ def delete_order_template(*, template_id: int, actor: Actor) -> None:
     OrderTemplate.objects.filter(pk=template_id).delete()
 
 
-def template_order_input(template: OrderTemplate) -> PlaceOrder:
-    """The placement input a template stands for today: its lines, the
-    customer's default shipping (and billing) address. Expects the
-    customer's addresses and the lines' products prefetched."""
-    customer = template.customer
-    shipping = customer.default_address("shipping") or customer.default_address("billing")
-    if shipping is None:
-        message = _("%(name)s has no address on file; add one on the customer card first.") % {
-            "name": customer.name}
-        raise ApplicationError(message, field_errors={"shipping_address": [message]},
-                               code="no_address")
-    billing = customer.default_address("billing")
-    return PlaceOrder.parse({
-        "customer": customer.pk, "channel": template.channel, "currency": template.currency,
-        "lines": [{"sku": line.product.sku, "quantity": line.quantity}
-                  for line in template.lines.all()],
-        "shipping_address": shipping.as_snapshot(),
-        "billing_address": billing.as_snapshot() if billing else None,
-        "notes": template.notes})
-
-
 def place_order_template(*, template_id: int, actor: Actor,
                          submission_key: str | None = None) -> Order:
     """Place the template as a new order at today's prices; raises what
     `place_order` raises (field errors `lines.<i>.sku` follow the template's
     line order, `AlreadySubmitted` for a replayed form)."""
-    template = (OrderTemplate.objects.select_related("customer")
-                .prefetch_related("customer__addresses", "lines__product").get(pk=template_id))
+    template = get_template(template_id=template_id)
     return place_order(template_order_input(template), actor=actor,
                        submission_key=submission_key)
