@@ -12,10 +12,14 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
+from inventory.models import Product, Warehouse
+from orders.inputs import TemplateName
 from orders.models import Order, OrderTemplate, PriceListEntry
-from tests.billing.invoicing_support import terms_customer
+from orders.services import save_template_from_order
+from tests.billing.invoicing_support import reserved_order, terms_customer
 from tests.billing.test_browser import log_in
 from tests.factories.customers import AddressFactory
+from tests.factories.fulfillment import ship_reserved
 from tests.factories.orders import make_order, stocked_product
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -73,3 +77,38 @@ def test_sales_saves_a_template_and_places_it_from_the_card_in_two_clicks(
             for line in new.lines.order_by("position")] == [
         ("BOLT-1", 10, Decimal("2.40")), ("NUT-1", 20, Decimal("0.50"))]
     _shot(page, "template-new-order")
+
+
+def test_an_unsold_line_shows_as_an_error_and_the_order_cannot_be_placed(
+        page: Page, live_server, make_user):
+    customer = terms_customer(name="Atelier Marchal")
+    AddressFactory(customer=customer, city="Lyon")
+    product = stocked_product(10, sku="MUG-RED", name="Red mug", unit_price=Decimal("10.00"))
+    shipped = reserved_order(customer=customer, lines=[(product, 2)])
+    ship_reserved(shipped, Warehouse.objects.get(code="MAIN"))
+    template = save_template_from_order(order_id=shipped.pk, actor=None,
+                                        data=TemplateName.parse({"name": "Usual"}))
+    Product.objects.filter(pk=shipped.lines.get().product_id).update(is_active=False)
+    make_user("Sales", username="desk")
+    make_user("Customer service", username="agent")
+    page.set_viewport_size({"width": 1280, "height": 900})
+
+    # Customer service sees the parcel's order in the return picker.
+    log_in(page, live_server, "agent")
+    page.goto(f"{live_server.url}/customers/{customer.pk}/")
+    page.get_by_role("link", name="Start a return").first.click()
+    picker = page.locator(".return-picker")
+    expect(picker).to_contain_text(shipped.number)
+    _shot(page, "template-card-customer-service")
+    picker.get_by_role("link", name=shipped.number).click()
+    expect(page.get_by_role("heading", name="Start a return")).to_be_visible()
+
+    page.context.clear_cookies()
+    log_in(page, live_server, "desk")
+    page.goto(f"{live_server.url}/customers/{customer.pk}/")
+    page.locator(f"li[data-template='{template.pk}']").get_by_role("link", name="Place").click()
+    expect(page.get_by_role("alert").first).to_be_visible()
+    expect(page.locator("tr.has-error")).to_contain_text("no longer sold")
+    expect(page.get_by_role("button", name="Place order")).to_be_disabled()
+    _shot(page, "template-confirmation-refused")
+    assert Order.objects.count() == 1
