@@ -48,6 +48,7 @@ def test_sales_saves_a_template_and_places_it_from_the_card_in_two_clicks(
     page.goto(f"{live_server.url}/orders/{first.pk}/")
     page.get_by_text("Save as template", exact=True).first.click()
     page.get_by_label("Template name").fill("Weekly restock")
+    _shot(page, "template-order-page")
     page.get_by_role("button", name="Save as template").click()
     expect(page.get_by_role("heading", name="Saved templates")).to_be_visible()
     template = OrderTemplate.objects.get()
