@@ -79,6 +79,16 @@ def test_sales_saves_a_template_and_places_it_from_the_card_in_two_clicks(
         ("BOLT-1", 10, Decimal("2.40")), ("NUT-1", 20, Decimal("0.50"))]
     _shot(page, "template-new-order")
 
+    # From the entry screen too: re-order, then keep those lines as a template.
+    page.goto(f"{live_server.url}/orders/entry/?reorder={new.pk}")
+    page.get_by_text("Save these lines as a template of the customer").click()
+    page.get_by_label("Template name").fill("From entry")
+    _shot(page, "template-entry")
+    page.get_by_role("button", name="Save as template").click()
+    expect(page.locator("li[data-template]")).to_have_count(2)
+    expect(page.get_by_role("heading", name="Saved templates")).to_be_visible()
+    assert OrderTemplate.objects.filter(name="From entry", customer=customer).exists()
+
 
 def test_an_unsold_line_shows_as_an_error_and_the_order_cannot_be_placed(
         page: Page, live_server, make_user):
