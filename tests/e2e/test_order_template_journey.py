@@ -123,3 +123,17 @@ def test_an_unsold_line_shows_as_an_error_and_the_order_cannot_be_placed(
     expect(page.get_by_role("button", name="Place order")).to_be_disabled()
     _shot(page, "template-confirmation-refused")
     assert Order.objects.count() == 1
+
+    # Back on the card, sales renames the template, then deletes it.
+    page.get_by_role("link", name="Back to the customer").click()
+    item = page.locator(f"li[data-template='{template.pk}']")
+    item.get_by_text("Rename or delete").click()
+    item.get_by_label("Name").fill("Old usual")
+    item.get_by_role("button", name="Rename").click()
+    expect(page.locator(f"li[data-template='{template.pk}']")).to_contain_text("Old usual")
+    item = page.locator(f"li[data-template='{template.pk}']")
+    item.get_by_text("Rename or delete").click()
+    item.get_by_role("button", name="Delete template").click()
+    expect(page.locator(".flash.success").first).to_contain_text("Template Old usual deleted")
+    expect(page.locator("li[data-template]")).to_have_count(0)
+    assert not OrderTemplate.objects.exists()
