@@ -362,7 +362,7 @@ class OrderTemplateAdmin(ReadOnlyAdmin):
     @admin.action(description=_("Delete the selected templates"),
                   permissions=["delete_template"])
     def delete_selected_templates(self, request, queryset):
-        run_action(self, request, queryset.only("pk", "name"),
+        run_action(self, request, queryset.select_related(None).only("pk", "name"),
                    lambda template: services.delete_order_template(template_id=template.pk,
                                                                    actor=request.user),
                    lambda n: ngettext("%(count)d template deleted.",

@@ -238,3 +238,19 @@ def test_unknown_templates_are_404(client_for, setup):
     client = client_for("Sales")
     assert client.get(reverse("orders:template_place", args=[999999])).status_code == 404
     assert client.post(reverse("orders:template_delete", args=[999999])).status_code == 404
+
+
+def test_the_admin_lists_templates_and_deletes_through_the_service(admin_client, setup):
+    from orders.inputs import TemplateName
+    from orders.services import save_template_from_order
+
+    template = save_template_from_order(order_id=setup["order"].pk, actor=None,
+                                        data=TemplateName.parse({"name": "Weekly"}))
+    url = reverse("admin:orders_ordertemplate_changelist")
+    response = admin_client.get(url, {"q": "Marchal"})
+    assert response.status_code == 200 and "Weekly" in response.content.decode()
+    assert admin_client.get(reverse("admin:orders_ordertemplate_change",
+                                    args=[template.pk])).status_code == 200
+    admin_client.post(url, {"action": "delete_selected_templates",
+                            "_selected_action": [template.pk]})
+    assert not OrderTemplate.objects.exists()
