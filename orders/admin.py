@@ -25,6 +25,8 @@ from orders.models import (
     Order,
     OrderEvent,
     OrderLine,
+    OrderTemplate,
+    OrderTemplateLine,
     PriceList,
     PriceListEntry,
     Return,
@@ -361,3 +363,39 @@ class ReturnLineAdmin(ReadOnlyAdmin):
     search_fields = ["ret__number", "order_line__sku", "ret__order__number"]
     list_select_related = ["ret", "order_line"]
     show_full_result_count = False
+
+
+class OrderTemplateLineInline(ReadOnlyInline):
+    model = OrderTemplateLine
+    fields = readonly_fields = ("position", "product", "quantity")
+
+
+@admin.register(OrderTemplate)
+class OrderTemplateAdmin(ReadOnlyAdmin):
+    """Templates are saved from an order or the entry screen and placed from
+    the customer card; here they are looked up and deleted (a delete action,
+    through the service)."""
+
+    list_display = ["name", "customer", "currency", "channel", "created_by", "created_at",
+                    "updated_at"]
+    list_filter = ["currency", "channel"]
+    search_fields = ["name", "customer__name", "customer__email"]
+    list_select_related = ["customer", "created_by"]
+    date_hierarchy = "created_at"
+    show_full_result_count = False
+    inlines = [OrderTemplateLineInline]
+    readonly_fields = [f.name for f in OrderTemplate._meta.fields]
+    actions = ["delete_selected_templates"]
+
+    @admin.action(description=_("Delete the selected templates"),
+                  permissions=["delete_template"])
+    def delete_selected_templates(self, request, queryset):
+        run_action(self, request, queryset.select_related(None).only("pk", "name"),
+                   lambda template: services.delete_order_template(template_id=template.pk,
+                                                                   actor=request.user),
+                   lambda n: ngettext("%(count)d template deleted.",
+                                      "%(count)d templates deleted.", n) % {"count": n},
+                   label=lambda template: template.name)
+
+    def has_delete_template_permission(self, request):
+        return request.user.has_perm("orders.delete_ordertemplate")

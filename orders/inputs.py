@@ -33,6 +33,7 @@ from oms.lib.validation import NO_NUL, NOT_BLANK, Input, LongText, Text
 from orders.discounts import MAX_CODE, discount_text
 from orders.models import Channel, PaymentMethod, ReturnChannel, ReturnReason
 from orders.payments import PaymentDetails
+from orders.template_models import MAX_TEMPLATE_NAME
 
 MAX_LINES = 500
 MAX_QUANTITY = 100_000
@@ -377,3 +378,34 @@ class ReturnDecision(Input):
 
     reason: Annotated[str, LongText(MAX_RETURN_TEXT, required=True)]
     error_message = gettext_lazy("Please give a reason.")
+
+
+# --- saved order templates ---------------------------------------------------------
+
+@with_config(ConfigDict(extra="forbid", revalidate_instances="always"))
+@dataclass(frozen=True)
+class TemplateLineInput:
+    sku: Annotated[str, Field(max_length=64, pattern=NOT_BLANK), BeforeValidator(_sku)]
+    quantity: Annotated[int, Field(ge=1, le=MAX_QUANTITY), BeforeValidator(_quantity),
+                        BeforeValidator(_digits_to_int)]
+
+
+class TemplateName(Input):
+    """What the order desk calls a saved template (unique per customer)."""
+
+    name: Annotated[str, Text(MAX_TEMPLATE_NAME, required=True)]
+    error_message = gettext_lazy("Please give the template a name.")
+
+
+class OrderTemplateInput(TemplateName):
+    """A saved template: products and quantities a customer orders again, in
+    the currency and through the channel its orders will have; no prices."""
+
+    customer: Annotated[int, BeforeValidator(_customer_id)]
+    currency: Annotated[str, BeforeValidator(_currency)]
+    channel: Channel = Channel.PHONE
+    lines: Annotated[list[TemplateLineInput], Field(min_length=1, max_length=MAX_LINES),
+                     BeforeValidator(_lines)]
+    notes: Annotated[str, LongText(MAX_NOTES)] = ""
+
+    error_message = gettext_lazy("The template has errors; nothing was saved.")

@@ -864,3 +864,4 @@ from orders.return_models import (  # noqa: E402, F401
     Settlement,
     next_return_number,
 )
+from orders.template_models import OrderTemplate, OrderTemplateLine  # noqa: E402, F401

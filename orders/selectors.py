@@ -16,7 +16,8 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 from django.conf import settings
-from django.db.models import Count, F, Q, QuerySet, Sum
+from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import number_format
@@ -658,3 +659,27 @@ def address_requests_of(order: Order) -> list[AddressChangeRequest]:
     """The order's address change requests, newest first."""
     return list(order.address_requests.select_related("decided_by")
                 .order_by("-created_at", "-id"))
+
+
+def customer_returns(*, customer_id: int, limit: int = 20) -> list[Return]:
+    """The customer's returns, newest first, each with its order and `units`."""
+    return list(Return.objects.filter(order__customer_id=customer_id).select_related("order")
+                .annotate(units=Sum("lines__quantity")).order_by("-created_at", "-id")[:limit])
+
+
+def returnable_orders(*, customer_id: int, limit: int = 10) -> list[Order]:
+    """The customer's latest orders with shipped units not yet on a return
+    that is not refused, each with `returnable` (units): one query. The
+    return's own page applies the window and the limits per line."""
+    shipped = (Reservation.objects.filter(order_id=OuterRef("pk"),
+                                          status=Reservation.Status.CONSUMED)
+               .order_by().values("order_id").annotate(units=Sum("quantity")).values("units"))
+    returned = (ReturnLine.objects.filter(ret__order_id=OuterRef("pk"))
+                .exclude(ret__status=ReturnStatus.REFUSED)
+                .order_by().values("ret__order_id").annotate(units=Sum("quantity"))
+                .values("units"))
+    return list(Order.objects.filter(customer_id=customer_id)
+                .annotate(returnable=Coalesce(Subquery(shipped), 0)
+                          - Coalesce(Subquery(returned), 0))
+                .filter(returnable__gt=0).only("pk", "number", "created_at")
+                .order_by("-created_at", "-id")[:limit])

@@ -1,6 +1,13 @@
 from django.urls import path
 
-from orders import customer_views, notice_views, price_list_views, return_views, views
+from orders import (
+    customer_views,
+    notice_views,
+    price_list_views,
+    return_views,
+    template_views,
+    views,
+)
 
 app_name = "orders"
 
@@ -32,6 +39,12 @@ urlpatterns = [
     path("<int:pk>/edit/preview/", views.order_edit_preview, name="edit_preview"),
     path("<int:pk>/edit/save/", views.order_edit_save, name="edit_save"),
     path("<int:pk>/returns/new/", return_views.start_return, name="start_return"),
+    path("<int:pk>/save-template/", views.save_template, name="save_template"),
+    # Saved order templates: placed from the customer card in two clicks.
+    path("templates/new/", template_views.save_from_entry, name="template_save"),
+    path("templates/<int:pk>/place/", template_views.place, name="template_place"),
+    path("templates/<int:pk>/rename/", template_views.rename, name="template_rename"),
+    path("templates/<int:pk>/delete/", template_views.delete, name="template_delete"),
     path("returns/", return_views.return_list, name="returns"),
     path("returns/<int:pk>/", return_views.return_detail, name="return_detail"),
     path("returns/<int:pk>/approve/", return_views.approve, name="approve_return"),

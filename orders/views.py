@@ -37,7 +37,7 @@ from oms.lib.validation import errors_onto_form
 from orders import imports, selectors, services
 from orders.capture import capture_order
 from orders.forms import EntryForm, ImportForm
-from orders.inputs import CaptureOrder, OrderChange, PlaceOrder
+from orders.inputs import CaptureOrder, OrderChange, PlaceOrder, TemplateName
 from orders.links import live_link
 from orders.models import (
     AddressChangeRequest,
@@ -101,6 +101,7 @@ def _render_detail(request: AuthenticatedRequest, order_id: int, *, error: str =
                             and request.user.has_perm("orders.cancel_order")),
         "can_edit": (detail.order.is_editable
                      and request.user.has_perm("orders.change_order")),
+        "can_save_template": request.user.has_perm("orders.add_ordertemplate"),
         "hold_reasons": HoldReason.choices, "error": error, "notice": notice,
         "customer_link": (live_link(order_id) if request.user.has_perm("orders.change_order")
                           else None),
@@ -203,6 +204,24 @@ def refuse_address(request: AuthenticatedRequest, pk: int, request_id: int) -> H
         request_id=request_id, actor=request.user,
         data=address_requests.AddressRefusal.parse({"reason": request.POST.get("reason", "")})),
         str(_("Address change refused; the customer is e-mailed the reason.")))
+
+
+@permission_required("orders.add_ordertemplate")
+def save_template(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    """Save the order's lines as a named template of its customer, then show
+    it on the customer card."""
+    order = get_or_404(selectors.get_order, order_id=pk)
+    try:
+        template = services.save_template_from_order(
+            order_id=pk, data=TemplateName.parse({"name": request.POST.get("name", "")}),
+            actor=request.user)
+    except ApplicationError as exc:
+        details = [m for messages_ in exc.field_errors.values() for m in messages_]
+        error = " ".join([exc.message, *details]) if details and details != [exc.message] \
+            else exc.message
+        return _render_detail(request, pk, error=error, status=exc.status)
+    messages.success(request, _("Template %(name)s saved.") % {"name": template.name})
+    return redirect(f"{reverse('customers:detail', args=[order.customer_id])}#templates-title")
 
 
 # --- changing an order before it ships ---------------------------------------------
@@ -378,6 +397,7 @@ def _render_entry(request: HttpRequest, form: EntryForm, entry_lines: selectors.
         "form": form, "entry": entry_lines, "customer": customer, "error": error,
         "currency": _currency(form.data.get("currency") if form.is_bound else None),
         "can_place": request.user.has_perm("orders.place_order"),
+        "can_save_template": request.user.has_perm("orders.add_ordertemplate"),
     }, status=status)
 
 

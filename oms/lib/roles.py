@@ -48,6 +48,9 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "orders.place_order", "orders.cancel_order", "orders.approve_order",
         "orders.import_orders", "orders.view_discountcode", "orders.view_pricelist",
         "orders.view_return",
+        # Saved order templates: kept and placed again by the order desk.
+        "orders.view_ordertemplate", "orders.add_ordertemplate",
+        "orders.change_ordertemplate", "orders.delete_ordertemplate",
     ],
     WAREHOUSE: _EVERYONE + [
         "inventory.view_product", "inventory.view_stocklevel", "inventory.receive_stock",
@@ -66,6 +69,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         # Changes an order before it ships (lines, addresses, carrier, date, notes).
         "orders.change_order",
         "orders.view_return", "orders.add_return", "orders.decide_return",
+        "orders.view_ordertemplate",
         "fulfillment.view_shipment", "billing.view_invoice",
     ],
     ACCOUNTING: _EVERYONE + [
@@ -88,6 +92,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "orders.cancel_order", "orders.approve_discount", "orders.view_discountcode",
         "orders.add_discountcode", "orders.change_discountcode",
         "orders.view_pricelist", "orders.change_pricelist", "orders.view_return",
+        "orders.view_ordertemplate",
         "fulfillment.view_picklist", "fulfillment.view_shipment",
         "billing.view_invoice", "billing.view_payment",
         "reporting.view_reports", "reporting.view_manager_dashboard",

@@ -47,6 +47,13 @@ from orders.services.holds import (
 from orders.services.lines import cancel_backordered_rest
 from orders.services.placement import ENTRY_SUBMISSION, place_draft, place_order
 from orders.services.price_lists import remove_price, save_price_list, set_price
+from orders.services.templates import (
+    delete_order_template,
+    place_order_template,
+    rename_order_template,
+    save_order_template,
+    save_template_from_order,
+)
 from orders.services.transitions import (
     add_note,
     allocate_backorder,
@@ -93,4 +100,9 @@ __all__ = [
     "save_price_list",
     "set_price",
     "start_picking",
+    "delete_order_template",
+    "place_order_template",
+    "rename_order_template",
+    "save_order_template",
+    "save_template_from_order",
 ]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django import template
 
-from orders import selectors
+from orders import selectors, template_selectors
 
 register = template.Library()
 
@@ -36,3 +36,31 @@ def order_returns(context: template.Context, order) -> dict:
                  and selectors.returnable_lines(order_id=order.pk).any_returnable)
     return {"order": order, "returns": selectors.order_returns(order_id=order.pk),
             "may_start": may_start}
+
+
+@register.inclusion_tag("orders/returns/_customer_returns.html", takes_context=True)
+def customer_returns(context: template.Context, customer) -> dict:
+    """The customer card's returns, and "Start a return" on its latest orders
+    with shipped units still returnable, for users who may open one."""
+    user = context["request"].user
+    if not user.has_perm("orders.view_return"):
+        return {"allowed": False}
+    may_start = user.has_perm("orders.add_return")
+    return {"allowed": True, "returns": selectors.customer_returns(customer_id=customer.pk),
+            "returnable": (selectors.returnable_orders(customer_id=customer.pk)
+                           if may_start else [])}
+
+
+@register.inclusion_tag("orders/_customer_templates.html", takes_context=True)
+def customer_templates(context: template.Context, customer) -> dict:
+    """The customer's saved order templates, each with "Place" for users who
+    may place orders."""
+    user = context["request"].user
+    if not user.has_perm("orders.view_ordertemplate"):
+        return {"allowed": False}
+    return {"allowed": True, "customer": customer,
+            "templates": template_selectors.templates_of_customer(customer_id=customer.pk),
+            "may_place": user.has_perms(["orders.add_order", "orders.place_order"]),
+            "may_change": user.has_perm("orders.change_ordertemplate"),
+            "may_delete": user.has_perm("orders.delete_ordertemplate"),
+            "csrf_token": context.get("csrf_token")}

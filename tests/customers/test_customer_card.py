@@ -19,9 +19,12 @@ from billing.models import CustomerCredit, Invoice
 from customers.models import Contact, Interaction
 from fulfillment import services as fulfillment_services
 from fulfillment.inputs import Handover
-from orders.models import PriceListEntry
+from orders.inputs import ReturnRequest, TemplateName
+from orders.models import OrderTemplate, PriceListEntry
+from orders.services import save_template_from_order
+from orders.services.returns import request_return
 from tests.billing.invoicing_support import reserved_order, ship, terms_customer
-from tests.factories.fulfillment import CarrierServiceFactory, packed_order
+from tests.factories.fulfillment import CarrierServiceFactory, packed_order, shipped_order
 
 pytestmark = pytest.mark.django_db
 
@@ -70,10 +73,25 @@ def test_the_card_shows_the_whole_history(client_for, history):
     assert 'aria-labelledby="timeline-title"' in html
 
 
-def test_the_card_costs_the_same_queries_with_a_longer_history(client_for, history,
+def _template(customer, name: str, order) -> OrderTemplate:
+    return save_template_from_order(order_id=order.pk, data=TemplateName.parse({"name": name}),
+                                    actor=None)
+
+
+def _return_one_unit(order) -> None:
+    line = order.lines.order_by("position").first()
+    request_return(data=ReturnRequest.parse({"order_id": order.pk, "channel": "phone", "lines": [
+        {"order_line_id": line.pk, "quantity": 1, "reason": "damaged"}]}), actor=None)
+
+
+# Managers read, customer service also starts returns, sales also places templates.
+@pytest.mark.parametrize("role", ["Manager", "Customer service", "Sales"])
+def test_the_card_costs_the_same_queries_with_a_longer_history(client_for, history, role,
                                                                django_capture_on_commit_callbacks):
-    client = client_for("Manager")
+    client = client_for(role)
     url = card_url(history["customer"])
+    _template(history["customer"], "Weekly", history["order"])
+    _return_one_unit(history["parcel_order"])
     client.get(url)
 
     def count() -> int:
@@ -86,9 +104,47 @@ def test_the_card_costs_the_same_queries_with_a_longer_history(client_for, histo
         order = reserved_order(customer=history["customer"])
         with django_capture_on_commit_callbacks(execute=True):
             ship(order)
+        _template(history["customer"], f"Template {order.number}", order)
+        with django_capture_on_commit_callbacks(execute=True):
+            parcel, _shipment = shipped_order(customer=history["customer"],
+                                              tracking_number=f"1Z{order.pk:08d}")
+        _return_one_unit(parcel)
     Interaction.objects.create(customer=history["customer"], kind="note", text="x")
     Contact.objects.create(customer=history["customer"], name="Paul")
     assert count() == before
+
+
+def test_the_card_lists_returns_templates_and_where_to_start_a_return(client_for, history):
+    order, parcel_order = history["order"], history["parcel_order"]
+    template = _template(history["customer"], "Weekly restock", order)
+    _return_one_unit(parcel_order)
+    client = client_for("Customer service")
+    html = client.get(card_url(history["customer"])).content.decode()
+    ret = parcel_order.returns.get()
+    assert ret.number in html
+    assert 'href="#customer-returns-title"' in html
+    # The picker: the parcel's order still has a unit to return.
+    assert reverse("orders:start_return", args=[parcel_order.pk]) in html
+    assert "Weekly restock" in html
+    assert reverse("orders:template_place", args=[template.pk]) not in html  # cannot place
+    sales_html = client_for("Sales").get(card_url(history["customer"])).content.decode()
+    assert reverse("orders:template_place", args=[template.pk]) in sales_html
+    assert reverse("orders:start_return", args=[parcel_order.pk]) not in sales_html
+    warehouse = client_for("Warehouse").get(card_url(history["customer"]))
+    assert warehouse.status_code == 403
+
+
+def test_a_fully_returned_order_leaves_the_picker(client_for, history,
+                                                django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        second, _shipment = shipped_order(customer=history["customer"], tracking_number="1Z2")
+    order = history["parcel_order"]
+    line = order.lines.get()
+    request_return(data=ReturnRequest.parse({"order_id": order.pk, "channel": "phone", "lines": [
+        {"order_line_id": line.pk, "quantity": line.quantity, "reason": "damaged"}]}), actor=None)
+    html = client_for("Customer service").get(card_url(history["customer"])).content.decode()
+    assert reverse("orders:start_return", args=[order.pk]) not in html
+    assert reverse("orders:start_return", args=[second.pk]) in html
 
 
 def test_customer_service_logs_a_call_and_it_joins_the_timeline(client_for, history):
