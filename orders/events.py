@@ -145,3 +145,8 @@ def return_changed(order: Order, *, actor: Actor, number: str, status: str, reas
     facts (settlement, amount, currency, credit_note_number, exchange_order_number)."""
     return _event(order, EventKind.RETURN, actor=actor, reason=reason,
                   data={"number": number, "status": status, **(data or {})})
+
+
+def order_delivered(order: Order, *, actor: Actor, shipments: list[str]) -> OrderEvent:
+    """Every parcel of the order arrived; `shipments`: their numbers."""
+    return _event(order, EventKind.DELIVERED, actor=actor, data={"shipments": shipments})

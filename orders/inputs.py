@@ -31,6 +31,7 @@ from customers.inputs import AddressInput, NewCustomer
 from oms.lib.money import MONEY_DIGITS, MONEY_PLACES, is_known_currency, to_decimal
 from oms.lib.validation import NO_NUL, NOT_BLANK, Input, LongText, Text
 from orders.discounts import MAX_CODE, discount_text
+from orders.feedback_models import MAX_COMMENT, MAX_RATING, MIN_RATING
 from orders.models import Channel, PaymentMethod, ReturnChannel, ReturnReason
 from orders.payments import PaymentDetails
 
@@ -377,3 +378,23 @@ class ReturnDecision(Input):
 
     reason: Annotated[str, LongText(MAX_RETURN_TEXT, required=True)]
     error_message = gettext_lazy("Please give a reason.")
+
+
+def _rating(value: Any) -> int:
+    """1 to 5 stars, as a number or the digit a form posts."""
+    if isinstance(value, str) and value.strip().isdigit():
+        value = int(value.strip())
+    if isinstance(value, bool) or not isinstance(value, int) or not (
+            MIN_RATING <= value <= MAX_RATING):
+        raise ValueError(_("Choose a rating from %(low)d to %(high)d.")
+                         % {"low": MIN_RATING, "high": MAX_RATING})
+    return value
+
+
+class FeedbackInput(Input):
+    """The customer's rating of a delivered order and an optional comment."""
+
+    rating: Annotated[int, BeforeValidator(_rating)]
+    comment: Annotated[str, LongText(MAX_COMMENT)] = ""
+
+    error_message = gettext_lazy("Please correct your rating.")

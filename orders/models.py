@@ -163,6 +163,9 @@ class Order(FSMModelMixin, models.Model):
     hold_alerted_at = models.DateTimeField(_("managers alerted at"), null=True, blank=True)
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
     shipped_at = models.DateTimeField(_("shipped at"), null=True, blank=True)
+    # Every parcel arrived (fulfillment calls orders.services.mark_delivered);
+    # from then on the customer may rate the order.
+    delivered_at = models.DateTimeField(_("delivered at"), null=True, blank=True)
     # The carrier the customer asked for (free text from the channel); the
     # shipping screen shows it next to the carrier choice.
     requested_carrier = models.CharField(_("requested carrier"), max_length=100, blank=True)
@@ -453,6 +456,16 @@ class Order(FSMModelMixin, models.Model):
     def is_cancelled(self) -> bool:
         return self.status == OrderStatus.CANCELLED
 
+    @property
+    def is_fully_shipped(self) -> bool:
+        """Nothing is left to ship: every unit left (or its rest was cancelled)."""
+        return self.status in (OrderStatus.SHIPPED, OrderStatus.INVOICED, OrderStatus.PAID)
+
+    @property
+    def is_delivered(self) -> bool:
+        """Every parcel of the order arrived."""
+        return self.delivered_at is not None
+
     # --- Predicates billing asks instead of comparing status strings.
 
     @property
@@ -597,6 +610,7 @@ class EventKind(models.TextChoices):
     LINE_CANCELLED = "line_cancelled", _("Line cancelled")  # backordered rest dropped
     CHANGED = "changed", _("Order changed")  # lines, addresses, carrier, date or notes
     RETURN = "return", _("Return")  # a return opened or moved on (orders.return_models)
+    DELIVERED = "delivered", _("Delivered")  # every parcel of the order arrived
 
 
 class StatusCause(models.TextChoices):
@@ -718,6 +732,8 @@ _SUMMARIES: dict[str, Callable[..., str]] = {
     EventKind.RETURN: lambda event: _return_summary(event)
         + (f" {event.reason}" if event.reason else ""),
     EventKind.CHANGED: lambda event: change_summary(event.data),
+    EventKind.DELIVERED: lambda event: gettext("Every parcel was delivered (%(shipments)s).")
+        % {"shipments": ", ".join(event.data.get("shipments", []))},
 }
 
 
@@ -824,6 +840,7 @@ from orders.charge_models import (  # noqa: E402, F401
     DiscountRedemption,
     ShippingRate,
 )
+from orders.feedback_models import OrderFeedback  # noqa: E402, F401
 from orders.link_models import OrderLink  # noqa: E402, F401
 from orders.notice_models import NoticeRule  # noqa: E402, F401
 from orders.return_models import (  # noqa: E402, F401
