@@ -75,7 +75,8 @@ def carrier_event(request,
     on the shipment's history. The customer is e-mailed once per parcel when
     it is delivered, once per `exception_kind` of an `exception`, and once
     when it is `returned` (which opens a return for its units). A time
-    before the handover or in the future is refused (422, on `occurred_at`); a parcel not handed over yet 409.
+    before the handover or in the future is refused (422, on `occurred_at`);
+    a parcel not handed over yet 409.
     """
     shipment = services.record_carrier_event(CarrierEvent(
         carrier_code=request.auth.carrier_code, tracking_number=tracking_number,
