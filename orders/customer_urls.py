@@ -6,6 +6,7 @@ from orders import customer_views
 
 urlpatterns = [
     path("<str:token>/", customer_views.order_page, name="customer_order_page"),
+    path("<str:token>/feedback/", customer_views.feedback, name="customer_order_feedback"),
     path("<str:token>/documents/<str:kind>/<int:pk>.pdf", customer_views.document,
          name="customer_order_document"),
 ]

@@ -8,6 +8,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -15,10 +16,16 @@ from django.views.decorators.http import require_GET, require_POST
 
 from oms.api import count_in_window
 from oms.lib.auth import AuthenticatedRequest, client_ip, permission_required, public
+from oms.lib.errors import ApplicationError
+from oms.lib.validation import errors_onto_form
 from orders.customer_documents import document_content, documents_of, shipments_of
+from orders.feedback_models import OrderFeedback
+from orders.forms import FeedbackForm
+from orders.inputs import FeedbackInput
 from orders.links import order_for_token, revoke_order_links
 from orders.models import EventKind, Order, OrderStatus
 from orders.return_models import Return
+from orders.services.delivery import FEEDBACK_EDIT_WINDOW, may_give_feedback, submit_feedback
 
 # What the customer sees of the timeline: no notes, no e-mails, no internal reasons.
 _CUSTOMER_EVENTS = (EventKind.STATUS_CHANGED,)
@@ -67,6 +74,35 @@ def order_page(request: HttpRequest, token: str) -> HttpResponse:
     order = _order_or_none(request, token)
     if isinstance(order, HttpResponse):
         return order
+    return _page(request, order, token)
+
+
+@public
+@never_cache
+@require_POST
+def feedback(request: HttpRequest, token: str) -> HttpResponse:
+    """The customer's rating of the delivered order: saved, then back to the
+    page; bad input shows the page again with the field errors (400), an
+    answer no longer allowed the reason (409). Counted like the page."""
+    order = _order_or_none(request, token)
+    if isinstance(order, HttpResponse):
+        return order
+    form = FeedbackForm(request.POST)
+    language = order.customer.preferred_language or settings.LANGUAGE_CODE
+    try:
+        with translation.override(language):
+            submit_feedback(order_id=order.pk, data=FeedbackInput.parse(form.values()),
+                            language=language, actor=None)
+    except ApplicationError as error:
+        with translation.override(language):
+            errors_onto_form(form, error, summary=False)
+            refusal = "" if error.field_errors else str(error.message)
+        return _page(request, order, token, form=form, refusal=refusal, status=error.status)
+    return redirect(reverse("customer_order_page", kwargs={"token": token}) + "#feedback")
+
+
+def _page(request: HttpRequest, order: Order, token: str, *, form: FeedbackForm | None = None,
+          refusal: str = "", status: int = 200) -> HttpResponse:
     customer = order.customer
     with translation.override(customer.preferred_language or settings.LANGUAGE_CODE), \
             timezone.override(customer.zone):
@@ -74,12 +110,21 @@ def order_page(request: HttpRequest, token: str) -> HttpResponse:
         events = [(event.created_at, labels.get(event.to_status, event.to_status))
                   for event in order.events.filter(kind__in=_CUSTOMER_EVENTS)
                   .exclude(to_status="").order_by("created_at", "id")]
+        answer = OrderFeedback.objects.filter(order=order).first()
+        may_answer = may_give_feedback(order, answer)
+        if form is None and may_answer:
+            form = FeedbackForm(initial={"rating": str(answer.rating), "comment": answer.comment}
+                                if answer else None)
         response = render(request, "orders/customer/page.html", {
             "order": order, "customer": customer, "lines": order.lines.all(),
             "events": events, "documents": documents_of(order), "token": token,
             "shipments": shipments_of(order),
             "returns": list(Return.objects.filter(order=order).order_by("created_at", "id")),
-        })
+            "feedback": answer, "feedback_form": form if may_answer else None,
+            "feedback_refusal": refusal,
+            "feedback_editable_until": (answer.submitted_at + FEEDBACK_EDIT_WINDOW
+                                        if answer else None),
+        }, status=status)
     response["X-Robots-Tag"] = "noindex"
     response["Referrer-Policy"] = "no-referrer"
     return response
