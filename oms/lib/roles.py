@@ -47,7 +47,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "orders.view_order", "orders.add_order", "orders.change_order",
         "orders.place_order", "orders.cancel_order", "orders.approve_order",
         "orders.import_orders", "orders.view_discountcode", "orders.view_pricelist",
-        "orders.view_return",
+        "orders.view_return", "orders.view_orderfeedback",
     ],
     WAREHOUSE: _EVERYONE + [
         "inventory.view_product", "inventory.view_stocklevel", "inventory.receive_stock",
@@ -66,6 +66,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         # Changes an order before it ships (lines, addresses, carrier, date, notes).
         "orders.change_order",
         "orders.view_return", "orders.add_return", "orders.decide_return",
+        "orders.view_orderfeedback",
         "fulfillment.view_shipment", "billing.view_invoice",
     ],
     ACCOUNTING: _EVERYONE + [
@@ -88,6 +89,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "orders.cancel_order", "orders.approve_discount", "orders.view_discountcode",
         "orders.add_discountcode", "orders.change_discountcode",
         "orders.view_pricelist", "orders.change_pricelist", "orders.view_return",
+        "orders.view_orderfeedback",
         "fulfillment.view_picklist", "fulfillment.view_shipment",
         "billing.view_invoice", "billing.view_payment",
         "reporting.view_reports", "reporting.view_manager_dashboard",
