@@ -126,7 +126,9 @@ def _page(request: HttpRequest, order: Order, token: str, *, form: FeedbackForm 
                                         if answer else None),
         }, status=status)
     response["X-Robots-Tag"] = "noindex"
-    response["Referrer-Policy"] = "no-referrer"
+    # The token never leaves the site in a Referer (tracking links), while
+    # the page's own form still posts with its origin, which CSRF checks.
+    response["Referrer-Policy"] = "same-origin"
     return response
 
 

@@ -55,8 +55,11 @@ def test_the_form_shows_only_after_delivery(client):
 
 def test_a_rating_is_saved_and_shown_on_the_page(client, delivered):
     page, post = _urls(delivered)
-    form = client.get(page).content.decode()
+    shown = client.get(page)
+    form = shown.content.decode()
     assert 'id="feedback"' in form and 'name="rating"' in form
+    # No Referer with the token to other sites; the form still posts with its origin.
+    assert shown["Referrer-Policy"] == "same-origin"
     response = client.post(post, {"rating": "4", "comment": "Quick, well packed."})
     assert response.status_code == 302 and response["Location"] == page + "#feedback"
     feedback = OrderFeedback.objects.get(order=delivered)
