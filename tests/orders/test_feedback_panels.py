@@ -69,3 +69,17 @@ def test_the_customer_card_lists_the_ratings_in_constant_queries(client_for, rat
     more, html = _card_queries(client, rated.customer_id)
     assert "Average 4.0 / 5" in html
     assert more == one
+
+
+def test_the_admin_lists_ratings_read_only_with_filters(client_for, rated):
+    client = client_for("Admin")
+    url = reverse("admin:orders_orderfeedback_changelist")
+    response = client.get(url, {"rating": "2"})
+    html = response.content.decode()
+    assert response.status_code == 200 and rated.number in html and "The box was crushed." in html
+    assert rated.number not in client.get(url, {"rating": "5"}).content.decode()
+    assert client.get(url, {"q": rated.number}).status_code == 200
+    change = reverse("admin:orders_orderfeedback_change", args=[rated.feedback.pk])
+    assert b'name="rating"' not in client.get(change).content
+    assert client.post(change, {"rating": "5"}).status_code == 403
+    assert OrderFeedback.objects.get(order=rated).rating == 2
