@@ -188,3 +188,23 @@ def test_with_a_delay_the_rating_request_is_a_later_email(mailoutbox, settings):
     outbox.relay()
     asked = _mails(mailoutbox, "How was your order")
     assert len(asked) == 1 and "#feedback" in asked[0].body
+
+
+def test_a_delayed_request_is_not_sent_once_the_customer_has_rated(mailoutbox, settings):
+    from oms.lib import outbox
+    from orders.inputs import FeedbackInput
+    from orders.services import submit_feedback
+
+    settings.FEEDBACK_REQUEST_DELAY_HOURS = 24
+    order, shipment = _shipped()
+    _event(shipment, "delivered")
+    submit_feedback(order_id=order.pk, data=FeedbackInput.parse({"rating": 5}),
+                    language="en", actor=None)
+    OutboxMessage.objects.filter(
+        dedup_key=f"orders:email:{order.pk}:feedback_request").update(
+        available_at=timezone.now() - timedelta(seconds=1))
+    mailoutbox.clear()
+    outbox.relay()
+    assert not _mails(mailoutbox, "How was your order")
+    assert OutboxMessage.objects.get(
+        dedup_key=f"orders:email:{order.pk}:feedback_request").status == "done"
