@@ -139,12 +139,15 @@ def send_customer_email(*, order_id: int, kind: str, outbox_message_id: int, rea
     language = order.customer.preferred_language or settings.LANGUAGE_CODE
     # Times (a deadline) in the customer's language and time zone.
     with translation.override(language), timezone.override(order.customer.zone):
+        order_url = order_page_url(order)
         subject = CUSTOMER_EMAILS[kind](order)
         body = _send(subject=subject, template=f"emails/orders/{kind}",
                      context={"order": order, "customer": order.customer, "reason": reason,
                               "extra": extra or {}, "following": following_units(order),
                               "deadline": order.hold_expires_at if order.is_on_hold else None,
-                              "order_url": order_page_url(order)},
+                              "order_url": order_url,
+                              # the rating form on the order page
+                              "feedback_url": f"{order_url}#feedback"},
                      to=[order.customer.email], outbox_message_id=outbox_message_id,
                      attachments=attachments)
     # The timeline shows what was sent, to whom, with which files.
