@@ -94,8 +94,8 @@ class ShipmentLineInline(ReadOnlyInline):
 
 class ShipmentEventInline(ReadOnlyInline):
     model = ShipmentEvent
-    fields = readonly_fields = ("occurred_at", "source", "status", "description", "actor",
-                                "created_at")
+    fields = readonly_fields = ("occurred_at", "source", "status", "exception_kind",
+                                "description", "actor", "created_at")
 
 
 @admin.register(Shipment)

@@ -16,7 +16,7 @@ from ninja import Router, Schema
 from pydantic import ConfigDict, Field, StringConstraints
 
 from fulfillment import services
-from fulfillment.inputs import CarrierEvent, CarrierStatus
+from fulfillment.inputs import CarrierEvent, CarrierExceptionKind, CarrierStatus
 from fulfillment.models import Shipment
 from oms.api import AUTH_ERRORS, BODY_ERRORS, ErrorOut, require_scope
 from oms.lib.validation import NO_NUL
@@ -34,6 +34,9 @@ class CarrierEventIn(Schema):
                           "the handover to the carrier and now. Default: now.")
     description: Annotated[str, StringConstraints(strip_whitespace=True, max_length=500,
                                                   pattern=NO_NUL)] = ""
+    exception_kind: CarrierExceptionKind | None = Field(
+        None, description="Only with the status `exception`: what went wrong (default "
+                          "`other`). The customer is e-mailed once per kind and parcel.")
 
 
 class ShipmentOut(Schema):
@@ -69,12 +72,15 @@ def carrier_event(request,
     Scope: `carrier_events`, for the carrier of the shipment: a shipment of
     another carrier answers 404 like an unknown tracking number. `delivered`
     confirms the delivery (a repeat changes nothing); other statuses are kept
-    on the shipment's history. A time before the handover or in the future
-    is refused (422, on `occurred_at`); a parcel not handed over yet 409.
+    on the shipment's history. The customer is e-mailed once per parcel when
+    it is delivered, once per `exception_kind` of an `exception`, and once
+    when it is `returned` (which opens a return for its units). A time
+    before the handover or in the future is refused (422, on `occurred_at`);
+    a parcel not handed over yet 409.
     """
     shipment = services.record_carrier_event(CarrierEvent(
         carrier_code=request.auth.carrier_code, tracking_number=tracking_number,
         status=payload.status, occurred_at=payload.occurred_at,
-        description=payload.description))
+        description=payload.description, exception_kind=payload.exception_kind or ""))
     shipment = Shipment.objects.select_related("order").get(pk=shipment.pk)
     return shipment_out(shipment)

@@ -26,6 +26,9 @@ MAX_NOTE = 500
 # Carrier statuses the API accepts; "delivered" also confirms the delivery.
 CarrierStatus = Literal["in_transit", "out_for_delivery", "delivered", "exception", "returned"]
 CARRIER_STATUSES: tuple[str, ...] = get_args(CarrierStatus)
+# What went wrong with an "exception" status (blank: "other").
+CarrierExceptionKind = Literal["delay", "failed_delivery", "returned_to_sender", "other"]
+EXCEPTION_KINDS: tuple[str, ...] = get_args(CarrierExceptionKind)
 
 
 def _refuse_if(message: str, errors: dict[str, str | None]) -> None:
@@ -163,10 +166,20 @@ class CarrierEvent:
     status: str
     occurred_at: datetime | None = None
     description: str = ""
+    # Only with the status "exception": one of EXCEPTION_KINDS, blank for "other".
+    exception_kind: str = ""
 
     def __post_init__(self) -> None:
+        if self.status == "exception" and not self.exception_kind:
+            object.__setattr__(self, "exception_kind", "other")
+        if self.status == "exception":
+            kind_error = (None if self.exception_kind in EXCEPTION_KINDS
+                          else ", ".join(EXCEPTION_KINDS))
+        else:
+            kind_error = _("Only with the status exception.") if self.exception_kind else None
         errors = {
             "status": None if self.status in CARRIER_STATUSES else ", ".join(CARRIER_STATUSES),
+            "exception_kind": kind_error,
             "occurred_at": (None if self.occurred_at is None
                             or self.occurred_at.tzinfo is not None
                             else _("Give the time with its UTC offset.")),

@@ -181,6 +181,15 @@ class PickListLine(models.Model):
         return self.quantity - self.quantity_picked
 
 
+class ExceptionKind(models.TextChoices):
+    """What went wrong, as a carrier's "exception" status update says."""
+
+    DELAY = "delay", _("Delay")
+    FAILED_DELIVERY = "failed_delivery", _("Delivery failed")
+    RETURNED_TO_SENDER = "returned_to_sender", _("Being returned to the sender")
+    OTHER = "other", _("Other")
+
+
 class ShipmentQuerySet(models.QuerySet):
     def live(self) -> ShipmentQuerySet:
         """Shipments that count: packed, shipped or delivered (not cancelled)."""
@@ -327,6 +336,9 @@ class ShipmentEvent(models.Model):
                                  verbose_name=_("shipment"))
     source = models.CharField(_("source"), max_length=10, choices=Source.choices)
     status = models.CharField(_("status"), max_length=30)
+    # What went wrong, for the status "exception" (blank otherwise).
+    exception_kind = models.CharField(_("exception"), max_length=20, blank=True,
+                                      choices=ExceptionKind.choices)
     description = models.CharField(_("description"), max_length=500, blank=True)
     occurred_at = models.DateTimeField(_("occurred at"))
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True,

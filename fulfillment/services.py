@@ -31,7 +31,7 @@ from oms.lib.actors import actor_id as _actor_id
 from oms.lib.errors import ApplicationError, Conflict, NotAllowed
 from orders import events as order_events
 from orders import services as order_services
-from orders.models import Order, OrderLine
+from orders.models import Order, OrderLine, Return, ReturnChannel
 from orders.services import EMAIL_HANDLER
 from orders.services import returns as return_services
 
@@ -388,18 +388,41 @@ def ship(*, shipment_id: int, data: Handover, actor: Actor) -> Shipment:
 
 def _deliver(shipment: Shipment, *, at: datetime, actor: Actor, source: str,
              description: str = "") -> None:
+    """The parcel arrived (its order row is locked first): the customer is
+    told, and when it was the order's last parcel the order is delivered."""
     shipment.deliver(at=at)
     shipment.save(update_fields=["status", "delivered_at", "updated_at"])
     ShipmentEvent.objects.create(shipment=shipment, source=source,
                                  status=Shipment.Status.DELIVERED,
                                  description=description[:MAX_NOTE], occurred_at=at,
                                  actor_id=_actor_id(actor))
+    order = Order.objects.get(pk=shipment.order_id)
+    parcels = dict(Shipment.objects.live().filter(order_id=order.pk)
+                   .values_list("pk", "status"))
+    arrived = all(status == Shipment.Status.DELIVERED for status in parcels.values())
+    order_services.record_parcel_delivered(
+        order_id=order.pk, actor=actor,
+        parcel=order_services.DeliveredParcel(
+            shipment_id=shipment.pk, number=shipment.number,
+            lines=tuple(shipment.lines.order_by("sku", "id")
+                        .values_list("sku", "name", "quantity"))),
+        several=len(parcels) > 1 or not order.is_fully_shipped,
+        every_parcel=([str(Shipment(pk=pk)) for pk in sorted(parcels)]
+                      if arrived and order.is_fully_shipped else None))
+
+
+def _lock_order_of(shipment_id: int) -> None:
+    """The shipment's order row, locked (the lock order: order, then shipment)."""
+    order_id = Shipment.objects.filter(pk=shipment_id).values_list("order_id", flat=True).first()
+    if order_id is not None:
+        order_services.lock_order(order_id=order_id)
 
 
 def confirm_delivery(*, shipment_id: int, actor: Actor, delivered_at: datetime | None = None,
                      note: str = "") -> Shipment:
     """A person confirms the parcel arrived (proof of delivery by phone, etc.)."""
     with transaction.atomic(durable=True):
+        _lock_order_of(shipment_id)
         shipment = lock_shipment(shipment_id)
         if not can_proceed(shipment.deliver):
             raise _refused(_("Shipment %(number)s is %(status)s; only a shipped parcel can "
@@ -441,9 +464,10 @@ def record_carrier_event(data: CarrierEvent) -> Shipment:
     """
     tracking_number = data.tracking_number.strip()
     with transaction.atomic(durable=True):
-        if data.status == "returned" and tracking_number and data.carrier_code:
-            # A parcel coming back opens a return on the order: its row is
-            # locked first, as for every write on an order.
+        if data.status in _ORDER_WRITES and tracking_number and data.carrier_code:
+            # A delivery moves the order on, a parcel coming back opens a
+            # return on it: its row is locked first, as for every write on an
+            # order (two deliveries of one order's parcels queue here).
             order_id = (Shipment.objects.filter(
                 tracking_number=tracking_number,
                 carrier_service__carrier__code=data.carrier_code)
@@ -477,12 +501,41 @@ def record_carrier_event(data: CarrierEvent) -> Shipment:
                      description=data.description)
         else:
             ShipmentEvent.objects.create(shipment=shipment, source=ShipmentEvent.Source.CARRIER,
-                                         status=data.status,
+                                         status=data.status, exception_kind=data.exception_kind,
                                          description=data.description[:MAX_NOTE],
                                          occurred_at=at)
             if data.status == "returned":
                 _open_return_in_transit(shipment)
+                _tell_customer(shipment, "shipment_returned", "returned",
+                               {"return_number": _carrier_return_number(shipment)})
+            elif data.status == "exception":
+                _tell_customer(shipment, "shipment_exception",
+                               f"exception:{data.exception_kind}",
+                               {"exception_kind": data.exception_kind,
+                                "description": data.description[:MAX_NOTE]})
     return shipment
+
+
+# Carrier statuses that write on the order (the delivery, the return).
+_ORDER_WRITES = ("delivered", "returned")
+
+
+def _tell_customer(shipment: Shipment, kind: str, what: str, extra: dict) -> None:
+    """The customer's e-mail about a carrier's news of the parcel, once per
+    parcel and `what` (a repeated scan of the same news sends nothing)."""
+    outbox.enqueue(EMAIL_HANDLER, {
+        "order_id": shipment.order_id, "kind": kind, "reason": "",
+        "extra": {"shipment": shipment.number, "tracking_number": shipment.tracking_number,
+                  "tracking_url": shipment.tracking_url, **extra}},
+        dedup_key=f"orders:email:{shipment.order_id}:{what}:{shipment.pk}")
+
+
+def _carrier_return_number(shipment: Shipment) -> str:
+    """The number of the return the carrier's parcel opened ("" when none:
+    every unit of it was already on a customer's return)."""
+    return (Return.objects.filter(order_id=shipment.order_id, channel=ReturnChannel.CARRIER,
+                                  tracking_number=shipment.tracking_number)
+            .values_list("number", flat=True).first() or "")
 
 
 def _open_return_in_transit(shipment: Shipment) -> None:

@@ -310,6 +310,9 @@ API_RATE_LIMIT_PER_MINUTE = env.int("API_RATE_LIMIT_PER_MINUTE", default=600)
 # days from its making; requests per minute and client address (0: no limit).
 ORDER_LINK_MAX_AGE_DAYS = env.int("ORDER_LINK_MAX_AGE_DAYS", default=90)
 ORDER_PAGE_RATE_LIMIT_PER_MINUTE = env.int("ORDER_PAGE_RATE_LIMIT_PER_MINUTE", default=60)
+# When every parcel of an order arrived, the customer is asked to rate it: 0 in
+# the "delivered" e-mail itself; more: in a separate e-mail this many hours later.
+FEEDBACK_REQUEST_DELAY_HOURS = env.int("FEEDBACK_REQUEST_DELAY_HOURS", default=0)
 CARRIER_EVENT_CLOCK_SKEW_SECONDS = env.int("CARRIER_EVENT_CLOCK_SKEW_SECONDS", default=300)
 CACHES = {
     "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},

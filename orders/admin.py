@@ -14,6 +14,7 @@ from oms.lib.errors import ApplicationError
 from oms.lib.validation import errors_onto_form
 from orders import services
 from orders.address_request_models import AddressChangeRequest
+from orders.feedback_models import OrderFeedback
 from orders.inputs import PriceListInput
 from orders.link_models import OrderLink
 from orders.links import revoke_order_links
@@ -289,6 +290,24 @@ class OrderLinkAdmin(ReadOnlyAdmin):
                    lambda link: revoke_order_links(order_id=link.order_id, actor=request.user),
                    lambda n: ngettext("%(n)d link revoked.", "%(n)d links revoked.", n) % {"n": n})
 
+
+@admin.register(OrderFeedback)
+class OrderFeedbackAdmin(ReadOnlyAdmin):
+    """The customers' ratings of their delivered orders, as they wrote them."""
+    list_display = ["order", "customer", "rating", "short_comment", "language", "submitted_at"]
+    list_filter = ["rating", "submitted_at", "language"]
+    search_fields = ["order__number", "order__customer__name", "comment"]
+    list_select_related = ["order__customer"]
+    date_hierarchy = "submitted_at"
+    ordering = ["-submitted_at", "-id"]
+
+    @admin.display(description=_("customer"), ordering="order__customer__name")
+    def customer(self, obj: OrderFeedback) -> str:
+        return obj.order.customer.name
+
+    @admin.display(description=_("comment"))
+    def short_comment(self, obj: OrderFeedback) -> str:
+        return obj.comment if len(obj.comment) <= 80 else obj.comment[:79] + "…"
 
 
 @admin.register(AddressChangeRequest)

@@ -23,15 +23,19 @@ from customers.models import Customer
 from oms.api import count_in_window
 from oms.lib.auth import AuthenticatedRequest, client_ip, permission_required, public
 from oms.lib.errors import ApplicationError
+from oms.lib.validation import errors_onto_form
 from orders import selectors
 from orders.customer_documents import document_content, documents_of, shipments_of
-from orders.inputs import ReturnRequest
+from orders.feedback_models import OrderFeedback
+from orders.forms import FeedbackForm
+from orders.inputs import FeedbackInput, ReturnRequest
 from orders.links import order_for_token, revoke_order_links
 from orders.models import EventKind, Order, OrderStatus
 from orders.return_models import Return, ReturnChannel, ReturnReason
 from orders.return_views import errors_by_line, posted_return_request
 from orders.selectors import Returnable, ReturnableLine, address_requests_of
 from orders.services import address_requests
+from orders.services.delivery import FEEDBACK_EDIT_WINDOW, may_give_feedback, submit_feedback
 from orders.services.returns import request_return
 
 # The token in the address never leaves the site; same-origin (not
@@ -122,11 +126,13 @@ def _return_form(returnable: Returnable, posted: QueryDict | None,
 def _render_page(request: HttpRequest, order: Order, token: str, *, status: int = 200,
                  posted: QueryDict | None = None, error: str = "",
                  errors: dict[str, list[str]] | None = None, address: dict | None = None,
-                 address_error: ApplicationError | None = None,
-                 notice: str = "") -> HttpResponse:
+                 address_error: ApplicationError | None = None, notice: str = "",
+                 feedback_form: FeedbackForm | None = None,
+                 feedback_refusal: str = "") -> HttpResponse:
     """The page in the customer's language and time zone. `posted`, `error`
     and `errors`: the return form as sent, with its messages; `address`: the
-    address form as the customer typed it, with `address_error`'s messages."""
+    address form as the customer typed it, with `address_error`'s messages;
+    `feedback_form`: the rating form as sent, with its errors."""
     customer = order.customer
     returnable = selectors.returnable_lines(order_id=order.pk)
     with customer_locale(customer):
@@ -135,6 +141,12 @@ def _render_page(request: HttpRequest, order: Order, token: str, *, status: int 
                   for event in order.events.filter(kind__in=_CUSTOMER_EVENTS)
                   .exclude(to_status="").order_by("created_at", "id")]
         requests = address_requests_of(order)
+        answer = OrderFeedback.objects.filter(order=order).first()
+        may_answer = may_give_feedback(order, answer)
+        if feedback_form is None and may_answer:
+            feedback_form = FeedbackForm(initial={"rating": str(answer.rating),
+                                                  "comment": answer.comment}
+                                         if answer else None)
         response = render(request, "orders/customer/page.html", {
             "order": order, "customer": customer, "lines": order.lines.all(),
             "events": events, "documents": documents_of(order), "token": token,
@@ -151,6 +163,10 @@ def _render_page(request: HttpRequest, order: Order, token: str, *, status: int 
             "address_error": (str(address_error.message) if address_error else ""),
             "address_errors": address_error.field_errors if address_error else {},
             "notice": notice,
+            "feedback": answer, "feedback_form": feedback_form if may_answer else None,
+            "feedback_refusal": feedback_refusal,
+            "feedback_editable_until": (answer.submitted_at + FEEDBACK_EDIT_WINDOW
+                                        if answer else None),
         }, status=status)
     response["X-Robots-Tag"] = "noindex"
     response["Referrer-Policy"] = REFERRER_POLICY
@@ -204,6 +220,30 @@ def start_return(request: HttpRequest, token: str) -> HttpResponse:
                                     "return instructions and label once we approve it.")
                          % {"number": ret.number})
     return redirect(reverse("customer_order_page", kwargs={"token": token}) + "#returns")
+
+
+@public
+@never_cache
+@require_POST
+def feedback(request: HttpRequest, token: str) -> HttpResponse:
+    """The customer's rating of the delivered order: saved, then back to the
+    page; bad input shows the page again with the field errors (400), an
+    answer no longer allowed the reason (409). Counted like the page."""
+    order = order_or_refusal(request, token)
+    if isinstance(order, HttpResponse):
+        return order
+    form = FeedbackForm(request.POST)
+    language = order.customer.preferred_language or settings.LANGUAGE_CODE
+    with customer_locale(order.customer):
+        try:
+            submit_feedback(order_id=order.pk, data=FeedbackInput.parse(form.values()),
+                            language=language, actor=None)
+        except ApplicationError as exc:
+            errors_onto_form(form, exc, summary=False)
+            refusal = "" if exc.field_errors else str(exc.message)
+            return _render_page(request, order, token, feedback_form=form,
+                                feedback_refusal=refusal, status=exc.status)
+    return redirect(reverse("customer_order_page", kwargs={"token": token}) + "#feedback")
 
 
 _ADDRESS_KEYS = ("name", "line1", "line2", "postal_code", "city", "region", "country")

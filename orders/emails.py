@@ -24,6 +24,7 @@ from django.utils.translation import gettext_lazy
 from oms.lib import outbox
 from oms.lib.roles import MANAGER
 from orders import events as order_events
+from orders.feedback_models import OrderFeedback
 from orders.links import order_page_url
 from orders.models import EventKind, Order, OrderEvent
 from orders.selectors import following_units
@@ -46,6 +47,16 @@ _SUBJECTS = {
     "expired": gettext_lazy("Your order %(number)s has expired"),
     "cancelled": gettext_lazy("Your order %(number)s has been cancelled"),
     "shipped": gettext_lazy("Your order %(number)s is on its way"),
+    # fulfillment, once per parcel: delivered (extra: shipment, several, lines,
+    # ask_feedback: the order's last parcel asks for the rating)
+    "delivered": gettext_lazy("Your order %(number)s: parcel delivered"),
+    # orders.services.delivery: FEEDBACK_REQUEST_DELAY_HOURS after delivery
+    "feedback_request": gettext_lazy("How was your order %(number)s?"),
+    # fulfillment: a carrier's exception, once per kind and parcel (extra:
+    # shipment, exception_kind, description, tracking); returned to us
+    # (extra: return_number of the return it opened)
+    "shipment_exception": gettext_lazy("Your order %(number)s: news about your parcel"),
+    "shipment_returned": gettext_lazy("Your order %(number)s: your parcel came back to us"),
     # What the customer must do for an order on hold (not for a declined
     # card: billing's "payment_link" asks for a new card instead).
     "on_hold": gettext_lazy("Your order %(number)s is on hold"),
@@ -104,6 +115,9 @@ def send_order_email(payload: dict) -> None:
     shows, e.g. carrier and tracking) and `attachments`
     ([{"path": storage path, "filename", "mimetype"}]).
     """
+    if (payload["kind"] == "feedback_request"
+            and OrderFeedback.objects.filter(order_id=payload["order_id"]).exists()):
+        return  # rated on the order page before the request went out
     send_customer_email(order_id=payload["order_id"], kind=payload["kind"],
                         outbox_message_id=payload["outbox_message_id"],
                         reason=payload.get("reason", ""), extra=payload.get("extra"),
@@ -128,12 +142,15 @@ def send_customer_email(*, order_id: int, kind: str, outbox_message_id: int, rea
     language = order.customer.preferred_language or settings.LANGUAGE_CODE
     # Times (a deadline) in the customer's language and time zone.
     with translation.override(language), timezone.override(order.customer.zone):
+        order_url = order_page_url(order)
         subject = CUSTOMER_EMAILS[kind](order)
         body = _send(subject=subject, template=f"emails/orders/{kind}",
                      context={"order": order, "customer": order.customer, "reason": reason,
                               "extra": extra or {}, "following": following_units(order),
                               "deadline": order.hold_expires_at if order.is_on_hold else None,
-                              "order_url": order_page_url(order)},
+                              "order_url": order_url,
+                              # the rating form on the order page
+                              "feedback_url": f"{order_url}#feedback"},
                      to=[order.customer.email], outbox_message_id=outbox_message_id,
                      attachments=attachments)
     # The timeline shows what was sent, to whom, with which files.

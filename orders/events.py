@@ -164,3 +164,8 @@ def address_request(order: Order, *, actor: Actor, status: str, address: dict,
         "status": status, "line1": str(address.get("line1", "")),
         "city": str(address.get("city", "")),
         "country": str(address.get("country", ""))})
+
+
+def order_delivered(order: Order, *, actor: Actor, shipments: list[str]) -> OrderEvent:
+    """Every parcel of the order arrived; `shipments`: their numbers."""
+    return _event(order, EventKind.DELIVERED, actor=actor, data={"shipments": shipments})

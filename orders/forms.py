@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy
 from customers.models import Address, Customer, CustomerKind
 from oms.lib.forms import NeverEchoInput, SubmissionKeyField
 from orders import imports
+from orders.feedback_models import MAX_COMMENT, MAX_RATING, MIN_RATING
 from orders.models import Channel, PaymentMethod
 
 ENTRY_CHANNELS = [Channel.PHONE, Channel.EMAIL, Channel.STORE, Channel.WEB]
@@ -153,3 +154,24 @@ class ImportForm(forms.Form):
         if upload.size > imports.MAX_BYTES:
             raise forms.ValidationError(_("The file is larger than 5 MB; split it."))
         return upload
+
+
+RATING_CHOICES = [(str(stars), str(stars)) for stars in range(MIN_RATING, MAX_RATING + 1)]
+
+
+class FeedbackForm(forms.Form):
+    """The customer's rating on their order page; `orders.inputs.FeedbackInput`
+    checks it (its field errors land on these fields)."""
+
+    rating = forms.CharField(label=gettext_lazy("Your rating"), required=False,
+                             widget=forms.RadioSelect(choices=RATING_CHOICES))
+    comment = forms.CharField(label=gettext_lazy("Your comment (optional)"), required=False,
+                              strip=False, widget=forms.Textarea(attrs={
+                                  "rows": 4, "maxlength": MAX_COMMENT}))
+
+    def values(self) -> dict[str, str]:
+        """The posted values for the input; a missing rating stays missing."""
+        values = {"comment": self.data.get("comment", "")}
+        if self.data.get("rating"):
+            values["rating"] = self.data["rating"]
+        return values

@@ -31,6 +31,7 @@ from customers.inputs import AddressInput, NewCustomer
 from oms.lib.money import MONEY_DIGITS, MONEY_PLACES, is_known_currency, to_decimal
 from oms.lib.validation import NO_NUL, NOT_BLANK, Input, LongText, Text
 from orders.discounts import MAX_CODE, discount_text
+from orders.feedback_models import MAX_COMMENT, MAX_RATING, MIN_RATING
 from orders.models import Channel, PaymentMethod, ReturnChannel, ReturnReason
 from orders.payments import PaymentDetails
 from orders.template_models import MAX_TEMPLATE_NAME
@@ -409,3 +410,23 @@ class OrderTemplateInput(TemplateName):
     notes: Annotated[str, LongText(MAX_NOTES)] = ""
 
     error_message = gettext_lazy("The template has errors; nothing was saved.")
+
+
+def _rating(value: Any) -> int:
+    """1 to 5 stars, as a number or the digit a form posts."""
+    if isinstance(value, str) and value.strip().isdigit():
+        value = int(value.strip())
+    if isinstance(value, bool) or not isinstance(value, int) or not (
+            MIN_RATING <= value <= MAX_RATING):
+        raise ValueError(_("Choose a rating from %(low)d to %(high)d.")
+                         % {"low": MIN_RATING, "high": MAX_RATING})
+    return value
+
+
+class FeedbackInput(Input):
+    """The customer's rating of a delivered order and an optional comment."""
+
+    rating: Annotated[int, BeforeValidator(_rating)]
+    comment: Annotated[str, LongText(MAX_COMMENT)] = ""
+
+    error_message = gettext_lazy("Please correct your rating.")

@@ -163,6 +163,9 @@ class Order(FSMModelMixin, models.Model):
     hold_alerted_at = models.DateTimeField(_("managers alerted at"), null=True, blank=True)
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
     shipped_at = models.DateTimeField(_("shipped at"), null=True, blank=True)
+    # Every parcel arrived (fulfillment calls orders.services.mark_delivered);
+    # from then on the customer may rate the order.
+    delivered_at = models.DateTimeField(_("delivered at"), null=True, blank=True)
     # The carrier the customer asked for (free text from the channel); the
     # shipping screen shows it next to the carrier choice.
     requested_carrier = models.CharField(_("requested carrier"), max_length=100, blank=True)
@@ -453,6 +456,16 @@ class Order(FSMModelMixin, models.Model):
     def is_cancelled(self) -> bool:
         return self.status == OrderStatus.CANCELLED
 
+    @property
+    def is_fully_shipped(self) -> bool:
+        """Nothing is left to ship: every unit left (or its rest was cancelled)."""
+        return self.status in (OrderStatus.SHIPPED, OrderStatus.INVOICED, OrderStatus.PAID)
+
+    @property
+    def is_delivered(self) -> bool:
+        """Every parcel of the order arrived."""
+        return self.delivered_at is not None
+
     # --- Predicates billing asks instead of comparing status strings.
 
     @property
@@ -599,6 +612,7 @@ class EventKind(models.TextChoices):
     RETURN = "return", _("Return")  # a return opened or moved on (orders.return_models)
     UNPICKED = "unpicked", _("Unpicked")  # picked units put back on the shelf
     ADDRESS_REQUEST = "address_request", _("Address change request")  # asked or decided
+    DELIVERED = "delivered", _("Delivered")  # every parcel of the order arrived
 
 
 class StatusCause(models.TextChoices):
@@ -742,6 +756,8 @@ _SUMMARIES: dict[str, Callable[..., str]] = {
         "sku": event.data["sku"], "bin": event.data["bin"] or "—",
         "warehouse": event.data["warehouse"]} + (f" {event.reason}" if event.reason else ""),
     EventKind.ADDRESS_REQUEST: lambda event: _address_request_summary(event),
+    EventKind.DELIVERED: lambda event: gettext("Every parcel was delivered (%(shipments)s).")
+        % {"shipments": ", ".join(event.data.get("shipments", []))},
 }
 
 
@@ -852,6 +868,7 @@ from orders.charge_models import (  # noqa: E402, F401
     DiscountRedemption,
     ShippingRate,
 )
+from orders.feedback_models import OrderFeedback  # noqa: E402, F401
 from orders.link_models import OrderLink  # noqa: E402, F401
 from orders.notice_models import NoticeRule  # noqa: E402, F401
 from orders.return_models import (  # noqa: E402, F401

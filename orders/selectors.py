@@ -16,7 +16,7 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 from django.conf import settings
-from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models import Avg, Count, F, OuterRef, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
@@ -37,6 +37,7 @@ from orders.models import (
     Channel,
     Order,
     OrderEvent,
+    OrderFeedback,
     OrderLine,
     OrderStatus,
     PriceList,
@@ -503,6 +504,25 @@ def emails_to_customer(*, customer_id: int) -> list[OrderEvent]:
                 .select_related("order").only("pk", "created_at", "data", "reason",
                                               "order__id", "order__number")
                 .order_by("-created_at", "-id")[:CUSTOMER_CARD_EMAILS])
+
+
+CUSTOMER_CARD_FEEDBACK = 10
+
+
+def order_feedback(*, order_id: int) -> OrderFeedback | None:
+    """The customer's rating of the order, if given."""
+    return OrderFeedback.objects.filter(order_id=order_id).first()
+
+
+def customer_feedback(*, customer_id: int) -> tuple[list[OrderFeedback], Decimal | None]:
+    """The customer's latest ratings (with their order's number) and the
+    average of all of them: two queries."""
+    answers = OrderFeedback.objects.filter(order__customer_id=customer_id)
+    average = answers.aggregate(average=Avg("rating"))["average"]
+    latest = list(answers.select_related("order").only(
+        "pk", "rating", "comment", "submitted_at", "order__id", "order__number")
+        .order_by("-submitted_at", "-id")[:CUSTOMER_CARD_FEEDBACK])
+    return latest, (Decimal(average).quantize(Decimal("0.1")) if average is not None else None)
 
 
 @dataclass(frozen=True)

@@ -18,25 +18,28 @@ queries with ten orders or a million. Each query is bounded by an index:
 - overdue receivables: billing's open invoices past their due date;
 - this month's margin: the lines of the orders placed this month, one
   GROUP BY currency (orders.margins);
-- low stock: inventory's own selector (stock levels, not orders).
+- low stock: inventory's own selector (stock levels, not orders);
+- customer ratings: one GROUP BY week over the last FEEDBACK_WEEKS weeks of
+  answers and the worst few of them (orders_feedback_recent_idx).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any, cast
 
 from django.db.models import Aggregate, Avg, Count, F, Q, Sum
+from django.db.models.functions import TruncWeek
 from django.utils import timezone
 
 from billing.models import UNSETTLED_STATUSES, Invoice
 from inventory import selectors as inventory_selectors
 from inventory.models import StockLevel
 from orders.margins import Margin, sold_margins
-from orders.models import EventKind, Order, OrderEvent, OrderStatus
+from orders.models import EventKind, Order, OrderEvent, OrderFeedback, OrderStatus
 
 # States that end an order's life: counted over a recent window only, so the
 # status breakdown does not scan every order ever taken.
@@ -50,6 +53,8 @@ MILESTONES = (OrderStatus.SHIPPED.value, OrderStatus.PAID.value)
 RECENT_DAYS = 30
 LEAD_TIME_DAYS = 30
 LOW_STOCK_LIMIT = 10
+FEEDBACK_WEEKS = 8
+FEEDBACK_WORST = 5
 ZERO = Decimal("0.00")
 
 
@@ -99,6 +104,27 @@ class Overdue:
 
 
 @dataclass(frozen=True)
+class RatingWeek:
+    week_start: date
+    answers: int
+    average: Decimal | None  # None: no answer that week
+
+
+@dataclass(frozen=True)
+class Ratings:
+    """The customers' ratings of their delivered orders over the last weeks."""
+
+    weeks: list[RatingWeek]  # oldest first, every week of the window
+    answers: int
+    average: Decimal | None
+    worst: list[OrderFeedback]  # lowest rating first, then newest
+
+    @property
+    def highest_week(self) -> int:
+        return max((week.answers for week in self.weeks), default=0)
+
+
+@dataclass(frozen=True)
 class ManagerDashboard:
     today: datetime
     week_start: datetime
@@ -115,6 +141,7 @@ class ManagerDashboard:
     low_stock: list[StockLevel] = field(default_factory=list)
     # This month's margin per currency (orders.margins).
     margins: list[Margin] = field(default_factory=list)
+    ratings: Ratings | None = None
 
 
 def _start_of(day) -> datetime:
@@ -221,7 +248,40 @@ def manager_dashboard(*, now: datetime | None = None) -> ManagerDashboard:
         lead_time_days=LEAD_TIME_DAYS, recent_days=RECENT_DAYS,
         overdue=overdue,
         low_stock=inventory_selectors.low_stock(limit=LOW_STOCK_LIMIT),
-        margins=month_margins(now=now))
+        margins=month_margins(now=now), ratings=customer_ratings(now=now))
+
+
+def _average(total: int, answers: int) -> Decimal | None:
+    return (Decimal(total) / answers).quantize(Decimal("0.1")) if answers else None
+
+
+def customer_ratings(*, now: datetime | None = None, weeks: int = FEEDBACK_WEEKS,
+                     worst: int = FEEDBACK_WORST) -> Ratings:
+    """Ratings given since the start of the week `weeks - 1` weeks ago (this
+    week included), in the company's time zone: the average and the answers
+    per week (one GROUP BY), and the `worst` lowest, newest first among
+    equals (one query with their order and customer)."""
+    today = timezone.localdate(now or timezone.now())
+    first_week = today - timedelta(days=today.weekday(), weeks=weeks - 1)
+    since = _start_of(first_week)
+    rows = {row["week"].date() if isinstance(row["week"], datetime) else row["week"]:
+            (row["answers"], row["total"])
+            for row in OrderFeedback.objects.filter(submitted_at__gte=since).order_by()
+            .annotate(week=TruncWeek("submitted_at")).values("week")
+            .annotate(answers=Count("pk"), total=Sum("rating"))}
+    series = []
+    for index in range(weeks):
+        start = first_week + timedelta(weeks=index)
+        answers, total = rows.get(start, (0, 0))
+        series.append(RatingWeek(week_start=start, answers=answers,
+                                 average=_average(total, answers)))
+    answers = sum(week.answers for week in series)
+    total = sum(total for _answers, total in rows.values())
+    lowest = list(OrderFeedback.objects.filter(submitted_at__gte=since)
+                  .select_related("order__customer").order_by("rating", "-submitted_at", "-id")
+                  [:worst])
+    return Ratings(weeks=series, answers=answers, average=_average(total, answers),
+                   worst=lowest)
 
 
 def month_margins(*, now: datetime | None = None) -> list[Margin]:

@@ -83,7 +83,7 @@ _INSERT_SQL = """
 INSERT INTO oms_outboxmessage (handler, payload, dedup_key, status, attempts,
                                available_at, dispatched_at, created_at, last_error)
 SELECT COALESCE(item.handler, %(handler)s), item.payload, item.dedup_key, 'pending', 0,
-       %(now)s, %(now)s, %(now)s, ''
+       %(available_at)s::timestamptz, %(dispatched_at)s::timestamptz, %(now)s, ''
   FROM json_to_recordset(%(items)s::json) AS item(handler text, payload jsonb, dedup_key text)
     ON CONFLICT (dedup_key) DO NOTHING
 RETURNING id
@@ -91,7 +91,8 @@ RETURNING id
 
 
 def enqueue(handler_name: str, payload: dict, *, dedup_key: str | None = None,
-            run_here: bool = False) -> OutboxMessage | None:
+            run_here: bool = False, not_before: datetime | None = None
+            ) -> OutboxMessage | None:
     """Write a side effect into the current transaction.
 
     Returns None when a row with the same `dedup_key` already exists.
@@ -99,14 +100,19 @@ def enqueue(handler_name: str, payload: dict, *, dedup_key: str | None = None,
     itself instead of publishing it, so the caller's answer includes its
     effect (the payment approval of a placement); should the process die
     first, the relay hands the row to a worker like any other.
+    `not_before`: a later side effect (a follow-up e-mail); the row is not
+    published at commit, the relay sends it once it is due.
     """
     now = timezone.now()
-    ids = _insert(handler_name, [(payload, dedup_key)], now=now, run_here=run_here)
+    later = not_before is not None and not_before > now
+    ids = _insert(handler_name, [(payload, dedup_key)], now=now, run_here=run_here,
+                  not_before=not_before if later else None)
     if not ids:
         return None
     values = {"id": ids[0], "handler": handler_name, "payload": payload,
               "dedup_key": dedup_key, "status": OutboxMessage.Status.PENDING, "attempts": 0,
-              "available_at": now, "dispatched_at": now, "created_at": now, "done_at": None,
+              "available_at": not_before if later else now,
+              "dispatched_at": None if later else now, "created_at": now, "done_at": None,
               "last_error": ""}
     fields = [f.attname for f in OutboxMessage._meta.concrete_fields]
     return OutboxMessage.from_db(transaction.get_connection().alias, fields,
@@ -134,7 +140,8 @@ def enqueue_each(items: Iterable[tuple[str, dict, str | None]]) -> list[int]:
 
 
 def _insert(handler_name: str, items: list[tuple[dict, str | None]], *, now: datetime,
-            run_here: bool = False, handlers: list[str] | None = None) -> list[int]:
+            run_here: bool = False, handlers: list[str] | None = None,
+            not_before: datetime | None = None) -> list[int]:
     connection = transaction.get_connection()
     if not connection.in_atomic_block:
         raise RuntimeError("the outbox must be written inside the business transaction")
@@ -148,11 +155,15 @@ def _insert(handler_name: str, items: list[tuple[dict, str | None]], *, now: dat
         # The items as one JSON document: one parameter to quote, however
         # many rows (text arrays are quoted element by element, in Python).
         cursor.execute(_INSERT_SQL, {
-            "handler": handler_name, "now": now,
+            "handler": handler_name, "now": now, "available_at": not_before or now,
+            # A row due later is left to the relay: not stamped, not published.
+            "dispatched_at": None if not_before else now,
             "items": json.dumps([{"handler": name, "payload": payload, "dedup_key": key}
                                  for name, (payload, key) in zip(names, items, strict=True)]),
         })
         ids = [row[0] for row in cursor.fetchall()]
+    if not_before is not None:
+        return ids
     if run_here and ids:
         def run_here_after_commit() -> None:
             run_messages(ids)

@@ -51,6 +51,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         # Saved order templates: kept and placed again by the order desk.
         "orders.view_ordertemplate", "orders.add_ordertemplate",
         "orders.change_ordertemplate", "orders.delete_ordertemplate",
+        "orders.view_orderfeedback",
     ],
     WAREHOUSE: _EVERYONE + [
         "inventory.view_product", "inventory.view_stocklevel", "inventory.receive_stock",
@@ -70,6 +71,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "orders.change_order",
         "orders.view_return", "orders.add_return", "orders.decide_return",
         "orders.view_ordertemplate",
+        "orders.view_orderfeedback",
         "fulfillment.view_shipment", "billing.view_invoice",
     ],
     ACCOUNTING: _EVERYONE + [
@@ -93,6 +95,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "orders.add_discountcode", "orders.change_discountcode",
         "orders.view_pricelist", "orders.change_pricelist", "orders.view_return",
         "orders.view_ordertemplate",
+        "orders.view_orderfeedback",
         "fulfillment.view_picklist", "fulfillment.view_shipment",
         "billing.view_invoice", "billing.view_payment",
         "reporting.view_reports", "reporting.view_manager_dashboard",

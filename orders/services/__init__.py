@@ -30,6 +30,11 @@ from orders.services._common import EMAIL_HANDLER, lock_order
 from orders.services.allocation import allocate_waiting
 from orders.services.change_plan import preview_order_change, register_warehouse_work
 from orders.services.changes import cancel_line_rest, change_order
+from orders.services.delivery import (
+    DeliveredParcel,
+    record_parcel_delivered,
+    submit_feedback,
+)
 from orders.services.expiry import expire_orders
 from orders.services.fulfilment import (
     mark_invoiced,
@@ -66,6 +71,7 @@ from orders.services.transitions import (
 )
 
 __all__ = [
+    "DeliveredParcel",
     "EMAIL_HANDLER",
     "ENTRY_SUBMISSION",
     "LineInput",
@@ -80,6 +86,8 @@ __all__ = [
     "cancel_line_rest",
     "change_order",
     "cancel_order",
+    "record_parcel_delivered",
+    "submit_feedback",
     "change_hold_reason",
     "expire_orders",
     "hold_order",

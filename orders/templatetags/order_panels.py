@@ -64,3 +64,20 @@ def customer_templates(context: template.Context, customer) -> dict:
             "may_change": user.has_perm("orders.change_ordertemplate"),
             "may_delete": user.has_perm("orders.delete_ordertemplate"),
             "csrf_token": context.get("csrf_token")}
+
+
+@register.inclusion_tag("orders/_order_feedback.html", takes_context=True)
+def order_feedback(context: template.Context, order) -> dict:
+    """The customer's rating of the order, once delivered."""
+    allowed = context["request"].user.has_perm("orders.view_orderfeedback")
+    return {"order": order, "allowed": allowed,
+            "feedback": selectors.order_feedback(order_id=order.pk) if allowed else None}
+
+
+@register.inclusion_tag("orders/_customer_feedback.html", takes_context=True)
+def customer_feedback(context: template.Context, customer) -> dict:
+    """The customer's latest ratings of its orders and their average."""
+    allowed = context["request"].user.has_perm("orders.view_orderfeedback")
+    answers, average = (selectors.customer_feedback(customer_id=customer.pk) if allowed
+                        else ([], None))
+    return {"allowed": allowed, "answers": answers, "average": average}

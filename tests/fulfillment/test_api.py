@@ -157,3 +157,16 @@ def test_the_clock_skew_allowance_accepts_a_carrier_slightly_ahead(client, token
     response = _post(client, "1Z999", {"status": "in_transit",
                                        "occurred_at": ahead.isoformat()}, token)
     assert response.status_code == 200, response.content
+
+
+def test_an_exception_keeps_its_kind_and_a_kind_needs_the_exception_status(client, token,
+                                                                           shipped):
+    body = {"status": "exception", "exception_kind": "failed_delivery",
+            "description": "Nobody home"}
+    assert _post(client, "1Z999", body, token).status_code == 200
+    assert Shipment.objects.get(pk=shipped.pk).events.get().exception_kind == "failed_delivery"
+    refused = _post(client, "1Z999", {"status": "in_transit", "exception_kind": "delay"}, token)
+    assert refused.status_code == 422
+    assert "exception_kind" in refused.json()["errors"]
+    unknown = _post(client, "1Z999", {"status": "exception", "exception_kind": "lost"}, token)
+    assert unknown.status_code == 422
