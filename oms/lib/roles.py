@@ -48,6 +48,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "orders.place_order", "orders.cancel_order", "orders.approve_order",
         "orders.import_orders", "orders.view_discountcode", "orders.view_pricelist",
         "orders.view_return",
+        "oms.view_work_queue", "oms.add_queueitemhandled",
     ],
     WAREHOUSE: _EVERYONE + [
         "inventory.view_product", "inventory.view_stocklevel", "inventory.receive_stock",
@@ -67,6 +68,8 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "orders.change_order",
         "orders.view_return", "orders.add_return", "orders.decide_return",
         "fulfillment.view_shipment", "billing.view_invoice",
+        # The work queue: what needs a person, and marking it handled.
+        "oms.view_work_queue", "oms.add_queueitemhandled",
     ],
     ACCOUNTING: _EVERYONE + [
         "customers.view_customer", "customers.change_customer", "customers.add_interaction",
