@@ -162,19 +162,30 @@ def _new_generation() -> None:
         _cache().add(_GENERATION_KEY, 1, timeout=None)
 
 
-def count_for(user: Any) -> int:
-    """How many rows the user's queue shows, cached per set of visible kinds."""
+def _count_key(user: Any) -> str | None:
     kinds = ",".join(source.kind for source in sources_for(user))
     if not kinds:
+        return None
+    return f"workqueue:count:{_cache().get(_GENERATION_KEY, 0)}:{kinds}"
+
+
+def count_for(user: Any) -> int:
+    """How many rows the user's queue shows, cached per set of visible kinds."""
+    key = _count_key(user)
+    if key is None:
         return 0
-    cache = _cache()
-    generation = cache.get(_GENERATION_KEY, 0)
-    key = f"workqueue:count:{generation}:{kinds}"
-    count = cache.get(key)
+    count = _cache().get(key)
     if count is None:
         count = len(collect(user))
-        cache.set(key, count, timeout=settings.WORK_QUEUE_BADGE_SECONDS)
+        _cache().set(key, count, timeout=settings.WORK_QUEUE_BADGE_SECONDS)
     return int(count)
+
+
+def remember_count(user: Any, count: int) -> None:
+    """The whole queue was just listed: the badge shows its length."""
+    key = _count_key(user)
+    if key is not None:
+        _cache().set(key, count, timeout=settings.WORK_QUEUE_BADGE_SECONDS)
 
 
 def badge(request: HttpRequest) -> dict:

@@ -46,8 +46,8 @@ from orders.services.holds import (
 )
 from orders.services.lines import cancel_backordered_rest
 from orders.services.placement import ENTRY_SUBMISSION, place_draft, place_order
-from orders.services.resend import resend_last_customer_email
 from orders.services.price_lists import remove_price, save_price_list, set_price
+from orders.services.resend import resend_last_customer_email
 from orders.services.transitions import (
     add_note,
     allocate_backorder,
