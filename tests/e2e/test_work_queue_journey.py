@@ -58,14 +58,14 @@ def test_customer_service_reorders_from_a_parcel_and_resolves_the_queue_item(
     page.get_by_role("navigation", name="Main navigation").get_by_role(
         "link", name=re.compile("Work queue")).click()
     expect(page.get_by_role("heading", name="Work queue")).to_be_visible()
-    row = page.locator("tr[data-queue-row^='held_orders:%d:']" % reorder.pk)
+    row = page.locator(f"tr[data-queue-row^='held_orders:{reorder.pk}:']")
     expect(row).to_contain_text(reorder.number)
     expect(row).to_contain_text("Prepayment missing")
     expect(page.locator(".queue-count")).to_have_text("1")
     screenshot("work-queue")
     row.get_by_placeholder("Note (optional)").fill("Customer pays by transfer today")
     row.get_by_role("button", name="Mark handled").click()
-    expect(page.locator("tr[data-queue-row^='held_orders:%d:']" % reorder.pk)).to_have_count(0)
+    expect(page.locator(f"tr[data-queue-row^='held_orders:{reorder.pk}:']")).to_have_count(0)
     expect(page.get_by_text("Nothing waits for a person.")).to_be_visible()
     mark = QueueItemHandled.objects.get()
     assert (mark.object_id, mark.handled_by, mark.note) == (
