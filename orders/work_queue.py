@@ -20,6 +20,7 @@ from oms.lib.errors import ApplicationError, NotAllowed
 from oms.lib.workqueue import Link, Row, Source
 from oms.models import OutboxMessage
 from orders import services
+from orders.emails import CUSTOMER_EMAILS
 from orders.models import EventKind, Order, OrderEvent, OrderStatus
 from orders.return_models import Return, ReturnStatus
 from orders.services.resend import CUSTOMER_EMAIL_HANDLERS
@@ -89,13 +90,13 @@ def failed_emails() -> list[Row]:
         sent = last_sent.get(order.pk)
         if sent is not None and sent > message["created_at"]:
             continue
-        kind = message["payload"].get("kind", "")
+        subject = CUSTOMER_EMAILS.get(message["payload"].get("kind", ""))
         rows.append(Row(kind=FAILED_EMAILS, object_id=message["pk"], order_id=order.pk,
                         version="failed", since=message["created_at"],
                         title=f"{order.number} · {order.customer.name}",
-                        reason=(_("The e-mail “%(kind)s” to %(email)s could not be sent.")
-                                % {"kind": kind.replace("_", " "), "email": order.customer.email}
-                                if kind else
+                        reason=(_("The e-mail “%(subject)s” to %(email)s could not be sent.")
+                                % {"subject": subject(order), "email": order.customer.email}
+                                if subject is not None else
                                 _("An e-mail to %(email)s could not be sent.")
                                 % {"email": order.customer.email}),
                         links=(Link(_ORDER_LINK, "orders:detail", order.pk),)))

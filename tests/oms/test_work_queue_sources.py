@@ -17,6 +17,7 @@ from oms.lib.errors import ApplicationError
 from oms.lib.roles import CUSTOMER_SERVICE, SALES
 from oms.models import OutboxMessage
 from orders import services as order_services
+from orders.emails import CUSTOMER_EMAILS
 from orders.inputs import ReturnDecision, ReturnRequest
 from orders.models import HoldReason
 from orders.services import returns as return_services
@@ -166,7 +167,10 @@ def test_a_failed_customer_email_waits_until_one_goes_out_after_it(
                                                     created_at=timezone.now())
     (row,) = rows_of(agent, "failed_emails")
     assert row.object_id == last.pk and row.order_id == order.pk
-    assert order.customer.email in row.reason
+    subject = CUSTOMER_EMAILS[last.payload["kind"]](order)
+    assert order.number in subject
+    assert row.reason == (f"The e-mail “{subject}” to {order.customer.email} could not be "
+                          "sent.")
     with django_capture_on_commit_callbacks(execute=True):
         order_services.resend_last_customer_email(order_id=order.pk, actor=agent)
     assert rows_of(agent, "failed_emails") == []
