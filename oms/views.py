@@ -92,13 +92,18 @@ def _render_queue(request: AuthenticatedRequest, kind: str, *, error: str = "",
         rows = workqueue.collect(request.user, kind=kind)
     except workqueue.UnknownKind as refused:
         error, status, kind = refused.message, 400, ""
+    total = None
     if not kind and not error:
-        workqueue.remember_count(request.user, len(rows))
+        total = len(rows)
+        workqueue.remember_count(request.user, total)
     page = has_next_page(rows, page=parse_page(request.GET.get("page")), page_size=QUEUE_PER_PAGE)
     context = {"page": page, "rows": page.object_list, "kind": kind, "error": error,
                "kinds": [(source.kind, source.label)
                          for source in workqueue.sources_for(request.user)],
                "can_handle": request.user.has_perm(workqueue.HANDLE_PERMISSION),
+               # The top bar's count, swapped along with an htmx answer.
+               "queue_total": (total if total is not None else workqueue.count_for(request.user))
+               if request.htmx else None,
                "bulk_actions": bulk.actions_for("orders", request.user)}
     return render_partial(request, "oms/queue.html", context, partial="results",
                           target="queue-results", status=status)

@@ -67,6 +67,7 @@ def test_customer_service_reorders_from_a_parcel_and_resolves_the_queue_item(
     row.get_by_role("button", name="Mark handled").click()
     expect(page.locator(f"tr[data-queue-row^='held_orders:{reorder.pk}:']")).to_have_count(0)
     expect(page.get_by_text("Nothing waits for a person.")).to_be_visible()
+    expect(page.locator(".queue-count")).to_have_count(0)  # the top bar's count follows
     mark = QueueItemHandled.objects.get()
     assert (mark.object_id, mark.handled_by, mark.note) == (
         reorder.pk, agent, "Customer pays by transfer today")

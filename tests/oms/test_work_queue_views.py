@@ -103,6 +103,9 @@ def test_mark_handled_hides_the_row_and_refreshes_the_count(client_for, settings
         headers={"HX-Request": "true", "HX-Target": "queue-results"})
     body = response.content.decode()
     assert response.status_code == 200 and first.number not in body and second.number in body
+    # The top bar's count follows out of band.
+    assert ('<span id="queue-badge" hx-swap-oob="true"><span class="bell-count queue-count" '
+            'aria-hidden="true">1</span>') in body
     mark = QueueItemHandled.objects.get()
     assert (mark.handled_by, mark.note) == (client.user, "Customer confirmed by phone")
     page = client.get(reverse("dashboard")).content.decode()
