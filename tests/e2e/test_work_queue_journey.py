@@ -101,3 +101,47 @@ def test_bulk_cancel_from_the_order_list_reports_each_order(page: Page, live_ser
         expect(report.locator(f"tr[data-outcome='{order.pk}']")).to_contain_text("Cancelled.")
     screenshot("order-list-bulk-report")
     assert set(Order.objects.values_list("status", flat=True)) == {OrderStatus.CANCELLED}
+
+
+def test_the_queue_shows_each_kind_with_only_the_links_the_reader_may_open(
+        page: Page, live_server, make_user, screenshot, settings):  # noqa: F811
+    from fulfillment import services as fulfillment_services
+    from orders.inputs import ReturnRequest
+    from orders.services import returns as return_services
+
+    settings.WORK_QUEUE_HOLD_HOURS = 0
+    warehouse = WarehouseFactory(code="MAIN")
+    held = make_order(lines=[(shelved_product(warehouse, 5), 1)])  # a new customer: on hold
+    returned, _first = shipped_order(warehouse=warehouse, tracking_number="1ZKINDS0001")
+    ret = return_services.request_return(data=ReturnRequest.parse({
+        "order_id": returned.pk, "channel": "phone", "lines": [
+            {"order_line_id": returned.lines.get().pk, "quantity": 1, "reason": "damaged"}]}),
+        actor=None)
+    stuck, shipment = shipped_order(warehouse=warehouse, tracking_number="1ZKINDS0002")
+    fulfillment_services.record_carrier_event(fulfillment_services.CarrierEvent(
+        carrier_code=shipment.carrier_service.carrier.code, tracking_number="1ZKINDS0002",
+        status="exception", description="Address incomplete: no house number"))
+    make_user("Customer service", username="cara")
+    make_user("Sales", username="sam")
+    page.set_viewport_size({"width": 1400, "height": 900})
+
+    log_in(page, live_server, "cara")
+    page.goto(f"{live_server.url}/queue/")
+    expect(page.locator(f"tr[data-queue-row^='held_orders:{held.pk}:']")).to_be_visible()
+    expect(page.locator(f"tr[data-queue-row='returns:{ret.pk}:requested']")).to_contain_text(
+        "approve or refuse")
+    trouble = page.locator(f"tr[data-queue-row^='carrier_exceptions:{shipment.pk}:']")
+    expect(trouble).to_contain_text("no house number")
+    expect(trouble.get_by_role("link", name="Open the shipment")).to_be_visible()
+    screenshot("work-queue-kinds")
+    page.select_option("#queue-kind", "returns")  # htmx: the results only
+    expect(page.locator("tr[data-queue-row]")).to_have_count(1)
+    expect(page).to_have_url(re.compile(r"/queue/\?kind=returns$"))
+
+    page.context.clear_cookies()
+    log_in(page, live_server, "sam")  # Sales may not open shipments: no link to one
+    page.goto(f"{live_server.url}/queue/")
+    trouble = page.locator(f"tr[data-queue-row^='carrier_exceptions:{shipment.pk}:']")
+    expect(trouble.get_by_role("link", name="Open the order")).to_be_visible()
+    expect(trouble.get_by_role("link", name="Open the shipment")).to_have_count(0)
+    assert stuck.pk != returned.pk
