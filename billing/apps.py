@@ -45,3 +45,9 @@ class BillingConfig(AppConfig):
         search.register(search.Provider("credit_notes", _("Credit notes"),
                                         "billing.view_invoice", selectors.credit_note_hits,
                                         selectors.credit_note_exact, rank=40))
+        from billing import work_queue
+        from oms.lib import workqueue
+        from orders.services.resend import register_customer_email_handler
+        workqueue.register(work_queue.SOURCES[0])
+        for handler in ("billing.card_retry_email", "billing.prepayment_missing_email"):
+            register_customer_email_handler(handler)

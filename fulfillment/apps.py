@@ -28,3 +28,9 @@ class FulfillmentConfig(AppConfig):
         from orders.customer_documents import register_shipments
 
         register_shipments(shipments_for_customer)
+        from fulfillment import work_queue
+        from oms.lib import bulk, workqueue
+        for source in work_queue.SOURCES:
+            workqueue.register(source)
+        for action in work_queue.ACTIONS:
+            bulk.register("orders", action)

@@ -75,6 +75,11 @@ def _firm_reservations(order_ids: list[int], warehouse_id: int | None = None
     return Reservation.objects.filter(filters)
 
 
+def reserved_warehouses(*, order_id: int) -> list[int]:
+    """The warehouses holding firm stock of the order, in id order."""
+    return sorted(set(_firm_reservations([order_id]).values_list("warehouse_id", flat=True)))
+
+
 def create_pick_list(*, warehouse_id: int, order_ids: list[int], actor: Actor) -> PickList:
     """One pick list for many orders' stock in one warehouse (batch picking).
 

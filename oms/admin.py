@@ -24,6 +24,7 @@ from oms.models import (
     IdempotencyRecord,
     Notice,
     OutboxMessage,
+    QueueItemHandled,
     UserPreference,
 )
 
@@ -204,3 +205,15 @@ class NoticeAdmin(ReadOnlyAdmin):
     list_select_related = ["user"]
     date_hierarchy = "created_at"
     show_full_result_count = False
+
+
+@admin.register(QueueItemHandled)
+class QueueItemHandledAdmin(ReadOnlyAdmin):
+    """Who marked which work queue row handled, when and why (written by
+    oms.lib.workqueue.mark_handled only)."""
+
+    list_display = ["source", "object_id", "version", "handled_by", "handled_at", "note"]
+    list_filter = ["source", "handled_at"]
+    search_fields = ["note", "handled_by__username", "=object_id"]
+    list_select_related = ["handled_by"]
+    date_hierarchy = "handled_at"

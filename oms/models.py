@@ -49,6 +49,9 @@ class OutboxMessage(models.Model):
         indexes = [
             models.Index(fields=["available_at"], name="outbox_pending_idx",
                          condition=models.Q(status="pending")),
+            # The work queue and the resend read the few rows that failed.
+            models.Index(fields=["handler", "id"], name="outbox_failed_idx",
+                         condition=models.Q(status="failed")),
         ]
 
     def __str__(self) -> str:
@@ -350,3 +353,35 @@ class Notice(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} {self.kind} {self.subject}"
+
+
+class QueueItemHandled(models.Model):
+    """A person dealt with one row of the work queue (`oms.lib.workqueue`).
+
+    Keyed on the row's source, object and reason version: the version names
+    one occurrence of the condition (a hold started at a time, a payment
+    declined), so the row stays hidden while that occurrence lasts and comes
+    back when the condition recurs.
+    """
+
+    source = models.CharField(_("source"), max_length=40)
+    object_id = models.BigIntegerField(_("object id"))
+    version = models.CharField(_("reason version"), max_length=100)
+    handled_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL,
+                                   null=True, blank=True, related_name="+",
+                                   verbose_name=_("handled by"))
+    handled_at = models.DateTimeField(_("handled at"), default=timezone.now)
+    note = models.CharField(_("note"), max_length=500, blank=True)
+
+    class Meta:
+        verbose_name = _("handled queue item")
+        verbose_name_plural = _("handled queue items")
+        ordering = ["-handled_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["source", "object_id", "version"],
+                                    name="queue_item_handled_once"),
+        ]
+        permissions = [("view_work_queue", _("Can see the work queue"))]
+
+    def __str__(self) -> str:
+        return f"{self.source}:{self.object_id}:{self.version}"

@@ -94,6 +94,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "oms.lib.navigation.navigation",
                 "oms.lib.notices.bell",
+                "oms.lib.workqueue.badge",
             ],
         },
     },
@@ -191,6 +192,11 @@ RESERVATION_HOLD_MINUTES = env.int("RESERVATION_HOLD_MINUTES", default=60)
 HOLD_PREPAYMENT_DAYS = env.int("HOLD_PREPAYMENT_DAYS", default=7)
 HOLD_PREPAYMENT_REMINDER_DAYS = env.int("HOLD_PREPAYMENT_REMINDER_DAYS", default=2)
 HOLD_REVIEW_ALERT_HOURS = env.int("HOLD_REVIEW_ALERT_HOURS", default=24)
+# The work queue (/queue/): orders held longer than this need a person; the
+# top bar's count is cached this long; bulk actions take at most this many rows.
+WORK_QUEUE_HOLD_HOURS = env.int("WORK_QUEUE_HOLD_HOURS", default=HOLD_REVIEW_ALERT_HOURS)
+WORK_QUEUE_BADGE_SECONDS = env.int("WORK_QUEUE_BADGE_SECONDS", default=60)
+BULK_ACTION_MAX_ROWS = env.int("BULK_ACTION_MAX_ROWS", default=500)
 # A return is opened up to this many days after the order shipped; staff may
 # open one later, giving a reason (orders.services.returns).
 RETURN_WINDOW_DAYS = env.int("RETURN_WINDOW_DAYS", default=30)

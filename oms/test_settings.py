@@ -14,3 +14,7 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 # The suite signs users in with force_login and the log-in page: the second
 # factor is switched on by its own tests (tests/oms/test_second_factor.py).
 OTP_REQUIRED_ROLES = []
+
+# The work queue's top-bar count is not cached across tests (the shared cache
+# is Redis, which outlives a test's rolled-back rows); its own tests turn it on.
+WORK_QUEUE_BADGE_SECONDS = 0

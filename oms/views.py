@@ -5,20 +5,23 @@ pages."""
 from typing import Any
 
 from django.conf import settings
+from django.contrib import messages
 from django.db import connection
 from django.db.models import Count, Q
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import render, resolve_url
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
+from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views import i18n
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from oms.lib import audit, notices, second_factor
+from oms.lib import audit, bulk, notices, second_factor, workqueue
 from oms.lib import search as search_box
 from oms.lib.auth import AuthenticatedRequest, permission_required, public
+from oms.lib.errors import ApplicationError
 from oms.lib.forms import OneTimeCodeForm
 from oms.lib.htmx import render_partial
 from oms.lib.paging import has_next_page, parse_page
@@ -77,6 +80,68 @@ def audit_log(request: AuthenticatedRequest) -> HttpResponse:
                                         may_open=lambda url: may_open(request.user, url))
     return render(request, "oms/audit.html", {"form": form, "page": page, "rows": rows},
                   status=status)
+
+
+QUEUE_PER_PAGE = 50
+
+
+def _render_queue(request: AuthenticatedRequest, kind: str, *, error: str = "",
+                  status: int = 200) -> HttpResponse:
+    rows: list[workqueue.Row] = []
+    try:
+        rows = workqueue.collect(request.user, kind=kind)
+    except workqueue.UnknownKind as refused:
+        error, status, kind = refused.message, 400, ""
+    total = None
+    if not kind and not error:
+        total = len(rows)
+        workqueue.remember_count(request.user, total)
+    page = has_next_page(rows, page=parse_page(request.GET.get("page")), page_size=QUEUE_PER_PAGE)
+    context = {"page": page, "rows": page.object_list, "kind": kind, "error": error,
+               "kinds": [(source.kind, source.label)
+                         for source in workqueue.sources_for(request.user)],
+               "can_handle": request.user.has_perm(workqueue.HANDLE_PERMISSION),
+               # The top bar's count, swapped along with an htmx answer.
+               "queue_total": (total if total is not None else workqueue.count_for(request.user))
+               if request.htmx else None,
+               "bulk_actions": bulk.actions_for("orders", request.user)}
+    return render_partial(request, "oms/queue.html", context, partial="results",
+                          target="queue-results", status=status)
+
+
+@require_GET
+@permission_required(workqueue.PERMISSION)
+def work_queue(request: AuthenticatedRequest) -> HttpResponse:
+    """What needs a person, oldest first (an htmx partial when filtered by kind)."""
+    return _render_queue(request, request.GET.get("kind", ""))
+
+
+@require_POST
+@permission_required(workqueue.PERMISSION, workqueue.HANDLE_PERMISSION)
+def queue_handled(request: AuthenticatedRequest) -> HttpResponse:
+    """Mark one row handled: it leaves the queue until its condition recurs."""
+    post = request.POST
+    kind = post.get("kind", "")
+    try:
+        object_id = int(post.get("object_id", ""))
+    except ValueError:
+        object_id = 0
+    error, status = "", 200
+    try:
+        if object_id <= 0:
+            raise ApplicationError(_("This item is not in the queue."))
+        workqueue.mark_handled(kind=kind, object_id=object_id,
+                               version=post.get("version", ""), note=post.get("note", ""),
+                               actor=request.user)
+    except ApplicationError as refused:
+        error, status = refused.message, refused.status
+    if request.htmx:
+        return _render_queue(request, post.get("filter", ""), error=error, status=status)
+    if error:
+        messages.error(request, error)
+    else:
+        messages.success(request, _("Marked handled."))
+    return HttpResponseRedirect(reverse("work_queue"))
 
 
 NOTICES_PER_PAGE = 30

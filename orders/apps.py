@@ -39,3 +39,10 @@ class OrdersConfig(AppConfig):
 
         events.subscribe(order_notices.ORDER_PLACED, order_notices.MATCH_HANDLER)
         notices.register(order_notices.NOTICE_KIND, order_notices.describe_order_placed)
+        from oms.lib import bulk, workqueue
+        from orders import work_queue
+        for source in work_queue.SOURCES:
+            workqueue.register(source)
+        bulk.register_target(bulk.Target(work_queue.ORDERS, work_queue.order_labels))
+        for action in work_queue.ACTIONS:
+            bulk.register(work_queue.ORDERS, action)

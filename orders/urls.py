@@ -13,6 +13,7 @@ app_name = "orders"
 
 urlpatterns = [
     path("", views.order_list, name="list"),
+    path("bulk/", views.bulk_action, name="bulk"),
     path("notices/", notice_views.notice_rules, name="notice_rules"),
     path("notices/<int:pk>/delete/", notice_views.notice_rule_delete,
          name="notice_rule_delete"),

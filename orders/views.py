@@ -26,6 +26,7 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from customers.models import Customer
+from oms.lib import bulk
 from oms.lib.auth import AuthenticatedRequest, permission_required
 from oms.lib.errors import ApplicationError
 from oms.lib.htmx import render_partial
@@ -34,7 +35,7 @@ from oms.lib.paging import parse_page
 from oms.lib.progress import state_for
 from oms.lib.submissions import AlreadySubmitted, submission_key_of
 from oms.lib.validation import errors_onto_form
-from orders import imports, selectors, services
+from orders import imports, selectors, services, work_queue
 from orders.capture import capture_order
 from orders.forms import EntryForm, ImportForm
 from orders.inputs import CaptureOrder, OrderChange, PlaceOrder, TemplateName
@@ -84,9 +85,36 @@ def order_list(request: AuthenticatedRequest) -> HttpResponse:
                                 page_size=page_size)
     context = {"page": page, "orders": page.object_list, "filters": filters,
                "per_page": page.page_size, "page_sizes": selectors.PAGE_SIZES,
-               "statuses": OrderStatus.choices, "channels": Channel.choices}
+               "statuses": OrderStatus.choices, "channels": Channel.choices,
+               "bulk_actions": bulk.actions_for(work_queue.ORDERS, request.user)}
     return render_partial(request, "orders/order_list.html", context, partial="results",
                           target="order-results")
+
+
+@require_POST
+@permission_required("orders.view_order")
+def bulk_action(request: AuthenticatedRequest) -> HttpResponse:
+    """Run one action on the selected orders (the list's or the work queue's
+    checkboxes): each order on its own, then a report of every row. Bad input
+    (nothing selected, too many, unknown ids, an action the role may not do)
+    changes nothing and says why."""
+    post = request.POST
+    back = reverse("work_queue") if post.get("back") == "queue" else reverse("orders:list")
+    action = post.get("action", "")
+    context: dict = {"back": back, "outcomes": [], "error": ""}
+    try:
+        context["outcomes"] = bulk.run(work_queue.ORDERS, action, post.getlist("ids"),
+                                       user=request.user,
+                                       params={"reason": post.get("reason", "")})
+    except ApplicationError as refused:
+        context["error"] = refused.message
+        return render(request, "orders/bulk_report.html", context, status=refused.status)
+    context["action"] = next((item.label for item in bulk.actions_for(work_queue.ORDERS,
+                                                                       request.user)
+                              if item.name == action), action)
+    context["succeeded"] = sum(outcome.ok for outcome in context["outcomes"])
+    context["failed"] = len(context["outcomes"]) - context["succeeded"]
+    return render(request, "orders/bulk_report.html", context)
 
 
 def _render_detail(request: AuthenticatedRequest, order_id: int, *, error: str = "",

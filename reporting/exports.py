@@ -58,7 +58,8 @@ def header() -> list[str]:
             _("E-mail"), _("Currency"), _("Net"), _("Tax"), _("Gross"), _("Payment method")]
 
 
-def order_csv_rows(filters: OrderFilters, *, chunk_size: int = CHUNK_SIZE) -> Iterator[str]:
+def order_csv_rows(filters: OrderFilters, *, chunk_size: int = CHUNK_SIZE,
+                   order_ids: list[int] | None = None) -> Iterator[str]:
     """The CSV text of the filtered order list, one line at a time.
 
     Labels are translated now, in the request's language; the rows are read
@@ -68,6 +69,8 @@ def order_csv_rows(filters: OrderFilters, *, chunk_size: int = CHUNK_SIZE) -> It
     methods = {value: str(label) for value, label in PaymentMethod.choices}
     titles = [str(title) for title in header()]
     queryset = search_orders(filters).values_list(*COLUMNS)
+    if order_ids is not None:  # a selection of the list
+        queryset = queryset.filter(pk__in=order_ids)
 
     def lines() -> Iterator[str]:
         writer = csv.writer(_Echo())

@@ -24,6 +24,7 @@ class NavItem:
 
 NAVIGATION: list[NavItem] = [
     NavItem(_("Dashboard"), "dashboard", "oms.view_dashboard", _("Overview")),
+    NavItem(_("Work queue"), "work_queue", "oms.view_work_queue", _("Overview")),
     NavItem(_("Customers"), "customers:list", "customers.view_customer", _("Customers")),
     NavItem(_("Products"), "inventory:product_list", "inventory.view_product", _("Inventory")),
     NavItem(_("Stock"), "inventory:stock_list", "inventory.view_stocklevel", _("Inventory")),

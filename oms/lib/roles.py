@@ -52,6 +52,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "orders.view_ordertemplate", "orders.add_ordertemplate",
         "orders.change_ordertemplate", "orders.delete_ordertemplate",
         "orders.view_orderfeedback",
+        "oms.view_work_queue", "oms.add_queueitemhandled",
     ],
     WAREHOUSE: _EVERYONE + [
         "inventory.view_product", "inventory.view_stocklevel", "inventory.receive_stock",
@@ -67,12 +68,16 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "customers.view_customer", "customers.change_customer", "customers.add_interaction",
         "inventory.view_product", "inventory.view_stocklevel",
         "orders.view_order", "orders.add_note", "orders.cancel_order",
+        # Takes an order or a re-order on the phone.
+        "orders.add_order", "orders.place_order",
         # Changes an order before it ships (lines, addresses, carrier, date, notes).
         "orders.change_order",
         "orders.view_return", "orders.add_return", "orders.decide_return",
         "orders.view_ordertemplate",
         "orders.view_orderfeedback",
         "fulfillment.view_shipment", "billing.view_invoice",
+        # The work queue: what needs a person, and marking it handled.
+        "oms.view_work_queue", "oms.add_queueitemhandled",
     ],
     ACCOUNTING: _EVERYONE + [
         "customers.view_customer", "customers.change_customer", "customers.add_interaction",

@@ -52,6 +52,7 @@ from orders.services.holds import (
 from orders.services.lines import cancel_backordered_rest
 from orders.services.placement import ENTRY_SUBMISSION, place_draft, place_order
 from orders.services.price_lists import remove_price, save_price_list, set_price
+from orders.services.resend import resend_last_customer_email
 from orders.services.templates import (
     delete_order_template,
     place_order_template,
@@ -103,6 +104,7 @@ __all__ = [
     "record_short_pick",
     "register_warehouse_work",
     "reject_order",
+    "resend_last_customer_email",
     "send_prepayment_reminders",
     "remove_price",
     "save_price_list",
