@@ -23,9 +23,11 @@ from orders import services
 from orders.emails import CUSTOMER_EMAILS
 from orders.models import EventKind, Order, OrderEvent, OrderStatus
 from orders.return_models import Return, ReturnStatus
+from orders.selectors import pending_address_changes
 from orders.services.resend import CUSTOMER_EMAIL_HANDLERS
 
 HELD = "held_orders"
+ADDRESS_REQUESTS = "address_requests"
 RETURNS = "returns"
 FAILED_EMAILS = "failed_emails"
 ORDERS = "orders"
@@ -46,6 +48,17 @@ def held_orders() -> list[Row]:
                 since=order.held_since,
                 links=(Link(_ORDER_LINK, "orders:detail", order.pk),))
             for order in orders if order.held_since is not None]
+
+
+def address_requests() -> list[Row]:
+    """Customers' requests for another delivery address, waiting for a decision."""
+    return [Row(kind=ADDRESS_REQUESTS, object_id=request.pk, order_id=request.order_id,
+                version="pending", since=request.created_at,
+                title=f"{request.order.number} · {request.order.customer.name}",
+                reason=_("The customer asks to deliver to another address: accept or "
+                         "refuse it."),
+                links=(Link(_ORDER_LINK, "orders:detail", request.order_id),))
+            for request in pending_address_changes()]
 
 
 def waiting_returns() -> list[Row]:
@@ -105,6 +118,8 @@ def failed_emails() -> list[Row]:
 
 SOURCES = [
     Source(HELD, gettext_lazy("Held orders"), "orders.view_order", held_orders, rank=10),
+    Source(ADDRESS_REQUESTS, gettext_lazy("Address changes"), "orders.change_order",
+           address_requests, rank=20),
     Source(RETURNS, gettext_lazy("Returns"), "orders.view_return", waiting_returns, rank=50),
     Source(FAILED_EMAILS, gettext_lazy("Failed e-mails"), "orders.view_order", failed_emails,
            rank=60),

@@ -11,6 +11,7 @@ import pytest
 from django.utils import timezone
 
 from billing.providers.sandbox import DECLINE
+from customers.inputs import AddressInput
 from fulfillment import services as fulfillment_services
 from oms.lib import workqueue
 from oms.lib.errors import ApplicationError
@@ -20,12 +21,13 @@ from orders import services as order_services
 from orders.emails import CUSTOMER_EMAILS
 from orders.inputs import ReturnDecision, ReturnRequest
 from orders.models import HoldReason
+from orders.services import address_requests
 from orders.services import returns as return_services
 from tests.factories.billing import card
-from tests.factories.customers import CustomerFactory
-from tests.factories.fulfillment import shipped_order
+from tests.factories.customers import CustomerFactory, address_data
+from tests.factories.fulfillment import reserved_order, shipped_order
 from tests.factories.inventory import ProductFactory
-from tests.factories.orders import make_order
+from tests.factories.orders import make_order, stocked_product
 from tests.factories.purchasing import backordered_order
 
 pytestmark = pytest.mark.django_db
@@ -212,3 +214,16 @@ def test_sales_sees_the_queue_and_warehouse_does_not(make_user, settings):
     order_services.hold_order(order_id=order.pk, reason_code=HoldReason.MANUAL, actor=None)
     assert [row.order_id for row in workqueue.collect(make_user(SALES))] == [order.pk]
     assert workqueue.collect(make_user("Warehouse")) == []
+
+
+def test_an_address_change_request_waits_until_decided(agent):
+    order = reserved_order([(stocked_product(10), 1)], shipping_address=address_data())
+    request = address_requests.request_address_change(
+        order_id=order.pk, data=AddressInput.parse(address_data(line1="3 Quai Voltaire")),
+        actor=None)
+    (row,) = rows_of(agent, "address_requests")
+    assert row.object_id == request.pk and row.order_id == order.pk
+    assert "another address" in row.reason
+    assert [link.view_name for link in row.links] == ["orders:detail"]
+    address_requests.accept_address_change(request_id=request.pk, actor=agent)
+    assert rows_of(agent, "address_requests") == []
