@@ -16,11 +16,12 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 from django.conf import settings
-from django.db.models import Count, F, Q, QuerySet, Sum
+from django.db.models import Case, CharField, Count, F, Q, QuerySet, Sum, TextChoices, Value, When
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from customers.models import Customer, CustomerEvent, Interaction
 from customers.selectors import search_customers
@@ -32,7 +33,9 @@ from oms.lib.search import Hit
 from orders.backorders import backorder_expected_dates
 from orders.discounts import parse_discount
 from orders.models import (
+    CLOSED,
     Channel,
+    DiscountCode,
     Order,
     OrderEvent,
     OrderLine,
@@ -625,3 +628,40 @@ def returns_for_warehouse(*, limit: int = 200) -> list[Return]:
         ReturnStatus.APPROVED, ReturnStatus.IN_TRANSIT, ReturnStatus.RECEIVED])
         .select_related("order", "order__customer", "warehouse")
         .annotate(units=Sum("lines__quantity")).order_by("created_at", "id")[:limit])
+
+
+# --- discount codes ----------------------------------------------------------------
+
+class CodeState(TextChoices):
+    ACTIVE = "active", gettext_lazy("Active")
+    SCHEDULED = "scheduled", gettext_lazy("Not yet valid")
+    EXPIRED = "expired", gettext_lazy("Expired")
+    EXHAUSTED = "exhausted", gettext_lazy("Used up")
+    INACTIVE = "inactive", gettext_lazy("Deactivated")
+
+
+def _code_state(now: datetime) -> Case:
+    """A code's state in SQL, the first that holds in this order (a
+    deactivated code is that, whatever its dates)."""
+    return Case(
+        When(is_active=False, then=Value(CodeState.INACTIVE.value)),
+        When(valid_until__lte=now, then=Value(CodeState.EXPIRED.value)),
+        When(max_uses__isnull=False, uses__gte=F("max_uses"),
+             then=Value(CodeState.EXHAUSTED.value)),
+        When(valid_from__gt=now, then=Value(CodeState.SCHEDULED.value)),
+        default=Value(CodeState.ACTIVE.value), output_field=CharField())
+
+
+def discount_codes(*, query: str = "", state: str = "") -> QuerySet[DiscountCode]:
+    """Codes with their uses (by orders neither cancelled nor expired, as
+    placement counts them) and their state; `query` searches the code and
+    its description, `state` is a `CodeState`. One query."""
+    codes = (DiscountCode.objects
+             .annotate(uses=Count("redemptions",
+                                  filter=~Q(redemptions__order__status__in=CLOSED)))
+             .annotate(state=_code_state(timezone.now())))
+    if query:
+        codes = codes.filter(Q(code__icontains=query) | Q(description__icontains=query))
+    if state:
+        codes = codes.filter(state=state)
+    return codes.order_by("code", "pk")

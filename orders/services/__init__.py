@@ -30,6 +30,7 @@ from orders.services._common import EMAIL_HANDLER, lock_order
 from orders.services.allocation import allocate_waiting
 from orders.services.change_plan import preview_order_change, register_warehouse_work
 from orders.services.changes import cancel_line_rest, change_order
+from orders.services.discount_codes import deactivate_discount_code, save_discount_code
 from orders.services.expiry import expire_orders
 from orders.services.fulfilment import (
     mark_invoiced,
@@ -74,6 +75,7 @@ __all__ = [
     "change_order",
     "cancel_order",
     "change_hold_reason",
+    "deactivate_discount_code",
     "expire_orders",
     "hold_order",
     "lock_order",
@@ -90,6 +92,7 @@ __all__ = [
     "reject_order",
     "send_prepayment_reminders",
     "remove_price",
+    "save_discount_code",
     "save_price_list",
     "set_price",
     "start_picking",
