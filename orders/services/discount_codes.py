@@ -14,6 +14,8 @@ its usage limits changed; a different offer is a new code.
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -40,7 +42,7 @@ def _lock(code: DiscountCode) -> DiscountCode:
     return DiscountCode.objects.select_for_update().get(pk=code.pk)
 
 
-def _places_error(amount, currency: str) -> str | None:
+def _places_error(amount: Decimal, currency: str) -> str | None:
     if quantize_money(amount, currency) == amount:
         return None
     if currency_digits(currency) == 0:
