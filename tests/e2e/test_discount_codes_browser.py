@@ -67,6 +67,7 @@ def test_a_code_made_by_a_manager_prices_an_order_the_same_live_and_placed(
     row = page.locator("[data-code='SPRING10']")
     expect(row).to_contain_text("10 % off")
     expect(row).to_have_attribute("data-state", "active")
+    expect(row.get_by_role("button", name="Deactivate")).to_be_visible()
     _shot(page, "discount-code-list")
     page.context.clear_cookies()
 
