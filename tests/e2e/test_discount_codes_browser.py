@@ -1,14 +1,14 @@
 """In Chromium: a manager creates a discount code on the back-office page; a
 sales user enters an order with a line discount, an order discount and the
 code, sees the live totals take each of them and the shipping charge, places
-it, and the placed order shows the same totals.
+it, and the placed order shows the same totals; the used code's terms are
+then fixed on its form.
 
-Screenshots (the code list and form, the entry page with its totals) go to
-SHOTS (default /tmp/shots-pricing)."""
+Screenshots (the code list and forms, the entry page with its totals, the
+placed order) go to the Playwright output folder (`--output`)."""
 
 from __future__ import annotations
 
-import os
 import re
 from decimal import Decimal
 from pathlib import Path
@@ -22,12 +22,16 @@ from tests.factories.inventory import ProductFactory, WarehouseFactory, stock
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-SHOTS = Path(os.environ.get("SHOTS", "/tmp/shots-pricing"))
 
+@pytest.fixture
+def shot(pytestconfig, page: Page):
+    folder = Path(pytestconfig.getoption("--output")).absolute()
 
-def _shot(page: Page, name: str) -> None:
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+    def take(name: str) -> None:
+        folder.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(folder / f"{name}.png"), full_page=True)
+
+    return take
 
 
 def _amount(page: Page, kind: str) -> str:
@@ -35,7 +39,7 @@ def _amount(page: Page, kind: str) -> str:
 
 
 def test_a_code_made_by_a_manager_prices_an_order_the_same_live_and_placed(
-        page: Page, live_server, make_user):
+        page: Page, live_server, make_user, shot):
     warehouse = WarehouseFactory(code="LYO", name="Lyon")
     mug = ProductFactory(sku="MUG-1", name="Blue mug", unit_price=Decimal("9.99"),
                          tax_rate=Decimal("20.00"))
@@ -60,7 +64,7 @@ def test_a_code_made_by_a_manager_prices_an_order_the_same_live_and_placed(
     page.get_by_role("button", name="Save discount code").click()
     expect(page.locator("#id_value_error")).to_contain_text("A percentage is at most 100.")
     assert not DiscountCode.objects.exists()
-    _shot(page, "discount-code-form-error")
+    shot("discount-code-form-error")
     page.locator("#id_value").fill("10")
     page.locator("#id_max_uses").fill("50")
     page.get_by_role("button", name="Save discount code").click()
@@ -68,7 +72,7 @@ def test_a_code_made_by_a_manager_prices_an_order_the_same_live_and_placed(
     expect(row).to_contain_text("10 % off")
     expect(row).to_have_attribute("data-state", "active")
     expect(row.get_by_role("button", name="Deactivate")).to_be_visible()
-    _shot(page, "discount-code-list")
+    shot("discount-code-list")
     page.context.clear_cookies()
 
     log_in(page, live_server, sales.username)
@@ -112,7 +116,7 @@ def test_a_code_made_by_a_manager_prices_an_order_the_same_live_and_placed(
     expect(page.locator("#live-error-discount_code")).to_be_empty()
     expect(page.locator("[data-total='net']")).to_have_attribute("data-amount", "33.94")
     shown = {kind: _amount(page, kind) for kind in ("net", "tax", "gross")}
-    _shot(page, "entry-totals")
+    shot("entry-totals")
 
     page.click("button[name=action][value=place]")
     page.wait_for_url(re.compile(r"/orders/\d+/$"))
@@ -125,4 +129,17 @@ def test_a_code_made_by_a_manager_prices_an_order_the_same_live_and_placed(
     expect(totals).to_contain_text(f"€{order.total_gross}")
     expect(totals).to_contain_text("code SPRING10")
     expect(page.locator("[data-shipping]")).to_have_attribute("data-shipping", "6.90")
-    _shot(page, "order-detail-totals")
+    shot("order-detail-totals")
+
+    # Used now: the manager may end or limit the code, not change what it gives.
+    page.context.clear_cookies()
+    log_in(page, live_server, manager.username)
+    page.goto(f"{live_server.url}/orders/discount-codes/")
+    expect(page.locator("[data-code='SPRING10']")).to_have_attribute("data-uses", "1")
+    page.locator("[data-code='SPRING10']").get_by_role("link", name="Edit").click()
+    expect(page.locator("#used-note")).to_be_visible()
+    expect(page.locator("#id_value")).to_be_disabled()
+    page.locator("#id_max_uses").fill("60")
+    shot("discount-code-used-form")
+    page.get_by_role("button", name="Save discount code").click()
+    expect(page.locator("[data-code='SPRING10']")).to_contain_text("1 of 60")
