@@ -14,8 +14,6 @@ its usage limits changed; a different offer is a new code.
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -23,9 +21,9 @@ from django.utils.translation import gettext as _
 from oms.lib import audit
 from oms.lib.actors import Actor
 from oms.lib.errors import ApplicationError
-from oms.lib.money import currency_digits, quantize_money
 from orders.inputs import DiscountCodeInput
 from orders.models import DiscountCode, DiscountKind, DiscountRedemption
+from orders.services.price_lists import price_places_error
 
 # Every field a save may change (audited field by field).
 FIELDS = ("code", "description", "kind", "value", "currency", "minimum_order", "valid_from",
@@ -42,14 +40,6 @@ def _lock(code: DiscountCode) -> DiscountCode:
     return DiscountCode.objects.select_for_update().get(pk=code.pk)
 
 
-def _places_error(amount: Decimal, currency: str) -> str | None:
-    if quantize_money(amount, currency) == amount:
-        return None
-    if currency_digits(currency) == 0:
-        return _("%(currency)s amounts have no decimals.") % {"currency": currency}
-    return _("Use at most %(digits)d decimal places.") % {"digits": currency_digits(currency)}
-
-
 def check_discount_code(data: DiscountCodeInput, *, code: DiscountCode | None) -> None:
     """The rules across fields and codes (the admin's form checks early with
     it; the save checks again with the row locked). One ApplicationError
@@ -57,10 +47,10 @@ def check_discount_code(data: DiscountCodeInput, *, code: DiscountCode | None) -
     errors: dict[str, list[str]] = {}
     if data.kind == DiscountKind.PERCENT and data.value > 100:
         errors["value"] = [_("A percentage is at most 100.")]
-    elif data.kind == DiscountKind.AMOUNT and (message := _places_error(data.value,
+    elif data.kind == DiscountKind.AMOUNT and (message := price_places_error(data.value,
                                                                          data.currency)):
         errors["value"] = [message]
-    if message := _places_error(data.minimum_order, data.currency):
+    if message := price_places_error(data.minimum_order, data.currency):
         errors["minimum_order"] = [message]
     start = data.valid_from or (code.valid_from if code is not None else timezone.now())
     if data.valid_until is not None and data.valid_until <= start:

@@ -1,3 +1,4 @@
+# ruff: noqa: F811  (the screenshot fixture imported from test_roles_navigation)
 """In Chromium: a manager creates a discount code on the back-office page; a
 sales user enters an order with a line discount, an order discount and the
 code, sees the live totals take each of them and the shipping charge, places
@@ -11,27 +12,16 @@ from __future__ import annotations
 
 import re
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, expect
 
 from orders.models import DiscountCode, Order, ShippingRate
 from tests.billing.test_browser import log_in
+from tests.e2e.test_roles_navigation import screenshot  # noqa: F401 (a fixture)
 from tests.factories.inventory import ProductFactory, WarehouseFactory, stock
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture
-def shot(pytestconfig, page: Page):
-    folder = Path(pytestconfig.getoption("--output")).absolute()
-
-    def take(name: str) -> None:
-        folder.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(folder / f"{name}.png"), full_page=True)
-
-    return take
 
 
 def _amount(page: Page, kind: str) -> str:
@@ -39,7 +29,7 @@ def _amount(page: Page, kind: str) -> str:
 
 
 def test_a_code_made_by_a_manager_prices_an_order_the_same_live_and_placed(
-        page: Page, live_server, make_user, shot):
+        page: Page, live_server, make_user, screenshot):
     warehouse = WarehouseFactory(code="LYO", name="Lyon")
     mug = ProductFactory(sku="MUG-1", name="Blue mug", unit_price=Decimal("9.99"),
                          tax_rate=Decimal("20.00"))
@@ -64,7 +54,7 @@ def test_a_code_made_by_a_manager_prices_an_order_the_same_live_and_placed(
     page.get_by_role("button", name="Save discount code").click()
     expect(page.locator("#id_value_error")).to_contain_text("A percentage is at most 100.")
     assert not DiscountCode.objects.exists()
-    shot("discount-code-form-error")
+    screenshot("discount-code-form-error")
     page.locator("#id_value").fill("10")
     page.locator("#id_max_uses").fill("50")
     page.get_by_role("button", name="Save discount code").click()
@@ -72,7 +62,7 @@ def test_a_code_made_by_a_manager_prices_an_order_the_same_live_and_placed(
     expect(row).to_contain_text("10 % off")
     expect(row).to_have_attribute("data-state", "active")
     expect(row.get_by_role("button", name="Deactivate")).to_be_visible()
-    shot("discount-code-list")
+    screenshot("discount-code-list")
     page.context.clear_cookies()
 
     log_in(page, live_server, sales.username)
@@ -116,7 +106,7 @@ def test_a_code_made_by_a_manager_prices_an_order_the_same_live_and_placed(
     expect(page.locator("#live-error-discount_code")).to_be_empty()
     expect(page.locator("[data-total='net']")).to_have_attribute("data-amount", "33.94")
     shown = {kind: _amount(page, kind) for kind in ("net", "tax", "gross")}
-    shot("entry-totals")
+    screenshot("entry-totals")
 
     page.click("button[name=action][value=place]")
     page.wait_for_url(re.compile(r"/orders/\d+/$"))
@@ -129,7 +119,7 @@ def test_a_code_made_by_a_manager_prices_an_order_the_same_live_and_placed(
     expect(totals).to_contain_text(f"€{order.total_gross}")
     expect(totals).to_contain_text("code SPRING10")
     expect(page.locator("[data-shipping]")).to_have_attribute("data-shipping", "6.90")
-    shot("order-detail-totals")
+    screenshot("order-detail-totals")
 
     # Used now: the manager may end or limit the code, not change what it gives.
     page.context.clear_cookies()
@@ -140,6 +130,6 @@ def test_a_code_made_by_a_manager_prices_an_order_the_same_live_and_placed(
     expect(page.locator("#used-note")).to_be_visible()
     expect(page.locator("#id_value")).to_be_disabled()
     page.locator("#id_max_uses").fill("60")
-    shot("discount-code-used-form")
+    screenshot("discount-code-used-form")
     page.get_by_role("button", name="Save discount code").click()
     expect(page.locator("[data-code='SPRING10']")).to_contain_text("1 of 60")
