@@ -15,7 +15,7 @@ from oms.lib.validation import errors_onto_form
 from orders import services
 from orders.address_request_models import AddressChangeRequest
 from orders.feedback_models import OrderFeedback
-from orders.inputs import PriceListInput
+from orders.inputs import DiscountCodeInput, PriceListInput
 from orders.link_models import OrderLink
 from orders.links import revoke_order_links
 from orders.models import (
@@ -37,6 +37,8 @@ from orders.models import (
 from orders.notices import NoticeRuleInput, check_notice_rule
 from orders.services import returns as return_services
 from orders.services.address_requests import accept_address_change
+from orders.services.discount_codes import FIELDS as DISCOUNT_CODE_FIELDS
+from orders.services.discount_codes import check_discount_code
 from orders.services.price_lists import check_price_list, price_places_error
 
 
@@ -132,10 +134,34 @@ class DiscountRedemptionInline(ReadOnlyInline):
     fields = readonly_fields = ("created_at", "order", "customer", "amount")
 
 
+class DiscountCodeAdminForm(forms.ModelForm):
+    """Checked by the service's input and rules (a used code's terms are fixed)."""
+
+    class Meta:
+        model = DiscountCode
+        fields = list(DISCOUNT_CODE_FIELDS)
+
+    def clean(self):
+        cleaned = super().clean() or {}
+        if self.errors:
+            return cleaned
+        try:
+            self.code_input = DiscountCodeInput.parse(
+                {name: cleaned.get(name) for name in DISCOUNT_CODE_FIELDS})
+            check_discount_code(self.code_input,
+                                code=self.instance if self.instance.pk else None)
+        except ApplicationError as exc:
+            errors_onto_form(self, exc)
+        return cleaned
+
+
 @admin.register(DiscountCode)
 class DiscountCodeAdmin(AuditedAdminMixin, admin.ModelAdmin):
-    """Codes are configuration: edited here or on the back-office page; their
-    uses are the redemptions placement records."""
+    """Codes are configuration: edited here or on the back-office page, both
+    through `save_discount_code`; their uses are the redemptions placement
+    records."""
+
+    form = DiscountCodeAdminForm
 
     list_display = ["code", "kind", "value", "currency", "minimum_order", "valid_from",
                     "valid_until", "max_uses", "max_uses_per_customer", "is_active"]
@@ -143,6 +169,11 @@ class DiscountCodeAdmin(AuditedAdminMixin, admin.ModelAdmin):
     search_fields = ["code", "description"]
     readonly_fields = ["created_at"]
     inlines = [DiscountRedemptionInline]
+
+    def save_model(self, request, obj, form, change):
+        saved = services.save_discount_code(form.code_input, code=obj if change else None,
+                                            actor=request.user)
+        obj.pk = saved.pk
 
 
 @admin.register(DiscountRedemption)

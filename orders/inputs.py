@@ -11,7 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Annotated, Any
+from functools import partial
+from typing import Annotated, Any, Literal
 
 from django.conf import settings
 from django.utils import timezone
@@ -430,3 +431,74 @@ class FeedbackInput(Input):
     comment: Annotated[str, LongText(MAX_COMMENT)] = ""
 
     error_message = gettext_lazy("Please correct your rating.")
+
+
+# --- discount codes -----------------------------------------------------------------
+
+def _code_text(value: Any) -> Any:
+    """What a customer quotes: one word, kept as typed (matched without case)."""
+    if isinstance(value, str) and value.strip() and any(c.isspace() for c in value.strip()):
+        raise ValueError(_("A code is one word, without spaces."))
+    return value
+
+
+def _amount(value: Any, *, allow_zero: bool) -> Decimal:
+    try:
+        amount = to_decimal(value)
+    except (TypeError, ValueError):
+        raise ValueError(_("Enter an amount such as 12.50.")) from None
+    if not amount.is_finite() or amount < 0 or (amount == 0 and not allow_zero):
+        raise ValueError(_("Enter a number above zero.") if not allow_zero
+                         else _("Enter zero or more."))
+    if amount >= Decimal(10) ** (MONEY_DIGITS - MONEY_PLACES):
+        raise ValueError(_("Enter a smaller amount."))
+    if amount != amount.quantize(Decimal(1).scaleb(-MONEY_PLACES)):
+        raise ValueError(_("Use at most %(digits)d decimal places.") % {"digits": MONEY_PLACES})
+    return amount.quantize(Decimal(1).scaleb(-MONEY_PLACES))
+
+
+def _optional_datetime(value: Any) -> datetime | None:
+    if value in (None, ""):
+        return None
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value)
+        except ValueError:
+            raise ValueError(_("Use the format YYYY-MM-DD HH:MM.")) from None
+    if not isinstance(value, datetime):
+        raise ValueError(_("Use the format YYYY-MM-DD HH:MM."))
+    return timezone.make_aware(value) if timezone.is_naive(value) else value
+
+
+def _optional_limit(value: Any) -> int | None:
+    if value in (None, ""):
+        return None
+    if isinstance(value, str) and value.strip().isdigit():
+        value = int(value.strip())
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError(_("Enter a whole number of at least 1, or leave it empty."))
+    return value
+
+
+class DiscountCodeInput(Input):
+    """A discount code as the back office and the admin save it: a percentage
+    (above 0, at most 100) or an amount in `currency` off the goods, valid
+    from `valid_from` until before `valid_until` (open: no end), for orders
+    of at least `minimum_order` net goods, at most `max_uses` uses in all and
+    `max_uses_per_customer` per customer (empty: no limit). The rules across
+    fields and codes (a percentage up to 100, the end after the start, a
+    unique code, a used code's terms fixed) are the service's
+    (`orders.services.discount_codes.check_discount_code`)."""
+
+    code: Annotated[str, Text(MAX_CODE, required=True), BeforeValidator(_code_text)]
+    description: Annotated[str, Text(200)] = ""
+    kind: Literal["percent", "amount"]
+    value: Annotated[Decimal, BeforeValidator(partial(_amount, allow_zero=False))]
+    currency: Annotated[str, BeforeValidator(_list_currency)]
+    minimum_order: Annotated[Decimal, BeforeValidator(partial(_amount, allow_zero=True))] \
+        = Decimal("0.00")
+    valid_from: Annotated[datetime | None, BeforeValidator(_optional_datetime)] = None  # now
+    valid_until: Annotated[datetime | None, BeforeValidator(_optional_datetime)] = None
+    max_uses: Annotated[int | None, BeforeValidator(_optional_limit)] = None
+    max_uses_per_customer: Annotated[int | None, BeforeValidator(_optional_limit)] = None
+    is_active: bool = True

@@ -11,30 +11,47 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Collection, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 from django.conf import settings
-from django.db.models import Avg, Count, F, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models import (
+    Avg,
+    Case,
+    CharField,
+    Count,
+    F,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    TextChoices,
+    Value,
+    When,
+)
 from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.formats import number_format
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from customers.models import Customer, CustomerEvent, Interaction
 from customers.selectors import search_customers
 from inventory import api as inventory_api
 from inventory.models import Product, Reservation
+from oms.lib.actors import Actor
 from oms.lib.errors import ApplicationError
 from oms.lib.paging import HasNextPage, has_next_page_by_keys
 from oms.lib.search import Hit
 from orders.address_request_models import AddressChangeRequest, AddressRequestStatus
 from orders.backorders import backorder_expected_dates
-from orders.discounts import parse_discount
+from orders.discounts import Discount, parse_discount
 from orders.models import (
+    CLOSED,
     Channel,
+    DiscountCode,
     Order,
     OrderEvent,
     OrderFeedback,
@@ -47,8 +64,9 @@ from orders.models import (
     ReturnStatus,
 )
 from orders.pricing import LineToPrice, no_price_error, price_lines
+from orders.quote import Quote, quote
 from orders.taxes import VatDecision, determine_vat, rate_for
-from orders.totals import PricedLine, Totals, compute_totals
+from orders.totals import Totals
 
 ENTRY_SEARCH_LIMIT = 10
 MAX_ENTRY_LINES = 200
@@ -224,11 +242,12 @@ class EntryLine:
     quantity_raw: str
     quantity: int | None = None
     discount_raw: str = ""  # as typed: "10%" or "5.00"
-    discount: Decimal | None = None
+    discount: Decimal | None = None  # the line's own
+    order_discount: Decimal | None = None  # its share of the order's and the code's
     name: str = ""
     unit_price: Decimal | None = None
     tax_rate: Decimal | None = None
-    net: Decimal | None = None
+    net: Decimal | None = None  # after its own discount
     availability: list = field(default_factory=list)
     available: int = 0
     available_from: date | None = None  # a pre-order: the product's release date
@@ -242,7 +261,22 @@ class EntryLine:
 @dataclass
 class EntryLines:
     lines: list[EntryLine]
-    totals: Totals | None
+    # The figures placement would compute for the lines without errors.
+    quote: Quote | None = None
+    # The order's own discount fields: `discount`, `discount_code`.
+    field_errors: dict[str, list[str]] = field(default_factory=dict)
+
+    @property
+    def totals(self) -> Totals | None:
+        return self.quote.totals if self.quote is not None else None
+
+    @property
+    def goods_net(self) -> Decimal | None:
+        """The priced lines' value after their own discounts."""
+        if self.quote is None:
+            return None
+        return (sum((goods.list_net for goods in self.quote.figures.goods), Decimal("0.00"))
+                - sum((off.discount for off in self.quote.discounts.lines), Decimal("0.00")))
 
     @property
     def has_errors(self) -> bool:
@@ -256,6 +290,15 @@ class EntryBuyer:
     country: str
     vat_id: str
     is_business: bool
+
+
+@dataclass(frozen=True)
+class EntryTerms:
+    """The order's own discounts as typed, and who prices it (role limits)."""
+
+    discount: str = ""
+    code: str = ""
+    actor: Actor = None
 
 
 def entry_buyer(data: Mapping[str, str]) -> EntryBuyer | None:
@@ -290,13 +333,18 @@ def _entry_vat(buyer: EntryBuyer | None, products: Mapping[str, inventory_api.Pr
 
 def entry_lines(skus: list[str], quantities: list[str], discounts: list[str] | None = None,
                 *, customer: Customer | None = None, currency: str | None = None,
-                buyer: EntryBuyer | None = None) -> EntryLines:
+                buyer: EntryBuyer | None = None, terms: EntryTerms | None = None
+                ) -> EntryLines:
     """Price the lines from the price lists (`orders.pricing`) for the
-    customer and currency, less their discounts, at the VAT placement will
-    apply for `buyer`, and attach live availability. Reads only: two queries
-    for the products, one for the prices, one for the stock (and one for the
-    VAT rates, one for a picked customer)."""
+    customer and currency, at the VAT placement will apply for `buyer`, and
+    figure the order as placement does (`orders.quote`: the lines' and the
+    order's discounts, the code, the shipping charge, tax by rate); attach
+    live availability. Reads only, the same queries for any number of
+    lines: two for the products, one for the prices, one for the stock (and
+    the VAT rates, a picked customer, the code and its uses, the enterer's
+    roles, the shipping rates when not cached)."""
     currency = currency or settings.DEFAULT_CURRENCY
+    terms = terms or EntryTerms()
     discounts = discounts or []
     raw = [(sku.strip(), (quantities[i] if i < len(quantities) else "1").strip(),
             (discounts[i] if i < len(discounts) else "").strip()[:20])
@@ -313,7 +361,9 @@ def entry_lines(skus: list[str], quantities: list[str], discounts: list[str] | N
     prices = dict(zip([sku for sku, _l in to_price], price_lines(
         customer=customer, currency=currency, on_date=timezone.localdate(),
         lines=[line for _s, line in to_price]), strict=True))
-    lines, priced, seen = [], [], set()
+    lines: list[EntryLine] = []
+    priced: list[tuple[EntryLine, inventory_api.ProductInfo, Discount | None]] = []
+    seen = set()
     for (sku, quantity_raw, discount_raw), quantity in zip(raw, quantity_of, strict=True):
         line = EntryLine(sku=sku, quantity_raw=quantity_raw, discount_raw=discount_raw)
         product = products.get(sku)
@@ -340,32 +390,40 @@ def entry_lines(skus: list[str], quantities: list[str], discounts: list[str] | N
             line.quantity = quantity
         else:
             line.errors.append(_("Enter a whole number above zero."))
-        if line.quantity and line.unit_price is not None and line.tax_rate is not None:
-            price = _discounted(line, PricedLine(unit_price=line.unit_price,
-                                                 tax_rate=line.tax_rate, quantity=line.quantity,
-                                                 currency=currency))
-            line.net = price.net
-            if not line.errors:
-                priced.append(price)
+        spec = _parsed(line.discount_raw, line.errors)
+        if (product is not None and line.quantity and line.unit_price is not None
+                and line.tax_rate is not None and not line.errors):
+            priced.append((line, replace(product, unit_price=line.unit_price,
+                                         tax_rate=line.tax_rate), spec))
         lines.append(line)
-    return EntryLines(lines=lines, totals=compute_totals(priced) if priced else None)
+    field_errors: dict[str, list[str]] = {}
+    order_discount = _parsed(terms.discount, field_errors.setdefault("discount", []))
+    found = None
+    if priced:
+        found = quote(priced=[(product, line.quantity or 0) for line, product, _s in priced],
+                      line_discounts=[spec for _l, _p, spec in priced],
+                      discount=order_discount, code=terms.code,
+                      customer_id=customer.pk if customer else None, currency=currency,
+                      country=buyer.country if buyer else "", actor=terms.actor)
+        for index, ((line, _p, _s), off, goods) in enumerate(zip(
+                priced, found.discounts.lines, found.figures.goods, strict=True)):
+            line.errors.extend(found.errors.get(f"lines.{index}.discount", []))
+            line.discount, line.order_discount = off.discount, off.order_discount
+            line.net = goods.list_net - off.discount
+        for name in ("discount", "discount_code"):
+            field_errors.setdefault(name, []).extend(found.errors.get(name, []))
+    return EntryLines(lines=lines, quote=found,
+                      field_errors={name: errors for name, errors in field_errors.items()
+                                    if errors})
 
 
-def _discounted(line: EntryLine, price: PricedLine) -> PricedLine:
-    """The line's own discount off its price; a bad one is a line error."""
+def _parsed(text: str, errors: list[str]) -> Discount | None:
+    """A discount as typed; a bad one is an error (and no discount)."""
     try:
-        discount = parse_discount(line.discount_raw)
+        return parse_discount(text)
     except ValueError as exc:
-        line.errors.append(str(exc))
-        return price
-    off = discount.off(price.list_net) if discount else Decimal("0.00")
-    if off > price.list_net:
-        line.errors.append(_("At most %(max)s off this line.")
-                           % {"max": number_format(price.list_net, 2, use_l10n=True)})
-        return price
-    line.discount = off
-    return PricedLine(unit_price=price.unit_price, tax_rate=price.tax_rate,
-                      quantity=price.quantity, discount=off)
+        errors.append(str(exc))
+        return None
 
 
 def entry_customer(customer_id: str | None) -> Customer | None:
@@ -703,3 +761,40 @@ def returnable_orders(*, customer_id: int, limit: int = 10) -> list[Order]:
                           - Coalesce(Subquery(returned), 0))
                 .filter(returnable__gt=0).only("pk", "number", "created_at")
                 .order_by("-created_at", "-id")[:limit])
+
+
+# --- discount codes ----------------------------------------------------------------
+
+class CodeState(TextChoices):
+    ACTIVE = "active", gettext_lazy("Active")
+    SCHEDULED = "scheduled", gettext_lazy("Not yet valid")
+    EXPIRED = "expired", gettext_lazy("Expired")
+    EXHAUSTED = "exhausted", gettext_lazy("Used up")
+    INACTIVE = "inactive", gettext_lazy("Deactivated")
+
+
+def _code_state(now: datetime) -> Case:
+    """A code's state in SQL, the first that holds in this order (a
+    deactivated code is that, whatever its dates)."""
+    return Case(
+        When(is_active=False, then=Value(CodeState.INACTIVE.value)),
+        When(valid_until__lte=now, then=Value(CodeState.EXPIRED.value)),
+        When(max_uses__isnull=False, uses__gte=F("max_uses"),
+             then=Value(CodeState.EXHAUSTED.value)),
+        When(valid_from__gt=now, then=Value(CodeState.SCHEDULED.value)),
+        default=Value(CodeState.ACTIVE.value), output_field=CharField())
+
+
+def discount_codes(*, query: str = "", state: str = "") -> QuerySet[DiscountCode]:
+    """Codes with their uses (by orders neither cancelled nor expired, as
+    placement counts them) and their state; `query` searches the code and
+    its description, `state` is a `CodeState`. One query."""
+    codes = (DiscountCode.objects
+             .annotate(uses=Count("redemptions",
+                                  filter=~Q(redemptions__order__status__in=CLOSED)))
+             .annotate(state=_code_state(timezone.now())))
+    if query:
+        codes = codes.filter(Q(code__icontains=query) | Q(description__icontains=query))
+    if state:
+        codes = codes.filter(state=state)
+    return codes.order_by("code", "pk")

@@ -2,6 +2,7 @@ from django.urls import path
 
 from orders import (
     customer_views,
+    discount_code_views,
     notice_views,
     price_list_views,
     return_views,
@@ -65,4 +66,11 @@ urlpatterns = [
          name="price_list_detail"),
     path("price-lists/<int:pk>/prices/<int:entry_pk>/remove/", price_list_views.price_remove,
          name="price_remove"),
+    path("discount-codes/", discount_code_views.discount_code_list, name="discount_codes"),
+    path("discount-codes/new/", discount_code_views.discount_code_new,
+         name="discount_code_new"),
+    path("discount-codes/<int:pk>/", discount_code_views.discount_code_edit,
+         name="discount_code_edit"),
+    path("discount-codes/<int:pk>/deactivate/", discount_code_views.discount_code_deactivate,
+         name="discount_code_deactivate"),
 ]

@@ -442,7 +442,7 @@ def entry(request: HttpRequest) -> HttpResponse:
     initial = _customer_initial(customer) if customer is not None else {}
     lines = (selectors.entry_lines(reorder.skus, reorder.quantities, customer=customer,
                                    currency=reorder.order.currency) if reorder is not None
-             else selectors.EntryLines(lines=[], totals=None))
+             else selectors.EntryLines(lines=[]))
     if reorder is not None:
         initial["notes"] = _("Re-order of %(number)s.") % {"number": reorder.order.number}
     return _render_entry(request, EntryForm(initial=initial), lines)
@@ -492,26 +492,31 @@ def product_search(request: HttpRequest) -> HttpResponse:
                   {"results": selectors.entry_product_results(query), "query": query})
 
 
-def _entry_lines(request: HttpRequest, skus: list[str], quantities: list[str],
+def _entry_lines(request: AuthenticatedRequest, skus: list[str], quantities: list[str],
                  discounts: list[str]) -> selectors.EntryLines:
     """The posted lines priced for the posted customer (a new one: the
-    catalogue default) and currency, less their discounts, at its VAT."""
+    catalogue default) and currency, at its VAT, figured as placement
+    figures them (discounts, code, shipping charge)."""
     return selectors.entry_lines(skus, quantities, discounts,
                                  customer=selectors.entry_customer(request.POST.get("customer")),
                                  currency=_currency(request.POST.get("currency")),
-                                 buyer=selectors.entry_buyer(request.POST))
+                                 buyer=selectors.entry_buyer(request.POST),
+                                 terms=selectors.EntryTerms(
+                                     discount=request.POST.get("discount", "")[:20],
+                                     code=request.POST.get("discount_code", "")[:40],
+                                     actor=request.user))
 
 
 @require_POST
 @permission_required("orders.add_order")
-def entry_lines_partial(request: HttpRequest) -> HttpResponse:
+def entry_lines_partial(request: AuthenticatedRequest) -> HttpResponse:
     """Recompute the lines table (add, remove, change quantity): live
     availability and totals, nothing written."""
     skus, quantities, discounts = _posted_lines(request)
     return render(request, "orders/entry.html#lines",
                   {"entry": _entry_lines(request, skus, quantities, discounts),
                    "currency": _currency(request.POST.get("currency")),
-                   "added": bool(request.POST.get("add_sku"))})
+                   "added": bool(request.POST.get("add_sku")), "live": True})
 
 
 @require_POST

@@ -37,6 +37,8 @@ NAVIGATION: list[NavItem] = [
     NavItem(_("New order"), "orders:entry", "orders.add_order", _("Orders")),
     NavItem(_("Import orders"), "orders:import", "orders.import_orders", _("Orders")),
     NavItem(_("Price lists"), "orders:price_lists", "orders.view_pricelist", _("Orders")),
+    NavItem(_("Discount codes"), "orders:discount_codes", "orders.view_discountcode",
+            _("Orders")),
     NavItem(_("Approvals"), "billing:approval_queue", "orders.approve_order", _("Orders")),
     NavItem(_("Late orders"), "fulfillment:late_orders", "orders.view_order", _("Orders")),
     NavItem(_("Returns"), "orders:returns", "orders.view_return", _("Orders")),

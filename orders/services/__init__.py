@@ -35,6 +35,7 @@ from orders.services.delivery import (
     record_parcel_delivered,
     submit_feedback,
 )
+from orders.services.discount_codes import deactivate_discount_code, save_discount_code
 from orders.services.expiry import expire_orders
 from orders.services.fulfilment import (
     mark_invoiced,
@@ -90,6 +91,7 @@ __all__ = [
     "record_parcel_delivered",
     "submit_feedback",
     "change_hold_reason",
+    "deactivate_discount_code",
     "expire_orders",
     "hold_order",
     "lock_order",
@@ -107,6 +109,7 @@ __all__ = [
     "resend_last_customer_email",
     "send_prepayment_reminders",
     "remove_price",
+    "save_discount_code",
     "save_price_list",
     "set_price",
     "start_picking",

@@ -20,7 +20,6 @@ from oms.lib.submissions import claim_submission, record_submission_result
 from oms.models import ApiToken
 from orders import discounts as order_discounts
 from orders import events as order_events
-from orders import shipping
 from orders.costs import snapshot_costs
 from orders.inputs import LineInput, PlaceOrder
 from orders.models import (
@@ -33,6 +32,7 @@ from orders.models import (
 )
 from orders.payments import PaymentDetails, check_payment_details, enqueue_payment_approval
 from orders.pricing import LineToPrice, no_price_error, price_lines
+from orders.quote import list_nets, order_figures
 from orders.services._common import (
     _actor_id,
     _announce_placed,
@@ -42,7 +42,6 @@ from orders.services._common import (
     lock_order,
 )
 from orders.taxes import ORDER_VAT_FIELDS, decide_for_order, with_rates
-from orders.totals import PricedLine, compute_totals
 
 # Each line's product, quantity and unit price from the price lists.
 # Each sold product at the unit price of the order's price list, and its quantity.
@@ -116,9 +115,7 @@ def _discounts(order: Order, priced: Priced, *, lines: list[LineInput], discount
     """The order's discounts as amounts (code row locked until commit); one
     ApplicationError with every field error."""
     found = order_discounts.resolve(
-        list_nets=[PricedLine(unit_price=product.unit_price, tax_rate=product.tax_rate,
-                              quantity=quantity, currency=order.currency).list_net
-                   for product, quantity in priced],
+        list_nets=list_nets(priced, currency=order.currency),
         line_discounts=[order_discounts.parse_discount(line.discount) for line in lines],
         order_discount=order_discounts.parse_discount(discount), code=code,
         customer_id=order.customer_id, currency=order.currency, actor=actor,
@@ -136,10 +133,9 @@ def _price_lines(order: Order, priced: list[tuple[inventory_api.ProductInfo, int
     set the order totals."""
     vat = decide_for_order(order, {product.tax_category for product, _q in priced})
     priced = with_rates(priced, vat)
-    prices = [PricedLine(unit_price=product.unit_price, tax_rate=product.tax_rate,
-                         quantity=quantity, discount=off.discount + off.order_discount,
-                         currency=order.currency)
-              for (product, quantity), off in zip(priced, discounts.lines, strict=True)]
+    figures = order_figures(priced, discounts, currency=order.currency,
+                            country=str(order.shipping_address.get("country", "")))
+    prices, charge, totals = figures.goods, figures.charge, figures.totals
     today = timezone.localdate()
     lines = [OrderLine(order=order, position=position, product_id=product.id, sku=product.sku,
                        name=product.name, unit_price=price.unit_price, tax_rate=price.tax_rate,
@@ -151,13 +147,8 @@ def _price_lines(order: Order, priced: list[tuple[inventory_api.ProductInfo, int
              for position, ((product, _q), price, off) in enumerate(
                  zip(priced, prices, discounts.lines, strict=True), start=1)]
     discounts.apply_to(order)
-    charge = shipping.shipping_charge(
-        currency=order.currency, country=str(order.shipping_address.get("country", "")),
-        weight_kg=sum((product.weight_kg * quantity for product, quantity in priced),
-                      Decimal(0)), goods=prices)
     order.shipping_label, order.shipping_net, order.shipping_tax_rate = (
         charge.label, charge.net, charge.tax_rate)
-    totals = compute_totals(prices + [charge.priced()] if charge.label else prices)
     order.total_net, order.total_tax, order.total_gross = totals.net, totals.tax, totals.gross
     snapshot_costs(order, lines, [product for product, _quantity in priced])
     return lines

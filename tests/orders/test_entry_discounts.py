@@ -37,7 +37,7 @@ def test_a_bad_line_discount_is_an_error_on_its_line(sales, catalogue):
     response = sales.post(reverse("orders:entry_save"),
                           entry_data(line_discount=["20.00", ""]))
     assert response.status_code == 422
-    assert "At most 19.98 off this line." in response.content.decode()
+    assert "At most €19.98 off this line." in response.content.decode()
     assert written() == (0, 0)
 
 
