@@ -349,6 +349,11 @@ class ShipmentEvent(models.Model):
         verbose_name = _("shipment event")
         verbose_name_plural = _("shipment events")
         ordering = ["shipment_id", "occurred_at", "id"]
+        # The work queue reads only the trouble reports (exception, returned),
+        # a sliver of all carrier scans.
+        indexes = [models.Index(fields=["shipment", "-occurred_at", "-id"],
+                                condition=models.Q(status__in=["exception", "returned"]),
+                                name="fulfillment_sevent_trouble_idx")]
 
     def __str__(self) -> str:
         return f"{self.shipment_id}: {self.status}"
