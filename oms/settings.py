@@ -94,7 +94,6 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "oms.lib.navigation.navigation",
                 "oms.lib.notices.bell",
-                "oms.lib.workqueue.badge",
             ],
         },
     },

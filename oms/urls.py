@@ -18,6 +18,7 @@ urlpatterns = [
     path("audit/", views.audit_log, name="audit"),
     path("queue/", views.work_queue, name="work_queue"),
     path("queue/handled/", views.queue_handled, name="queue_handled"),
+    path("queue/count/", views.queue_count, name="queue_count"),
     path("notices/", views.notice_list, name="notices"),
     path("notices/<int:pk>/read/", views.notice_read, name="notice_read"),
     path("notices/read/", views.notice_read_all, name="notice_read_all"),

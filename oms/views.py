@@ -103,7 +103,7 @@ def _render_queue(request: AuthenticatedRequest, kind: str, *, error: str = "",
                "can_handle": request.user.has_perm(workqueue.HANDLE_PERMISSION),
                # The top bar's count, swapped along with an htmx answer.
                "queue_total": (total if total is not None else workqueue.count_for(request.user))
-               if request.htmx else None,
+               if request.htmx else None, "queue_cap": workqueue.BADGE_CAP,
                "bulk_actions": bulk.actions_for("orders", request.user)}
     return render_partial(request, "oms/queue.html", context, partial="results",
                           target="queue-results", status=status)
@@ -114,6 +114,15 @@ def _render_queue(request: AuthenticatedRequest, kind: str, *, error: str = "",
 def work_queue(request: AuthenticatedRequest) -> HttpResponse:
     """What needs a person, oldest first (an htmx partial when filtered by kind)."""
     return _render_queue(request, request.GET.get("kind", ""))
+
+
+@require_GET
+@permission_required(workqueue.PERMISSION)
+def queue_count(request: AuthenticatedRequest) -> HttpResponse:
+    """The top bar's count, fetched by the page after it loads, so no page
+    waits for the queue to be counted (cached for WORK_QUEUE_BADGE_SECONDS)."""
+    return render(request, "oms/_queue_badge.html",
+                  {"count": workqueue.count_for(request.user), "cap": workqueue.BADGE_CAP})
 
 
 @require_POST

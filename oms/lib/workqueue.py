@@ -23,7 +23,6 @@ from typing import Any
 from django.conf import settings
 from django.core.cache import caches
 from django.db import IntegrityError, transaction
-from django.http import HttpRequest
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 
@@ -187,11 +186,3 @@ def remember_count(user: Any, count: int) -> None:
     if key is not None:
         _cache().set(key, count, timeout=settings.WORK_QUEUE_BADGE_SECONDS)
 
-
-def badge(request: HttpRequest) -> dict:
-    """Context processor: the queue's count for the top bar (lazy, so pages
-    that do not show the bar never count)."""
-    user = getattr(request, "user", None)
-    if user is None or not user.is_authenticated:
-        return {}
-    return {"queue_count": lambda: count_for(user), "queue_cap": BADGE_CAP}

@@ -25,7 +25,9 @@ BEFORE = [("inventory", "0006_product_costs"),
 NEW_COLUMNS = {"vat_reason", "vat_mention", "vat_buyer_id", "vat_seller_country",
                "vat_destination_country", "tax_category",
                # Later migrations' columns (invoices per shipment).
-               "shipment_id", "shipment_number", "shipment_date", "order_line_id"}
+               "shipment_id", "shipment_number", "shipment_date", "order_line_id",
+               # (deliveries confirmed per order).
+               "delivered_at"}
 
 
 def _migrate(targets) -> None:

@@ -126,7 +126,10 @@ def test_the_card_lists_returns_templates_and_where_to_start_a_return(client_for
     # The picker: the parcel's order still has a unit to return.
     assert reverse("orders:start_return", args=[parcel_order.pk]) in html
     assert "Weekly restock" in html
-    assert reverse("orders:template_place", args=[template.pk]) not in html  # cannot place
+    assert reverse("orders:template_place", args=[template.pk]) in html
+    manager_html = client_for("Manager").get(card_url(history["customer"])).content.decode()
+    assert "Weekly restock" in manager_html
+    assert reverse("orders:template_place", args=[template.pk]) not in manager_html
     sales_html = client_for("Sales").get(card_url(history["customer"])).content.decode()
     assert reverse("orders:template_place", args=[template.pk]) in sales_html
     assert reverse("orders:start_return", args=[parcel_order.pk]) not in sales_html

@@ -16,7 +16,7 @@ from oms.lib.errors import ApplicationError
 from oms.models import OutboxMessage
 from orders.models import Order, Return, ReturnStatus
 from tests.factories.fulfillment import shipped_order
-from tests.fulfillment.test_race import _run_together
+from tests.threads import run_together
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -68,7 +68,7 @@ def test_two_threads_delivering_the_same_scan_send_one_email(mailoutbox):
     for attempt in range(3):
         order, shipment = _shipped(f"1ZRACE{attempt}")
         mailoutbox.clear()
-        results = _run_together(lambda s=shipment: _event(s, "delivered"),
+        results = run_together(lambda s=shipment: _event(s, "delivered"),
                                 lambda s=shipment: _event(s, "delivered"))
         assert not [r for r in results if isinstance(r, Exception)], results
         assert len(_mails(mailoutbox, "parcel delivered")) == 1

@@ -13,7 +13,7 @@ from inventory.models import StockLevel
 from oms.lib.errors import Conflict, NotAllowed
 from tests.factories.fulfillment import picked_order, shelved_product
 from tests.factories.inventory import WarehouseFactory
-from tests.inventory.test_concurrency import run_together
+from tests.threads import run_together
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -25,7 +25,7 @@ def test_unpick_and_pack_of_the_same_line_exactly_one_wins():
     for _attempt in range(6):
         order, _pick_list = picked_order([(product, 2)], warehouse)
         pick_line = PickListLine.objects.get(order=order)
-        results = run_together([
+        results = run_together(*[
             lambda line=pick_line: services.unpick(pick_line_id=line.pk,
                                                    data=Unpick(quantity=2), actor=None),
             lambda o=order: services.pack(order_id=o.pk, warehouse_id=warehouse.pk,

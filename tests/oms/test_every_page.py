@@ -180,4 +180,5 @@ def test_every_page_renders_without_template_syntax_and_links_only_where_its_rea
         f"{link} on {', '.join(sorted(on)[:3])}" for link, on in sorted(broken.items()))
     # The walk saw the data: every role read pages, detail pages included.
     assert min(rendered.values()) >= 3 and sum(rendered.values()) >= 100, rendered
-    assert requests < 600, requests
+    # Each view once per role and detail state: the walk stays bounded as pages are added.
+    assert requests < 900, requests

@@ -9,7 +9,7 @@ from oms.lib import workqueue
 from oms.lib.roles import CUSTOMER_SERVICE
 from oms.models import QueueItemHandled
 from tests.factories.orders import make_order
-from tests.inventory.test_concurrency import run_together
+from tests.threads import run_together
 
 
 @pytest.mark.django_db(transaction=True)
@@ -27,7 +27,7 @@ def test_two_people_marking_one_row_at_once_leave_one_mark(make_user, settings):
                                               version=row.version, note=user.username,
                                               actor=user)
 
-    results = run_together([mark(first), mark(second)])
+    results = run_together(*[mark(first), mark(second)])
     assert all(isinstance(result, QueueItemHandled) for result in results), results
     kept = QueueItemHandled.objects.get()
     assert {result.pk for result in results} == {kept.pk}

@@ -60,7 +60,10 @@ def test_customer_service_and_sales_see_the_queue_with_its_nav_entry_and_count(c
     assert order.number in page and "Held by hand" in page
     assert f'href="{reverse("orders:detail", args=[order.pk])}"' in page
     assert 'data-nav="work_queue"' in page
-    assert '<span class="bell-count queue-count" aria-hidden="true">1</span>' in page
+    # Every page fetches the count after it loads; the page itself never counts.
+    assert f'hx-get="{reverse("queue_count")}" hx-trigger="load"' in page
+    badge = client.get(reverse("queue_count")).content.decode()
+    assert '<span class="bell-count queue-count" aria-hidden="true">1</span>' in badge
 
 
 def test_the_warehouse_may_not_open_the_queue_nor_mark_rows(client_for):
@@ -70,6 +73,7 @@ def test_the_warehouse_may_not_open_the_queue_nor_mark_rows(client_for):
     response = client.post(reverse("queue_handled"), {
         "kind": "held_orders", "object_id": order.pk, "version": "x"})
     assert response.status_code == 403
+    assert client.get(reverse("queue_count")).status_code == 403
     assert 'data-nav="work_queue"' not in client.get(reverse("dashboard")).content.decode()
     assert not QueueItemHandled.objects.exists()
 
@@ -94,8 +98,8 @@ def test_mark_handled_hides_the_row_and_refreshes_the_count(client_for, settings
     settings.WORK_QUEUE_BADGE_SECONDS = 60  # cached: marking starts a new generation
     first, second = held_order(), held_order()
     client = client_for("Customer service")
-    page = client.get(QUEUE).content.decode()
-    assert '<span class="bell-count queue-count" aria-hidden="true">2</span>' in page
+    badge = client.get(reverse("queue_count")).content.decode()
+    assert '<span class="bell-count queue-count" aria-hidden="true">2</span>' in badge
     (row, _other) = workqueue.collect(client.user)
     response = client.post(reverse("queue_handled"), {
         "kind": row.kind, "object_id": row.object_id, "version": row.version,
@@ -108,8 +112,8 @@ def test_mark_handled_hides_the_row_and_refreshes_the_count(client_for, settings
             'aria-hidden="true">1</span>') in body
     mark = QueueItemHandled.objects.get()
     assert (mark.handled_by, mark.note) == (client.user, "Customer confirmed by phone")
-    page = client.get(reverse("dashboard")).content.decode()
-    assert '<span class="bell-count queue-count" aria-hidden="true">1</span>' in page
+    badge = client.get(reverse("queue_count")).content.decode()
+    assert '<span class="bell-count queue-count" aria-hidden="true">1</span>' in badge
 
 
 def test_marking_a_resolved_row_says_so_and_writes_nothing(client_for):

@@ -210,7 +210,7 @@ def test_out_of_stock_is_refused_with_the_form_kept(sales, catalogue):
 def test_placing_needs_the_place_permission(client_for, catalogue):
     from django.contrib.auth.models import Permission
 
-    client = client_for("Customer service")
+    client = client_for("Accounting")
     client.user.user_permissions.add(Permission.objects.get(codename="add_order"))
     response = client.post(reverse("orders:entry_save"), entry_data())
     assert response.status_code == 403

@@ -10,7 +10,7 @@ from orders.feedback_models import OrderFeedback
 from orders.inputs import FeedbackInput
 from orders.services import submit_feedback
 from tests.factories.fulfillment import shipped_order
-from tests.fulfillment.test_race import _run_together
+from tests.threads import run_together
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -18,7 +18,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 def test_two_first_answers_at_once_leave_one_row():
     order, shipment = shipped_order(tracking_number="1ZRATERACE")
     fulfillment_services.confirm_delivery(shipment_id=shipment.pk, actor=None)
-    results = _run_together(*[
+    results = run_together(*[
         lambda stars=stars: submit_feedback(order_id=order.pk,
                                             data=FeedbackInput.parse({"rating": stars}),
                                             language="en", actor=None)

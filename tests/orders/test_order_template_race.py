@@ -14,7 +14,7 @@ from orders.services import place_order_template, save_template_from_order
 from tests.billing.invoicing_support import terms_customer
 from tests.factories.customers import AddressFactory
 from tests.factories.orders import make_order, stocked_product
-from tests.orders.test_concurrency import _run_together
+from tests.threads import race
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -28,7 +28,7 @@ def test_two_concurrent_placements_with_one_key_make_one_order(make_user):
                                         data=TemplateName.parse({"name": "Weekly"}))
     actor = make_user("Sales")
     key = new_submission_key()
-    results = _run_together(2, lambda _index: place_order_template(
+    results = race(2, lambda _index: place_order_template(
         template_id=template.pk, actor=actor, submission_key=key))
     placed = [result for result in results if isinstance(result, Order)]
     refused = [result for result in results if isinstance(result, AlreadySubmitted)]
