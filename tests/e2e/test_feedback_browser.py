@@ -38,7 +38,7 @@ def test_customer_rates_the_order_and_the_manager_sees_it(page: Page, live_serve
     expect(page.get_by_text("This field is required.")).to_be_visible()
     expect(page.get_by_label("Your comment (optional)")).to_have_value("No stars given")
     page.screenshot(path=SHOTS + "customer-form-errors.png", full_page=True)
-    page.get_by_label("4").check()
+    page.get_by_role("radio", name="4", exact=True).check()
     page.get_by_label("Your comment (optional)").fill("Well packed, one day late.")
     page.get_by_role("button", name="Send my rating").click()
     expect(page.get_by_text("Thank you! Your rating: 4 of 5.")).to_be_visible()
