@@ -9,7 +9,6 @@ from django.db.models.expressions import RawSQL
 
 from inventory.api.types import ProductInfo, WarehouseAvailability
 from inventory.models import Product, StockLevel, VatRate
-from oms.lib import reference_cache
 
 
 def availability(*, product_ids: list[int]) -> dict[int, list[WarehouseAvailability]]:
@@ -50,11 +49,32 @@ def products_by_sku(*, skus: list[str]) -> dict[str, ProductInfo]:
     }
 
 
-VAT_RATES_TABLE = "vat_rates"
-
-
 def vat_rates(*, country: str) -> dict[str, Decimal]:
-    """The VAT rate per tax category of one country (empty outside the
-    table), kept in the process for a while (`oms.lib.reference_cache`)."""
-    return dict(reference_cache.cached(VAT_RATES_TABLE, country, lambda: dict(
-        VatRate.objects.filter(country=country).values_list("category", "rate"))))
+    """The VAT rate per tax category of one country (empty outside the table)."""
+    return dict(VatRate.objects.filter(country=country).values_list("category", "rate"))
+
+
+# {country: {category: "rate"}} of some countries (NULL: no row); rates as
+# text, so none passes through a JSON float.
+_VAT_RATES_SQL = """(
+SELECT jsonb_object_agg(t.country, t.rates)
+  FROM (SELECT v.country, jsonb_object_agg(v.category, v.rate::text) AS rates
+          FROM inventory_vatrate v
+         WHERE v.country = ANY(%s::text[])
+         GROUP BY v.country) t)"""
+
+
+def vat_rates_column(*, countries: list[str]) -> RawSQL:
+    """`vat_rates` of `countries` as a column of another query (placement
+    reads them with its customer); `vat_rates_from_column` reads it."""
+    return RawSQL(_VAT_RATES_SQL, [list(countries)],  # noqa: S611 (constant SQL, bound values)
+                  output_field=JSONField())
+
+
+def vat_rates_from_column(value: dict | None, *, countries: list[str]
+                          ) -> dict[str, dict[str, Decimal]]:
+    """Per country of `countries`, `vat_rates` of it."""
+    tables = value or {}
+    return {country: {category: Decimal(rate)
+                      for category, rate in tables.get(country, {}).items()}
+            for country in countries}

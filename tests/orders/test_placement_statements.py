@@ -43,12 +43,6 @@ def test_a_placement_writes_each_row_once_and_holds_stock_only_at_the_end():
                              "lines": [LineInput(p.sku, 2) for p in products],
                              "channel": "web", "currency": "EUR",
                              "shipping_address": address_data()})
-    # The process's first placement reads the VAT and shipping rate tables;
-    # the next ones find them in the reference cache.
-    place_order(PlaceOrder.parse({"customer": CustomerFactory(),
-                                  "lines": [LineInput(stocked_product(10).sku, 1)],
-                                  "channel": "web", "currency": "EUR",
-                                  "shipping_address": address_data()}), actor=None)
     with CaptureQueriesContext(connection) as ctx:
         order = place_order(data, actor=None)
 
@@ -64,10 +58,14 @@ def test_a_placement_writes_each_row_once_and_holds_stock_only_at_the_end():
     lock = next(i for i, s in enumerate(sql) if "FOR UPDATE OF s" in s)
     assert labels[lock + 1:] == ["INSERT inventory_reservation", "UPDATE inventory_stocklevel",
                                  "INSERT orders_orderevent", "COMMIT"]
-    # 12, and the price lookup (one SELECT for all lines, before BEGIN); the
-    # VAT and shipping rates come from the reference cache.
-    assert not [s for s in sql if "inventory_vatrate" in s or "orders_shippingrate" in s]
-    assert len(sql) <= 13, "\n".join(labels)
+    # Before BEGIN, two reads: the products, then the customer with the
+    # prices, VAT rates and shipping bands the order needs as columns of its
+    # row.
+    assert labels[:3] == ["SELECT", "SELECT", "BEGIN"], "\n".join(labels)
+    assert "inventory_product" in sql[0]
+    assert all(table in sql[1] for table in ("customers_customer", "orders_pricelistentry",
+                                             "inventory_vatrate", "orders_shippingrate"))
+    assert len(sql) <= 12, "\n".join(labels)
 
     order.refresh_from_db()
     assert order.status == OrderStatus.PLACED and order.hold_expires_at is not None
@@ -101,7 +99,7 @@ def test_with_an_approver_the_approval_is_one_more_outbox_insert_before_commit(
     assert labels[lock + 1:] == ["INSERT inventory_reservation", "UPDATE inventory_stocklevel",
                                  "INSERT orders_orderevent", "INSERT oms_outboxmessage",
                                  "COMMIT"]
-    assert len(sql) <= 16, "\n".join(labels)  # as above, and the approval
+    assert len(sql) <= 13, "\n".join(labels)  # as above, and the approval
     assert len(approver_calls) == 1
 
 
@@ -112,7 +110,7 @@ def test_an_edited_vat_or_shipping_rate_applies_to_the_next_placement_at_once(se
     from orders.models import ShippingRate
 
     # A consumer in Belgium past the distance-selling threshold pays the
-    # Belgian rate, read from the table (and then from the reference cache).
+    # Belgian rate, read from the table by each placement.
     settings.VAT_DISTANCE_SELLING_THRESHOLD_PASSED = True
     belgium = address_data(country="BE", postal_code="1000", city="Bruxelles")
 
