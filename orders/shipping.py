@@ -6,6 +6,9 @@ The charge is a taxed line of the order's totals and is copied onto the
 invoice. Its tax rate is `charge_tax_rate`: the one place that decides it.
 (The carrier services' list prices belong to fulfilment, which orders may
 not read; the table is what the customer is charged.)
+
+Placement reads the rows for its currency and destination as a column of its
+customer read (`bands_column`); other callers let `shipping_charge` read them.
 """
 
 from __future__ import annotations

@@ -158,6 +158,8 @@ class ChangePlan:
     payment: PaymentAdjustment
     lines_changed: bool
     backorders_allowed: bool = False
+    # The shipping charge after the change (when its lines change).
+    charge: shipping.Charge | None = None
 
     @property
     def gross_delta(self) -> Decimal:
@@ -293,7 +295,7 @@ def plan_change(order: Order, data: OrderChange, *, work: dict[tuple[int, int], 
         if short and not _may_wait(order):  # the backorder rule: refused
             raise ApplicationError(_("Not enough stock for the change; nothing was saved."),
                                    field_errors=short, code="insufficient_stock")
-    after = _totals_after(order, all_plans) if lines_changed else before
+    after, charge = _totals_after(order, all_plans) if lines_changed else (before, None)
     payment = adjust_payment(order=order, old_total=before.gross, new_total=after.gross,
                              key=f"order:{order.pk}:change:{version}", actor=actor,
                              dry_run=True)
@@ -304,7 +306,8 @@ def plan_change(order: Order, data: OrderChange, *, work: dict[tuple[int, int], 
             code="payment_declined")
     return ChangePlan(order=order, version=version, lines=all_plans, fields=fields,
                       before=before, after=after, payment=payment,
-                      lines_changed=lines_changed, backorders_allowed=_may_wait(order))
+                      lines_changed=lines_changed, backorders_allowed=_may_wait(order),
+                      charge=charge)
 
 
 def _new_lines(order: Order, new: list[tuple[int, LineChange]],
@@ -410,10 +413,10 @@ def _charge(order: Order, plans: list[LinePlan], goods: list[PricedLine]) -> shi
                                     weight_kg=weight, goods=goods)
 
 
-def _totals_after(order: Order, plans: list[LinePlan]) -> Totals:
+def _totals_after(order: Order, plans: list[LinePlan]) -> tuple[Totals, shipping.Charge]:
     goods = _priced(order, plans)
     charge = _charge(order, plans, goods)
-    return compute_totals(goods + [charge.priced()] if charge.label else goods)
+    return compute_totals(goods + [charge.priced()] if charge.label else goods), charge
 
 
 def _stock_effect(order: Order, plans: list[LinePlan], active: dict[tuple[int, int], int],

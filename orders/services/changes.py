@@ -57,10 +57,8 @@ from orders.payments import PaymentAdjustment, adjust_payment
 from orders.services._common import EMAIL_HANDLER, _actor_id, _transition, lock_order
 from orders.services.change_plan import (
     ChangePlan,
-    _charge,
     _holds_stock,
     _may_wait,
-    _priced,
     _read_work,
     plan_change,
     preview_order_change,
@@ -94,8 +92,8 @@ def _apply(order: Order, plan: ChangePlan, *, actor: Actor) -> None:
     if plan.lines_changed:
         _write_lines(order, plan)
         waits = _write_stock(order, plan, actor=actor)
-        goods = _priced(order, plan.lines)
-        charge = _charge(order, plan.lines, goods)
+        charge = plan.charge
+        assert charge is not None  # planned with the lines
         order.shipping_label, order.shipping_net, order.shipping_tax_rate = (
             charge.label, charge.net, charge.tax_rate)
         order.total_net, order.total_tax, order.total_gross = (
