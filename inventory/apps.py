@@ -19,11 +19,6 @@ class InventoryConfig(AppConfig):
         audit.register(audit.AuditedType("inventory.product", label=lambda product: product.sku,
                                          url_name="inventory:product_detail"))
         audit.register(audit.AuditedType("inventory.vatrate", label=str))
-        from inventory.api.catalogue import VAT_RATES_TABLE
-        from inventory.models import VatRate
-        from oms.lib import reference_cache
-
-        reference_cache.forget_on_write(VatRate, VAT_RATES_TABLE)
         audit.register(audit.AuditedType("inventory.productcost", label=str))
         # Registers the outbox handler that e-mails purchase orders to suppliers.
         from inventory.purchasing import documents  # noqa: F401

@@ -255,10 +255,6 @@ SELLER_BIC = env.str("SELLER_BIC", default="AGRIFRPPXXX")
 SELLER_COUNTRY = env.str("SELLER_COUNTRY", default="FR")
 VAT_DISTANCE_SELLING_THRESHOLD_PASSED = env.bool("VAT_DISTANCE_SELLING_THRESHOLD_PASSED",
                                                  default=False)
-# VAT and shipping rates are read on every placement and kept in each process
-# this long (oms.lib.reference_cache); an edit here applies at once, in the
-# other processes within this time. 0: read them every time.
-REFERENCE_CACHE_SECONDS = env.int("REFERENCE_CACHE_SECONDS", default=60)
 # The seller's legal mentions its country requires on invoices (France: legal
 # form and capital, RCS registration, the late-payment penalty rate and the
 # fixed recovery indemnity of Code de commerce L441-10). Blank: not printed.

@@ -29,11 +29,6 @@ class OrdersConfig(AppConfig):
         audit.register(audit.AuditedType("orders.noticerule", label=str))
         audit.register(audit.AuditedType("orders.return", label=lambda ret: ret.number,
                                          url_name="orders:return_detail"))
-        from oms.lib import reference_cache
-        from orders.models import ShippingRate
-        from orders.shipping import SHIPPING_RATES_TABLE
-
-        reference_cache.forget_on_write(ShippingRate, SHIPPING_RATES_TABLE)
         from oms.lib import events, notices
         from orders import notices as order_notices
 

@@ -29,9 +29,10 @@ class Figures:
 
 
 def order_figures(priced: Priced, found: order_discounts.Discounts, *, currency: str,
-                  country: str) -> Figures:
+                  country: str, bands: list[shipping.Band] | None = None) -> Figures:
     """The goods less `found`'s discounts, the shipping charge to `country`
-    for their weight, and the totals with the charge as a taxed line."""
+    for their weight, and the totals with the charge as a taxed line.
+    `bands`: the shipping rate rows read already (placement's customer read)."""
     goods = [PricedLine(unit_price=product.unit_price, tax_rate=product.tax_rate,
                         quantity=quantity, discount=off.discount + off.order_discount,
                         currency=currency)
@@ -39,7 +40,7 @@ def order_figures(priced: Priced, found: order_discounts.Discounts, *, currency:
     charge = shipping.shipping_charge(
         currency=currency, country=country,
         weight_kg=sum((product.weight_kg * quantity for product, quantity in priced),
-                      Decimal(0)), goods=goods)
+                      Decimal(0)), goods=goods, bands=bands)
     return Figures(goods=goods, charge=charge,
                    totals=compute_totals(goods + [charge.priced()] if charge.label else goods))
 

@@ -110,14 +110,31 @@ def mention_for(reason: str) -> str:
     return str(MENTIONS.get(reason, ""))
 
 
+# Rates per tax category of some countries, read already (`rate_countries`).
+RateTables = Mapping[str, Mapping[str, Decimal]]
+
+
+def rate_countries(ship_to_country: str, *, seller: Seller | None = None) -> list[str]:
+    """The countries whose rates a sale shipped to `ship_to_country` may
+    apply, whoever buys: the seller's and, within the EU, the destination's;
+    none for an export (placement reads their rows with its customer)."""
+    seller = seller or Seller.from_settings()
+    country = (ship_to_country or "").upper()
+    if not is_member_state(country):
+        return []
+    return sorted({seller.country, country})
+
+
 def determine_vat(*, seller: Seller | None = None, ship_to_country: str,
                   buyer_vat_id: str = "", is_business: bool = False,
-                  categories: Iterable[str] = ()) -> VatDecision:
+                  categories: Iterable[str] = (), rates: RateTables | None = None
+                  ) -> VatDecision:
     """Decide the VAT of a sale of goods shipped to `ship_to_country`.
 
     `categories`: the tax categories of the goods; each has a rate in the
     decision (`rate_for`). An unknown country, or a destination whose rates
     the table lacks, is a field error on `shipping_address.country`.
+    `rates`: the tables of `rate_countries` read already; None: read here.
     """
     seller = seller or Seller.from_settings()
     country = (ship_to_country or "").upper()
@@ -130,19 +147,22 @@ def determine_vat(*, seller: Seller | None = None, ship_to_country: str,
         return VatDecision(reason=VatReason.EXPORT, seller_country=seller.country,
                            destination_country=country)
     if country == seller.country:
-        return _taxed(VatReason.DOMESTIC, seller, country, seller.country, categories)
+        return _taxed(VatReason.DOMESTIC, seller, country, seller.country, categories, rates)
     buyer_state = vat_id_country(vat_id) if vat_id else None
     if is_business and buyer_state is not None and buyer_state != seller.country:
         return VatDecision(reason=VatReason.REVERSE_CHARGE, seller_country=seller.country,
                            destination_country=country, buyer_vat_id=vat_id)
     if seller.distance_threshold_passed:
-        return _taxed(VatReason.DISTANCE_SALE_DESTINATION, seller, country, country, categories)
-    return _taxed(VatReason.DISTANCE_SALE_ORIGIN, seller, country, seller.country, categories)
+        return _taxed(VatReason.DISTANCE_SALE_DESTINATION, seller, country, country, categories,
+                      rates)
+    return _taxed(VatReason.DISTANCE_SALE_ORIGIN, seller, country, seller.country, categories,
+                  rates)
 
 
 def _taxed(reason: str, seller: Seller, destination: str, rate_country: str,
-           categories: Iterable[str]) -> VatDecision:
-    table = inventory_api.vat_rates(country=rate_country)
+           categories: Iterable[str], rates: RateTables | None) -> VatDecision:
+    table = (inventory_api.vat_rates(country=rate_country) if rates is None
+             else rates[rate_country])
     wanted = set(categories)
     missing = sorted(wanted - set(table))
     # The seller's own rates are the catalogue's (`rate_for(seller_rate=)`).
@@ -192,14 +212,16 @@ def shipping_rate(lines: Iterable[tuple[Decimal, Decimal]]) -> Decimal:
     return max(nets, key=lambda rate: (nets[rate], rate))
 
 
-def decide_for_order(order, categories: Iterable[str]) -> VatDecision:
+def decide_for_order(order, categories: Iterable[str], *, rates: RateTables | None = None
+                     ) -> VatDecision:
     """The decision for an order being placed (its customer and shipping
-    address set), recorded onto its `vat_*` fields (the caller saves)."""
+    address set), recorded onto its `vat_*` fields (the caller saves).
+    `rates`: as `determine_vat`'s."""
     customer = order.customer
     decision = determine_vat(
         ship_to_country=(order.shipping_address or {}).get("country", ""),
         buyer_vat_id=customer.vat_id, is_business=customer.kind == CustomerKind.COMPANY,
-        categories=categories)
+        categories=categories, rates=rates)
     order.vat_reason = decision.reason
     order.vat_mention = decision.mention
     order.vat_buyer_id = decision.buyer_vat_id or normalize_vat_id(customer.vat_id)

@@ -29,15 +29,6 @@ def _english_and_eager_tasks(settings):
 
 
 @pytest.fixture(autouse=True)
-def _no_reference_rows_of_another_test():
-    """A test's rolled-back VAT or shipping rates never reach the next one
-    through the process's reference cache."""
-    from oms.lib import reference_cache
-
-    reference_cache.forget()
-
-
-@pytest.fixture(autouse=True)
 def _media_in_a_temporary_root(settings, tmp_path, monkeypatch):
     """Files a test stores (invoice PDFs, report files, order imports) go to its
     own temporary media root, never to the checkout's .data/media where `make

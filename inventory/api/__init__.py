@@ -13,7 +13,13 @@ locked and then locks stock levels in primary-key order as well.
 """
 
 from inventory.api.allocation import Allocation, WaitingLine, reserve_available
-from inventory.api.catalogue import availability, products_by_sku, vat_rates
+from inventory.api.catalogue import (
+    availability,
+    products_by_sku,
+    vat_rates,
+    vat_rates_column,
+    vat_rates_from_column,
+)
 from inventory.api.holds import (
     confirm,
     expire_lapsed_holds,
@@ -57,4 +63,6 @@ __all__ = [
     "set_hold_expiry",
     "write_off_short_pick",
     "vat_rates",
+    "vat_rates_column",
+    "vat_rates_from_column",
 ]

@@ -163,6 +163,8 @@ class ChangePlan:
     payment: PaymentAdjustment
     lines_changed: bool
     backorders_allowed: bool = False
+    # The shipping charge after the change (when its lines change).
+    charge: shipping.Charge | None = None
 
     @property
     def gross_delta(self) -> Decimal:
@@ -297,7 +299,7 @@ def plan_change(order: Order, data: OrderChange, *, work: dict[tuple[int, int], 
         if short and not _may_wait(order):  # the backorder rule: refused
             raise ApplicationError(_("Not enough stock for the change; nothing was saved."),
                                    field_errors=short, code="insufficient_stock")
-    after = _totals_after(order, all_plans) if lines_changed else before
+    after, charge = _totals_after(order, all_plans) if lines_changed else (before, None)
     payment = adjust_payment(order=order, old_total=before.gross, new_total=after.gross,
                              key=f"order:{order.pk}:change:{version}", actor=actor,
                              dry_run=True)
@@ -308,7 +310,8 @@ def plan_change(order: Order, data: OrderChange, *, work: dict[tuple[int, int], 
             code="payment_declined")
     return ChangePlan(order=order, version=version, lines=all_plans, fields=fields,
                       before=before, after=after, payment=payment,
-                      lines_changed=lines_changed, backorders_allowed=_may_wait(order))
+                      lines_changed=lines_changed, backorders_allowed=_may_wait(order),
+                      charge=charge)
 
 
 def _below_minimum(plan: LinePlan) -> str:
@@ -428,14 +431,14 @@ def _charge(order: Order, plans: list[LinePlan], goods: list[PricedLine]) -> shi
                                     weight_kg=weight, goods=goods)
 
 
-def _totals_after(order: Order, plans: list[LinePlan]) -> Totals:
+def _totals_after(order: Order, plans: list[LinePlan]) -> tuple[Totals, shipping.Charge]:
     goods = _priced(order, plans)
     charge = _charge(order, plans, goods)
-    return compute_totals(goods + [charge.priced()] if charge.label else goods)
+    return compute_totals(goods + [charge.priced()] if charge.label else goods), charge
 
 
 def figures_without(order: Order, lines: list[OrderLine], *, fewer: dict[int, int]
-                    ) -> tuple[list[LinePlan], Totals]:
+                    ) -> tuple[list[LinePlan], Totals, shipping.Charge]:
     """The lines and totals once `fewer` units (per line id) of `lines` (all
     the order's) are gone: priced, discounted and charged for shipping
     exactly as a change removing those units is (`_reprice`, `_totals_after`)."""
@@ -448,18 +451,20 @@ def figures_without(order: Order, lines: list[OrderLine], *, fewer: dict[int, in
                               line_net=line.line_net, discount=line.discount,
                               order_discount=line.order_discount))
     _reprice(order, plans)
-    return plans, _totals_after(order, plans)
+    return plans, *_totals_after(order, plans)
 
 
-def set_figures(order: Order, plans: list[LinePlan], totals: Totals) -> list[str]:
+def set_figures(order: Order, plans: list[LinePlan], totals: Totals,
+                charge: shipping.Charge | None = None) -> list[str]:
     """Put the planned prices and discounts on the lines (not saved) and the
     shipping charge and totals on the order (not saved); the order's changed
-    field names."""
+    field names. `charge`: the one the plan priced (else priced here)."""
     for plan in plans:
         if plan.line is not None:
             plan.line.unit_price, plan.line.line_net = plan.unit_price, plan.line_net
             plan.line.discount, plan.line.order_discount = plan.discount, plan.order_discount
-    charge = _charge(order, plans, _priced(order, plans))
+    if charge is None:
+        charge = _charge(order, plans, _priced(order, plans))
     order.shipping_label, order.shipping_net, order.shipping_tax_rate = (
         charge.label, charge.net, charge.tax_rate)
     order.total_net, order.total_tax, order.total_gross = totals.net, totals.tax, totals.gross

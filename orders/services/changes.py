@@ -100,7 +100,7 @@ def _apply(order: Order, plan: ChangePlan, *, actor: Actor) -> None:
     if plan.lines_changed:
         _write_lines(order, plan)
         waits = _write_stock(order, plan, actor=actor)
-        changed_fields += set_figures(order, plan.lines, plan.after)
+        changed_fields += set_figures(order, plan.lines, plan.after, plan.charge)
     order.save(update_fields=changed_fields)
     _audit(order, plan, actor=actor)
     payment = adjust_payment(order=order, old_total=plan.before.gross,

@@ -63,8 +63,8 @@ def cancel_backordered_rest(*, order_id: int, line_id: int, actor: Actor,
         # The figures a change removing these units would give: discounts
         # shared again, the shipping charge for what is left.
         lines = list(order.lines.order_by("position"))
-        plans, totals = figures_without(order, lines, fewer={line.pk: quantity})
-        changed_fields = set_figures(order, plans, totals)
+        plans, totals, charge = figures_without(order, lines, fewer={line.pk: quantity})
+        changed_fields = set_figures(order, plans, totals, charge)
         line = next(li for li in lines if li.pk == line.pk)
         line.cancelled_quantity += quantity
         line.backordered_quantity = 0

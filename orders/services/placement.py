@@ -3,11 +3,14 @@ customer and the catalogue, price from the catalogue, hold stock, place."""
 
 from __future__ import annotations
 
-from dataclasses import replace
+import json
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 from django.db import transaction
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
@@ -20,6 +23,7 @@ from oms.lib.submissions import claim_submission, record_submission_result
 from oms.models import ApiToken
 from orders import discounts as order_discounts
 from orders import events as order_events
+from orders import shipping
 from orders.costs import snapshot_costs
 from orders.inputs import LineInput, PlaceOrder
 from orders.models import (
@@ -31,7 +35,13 @@ from orders.models import (
     next_order_number,
 )
 from orders.payments import PaymentDetails, check_payment_details, enqueue_payment_approval
-from orders.pricing import LineToPrice, no_price_error, price_lines
+from orders.pricing import (
+    LineToPrice,
+    no_price_error,
+    offers_column,
+    price_lines,
+    prices_from_offers,
+)
 from orders.quote import list_nets, order_figures
 from orders.services._common import (
     _actor_id,
@@ -41,30 +51,64 @@ from orders.services._common import (
     _transition,
     lock_order,
 )
-from orders.taxes import ORDER_VAT_FIELDS, decide_for_order, with_rates
+from orders.taxes import (
+    ORDER_VAT_FIELDS,
+    RateTables,
+    decide_for_order,
+    rate_countries,
+    with_rates,
+)
 
-# Each line's product, quantity and unit price from the price lists.
 # Each sold product at the unit price of the order's price list, and its quantity.
 Priced = list[tuple[inventory_api.ProductInfo, int]]
 # What a one-time form key was used for (`oms.lib.submissions`): order entry.
 ENTRY_SUBMISSION = "orders.entry"
 
 
+@dataclass(frozen=True)
+class OnFile:
+    """What the database says about an order before it is written: the
+    customer, the sold lines at their price-list prices, and the rows of the
+    VAT and shipping rate tables its pricing may use."""
+
+    customer: Customer
+    priced: Priced
+    vat_rates: RateTables
+    shipping_bands: list[shipping.Band]
+
+
+# The customer's row and, as columns of it, the reference rows its order's
+# pricing needs: one statement, and plain SQL as every placement runs it.
+_CUSTOMER_ON_FILE_SQL = """
+SELECT customers_customer.*, {columns}
+  FROM customers_customer
+ WHERE customers_customer.id = %s"""
+
+
+def _customer_on_file(customer_id: int, columns: dict[str, RawSQL]
+                      ) -> tuple[Customer | None, dict[str, Any]]:
+    """The customer (None: no such id) and the scalar subqueries `columns`
+    over its row, JSON decoded."""
+    sql = _CUSTOMER_ON_FILE_SQL.format(columns=", ".join(
+        f"{column.sql} AS {name}" for name, column in columns.items()))
+    params = [param for column in columns.values() for param in column.params]
+    customer = next(iter(Customer.objects.raw(sql, [*params, customer_id])), None)
+    if customer is None:
+        return None, {}
+    # Taken off the instance, which the order keeps as its customer.
+    values = {name: customer.__dict__.pop(name) for name in columns}
+    return customer, {name: json.loads(value) if value else None
+                      for name, value in values.items()}
+
+
 def _check_on_file(*, customer_id: int, lines: list[LineInput], currency: str,
-                   payment: PaymentDetails | None) -> tuple[Customer, Priced]:
+                   country: str, payment: PaymentDetails | None) -> OnFile:
     """The rules that need the database: the customer may order, every SKU is
     sold and priced in the currency today, the payment details can work. One
-    ApplicationError for all."""
+    ApplicationError for all. Two statements: the products, then the
+    customer with the prices, VAT rates and shipping bands as columns of its
+    row."""
     errors: dict[str, list[str]] = {}
-    # Re-read: the caller's instance may predate a block.
-    customer = Customer.objects.filter(pk=customer_id).first()
-    if customer is None:
-        errors["customer"] = [_("Choose a customer.")]
-    elif customer.is_blocked:
-        raise ApplicationError(
-            _("Customer %(name)s is blocked and cannot order.") % {"name": customer.name},
-            field_errors={"customer": [_("This customer is blocked.")]},
-            code="customer_blocked")
     products = inventory_api.products_by_sku(skus=[line.sku for line in lines])
     sold = []
     for index, line in enumerate(lines):
@@ -76,9 +120,25 @@ def _check_on_file(*, customer_id: int, lines: list[LineInput], currency: str,
                 _("Product %(sku)s is no longer sold.") % {"sku": line.sku}]
         else:
             sold.append((index, product, line.quantity))
-    prices = price_lines(customer=customer, currency=currency, on_date=timezone.localdate(),
-                         lines=[LineToPrice(product_id=product.id, quantity=quantity)
-                                for _i, product, quantity in sold])
+    to_price = [LineToPrice(product_id=product.id, quantity=quantity)
+                for _i, product, quantity in sold]
+    today = timezone.localdate()
+    vat_countries = rate_countries(country)
+    # Re-read: the caller's instance may predate a block.
+    customer, columns = _customer_on_file(customer_id, {
+        "price_offers": offers_column(currency=currency, on_date=today, lines=to_price),
+        "vat_tables": inventory_api.vat_rates_column(countries=vat_countries),
+        "shipping_bands": shipping.bands_column(currency=currency, country=country)})
+    if customer is None:
+        errors["customer"] = [_("Choose a customer.")]
+        prices = price_lines(customer=None, currency=currency, on_date=today, lines=to_price)
+    elif customer.is_blocked:
+        raise ApplicationError(
+            _("Customer %(name)s is blocked and cannot order.") % {"name": customer.name},
+            field_errors={"customer": [_("This customer is blocked.")]},
+            code="customer_blocked")
+    else:
+        prices = prices_from_offers(columns["price_offers"], to_price)
     priced = []
     for (index, product, quantity), price in zip(sold, prices, strict=True):
         if price is None:
@@ -91,7 +151,10 @@ def _check_on_file(*, customer_id: int, lines: list[LineInput], currency: str,
         raise ApplicationError(_("The order has errors; nothing was saved."),
                                field_errors=errors)
     assert customer is not None  # a missing one is refused above
-    return customer, priced
+    return OnFile(customer=customer, priced=priced,
+                  vat_rates=inventory_api.vat_rates_from_column(columns["vat_tables"],
+                                                                countries=vat_countries),
+                  shipping_bands=shipping.bands_from_column(columns["shipping_bands"]))
 
 
 def _check_promise(priced: Priced, promised: date | None) -> None:
@@ -126,15 +189,17 @@ def _discounts(order: Order, priced: Priced, *, lines: list[LineInput], discount
     return found
 
 
-def _price_lines(order: Order, priced: list[tuple[inventory_api.ProductInfo, int]],
-                 discounts: order_discounts.Discounts) -> list[OrderLine]:
+def _price_lines(order: Order, on_file: OnFile, discounts: order_discounts.Discounts
+                 ) -> list[OrderLine]:
     """Snapshot catalogue data into new lines, less their discounts, at the
     VAT decided for the order (`orders.taxes`); add the shipping charge and
     set the order totals."""
-    vat = decide_for_order(order, {product.tax_category for product, _q in priced})
-    priced = with_rates(priced, vat)
+    vat = decide_for_order(order, {product.tax_category for product, _q in on_file.priced},
+                           rates=on_file.vat_rates)
+    priced = with_rates(on_file.priced, vat)
     figures = order_figures(priced, discounts, currency=order.currency,
-                            country=str(order.shipping_address.get("country", "")))
+                            country=str(order.shipping_address.get("country", "")),
+                            bands=on_file.shipping_bands)
     prices, charge, totals = figures.goods, figures.charge, figures.totals
     today = timezone.localdate()
     lines = [OrderLine(order=order, position=position, product_id=product.id, sku=product.sku,
@@ -234,9 +299,11 @@ def place_order(data: PlaceOrder, *, actor: Actor, draft: bool = False,
     using the customer's terms, credit limit and standing.
     """
     payment = data.payment_details()
-    customer, priced = _check_on_file(customer_id=data.customer, lines=data.lines,
-                                      currency=data.currency, payment=payment)
-    _check_promise(priced, data.promised_delivery_date)
+    on_file = _check_on_file(customer_id=data.customer, lines=data.lines,
+                             currency=data.currency,
+                             country=data.shipping_address.country, payment=payment)
+    customer = on_file.customer
+    _check_promise(on_file.priced, data.promised_delivery_date)
     account_unverified = api_token is not None and not customer.allows_api_token(api_token)
     shipping = data.shipping_address.model_dump()
     payment_method = payment.method if payment else customer.payment_preference
@@ -253,9 +320,9 @@ def place_order(data: PlaceOrder, *, actor: Actor, draft: bool = False,
                       ship_complete=data.ship_complete,
                       created_by_id=_actor_id(actor), api_token=api_token,
                       account_unverified=account_unverified)
-        discounts = _discounts(order, priced, lines=data.lines, discount=data.discount,
-                               code=data.discount_code, actor=actor)
-        order_lines = _price_lines(order, priced, discounts)
+        discounts = _discounts(order, on_file.priced, lines=data.lines,
+                               discount=data.discount, code=data.discount_code, actor=actor)
+        order_lines = _price_lines(order, on_file, discounts)
         created = order_events.order_created(order, actor=actor, channel=data.channel,
                                              lines=len(order_lines), save=False)
         if draft:
@@ -299,16 +366,18 @@ def place_draft(*, order: Order, payment: PaymentDetails | None = None, actor: A
         lines = [LineInput(sku=line.sku, quantity=line.quantity,
                            discount=_as_entered(line.discount_percent, line.discount))
                  for line in order.lines.order_by("position")]
-        customer, priced = _check_on_file(customer_id=order.customer_id, lines=lines,
-                                          currency=order.currency, payment=payment)
-        _check_promise(priced, order.promised_delivery_date)
+        on_file = _check_on_file(
+            customer_id=order.customer_id, lines=lines, currency=order.currency,
+            country=str(order.shipping_address.get("country", "")), payment=payment)
+        customer = on_file.customer
+        _check_promise(on_file.priced, order.promised_delivery_date)
         redemption = DiscountRedemption.objects.filter(order=order).select_related("code").first()
-        discounts = _discounts(order, priced, lines=lines,
+        discounts = _discounts(order, on_file.priced, lines=lines,
                                discount=_as_entered(order.discount_percent,
                                                     order.discount_amount),
                                code=redemption.code.code if redemption else "", actor=actor)
         order.lines.all().delete()
-        order_lines = _price_lines(order, priced, discounts)
+        order_lines = _price_lines(order, on_file, discounts)
         OrderLine.objects.bulk_create(order_lines)
         order_discounts.redeem(discounts, order=order, replace=True)
         if payment is not None:
