@@ -33,6 +33,9 @@ from billing.models import (
     InvoicePayment,
     InvoiceStatus,
     Payment,
+    PaymentTransaction,
+    TransactionKind,
+    TransactionOutcome,
 )
 from oms.lib.money import MONEY_DIGITS, MONEY_PLACES
 from oms.lib.paging import HasNextPage, has_next_page
@@ -98,6 +101,13 @@ def invoice_detail(*, invoice_id: int) -> Invoice:
                                        queryset=CreditNote.objects.prefetch_related("lines")),
                               "reminders")
             .get(pk=invoice_id, number__isnull=False))
+
+
+def card_refunds(*, order_id: int) -> list[PaymentTransaction]:
+    """Money paid back to the order's cards (return refunds), oldest first."""
+    return list(PaymentTransaction.objects.filter(
+        payment__order_id=order_id, kind=TransactionKind.REFUND,
+        outcome=TransactionOutcome.SUCCEEDED).order_by("created_at", "id"))
 
 
 def get_issued_invoice(*, invoice_id: int) -> Invoice:

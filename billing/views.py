@@ -154,6 +154,7 @@ def _detail_context(request: HttpRequest, invoice: Invoice, *, payment_form=None
                 initial={"amount": invoice.outstanding,
                          "received_on": timezone.localdate()}),
             "credit_form": SubmissionForm(),
+            "refunds": selectors.card_refunds(order_id=invoice.order_id),
             "credit_balance": selectors.customer_credit_balance(
                 customer_id=invoice.customer_id, currency=invoice.currency)}
 

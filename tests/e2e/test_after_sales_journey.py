@@ -142,7 +142,7 @@ def test_a_phoned_change_ships_comes_back_through_the_page_and_is_refunded(
     assert StockLevel.objects.get(product=bulb, warehouse=main).on_hand == 7
     assert_ledger_holds([lamp, bulb], [main])
 
-    # Accounting refunds it, then sees the credit note on the invoice.
+    # Accounting refunds it, then sees the credit note and the refund on the invoice.
     _switch_user(page, site, "accounts")
     page.goto(f"{site.url}/orders/returns/{ret.pk}/")
     page.get_by_label("Refund (credit note)").check()
@@ -155,6 +155,8 @@ def test_a_phoned_change_ships_comes_back_through_the_page_and_is_refunded(
     page.goto(f"{site.url}/billing/invoices/{invoice.pk}/")
     expect(page.locator("[data-credit-note-pdf]")).to_have_text(note.number)
     expect(page.locator("main")).to_contain_text("€5.40")
+    # ... and the money paid back to the card.
+    expect(page.locator("[data-refund]")).to_contain_text("€5.40")
     _shot(page, "after-sales-invoice-credit-note")
 
     # The customer's page shows the return closed and the credit note.
