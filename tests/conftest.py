@@ -40,6 +40,17 @@ def _media_in_a_temporary_root(settings, tmp_path, monkeypatch):
 
 
 @pytest.fixture
+def fresh_shared_cache():
+    """An empty shared cache (Redis) before and after the test: no rate-limit
+    window or cached count of another test counts in this one."""
+    from django.core.cache import caches
+
+    caches["shared"].clear()
+    yield
+    caches["shared"].clear()
+
+
+@pytest.fixture
 def make_user(db):
     def make(role: str | None = None, *, username: str | None = None, **extra):
         User = get_user_model()

@@ -6,7 +6,6 @@ order and an order that ships before the decision write nothing."""
 from __future__ import annotations
 
 import pytest
-from django.core.cache import caches
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -34,10 +33,8 @@ NEW = address_data(name="Ada Lovelace", line1="3 Quai Voltaire", postal_code="75
 
 
 @pytest.fixture(autouse=True)
-def _fresh_rate_window():
-    caches["shared"].clear()
-    yield
-    caches["shared"].clear()
+def _fresh_rate_window(fresh_shared_cache):
+    """Each test starts with the customer page's rate limit unused."""
 
 
 @pytest.fixture
