@@ -15,6 +15,7 @@ from decimal import Decimal
 import pytest
 from django.core.files.storage import default_storage
 from django.db import connection, transaction
+from django.utils import timezone
 from playwright.sync_api import Page, expect
 from pypdf import PdfReader
 
@@ -114,7 +115,8 @@ def test_each_shipment_is_invoiced_for_its_units_and_the_invoices_make_the_order
         (D("20.00"), D("83.09"), D("16.62"))]
     assert (first.shipment_id, first.shipment_number) == (first_shipment.pk,
                                                           first_shipment.number)
-    assert first.shipment_date == first_shipment.shipped_at.date()
+    # The delivery note's date in the company's time zone (Paris), not UTC's.
+    assert first.shipment_date == timezone.localdate(first_shipment.shipped_at)
     assert first.is_settled  # the card paid its part
     order.refresh_from_db()
     assert order.status == OrderStatus.BACKORDERED  # the books still wait
