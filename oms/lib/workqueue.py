@@ -90,7 +90,7 @@ def sources_for(user: Any) -> list[Source]:
 
 
 class UnknownKind(ApplicationError):
-    pass
+    """A kind of work no source answers for (a filter or a mark from a tampered form)."""
 
 
 def collect(user: Any, *, kind: str = "") -> list[Row]:
