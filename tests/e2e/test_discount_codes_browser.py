@@ -18,6 +18,7 @@ from playwright.sync_api import Page, expect
 
 from orders.models import DiscountCode, Order, ShippingRate
 from tests.billing.test_browser import log_in
+from tests.browser import change
 from tests.e2e.test_roles_navigation import screenshot  # noqa: F401 (a fixture)
 from tests.factories.inventory import ProductFactory, WarehouseFactory, stock
 
@@ -73,33 +74,26 @@ def test_a_code_made_by_a_manager_prices_an_order_the_same_live_and_placed(
     page.fill("input[name='shipping_address.line1']", "1 Rue de Rivoli")
     page.fill("input[name='shipping_address.postal_code']", "75001")
     page.fill("input[name='shipping_address.city']", "Paris")
-    page.fill("input[name='shipping_address.country']", "FR")
-    page.locator("input[name='shipping_address.country']").dispatch_event("change")
+    change(page, "input[name='shipping_address.country']", "FR")
     page.select_option("select[name='payment.method']", "bank_transfer")
     for sku in ("MUG-1", "TEA-1"):
         page.fill("#product-search", sku)
         page.locator(f"[data-add-sku='{sku}']").click()
         expect(page.locator(f"[data-line-sku='{sku}']")).to_be_visible()
-    page.fill("#qty-0", "2")
-    page.locator("#qty-0").dispatch_event("change")
+    change(page, "#qty-0", "2")
     expect(page.locator("[data-line-sku='MUG-1']")).to_have_attribute("data-quantity", "2")
-    page.fill("#qty-1", "3")
-    page.locator("#qty-1").dispatch_event("change")
+    change(page, "#qty-1", "3")
     expect(page.locator("[data-line-sku='TEA-1']")).to_have_attribute("data-quantity", "3")
-    page.fill("#discount-0", "10%")
-    page.locator("#discount-0").dispatch_event("change")
+    change(page, "#discount-0", "10%")
     expect(page.locator("[data-line-discount]")).to_have_attribute("data-line-discount", "2.00")
     expect(page.locator("[data-total='shipping']")).to_have_attribute("data-amount", "6.90")
 
-    page.locator("#id_discount_code").fill("NOSUCH")
-    page.locator("#id_discount_code").dispatch_event("change")
+    change(page, "#id_discount_code", "NOSUCH")
     expect(page.locator("#live-error-discount_code")).to_contain_text("Unknown discount code.")
-    page.locator("#id_discount").fill("5%")
-    page.locator("#id_discount").dispatch_event("change")
+    change(page, "#id_discount", "5%")
     expect(page.locator("[data-total='order_discount']")).to_have_attribute("data-amount",
                                                                           "1.58")
-    page.locator("#id_discount_code").fill("spring10")
-    page.locator("#id_discount_code").dispatch_event("change")
+    change(page, "#id_discount_code", "spring10")
     # goods 17.98 + 13.65 = 31.63, 5 % = 1.58, the code 10 % of 30.05 = 3.01, shipping 6.90
     expect(page.locator("[data-total='code_discount']")).to_have_attribute("data-amount",
                                                                          "3.01")

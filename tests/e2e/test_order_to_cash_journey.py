@@ -29,6 +29,7 @@ from pypdf import PdfReader
 
 from billing.models import Invoice
 from orders.models import EventKind, Order
+from tests.browser import change
 from tests.conftest import PASSWORD
 from tests.factories.customers import AddressFactory, CustomerFactory
 from tests.factories.fulfillment import CarrierFactory, CarrierServiceFactory
@@ -89,8 +90,7 @@ def test_sales_warehouse_accounting_and_manager_take_an_order_to_cash(
     page.fill("#product-search", "lamp")
     page.locator("[data-add-sku='LAMP-1']").click()
     expect(page.locator("[data-line-sku='LAMP-1']")).to_be_visible()
-    page.fill("#qty-0", "2")
-    page.locator("#qty-0").dispatch_event("change")
+    change(page, "#qty-0", "2")
     expect(page.locator("[data-total='net']")).to_have_attribute("data-amount", "80.00")
     shot("1-sales-entry")
     page.click("button[name=action][value=place]")

@@ -11,6 +11,7 @@ import pytest
 from playwright.sync_api import expect
 
 from orders.models import Order
+from tests.browser import change
 from tests.conftest import PASSWORD
 from tests.factories.inventory import ProductFactory, WarehouseFactory, stock
 
@@ -56,8 +57,7 @@ def test_sales_enters_an_order_for_a_new_customer_and_a_manager_approves_it(
     page.locator("[data-add-sku='MUG-1']").click()
     expect(page.locator("[data-line-sku='MUG-1']")).to_be_visible()
     expect(page.locator("[data-line-sku='MUG-1']")).to_contain_text("LYO: 20")
-    page.fill("#qty-0", "3")
-    page.locator("#qty-0").dispatch_event("change")
+    change(page, "#qty-0", "3")
     expect(page.locator("[data-total='net']")).to_have_attribute("data-amount", "29.97")
 
     page.click("button[name=action][value=place]")
