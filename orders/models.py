@@ -231,6 +231,7 @@ class Order(FSMModelMixin, models.Model):
             ("release_credit_hold", _("Can release orders held for credit or prepayment")),
             ("add_note", _("Can add notes to orders")),
             ("import_orders", _("Can import orders from files")),
+            ("export_orders", _("Can export orders to CSV")),
             ("approve_discount", _("Can approve discounts above the entering person's limit")),
         ]
         constraints = [

@@ -35,7 +35,7 @@ def manager_dashboard(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
-@permission_required("orders.view_order", "reporting.view_reports")
+@permission_required("orders.view_order", "orders.export_orders")
 def order_export(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
     """The filtered order list as CSV; with `ids` (the list's bulk selection)
     only those orders, checked like every bulk action (a bad selection: 400)."""

@@ -46,7 +46,8 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "inventory.view_product", "inventory.view_stocklevel",
         "orders.view_order", "orders.add_order", "orders.change_order",
         "orders.place_order", "orders.cancel_order", "orders.approve_order",
-        "orders.import_orders", "orders.view_discountcode", "orders.view_pricelist",
+        "orders.import_orders", "orders.export_orders", "orders.view_discountcode",
+        "orders.view_pricelist",
         "orders.view_return",
         # Saved order templates: kept and placed again by the order desk.
         "orders.view_ordertemplate", "orders.add_ordertemplate",
@@ -67,7 +68,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     CUSTOMER_SERVICE: _EVERYONE + [
         "customers.view_customer", "customers.change_customer", "customers.add_interaction",
         "inventory.view_product", "inventory.view_stocklevel",
-        "orders.view_order", "orders.add_note", "orders.cancel_order",
+        "orders.view_order", "orders.add_note", "orders.cancel_order", "orders.export_orders",
         # Takes an order or a re-order on the phone.
         "orders.add_order", "orders.place_order",
         # Changes an order before it ships (lines, addresses, carrier, date, notes).
@@ -83,7 +84,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "customers.view_customer", "customers.change_customer", "customers.add_interaction",
         "customers.change_credit_terms",
         "orders.view_order", "orders.approve_order", "orders.release_credit_hold",
-        "orders.view_return", "orders.settle_return",
+        "orders.export_orders", "orders.view_return", "orders.settle_return",
         "billing.view_invoice", "billing.add_payment", "billing.view_payment",
         "billing.add_creditnote", "billing.view_creditnote",
         "reporting.view_reports",
@@ -96,7 +97,8 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "inventory.view_stocktransfer", "inventory.view_stockcount",
         "inventory.view_productcost", "inventory.change_productcost", "oms.view_exchangerate",
         "orders.view_order", "orders.approve_order", "orders.release_credit_hold",
-        "orders.cancel_order", "orders.approve_discount", "orders.view_discountcode",
+        "orders.cancel_order", "orders.export_orders", "orders.approve_discount",
+        "orders.view_discountcode",
         "orders.add_discountcode", "orders.change_discountcode",
         "orders.view_pricelist", "orders.change_pricelist", "orders.view_return",
         "orders.view_ordertemplate",

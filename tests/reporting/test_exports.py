@@ -103,11 +103,13 @@ def test_a_big_export_costs_as_many_queries_as_a_small_one(product):
     assert big_queries == small_queries
 
 
-def test_the_export_needs_the_reports_permission(client_for):
-    assert client_for("Sales").get(reverse("reporting:order_export")).status_code == 403
+def test_the_export_needs_the_export_permission(client_for):
+    assert client_for("Warehouse").get(reverse("reporting:order_export")).status_code == 403
+    assert client_for("Buyer").get(reverse("reporting:order_export")).status_code == 403
 
 
-def test_accounting_may_export(client_for):
-    response = client_for("Accounting").get(reverse("reporting:order_export"))
+@pytest.mark.parametrize("role", ["Sales", "Customer service", "Accounting", "Manager"])
+def test_the_order_desk_accounting_and_managers_may_export(client_for, role):
+    response = client_for(role).get(reverse("reporting:order_export"))
     assert response.status_code == 200
     assert _read(response)[1:] == []
