@@ -60,6 +60,8 @@ def test_customer_service_and_sales_see_the_queue_with_its_nav_entry_and_count(c
     assert order.number in page and "Held by hand" in page
     assert f'href="{reverse("orders:detail", args=[order.pk])}"' in page
     assert 'data-nav="work_queue"' in page
+    # The selected rows' orders can be exported from the queue's bulk bar.
+    assert f'formaction="{reverse("reporting:order_export")}"' in page
     # Every page fetches the count after it loads; the page itself never counts.
     assert f'hx-get="{reverse("queue_count")}" hx-trigger="load"' in page
     badge = client.get(reverse("queue_count")).content.decode()
