@@ -24,7 +24,7 @@ from oms.api import count_in_window
 from oms.lib.auth import AuthenticatedRequest, client_ip, permission_required, public
 from oms.lib.errors import ApplicationError
 from oms.lib.validation import errors_onto_form
-from orders import selectors
+from orders import return_selectors
 from orders.customer_documents import document_content, documents_of, shipments_of
 from orders.feedback_models import OrderFeedback
 from orders.forms import FeedbackForm
@@ -32,8 +32,9 @@ from orders.inputs import FeedbackInput, ReturnRequest
 from orders.links import order_for_token, revoke_order_links
 from orders.models import EventKind, Order, OrderStatus
 from orders.return_models import Return, ReturnChannel, ReturnReason
+from orders.return_selectors import Returnable, ReturnableLine
 from orders.return_views import errors_by_line, posted_return_request
-from orders.selectors import Returnable, ReturnableLine, address_requests_of
+from orders.selectors import address_requests_of
 from orders.services import address_requests
 from orders.services.delivery import FEEDBACK_EDIT_WINDOW, may_give_feedback, submit_feedback
 from orders.services.returns import request_return
@@ -134,7 +135,7 @@ def _render_page(request: HttpRequest, order: Order, token: str, *, status: int 
     address form as the customer typed it, with `address_error`'s messages;
     `feedback_form`: the rating form as sent, with its errors."""
     customer = order.customer
-    returnable = selectors.returnable_lines(order_id=order.pk)
+    returnable = return_selectors.returnable_lines(order_id=order.pk)
     with customer_locale(customer):
         labels = dict(OrderStatus.choices)
         events = [(event.created_at, labels.get(event.to_status, event.to_status))
@@ -199,7 +200,7 @@ def start_return(request: HttpRequest, token: str) -> HttpResponse:
     order = order_or_refusal(request, token)
     if isinstance(order, HttpResponse):
         return order
-    returnable = selectors.returnable_lines(order_id=order.pk)
+    returnable = return_selectors.returnable_lines(order_id=order.pk)
     data = posted_return_request(
         request, order.pk, _posted_line_ids(request, [line.order_line_id
                                                        for line in returnable.lines]))
