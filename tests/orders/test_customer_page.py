@@ -7,7 +7,6 @@ import re
 from datetime import timedelta
 
 import pytest
-from django.core.cache import caches
 from django.urls import reverse
 from django.utils import timezone
 
@@ -20,10 +19,8 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture(autouse=True)
-def _fresh_rate_window():
-    caches["shared"].clear()
-    yield
-    caches["shared"].clear()
+def _fresh_rate_window(fresh_shared_cache):
+    """Each test starts with the customer page's rate limit unused."""
 
 
 def _path(url: str) -> str:
