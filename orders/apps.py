@@ -30,6 +30,9 @@ class OrdersConfig(AppConfig):
         audit.register(audit.AuditedType("orders.noticerule", label=str))
         audit.register(audit.AuditedType("orders.return", label=lambda ret: ret.number,
                                          url_name="orders:return_detail"))
+        audit.register(audit.AuditedType(
+            "orders.ordertemplate", label=lambda template: f"{template.customer.name} · "
+                                                           f"{template.name}"))
         from oms.lib import events, notices
         from orders import notices as order_notices
 
