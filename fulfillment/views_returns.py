@@ -18,19 +18,19 @@ from oms.lib.auth import AuthenticatedRequest, permission_required
 from oms.lib.errors import ApplicationError
 from oms.lib.htmx import render_partial, swap_error
 from oms.lib.http import get_or_404
-from orders import selectors as order_selectors
+from orders import return_selectors
 
 
 @require_GET
 @permission_required("orders.receive_return")
 def returns_to_receive(request: HttpRequest) -> HttpResponse:
     return render(request, "fulfillment/returns/list.html", {
-        "returns": order_selectors.returns_for_warehouse()})
+        "returns": return_selectors.returns_for_warehouse()})
 
 
 def _render(request: HttpRequest, pk: int, *, error: str = "", notice: str = "",
             status: int = 200, last_sku: str = "", errors: dict | None = None) -> HttpResponse:
-    ret = get_or_404(order_selectors.return_detail, return_id=pk)
+    ret = get_or_404(return_selectors.return_detail, return_id=pk)
     return render_partial(request, "fulfillment/returns/receive.html", {
         "ret": ret, "lines": list(ret.lines.all()), "error": error, "notice": notice,
         "last_sku": last_sku, "errors": errors or {}, "posted": request.POST,
@@ -47,7 +47,7 @@ def receive(request: HttpRequest, pk: int) -> HttpResponse:
 @permission_required("orders.receive_return")
 def scan(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     """One scan and a quantity, 1 when left empty."""
-    get_or_404(order_selectors.return_detail, return_id=pk)
+    get_or_404(return_selectors.return_detail, return_id=pk)
     raw = request.POST.get("quantity", "").strip() or "1"
     try:
         data = PickScan(sku=request.POST.get("sku", "").strip(),
@@ -71,7 +71,7 @@ def scan(request: AuthenticatedRequest, pk: int) -> HttpResponse:
 @require_POST
 @permission_required("orders.receive_return")
 def finish(request: AuthenticatedRequest, pk: int) -> HttpResponse:
-    get_or_404(order_selectors.return_detail, return_id=pk)
+    get_or_404(return_selectors.return_detail, return_id=pk)
     try:
         warehouse_returns.finish_receiving(return_id=pk, actor=request.user)
     except ApplicationError as exc:
@@ -83,7 +83,7 @@ def finish(request: AuthenticatedRequest, pk: int) -> HttpResponse:
 @require_POST
 @permission_required("orders.receive_return")
 def inspect(request: AuthenticatedRequest, pk: int) -> HttpResponse:
-    ret = get_or_404(order_selectors.return_detail, return_id=pk)
+    ret = get_or_404(return_selectors.return_detail, return_id=pk)
     try:
         data = InspectionInput.from_form(request.POST, [line.pk for line in ret.lines.all()])
         ret = warehouse_returns.inspect(return_id=pk, data=data, actor=request.user)

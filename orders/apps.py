@@ -11,13 +11,14 @@ class OrdersConfig(AppConfig):
         # Registers the outbox handlers (customer e-mails, hold notices,
         # approval, background CSV imports).
         from oms.lib import search
-        from orders import emails, imports, payments, return_documents, selectors  # noqa: F401
+        from orders import emails, imports, payments, return_documents  # noqa: F401
+        from orders.return_selectors import return_exact_hit, return_search_hits
+        from orders.selectors import exact_hit, search_hits
 
         search.register(search.Provider("orders", _("Orders"), "orders.view_order",
-                                        selectors.search_hits, selectors.exact_hit, rank=10))
+                                        search_hits, exact_hit, rank=10))
         search.register(search.Provider("returns", _("Returns"), "orders.view_return",
-                                        selectors.return_search_hits, selectors.return_exact_hit,
-                                        rank=55))
+                                        return_search_hits, return_exact_hit, rank=55))
         from oms.lib import audit
 
         audit.register(audit.AuditedType("orders.order", label=lambda order: order.number,
@@ -29,6 +30,9 @@ class OrdersConfig(AppConfig):
         audit.register(audit.AuditedType("orders.noticerule", label=str))
         audit.register(audit.AuditedType("orders.return", label=lambda ret: ret.number,
                                          url_name="orders:return_detail"))
+        audit.register(audit.AuditedType(
+            "orders.ordertemplate", label=lambda template: f"{template.customer.name} · "
+                                                           f"{template.name}"))
         from oms.lib import events, notices
         from orders import notices as order_notices
 

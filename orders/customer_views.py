@@ -4,9 +4,10 @@ token answers the same 404; requests are counted per client address."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import wraps
 
 from django.conf import settings
 from django.contrib import messages
@@ -24,7 +25,7 @@ from oms.api import count_in_window
 from oms.lib.auth import AuthenticatedRequest, client_ip, permission_required, public
 from oms.lib.errors import ApplicationError
 from oms.lib.validation import errors_onto_form
-from orders import selectors
+from orders import return_selectors
 from orders.customer_documents import document_content, documents_of, shipments_of
 from orders.feedback_models import OrderFeedback
 from orders.forms import FeedbackForm
@@ -32,8 +33,9 @@ from orders.inputs import FeedbackInput, ReturnRequest
 from orders.links import order_for_token, revoke_order_links
 from orders.models import EventKind, Order, OrderStatus
 from orders.return_models import Return, ReturnChannel, ReturnReason
+from orders.return_selectors import Returnable, ReturnableLine
 from orders.return_views import errors_by_line, posted_return_request
-from orders.selectors import Returnable, ReturnableLine, address_requests_of
+from orders.selectors import address_requests_of
 from orders.services import address_requests
 from orders.services.delivery import FEEDBACK_EDIT_WINDOW, may_give_feedback, submit_feedback
 from orders.services.returns import request_return
@@ -74,6 +76,32 @@ def customer_locale(customer: Customer) -> Iterator[None]:
     with translation.override(customer.preferred_language or settings.LANGUAGE_CODE), \
             timezone.override(customer.zone):
         yield
+
+
+def posted_from_page(view: Callable[[HttpRequest, Order, str], HttpResponse]
+                     ) -> Callable[[HttpRequest, str], HttpResponse]:
+    """A form the customer posts from the order page: no login, never cached,
+    POST only, counted by the page's rate limit; a bad token answers the
+    page's 429 / 404 before `view` runs. `view(request, order, token)` runs
+    in the customer's language and time zone."""
+
+    @public
+    @never_cache
+    @require_POST
+    @wraps(view)
+    def posted(request: HttpRequest, token: str) -> HttpResponse:
+        order = order_or_refusal(request, token)
+        if isinstance(order, HttpResponse):
+            return order
+        with customer_locale(order.customer):
+            return view(request, order, token)
+
+    return posted
+
+
+def _back_to_page(token: str, section: str) -> HttpResponse:
+    """After a successful post: the page again (a GET), at the form's section."""
+    return redirect(reverse("customer_order_page", kwargs={"token": token}) + f"#{section}")
 
 
 @public
@@ -134,7 +162,7 @@ def _render_page(request: HttpRequest, order: Order, token: str, *, status: int 
     address form as the customer typed it, with `address_error`'s messages;
     `feedback_form`: the rating form as sent, with its errors."""
     customer = order.customer
-    returnable = selectors.returnable_lines(order_id=order.pk)
+    returnable = return_selectors.returnable_lines(order_id=order.pk)
     with customer_locale(customer):
         labels = dict(OrderStatus.choices)
         events = [(event.created_at, labels.get(event.to_status, event.to_status))
@@ -191,85 +219,67 @@ def _posted_line_ids(request: HttpRequest, known: list[int]) -> list[int]:
     return known + sorted(set(named) - set(known))
 
 
-@public
-@never_cache
-@require_POST
-def start_return(request: HttpRequest, token: str) -> HttpResponse:
-    """The customer asks to return shipped units; customer service approves."""
-    order = order_or_refusal(request, token)
-    if isinstance(order, HttpResponse):
-        return order
-    returnable = selectors.returnable_lines(order_id=order.pk)
+@posted_from_page
+def start_return(request: HttpRequest, order: Order, token: str) -> HttpResponse:
+    """The customer asks to return shipped units; customer service approves.
+    Bad input shows the page again with the errors on the lines (400)."""
+    returnable = return_selectors.returnable_lines(order_id=order.pk)
     data = posted_return_request(
         request, order.pk, _posted_line_ids(request, [line.order_line_id
                                                        for line in returnable.lines]))
     data.update(channel=ReturnChannel.WEB, override_reason="")
-    with customer_locale(order.customer):
-        try:
-            if any(line["reason"] not in CUSTOMER_REASON_VALUES for line in data["lines"]):
-                msg = _("Choose a reason for each item you return.")
-                raise ApplicationError(str(ReturnRequest.error_message), field_errors={
-                    f"lines.{index}.reason": [msg] for index, line in enumerate(data["lines"])
-                    if line["reason"] not in CUSTOMER_REASON_VALUES})
-            ret = request_return(data=ReturnRequest.parse(data), actor=None)
-        except ApplicationError as exc:
-            return _render_page(request, order, token, status=400, posted=request.POST,
-                                error=exc.message,
-                                errors=errors_by_line(exc.field_errors, data["lines"]))
-        messages.success(request, _("Return %(number)s requested. We will e-mail you the "
-                                    "return instructions and label once we approve it.")
-                         % {"number": ret.number})
-    return redirect(reverse("customer_order_page", kwargs={"token": token}) + "#returns")
+    try:
+        if any(line["reason"] not in CUSTOMER_REASON_VALUES for line in data["lines"]):
+            msg = _("Choose a reason for each item you return.")
+            raise ApplicationError(str(ReturnRequest.error_message), field_errors={
+                f"lines.{index}.reason": [msg] for index, line in enumerate(data["lines"])
+                if line["reason"] not in CUSTOMER_REASON_VALUES})
+        ret = request_return(data=ReturnRequest.parse(data), actor=None)
+    except ApplicationError as exc:
+        return _render_page(request, order, token, status=400, posted=request.POST,
+                            error=exc.message,
+                            errors=errors_by_line(exc.field_errors, data["lines"]))
+    messages.success(request, _("Return %(number)s requested. We will e-mail you the "
+                                "return instructions and label once we approve it.")
+                     % {"number": ret.number})
+    return _back_to_page(token, "returns")
 
 
-@public
-@never_cache
-@require_POST
-def feedback(request: HttpRequest, token: str) -> HttpResponse:
+@posted_from_page
+def feedback(request: HttpRequest, order: Order, token: str) -> HttpResponse:
     """The customer's rating of the delivered order: saved, then back to the
     page; bad input shows the page again with the field errors (400), an
-    answer no longer allowed the reason (409). Counted like the page."""
-    order = order_or_refusal(request, token)
-    if isinstance(order, HttpResponse):
-        return order
+    answer no longer allowed the reason (409)."""
     form = FeedbackForm(request.POST)
     language = order.customer.preferred_language or settings.LANGUAGE_CODE
-    with customer_locale(order.customer):
-        try:
-            submit_feedback(order_id=order.pk, data=FeedbackInput.parse(form.values()),
-                            language=language, actor=None)
-        except ApplicationError as exc:
-            errors_onto_form(form, exc, summary=False)
-            refusal = "" if exc.field_errors else str(exc.message)
-            return _render_page(request, order, token, feedback_form=form,
-                                feedback_refusal=refusal, status=exc.status)
-    return redirect(reverse("customer_order_page", kwargs={"token": token}) + "#feedback")
+    try:
+        submit_feedback(order_id=order.pk, data=FeedbackInput.parse(form.values()),
+                        language=language, actor=None)
+    except ApplicationError as exc:
+        errors_onto_form(form, exc, summary=False)
+        refusal = "" if exc.field_errors else str(exc.message)
+        return _render_page(request, order, token, feedback_form=form,
+                            feedback_refusal=refusal, status=exc.status)
+    return _back_to_page(token, "feedback")
 
 
 _ADDRESS_KEYS = ("name", "line1", "line2", "postal_code", "city", "region", "country")
 
 
-@public
-@never_cache
-@require_POST
-def request_address(request: HttpRequest, token: str) -> HttpResponse:
+@posted_from_page
+def request_address(request: HttpRequest, order: Order, token: str) -> HttpResponse:
     """The customer asks to deliver elsewhere (before shipment); customer
     service decides. Errors come back on the page's form."""
-    order = order_or_refusal(request, token)
-    if isinstance(order, HttpResponse):
-        return order
     typed = {key: request.POST.get(key, "").strip() for key in _ADDRESS_KEYS}
-    with customer_locale(order.customer):
-        try:
-            address_requests.request_address_change(
-                order_id=order.pk, data=AddressInput.parse(typed), actor=None)
-        except ApplicationError as exc:
-            order.refresh_from_db()
-            return _render_page(request, order, token, status=exc.status, address=typed,
-                                address_error=exc)
-        notice = _("Thank you: our customer service will confirm the new delivery address "
-                   "by e-mail.")
-    return _render_page(request, order, token, notice=notice)
+    try:
+        address_requests.request_address_change(
+            order_id=order.pk, data=AddressInput.parse(typed), actor=None)
+    except ApplicationError as exc:
+        order.refresh_from_db()
+        return _render_page(request, order, token, status=exc.status, address=typed,
+                            address_error=exc)
+    return _render_page(request, order, token, notice=_(
+        "Thank you: our customer service will confirm the new delivery address by e-mail."))
 
 
 @require_POST

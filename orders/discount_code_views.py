@@ -21,7 +21,7 @@ from oms.lib.auth import AuthenticatedRequest, permission_required
 from oms.lib.errors import ApplicationError
 from oms.lib.paging import has_next_page, parse_page
 from oms.lib.validation import errors_onto_form
-from orders import selectors, services
+from orders import pricing_selectors, services
 from orders.inputs import DiscountCodeInput
 from orders.models import DiscountCode, DiscountKind
 from orders.services.discount_codes import FIELDS, TERMS, is_used
@@ -34,7 +34,7 @@ class CodeFilterForm(forms.Form):
     q = forms.CharField(label=gettext_lazy("Search"), required=False, max_length=100)
     state = forms.ChoiceField(label=gettext_lazy("State"), required=False,
                               choices=[("", gettext_lazy("Any")),
-                                       *selectors.CodeState.choices])
+                                       *pricing_selectors.CodeState.choices])
 
 
 class DiscountCodeForm(forms.Form):
@@ -104,7 +104,7 @@ def discount_code_list(request: HttpRequest) -> HttpResponse:
     if not form.is_valid():
         return render(request, "orders/discount_code_list.html",
                       {"filter_form": form, "codes": []}, status=400)
-    codes = selectors.discount_codes(query=form.cleaned_data["q"].strip(),
+    codes = pricing_selectors.discount_codes(query=form.cleaned_data["q"].strip(),
                                      state=form.cleaned_data["state"])
     return render(request, "orders/discount_code_list.html", {
         "filter_form": form,

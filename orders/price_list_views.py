@@ -14,7 +14,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from oms.lib.auth import AuthenticatedRequest, permission_required
 from oms.lib.errors import ApplicationError
 from oms.lib.validation import errors_onto_form
-from orders import selectors, services
+from orders import pricing_selectors, services
 from orders.inputs import PriceInput
 from orders.models import PriceListEntry
 
@@ -30,13 +30,13 @@ class PriceForm(forms.Form):
 @permission_required("orders.view_pricelist")
 def price_list_list(request: HttpRequest) -> HttpResponse:
     return render(request, "orders/price_list_list.html",
-                  {"price_lists": selectors.price_lists()})
+                  {"price_lists": pricing_selectors.price_lists()})
 
 
 @require_http_methods(["GET", "POST"])
 @permission_required("orders.view_pricelist")
 def price_list_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
-    price_list = get_object_or_404(selectors.price_lists(), pk=pk)
+    price_list = get_object_or_404(pricing_selectors.price_lists(), pk=pk)
     form = PriceForm(request.POST or None)
     status = 200
     if request.method == "POST":
@@ -53,7 +53,8 @@ def price_list_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
                 return redirect("orders:price_list_detail", pk=price_list.pk)
         status = 422
     return render(request, "orders/price_list_detail.html", {
-        "price_list": price_list, "entries": selectors.price_list_entries(price_list=price_list),
+        "price_list": price_list,
+        "entries": pricing_selectors.price_list_entries(price_list=price_list),
         "form": form, "can_change": request.user.has_perm("orders.change_pricelist"),
     }, status=status)
 

@@ -18,7 +18,7 @@ from oms.lib.auth import AuthenticatedRequest, permission_required
 from oms.lib.errors import ApplicationError
 from oms.lib.htmx import render_partial
 from oms.lib.http import get_or_404
-from orders import selectors
+from orders import return_selectors, selectors
 from orders.inputs import ReturnRequest
 from orders.models import ReturnChannel, ReturnReason, ReturnStatus, Settlement
 from orders.return_documents import rma_label_pdf
@@ -39,14 +39,14 @@ def return_list(request: HttpRequest) -> HttpResponse:
     if status and status not in ReturnStatus.values:
         error, status = _("Unknown status: choose one from the list."), ""
     return render_partial(request, "orders/returns/list.html", {
-        "returns": [] if error else selectors.returns_page(status=status, query=query),
+        "returns": [] if error else return_selectors.returns_page(status=status, query=query),
         "status": status, "q": query, "statuses": ReturnStatus.choices, "error": error,
     }, partial="results", target="return-results", status=400 if error else 200)
 
 
 def _render_detail(request: AuthenticatedRequest, pk: int, *, error: str = "",
                    notice: str = "", status: int = 200) -> HttpResponse:
-    ret = get_or_404(selectors.return_detail, return_id=pk)
+    ret = get_or_404(return_selectors.return_detail, return_id=pk)
     user = request.user
     return render_partial(request, "orders/returns/detail.html", {
         "ret": ret, "order": ret.order, "lines": list(ret.lines.all()),
@@ -67,7 +67,7 @@ def return_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
 
 
 def _act(request: AuthenticatedRequest, pk: int, call, done: str) -> HttpResponse:
-    get_or_404(selectors.return_detail, return_id=pk)
+    get_or_404(return_selectors.return_detail, return_id=pk)
     try:
         call()
     except ApplicationError as exc:
@@ -97,7 +97,7 @@ def refuse(request: AuthenticatedRequest, pk: int) -> HttpResponse:
 @require_GET
 @permission_required("orders.view_return")
 def label_pdf(request: HttpRequest, pk: int) -> HttpResponse:
-    ret = get_or_404(selectors.return_detail, return_id=pk)
+    ret = get_or_404(return_selectors.return_detail, return_id=pk)
     response = HttpResponse(rma_label_pdf(return_id=pk), content_type="application/pdf")
     response["Content-Disposition"] = f'inline; filename="{ret.number}.pdf"'
     return response
@@ -122,7 +122,7 @@ def posted_return_request(request: HttpRequest, order_id: int,
 def start_return(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     """Customer service opens a return for an order (phone, e-mail, store)."""
     order = get_or_404(selectors.get_order, order_id=pk)
-    returnable = selectors.returnable_lines(order_id=pk)
+    returnable = return_selectors.returnable_lines(order_id=pk)
     errors: dict[str, list[str]] = {}
     error = ""
     if request.method == "POST":

@@ -1,6 +1,6 @@
 """Reads of saved order templates: the customer card's list and the
 confirmation before placing one, priced and checked as order entry does
-(`orders.selectors.entry_lines`)."""
+(`orders.entry_selectors.entry_lines`)."""
 
 from __future__ import annotations
 
@@ -11,9 +11,9 @@ from django.utils.translation import gettext as _
 
 from customers.models import Address, CustomerKind
 from oms.lib.errors import ApplicationError
+from orders.entry_selectors import EntryBuyer, EntryLines, entry_lines
 from orders.inputs import PlaceOrder
 from orders.models import OrderTemplate, OrderTemplateLine
-from orders.selectors import EntryBuyer, EntryLines, entry_lines
 
 _LINES = Prefetch("lines", queryset=OrderTemplateLine.objects.select_related("product")
                   .order_by("position"))

@@ -35,7 +35,7 @@ from oms.lib.paging import parse_page
 from oms.lib.progress import state_for
 from oms.lib.submissions import AlreadySubmitted, submission_key_of
 from oms.lib.validation import errors_onto_form
-from orders import imports, selectors, services, work_queue
+from orders import entry_selectors, imports, selectors, services, work_queue
 from orders.capture import capture_order
 from orders.forms import EntryForm, ImportForm
 from orders.inputs import CaptureOrder, OrderChange, PlaceOrder, TemplateName
@@ -417,9 +417,9 @@ def _currency(value: str | None) -> str:
     return value if value and value in settings.CURRENCIES else str(settings.DEFAULT_CURRENCY)
 
 
-def _render_entry(request: HttpRequest, form: EntryForm, entry_lines: selectors.EntryLines,
+def _render_entry(request: HttpRequest, form: EntryForm, entry_lines: entry_selectors.EntryLines,
                   *, status: int = 200, error: str = "") -> HttpResponse:
-    customer = (selectors.entry_customer(form.data.get("customer")) if form.is_bound
+    customer = (entry_selectors.entry_customer(form.data.get("customer")) if form.is_bound
                 else form.initial.get("customer"))
     return render(request, "orders/entry.html", {
         "form": form, "entry": entry_lines, "customer": customer, "error": error,
@@ -434,15 +434,15 @@ def _render_entry(request: HttpRequest, form: EntryForm, entry_lines: selectors.
 def entry(request: HttpRequest) -> HttpResponse:
     """A new order; `?customer=` for a customer, `?reorder=` to repeat a past
     order (its customer and lines, at today's prices)."""
-    reorder = selectors.reorder_source(request.GET.get("reorder"))
+    reorder = entry_selectors.reorder_source(request.GET.get("reorder"))
     if request.GET.get("reorder") and reorder is None:
         raise Http404
     customer = (reorder.order.customer if reorder is not None
-                else selectors.entry_customer(request.GET.get("customer")))
+                else entry_selectors.entry_customer(request.GET.get("customer")))
     initial = _customer_initial(customer) if customer is not None else {}
-    lines = (selectors.entry_lines(reorder.skus, reorder.quantities, customer=customer,
-                                   currency=reorder.order.currency) if reorder is not None
-             else selectors.EntryLines(lines=[]))
+    lines = (entry_selectors.entry_lines(reorder.skus, reorder.quantities, customer=customer,
+                                         currency=reorder.order.currency) if reorder is not None
+             else entry_selectors.EntryLines(lines=[]))
     if reorder is not None:
         initial["notes"] = _("Re-order of %(number)s.") % {"number": reorder.order.number}
     return _render_entry(request, EntryForm(initial=initial), lines)
@@ -466,7 +466,7 @@ def _customer_initial(customer: Customer) -> dict:
 def customer_search(request: HttpRequest) -> HttpResponse:
     query = request.GET.get("customer_q", "").strip()
     return render(request, "orders/entry.html#customer_results",
-                  {"customers": selectors.entry_customer_results(query), "query": query})
+                  {"customers": entry_selectors.entry_customer_results(query), "query": query})
 
 
 @require_GET
@@ -476,7 +476,7 @@ def customer_pick(request: HttpRequest) -> HttpResponse:
     `?customer=` empty switches to entering a new customer."""
     customer = None
     if request.GET.get("customer", ""):
-        customer = selectors.entry_customer(request.GET["customer"])
+        customer = entry_selectors.entry_customer(request.GET["customer"])
         if customer is None:
             raise Http404
     form = EntryForm(initial=_customer_initial(customer) if customer else {})
@@ -489,22 +489,22 @@ def customer_pick(request: HttpRequest) -> HttpResponse:
 def product_search(request: HttpRequest) -> HttpResponse:
     query = request.GET.get("product_q", "").strip()
     return render(request, "orders/entry.html#product_results",
-                  {"results": selectors.entry_product_results(query), "query": query})
+                  {"results": entry_selectors.entry_product_results(query), "query": query})
 
 
 def _entry_lines(request: AuthenticatedRequest, skus: list[str], quantities: list[str],
-                 discounts: list[str]) -> selectors.EntryLines:
+                 discounts: list[str]) -> entry_selectors.EntryLines:
     """The posted lines priced for the posted customer (a new one: the
     catalogue default) and currency, at its VAT, figured as placement
     figures them (discounts, code, shipping charge)."""
-    return selectors.entry_lines(skus, quantities, discounts,
-                                 customer=selectors.entry_customer(request.POST.get("customer")),
-                                 currency=_currency(request.POST.get("currency")),
-                                 buyer=selectors.entry_buyer(request.POST),
-                                 terms=selectors.EntryTerms(
-                                     discount=request.POST.get("discount", "")[:20],
-                                     code=request.POST.get("discount_code", "")[:40],
-                                     actor=request.user))
+    return entry_selectors.entry_lines(
+        skus, quantities, discounts,
+        customer=entry_selectors.entry_customer(request.POST.get("customer")),
+        currency=_currency(request.POST.get("currency")),
+        buyer=entry_selectors.entry_buyer(request.POST),
+        terms=entry_selectors.EntryTerms(discount=request.POST.get("discount", "")[:20],
+                                         code=request.POST.get("discount_code", "")[:40],
+                                         actor=request.user))
 
 
 @require_POST

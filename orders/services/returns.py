@@ -43,7 +43,7 @@ from orders.models import (
     next_return_number,
 )
 from orders.pricing import LineToPrice, no_price_error, price_lines
-from orders.selectors import returnable_lines
+from orders.return_selectors import returnable_lines
 from orders.services._common import EMAIL_HANDLER, lock_order
 from orders.services.placement import place_order
 from orders.services.transitions import approve_order

@@ -1,11 +1,11 @@
 """The orders panels of pages owned by lower apps (the customer card), fed by
-orders.selectors: customers cannot import orders, its templates can load this."""
+orders' selectors: customers cannot import orders, its templates can load this."""
 
 from __future__ import annotations
 
 from django import template
 
-from orders import selectors, template_selectors
+from orders import return_selectors, selectors, template_selectors
 
 register = template.Library()
 
@@ -33,8 +33,8 @@ def order_returns(context: template.Context, order) -> dict:
     if not user.has_perm("orders.view_return"):
         return {"returns": [], "may_start": False}
     may_start = (user.has_perm("orders.add_return")
-                 and selectors.returnable_lines(order_id=order.pk).any_returnable)
-    return {"order": order, "returns": selectors.order_returns(order_id=order.pk),
+                 and return_selectors.returnable_lines(order_id=order.pk).any_returnable)
+    return {"order": order, "returns": return_selectors.order_returns(order_id=order.pk),
             "may_start": may_start}
 
 
@@ -46,8 +46,8 @@ def customer_returns(context: template.Context, customer) -> dict:
     if not user.has_perm("orders.view_return"):
         return {"allowed": False}
     may_start = user.has_perm("orders.add_return")
-    return {"allowed": True, "returns": selectors.customer_returns(customer_id=customer.pk),
-            "returnable": (selectors.returnable_orders(customer_id=customer.pk)
+    return {"allowed": True, "returns": return_selectors.customer_returns(customer_id=customer.pk),
+            "returnable": (return_selectors.returnable_orders(customer_id=customer.pk)
                            if may_start else [])}
 
 

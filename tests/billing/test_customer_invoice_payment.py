@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import pytest
 from django.core import mail
-from django.core.cache import caches
 from django.test import Client
 from django.urls import reverse
 
@@ -24,9 +23,8 @@ CARD = {"card_number": APPROVE, "expiry": "12/39", "cvc": "123",
 
 
 @pytest.fixture
-def invoice(django_capture_on_commit_callbacks) -> Invoice:
+def invoice(django_capture_on_commit_callbacks, fresh_shared_cache) -> Invoice:
     """An order on 30-day terms, shipped and invoiced (open invoice)."""
-    caches["shared"].clear()
     order = reserved_order()
     with django_capture_on_commit_callbacks(execute=True):
         ship(order)

@@ -7,7 +7,6 @@ import io
 from decimal import Decimal
 
 import pytest
-from django.core.cache import caches
 from pypdf import PdfReader
 
 from billing import services
@@ -15,7 +14,8 @@ from billing.models import Invoice
 from orders.links import live_link_token
 from tests.billing.invoicing_support import reserved_order, ship, terms_customer
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True),
+              pytest.mark.usefixtures("fresh_shared_cache")]
 
 
 def _pdf_text(content: bytes) -> str:
@@ -24,8 +24,6 @@ def _pdf_text(content: bytes) -> str:
 
 @pytest.fixture
 def invoiced(django_capture_on_commit_callbacks):
-    caches["shared"].clear()
-
     def make() -> Invoice:
         order = reserved_order(customer=terms_customer())
         with django_capture_on_commit_callbacks(execute=True):
@@ -73,7 +71,6 @@ def test_the_page_shows_shipments_with_their_tracking_link(client, monkeypatch):
     from orders.customer_documents import CustomerShipment
     from tests.factories.orders import make_order
 
-    caches["shared"].clear()
     order = make_order()
     parcel = CustomerShipment(number="SH-000042", status="Shipped", carrier="Parcelco",
                               tracking_number="PC123", tracking_url="https://track.example/PC123",

@@ -15,7 +15,6 @@ from pathlib import Path
 
 import pytest
 from django.core import mail
-from django.core.cache import caches
 from playwright.sync_api import Page, expect
 from pypdf import PdfReader
 
@@ -66,8 +65,7 @@ def _customer_returns_one(page: Page, sku: str, reason: str) -> Return:
 
 
 @pytest.fixture
-def site(settings, live_server):
-    caches["shared"].clear()
+def site(settings, live_server, fresh_shared_cache):
     settings.SITE_URL = live_server.url
     return live_server
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
-from django.core.cache import caches
 from django.urls import reverse
 from playwright.sync_api import Page, expect
 
@@ -84,9 +83,9 @@ def test_accounting_settles_an_exchange_for_another_size(page: Page, live_server
     assert ret.exchange_order.total_gross == Decimal("3.00")
 
 
+@pytest.mark.usefixtures("fresh_shared_cache")
 def test_customer_asks_for_another_address_and_staff_accepts(page: Page, live_server,
                                                              make_user):
-    caches["shared"].clear()
     page.set_viewport_size({"width": 1000, "height": 900})
     order = reserved_order([(stocked_product(10), 1)], shipping_address=address_data())
     page.goto(f"{live_server.url}{reverse('customer_order_page', args=[live_link_token(order)])}")

@@ -7,7 +7,6 @@ import re
 
 import pytest
 from django.core import mail
-from django.core.cache import caches
 from playwright.sync_api import Page, expect
 
 from tests.conftest import PASSWORD
@@ -15,12 +14,12 @@ from tests.factories.orders import make_order
 
 SHOTS = "/tmp/custpage-"  # noqa: S108  screenshots to look at
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True),
+              pytest.mark.usefixtures("fresh_shared_cache")]
 
 
 def test_customer_follows_the_email_link_and_staff_revokes_it(page: Page, live_server, settings,
                                                                mailoutbox, make_user):
-    caches["shared"].clear()
     settings.SITE_URL = live_server.url
     order = make_order()  # the "received" e-mail goes out through the outbox
     url = re.search(r"Follow your order: (\S+)", mailoutbox[-1].body).group(1)
@@ -52,7 +51,6 @@ def test_customer_downloads_the_invoice_from_the_page(page: Page, live_server, s
     from billing.models import Invoice
     from tests.billing.invoicing_support import reserved_order, ship, terms_customer
 
-    caches["shared"].clear()
     settings.SITE_URL = live_server.url
     order = reserved_order(customer=terms_customer())
     with django_capture_on_commit_callbacks(execute=True):

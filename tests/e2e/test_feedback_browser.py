@@ -6,7 +6,6 @@ from __future__ import annotations
 import re
 
 import pytest
-from django.core.cache import caches
 from playwright.sync_api import Page, expect
 
 from fulfillment import services as fulfillment_services
@@ -16,13 +15,13 @@ from tests.factories.fulfillment import shipped_order
 
 SHOTS = "/tmp/shots-feedback/"  # noqa: S108  screenshots to look at
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True),
+              pytest.mark.usefixtures("fresh_shared_cache")]
 
 
 def test_customer_rates_the_order_and_the_manager_sees_it(page: Page, live_server, settings,
                                                            mailoutbox, make_user, monkeypatch):
     monkeypatch.setattr(payments, "_approver", None)
-    caches["shared"].clear()
     settings.SITE_URL = live_server.url
     order, shipment = shipped_order(tracking_number="1ZBROWSER")
     fulfillment_services.confirm_delivery(shipment_id=shipment.pk, actor=None)

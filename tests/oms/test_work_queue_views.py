@@ -6,6 +6,7 @@ its rows."""
 from __future__ import annotations
 
 import pytest
+from django.core.cache import caches
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -30,10 +31,8 @@ def _every_hold_counts(settings):
 
 
 @pytest.fixture(autouse=True)
-def _fresh_badge_cache():
-    from django.core.cache import caches
-
-    caches["shared"].clear()
+def _fresh_badge_cache(fresh_shared_cache):
+    """Each test starts with no badge count cached."""
 
 
 def held_order():
@@ -142,9 +141,7 @@ def test_the_badge_count_is_cached(client_for, settings):
     held_order()
     assert workqueue.count_for(client.user) == 1  # cached for WORK_QUEUE_BADGE_SECONDS
     settings.WORK_QUEUE_BADGE_SECONDS = 0
-    from django.core.cache import caches
-
-    caches["shared"].clear()
+    caches["shared"].clear()  # the cached count lapses
     assert workqueue.count_for(client.user) == 2
 
 

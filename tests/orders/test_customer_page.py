@@ -7,7 +7,6 @@ import re
 from datetime import timedelta
 
 import pytest
-from django.core.cache import caches
 from django.urls import reverse
 from django.utils import timezone
 
@@ -20,10 +19,8 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture(autouse=True)
-def _fresh_rate_window():
-    caches["shared"].clear()
-    yield
-    caches["shared"].clear()
+def _fresh_rate_window(fresh_shared_cache):
+    """Each test starts with the customer page's rate limit unused."""
 
 
 def _path(url: str) -> str:
@@ -139,6 +136,46 @@ def test_requests_beyond_the_limit_answer_429(client, settings):
     assert response.status_code == 429 and int(response["Retry-After"]) >= 1
     # Another address counts on its own.
     assert client.get(f"/o/{token}/", REMOTE_ADDR="10.9.9.9").status_code == 200
+
+
+# Every form the customer posts from the page.
+PAGE_FORMS = {
+    "customer_start_return": {"quantity-1": "1", "reason-1": "damaged"},
+    "customer_order_feedback": {"rating": "5", "comment": "Fine."},
+    "customer_address_request": {"name": "A", "line1": "1 Rue", "postal_code": "75001",
+                                 "city": "Paris", "country": "FR"},
+}
+
+
+@pytest.mark.parametrize("name", PAGE_FORMS)
+def test_every_form_of_the_page_answers_a_revoked_token_with_the_same_404(
+        client, make_user, name):
+    from orders.links import revoke_order_links
+    from orders.models import AddressChangeRequest, OrderFeedback, Return
+
+    order = make_order()
+    token = live_link_token(order)
+    assert revoke_order_links(order_id=order.pk, actor=make_user()) == 1
+    for bad in (token, "x" * 43):
+        response = client.post(reverse(name, kwargs={"token": bad}), PAGE_FORMS[name])
+        assert response.status_code == 404
+        assert "This link does not open an order" in response.content.decode()
+        assert order.number not in response.content.decode()
+        assert "no-store" in response["Cache-Control"]
+    assert not Return.objects.exists()
+    assert not OrderFeedback.objects.exists()
+    assert not AddressChangeRequest.objects.exists()
+
+
+@pytest.mark.parametrize("name", PAGE_FORMS)
+def test_every_form_of_the_page_takes_posts_only_and_counts_against_the_limit(
+        client, settings, name):
+    settings.ORDER_PAGE_RATE_LIMIT_PER_MINUTE = 1
+    url = reverse(name, kwargs={"token": live_link_token(make_order())})
+    assert client.get(url).status_code == 405
+    assert client.post(url, PAGE_FORMS[name]).status_code != 429
+    response = client.post(url, PAGE_FORMS[name])
+    assert response.status_code == 429 and int(response["Retry-After"]) >= 1
 
 
 def test_the_page_shows_the_real_shipment_and_the_customers_returns(

@@ -10,7 +10,6 @@ from datetime import timedelta
 import pytest
 import time_machine
 from django.core import mail
-from django.core.cache import caches
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -27,9 +26,8 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture
-def shipped(django_capture_on_commit_callbacks):
+def shipped(django_capture_on_commit_callbacks, fresh_shared_cache):
     """An order whose one line shipped 2 units."""
-    caches["shared"].clear()
     with django_capture_on_commit_callbacks(execute=True):
         order, _shipment = shipped_order()
     mail.outbox.clear()

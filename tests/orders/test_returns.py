@@ -17,7 +17,7 @@ from oms.models import OutboxMessage
 from orders.inputs import ReturnRequest
 from orders.models import EventKind, Return, ReturnStatus
 from orders.return_documents import send_return_instructions
-from orders.selectors import returnable_lines
+from orders.return_selectors import returnable_lines
 from orders.services import returns as return_services
 from tests.factories.fulfillment import shipped_order
 
